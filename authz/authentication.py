@@ -1,0 +1,133 @@
+"""Establishing who the caller is: password login (throttled) and bearer-credential checks."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.account import Account
+from models.base import utcnow
+from models.repos import accounts, throttle
+
+from .passwords import verify_password
+from .principal import CredentialKind, Principal
+from .tokens import (
+    InvalidToken,
+    TokenConfig,
+    decode_access_token,
+    hashes_match,
+    issue_access_token,
+    service_token_prefix,
+)
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    max_failures_per_user: int
+    max_failures_per_client: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Exactly one of: a token, a refusal (bad credentials), or `retry_after` seconds."""
+
+    access_token: str | None = None
+    expires_in: int = 0
+    retry_after: int | None = None
+
+
+def _throttle_keys(username: str, client: str) -> tuple[str, str]:
+    return f"user:{username.strip().lower()}", f"client:{client}"
+
+
+async def login(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    tokens: TokenConfig,
+    policy: ThrottlePolicy,
+) -> LoginResult:
+    """May this username/password pair have a token? Same answer and cost for unknown users."""
+    now = utcnow()
+    user_key, client_key = _throttle_keys(username, client)
+    counters = await throttle.failures_since(session, [user_key, client_key], now - policy.window)
+    limits = {user_key: policy.max_failures_per_user, client_key: policy.max_failures_per_client}
+    blocked = [c for key, c in counters.items() if c.failures >= limits[key]]
+    if blocked:
+        until = max(c.window_started_at for c in blocked) + policy.window
+        return LoginResult(retry_after=max(1, math.ceil((until - now).total_seconds())))
+
+    account = await accounts.get_account_by_username(session, username)
+    password_ok = verify_password(account.password_hash if account else None, password)
+    if account is None or not password_ok or not account.active:
+        await throttle.record_failure(session, user_key, now, policy.window)
+        await throttle.record_failure(session, client_key, now, policy.window)
+        return LoginResult()
+    await throttle.clear(session, user_key)
+    assert account.id is not None
+    token = issue_access_token(tokens, username=account.username, account_id=account.id, now=now)
+    return LoginResult(access_token=token, expires_in=int(tokens.ttl.total_seconds()))
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """The outcome of reading a request's credential: a principal, or why there is none."""
+
+    principal: Principal | None
+    error: str | None = None
+
+
+def _principal(account: Account, credential: CredentialKind) -> Principal:
+    assert account.id is not None
+    return Principal(
+        account_id=account.id,
+        username=account.username,
+        display_name=account.display_name,
+        is_service=account.is_service,
+        credential=credential,
+    )
+
+
+async def authenticate(session: AsyncSession, authorization: str | None, tokens: TokenConfig) -> Authentication:
+    """Who is calling? Reads `Authorization: Bearer …` (a JWT or a service token)."""
+    if not authorization:
+        return Authentication(None, "sign-in required")
+    scheme, _, credential = authorization.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        return Authentication(None, "expected a Bearer token")
+    if (prefix := service_token_prefix(credential)) is not None:
+        return await _authenticate_service_token(session, prefix, credential)
+    try:
+        username, external = decode_access_token(tokens, credential)
+    except InvalidToken as exc:
+        return Authentication(None, str(exc))
+    account = await accounts.get_account_by_username(session, username)
+    if account is None or not account.active:
+        return Authentication(None, "account unknown or disabled")
+    kind = CredentialKind.EXTERNAL_JWT if external else CredentialKind.PASSWORD_JWT
+    return Authentication(_principal(account, kind))
+
+
+async def _authenticate_service_token(session: AsyncSession, prefix: str, secret: str) -> Authentication:
+    now = utcnow()
+    token = await accounts.get_token_by_prefix(session, prefix)
+    if token is None or not hashes_match(token.token_hash, secret):
+        return Authentication(None, "invalid token")
+    if token.revoked_at is not None:
+        return Authentication(None, "token revoked")
+    if token.expires_at <= now:
+        return Authentication(None, "token expired")
+    account = await accounts.get_account(session, token.account_id)
+    if account is None or not account.active:
+        return Authentication(None, "account unknown or disabled")
+    assert token.id is not None
+    await accounts.touch_token(session, token.id, now)
+    return Authentication(_principal(account, CredentialKind.SERVICE_TOKEN))
+

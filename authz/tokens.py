@@ -1,0 +1,107 @@
+"""Bearer credentials: our own HS256 JWTs, RS256 JWTs from an external identity provider, service tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+SERVICE_TOKEN_PREFIX = "bx_"
+
+
+@dataclass(frozen=True)
+class TokenConfig:
+    """What signing and verifying need; built from the app settings."""
+
+    hs256_secret: str
+    issuer: str
+    audience: str
+    ttl: timedelta
+    rs256_public_keys: list[str] = field(default_factory=list)
+
+
+class InvalidToken(Exception):
+    """The bearer credential is malformed, tampered with, expired or not ours."""
+
+
+def issue_access_token(config: TokenConfig, *, username: str, account_id: int, now: datetime) -> str:
+    claims = {
+        "sub": username,
+        "uid": account_id,
+        "iss": config.issuer,
+        "aud": config.audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + config.ttl).timestamp()),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, config.hs256_secret, algorithm="HS256")
+
+
+def decode_access_token(config: TokenConfig, token: str) -> tuple[str, bool]:
+    """The token's subject (a username) and whether an external provider issued it (RS256)."""
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("malformed token") from exc
+    options: dict[str, Any] = {"require": ["exp", "sub"]}
+    if algorithm == "HS256":
+        keys, external = [config.hs256_secret], False
+    elif algorithm == "RS256" and config.rs256_public_keys:
+        keys, external = config.rs256_public_keys, True
+    else:
+        raise InvalidToken("unsupported token algorithm")
+    for key in keys:
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=config.audience,
+                issuer=None if external else config.issuer,
+                options=options,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("token expired") from exc
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("invalid token") from exc
+        return str(claims["sub"]), external
+    raise InvalidToken("invalid token signature")
+
+
+@dataclass(frozen=True)
+class NewServiceToken:
+    """A freshly made service token: `secret` is shown once and never stored."""
+
+    prefix: str
+    secret: str
+    token_hash: str
+
+
+def new_service_token() -> NewServiceToken:
+    prefix = SERVICE_TOKEN_PREFIX + secrets.token_hex(4)
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    return NewServiceToken(prefix=prefix, secret=secret, token_hash=hash_service_token(secret))
+
+
+def hash_service_token(secret: str) -> str:
+    """Service tokens carry 256 random bits, so a plain SHA-256 is a sound stored form."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def service_token_prefix(secret: str) -> str | None:
+    """`bx_1a2b3c4d_…` → `bx_1a2b3c4d`; None when it is not shaped like a service token."""
+    length = len(SERVICE_TOKEN_PREFIX) + 8
+    if not secret.startswith(SERVICE_TOKEN_PREFIX) or secret[length : length + 1] != "_":
+        return None
+    return secret[:length]
+
+
+def hashes_match(stored: str, secret: str) -> bool:
+    return hmac.compare_digest(stored, hash_service_token(secret))

@@ -1,0 +1,148 @@
+"""The starlette application: /graphql, /auth/token, /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
+
+from authz.authentication import ThrottlePolicy, authenticate
+from authz.tokens import TokenConfig
+from resolvers.context import Context
+from schema.root import Limits, build_schema
+
+from .database import check_migrated, head_revision, make_engine, resolve_url
+from .http_auth import token_endpoint
+from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
+from .settings import Settings
+
+log = logging.getLogger("baoxue.app")
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry over starlette: a fresh session and the caller's principal per operation."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], tokens: TokenConfig, settings: Settings) -> None:
+        schema = build_schema(
+            production=settings.production,
+            limits=Limits(settings.max_query_depth, settings.max_query_tokens, settings.max_query_aliases),
+            extra_extensions=[OperationMetrics],
+        )
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.production else "graphiql",
+            allow_queries_via_get=not settings.production,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self.sessions = sessions
+        self.tokens = tokens
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        session = self.sessions()
+        request.state.db_session = session
+        auth = await authenticate(session, request.headers.get("authorization"), self.tokens)
+        return Context(
+            session=session, principal=auth.principal, auth_error=auth.error, request_id=request_id_var.get()
+        )
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            session = getattr(request.state, "db_session", None)
+            if session is not None:
+                await session.close()
+
+
+def token_config(settings: Settings) -> TokenConfig:
+    return TokenConfig(
+        hs256_secret=settings.signing_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        rs256_public_keys=settings.rs256_public_keys,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> Starlette:
+    """Build the app. Tests pass `sessions` bound to their own transaction; otherwise DATABASE_URL decides."""
+    settings = settings or Settings()
+    engine: AsyncEngine | None = None
+    if sessions is None:
+        configure_logging(settings.log_level)
+        url = resolve_url(settings)
+        check_migrated(url)
+        engine = make_engine(url)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+    tokens = token_config(settings)
+    policy = ThrottlePolicy(
+        max_failures_per_user=settings.login_max_failures_per_user,
+        max_failures_per_client=settings.login_max_failures_per_client,
+        window=timedelta(seconds=settings.login_window_seconds),
+    )
+    head = head_revision()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            async with sessions() as session:
+                current = await session.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception as exc:  # the database is down or unreachable: not ready, whatever the cause
+            log.warning("readiness check failed", extra={"error": type(exc).__name__})
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        if current != head:
+            return JSONResponse({"status": "unavailable", "database": "not migrated"}, status_code=503)
+        return JSONResponse({"status": "ready", "database": "ok", "revision": current})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        log.info("baoxue started", extra={"environment": settings.environment})
+        yield
+        if engine is not None:
+            await engine.dispose()
+
+    graphql = GraphQLView(sessions, tokens, settings)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+    ]
+    middleware = [
+        Middleware(RequestContextMiddleware, production=settings.production),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+            max_age=600,
+        ),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,0 +1,225 @@
+"""The `baoxue` command: serve, migrate, seed, accounts, tokens, schema export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from resolvers.context import Context
+from resolvers.errors import BadInput
+
+from .database import NotMigratedError, check_migrated, make_engine, migrate, resolve_url
+from .settings import Settings
+
+T = TypeVar("T")
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print(message, file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _database(settings: Settings, *, migrate_if_embedded: bool = False) -> str:
+    url = resolve_url(settings)
+    if settings.embedded and migrate_if_embedded:
+        migrate(url)
+    try:
+        check_migrated(url)
+    except NotMigratedError as exc:
+        _fail(str(exc))
+    return url
+
+
+def run_in_transaction(url: str, work: Callable[[Context], Awaitable[T]]) -> T:
+    """Run one use case as the operator (`cli`) in one transaction, committed only on success."""
+
+    async def go() -> T:
+        engine = make_engine(url)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                result = await work(Context(session=session, principal=None, system_actor="cli"))
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except BadInput as exc:
+        _fail(f"{exc.error.field}: {exc.error.message}")
+        raise  # unreachable: _fail exits
+
+
+async def _is_empty(session: AsyncSession) -> bool:
+    from models.repos.regions import count_regions
+
+    return await count_regions(session) == 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from .demo.seed import seed_demo
+
+    url = _database(settings, migrate_if_embedded=True)
+    if settings.embedded:
+
+        async def seed_if_empty(ctx: Context) -> None:
+            if await _is_empty(ctx.session):
+                print("empty database: loading the demo data (baoxue seed demo)", file=sys.stderr)
+                await seed_demo(ctx.session)
+
+        run_in_transaction(url, seed_if_empty)
+        print(f"embedded PostgreSQL data directory: {settings.data_dir / 'pgdata'}", file=sys.stderr)
+    # Worker processes read these: same database, same environment, same signing secret.
+    os.environ["DATABASE_URL"] = url
+    os.environ["BAOXUE_ENV"] = settings.environment
+    os.environ.setdefault("BAOXUE_JWT_SECRET", settings.signing_secret)
+    print(f"baoxue on http://{args.host}:{args.port}/graphql ({settings.environment})", file=sys.stderr)
+    uvicorn.run(
+        "baoxue.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    url = resolve_url(settings)
+    migrate(url, args.revision)
+    print(f"database migrated to {args.revision}")
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
+    from .demo.seed import DEMO_PASSWORD, demo_accounts, seed_demo
+
+    url = _database(settings, migrate_if_embedded=True)
+    added = run_in_transaction(url, lambda ctx: seed_demo(ctx.session, actor=ctx.actor))
+    print(f"demo data: added {added['regions']} regions, {added['schools']} schools, {added['accounts']} accounts")
+    print(f"demo accounts (password: {DEMO_PASSWORD}):")
+    for account in demo_accounts():
+        print(f"  {account.username:32} {account.display_name}")
+
+
+def cmd_account_create(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.accounts import create_account
+
+    password = None
+    if not args.service:
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    url = _database(settings)
+    account = run_in_transaction(
+        url,
+        lambda ctx: create_account(
+            ctx, username=args.username, display_name=args.display_name, password=password, is_service=args.service
+        ),
+    )
+    print(f"created {'service ' if account.is_service else ''}account {account.username}")
+
+
+def cmd_account_disable(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.accounts import disable_account
+
+    url = _database(settings)
+    run_in_transaction(url, lambda ctx: disable_account(ctx, username=args.username, reason=args.reason))
+    print(f"disabled account {args.username}")
+
+
+def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.accounts import create_token
+
+    url = _database(settings)
+    issued = run_in_transaction(
+        url, lambda ctx: create_token(ctx, username=args.username, name=args.name, valid_days=args.days)
+    )
+    print(f"token {issued.token.prefix} for {args.username}, expires {issued.token.expires_at:%Y-%m-%d}")
+    print("shown once, store it now / 令牌只显示这一次:")
+    print(issued.secret)
+
+
+def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.accounts import revoke_token
+
+    url = _database(settings)
+    run_in_transaction(url, lambda ctx: revoke_token(ctx, prefix=args.prefix, reason=args.reason))
+    print(f"revoked token {args.prefix}")
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
+    from schema.root import schema
+
+    Path(args.output).write_text(schema.as_str() + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="baoxue",
+        description="baoxue (保学): GraphQL API for compulsory-education dropout control. "
+        "Without DATABASE_URL every command uses the embedded PostgreSQL in BAOXUE_DATA_DIR.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the API (embedded database: migrates and loads demo data when empty)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply database migrations (Alembic) up to a revision")
+    mig.add_argument("revision", nargs="?", default="head", help="target revision (default head)")
+    mig.set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load data").add_subparsers(dest="what", required=True, metavar="WHAT")
+    demo = seed.add_parser("demo", help="the demo regions, schools and accounts (idempotent); lists the accounts")
+    demo.set_defaults(func=cmd_seed_demo)
+
+    account = sub.add_parser("account", help="create or disable accounts").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    create = account.add_parser("create", help="create an account (asks for the password)")
+    create.add_argument("username")
+    create.add_argument("--display-name", required=True, help="name shown to people, e.g. 武定县教育体育局")
+    create.add_argument("--service", action="store_true", help="a service account: signs in with API tokens only")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.set_defaults(func=cmd_account_create)
+    disable = account.add_parser("disable", help="disable an account (kept, never deleted)")
+    disable.add_argument("username")
+    disable.add_argument("--reason", required=True, help="why, for the audit trail")
+    disable.set_defaults(func=cmd_account_disable)
+
+    token = sub.add_parser("token", help="service-account API tokens").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    tcreate = token.add_parser("create", help="issue a token for a service account (printed once)")
+    tcreate.add_argument("username")
+    tcreate.add_argument("--name", required=True, help="what the token is for")
+    tcreate.add_argument("--days", type=int, default=90, help="validity in days, 1–366 (default 90)")
+    tcreate.set_defaults(func=cmd_token_create)
+    trevoke = token.add_parser("revoke", help="revoke a token by its visible prefix (bx_…)")
+    trevoke.add_argument("prefix")
+    trevoke.add_argument("--reason", required=True, help="why, for the audit trail")
+    trevoke.set_defaults(func=cmd_token_revoke)
+
+    export = sub.add_parser("export-schema", help="write the GraphQL SDL (default: schema.graphql)")
+    export.add_argument("--output", default=str(SCHEMA_FILE), help="file to write")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args: Any = build_parser().parse_args(argv)
+    args.func(args, Settings())

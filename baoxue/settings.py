@@ -1,0 +1,89 @@
+"""Configuration from environment variables (one place; documented in the README)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob the app reads. Unset `database_url` means the embedded PostgreSQL."""
+
+    model_config = SettingsConfigDict(env_prefix="BAOXUE_", extra="ignore")
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("baoxue")),
+        description="Where the embedded PostgreSQL and the development JWT secret live.",
+    )
+    env: Literal["development", "production"] | None = Field(
+        default=None,
+        description="Unset: development on the embedded database, production on DATABASE_URL.",
+    )
+    jwt_secret: str | None = None
+    jwt_public_keys: str | None = Field(
+        default=None,
+        description="PEM public keys (or paths to PEM files), separated by ';', for RS256 tokens.",
+    )
+    jwt_issuer: str = "baoxue"
+    jwt_audience: str = "baoxue"
+    access_token_ttl_seconds: int = 3600
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_client: int = 30
+    login_window_seconds: int = 900
+    cors_origins: str = Field(default="", description="Comma-separated allowed origins.")
+    log_level: str = "INFO"
+    max_query_depth: int = 10
+    max_query_tokens: int = 2000
+    max_query_aliases: int = 15
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+    @property
+    def environment(self) -> Literal["development", "production"]:
+        if self.env is not None:
+            return self.env
+        return "development" if self.embedded else "production"
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @cached_property
+    def signing_secret(self) -> str:
+        """The HS256 secret: configured, or (development only) one kept in the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.production:
+            raise RuntimeError(
+                "BAOXUE_JWT_SECRET must be set in production / 生产环境必须设置 BAOXUE_JWT_SECRET"
+            )
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @cached_property
+    def rs256_public_keys(self) -> list[str]:
+        """PEM texts for RS256 verification, from inline PEMs or file paths."""
+        keys: list[str] = []
+        for item in (self.jwt_public_keys or "").split(";"):
+            item = item.strip()
+            if not item:
+                continue
+            keys.append(item if "BEGIN" in item else Path(item).read_text())
+        return keys

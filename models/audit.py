@@ -1,0 +1,27 @@
+"""The audit trail: every mutation and every full read of personal data (DESIGN §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, SQLModel
+
+from .base import created_at_field
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which object, when, with a before/after summary and the request id."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)  # type: ignore[call-overload]
+    at: datetime = created_at_field()
+    actor: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=64)
+    object_type: str = Field(max_length=64)
+    object_id: str = Field(max_length=64)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=postgresql.JSONB)  # type: ignore[call-overload]
+    request_id: str | None = Field(default=None, max_length=64)

@@ -1,0 +1,51 @@
+"""Queries over regions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..region import Region, RegionLevel
+from .paging import Page, fetch_page
+
+
+def within_path(column: ColumnElement[str], path: str) -> ColumnElement[bool]:
+    """`column` is `path` or lies below it: the jurisdiction prefix test (DESIGN §3)."""
+    return or_(column == path, column.startswith(path + "/", autoescape=True))
+
+
+async def list_regions(
+    session: AsyncSession,
+    *,
+    scope: ColumnElement[bool],
+    parent_code: str | None,
+    level: RegionLevel | None,
+    after: str | None,
+    limit: int,
+) -> Page[Region]:
+    where = [scope]
+    if parent_code is not None:
+        where.append(Region.parent_code == parent_code)  # type: ignore[arg-type]
+    if level is not None:
+        where.append(Region.level == level)  # type: ignore[arg-type]
+    return await fetch_page(session, Region, Region.code, where, after=after, limit=limit)
+
+
+async def get_regions(session: AsyncSession, codes: Iterable[str]) -> dict[str, Region]:
+    rows = await session.scalars(select(Region).where(Region.code.in_(list(codes))))  # type: ignore[attr-defined]
+    return {row.code: row for row in rows}
+
+
+async def get_region(session: AsyncSession, code: str) -> Region | None:
+    return await session.get(Region, code)
+
+
+async def add_regions(session: AsyncSession, regions: Sequence[Region]) -> None:
+    session.add_all(regions)
+    await session.flush()
+
+
+async def count_regions(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Region)) or 0)

@@ -1,0 +1,40 @@
+"""Cursor arguments for connections: `first` ≤ 100, opaque cursors over the sort key."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from .errors import BadInput
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if not 0 <= first <= MAX_PAGE:
+        raise BadInput(
+            "first",
+            "PAGE_SIZE",
+            f"first 必须在 0 到 {MAX_PAGE} 之间",
+            f"first must be between 0 and {MAX_PAGE}",
+        )
+    return first
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(f"k:{key}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    if not text.startswith("k:"):
+        raise BadInput("after", "INVALID_CURSOR", "游标无效", "the cursor is not valid")
+    return text[2:]

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs, enums and the root schema. Thin: each field calls one resolver."""

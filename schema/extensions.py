@@ -1,0 +1,75 @@
+"""Operation-wide policies: one transaction per operation, and how errors reach the client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from authz.errors import AccessError
+from resolvers.context import Context
+from resolvers.errors import BadInput
+
+log = logging.getLogger("baoxue.graphql")
+
+EXPECTED = (AccessError, BadInput)
+
+
+class UnitOfWork(SchemaExtension):
+    """Commit when the operation succeeds, roll back otherwise (nothing below schema/ commits)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        yield
+        ctx = self.execution_context.context
+        if not isinstance(ctx, Context):
+            return
+        result = self.execution_context.result
+        if result is not None and not result.errors:
+            await ctx.session.commit()
+        else:
+            await ctx.session.rollback()
+
+
+def _with_code(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
+
+
+def classify(error: GraphQLError, *, mask: bool, request_id: str | None) -> GraphQLError:
+    """Refusals and bad input keep a typed code; unexpected exceptions are masked in production."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error
+    if isinstance(original, AccessError):
+        return _with_code(error, str(original), {"code": original.code})
+    if isinstance(original, BadInput):
+        e = original.error
+        return _with_code(error, e.message, {"code": "BAD_USER_INPUT", "field": e.field, "reason": e.code})
+    log.error("unexpected error in resolver", exc_info=original, extra={"path": error.path})
+    if not mask:
+        return _with_code(error, error.message, {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+    return _with_code(error, "内部错误 / internal error", {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+class ErrorPolicy(SchemaExtension):
+    """Give every error an `extensions.code`; hide internals when masking is on."""
+
+    mask = False
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        ctx = self.execution_context.context
+        request_id = ctx.request_id if isinstance(ctx, Context) else None
+        result.errors = [classify(e, mask=self.mask, request_id=request_id) for e in result.errors]
+
+
+class MaskingErrorPolicy(ErrorPolicy):
+    mask = True
+
+
+def is_expected(error: GraphQLError) -> bool:
+    return error.original_error is None or isinstance(error.original_error, (*EXPECTED, GraphQLError))

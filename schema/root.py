@@ -1,0 +1,92 @@
+"""The root schema and its production/development settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from . import geography
+from . import nodes as node_fields
+from . import viewer as viewer_types
+from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
+
+
+@strawberry.type(description="查询入口 / the root of all reads.")
+class Query:
+    node: relay.Node | None = strawberry.field(
+        resolver=node_fields.node, description="按全局 ID 取对象 / fetch any object by its global ID (null if none)."
+    )
+    nodes: list[relay.Node | None] = strawberry.field(
+        resolver=node_fields.nodes, description="按全局 ID 批量取对象 / fetch up to 100 objects by global IDs."
+    )
+    viewer: viewer_types.Viewer = strawberry.field(
+        resolver=viewer_types.viewer, description="当前登录账号 / the signed-in account (UNAUTHENTICATED without a token)."
+    )
+    regions: geography.RegionConnection = strawberry.field(
+        resolver=geography.regions, description="行政区划 / regions, ordered by code; `first` at most 100."
+    )
+    schools: geography.SchoolConnection = strawberry.field(
+        resolver=geography.schools, description="学校 / schools, ordered by code; `first` at most 100."
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 10
+    max_tokens: int = 2000
+    max_aliases: int = 15
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Refusals and bad input are normal answers: log only the unexpected (ErrorPolicy logs those)."""
+        unexpected = [e for e in errors if not is_expected(e)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(
+    *, production: bool, limits: Limits | None = None, extra_extensions: Sequence[Any] = ()
+) -> Schema:
+    """The schema with its limits and caches; production masks errors and refuses introspection."""
+    limits = limits or Limits()
+    extensions: list[Any] = [
+        UnitOfWork,
+        MaskingErrorPolicy if production else ErrorPolicy,
+        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        ParserCache,
+        ValidationCache,
+        *extra_extensions,
+    ]
+    if production:
+        from graphql.validation import NoSchemaIntrospectionCustomRule
+
+        rules: Sequence[Any] = [NoSchemaIntrospectionCustomRule]
+        extensions.append(partial(AddValidationRules, rules))
+    return Schema(
+        query=Query,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+# The development schema, for exporting the SDL.
+schema = build_schema(production=False)
