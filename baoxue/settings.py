@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every knob the app reads. Unset `database_url` means the embedded PostgreSQL."""
 
-    model_config = SettingsConfigDict(env_prefix="BAOXUE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BAOXUE_", extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     data_dir: Path = Field(

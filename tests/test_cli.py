@@ -1,0 +1,103 @@
+"""The `baoxue` command against a real database of its own (these commands commit)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from baoxue.cli import main
+from schema.root import schema
+
+
+@pytest.fixture
+def cli_db(databases, monkeypatch):
+    url = databases.create("cli")
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("BAOXUE_JWT_SECRET", "cli-test-secret-0123456789abcdefghij")
+    return url
+
+
+def _scalar(url: str, sql: str, **params: object) -> object:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        value = conn.execute(text(sql), params).scalar()
+    engine.dispose()
+    return value
+
+
+def test_serve_refuses_an_unmigrated_external_database_and_names_the_command(cli_db, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--port", "0"])
+    assert exit_info.value.code == 2
+    assert "uv run baoxue migrate" in capsys.readouterr().err
+    assert _scalar(cli_db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'region'") == 0
+
+
+def test_migrate_then_seed_demo_lists_the_accounts_and_is_idempotent(cli_db, capsys):
+    main(["migrate"])
+    main(["seed", "demo"])
+    out = capsys.readouterr().out
+    assert "edu-province-53" in out and "baoxue-demo" in out and "gov-village-" in out
+    regions = _scalar(cli_db, "SELECT count(*) FROM region")
+    main(["seed", "demo"])
+    assert "added 0 regions, 0 schools, 0 accounts" in capsys.readouterr().out
+    assert _scalar(cli_db, "SELECT count(*) FROM region") == regions
+
+
+def test_account_and_token_lifecycle_is_audited(cli_db, capsys, monkeypatch):
+    main(["migrate"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password-1\n"))
+    main(["account", "create", "ops-wang", "--display-name", "王运维", "--password-stdin"])
+    main(["account", "create", "svc-sync", "--display-name", "同步服务", "--service"])
+    main(["token", "create", "svc-sync", "--name", "sync job", "--days", "30"])
+    out = capsys.readouterr().out
+    secret = out.strip().splitlines()[-1]
+    prefix = secret[:11]
+    assert secret.startswith("bx_") and prefix in out
+    assert _scalar(cli_db, "SELECT count(*) FROM api_token WHERE token_hash = :s", s=secret) == 0  # only a hash kept
+
+    main(["token", "revoke", prefix, "--reason", "rotated"])
+    main(["account", "disable", "ops-wang", "--reason", "transferred"])
+    assert _scalar(cli_db, "SELECT active FROM account WHERE username = 'ops-wang'") is False
+    assert _scalar(cli_db, "SELECT revoked_at IS NOT NULL FROM api_token WHERE prefix = :p", p=prefix) is True
+    actions = _scalar(cli_db, "SELECT string_agg(action, ',' ORDER BY id) FROM audit_event WHERE actor = 'cli'")
+    assert actions == "account.create,account.create,token.create,token.revoke,account.disable"
+
+
+def test_bad_input_is_refused_with_the_field_and_rule_and_nothing_written(cli_db, capsys, monkeypatch):
+    main(["migrate"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["account", "create", "ops-li", "--display-name", "李", "--password-stdin"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "password" in err and "至少" in err and "at least" in err
+    assert _scalar(cli_db, "SELECT count(*) FROM account") == 0
+    assert _scalar(cli_db, "SELECT count(*) FROM audit_event") == 0
+
+
+def test_tokens_are_only_for_service_accounts(cli_db, capsys, monkeypatch):
+    main(["migrate"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password-1\n"))
+    main(["account", "create", "ops-zhao", "--display-name", "赵", "--password-stdin"])
+    with pytest.raises(SystemExit):
+        main(["token", "create", "ops-zhao", "--name", "x"])
+    assert "service" in capsys.readouterr().err
+    assert _scalar(cli_db, "SELECT count(*) FROM api_token") == 0
+
+
+def test_export_schema_writes_the_sdl(tmp_path):
+    target = tmp_path / "out.graphql"
+    main(["export-schema", "--output", str(target)])
+    assert target.read_text(encoding="utf-8") == schema.as_str() + "\n"
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("serve", "migrate", "seed", "account", "token", "export-schema"):
+        assert command in out

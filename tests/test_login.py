@@ -1,0 +1,199 @@
+"""POST /auth/token and bearer credentials, end to end through the ASGI app."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from authz.tokens import TokenConfig, issue_access_token
+from models.base import utcnow
+from resolvers.accounts import create_account, create_token, disable_account, revoke_token
+from tests.conftest import TEST_SECRET, error_codes, gql, login, make_settings, token_for
+
+VIEWER = "{ viewer { username displayName isService } }"
+
+
+async def test_demo_province_account_gets_a_bearer_token(client):
+    response = await login(client, "edu-province-53")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3600
+    result = await gql(client, VIEWER, token=body["access_token"])
+    assert result["data"]["viewer"] == {"username": "edu-province-53", "displayName": "云南省教育厅", "isService": False}
+
+
+async def test_wrong_password_and_unknown_user_get_identical_401s(client):
+    wrong = await login(client, "edu-province-53", "not-the-password")
+    unknown = await login(client, "nobody-at-all", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    assert wrong.json()["error"] == "invalid_grant"
+    strip = {"x-request-id", "content-length", "date"}
+    assert {k: v for k, v in wrong.headers.items() if k not in strip} == {
+        k: v for k, v in unknown.headers.items() if k not in strip
+    }
+
+
+async def test_unknown_user_costs_as_much_as_a_wrong_password(client, settings):
+    """No user enumeration by timing: an unknown username still pays for one argon2 verification."""
+    settings.login_max_failures_per_client = 100
+
+    async def median(username: str) -> float:
+        times = []
+        for i in range(4):
+            started = time.perf_counter()
+            await login(client, f"{username}{i}" if username == "ghost-" else username, "wrong-password-x")
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    wrong_password = await median("edu-city-5323")
+    unknown_user = await median("ghost-")
+    # Skipping the hash would make the unknown case ~50x faster; allow generous noise either way.
+    assert unknown_user > wrong_password * 0.5
+
+
+async def test_repeated_failures_for_a_username_are_throttled_with_retry_after(client):
+    for _ in range(5):
+        assert (await login(client, "edu-city-5323", "wrong-password")).status_code == 401
+    throttled = await login(client, "edu-city-5323", "wrong-password")
+    assert throttled.status_code == 429
+    assert 0 < int(throttled.headers["Retry-After"]) <= 900
+    # Even the right password waits until the window ends.
+    assert (await login(client, "edu-city-5323")).status_code == 429
+    # Another account is not affected by this username's lockout.
+    assert (await login(client, "edu-city-2208")).status_code == 200
+
+
+async def test_repeated_failures_from_one_client_are_throttled_across_usernames(sessions):
+    import httpx
+
+    from baoxue.app import create_app
+
+    app = create_app(make_settings(login_max_failures_per_client=3), sessions=sessions)
+    transport = httpx.ASGITransport(app=app, client=("10.9.9.9", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        for name in ("a-user", "b-user", "c-user"):
+            assert (await login(c, name, "guess")).status_code == 401
+        assert (await login(c, "edu-province-53")).status_code == 429
+
+
+async def test_a_successful_login_clears_the_username_counter(client):
+    for _ in range(4):
+        await login(client, "edu-city-6404", "wrong-password")
+    assert (await login(client, "edu-city-6404")).status_code == 200
+    for _ in range(4):
+        assert (await login(client, "edu-city-6404", "wrong-password")).status_code == 401
+
+
+async def test_login_without_username_or_password_is_a_bad_request(client):
+    response = await client.post("/auth/token", data={"username": "edu-province-53"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        pytest.param(lambda t: t[:-3] + ("AAA" if not t.endswith("AAA") else "BBB"), id="tampered-signature"),
+        pytest.param(lambda t: "not.a.jwt", id="garbage"),
+        pytest.param(
+            lambda t: jwt.encode({"sub": "edu-province-53", "exp": 4102444800}, "k" * 40, "HS256"), id="other-key"
+        ),
+        pytest.param(lambda t: t + "x", id="suffix"),
+    ],
+)
+async def test_bad_tokens_get_unauthenticated(client, mangle):
+    token = mangle(await token_for(client, "edu-province-53"))
+    result = await gql(client, VIEWER, token=token)
+    assert result["data"] is None
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+
+
+async def test_unsigned_alg_none_token_is_refused(client):
+    token = jwt.encode({"sub": "edu-province-53", "exp": 4102444800}, None, algorithm="none")
+    assert error_codes(await gql(client, VIEWER, token=token)) == ["UNAUTHENTICATED"]
+
+
+async def test_expired_token_gets_unauthenticated(client):
+    config = TokenConfig(hs256_secret=TEST_SECRET, issuer="baoxue", audience="baoxue", ttl=timedelta(seconds=1))
+    token = issue_access_token(config, username="edu-province-53", account_id=1, now=utcnow() - timedelta(hours=1))
+    result = await gql(client, VIEWER, token=token)
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert "expired" in result["errors"][0]["message"]
+
+
+async def test_no_token_gets_unauthenticated(client):
+    assert error_codes(await gql(client, VIEWER)) == ["UNAUTHENTICATED"]
+
+
+async def test_disabled_account_token_stops_working(client, ctx):
+    token = await token_for(client, "edu-county-532329")
+    await disable_account(ctx, username="edu-county-532329", reason="left the bureau")
+    assert error_codes(await gql(client, VIEWER, token=token)) == ["UNAUTHENTICATED"]
+    assert (await login(client, "edu-county-532329")).status_code == 401
+
+
+def _rsa_pair() -> tuple[bytes, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public.decode()
+
+
+async def test_rs256_token_from_an_external_identity_provider_is_accepted(sessions):
+    import httpx
+
+    from baoxue.app import create_app
+
+    private, public = _rsa_pair()
+    other_private, _ = _rsa_pair()
+    app = create_app(make_settings(jwt_public_keys=public), sessions=sessions)
+    claims = {"sub": "edu-city-5323", "aud": "baoxue", "iss": "https://idp.example", "exp": 4102444800}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        good = await gql(c, VIEWER, token=jwt.encode(claims, private, algorithm="RS256"))
+        assert good["data"]["viewer"]["username"] == "edu-city-5323"
+        forged = await gql(c, VIEWER, token=jwt.encode(claims, other_private, algorithm="RS256"))
+        assert error_codes(forged) == ["UNAUTHENTICATED"]
+        wrong_audience = await gql(c, VIEWER, token=jwt.encode({**claims, "aud": "other"}, private, algorithm="RS256"))
+        assert error_codes(wrong_audience) == ["UNAUTHENTICATED"]
+
+
+async def test_service_token_works_until_revoked(client, ctx, session):
+    await create_account(ctx, username="svc-export", display_name="数据导出服务", password=None, is_service=True)
+    issued = await create_token(ctx, username="svc-export", name="nightly export", valid_days=30)
+    assert issued.secret.startswith(issued.token.prefix + "_")
+    assert issued.token.token_hash != issued.secret and issued.secret not in issued.token.token_hash
+
+    result = await gql(client, VIEWER, token=issued.secret)
+    assert result["data"]["viewer"] == {"username": "svc-export", "displayName": "数据导出服务", "isService": True}
+    await session.refresh(issued.token)
+    assert issued.token.last_used_at is not None
+
+    wrong_secret = issued.token.prefix + "_" + "x" * 43
+    assert error_codes(await gql(client, VIEWER, token=wrong_secret)) == ["UNAUTHENTICATED"]
+
+    await revoke_token(ctx, prefix=issued.token.prefix, reason="rotated")
+    assert error_codes(await gql(client, VIEWER, token=issued.secret)) == ["UNAUTHENTICATED"]
+
+
+async def test_expired_service_token_is_refused(client, ctx, session):
+    await create_account(ctx, username="svc-old", display_name="旧服务", password=None, is_service=True)
+    issued = await create_token(ctx, username="svc-old", name="old", valid_days=1)
+    issued.token.expires_at = utcnow() - timedelta(minutes=1)
+    await session.flush()
+    result = await gql(client, VIEWER, token=issued.secret)
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert "expired" in result["errors"][0]["message"]
+
+
+async def test_service_accounts_cannot_sign_in_with_a_password(client, ctx):
+    await create_account(ctx, username="svc-nopw", display_name="服务", password=None, is_service=True)
+    assert (await login(client, "svc-nopw", "")).status_code == 400
+    assert (await login(client, "svc-nopw", "anything-at-all")).status_code == 401

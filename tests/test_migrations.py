@@ -1,0 +1,45 @@
+"""Schema changes only through Alembic: round trip, and the models agree with the migrations."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+
+import models  # noqa: F401
+from baoxue.database import NotMigratedError, check_migrated, current_revision, downgrade, head_revision, migrate
+
+
+def test_upgrade_downgrade_upgrade_round_trip(databases):
+    url = databases.create("roundtrip")
+    migrate(url)
+    assert current_revision(url) == head_revision()
+    downgrade(url, "base")
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    migrate(url)
+    with engine.connect() as conn:
+        assert set(SQLModel.metadata.tables) <= set(inspect(conn).get_table_names())
+    engine.dispose()
+    check_migrated(url)
+
+
+def test_models_match_migrations(database_url):
+    engine = create_engine(database_url, poolclass=NullPool)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_unmigrated_database_is_named_with_the_command_to_run(databases):
+    url = databases.create("empty")
+    try:
+        check_migrated(url)
+    except NotMigratedError as exc:
+        assert "uv run baoxue migrate" in str(exc)
+    else:
+        raise AssertionError("an empty database passed the migration check")
