@@ -130,4 +130,3 @@ async def _authenticate_service_token(session: AsyncSession, prefix: str, secret
     assert token.id is not None
     await accounts.touch_token(session, token.id, now)
     return Authentication(_principal(account, CredentialKind.SERVICE_TOKEN))
-

@@ -9,9 +9,9 @@ from .errors import Unauthenticated
 
 
 class CredentialKind(StrEnum):
-    PASSWORD_JWT = "PASSWORD_JWT"
+    PASSWORD_JWT = "PASSWORD_JWT"  # noqa: S105  (a kind of credential, not a secret)
     EXTERNAL_JWT = "EXTERNAL_JWT"
-    SERVICE_TOKEN = "SERVICE_TOKEN"
+    SERVICE_TOKEN = "SERVICE_TOKEN"  # noqa: S105
 
 
 @dataclass(frozen=True)

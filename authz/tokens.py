@@ -7,11 +7,10 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import jwt
 
-SERVICE_TOKEN_PREFIX = "bx_"
+SERVICE_TOKEN_PREFIX = "bx_"  # noqa: S105  (the visible marker of service tokens)
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,6 @@ def decode_access_token(config: TokenConfig, token: str) -> tuple[str, bool]:
         algorithm = jwt.get_unverified_header(token).get("alg")
     except jwt.PyJWTError as exc:
         raise InvalidToken("malformed token") from exc
-    options: dict[str, Any] = {"require": ["exp", "sub"]}
     if algorithm == "HS256":
         keys, external = [config.hs256_secret], False
     elif algorithm == "RS256" and config.rs256_public_keys:
@@ -63,7 +61,7 @@ def decode_access_token(config: TokenConfig, token: str) -> tuple[str, bool]:
                 algorithms=[algorithm],
                 audience=config.audience,
                 issuer=None if external else config.issuer,
-                options=options,
+                options={"require": ["exp", "sub"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise InvalidToken("token expired") from exc

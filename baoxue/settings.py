@@ -67,9 +67,7 @@ class Settings(BaseSettings):
         if self.jwt_secret:
             return self.jwt_secret
         if self.production:
-            raise RuntimeError(
-                "BAOXUE_JWT_SECRET must be set in production / 生产环境必须设置 BAOXUE_JWT_SECRET"
-            )
+            raise RuntimeError("BAOXUE_JWT_SECRET must be set in production / 生产环境必须设置 BAOXUE_JWT_SECRET")
         path = self.data_dir / "jwt-secret"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,7 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64)
     created_by: str = Field(max_length=64)
     created_at: datetime = created_at_field()
-    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     revoked_at: datetime | None = optional_time_field()
     last_used_at: datetime | None = optional_time_field()
 

@@ -17,11 +17,11 @@ class AuditEvent(SQLModel, table=True):
 
     __tablename__ = "audit_event"
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)  # type: ignore[call-overload]
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
     at: datetime = created_at_field()
     actor: str = Field(max_length=64, index=True)
     action: str = Field(max_length=64)
     object_type: str = Field(max_length=64)
     object_id: str = Field(max_length=64)
-    summary: dict[str, Any] = Field(default_factory=dict, sa_type=postgresql.JSONB)  # type: ignore[call-overload]
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=postgresql.JSONB)
     request_id: str | None = Field(default=None, max_length=64)

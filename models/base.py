@@ -17,7 +17,7 @@ def utcnow() -> datetime:
 def created_at_field() -> Any:
     return Field(
         default_factory=utcnow,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=sa.DateTime(timezone=True),
         sa_column_kwargs={"server_default": sa.func.now()},
         nullable=False,
     )
@@ -26,14 +26,14 @@ def created_at_field() -> Any:
 def updated_at_field() -> Any:
     return Field(
         default_factory=utcnow,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=sa.DateTime(timezone=True),
         sa_column_kwargs={"server_default": sa.func.now(), "onupdate": utcnow},
         nullable=False,
     )
 
 
 def optional_time_field() -> Any:
-    return Field(default=None, sa_type=sa.DateTime(timezone=True), nullable=True)  # type: ignore[call-overload]
+    return Field(default=None, sa_type=sa.DateTime(timezone=True), nullable=True)
 
 
 def version_field() -> Any:

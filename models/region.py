@@ -62,8 +62,8 @@ class Region(SQLModel, table=True):
 
     code: str = Field(primary_key=True, max_length=12)
     name: str = Field(max_length=100)
-    level: RegionLevel = Field(sa_type=enum_type(RegionLevel))  # type: ignore[call-overload]
+    level: RegionLevel = Field(sa_type=enum_type(RegionLevel))
     parent_code: str | None = Field(default=None, foreign_key="region.code", index=True, max_length=12)
-    path: str = Field(sa_type=path_type(), unique=True)  # type: ignore[call-overload]
+    path: str = Field(sa_type=path_type(), unique=True)
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

@@ -59,9 +59,9 @@ class School(SQLModel, table=True):
     code: str = Field(primary_key=True, min_length=10, max_length=10)
     name: str = Field(max_length=200)
     region_code: str = Field(foreign_key="region.code", index=True, max_length=12)
-    stages: list[str] = Field(sa_type=postgresql.ARRAY(sa.String(24)))  # type: ignore[call-overload]
-    kind: SchoolKind = Field(sa_type=enum_type(SchoolKind))  # type: ignore[call-overload]
-    path: str = Field(sa_type=path_type(), unique=True)  # type: ignore[call-overload]
+    stages: list[str] = Field(sa_type=postgresql.ARRAY(sa.String(24)))
+    kind: SchoolKind = Field(sa_type=enum_type(SchoolKind))
+    path: str = Field(sa_type=path_type(), unique=True)
     province_code: str = Field(max_length=2, index=True)
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

@@ -20,7 +20,7 @@ EXPECTED = (AccessError, BadInput)
 class UnitOfWork(SchemaExtension):
     """Commit when the operation succeeds, roll back otherwise (nothing below schema/ commits)."""
 
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncIterator[None]:
         yield
         ctx = self.execution_context.context
         if not isinstance(ctx, Context):

@@ -17,9 +17,7 @@ from .context import Info, loader
 from .enums import RegionLevel, SchoolKind, SchoolStage
 
 
-async def _resolve_nodes(
-    info: Info, node_ids: Iterable[str], fetch: Any, convert: Any, required: bool
-) -> list[Any]:
+async def _resolve_nodes(info: Info, node_ids: Iterable[str], fetch: Any, convert: Any, required: bool) -> list[Any]:
     wanted = list(node_ids)
     found = await fetch(info.context, wanted)
     return [convert(found[i]) if i in found else None for i in wanted]
@@ -47,7 +45,7 @@ class Region(relay.Node):
     def from_row(cls, row: RegionRow) -> Region:
         return cls(code=row.code, name=row.name, level=row.level, path=row.path, parent_code=row.parent_code)
 
-    @strawberry.field(description="上级区划 / the region directly above (null for a province).")
+    @strawberry.field(description="上级区划 / the region directly above (null for a province).")  # type: ignore[untyped-decorator]
     async def parent(self, info: Info) -> Region | None:
         if self.parent_code is None:
             return None
@@ -83,7 +81,7 @@ class School(relay.Node):
             region_code=row.region_code,
         )
 
-    @strawberry.field(description="所在区划 / the county or township the school is in.")
+    @strawberry.field(description="所在区划 / the county or township the school is in.")  # type: ignore[untyped-decorator]
     async def region(self, info: Info) -> Region:
         row = await loader(info, "region", geo.get_regions).load(self.region_code)
         return Region.from_row(row)
@@ -111,14 +109,15 @@ class SchoolFilter:
         default=None, description="区划代码：含其下全部 / schools anywhere inside this region."
     )
     stage: SchoolStage | None = strawberry.field(
-        default=None, description="学段：九年一贯制学校计入小学和初中 / stage taught (nine-year schools count for both)."
+        default=None,
+        description="学段：九年一贯制学校计入小学和初中 / stage taught (nine-year schools count for both).",
     )
     kind: SchoolKind | None = strawberry.field(default=None, description="办学类型 / kind.")
 
 
 async def regions(
     info: Info,
-    filter: RegionFilter | None = None,  # noqa: A002  (the GraphQL argument name)
+    filter: RegionFilter | None = None,
     first: int | None = None,
     after: str | None = None,
 ) -> RegionConnection:
@@ -129,7 +128,7 @@ async def regions(
 
 async def schools(
     info: Info,
-    filter: SchoolFilter | None = None,  # noqa: A002
+    filter: SchoolFilter | None = None,
     first: int | None = None,
     after: str | None = None,
 ) -> SchoolConnection:

@@ -17,11 +17,9 @@ async def _resolve(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | N
     info.context.signed_in()
     wanted: dict[Any, list[str]] = defaultdict(list)
     for gid in ids:
-        try:
-            node_type = gid.resolve_type(info)
-        except Exception:  # an unknown type name answers like a missing object
-            continue
-        wanted[node_type].append(gid.node_id)
+        node_type = _node_type(info, gid)
+        if node_type is not None:  # an unknown type name answers like a missing object
+            wanted[node_type].append(gid.node_id)
     found: dict[tuple[str, str], relay.Node] = {}
     for node_type, node_ids in wanted.items():
         for node in await node_type.resolve_nodes(info=info, node_ids=node_ids, required=False):
@@ -30,11 +28,17 @@ async def _resolve(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | N
     return [found.get((gid.type_name, gid.node_id)) for gid in ids]
 
 
+def _node_type(info: Info, gid: relay.GlobalID) -> Any:
+    definition = info.schema.get_type_by_name(gid.type_name)
+    origin = getattr(definition, "origin", None)
+    return origin if isinstance(origin, type) and issubclass(origin, relay.Node) else None
+
+
 def gid_type_name(node_type: Any) -> str:
     return str(node_type.__strawberry_definition__.name)
 
 
-async def node(info: Info, id: relay.GlobalID) -> relay.Node | None:  # noqa: A002  (the Relay argument name)
+async def node(info: Info, id: relay.GlobalID) -> relay.Node | None:
     return (await _resolve(info, [id]))[0]
 
 

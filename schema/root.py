@@ -36,7 +36,8 @@ class Query:
         resolver=node_fields.nodes, description="按全局 ID 批量取对象 / fetch up to 100 objects by global IDs."
     )
     viewer: viewer_types.Viewer = strawberry.field(
-        resolver=viewer_types.viewer, description="当前登录账号 / the signed-in account (UNAUTHENTICATED without a token)."
+        resolver=viewer_types.viewer,
+        description="当前登录账号 / the signed-in account (UNAUTHENTICATED without a token).",
     )
     regions: geography.RegionConnection = strawberry.field(
         resolver=geography.regions, description="行政区划 / regions, ordered by code; `first` at most 100."
@@ -61,9 +62,7 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def build_schema(
-    *, production: bool, limits: Limits | None = None, extra_extensions: Sequence[Any] = ()
-) -> Schema:
+def build_schema(*, production: bool, limits: Limits | None = None, extra_extensions: Sequence[Any] = ()) -> Schema:
     """The schema with its limits and caches; production masks errors and refuses introspection."""
     limits = limits or Limits()
     extensions: list[Any] = [
@@ -79,8 +78,7 @@ def build_schema(
     if production:
         from graphql.validation import NoSchemaIntrospectionCustomRule
 
-        rules: Sequence[Any] = [NoSchemaIntrospectionCustomRule]
-        extensions.append(partial(AddValidationRules, rules))
+        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     return Schema(
         query=Query,
         extensions=extensions,

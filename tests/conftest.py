@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
 from baoxue.database import migrate, normalize_url
-from baoxue.demo.seed import seed_demo
+from baoxue.demo.seed import DEMO_PASSWORD, seed_demo
 from baoxue.settings import Settings
 from resolvers.context import Context
 
@@ -147,7 +147,7 @@ async def client(sessions: async_sessionmaker[AsyncSession], settings: Settings)
         yield c
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = "baoxue-demo") -> httpx.Response:
+async def login(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
     return await client.post("/auth/token", data={"username": username, "password": password})
 
 

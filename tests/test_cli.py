@@ -40,7 +40,9 @@ def test_migrate_then_seed_demo_lists_the_accounts_and_is_idempotent(cli_db, cap
     main(["migrate"])
     main(["seed", "demo"])
     out = capsys.readouterr().out
-    assert "edu-province-53" in out and "baoxue-demo" in out and "gov-village-" in out
+    assert "edu-province-53" in out
+    assert "baoxue-demo" in out
+    assert "gov-village-" in out
     regions = _scalar(cli_db, "SELECT count(*) FROM region")
     main(["seed", "demo"])
     assert "added 0 regions, 0 schools, 0 accounts" in capsys.readouterr().out
@@ -56,7 +58,8 @@ def test_account_and_token_lifecycle_is_audited(cli_db, capsys, monkeypatch):
     out = capsys.readouterr().out
     secret = out.strip().splitlines()[-1]
     prefix = secret[:11]
-    assert secret.startswith("bx_") and prefix in out
+    assert secret.startswith("bx_")
+    assert prefix in out
     assert _scalar(cli_db, "SELECT count(*) FROM api_token WHERE token_hash = :s", s=secret) == 0  # only a hash kept
 
     main(["token", "revoke", prefix, "--reason", "rotated"])
@@ -74,7 +77,9 @@ def test_bad_input_is_refused_with_the_field_and_rule_and_nothing_written(cli_db
         main(["account", "create", "ops-li", "--display-name", "李", "--password-stdin"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "password" in err and "至少" in err and "at least" in err
+    assert "password" in err
+    assert "至少" in err
+    assert "at least" in err
     assert _scalar(cli_db, "SELECT count(*) FROM account") == 0
     assert _scalar(cli_db, "SELECT count(*) FROM audit_event") == 0
 

@@ -15,7 +15,8 @@ async def test_chuxiong_baicheng_and_guyuan_have_all_their_counties(session):
         return {r.code: r.name for r in rows}
 
     chuxiong = await children("5323")
-    assert len(chuxiong) == 10 and chuxiong["532329"] == "武定县"  # seed 001: 武定县
+    assert len(chuxiong) == 10
+    assert chuxiong["532329"] == "武定县"
     assert set((await children("2208")).values()) == {"洮北区", "镇赉县", "通榆县", "洮南市", "大安市"}
     assert set((await children("6404")).values()) == {"原州区", "西吉县", "隆德县", "泾源县", "彭阳县"}
 
@@ -38,7 +39,8 @@ async def test_school_paths_extend_their_region_paths(session):
     for school, region in rows:
         assert school.path == f"{region.path}/{school.code}"
         assert school.province_code == region.code[:2]
-        assert len(school.code) == 10 and school.code.isdigit()
+        assert len(school.code) == 10
+        assert school.code.isdigit()
 
 
 async def test_demo_accounts_follow_the_naming_scheme(session):

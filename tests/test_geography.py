@@ -45,7 +45,8 @@ async def test_chuxiong_counties_page_through_in_code_order(client, token):
             break
         after = conn["pageInfo"]["endCursor"]
         assert conn["pageInfo"]["endCursor"] == conn["edges"][-1]["cursor"]
-    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 10
+    assert seen == sorted(seen)
+    assert len(seen) == len(set(seen)) == 10
     assert "532329" in seen  # 武定县, named in seed 001
 
 
@@ -70,7 +71,8 @@ async def test_first_above_100_is_refused_with_a_typed_bilingual_error(client, t
     assert error_codes(result) == ["BAD_USER_INPUT"]
     error = result["errors"][0]
     assert error["extensions"]["field"] == "first"
-    assert "100" in error["message"] and "之间" in error["message"]
+    assert "100" in error["message"]
+    assert "之间" in error["message"]
 
 
 async def test_a_forged_cursor_is_refused(client, token):
@@ -103,7 +105,8 @@ async def test_school_stage_filter_counts_nine_year_schools_for_primary_and_juni
 async def test_school_kind_filter(client, token):
     result = await gql(client, SCHOOLS_QUERY, {"filter": {"kind": "TEACHING_POINT"}, "first": 100}, token)
     edges = result["data"]["schools"]["edges"]
-    assert edges and all(e["node"]["kind"] == "TEACHING_POINT" for e in edges)
+    assert edges
+    assert all(e["node"]["kind"] == "TEACHING_POINT" for e in edges)
     assert len(edges) == sum(1 for s in SCHOOLS if s.kind == "TEACHING_POINT")
 
 

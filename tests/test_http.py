@@ -13,7 +13,8 @@ from tests.conftest import error_codes, gql, make_settings, token_for
 
 async def test_healthz_answers_while_the_process_is_up(client):
     response = await client.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
 
 
 async def test_readyz_reports_a_migrated_database(client):
@@ -82,7 +83,8 @@ async def test_cors_allows_configured_origins_only(sessions):
 
 async def test_development_serves_graphiql(client):
     response = await client.get("/graphql", headers={"Accept": "text/html"})
-    assert response.status_code == 200 and "graphiql" in response.text.lower()
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
 
 
 @pytest.fixture

@@ -26,7 +26,11 @@ async def test_demo_province_account_gets_a_bearer_token(client):
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
     result = await gql(client, VIEWER, token=body["access_token"])
-    assert result["data"]["viewer"] == {"username": "edu-province-53", "displayName": "云南省教育厅", "isService": False}
+    assert result["data"]["viewer"] == {
+        "username": "edu-province-53",
+        "displayName": "云南省教育厅",
+        "isService": False,
+    }
 
 
 async def test_wrong_password_and_unknown_user_get_identical_401s(client):
@@ -142,7 +146,9 @@ async def test_disabled_account_token_stops_working(client, ctx):
 
 def _rsa_pair() -> tuple[bytes, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return private, public.decode()
 
@@ -169,7 +175,8 @@ async def test_service_token_works_until_revoked(client, ctx, session):
     await create_account(ctx, username="svc-export", display_name="数据导出服务", password=None, is_service=True)
     issued = await create_token(ctx, username="svc-export", name="nightly export", valid_days=30)
     assert issued.secret.startswith(issued.token.prefix + "_")
-    assert issued.token.token_hash != issued.secret and issued.secret not in issued.token.token_hash
+    assert issued.token.token_hash != issued.secret
+    assert issued.secret not in issued.token.token_hash
 
     result = await gql(client, VIEWER, token=issued.secret)
     assert result["data"]["viewer"] == {"username": "svc-export", "displayName": "数据导出服务", "isService": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -37,9 +38,5 @@ def test_models_match_migrations(database_url):
 
 def test_unmigrated_database_is_named_with_the_command_to_run(databases):
     url = databases.create("empty")
-    try:
+    with pytest.raises(NotMigratedError, match="uv run baoxue migrate"):
         check_migrated(url)
-    except NotMigratedError as exc:
-        assert "uv run baoxue migrate" in str(exc)
-    else:
-        raise AssertionError("an empty database passed the migration check")

@@ -685,12 +685,8 @@ SCHOOLS: tuple[DemoSchool, ...] = (
     DemoSchool("2122000001", "洮北区第二中学", "220802", ("JUNIOR",), "PUBLIC"),
     DemoSchool("2122000002", "白城市特殊教育学校", "220802", ("SPECIAL",), "PUBLIC"),
     DemoSchool("2122000003", "洮北区海明小学", "220802001", ("PRIMARY",), "PUBLIC"),
-    DemoSchool(
-        "2122000004", "洮北区德顺蒙古族乡中心小学", "220802204", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2122000005", "镇赉县镇赉镇中心小学", "220821100", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2122000004", "洮北区德顺蒙古族乡中心小学", "220802204", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2122000005", "镇赉县镇赉镇中心小学", "220821100", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2122000006", "镇赉县坦途镇中学", "220821101", ("JUNIOR",), "PUBLIC"),
     DemoSchool(
         "2122000007",
@@ -707,12 +703,8 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "PUBLIC",
     ),
     DemoSchool("2122000009", "通榆县第二中学", "220822", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2122000010", "通榆县开通镇中心小学", "220822100", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2122000011", "通榆县向海蒙古族乡中心小学", "220822202", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2122000010", "通榆县开通镇中心小学", "220822100", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2122000011", "通榆县向海蒙古族乡中心小学", "220822202", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2122000012", "洮南市团结小学", "220881001", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2122000013", "洮南市瓦房镇中学", "220881100", ("JUNIOR",), "PUBLIC"),
     DemoSchool(
@@ -739,16 +731,10 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "PUBLIC",
     ),
     DemoSchool("2153000001", "楚雄州特殊教育学校", "532301", ("SPECIAL",), "PUBLIC"),
-    DemoSchool(
-        "2153000002", "楚雄市鹿城镇中心小学", "532301101", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000003", "楚雄市鹿城镇博雅小学", "532301101", ("PRIMARY",), "PRIVATE"
-    ),
+    DemoSchool("2153000002", "楚雄市鹿城镇中心小学", "532301101", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000003", "楚雄市鹿城镇博雅小学", "532301101", ("PRIMARY",), "PRIVATE"),
     DemoSchool("2153000004", "楚雄市东瓜镇中学", "532301102", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000005", "楚雄市吕合镇中心小学", "532301103", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000005", "楚雄市吕合镇中心小学", "532301103", ("PRIMARY",), "PUBLIC"),
     DemoSchool(
         "2153000006",
         "楚雄市吕合镇九年一贯制学校",
@@ -757,19 +743,11 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "PUBLIC",
     ),
     DemoSchool("2153000007", "禄丰市第二中学", "532302", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000008", "禄丰市金山镇中心小学", "532302101", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000009", "禄丰市黑井镇中心小学", "532302107", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000010", "双柏县妥甸镇中心小学", "532322101", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000008", "禄丰市金山镇中心小学", "532302101", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000009", "禄丰市黑井镇中心小学", "532302107", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000010", "双柏县妥甸镇中心小学", "532322101", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2153000011", "双柏县大庄镇中学", "532322102", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000012", "双柏县安龙堡乡中心小学", "532322201", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000012", "双柏县安龙堡乡中心小学", "532322201", ("PRIMARY",), "PUBLIC"),
     DemoSchool(
         "2153000013",
         "双柏县安龙堡乡柏家河教学点",
@@ -778,19 +756,11 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "TEACHING_POINT",
     ),
     DemoSchool("2153000014", "牟定县第二中学", "532323", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000015", "牟定县共和镇中心小学", "532323101", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000016", "牟定县安乐乡中心小学", "532323203", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000017", "南华县龙川镇中心小学", "532324101", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000015", "牟定县共和镇中心小学", "532323101", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000016", "牟定县安乐乡中心小学", "532323203", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000017", "南华县龙川镇中心小学", "532324101", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2153000018", "南华县沙桥镇中学", "532324102", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000019", "南华县雨露白族乡中心小学", "532324201", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000019", "南华县雨露白族乡中心小学", "532324201", ("PRIMARY",), "PUBLIC"),
     DemoSchool(
         "2153000020",
         "南华县雨露白族乡九年一贯制学校",
@@ -799,15 +769,9 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "PUBLIC",
     ),
     DemoSchool("2153000021", "姚安县第二中学", "532325", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000022", "姚安县栋川镇中心小学", "532325101", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000023", "姚安县大河口乡中心小学", "532325204", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000024", "大姚县金碧镇中心小学", "532326101", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000022", "姚安县栋川镇中心小学", "532325101", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000023", "姚安县大河口乡中心小学", "532325204", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000024", "大姚县金碧镇中心小学", "532326101", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2153000025", "大姚县石羊镇中学", "532326102", ("JUNIOR",), "PUBLIC"),
     DemoSchool(
         "2153000026",
@@ -824,19 +788,11 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "TEACHING_POINT",
     ),
     DemoSchool("2153000028", "永仁县第二中学", "532327", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000029", "永仁县永定镇中心小学", "532327101", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000030", "永仁县永兴傣族乡中心小学", "532327204", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000031", "元谋县元马镇中心小学", "532328101", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000029", "永仁县永定镇中心小学", "532327101", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000030", "永仁县永兴傣族乡中心小学", "532327204", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000031", "元谋县元马镇中心小学", "532328101", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2153000032", "元谋县黄瓜园镇中学", "532328103", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000033", "元谋县姜驿乡中心小学", "532328210", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000033", "元谋县姜驿乡中心小学", "532328210", ("PRIMARY",), "PUBLIC"),
     DemoSchool(
         "2153000034",
         "元谋县姜驿乡九年一贯制学校",
@@ -845,21 +801,13 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "PUBLIC",
     ),
     DemoSchool("2153000035", "武定县第二中学", "532329", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2153000036", "武定县狮山镇中心小学", "532329101", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2153000037", "武定县环州乡中心小学", "532329207", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2153000036", "武定县狮山镇中心小学", "532329101", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2153000037", "武定县环州乡中心小学", "532329207", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2164000001", "固原市特殊教育学校", "640402", ("SPECIAL",), "PUBLIC"),
     DemoSchool("2164000002", "原州区南关小学", "640402001", ("PRIMARY",), "PUBLIC"),
-    DemoSchool(
-        "2164000003", "固原市原州区育才中学", "640402001", ("JUNIOR",), "PRIVATE"
-    ),
+    DemoSchool("2164000003", "固原市原州区育才中学", "640402001", ("JUNIOR",), "PRIVATE"),
     DemoSchool("2164000004", "原州区三营镇中学", "640402100", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2164000005", "原州区寨科乡中心小学", "640402205", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2164000005", "原州区寨科乡中心小学", "640402205", ("PRIMARY",), "PUBLIC"),
     DemoSchool(
         "2164000006",
         "原州区寨科乡新埫教学点",
@@ -868,19 +816,11 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "TEACHING_POINT",
     ),
     DemoSchool("2164000007", "西吉县第二中学", "640422", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2164000008", "西吉县吉强镇中心小学", "640422100", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2164000009", "西吉县偏城乡中心小学", "640422212", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2164000010", "隆德县城关镇中心小学", "640423100", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2164000008", "西吉县吉强镇中心小学", "640422100", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2164000009", "西吉县偏城乡中心小学", "640422212", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2164000010", "隆德县城关镇中心小学", "640423100", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2164000011", "隆德县沙塘镇中学", "640423101", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2164000012", "隆德县观庄乡中心小学", "640423202", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2164000012", "隆德县观庄乡中心小学", "640423202", ("PRIMARY",), "PUBLIC"),
     DemoSchool(
         "2164000013",
         "隆德县观庄乡九年一贯制学校",
@@ -889,19 +829,11 @@ SCHOOLS: tuple[DemoSchool, ...] = (
         "PUBLIC",
     ),
     DemoSchool("2164000014", "泾源县第二中学", "640424", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2164000015", "泾源县香水镇中心小学", "640424100", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2164000016", "泾源县黄花乡中心小学", "640424202", ("PRIMARY",), "PUBLIC"
-    ),
-    DemoSchool(
-        "2164000017", "彭阳县白阳镇中心小学", "640425100", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2164000015", "泾源县香水镇中心小学", "640424100", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2164000016", "泾源县黄花乡中心小学", "640424202", ("PRIMARY",), "PUBLIC"),
+    DemoSchool("2164000017", "彭阳县白阳镇中心小学", "640425100", ("PRIMARY",), "PUBLIC"),
     DemoSchool("2164000018", "彭阳县王洼镇中学", "640425101", ("JUNIOR",), "PUBLIC"),
-    DemoSchool(
-        "2164000019", "彭阳县古城镇中心小学", "640425102", ("PRIMARY",), "PUBLIC"
-    ),
+    DemoSchool("2164000019", "彭阳县古城镇中心小学", "640425102", ("PRIMARY",), "PUBLIC"),
     DemoSchool(
         "2164000020",
         "彭阳县古城镇刘高庄教学点",

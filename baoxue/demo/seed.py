@@ -19,7 +19,7 @@ from models.school import School, school_path
 
 from .places import PROVINCES, SCHOOLS, Place
 
-DEMO_PASSWORD = "baoxue-demo"
+DEMO_PASSWORD = "baoxue-demo"  # noqa: S105  (published demo password, see README)
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,14 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
         for a in demo_accounts()
     ]
     added = {}
-    for name, model, rows in (("regions", Region, regions), ("schools", School, schools), ("accounts", Account, accounts)):
+    for name, model, rows in (
+        ("regions", Region, regions),
+        ("schools", School, schools),
+        ("accounts", Account, accounts),
+    ):
         result = await session.execute(insert(model).values(rows).on_conflict_do_nothing())
         added[name] = max(result.rowcount, 0)  # type: ignore[attr-defined]
-    await audit.record(session, actor=actor, action="seed.demo", object_type="Database", object_id="demo", summary=added)
+    await audit.record(
+        session, actor=actor, action="seed.demo", object_type="Database", object_id="demo", summary=added
+    )
     return added

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from ..account import Account, ApiToken
 
 
 async def get_account_by_username(session: AsyncSession, username: str) -> Account | None:
-    return (await session.scalars(select(Account).where(Account.username == username))).first()
+    return (await session.scalars(select(Account).where(col(Account.username) == username))).first()
 
 
 async def get_account(session: AsyncSession, account_id: int) -> Account | None:
@@ -29,7 +30,7 @@ async def count_accounts(session: AsyncSession) -> int:
 
 
 async def existing_usernames(session: AsyncSession, usernames: list[str]) -> set[str]:
-    rows = await session.scalars(select(Account.username).where(Account.username.in_(usernames)))  # type: ignore[attr-defined]
+    rows = await session.scalars(select(Account.username).where(col(Account.username).in_(usernames)))
     return set(rows)
 
 
@@ -40,9 +41,9 @@ async def add_token(session: AsyncSession, token: ApiToken) -> ApiToken:
 
 
 async def get_token_by_prefix(session: AsyncSession, prefix: str) -> ApiToken | None:
-    return (await session.scalars(select(ApiToken).where(ApiToken.prefix == prefix))).first()
+    return (await session.scalars(select(ApiToken).where(col(ApiToken.prefix) == prefix))).first()
 
 
 async def touch_token(session: AsyncSession, token_id: int, when: datetime) -> None:
     """Record last use; cheap and harmless to repeat."""
-    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=when))  # type: ignore[arg-type]
+    await session.execute(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=when))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlmodel import col, select
 
 from ..region import Region, RegionLevel
 from .paging import Page, fetch_page
 
 
-def within_path(column: ColumnElement[str], path: str) -> ColumnElement[bool]:
+def within_path(column: ColumnElement[str] | Mapped[str], path: str) -> ColumnElement[bool]:
     """`column` is `path` or lies below it: the jurisdiction prefix test (DESIGN §3)."""
     return or_(column == path, column.startswith(path + "/", autoescape=True))
 
@@ -27,14 +29,14 @@ async def list_regions(
 ) -> Page[Region]:
     where = [scope]
     if parent_code is not None:
-        where.append(Region.parent_code == parent_code)  # type: ignore[arg-type]
+        where.append(col(Region.parent_code) == parent_code)
     if level is not None:
-        where.append(Region.level == level)  # type: ignore[arg-type]
-    return await fetch_page(session, Region, Region.code, where, after=after, limit=limit)
+        where.append(col(Region.level) == level)
+    return await fetch_page(session, Region, col(Region.code), where, after=after, limit=limit)
 
 
 async def get_regions(session: AsyncSession, codes: Iterable[str]) -> dict[str, Region]:
-    rows = await session.scalars(select(Region).where(Region.code.in_(list(codes))))  # type: ignore[attr-defined]
+    rows = await session.scalars(select(Region).where(col(Region.code).in_(list(codes))))
     return {row.code: row for row in rows}
 
 

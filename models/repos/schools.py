@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import Boolean, ColumnElement
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from ..school import School, SchoolKind, SchoolStage, stages_teaching
 from .paging import Page, fetch_page
@@ -24,14 +26,14 @@ async def list_schools(
 ) -> Page[School]:
     where = [scope]
     if region_path is not None:
-        where.append(within_path(School.path, region_path))  # type: ignore[arg-type]
+        where.append(within_path(col(School.path), region_path))
     if stage is not None:
-        where.append(School.stages.overlap(stages_teaching(stage)))  # type: ignore[attr-defined]
+        where.append(col(School.stages).op("&&", return_type=Boolean)(postgresql.array(stages_teaching(stage))))
     if kind is not None:
-        where.append(School.kind == kind)  # type: ignore[arg-type]
-    return await fetch_page(session, School, School.code, where, after=after, limit=limit)
+        where.append(col(School.kind) == kind)
+    return await fetch_page(session, School, col(School.code), where, after=after, limit=limit)
 
 
 async def get_schools(session: AsyncSession, codes: Iterable[str]) -> dict[str, School]:
-    rows = await session.scalars(select(School).where(School.code.in_(list(codes))))  # type: ignore[attr-defined]
+    rows = await session.scalars(select(School).where(col(School.code).in_(list(codes))))
     return {row.code: row for row in rows}

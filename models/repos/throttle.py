@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from ..account import LoginThrottle
 
@@ -15,8 +16,8 @@ async def failures_since(session: AsyncSession, keys: list[str], since: datetime
     """Counters for `keys` whose window started after `since` (older windows have expired)."""
     rows = await session.scalars(
         select(LoginThrottle).where(
-            LoginThrottle.key.in_(keys),  # type: ignore[attr-defined]
-            LoginThrottle.window_started_at > since,  # type: ignore[arg-type]
+            col(LoginThrottle.key).in_(keys),
+            col(LoginThrottle.window_started_at) > since,
         )
     )
     return {row.key: row for row in rows}
@@ -24,7 +25,7 @@ async def failures_since(session: AsyncSession, keys: list[str], since: datetime
 
 async def record_failure(session: AsyncSession, key: str, now: datetime, window: timedelta) -> None:
     """Count one failure; a counter whose window has expired starts again at one."""
-    expired = LoginThrottle.window_started_at <= now - window  # type: ignore[operator]
+    expired = col(LoginThrottle.window_started_at) <= now - window
     stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[LoginThrottle.key],
@@ -37,4 +38,4 @@ async def record_failure(session: AsyncSession, key: str, now: datetime, window:
 
 
 async def clear(session: AsyncSession, key: str) -> None:
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))  # type: ignore[arg-type]
+    await session.execute(delete(LoginThrottle).where(col(LoginThrottle.key) == key))
