@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,6 +53,10 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.sessions = sessions
         self.tokens = tokens
+
+    def encode_json(self, data: object) -> str:
+        """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         session = self.sessions()

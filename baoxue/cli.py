@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -85,6 +86,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     os.environ["BAOXUE_ENV"] = settings.environment
     os.environ.setdefault("BAOXUE_JWT_SECRET", settings.signing_secret)
     print(f"baoxue on http://{args.host}:{args.port}/graphql ({settings.environment})", file=sys.stderr)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit lets the
+    # embedded PostgreSQL be stopped by its exit hook instead of being left running.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: sys.exit(0))
     uvicorn.run(
         "baoxue.app:create_app",
         factory=True,

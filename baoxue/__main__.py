@@ -1,0 +1,5 @@
+"""`python -m baoxue …` is the same as the `baoxue` command."""
+
+from .cli import main
+
+main()
