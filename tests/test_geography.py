@@ -154,3 +154,10 @@ async def test_depth_and_alias_limits_refuse_abusive_queries(client, token):
     assert "exceeds maximum operation depth" in (await gql(client, deep, token=token))["errors"][0]["message"]
     aliases = "{ " + " ".join(f"a{i}: viewer {{ username }}" for i in range(20)) + " }"
     assert "aliases" in (await gql(client, aliases, token=token))["errors"][0]["message"]
+
+
+async def test_token_limit_refuses_oversized_documents(client, token):
+    huge = "{ " + " ".join(["viewer { username displayName isService }"] * 500) + " }"
+    result = await gql(client, huge, token=token)
+    assert result["data"] is None
+    assert "token" in result["errors"][0]["message"].lower()

@@ -204,3 +204,11 @@ async def test_service_accounts_cannot_sign_in_with_a_password(client, ctx):
     await create_account(ctx, username="svc-nopw", display_name="服务", password=None, is_service=True)
     assert (await login(client, "svc-nopw", "")).status_code == 400
     assert (await login(client, "svc-nopw", "anything-at-all")).status_code == 401
+
+
+async def test_passwords_never_reach_the_logs(client, caplog):
+    caplog.set_level("DEBUG")
+    await login(client, "edu-province-53", "secret-wrong-Pa55word")
+    await login(client, "edu-province-53")
+    assert "secret-wrong-Pa55word" not in caplog.text
+    assert "baoxue-demo" not in caplog.text
