@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from authz.authentication import ThrottlePolicy, authenticate
+from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.context import Context
 from schema.root import Limits, build_schema
@@ -39,7 +41,13 @@ log = logging.getLogger("baoxue.app")
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry over starlette: a fresh session and the caller's principal per operation."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], tokens: TokenConfig, settings: Settings) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tokens: TokenConfig,
+        settings: Settings,
+        authz: AuthzState,
+    ) -> None:
         schema = build_schema(
             production=settings.production,
             limits=Limits(settings.max_query_depth, settings.max_query_tokens, settings.max_query_aliases),
@@ -53,6 +61,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.sessions = sessions
         self.tokens = tokens
+        self.authz = authz
 
     def encode_json(self, data: object) -> str:
         """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""
@@ -63,7 +72,12 @@ class GraphQLView(GraphQL[Context, None]):
         request.state.db_session = session
         auth = await authenticate(session, request.headers.get("authorization"), self.tokens)
         return Context(
-            session=session, principal=auth.principal, auth_error=auth.error, request_id=request_id_var.get()
+            session=session,
+            principal=auth.principal,
+            auth_error=auth.error,
+            request_id=request_id_var.get(),
+            authorizer=await self.authz.get(self.sessions),
+            apply_grant_change=self.authz.apply,
         )
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -93,6 +107,7 @@ def create_app(
     """Build the app. Tests pass `sessions` bound to their own transaction; otherwise DATABASE_URL decides."""
     settings = settings or Settings()
     engine: AsyncEngine | None = None
+    url: str | None = None
     if sessions is None:
         configure_logging(settings.log_level)
         url = resolve_url(settings)
@@ -124,14 +139,22 @@ def create_app(
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    authz = AuthzState()
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        listener = None
+        if url is not None:
+            await authz.rebuild(sessions)
+            listener = asyncio.create_task(listen(authz, url, sessions))
         log.info("baoxue started", extra={"environment": settings.environment})
         yield
+        if listener is not None:
+            listener.cancel()
         if engine is not None:
             await engine.dispose()
 
-    graphql = GraphQLView(sessions, tokens, settings)
+    graphql = GraphQLView(sessions, tokens, settings, authz)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),

@@ -47,7 +47,7 @@ def run_in_transaction(url: str, work: Callable[[Context], Awaitable[T]]) -> T:
         engine = make_engine(url)
         try:
             async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-                result = await work(Context(session=session, principal=None, system_actor="cli"))
+                result = await work(Context(session=session, principal=None, system_actor="cli", operator=True))
                 await session.commit()
                 return result
         finally:
@@ -113,10 +113,10 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
 
     url = _database(settings, migrate_if_embedded=True)
     added = run_in_transaction(url, lambda ctx: seed_demo(ctx.session, actor=ctx.actor))
-    print(f"demo data: added {added['regions']} regions, {added['schools']} schools, {added['accounts']} accounts")
+    print("demo data added: " + ", ".join(f"{n} {what}" for what, n in added.items()))
     print(f"demo accounts (password: {DEMO_PASSWORD}):")
     for account in demo_accounts():
-        print(f"  {account.username:32} {account.display_name}")
+        print(f"  {account.username:32} {account.role.value:17} {account.jurisdiction:12} {account.display_name}")
 
 
 def cmd_account_create(args: argparse.Namespace, settings: Settings) -> None:

@@ -4,17 +4,22 @@ Importing this package registers every table on `SQLModel.metadata` (Alembic rea
 """
 
 from .account import Account, ApiToken, LoginThrottle
-from .audit import AuditEvent
+from .audit import AuditLog
+from .child import Child, Gender
+from .grant import RoleGrant
 from .region import Region, RegionLevel
 from .school import School, SchoolKind, SchoolStage
 
 __all__ = [
     "Account",
     "ApiToken",
-    "AuditEvent",
+    "AuditLog",
+    "Child",
+    "Gender",
     "LoginThrottle",
     "Region",
     "RegionLevel",
+    "RoleGrant",
     "School",
     "SchoolKind",
     "SchoolStage",

@@ -7,11 +7,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from .base import created_at_field, optional_time_field, updated_at_field, version_field
+from .base import created_at_field, optional_time_field, path_type, updated_at_field, version_field
 
 
 class Account(SQLModel, table=True):
-    """A person's or a service's account. Disabled, never deleted (DESIGN §5)."""
+    """A person's or a service's account. Disabled, never deleted (DESIGN §5).
+
+    `home_path` is the jurisdiction it belongs to (where it was created): admins see accounts there.
+    """
 
     __tablename__ = "account"
 
@@ -20,6 +23,7 @@ class Account(SQLModel, table=True):
     display_name: str = Field(max_length=100)
     password_hash: str | None = Field(default=None, max_length=200)
     is_service: bool = Field(default=False)
+    home_path: str = Field(default="", sa_type=path_type(), index=True)
     active: bool = Field(default=True)
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

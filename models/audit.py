@@ -9,19 +9,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
-from .base import created_at_field
+from .base import created_at_field, path_type
 
 
-class AuditEvent(SQLModel, table=True):
-    """Who did what to which object, when, with a before/after summary and the request id."""
+class AuditLog(SQLModel, table=True):
+    """Who did what to which object, when, why, with a before/after summary and the request id.
 
-    __tablename__ = "audit_event"
+    `scope_path` is the jurisdiction the target belongs to, so the log can be read within scope.
+    """
+
+    __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
     at: datetime = created_at_field()
     actor: str = Field(max_length=64, index=True)
     action: str = Field(max_length=64)
-    object_type: str = Field(max_length=64)
-    object_id: str = Field(max_length=64)
+    target_type: str = Field(max_length=64)
+    target_id: str = Field(max_length=64)
+    scope_path: str = Field(default="", sa_type=path_type(), index=True)
+    reason: str | None = Field(default=None, max_length=500)
     summary: dict[str, Any] = Field(default_factory=dict, sa_type=postgresql.JSONB)
     request_id: str | None = Field(default=None, max_length=64)

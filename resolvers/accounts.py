@@ -1,7 +1,7 @@
-"""Accounts and service tokens: creating, disabling, issuing and revoking, each audited.
+"""Accounts and service tokens: create, disable, issue, revoke — each authorized and audited.
 
-Role administration (who may do this over GraphQL) arrives with the authorization issue;
-today these run from the operator's CLI.
+GraphQL callers act through their PERMISSION_ADMIN grants; the operator's CLI runs with
+`Context.operator` (no principal), which is the only way to act without a grant.
 """
 
 from __future__ import annotations
@@ -10,16 +10,22 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlmodel import col
+
+from authz.enforcer import GrantRef
+from authz.errors import Forbidden
 from authz.passwords import MIN_PASSWORD_LENGTH, hash_password
 from authz.principal import Principal
 from authz.tokens import new_service_token
 from models.account import Account, ApiToken
 from models.base import utcnow
 from models.repos import accounts as account_repo
-from models.repos import audit
+from models.repos import audit, jurisdictions
+from models.repos.paging import Page
 
 from .context import Context
 from .errors import BadInput
+from .paging import decode_cursor, page_size
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
@@ -28,16 +34,78 @@ def viewer(ctx: Context) -> Principal:
     return ctx.signed_in()
 
 
-async def _existing(ctx: Context, username: str) -> Account:
+def viewer_grants(ctx: Context) -> list[GrantRef]:
+    """The caller's live grants, as the enforcer holds them."""
+    access = ctx.access()
+    return sorted(access.authorizer.grants_of(access.username, access.now), key=lambda g: (g.scope_path, g.role))
+
+
+def viewer_permissions(ctx: Context) -> list[tuple[str, str]]:
+    """(OBJECT:ACTION:LINE, jurisdiction path) pairs the caller holds now."""
+    access = ctx.access()
+    pairs = {
+        (perm, g.scope_path)
+        for g in viewer_grants(ctx)
+        for perm, roles in access.authorizer.roles_with.items()
+        if g.role in roles
+    }
+    return sorted(pairs)
+
+
+def _authorize(ctx: Context, act: str, path: str) -> bool:
+    """May the caller act on accounts at `path`? Operators (CLI) may; GraphQL callers need a grant."""
+    if ctx.operator:
+        return True
+    return ctx.access().allows("ACCOUNT", act, {"PLACE": [path]}) is not None
+
+
+def _require_admin(ctx: Context) -> None:
+    """Callers with no account-administration grant at all are refused outright (FORBIDDEN)."""
+    if not ctx.operator and not ctx.access().holds_anywhere("ACCOUNT", "WRITE"):
+        raise Forbidden()
+
+
+async def visible_account(ctx: Context, username: str, act: str = "READ") -> Account:
+    """The account, if the caller may act on it; otherwise it answers like a missing one."""
     account = await account_repo.get_account_by_username(ctx.session, username)
-    if account is None:
-        raise BadInput("username", "UNKNOWN_ACCOUNT", "没有这个账号", "no such account")
+    if account is None or not _authorize(ctx, act, account.home_path):
+        raise BadInput("username", "NOT_FOUND", "没有这个账号", "no such account")
     return account
 
 
+async def usernames(ctx: Context, account_ids: list[int]) -> dict[int, str]:
+    return await account_repo.usernames_of(ctx.session, account_ids)
+
+
+async def list_accounts(
+    ctx: Context,
+    *,
+    username_contains: str | None = None,
+    include_disabled: bool = False,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page[Account]:
+    scope = ctx.access().scope("ACCOUNT", "READ", {"PLACE": [col(Account.home_path)]})
+    return await account_repo.list_accounts(
+        ctx.session,
+        scope=scope,
+        username_contains=username_contains,
+        include_disabled=include_disabled,
+        after=decode_cursor(after),
+        limit=page_size(first),
+    )
+
+
 async def create_account(
-    ctx: Context, *, username: str, display_name: str, password: str | None, is_service: bool = False
+    ctx: Context,
+    *,
+    username: str,
+    display_name: str,
+    password: str | None,
+    is_service: bool = False,
+    jurisdiction_code: str | None = None,
 ) -> Account:
+    _require_admin(ctx)
     if not USERNAME.match(username):
         raise BadInput(
             "username",
@@ -58,6 +126,11 @@ async def create_account(
             f"密码至少 {MIN_PASSWORD_LENGTH} 位",
             f"password must have at least {MIN_PASSWORD_LENGTH} characters",
         )
+    home = "" if jurisdiction_code is None else await jurisdictions.path_of(ctx.session, jurisdiction_code)
+    if home is None:
+        raise BadInput("jurisdictionCode", "NOT_FOUND", "没有这个辖区", "no such jurisdiction")
+    if not _authorize(ctx, "WRITE", home):
+        raise BadInput("jurisdictionCode", "OUT_OF_SCOPE", "超出您的管辖范围", "outside your jurisdiction")
     if await account_repo.get_account_by_username(ctx.session, username) is not None:
         raise BadInput("username", "DUPLICATE_USERNAME", "用户名已存在", "username already taken")
     account = await account_repo.add_account(
@@ -67,22 +140,27 @@ async def create_account(
             display_name=display_name.strip(),
             password_hash=hash_password(password) if password else None,
             is_service=is_service,
+            home_path=home,
         ),
     )
     await audit.record(
         ctx.session,
         actor=ctx.actor,
         action="account.create",
-        object_type="Account",
-        object_id=username,
-        summary={"after": {"displayName": account.display_name, "isService": is_service}},
+        target_type="Account",
+        target_id=username,
+        scope_path=home,
+        summary={"after": {"displayName": account.display_name, "isService": is_service, "home": home}},
         request_id=ctx.request_id,
     )
     return account
 
 
 async def disable_account(ctx: Context, *, username: str, reason: str) -> Account:
-    account = await _existing(ctx, username)
+    _require_admin(ctx)
+    account = await visible_account(ctx, username, "WRITE")
+    if ctx.principal is not None and account.username == ctx.principal.username:
+        raise BadInput("username", "SELF_GRANT", "不能停用自己的账号", "you cannot disable your own account")
     if not reason.strip():
         raise BadInput("reason", "REQUIRED", "停用原因不能为空", "a reason is required")
     if account.active:
@@ -94,9 +172,11 @@ async def disable_account(ctx: Context, *, username: str, reason: str) -> Accoun
             ctx.session,
             actor=ctx.actor,
             action="account.disable",
-            object_type="Account",
-            object_id=username,
-            summary={"before": {"active": True}, "after": {"active": False}, "reason": reason},
+            target_type="Account",
+            target_id=username,
+            scope_path=account.home_path,
+            summary={"before": {"active": True}, "after": {"active": False}},
+            reason=reason,
             request_id=ctx.request_id,
         )
     return account
@@ -110,7 +190,8 @@ class IssuedToken:
 
 async def create_token(ctx: Context, *, username: str, name: str, valid_days: int) -> IssuedToken:
     """Issue a service-account token; the secret is returned this once only."""
-    account = await _existing(ctx, username)
+    _require_admin(ctx)
+    account = await visible_account(ctx, username, "WRITE")
     if not account.is_service:
         raise BadInput(
             "username", "NOT_A_SERVICE_ACCOUNT", "只能为服务账号签发令牌", "tokens are for service accounts only"
@@ -134,8 +215,9 @@ async def create_token(ctx: Context, *, username: str, name: str, valid_days: in
         ctx.session,
         actor=ctx.actor,
         action="token.create",
-        object_type="ApiToken",
-        object_id=new.prefix,
+        target_type="ApiToken",
+        target_id=new.prefix,
+        scope_path=account.home_path,
         summary={"after": {"account": username, "name": name, "expiresAt": token.expires_at.isoformat()}},
         request_id=ctx.request_id,
     )
@@ -143,9 +225,11 @@ async def create_token(ctx: Context, *, username: str, name: str, valid_days: in
 
 
 async def revoke_token(ctx: Context, *, prefix: str, reason: str) -> ApiToken:
+    _require_admin(ctx)
     token = await account_repo.get_token_by_prefix(ctx.session, prefix)
-    if token is None:
-        raise BadInput("prefix", "UNKNOWN_TOKEN", "没有这个令牌", "no such token")
+    owner = await account_repo.get_account(ctx.session, token.account_id) if token else None
+    if token is None or owner is None or not _authorize(ctx, "WRITE", owner.home_path):
+        raise BadInput("prefix", "NOT_FOUND", "没有这个令牌", "no such token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         await ctx.session.flush()
@@ -153,9 +237,10 @@ async def revoke_token(ctx: Context, *, prefix: str, reason: str) -> ApiToken:
             ctx.session,
             actor=ctx.actor,
             action="token.revoke",
-            object_type="ApiToken",
-            object_id=prefix,
-            summary={"reason": reason},
+            target_type="ApiToken",
+            target_id=prefix,
+            scope_path=owner.home_path,
+            reason=reason,
             request_id=ctx.request_id,
         )
     return token

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.access import Access
+from authz.enforcer import Authorizer
 from authz.principal import Principal, require_principal
+from authz.state import GrantChange
+from models.base import utcnow
 
 
 @dataclass
@@ -19,11 +24,25 @@ class Context:
     auth_error: str | None = None
     request_id: str | None = None
     system_actor: str = "system"
+    operator: bool = False  # the operator's CLI: acts without a grant, still audited
+    authorizer: Authorizer | None = None
+    apply_grant_change: Callable[[GrantChange], None] | None = None
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
 
     def signed_in(self) -> Principal:
         """The caller, or an UNAUTHENTICATED refusal naming why."""
         return require_principal(self.principal, self.auth_error)
+
+    def access(self) -> Access:
+        """The signed-in caller's access for this operation (UNAUTHENTICATED without one)."""
+        principal = self.signed_in()
+        if "access" not in self.cache:
+            if self.authorizer is None:
+                raise RuntimeError("no authorizer in this context")
+            self.cache["access"] = Access(principal, self.authorizer, utcnow())
+        access: Access = self.cache["access"]
+        return access
 
     @property
     def actor(self) -> str:

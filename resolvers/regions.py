@@ -1,9 +1,11 @@
-"""Reading regions and schools. For now any signed-in account reads all; authorization narrows it."""
+"""Reading regions and schools, scoped: an account sees its own subtree plus its ancestors' names."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import col
 
+from authz.catalogue import ancestors
 from models.region import Region, RegionLevel
 from models.repos import regions as region_repo
 from models.repos import schools as school_repo
@@ -14,11 +16,18 @@ from .context import Context
 from .errors import BadInput
 from .paging import decode_cursor, page_size
 
+READ = "READ"
 
-def _read_scope(ctx: Context) -> ColumnElement[bool]:
-    """Until the Casbin issue lands: every signed-in account reads every region and school."""
-    ctx.signed_in()
-    return true()
+
+def _region_scope(ctx: Context) -> ColumnElement[bool]:
+    access = ctx.access()
+    subtree = access.scope("REGION", READ, {"PLACE": [col(Region.path)]})
+    above = {a for path in access.granted_paths("REGION", READ, "PLACE") for a in ancestors(path)[1:] if a}
+    return or_(subtree, col(Region.path).in_(sorted(above))) if above else subtree
+
+
+def _school_scope(ctx: Context) -> ColumnElement[bool]:
+    return ctx.access().scope("SCHOOL", READ, {"PLACE": [col(School.path)]})
 
 
 async def list_regions(
@@ -29,10 +38,9 @@ async def list_regions(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[Region]:
-    scope = _read_scope(ctx)
     return await region_repo.list_regions(
         ctx.session,
-        scope=scope,
+        scope=_region_scope(ctx),
         parent_code=parent_code,
         level=level,
         after=decode_cursor(after),
@@ -49,10 +57,10 @@ async def list_schools(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[School]:
-    scope = _read_scope(ctx)
+    scope = _school_scope(ctx)
     region_path = None
     if region_code is not None:
-        region = await region_repo.get_region(ctx.session, region_code)
+        region = (await get_regions(ctx, [region_code])).get(region_code)
         if region is None:
             raise BadInput("filter.regionCode", "UNKNOWN_REGION", "没有这个行政区划", "no such region")
         region_path = region.path
@@ -68,10 +76,18 @@ async def list_schools(
 
 
 async def get_regions(ctx: Context, codes: list[str]) -> dict[str, Region]:
-    _read_scope(ctx)
-    return await region_repo.get_regions(ctx.session, codes)
+    """Regions by code; one outside the caller's view answers like a missing one."""
+    access = ctx.access()
+    found = await region_repo.get_regions(ctx.session, codes)
+    return {
+        code: region
+        for code, region in found.items()
+        if access.allows("REGION", READ, {"PLACE": [region.path]})
+        or access.sees_as_ancestor("REGION", READ, "PLACE", region.path)
+    }
 
 
 async def get_schools(ctx: Context, codes: list[str]) -> dict[str, School]:
-    _read_scope(ctx)
-    return await school_repo.get_schools(ctx.session, codes)
+    access = ctx.access()
+    found = await school_repo.get_schools(ctx.session, codes)
+    return {code: s for code, s in found.items() if access.allows("SCHOOL", READ, {"PLACE": [s.path]})}

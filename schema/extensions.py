@@ -28,6 +28,8 @@ class UnitOfWork(SchemaExtension):
         result = self.execution_context.result
         if result is not None and not result.errors:
             await ctx.session.commit()
+            for hook in ctx.on_commit:
+                hook()
         else:
             await ctx.session.rollback()
 

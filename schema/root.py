@@ -21,7 +21,8 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from . import geography
+from . import admin, geography
+from . import children as children_types
 from . import nodes as node_fields
 from . import viewer as viewer_types
 from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
@@ -44,6 +45,39 @@ class Query:
     )
     schools: geography.SchoolConnection = strawberry.field(
         resolver=geography.schools, description="学校 / schools, ordered by code; `first` at most 100."
+    )
+    children: children_types.ChildConnection = strawberry.field(
+        resolver=children_types.children,
+        description="儿童 / children in my scope: education line by school, government line by household or residence.",
+    )
+    accounts: admin.AccountConnection = strawberry.field(
+        resolver=admin.accounts, description="账号 / accounts in my jurisdiction (permission admins, supervisors)."
+    )
+    grants: admin.GrantConnection = strawberry.field(
+        resolver=admin.grants, description="授权 / grants in my jurisdiction (permission admins, supervisors)."
+    )
+    audit_log: admin.AuditConnection = strawberry.field(
+        resolver=admin.audit_log, description="审计日志 / audit log of my jurisdiction (supervisors, admins)."
+    )
+    explain_access: admin.AccessExplanation = strawberry.field(
+        resolver=admin.explain_access,
+        description="访问判定说明 / may USERNAME do ACTION (e.g. CHILD:READ) on the object, and why.",
+    )
+
+
+@strawberry.type(description="变更入口 / the root of all changes.")
+class Mutation:
+    create_account: admin.CreateAccountPayload = strawberry.mutation(
+        resolver=admin.create_account, description="新建账号 / create an account in my jurisdiction."
+    )
+    disable_account: admin.DisableAccountPayload = strawberry.mutation(
+        resolver=admin.disable_account, description="停用账号 / disable an account (kept, never deleted)."
+    )
+    grant_role: admin.GrantRolePayload = strawberry.mutation(
+        resolver=admin.grant_role, description="授予角色 / grant a role within my jurisdiction."
+    )
+    revoke_grant: admin.RevokeGrantPayload = strawberry.mutation(
+        resolver=admin.revoke_grant, description="撤销授权 / revoke a grant I could have made."
     )
 
 
@@ -81,6 +115,7 @@ def build_schema(*, production: bool, limits: Limits | None = None, extra_extens
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     return Schema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
     )

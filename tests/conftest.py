@@ -120,7 +120,7 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 @pytest.fixture
 def ctx(session: AsyncSession) -> Context:
     """A use-case context for an operator (no principal), as the CLI has."""
-    return Context(session=session, principal=None, system_actor="test")
+    return Context(session=session, principal=None, system_actor="test", operator=True)
 
 
 def make_settings(**overrides: Any) -> Settings:

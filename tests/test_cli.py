@@ -45,7 +45,7 @@ def test_migrate_then_seed_demo_lists_the_accounts_and_is_idempotent(cli_db, cap
     assert "gov-village-" in out
     regions = _scalar(cli_db, "SELECT count(*) FROM region")
     main(["seed", "demo"])
-    assert "added 0 regions, 0 schools, 0 accounts" in capsys.readouterr().out
+    assert "demo data added: 0 regions, 0 schools, 0 accounts, 0 grants, 0 children" in capsys.readouterr().out
     assert _scalar(cli_db, "SELECT count(*) FROM region") == regions
 
 
@@ -66,7 +66,7 @@ def test_account_and_token_lifecycle_is_audited(cli_db, capsys, monkeypatch):
     main(["account", "disable", "ops-wang", "--reason", "transferred"])
     assert _scalar(cli_db, "SELECT active FROM account WHERE username = 'ops-wang'") is False
     assert _scalar(cli_db, "SELECT revoked_at IS NOT NULL FROM api_token WHERE prefix = :p", p=prefix) is True
-    actions = _scalar(cli_db, "SELECT string_agg(action, ',' ORDER BY id) FROM audit_event WHERE actor = 'cli'")
+    actions = _scalar(cli_db, "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE actor = 'cli'")
     assert actions == "account.create,account.create,token.create,token.revoke,account.disable"
 
 
@@ -81,7 +81,7 @@ def test_bad_input_is_refused_with_the_field_and_rule_and_nothing_written(cli_db
     assert "至少" in err
     assert "at least" in err
     assert _scalar(cli_db, "SELECT count(*) FROM account") == 0
-    assert _scalar(cli_db, "SELECT count(*) FROM audit_event") == 0
+    assert _scalar(cli_db, "SELECT count(*) FROM audit_log") == 0
 
 
 def test_tokens_are_only_for_service_accounts(cli_db, capsys, monkeypatch):

@@ -64,4 +64,4 @@ async def test_demo_accounts_follow_the_naming_scheme(session):
 
 async def test_seeding_again_adds_nothing(session):
     added = await seed_demo(session)
-    assert added == {"regions": 0, "schools": 0, "accounts": 0}
+    assert added == {"regions": 0, "schools": 0, "accounts": 0, "grants": 0, "children": 0}

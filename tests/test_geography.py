@@ -30,7 +30,7 @@ query Schools($filter: SchoolFilter, $first: Int, $after: String) {
 
 @pytest.fixture
 async def token(client):
-    return await token_for(client, "edu-county-532329")
+    return await token_for(client, "edu-nation-CN")
 
 
 async def test_chuxiong_counties_page_through_in_code_order(client, token):

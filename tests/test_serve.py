@@ -52,9 +52,9 @@ def test_serve_on_an_empty_data_dir_answers_demo_queries_and_stops_its_database(
         assert ready, "serve did not become ready within 60 seconds"
         token = httpx.post(f"{base}/auth/token", data={"username": "edu-province-53", "password": "baoxue-demo"})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        query = '{ viewer { username } regions(filter: {parentCode: "6404"}) { totalCount } }'
+        query = '{ viewer { username } regions(filter: {parentCode: "5323"}) { totalCount } }'
         answer = httpx.post(f"{base}/graphql", json={"query": query}, headers=headers).json()
-        assert answer["data"] == {"viewer": {"username": "edu-province-53"}, "regions": {"totalCount": 5}}
+        assert answer["data"] == {"viewer": {"username": "edu-province-53"}, "regions": {"totalCount": 10}}
         assert _postmaster_running(tmp_path / "pgdata")
     finally:
         process.send_signal(signal.SIGTERM)

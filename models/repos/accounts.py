@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..account import Account, ApiToken
+from .paging import Page, fetch_page
 
 
 async def get_account_by_username(session: AsyncSession, username: str) -> Account | None:
@@ -32,6 +33,33 @@ async def count_accounts(session: AsyncSession) -> int:
 async def existing_usernames(session: AsyncSession, usernames: list[str]) -> set[str]:
     rows = await session.scalars(select(Account.username).where(col(Account.username).in_(usernames)))
     return set(rows)
+
+
+async def list_accounts(
+    session: AsyncSession,
+    *,
+    scope: ColumnElement[bool],
+    username_contains: str | None,
+    include_disabled: bool,
+    after: str | None,
+    limit: int,
+) -> Page[Account]:
+    where = [scope]
+    if username_contains:
+        where.append(col(Account.username).contains(username_contains, autoescape=True))
+    if not include_disabled:
+        where.append(col(Account.active).is_(True))
+    return await fetch_page(session, Account, col(Account.username), where, after=after, limit=limit)
+
+
+async def get_accounts_by_usernames(session: AsyncSession, usernames: list[str]) -> dict[str, Account]:
+    rows = await session.scalars(select(Account).where(col(Account.username).in_(usernames)))
+    return {row.username: row for row in rows}
+
+
+async def usernames_of(session: AsyncSession, account_ids: list[int]) -> dict[int, str]:
+    rows = await session.execute(select(Account.id, Account.username).where(col(Account.id).in_(account_ids)))
+    return {account_id: username for account_id, username in rows.all() if account_id is not None}
 
 
 async def add_token(session: AsyncSession, token: ApiToken) -> ApiToken:

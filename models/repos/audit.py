@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from ..audit import AuditEvent
+from ..audit import AuditLog
+from .paging import Page, fetch_page
 
 
 async def record(
@@ -14,19 +17,44 @@ async def record(
     *,
     actor: str,
     action: str,
-    object_type: str,
-    object_id: str,
+    target_type: str,
+    target_id: str,
+    scope_path: str = "",
     summary: dict[str, Any] | None = None,
+    reason: str | None = None,
     request_id: str | None = None,
 ) -> None:
     session.add(
-        AuditEvent(
+        AuditLog(
             actor=actor,
             action=action,
-            object_type=object_type,
-            object_id=object_id,
+            target_type=target_type,
+            target_id=target_id,
+            scope_path=scope_path,
             summary=summary or {},
+            reason=reason,
             request_id=request_id,
         )
     )
     await session.flush()
+
+
+async def list_entries(
+    session: AsyncSession,
+    *,
+    scope: ColumnElement[bool],
+    action: str | None,
+    actor: str | None,
+    target_type: str | None,
+    after: str | None,
+    limit: int,
+) -> Page[AuditLog]:
+    """Entries in the order they were written (by id)."""
+    where = [scope]
+    if action is not None:
+        where.append(col(AuditLog.action) == action)
+    if actor is not None:
+        where.append(col(AuditLog.actor) == actor)
+    if target_type is not None:
+        where.append(col(AuditLog.target_type) == target_type)
+    return await fetch_page(session, AuditLog, col(AuditLog.id), where, after=after, limit=limit, key_type=int)

@@ -27,11 +27,15 @@ async def fetch_page(
     *,
     after: str | None,
     limit: int,
+    key_type: type = str,
 ) -> Page[T]:
     """Rows of `model` matching `where`, ordered by the unique `key`, strictly after `after`."""
     stmt = select(model).where(*where).order_by(key).limit(limit + 1)
     if after is not None:
-        stmt = stmt.where(key > after)
+        try:
+            stmt = stmt.where(key > key_type(after))
+        except ValueError:
+            return Page(rows=[], has_next=False, total=0)
     rows = list((await session.scalars(stmt)).all())
     total = await session.scalar(select(func.count()).select_from(model).where(*where))
     return Page(rows=rows[:limit], has_next=len(rows) > limit, total=int(total or 0))

@@ -1,0 +1,78 @@
+"""A principal's access for one operation: SQL scope predicates and single-object decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_, true
+
+from models.repos.regions import within_path
+
+from .catalogue import NATION_PATH, ancestors
+from .enforcer import Authorizer, GrantRef, permission
+from .errors import Forbidden
+from .principal import Principal
+
+
+def minimal_paths(paths: Sequence[str]) -> list[str]:
+    """Drop paths already covered by another one in the list."""
+    kept: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path == k or k == NATION_PATH or path.startswith(k + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+@dataclass
+class Access:
+    """What this principal may do now. Every resolver asks here; nothing decides elsewhere."""
+
+    principal: Principal
+    authorizer: Authorizer
+    now: datetime
+
+    @property
+    def username(self) -> str:
+        return self.principal.username
+
+    def scope(self, obj: str, act: str, columns: Mapping[str, Sequence[Any]]) -> ColumnElement[bool]:
+        """One SQL predicate: rows whose path (per line) lies in a jurisdiction granting obj:act.
+
+        No grant gives `false`, never "no filter" (DESIGN, known traps).
+        """
+        granted = self.authorizer.scope_paths(self.username, obj, act, self.now)
+        clauses: list[ColumnElement[bool]] = []
+        for line, cols in columns.items():
+            for path in minimal_paths(granted.get(line, [])):
+                if path == NATION_PATH:
+                    return true()
+                clauses += [within_path(c, path) for c in cols]
+        return or_(*clauses) if clauses else false()
+
+    def granted_paths(self, obj: str, act: str, line: str) -> list[str]:
+        return minimal_paths(self.authorizer.scope_paths(self.username, obj, act, self.now).get(line, []))
+
+    def allows(self, obj: str, act: str, paths: Mapping[str, Sequence[str | None]]) -> GrantRef | None:
+        """May the principal do obj:act on an object at these paths (per line)? Casbin decides."""
+        for line, line_paths in paths.items():
+            found = [p for p in line_paths if p is not None]
+            grant = self.authorizer.decide(self.username, permission(obj, act, line), found, self.now)
+            if grant is not None:
+                return grant
+        return None
+
+    def require(self, obj: str, act: str, paths: Mapping[str, Sequence[str | None]]) -> GrantRef:
+        grant = self.allows(obj, act, paths)
+        if grant is None:
+            raise Forbidden()
+        return grant
+
+    def holds_anywhere(self, obj: str, act: str) -> bool:
+        return bool(self.authorizer.scope_paths(self.username, obj, act, self.now))
+
+    def sees_as_ancestor(self, obj: str, act: str, line: str, path: str) -> bool:
+        """Is `path` an ancestor of a jurisdiction granting obj:act (its name is then visible)?"""
+        return any(path in ancestors(g) for g in self.granted_paths(obj, act, line))

@@ -1,0 +1,28 @@
+"""Role grants (授权): an account holds a role within a jurisdiction. Revoked, never deleted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from .base import created_at_field, optional_time_field, path_type
+
+
+class RoleGrant(SQLModel, table=True):
+    """(account, role, jurisdiction) with who granted it and why; revocation keeps the row."""
+
+    __tablename__ = "role_grant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    role: str = Field(max_length=32)
+    jurisdiction_code: str = Field(max_length=12)
+    scope_path: str = Field(sa_type=path_type(), index=True)
+    expires_at: datetime | None = optional_time_field()
+    granted_by: str = Field(max_length=64)
+    reason: str = Field(max_length=500)
+    granted_at: datetime = created_at_field()
+    revoked_at: datetime | None = optional_time_field()
+    revoked_by: str | None = Field(default=None, max_length=64)
+    revoke_reason: str | None = Field(default=None, max_length=500)

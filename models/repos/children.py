@@ -1,0 +1,54 @@
+"""Queries over children. The scope predicate always comes from the caller (authz)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, or_, select
+
+from ..child import Child
+from .paging import Page, fetch_page
+from .regions import within_path
+
+# Which path of a child each line's scope is read from (DESIGN §3).
+SCHOOL_PATH = cast(Any, Child.school_path)  # nullable: not enrolled
+SCOPE_COLUMNS: dict[str, list[Any]] = {
+    "EDU": [SCHOOL_PATH],
+    "GOV": [col(Child.household_path), col(Child.residence_path)],
+}
+
+
+def scope_paths(child: Child) -> dict[str, list[str | None]]:
+    return {"EDU": [child.school_path], "GOV": [child.household_path, child.residence_path]}
+
+
+async def list_children(
+    session: AsyncSession,
+    *,
+    scope: ColumnElement[bool],
+    region_path: str | None,
+    enrolled: bool | None,
+    after: str | None,
+    limit: int,
+) -> Page[Child]:
+    where = [scope]
+    if region_path is not None:
+        where.append(
+            or_(
+                within_path(col(Child.household_path), region_path),
+                within_path(col(Child.residence_path), region_path),
+                within_path(SCHOOL_PATH, region_path),
+            )
+        )
+    if enrolled is not None:
+        school = cast(Any, Child.school_code)
+        where.append(school.is_not(None) if enrolled else school.is_(None))
+    return await fetch_page(session, Child, col(Child.id), where, after=after, limit=limit, key_type=int)
+
+
+async def get_children(session: AsyncSession, ids: Iterable[int]) -> dict[int, Child]:
+    rows = await session.scalars(select(Child).where(col(Child.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}

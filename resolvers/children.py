@@ -1,0 +1,49 @@
+"""Reading children: the education line by school, the government line by household or residence."""
+
+from __future__ import annotations
+
+from models.child import Child
+from models.repos import children as child_repo
+from models.repos import regions as region_repo
+from models.repos.paging import Page
+
+from .context import Context
+from .errors import BadInput
+from .paging import decode_cursor, page_size
+
+
+async def list_children(
+    ctx: Context,
+    *,
+    region_code: str | None = None,
+    enrolled: bool | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page[Child]:
+    scope = ctx.access().scope("CHILD", "READ", child_repo.SCOPE_COLUMNS)
+    region_path = None
+    if region_code is not None:
+        region = await region_repo.get_region(ctx.session, region_code)
+        if region is None:
+            raise BadInput("filter.regionCode", "UNKNOWN_REGION", "没有这个行政区划", "no such region")
+        region_path = region.path
+    return await child_repo.list_children(
+        ctx.session,
+        scope=scope,
+        region_path=region_path,
+        enrolled=enrolled,
+        after=decode_cursor(after),
+        limit=page_size(first),
+    )
+
+
+async def get_children(ctx: Context, ids: list[str]) -> dict[str, Child]:
+    """Children by id; one outside the caller's scope answers like a missing one."""
+    access = ctx.access()
+    wanted = [int(i) for i in ids if i.isdigit()]
+    found = await child_repo.get_children(ctx.session, wanted)
+    return {
+        str(child_id): child
+        for child_id, child in found.items()
+        if access.allows("CHILD", "READ", child_repo.scope_paths(child))
+    }

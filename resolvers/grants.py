@@ -1,0 +1,178 @@
+"""Role administration: granting and revoking roles inside the admin's own jurisdiction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col
+
+from authz.catalogue import Role
+from authz.delegation import check_delegation
+from authz.errors import Forbidden
+from authz.state import GrantChange, publish
+from models.base import utcnow
+from models.grant import RoleGrant
+from models.repos import accounts as account_repo
+from models.repos import audit, jurisdictions
+from models.repos import grants as grant_repo
+from models.repos.paging import Page
+
+from .accounts import visible_account
+from .context import Context
+from .errors import BadInput
+from .paging import decode_cursor, page_size
+
+MESSAGES = {
+    "OUT_OF_SCOPE": ("超出您的管辖范围", "outside your jurisdiction"),
+    "LEVEL_MISMATCH": ("该角色不能在这一级辖区授予", "this role cannot be held at that jurisdiction's level"),
+    "ESCALATION": ("不能授予与您同级或更高的管理权限", "you cannot delegate a role you may not delegate"),
+    "SELF_GRANT": ("不能为自己授权或撤销自己的授权", "you cannot grant or revoke your own roles"),
+}
+
+
+def _refuse(field: str, code: str) -> BadInput:
+    zh, en = MESSAGES[code]
+    return BadInput(field, code, zh, en)
+
+
+def _require_grant_admin(ctx: Context) -> None:
+    if not ctx.access().holds_anywhere("GRANT", "WRITE"):
+        raise Forbidden()
+
+
+def _change(op: str, grant: RoleGrant, username: str) -> GrantChange:
+    expires = grant.expires_at.isoformat() if grant.expires_at else None
+    return GrantChange(op, grant.id or 0, username, grant.role, grant.scope_path, expires)
+
+
+async def _announce(ctx: Context, change: GrantChange) -> None:
+    """Every process learns of the change once it commits; this one applies it right after."""
+    await publish(ctx.session, change)
+    if ctx.apply_grant_change is not None:
+        apply = ctx.apply_grant_change
+        ctx.on_commit.append(lambda: apply(change))
+
+
+async def grant_role(
+    ctx: Context,
+    *,
+    username: str,
+    role: Role,
+    jurisdiction_code: str,
+    expires_at: datetime | None,
+    reason: str,
+) -> RoleGrant:
+    _require_grant_admin(ctx)
+    if not reason.strip():
+        raise BadInput("reason", "REQUIRED", "授权原因不能为空", "a reason is required")
+    account = await visible_account(ctx, username)
+    path = await jurisdictions.path_of(ctx.session, jurisdiction_code)
+    if path is None:
+        raise BadInput("jurisdictionCode", "NOT_FOUND", "没有这个辖区", "no such jurisdiction")
+    if expires_at is not None and expires_at <= utcnow():
+        raise BadInput("expiresAt", "INVALID_EXPIRY", "到期时间须在将来", "the expiry must be in the future")
+    refusal = check_delegation(ctx.access(), grantee=account.username, role=role, jurisdiction_path=path)
+    if refusal is not None:
+        raise _refuse("username" if refusal == "SELF_GRANT" else "role", refusal)
+    assert account.id is not None
+    if await grant_repo.has_live_duplicate(ctx.session, account.id, role.value, path, utcnow()):
+        raise BadInput("role", "DUPLICATE", "该账号在此辖区已有这个角色", "the account already holds this role here")
+    grant = await grant_repo.add_grant(
+        ctx.session,
+        RoleGrant(
+            account_id=account.id,
+            role=role.value,
+            jurisdiction_code=jurisdiction_code,
+            scope_path=path,
+            expires_at=expires_at,
+            granted_by=ctx.actor,
+            reason=reason.strip(),
+        ),
+    )
+    await audit.record(
+        ctx.session,
+        actor=ctx.actor,
+        action="grant.create",
+        target_type="Grant",
+        target_id=str(grant.id),
+        scope_path=path,
+        summary={"after": {"account": username, "role": role.value, "jurisdiction": jurisdiction_code}},
+        reason=reason,
+        request_id=ctx.request_id,
+    )
+    await _announce(ctx, _change("add", grant, account.username))
+    return grant
+
+
+async def visible_grant(ctx: Context, grant_id: str, act: str = "READ") -> RoleGrant:
+    grant = await grant_repo.get_grant(ctx.session, int(grant_id)) if grant_id.isdigit() else None
+    if grant is None or ctx.access().allows("GRANT", act, {"PLACE": [grant.scope_path]}) is None:
+        raise BadInput("grantId", "NOT_FOUND", "没有这条授权", "no such grant")
+    return grant
+
+
+async def revoke_grant(ctx: Context, *, grant_id: str, reason: str) -> RoleGrant:
+    _require_grant_admin(ctx)
+    if not reason.strip():
+        raise BadInput("reason", "REQUIRED", "撤销原因不能为空", "a reason is required")
+    grant = await visible_grant(ctx, grant_id)
+    if grant.revoked_at is not None:
+        raise BadInput("grantId", "ALREADY_REVOKED", "该授权已撤销", "the grant is already revoked")
+    username = (await account_repo.usernames_of(ctx.session, [grant.account_id]))[grant.account_id]
+    refusal = check_delegation(
+        ctx.access(), grantee=username, role=Role(grant.role), jurisdiction_path=grant.scope_path
+    )
+    if refusal is not None:
+        raise _refuse("grantId", refusal)
+    grant.revoked_at = utcnow()
+    grant.revoked_by = ctx.actor
+    grant.revoke_reason = reason.strip()
+    await ctx.session.flush()
+    await audit.record(
+        ctx.session,
+        actor=ctx.actor,
+        action="grant.revoke",
+        target_type="Grant",
+        target_id=str(grant.id),
+        scope_path=grant.scope_path,
+        summary={"before": {"revoked": False}, "after": {"revoked": True, "account": username, "role": grant.role}},
+        reason=reason,
+        request_id=ctx.request_id,
+    )
+    await _announce(ctx, _change("remove", grant, username))
+    return grant
+
+
+async def list_grants(
+    ctx: Context,
+    *,
+    username: str | None = None,
+    role: Role | None = None,
+    jurisdiction_code: str | None = None,
+    include_expired: bool = False,
+    include_revoked: bool = False,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page[RoleGrant]:
+    scope = ctx.access().scope("GRANT", "READ", {"PLACE": [col(RoleGrant.scope_path)]})
+    account_id = None
+    if username is not None:
+        account = await account_repo.get_account_by_username(ctx.session, username)
+        account_id = account.id if account else -1
+    subtree = None
+    if jurisdiction_code is not None:
+        subtree = await jurisdictions.path_of(ctx.session, jurisdiction_code)
+        if subtree is None:
+            raise BadInput("filter.jurisdictionCode", "NOT_FOUND", "没有这个辖区", "no such jurisdiction")
+    return await grant_repo.list_grants(
+        ctx.session,
+        scope=scope,
+        account_id=account_id,
+        role=role.value if role else None,
+        subtree=subtree,
+        include_expired=include_expired,
+        include_revoked=include_revoked,
+        now=utcnow(),
+        after=decode_cursor(after),
+        limit=page_size(first),
+    )
