@@ -87,6 +87,19 @@ async def get_regions(ctx: Context, codes: list[str]) -> dict[str, Region]:
     }
 
 
+async def places_named(ctx: Context, codes: list[str]) -> dict[str, Region]:
+    """Regions named by an object the caller may already see (a child's household, a school's town,
+    a region's parent). Division codes and names are public; only lists are scoped by subtree."""
+    ctx.access()
+    return await region_repo.get_regions(ctx.session, codes)
+
+
+async def schools_named(ctx: Context, codes: list[str]) -> dict[str, School]:
+    """Schools named on a child record the caller may read (a migrant child's school elsewhere)."""
+    ctx.access()
+    return await school_repo.get_schools(ctx.session, codes)
+
+
 async def get_schools(ctx: Context, codes: list[str]) -> dict[str, School]:
     access = ctx.access()
     found = await school_repo.get_schools(ctx.session, codes)

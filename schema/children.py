@@ -61,17 +61,17 @@ class Child(relay.Node):
     async def school(self, info: Info) -> School | None:
         if self.school_code is None:
             return None
-        row = await loader(info, "school", geo.get_schools).load(self.school_code)
+        row = await loader(info, "named-school", geo.schools_named).load(self.school_code)
         return School.from_row(row) if row else None
 
     @strawberry.field(description="户籍所在地 / household-registration region.")  # type: ignore[untyped-decorator]
     async def household_region(self, info: Info) -> Region | None:
-        row = await loader(info, "region", geo.get_regions).load(self.household_region_code)
+        row = await loader(info, "place", geo.places_named).load(self.household_region_code)
         return Region.from_row(row) if row else None
 
     @strawberry.field(description="居住地 / residence region.")  # type: ignore[untyped-decorator]
     async def residence_region(self, info: Info) -> Region | None:
-        row = await loader(info, "region", geo.get_regions).load(self.residence_region_code)
+        row = await loader(info, "place", geo.places_named).load(self.residence_region_code)
         return Region.from_row(row) if row else None
 
 

@@ -49,7 +49,7 @@ class Region(relay.Node):
     async def parent(self, info: Info) -> Region | None:
         if self.parent_code is None:
             return None
-        row = await loader(info, "region", geo.get_regions).load(self.parent_code)
+        row = await loader(info, "place", geo.places_named).load(self.parent_code)
         return Region.from_row(row) if row else None
 
 
@@ -83,7 +83,7 @@ class School(relay.Node):
 
     @strawberry.field(description="所在区划 / the county or township the school is in.")  # type: ignore[untyped-decorator]
     async def region(self, info: Info) -> Region:
-        row = await loader(info, "region", geo.get_regions).load(self.region_code)
+        row = await loader(info, "place", geo.places_named).load(self.region_code)
         return Region.from_row(row)
 
 
