@@ -64,7 +64,9 @@ async def explain_access(ctx: Context, *, username: str, action: str, type_name:
     ):
         raise BadInput("objectId", "NOT_FOUND", "没有这个对象", "no such object")
     obj, paths = found
-    act = action.upper()
+    # "CHILD:READ" names the object type too (e.g. LEDGER:READ asked of a child); "READ" uses the object's.
+    prefix, _, act = action.upper().rpartition(":")
+    obj = prefix or obj
     authorizer, now = admin.authorizer, admin.now
     grants = authorizer.grants_of(username, now)
     if not grants:

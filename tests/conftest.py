@@ -151,8 +151,8 @@ async def login(client: httpx.AsyncClient, username: str, password: str = DEMO_P
     return await client.post("/auth/token", data={"username": username, "password": password})
 
 
-async def token_for(client: httpx.AsyncClient, username: str) -> str:
-    response = await login(client, username)
+async def token_for(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD) -> str:
+    response = await login(client, username, password)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
