@@ -14,7 +14,8 @@ from tests.conftest import error_codes, gql, token_for
 WUDING, YUANMOU = "532329", "532328"  # two counties of 楚雄州 (5323)
 
 SCHOOL_CODES = "query($f: SchoolFilter) { schools(filter: $f, first: 100) { totalCount edges { node { code } } } }"
-CHILDREN = "{ children(first: 100) { totalCount edges { node { id name school { code } householdRegion { code } residenceRegion { code } } } } }"
+CHILDREN = """{ children(first: 100) { totalCount edges { node {
+  id name school { code } householdRegion { code } residenceRegion { code } } } } }"""
 
 
 def gid(type_name: str, key: str) -> str:
