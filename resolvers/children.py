@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from models.child import Child
 from models.repos import children as child_repo
-from models.repos import regions as region_repo
 from models.repos.paging import Page
 
 from .context import Context
-from .errors import BadInput
 from .paging import decode_cursor, page_size
+from .regions import filter_region_path
 
 
 async def list_children(
@@ -20,17 +19,10 @@ async def list_children(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[Child]:
-    scope = ctx.access().scope("CHILD", "READ", child_repo.SCOPE_COLUMNS)
-    region_path = None
-    if region_code is not None:
-        region = await region_repo.get_region(ctx.session, region_code)
-        if region is None:
-            raise BadInput("filter.regionCode", "UNKNOWN_REGION", "没有这个行政区划", "no such region")
-        region_path = region.path
     return await child_repo.list_children(
         ctx.session,
-        scope=scope,
-        region_path=region_path,
+        scope=ctx.access().scope("CHILD", "READ", child_repo.SCOPE_COLUMNS),
+        region_path=await filter_region_path(ctx, region_code),
         enrolled=enrolled,
         after=decode_cursor(after),
         limit=page_size(first),

@@ -57,22 +57,25 @@ async def list_schools(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[School]:
-    scope = _school_scope(ctx)
-    region_path = None
-    if region_code is not None:
-        region = (await get_regions(ctx, [region_code])).get(region_code)
-        if region is None:
-            raise BadInput("filter.regionCode", "UNKNOWN_REGION", "没有这个行政区划", "no such region")
-        region_path = region.path
     return await school_repo.list_schools(
         ctx.session,
-        scope=scope,
-        region_path=region_path,
+        scope=_school_scope(ctx),
+        region_path=await filter_region_path(ctx, region_code),
         stage=stage,
         kind=kind,
         after=decode_cursor(after),
         limit=page_size(first),
     )
+
+
+async def filter_region_path(ctx: Context, region_code: str | None) -> str | None:
+    """The path of a list filter's `regionCode` (a region the caller may see), or None when unset."""
+    if region_code is None:
+        return None
+    region = (await get_regions(ctx, [region_code])).get(region_code)
+    if region is None:
+        raise BadInput("filter.regionCode", "UNKNOWN_REGION", "没有这个行政区划", "no such region")
+    return region.path
 
 
 async def get_regions(ctx: Context, codes: list[str]) -> dict[str, Region]:
