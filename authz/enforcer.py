@@ -117,16 +117,17 @@ class Authorizer:
     def decide(self, username: str, perm: str, paths: Sequence[str], now: datetime) -> GrantRef | None:
         """May `username` do `perm` on an object at one of `paths`? The grant that allows it, or None."""
         held = self.index.get(username)
-        if not held:
+        roles = self.roles_with.get(perm, frozenset())
+        if not held or not roles:
             return None
         for path in paths:
             for domain_path in ancestors(path):
                 grants = held.get(domain_path)
-                if not grants:
+                # Ask Casbin only where a grant held here could allow it: denials stay cheap.
+                if not grants or not any(g.role in roles for g in grants.values()):
                     continue
                 self._drop_expired(username, domain_path, now)
                 if self.enforcer.enforce(username, domain_of(domain_path), perm):
-                    roles = self.roles_with.get(perm, frozenset())
                     return next(g for g in held[domain_path].values() if g.role in roles)
         return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
@@ -14,8 +14,12 @@ from .paging import Page, fetch_page
 
 
 def within_path(column: ColumnElement[str] | Mapped[str], path: str) -> ColumnElement[bool]:
-    """`column` is `path` or lies below it: the jurisdiction prefix test (DESIGN §3)."""
-    return or_(column == path, column.startswith(path + "/", autoescape=True))
+    """`column` is `path` or lies below it: the jurisdiction prefix test (DESIGN §3).
+
+    Paths hold only digits and "/", and "/" sorts just below "0" in the C collation, so the
+    subtree is exactly the range [path, path + "0"): one index range scan, index-only for counts.
+    """
+    return and_(column >= path, column < path + "0")
 
 
 async def list_regions(
