@@ -46,6 +46,11 @@ def stages_teaching(stage: SchoolStage) -> list[str]:
     return [stage.value]
 
 
+def is_school_path(path: str) -> bool:
+    """Does the path end in a school (a 10-digit identifier) rather than a region?"""
+    return len(path.rsplit("/", 1)[-1]) == 10
+
+
 def school_path(region_path: str, school_code: str) -> str:
     """A school's scope path is its region's path plus the school (DESIGN §3)."""
     return f"{region_path}/{school_code}"

@@ -10,6 +10,7 @@ from models.region import Region, RegionLevel
 from models.repos import regions as region_repo
 from models.repos import schools as school_repo
 from models.repos.paging import Page
+from models.repos.regions import SchoolPaths
 from models.school import School, SchoolKind, SchoolStage
 
 from .context import Context
@@ -27,7 +28,7 @@ def _region_scope(ctx: Context) -> ColumnElement[bool]:
 
 
 def _school_scope(ctx: Context) -> ColumnElement[bool]:
-    return ctx.access().scope("SCHOOL", READ, {"PLACE": [col(School.path)]})
+    return ctx.access().scope("SCHOOL", READ, {"PLACE": [SchoolPaths(col(School.path))]})
 
 
 async def list_regions(

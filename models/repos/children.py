@@ -11,10 +11,10 @@ from sqlmodel import col, or_, select
 
 from ..child import Child
 from .paging import Page, fetch_page
-from .regions import within_path
+from .regions import SchoolPaths, within_path
 
 # Which path of a child each line's scope is read from (DESIGN §3).
-SCHOOL_PATH = cast(Any, Child.school_path)  # nullable: not enrolled
+SCHOOL_PATH = SchoolPaths(cast(Any, Child.school_path))  # nullable: not enrolled
 SCOPE_COLUMNS: dict[str, list[Any]] = {
     "EDU": [SCHOOL_PATH],
     "GOV": [col(Child.household_path), col(Child.residence_path)],

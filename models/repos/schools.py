@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from ..school import School, SchoolKind, SchoolStage, stages_teaching
 from .paging import Page, fetch_page
-from .regions import within_path
+from .regions import SchoolPaths, within_path
 
 
 async def list_schools(
@@ -26,7 +26,7 @@ async def list_schools(
 ) -> Page[School]:
     where = [scope]
     if region_path is not None:
-        where.append(within_path(col(School.path), region_path))
+        where.append(within_path(SchoolPaths(col(School.path)), region_path))
     if stage is not None:
         where.append(col(School.stages).op("&&", return_type=Boolean)(postgresql.array(stages_teaching(stage))))
     if kind is not None:
