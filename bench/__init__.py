@@ -1,0 +1,1 @@
+"""Benchmarks (not part of the application): run each as `uv run python -m bench.<name>`."""
