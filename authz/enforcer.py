@@ -78,7 +78,10 @@ class Authorizer:
     def __init__(self, grants: Iterable[GrantRef]) -> None:
         policy = read_policy_lines()
         grants = list(grants)
-        g_lines = [["g", g.username, g.role.value, domain_of(g.scope_path)] for g in grants]
+        # One Casbin link per (account, role, domain), however many grants stand behind it: the
+        # index counts the grants, and `remove` drops the link with the last of them.
+        links = {(g.username, g.role.value, domain_of(g.scope_path)) for g in grants}
+        g_lines = [["g", *link] for link in sorted(links)]
         self.enforcer = casbin.Enforcer(str(MODEL_PATH), _ListAdapter(policy + g_lines))
         # Exact names and domains only: the default name matcher makes every new domain cost O(links²).
         self.enforcer.get_role_manager().add_matching_func(None)
@@ -128,7 +131,9 @@ class Authorizer:
                     continue
                 self._drop_expired(username, domain_path, now)
                 if self.enforcer.enforce(username, domain_of(domain_path), perm):
-                    return next(g for g in held[domain_path].values() if g.role in roles)
+                    allowing = next((g for g in held[domain_path].values() if g.role in roles), None)
+                    if allowing is not None:
+                        return allowing
         return None
 
     def permits(self, role: Role, perm: str) -> bool:
