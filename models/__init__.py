@@ -5,7 +5,7 @@ Importing this package registers every table on `SQLModel.metadata` (Alembic rea
 
 from .account import Account, ApiToken, LoginThrottle
 from .audit import AuditLog
-from .child import Child, Gender
+from .child import Child, Gender, Guardian, SpecialGroup
 from .grant import RoleGrant
 from .region import Region, RegionLevel
 from .school import School, SchoolKind, SchoolStage
@@ -16,6 +16,7 @@ __all__ = [
     "AuditLog",
     "Child",
     "Gender",
+    "Guardian",
     "LoginThrottle",
     "Region",
     "RegionLevel",
@@ -23,4 +24,5 @@ __all__ = [
     "School",
     "SchoolKind",
     "SchoolStage",
+    "SpecialGroup",
 ]

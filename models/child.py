@@ -10,6 +10,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, enum_type, path_type, updated_at_field, version_field
@@ -23,6 +24,79 @@ class Gender(enum.StrEnum):
 GENDER_LABELS = {Gender.MALE: "男 / male", Gender.FEMALE: "女 / female"}
 
 
+class SpecialGroup(enum.StrEnum):
+    """Key groups to monitor (重点群体, seed 004 §3; seed 000 §7, §11)."""
+
+    ORPHAN = "ORPHAN"
+    UNSUPPORTED = "UNSUPPORTED"
+    DISABLED = "DISABLED"
+    LEFT_BEHIND = "LEFT_BEHIND"
+    IN_DIFFICULTY = "IN_DIFFICULTY"
+    MIGRANT = "MIGRANT"
+    JUVENILE_IN_CASE = "JUVENILE_IN_CASE"
+    PRISONERS_CHILD = "PRISONERS_CHILD"
+    POVERTY_REGISTERED = "POVERTY_REGISTERED"
+    LOW_INCOME = "LOW_INCOME"
+
+
+SPECIAL_GROUP_LABELS = {
+    SpecialGroup.ORPHAN: "孤儿 / orphan",
+    SpecialGroup.UNSUPPORTED: "事实无人抚养儿童 / de-facto unsupported child",
+    SpecialGroup.DISABLED: "残疾儿童 / disabled child",
+    SpecialGroup.LEFT_BEHIND: "留守儿童 / left-behind child",
+    SpecialGroup.IN_DIFFICULTY: "困境儿童 / child in difficulty",
+    SpecialGroup.MIGRANT: "随迁子女 / migrant child",
+    SpecialGroup.JUVENILE_IN_CASE: "涉案未成年人 / juvenile involved in a case",
+    SpecialGroup.PRISONERS_CHILD: "服刑人员未成年子女 / child of a prisoner",
+    SpecialGroup.POVERTY_REGISTERED: "建档立卡/脱贫户 / poverty-registered household",
+    SpecialGroup.LOW_INCOME: "农村低保 / rural minimum-allowance family",
+}
+
+
+class Stage(enum.StrEnum):
+    PRIMARY = "PRIMARY"
+    JUNIOR = "JUNIOR"
+
+
+def stage_of_grade(grade: int | None) -> Stage | None:
+    """Grades 1–6 are primary (小学), 7–9 junior secondary (初中)."""
+    if grade is None:
+        return None
+    return Stage.PRIMARY if grade <= 6 else Stage.JUNIOR
+
+
+def mask_national_id(national_id: str | None) -> str | None:
+    """`532329********1234`: the first 6 and last 4 characters, for roles without the right to more."""
+    if national_id is None:
+        return None
+    return national_id[:6] + "*" * (len(national_id) - 10) + national_id[-4:]
+
+
+def national_id_problem(national_id: str, birth_date: date) -> tuple[str, str, str] | None:
+    """Why a national ID number (身份证号) is not acceptable: (code, Chinese, English), or None.
+
+    python-stdnum checks the length, the check digit, the birth date and the region prefix.
+    """
+    from stdnum.cn import ric
+    from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
+
+    try:
+        number = ric.validate(national_id)
+    except InvalidChecksum:
+        return ("INVALID_CHECK_DIGIT", "身份证号校验位错误", "the national ID check digit is wrong")
+    except InvalidComponent:
+        return (
+            "INVALID_NATIONAL_ID",
+            "身份证号的出生日期或地区码无效",
+            "the ID's birth date or region code is invalid",
+        )
+    except ValidationError:
+        return ("INVALID_NATIONAL_ID", "身份证号须为 18 位", "a national ID has 18 characters")
+    if ric.get_birth_date(number) != birth_date:
+        return ("BIRTH_DATE_MISMATCH", "出生日期与身份证号不符", "the birth date does not match the national ID")
+    return None
+
+
 class Child(SQLModel, table=True):
     """A school-age child, enrolled or not."""
 
@@ -32,6 +106,11 @@ class Child(SQLModel, table=True):
     name: str = Field(max_length=50)
     gender: Gender = Field(sa_type=enum_type(Gender))
     birth_date: date
+    national_id: str | None = Field(default=None, max_length=18, unique=True)
+    registry_number: str | None = Field(default=None, max_length=20)
+    special_groups: list[str] = Field(default_factory=list, sa_type=postgresql.ARRAY(sa.String(24)))
+    disability_category: str | None = Field(default=None, max_length=20)
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
     school_code: str | None = Field(default=None, foreign_key="school.code", index=True, max_length=10)
     grade: int | None = Field(default=None, ge=1, le=9)
     school_path: str | None = Field(default=None, sa_type=path_type(), index=True)
@@ -43,3 +122,24 @@ class Child(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
     version: int = version_field()
+
+
+class Guardian(SQLModel, table=True):
+    """A child's guardian (监护人). The phone is personal information: masked unless the role may see it."""
+
+    __tablename__ = "guardian"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
+    child_id: int = Field(foreign_key="child.id", index=True, sa_type=sa.BigInteger)
+    name: str = Field(max_length=50)
+    relation: str = Field(max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    province_code: str = Field(max_length=2)
+    created_at: datetime = created_at_field()
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`138****5678`."""
+    if phone is None:
+        return None
+    return phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from models.child import Child
+from models.child import Child, Guardian
+from models.repos import audit
 from models.repos import children as child_repo
 from models.repos.paging import Page
 
 from .context import Context
+from .errors import BadInput
 from .paging import decode_cursor, page_size
 from .regions import filter_region_path
 
@@ -39,3 +41,58 @@ async def get_children(ctx: Context, ids: list[str]) -> dict[str, Child]:
         for child_id, child in found.items()
         if access.allows("CHILD", "READ", child_repo.scope_paths(child))
     }
+
+
+async def personal_data_visible(ctx: Context, ids: list[str]) -> dict[str, bool]:
+    """May the caller see these children's personal data (national ID, guardian phone) in full?
+
+    Every full read is written to the audit log, one row per child, in this operation's transaction.
+    """
+    access = ctx.access()
+    found = await child_repo.get_children(ctx.session, [int(i) for i in ids if i.isdigit()])
+    allowed = {
+        str(child_id): access.allows("CHILD", "READ_PII", child_repo.scope_paths(child)) is not None
+        for child_id, child in found.items()
+    }
+    for child_id, child in found.items():
+        if allowed[str(child_id)]:
+            await audit.record(
+                ctx.session,
+                actor=ctx.actor,
+                action="student.read_personal_data",
+                target_type="Student",
+                target_id=str(child_id),
+                scope_path=child.household_path,
+                request_id=ctx.request_id,
+            )
+    return allowed
+
+
+async def reveal_national_id(ctx: Context, *, student_id: str, reason: str) -> str:
+    """The full national ID, for a role with the right, with the reason in the audit log."""
+    child = (await get_children(ctx, [student_id])).get(student_id)
+    if child is None:
+        raise BadInput("studentId", "NOT_FOUND", "没有这个学生", "no such student")
+    if not reason.strip():
+        raise BadInput("reason", "REQUIRED", "查看原因不能为空", "a reason is required")
+    ctx.access().require("CHILD", "READ_PII", child_repo.scope_paths(child))
+    if child.national_id is None:
+        raise BadInput("studentId", "NO_NATIONAL_ID", "该学生没有身份证号记录", "no national ID on record")
+    await audit.record(
+        ctx.session,
+        actor=ctx.actor,
+        action="student.reveal_national_id",
+        target_type="Student",
+        target_id=student_id,
+        scope_path=child.household_path,
+        reason=reason.strip(),
+        request_id=ctx.request_id,
+    )
+    return child.national_id
+
+
+async def guardians_of(ctx: Context, ids: list[str]) -> dict[str, list[Guardian]]:
+    """Guardians of children the caller may read (the schema masks phones per `personal_data_visible`)."""
+    visible = await get_children(ctx, ids)
+    found = await child_repo.guardians_of(ctx.session, [int(i) for i in visible])
+    return {i: found.get(int(i), []) for i in visible}

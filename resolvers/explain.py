@@ -39,7 +39,7 @@ async def object_paths(ctx: Context, type_name: str, object_id: str) -> tuple[st
     if type_name == "School":
         school = (await school_repo.get_schools(session, [object_id])).get(object_id)
         return ("SCHOOL", {"PLACE": [school.path]}) if school else None
-    if type_name == "Child" and object_id.isdigit():
+    if type_name == "Student" and object_id.isdigit():
         child = (await child_repo.get_children(session, [int(object_id)])).get(int(object_id))
         return ("CHILD", child_repo.scope_paths(child)) if child else None
     if type_name == "Account":

@@ -25,6 +25,7 @@ from resolvers.errors import BadInput
 from .connection import to_connection
 from .context import Info
 from .enums import described
+from .mutations import run_mutation
 
 described(Role, {r: spec.label for r, spec in ROLES.items()}, "角色 / role in the catalogue (README: roles)")
 
@@ -55,15 +56,8 @@ class AdminError:
     message: str = strawberry.field(description="中英文说明 / message in Chinese and English.")
 
 
-async def run_mutation(info: Info, work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[AdminError]]:
-    """Run a use case in a savepoint: on a typed refusal nothing it wrote is kept."""
-    session = info.context.session
-    try:
-        async with session.begin_nested():
-            return await work(), []
-    except BadInput as exc:
-        e = exc.error
-        return None, [AdminError(field=e.field, code=AdminErrorCode(e.code), message=e.message)]
+async def admin_mutation(info: Info, work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[AdminError]]:
+    return await run_mutation(info, work, AdminError, AdminErrorCode)
 
 
 @strawberry.enum(description="授权状态 / grant status")
@@ -375,7 +369,7 @@ class RevokeGrantPayload:
 
 
 async def create_account(info: Info, input: CreateAccountInput) -> CreateAccountPayload:
-    row, errors = await run_mutation(
+    row, errors = await admin_mutation(
         info,
         lambda: account_resolvers.create_account(
             info.context,
@@ -390,14 +384,14 @@ async def create_account(info: Info, input: CreateAccountInput) -> CreateAccount
 
 
 async def disable_account(info: Info, input: DisableAccountInput) -> DisableAccountPayload:
-    row, errors = await run_mutation(
+    row, errors = await admin_mutation(
         info, lambda: account_resolvers.disable_account(info.context, username=input.username, reason=input.reason)
     )
     return DisableAccountPayload(account=Account.from_row(row) if row else None, errors=errors)
 
 
 async def grant_role(info: Info, input: GrantRoleInput) -> GrantRolePayload:
-    row, errors = await run_mutation(
+    row, errors = await admin_mutation(
         info,
         lambda: grant_resolvers.grant_role(
             info.context,
@@ -413,7 +407,7 @@ async def grant_role(info: Info, input: GrantRoleInput) -> GrantRolePayload:
 
 async def revoke_grant(info: Info, input: RevokeGrantInput) -> RevokeGrantPayload:
     grant_id = input.grant_id.node_id if input.grant_id.type_name == "Grant" else ""
-    row, errors = await run_mutation(
+    row, errors = await admin_mutation(
         info, lambda: grant_resolvers.revoke_grant(info.context, grant_id=grant_id, reason=input.reason)
     )
     return RevokeGrantPayload(grant=await grant_from_row(info, row) if row else None, errors=errors)

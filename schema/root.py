@@ -22,8 +22,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from . import admin, geography
-from . import children as children_types
 from . import nodes as node_fields
+from . import students as student_types
 from . import viewer as viewer_types
 from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
 
@@ -46,9 +46,10 @@ class Query:
     schools: geography.SchoolConnection = strawberry.field(
         resolver=geography.schools, description="学校 / schools, ordered by code; `first` at most 100."
     )
-    children: children_types.ChildConnection = strawberry.field(
-        resolver=children_types.children,
-        description="儿童 / children in my scope: education line by school, government line by household or residence.",
+    students: student_types.StudentConnection = strawberry.field(
+        resolver=student_types.students,
+        description="学生（含未在校的适龄儿童）/ every child in my scope, enrolled or not: the education line by "
+        "school, the government line by household or residence.",
     )
     accounts: admin.AccountConnection = strawberry.field(
         resolver=admin.accounts, description="账号 / accounts in my jurisdiction (permission admins, supervisors)."
@@ -75,6 +76,10 @@ class Mutation:
     )
     grant_role: admin.GrantRolePayload = strawberry.mutation(
         resolver=admin.grant_role, description="授予角色 / grant a role within my jurisdiction."
+    )
+    reveal_national_id: student_types.RevealNationalIdPayload = strawberry.mutation(
+        resolver=student_types.reveal_national_id,
+        description="查看完整身份证号（记入审计）/ a student's full national ID, with the reason audited.",
     )
     revoke_grant: admin.RevokeGrantPayload = strawberry.mutation(
         resolver=admin.revoke_grant, description="撤销授权 / revoke a grant I could have made."

@@ -249,7 +249,7 @@ async def test_explain_access_names_the_first_rule_that_refused(client, admin, s
     from models import Child
 
     child = (await session.scalars(select(Child).where(Child.household_path.like("53/5323/532329/%")))).first()
-    oid = base64.b64encode(f"Child:{child.id}".encode()).decode()
+    oid = base64.b64encode(f"Student:{child.id}".encode()).decode()
     no_policy = await gql(client, EXPLAIN, {"u": f"supervisor-county-{WUDING}", "a": "CHILD:WRITE", "o": oid}, admin)
     assert no_policy["data"]["explainAccess"]["allowed"] is False
     assert "no policy" in no_policy["data"]["explainAccess"]["steps"][0]["detail"]

@@ -14,7 +14,7 @@ from tests.conftest import error_codes, gql, token_for
 WUDING, YUANMOU = "532329", "532328"  # two counties of 楚雄州 (5323)
 
 SCHOOL_CODES = "query($f: SchoolFilter) { schools(filter: $f, first: 100) { totalCount edges { node { code } } } }"
-CHILDREN = """{ children(first: 100) { totalCount edges { node {
+CHILDREN = """{ students(first: 100) { totalCount edges { node {
   id name school { code } householdRegion { code } residenceRegion { code } } } } }"""
 
 
@@ -83,7 +83,7 @@ async def test_regions_show_own_subtree_and_ancestor_names_only(client):
 async def test_children_by_school_for_the_education_line(client, session):
     token = await token_for(client, f"edu-county-{WUDING}")
     result = await gql(client, CHILDREN, token=token)
-    nodes = [e["node"] for e in result["data"]["children"]["edges"]]
+    nodes = [e["node"] for e in result["data"]["students"]["edges"]]
     assert nodes
     assert all(n["school"] and n["school"]["code"] in schools_in(WUDING) for n in nodes)
     expected = await session.scalar(
@@ -91,14 +91,14 @@ async def test_children_by_school_for_the_education_line(client, session):
     )
     assert expected is not None
     total = len((await session.scalars(select(Child.id).where(Child.school_path.like(f"53/5323/{WUDING}/%")))).all())
-    assert result["data"]["children"]["totalCount"] == total
+    assert result["data"]["students"]["totalCount"] == total
 
 
 async def test_township_sees_children_by_household_or_residence_not_by_school(client, session):
     township = "532329101"  # 狮山镇, 武定县
     token = await token_for(client, f"gov-township-{township}")
     result = await gql(client, CHILDREN, token=token)
-    nodes = [e["node"] for e in result["data"]["children"]["edges"]]
+    nodes = [e["node"] for e in result["data"]["students"]["edges"]]
     in_town = [
         c
         for c in (await session.scalars(select(Child))).all()
@@ -115,8 +115,8 @@ async def test_township_sees_children_by_household_or_residence_not_by_school(cl
 
 async def test_county_bureau_does_not_see_out_of_school_children(client):
     token = await token_for(client, f"edu-county-{WUDING}")
-    result = await gql(client, "{ children(filter: {enrolled: false}) { totalCount } }", token=token)
-    assert result["data"]["children"]["totalCount"] == 0
+    result = await gql(client, "{ students(filter: {enrolled: false}) { totalCount } }", token=token)
+    assert result["data"]["students"]["totalCount"] == 0
 
 
 async def test_migrant_child_is_seen_by_both_counties_on_their_lines(client, session):
@@ -128,23 +128,23 @@ async def test_migrant_child_is_seen_by_both_counties_on_their_lines(client, ses
     home_gov = await token_for(client, f"gov-county-{WUDING}")
     host_edu = await token_for(client, f"edu-county-{child.residence_region_code[:6]}")
     home_edu = await token_for(client, f"edu-county-{WUDING}")
-    query = "query($id: ID!) { node(id: $id) { ... on Child { name } } }"
-    assert (await gql(client, query, {"id": gid("Child", str(child.id))}, home_gov))["data"]["node"][
+    query = "query($id: ID!) { node(id: $id) { ... on Student { name } } }"
+    assert (await gql(client, query, {"id": gid("Student", str(child.id))}, home_gov))["data"]["node"][
         "name"
     ] == child.name
-    assert (await gql(client, query, {"id": gid("Child", str(child.id))}, host_edu))["data"]["node"][
+    assert (await gql(client, query, {"id": gid("Student", str(child.id))}, host_edu))["data"]["node"][
         "name"
     ] == child.name
-    assert (await gql(client, query, {"id": gid("Child", str(child.id))}, home_edu))["data"]["node"] is None
+    assert (await gql(client, query, {"id": gid("Student", str(child.id))}, home_edu))["data"]["node"] is None
 
 
 @pytest.mark.parametrize("username", ["edu-nation-CN", f"admin-county-{WUDING}"])
 async def test_roles_without_personal_data_see_no_children(client, username):
     token = await token_for(client, username)
-    result = await gql(client, "{ children { totalCount } }", token=token)
-    assert result["data"]["children"]["totalCount"] == 0
+    result = await gql(client, "{ students { totalCount } }", token=token)
+    assert result["data"]["students"]["totalCount"] == 0
 
 
 async def test_children_without_a_token_are_refused(client):
-    result = await gql(client, "{ children { totalCount } }")
+    result = await gql(client, "{ students { totalCount } }")
     assert error_codes(result) == ["UNAUTHENTICATED"]

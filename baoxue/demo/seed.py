@@ -13,11 +13,12 @@ from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from stdnum.cn import ric
 
 from authz.catalogue import Role
 from authz.passwords import hash_password
 from models.account import Account
-from models.child import Child
+from models.child import Child, Guardian, SpecialGroup
 from models.grant import RoleGrant
 from models.region import Region, level_of_code, path_of_code
 from models.repos import audit
@@ -76,6 +77,44 @@ def demo_accounts() -> list[DemoAccount]:
     return sorted(out, key=lambda a: a.username)
 
 
+# ID numbers keep the county code of first registration: 禄丰市 (532302 since 2021) issued 532331.
+ID_PREFIX = {"532302": "532331"}
+GROUP_CYCLE = [
+    (7, SpecialGroup.LEFT_BEHIND),
+    (11, SpecialGroup.POVERTY_REGISTERED),
+    (13, SpecialGroup.LOW_INCOME),
+    (29, SpecialGroup.DISABLED),
+    (31, SpecialGroup.IN_DIFFICULTY),
+    (37, SpecialGroup.ORPHAN),
+]
+
+
+def national_id(county: str, birth: date, sequence: int, male: bool) -> str:
+    """A valid 18-character ID: county code, birth date, order code (odd for boys), check digit."""
+    order = sequence % 500 * 2 + (1 if male else 0)
+    body = f"{ID_PREFIX.get(county, county)}{birth:%Y%m%d}{order:03d}"
+    return body + ric.calc_check_digit(body + "X")  # it reads the first 17 characters
+
+
+def _identity(row: dict[str, object], n: int) -> dict[str, object]:
+    """Demo ID, registry number, special groups and disability details for the n-th child."""
+    birth = row["birth_date"]
+    assert isinstance(birth, date)
+    nid = national_id(str(row["household_region_code"])[:6], birth, n, row["gender"] == "MALE")
+    groups = [group.value for every, group in GROUP_CYCLE if n % every == every - 1]
+    if row["residence_region_code"] != row["household_region_code"]:
+        groups.append(SpecialGroup.MIGRANT.value)
+    disabled = SpecialGroup.DISABLED.value in groups
+    return {
+        **row,
+        "national_id": nid,
+        "registry_number": f"G{nid}" if row["school_code"] else None,
+        "special_groups": groups,
+        "disability_category": "智力残疾" if disabled else None,
+        "disability_grade": 3 if disabled else None,
+    }
+
+
 SURNAMES = "张王李赵刘陈杨黄马周"
 GIVEN = ["小明", "春燕", "晓东", "海燕", "建华", "丽娟", "志强", "玉兰", "文博", "思雨", "子涵", "浩然"]
 
@@ -132,7 +171,21 @@ def demo_children() -> list[dict[str, object]]:
                         "residence_region_code": away.code,
                     }
                 )
-    return rows
+    return [_identity(row, n) for n, row in enumerate(rows)]
+
+
+def demo_guardians(children: list[dict[str, object]], ids: list[int]) -> list[dict[str, object]]:
+    """One guardian per child, a parent with a (fictional) mobile number."""
+    return [
+        {
+            "child_id": child_id,
+            "name": str(child["name"])[0] + ("建国" if n % 2 else "秀英"),
+            "relation": "父亲 / father" if n % 2 else "母亲 / mother",
+            "phone": f"139{n:08d}",
+            "province_code": child["province_code"],
+        }
+        for n, (child, child_id) in enumerate(zip(children, ids, strict=True))
+    ]
 
 
 async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, int]:
@@ -204,7 +257,9 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
             child["household_path"] = paths[str(child["household_region_code"])]
             child["residence_path"] = paths[str(child["residence_region_code"])]
             child["school_path"] = school_paths[str(child["school_code"])] if child["school_code"] else None
-        await session.execute(insert(Child).values(children))
+        inserted = await session.scalars(insert(Child).values(children).returning(col(Child.id)))
+        child_ids: list[int] = [i or 0 for i in inserted.all()]
+        await session.execute(insert(Guardian).values(demo_guardians(children, child_ids)))
         added["children"] = len(children)
     await audit.record(
         session, actor=actor, action="seed.demo", target_type="Database", target_id="demo", summary=added

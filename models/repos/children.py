@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, or_, select
 
-from ..child import Child
+from ..child import Child, Guardian
 from .paging import Page, fetch_page
 from .regions import SchoolPaths, within_path
 
@@ -52,3 +52,13 @@ async def list_children(
 async def get_children(session: AsyncSession, ids: Iterable[int]) -> dict[int, Child]:
     rows = await session.scalars(select(Child).where(col(Child.id).in_(list(ids))))
     return {row.id or 0: row for row in rows}
+
+
+async def guardians_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, list[Guardian]]:
+    rows = await session.scalars(
+        select(Guardian).where(col(Guardian.child_id).in_(list(child_ids))).order_by(col(Guardian.id))
+    )
+    out: dict[int, list[Guardian]] = {}
+    for row in rows:
+        out.setdefault(row.child_id, []).append(row)
+    return out

@@ -1,0 +1,201 @@
+"""Students: every child the system knows, enrolled or not (学生 / 适龄儿童少年).
+
+Scoped by school (education line) or household/residence (government line); personal data
+is masked unless the role may see it, and every full read is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from models.child import (
+    GENDER_LABELS,
+    SPECIAL_GROUP_LABELS,
+    Gender,
+    SpecialGroup,
+    Stage,
+    mask_national_id,
+    mask_phone,
+    stage_of_grade,
+)
+from models.child import Child as ChildRow
+from resolvers import children as child_resolvers
+from resolvers import regions as geo
+
+from .connection import to_connection
+from .context import Info, loader
+from .enums import described
+from .geography import Region, School
+from .mutations import run_mutation
+
+described(Gender, GENDER_LABELS, "性别 / gender")
+described(SpecialGroup, SPECIAL_GROUP_LABELS, "重点群体 / special groups (seed 004 §3)")
+described(Stage, {Stage.PRIMARY: "小学 / primary", Stage.JUNIOR: "初中 / junior secondary"}, "学段 / stage")
+
+
+@strawberry.type(description="监护人 / a guardian.")
+class GuardianInfo:
+    name: str = strawberry.field(description="姓名 / name.")
+    relation: str = strawberry.field(description="关系 / relation to the student.")
+    phone: str | None = strawberry.field(description="电话（无权限时遮蔽）/ phone, masked unless your role may see it.")
+
+
+@strawberry.type(description="学生（适龄儿童少年）/ a school-age child, enrolled or not.")
+class Student(relay.Node):
+    child_id: strawberry.Private[int]
+    name: str = strawberry.field(description="姓名 / name.")
+    gender: Gender = strawberry.field(description="性别 / gender.")
+    birth_date: date = strawberry.field(description="出生日期 / date of birth.")
+    grade: int | None = strawberry.field(description="年级 1–9；未在校为空 / grade 1–9, null when not enrolled.")
+    stage: Stage | None = strawberry.field(description="学段（由年级得出）/ stage, from the grade.")
+    special_groups: list[SpecialGroup] = strawberry.field(description="重点群体 / special groups to monitor.")
+    disability_category: str | None = strawberry.field(description="残疾类别 / disability category.")
+    disability_grade: int | None = strawberry.field(description="残疾等级 1–4 / disability grade.")
+    full_national_id: strawberry.Private[str | None]
+    full_registry_number: strawberry.Private[str | None]
+    school_code: strawberry.Private[str | None]
+    household_region_code: strawberry.Private[str]
+    residence_region_code: strawberry.Private[str]
+
+    @classmethod
+    def resolve_id(cls, root: Student, *, info: Info) -> str:
+        return str(root.child_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Student | None]:
+        wanted = list(node_ids)
+        found = await child_resolvers.get_children(info.context, wanted)
+        return [cls.from_row(found[i]) if i in found else None for i in wanted]
+
+    @classmethod
+    def from_row(cls, row: ChildRow) -> Student:
+        return cls(
+            child_id=row.id or 0,
+            name=row.name,
+            gender=row.gender,
+            birth_date=row.birth_date,
+            grade=row.grade,
+            stage=stage_of_grade(row.grade),
+            special_groups=[SpecialGroup(g) for g in row.special_groups],
+            disability_category=row.disability_category,
+            disability_grade=row.disability_grade,
+            full_national_id=row.national_id,
+            full_registry_number=row.registry_number,
+            school_code=row.school_code,
+            household_region_code=row.household_region_code,
+            residence_region_code=row.residence_region_code,
+        )
+
+    async def _personal_data_visible(self, info: Info) -> bool:
+        return bool(await loader(info, "personal-data", child_resolvers.personal_data_visible).load(str(self.child_id)))
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="身份证号：无权限时显示前 6 后 4 位，完整读取记入审计 / national ID, masked (first 6, last 4) "
+        "unless your role may see it; full reads are audited."
+    )
+    async def national_id(self, info: Info) -> str | None:
+        if self.full_national_id is not None and await self._personal_data_visible(info):
+            return self.full_national_id
+        return mask_national_id(self.full_national_id)
+
+    @strawberry.field(description="学籍号（同身份证号规则遮蔽）/ student registry number, masked like the ID.")  # type: ignore[untyped-decorator]
+    async def registry_number(self, info: Info) -> str | None:
+        if self.full_registry_number is not None and await self._personal_data_visible(info):
+            return self.full_registry_number
+        return mask_national_id(self.full_registry_number)
+
+    @strawberry.field(description="监护人 / guardians (phones masked unless your role may see them).")  # type: ignore[untyped-decorator]
+    async def guardians(self, info: Info) -> list[GuardianInfo]:
+        rows = await loader(info, "guardians", child_resolvers.guardians_of).load(str(self.child_id))
+        full = bool(rows) and await self._personal_data_visible(info)
+        return [
+            GuardianInfo(name=g.name, relation=g.relation, phone=g.phone if full else mask_phone(g.phone))
+            for g in rows or []
+        ]
+
+    @strawberry.field(description="就读学校；未在校为空 / the school attended, null when not enrolled.")  # type: ignore[untyped-decorator]
+    async def school(self, info: Info) -> School | None:
+        if self.school_code is None:
+            return None
+        row = await loader(info, "named-school", geo.schools_named).load(self.school_code)
+        return School.from_row(row) if row else None
+
+    @strawberry.field(description="户籍所在地 / household-registration region.")  # type: ignore[untyped-decorator]
+    async def household_region(self, info: Info) -> Region | None:
+        row = await loader(info, "place", geo.places_named).load(self.household_region_code)
+        return Region.from_row(row) if row else None
+
+    @strawberry.field(description="居住地 / residence region.")  # type: ignore[untyped-decorator]
+    async def residence_region(self, info: Info) -> Region | None:
+        row = await loader(info, "place", geo.places_named).load(self.residence_region_code)
+        return Region.from_row(row) if row else None
+
+
+@strawberry.type(description="学生列表 / a page of students.")
+class StudentConnection(relay.Connection[Student]):
+    total_count: int = strawberry.field(description="符合条件的总数 / how many students match.")
+
+
+@strawberry.input(description="学生筛选 / filter for students.")
+class StudentFilter:
+    region_code: str | None = strawberry.field(
+        default=None, description="区划：户籍、居住或学校在其中 / household, residence or school inside this region."
+    )
+    enrolled: bool | None = strawberry.field(default=None, description="是否在校 / enrolled in a school or not.")
+
+
+async def students(
+    info: Info,
+    filter: StudentFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> StudentConnection:
+    f = filter or StudentFilter()
+    page = await child_resolvers.list_children(
+        info.context, region_code=f.region_code, enrolled=f.enrolled, first=first, after=after
+    )
+    return to_connection(StudentConnection, page, node=Student.from_row, key=lambda r: str(r.id), after=after)
+
+
+@strawberry.enum(description="学生操作的错误代码 / error codes of student mutations")
+class StudentErrorCode(Enum):
+    REQUIRED = strawberry.enum_value("REQUIRED", description="必填 / a required value is missing")
+    NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="不存在或不在辖区内 / missing or outside your view")
+    NO_NATIONAL_ID = strawberry.enum_value("NO_NATIONAL_ID", description="无身份证号记录 / no national ID on record")
+
+
+@strawberry.type(description="用户错误 / a typed, bilingual error naming the input field and the rule.")
+class StudentError:
+    field: str = strawberry.field(description="出错的输入字段 / the input field.")
+    code: StudentErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+    message: str = strawberry.field(description="中英文说明 / message in Chinese and English.")
+
+
+@strawberry.input(description="查看完整身份证号 / reveal a student's full national ID.")
+class RevealNationalIdInput:
+    student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student's global ID.")
+    reason: str = strawberry.field(description="查看原因（记入审计）/ why, for the audit log.")
+
+
+@strawberry.type(description="查看身份证号结果 / result of revealNationalId.")
+class RevealNationalIdPayload:
+    national_id: str | None = strawberry.field(description="完整身份证号 / the full national ID.")
+    errors: list[StudentError] = strawberry.field(description="错误 / typed errors.")
+
+
+async def reveal_national_id(info: Info, input: RevealNationalIdInput) -> RevealNationalIdPayload:
+    student_id = input.student_id.node_id if input.student_id.type_name == "Student" else ""
+    value, errors = await run_mutation(
+        info,
+        lambda: child_resolvers.reveal_national_id(info.context, student_id=student_id, reason=input.reason),
+        StudentError,
+        StudentErrorCode,
+    )
+    return RevealNationalIdPayload(national_id=value, errors=errors)
