@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .access import Access
 from .catalogue import REPORTING_PARENT, ancestors, level_of_path
-from .enforcer import GrantRef, domain_of, permission
+from .enforcer import GrantRef, permission
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,11 @@ def may_review(access: Access, *, submission_path: str, submitted_by: str, line:
     parent_level = REPORTING_PARENT.get(level_of_path(submission_path))
     if parent_level is None:
         return ReviewDecision(False, "NOT_REVIEWABLE")
-    perm = REVIEW_PERMISSION[line]
-    enforcer = access.authorizer.enforcer
-    for path in ancestors(submission_path)[1:]:
-        if level_of_path(path) != parent_level:
-            continue
-        for grant in access.authorizer.grants_of(access.username, access.now):
-            if grant.scope_path == path and enforcer.enforce(access.username, domain_of(path), perm):
-                return ReviewDecision(True, "ONE_LEVEL_UP", grant)
-    return ReviewDecision(False, "NOT_ONE_LEVEL_UP_IN_SCOPE")
+    parent = next((p for p in ancestors(submission_path)[1:] if level_of_path(p) == parent_level), None)
+    if parent is None:
+        return ReviewDecision(False, "NOT_REVIEWABLE")
+    # The nearest allowing grant must sit exactly at the parent: one held higher up is two levels away.
+    grant = access.authorizer.decide(access.username, REVIEW_PERMISSION[line], [parent], access.now)
+    if grant is None or grant.scope_path != parent:
+        return ReviewDecision(False, "NOT_ONE_LEVEL_UP_IN_SCOPE")
+    return ReviewDecision(True, "ONE_LEVEL_UP", grant)

@@ -112,6 +112,6 @@ async def listen(state: AuthzState, url: str, sessions: async_sessionmaker[Async
                     state.apply(GrantChange(**json.loads(note.payload)))
         except asyncio.CancelledError:
             raise
-        except (psycopg.Error, OSError) as exc:
-            log.warning("grant listener lost its connection; retrying", extra={"error": type(exc).__name__})
+        except Exception:  # any failure: log, wait, reconnect and rebuild; never die silently
+            log.exception("grant listener failed; reconnecting")
             await asyncio.sleep(1)

@@ -145,8 +145,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         listener = None
         if url is not None:
-            await authz.rebuild(sessions)
-            listener = asyncio.create_task(listen(authz, url, sessions))
+            listener = asyncio.create_task(listen(authz, url, sessions))  # builds once it listens
         log.info("baoxue started", extra={"environment": settings.environment})
         yield
         if listener is not None:

@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from sqlmodel import col
 
+from authz.catalogue import Role
+from authz.delegation import check_delegation
 from authz.enforcer import GrantRef
 from authz.errors import Forbidden
 from authz.passwords import MIN_PASSWORD_LENGTH, hash_password
@@ -21,6 +23,7 @@ from models.account import Account, ApiToken
 from models.base import utcnow
 from models.repos import accounts as account_repo
 from models.repos import audit, jurisdictions
+from models.repos import grants as grant_repo
 from models.repos.paging import Page
 
 from .context import Context
@@ -163,6 +166,20 @@ async def disable_account(ctx: Context, *, username: str, reason: str) -> Accoun
         raise BadInput("username", "SELF_GRANT", "不能停用自己的账号", "you cannot disable your own account")
     if not reason.strip():
         raise BadInput("reason", "REQUIRED", "停用原因不能为空", "a reason is required")
+    if not ctx.operator:
+        # Disabling silences every grant the account holds: only for an admin who could revoke them all.
+        assert account.id is not None
+        for grant in await grant_repo.live_grants_of(ctx.session, account.id, utcnow()):
+            refusal = check_delegation(
+                ctx.access(), grantee=username, role=Role(grant.role), jurisdiction_path=grant.scope_path
+            )
+            if refusal is not None:
+                raise BadInput(
+                    "username",
+                    "ESCALATION",
+                    "该账号持有您无权撤销的授权",
+                    "the account holds grants you could not revoke",
+                )
     if account.active:
         account.active = False
         account.disabled_at = utcnow()

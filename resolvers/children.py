@@ -9,7 +9,7 @@ from models.repos.paging import Page
 
 from .context import Context
 from .errors import BadInput
-from .paging import decode_cursor, page_size
+from .paging import decode_cursor, page_size, parse_id
 from .regions import filter_region_path
 
 
@@ -34,7 +34,7 @@ async def list_children(
 async def get_children(ctx: Context, ids: list[str]) -> dict[str, Child]:
     """Children by id; one outside the caller's scope answers like a missing one."""
     access = ctx.access()
-    wanted = [int(i) for i in ids if i.isdigit()]
+    wanted = [n for n in map(parse_id, ids) if n is not None]
     found = await child_repo.get_children(ctx.session, wanted)
     return {
         str(child_id): child
@@ -49,7 +49,7 @@ async def personal_data_visible(ctx: Context, ids: list[str]) -> dict[str, bool]
     Every full read is written to the audit log, one row per child, in this operation's transaction.
     """
     access = ctx.access()
-    found = await child_repo.get_children(ctx.session, [int(i) for i in ids if i.isdigit()])
+    found = await child_repo.get_children(ctx.session, [n for n in map(parse_id, ids) if n is not None])
     allowed = {
         str(child_id): access.allows("CHILD", "READ_PII", child_repo.scope_paths(child)) is not None
         for child_id, child in found.items()

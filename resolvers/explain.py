@@ -16,6 +16,7 @@ from models.repos.accounts import get_account_by_username
 from .accounts import visible_account
 from .context import Context
 from .errors import BadInput
+from .paging import parse_id
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,15 @@ async def object_paths(ctx: Context, type_name: str, object_id: str) -> tuple[st
     if type_name == "School":
         school = (await school_repo.get_schools(session, [object_id])).get(object_id)
         return ("SCHOOL", {"PLACE": [school.path]}) if school else None
-    if type_name == "Student" and object_id.isdigit():
-        child = (await child_repo.get_children(session, [int(object_id)])).get(int(object_id))
+    number = parse_id(object_id)
+    if type_name == "Student" and number is not None:
+        child = (await child_repo.get_children(session, [number])).get(number)
         return ("CHILD", child_repo.scope_paths(child)) if child else None
     if type_name == "Account":
         account = await get_account_by_username(session, object_id)
         return ("ACCOUNT", {"PLACE": [account.home_path]}) if account else None
-    if type_name == "Grant" and object_id.isdigit():
-        grant = await grant_repo.get_grant(session, int(object_id))
+    if type_name == "Grant" and number is not None:
+        grant = await grant_repo.get_grant(session, number)
         return ("GRANT", {"PLACE": [grant.scope_path]}) if grant else None
     return None
 
@@ -59,9 +61,13 @@ async def explain_access(ctx: Context, *, username: str, action: str, type_name:
     await visible_account(ctx, username)
     found = await object_paths(ctx, type_name, object_id)
     admin_paths = admin.granted_paths("GRANT", "READ", "PLACE")
-    if found is None or not any(
-        within(p, a) for paths in found[1].values() for p in paths if p is not None for a in admin_paths
-    ):
+
+    def in_scope(path: str) -> bool:
+        return any(within(path, a) for a in admin_paths)
+
+    # Every place the object stands must be the admin's own: otherwise the answer would reveal
+    # where a child outside its jurisdiction lives or studies.
+    if found is None or not all(in_scope(p) for paths in found[1].values() for p in paths if p is not None):
         raise BadInput("objectId", "NOT_FOUND", "没有这个对象", "no such object")
     obj, paths = found
     # "CHILD:READ" names the object type too (e.g. LEDGER:READ asked of a child); "READ" uses the object's.
@@ -96,12 +102,12 @@ async def explain_access(ctx: Context, *, username: str, action: str, type_name:
     perms = [permission(obj, act, line) for line in paths]
     holding = [g for g in grants if any(authorizer.permits(g.role, p) for p in perms)]
     if not holding:
-        roles = ", ".join(sorted({g.role.value for g in grants}))
+        roles = ", ".join(sorted({g.role.value for g in grants if in_scope(g.scope_path)})) or "—"
         return Explanation(
             False,
             [Step("REFUSAL", f"角色 {roles} 的策略不含 {obj}:{act} / no policy of roles {roles} allows {obj}:{act}")],
         )
-    where = ", ".join(sorted({g.scope_path or "CN" for g in holding}))
+    where = ", ".join(sorted({g.scope_path or "CN" for g in holding if in_scope(g.scope_path)})) or "—"
     shown = "; ".join(f"{line}: {', '.join(p for p in ps if p) or '—'}" for line, ps in paths.items())
     return Explanation(
         False,

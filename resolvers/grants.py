@@ -20,7 +20,7 @@ from models.repos.paging import Page
 from .accounts import visible_account
 from .context import Context
 from .errors import BadInput
-from .paging import decode_cursor, page_size
+from .paging import decode_cursor, page_size, parse_id
 
 MESSAGES = {
     "OUT_OF_SCOPE": ("超出您的管辖范围", "outside your jurisdiction"),
@@ -105,7 +105,8 @@ async def grant_role(
 
 
 async def visible_grant(ctx: Context, grant_id: str, act: str = "READ") -> RoleGrant:
-    grant = await grant_repo.get_grant(ctx.session, int(grant_id)) if grant_id.isdigit() else None
+    number = parse_id(grant_id)
+    grant = await grant_repo.get_grant(ctx.session, number) if number is not None else None
     if grant is None or ctx.access().allows("GRANT", act, {"PLACE": [grant.scope_path]}) is None:
         raise BadInput("grantId", "NOT_FOUND", "没有这条授权", "no such grant")
     return grant

@@ -38,3 +38,10 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not text.startswith("k:"):
         raise BadInput("after", "INVALID_CURSOR", "游标无效", "the cursor is not valid")
     return text[2:]
+
+
+def parse_id(text: str) -> int | None:
+    """A numeric object id from a global ID's text, or None (ASCII digits only, within bigint)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)

@@ -269,3 +269,30 @@ async def test_explain_access_is_refused_for_objects_outside_the_admins_scope(cl
     assert error_codes(
         await gql(client, EXPLAIN, {"u": f"edu-county-{WUDING}", "a": "SCHOOL:READ", "o": oid}, teacher)
     ) == ["FORBIDDEN"]
+
+
+async def test_a_county_admin_cannot_disable_an_account_holding_a_city_grant(client, admin):
+    city_admin = await token_for(client, "admin-city-5323")
+    await create(client, city_admin, "wd-city-deputy", jurisdiction=WUDING)
+    assert (await grant(client, city_admin, "wd-city-deputy", "CITY_EDU", "5323"))["errors"] == []
+    result = await gql(client, DISABLE, {"input": {"username": "wd-city-deputy", "reason": "x"}}, admin)
+    assert [e["code"] for e in result["data"]["disableAccount"]["errors"]] == ["ESCALATION"]
+    assert (await login(client, "wd-city-deputy", PASSWORD)).status_code == 200
+
+
+async def test_grants_filtered_by_the_nation_list_everything_in_scope(client):
+    token = await token_for(client, "admin-province-53")
+    everything = await gql(client, "{ grants { totalCount } }", token=token)
+    nation = await gql(client, '{ grants(filter: {jurisdictionCode: "CN"}) { totalCount } }', token=token)
+    assert nation["data"]["grants"]["totalCount"] == everything["data"]["grants"]["totalCount"] > 0
+
+
+async def test_explain_access_does_not_reveal_where_an_out_of_scope_child_studies(client, admin, session):
+    from models import Child
+
+    migrants = (await session.scalars(select(Child).where(Child.household_path.like("53/5323/532329/%")))).all()
+    child = next(c for c in migrants if c.school_path and not c.school_path.startswith("53/5323/532329/"))
+    oid = base64.b64encode(f"Student:{child.id}".encode()).decode()
+    result = await gql(client, EXPLAIN, {"u": f"gov-county-{WUDING}", "a": "CHILD:READ", "o": oid}, admin)
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert child.school_path not in str(result)

@@ -31,6 +31,11 @@ async def live_grants_with_usernames(session: AsyncSession, now: datetime) -> li
     return [(grant, username) for grant, username in (await session.execute(stmt)).all()]
 
 
+async def live_grants_of(session: AsyncSession, account_id: int, now: datetime) -> list[RoleGrant]:
+    stmt = select(RoleGrant).where(col(RoleGrant.account_id) == account_id, live(now))
+    return list((await session.scalars(stmt)).all())
+
+
 async def get_grant(session: AsyncSession, grant_id: int) -> RoleGrant | None:
     return await session.get(RoleGrant, grant_id)
 

@@ -14,7 +14,7 @@ async def path_of(session: AsyncSession, code: str) -> str | None:
     """The jurisdiction path of a division code, a 10-digit school code, or CN (the nation: "")."""
     if code == NATION_CODE:
         return ""
-    if len(code) == 10 and code.isdigit():
+    if len(code) == 10 and code.isascii() and code.isdigit():
         school = await session.get(School, code)
         return school.path if school else None
     region = await session.get(Region, code)

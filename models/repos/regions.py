@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, and_, func, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
@@ -32,6 +32,8 @@ def within_path(column: ColumnElement[str] | Mapped[str] | SchoolPaths, path: st
     `LIKE 'path/%'` a person would write (PostgreSQL estimates it best: bench/RESULTS.md), or
     equality for a school.
     """
+    if path == "":
+        return true()  # the nation contains everything
     if isinstance(column, SchoolPaths):
         if is_school_path(path):
             return column.column == path  # type: ignore[no-any-return]

@@ -59,3 +59,22 @@ def test_review_rights(reviewer, submission, line, allowed, reason):
 def test_nobody_reviews_their_own_submission():
     decision = may_review(access("county-edu"), submission_path=SCHOOL, submitted_by="county-edu")
     assert (decision.allowed, decision.reason) == (False, "OWN_SUBMISSION")
+
+
+def test_an_expired_reviewing_grant_does_not_approve_even_beside_a_live_grant():
+    from datetime import timedelta
+
+    authorizer = Authorizer(
+        [
+            GrantRef(1, "mixed", Role.COUNTY_EDU, WUDING, utcnow() - timedelta(seconds=1)),
+            GrantRef(2, "mixed", Role.SUPERVISOR, WUDING),
+        ]
+    )
+    principal = Principal(1, "mixed", "mixed", False, CredentialKind.PASSWORD_JWT)
+    decision = may_review(Access(principal, authorizer, utcnow()), submission_path=SCHOOL, submitted_by="x")
+    assert decision.allowed is False
+
+
+def test_a_province_grant_does_not_review_a_school_two_levels_down():
+    decision = may_review(access("province-edu"), submission_path=SCHOOL, submitted_by="x")
+    assert decision.allowed is False
