@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,20 +57,23 @@ async def login(
     """May this username/password pair have a token? Same answer and cost for unknown users."""
     now = utcnow()
     user_key, client_key = _throttle_keys(username, client)
-    counters = await throttle.failures_since(session, [user_key, client_key], now - policy.window)
     limits = {user_key: policy.max_failures_per_user, client_key: policy.max_failures_per_client}
-    blocked = [c for key, c in counters.items() if c.failures >= limits[key]]
+    blocked: list[datetime] = []
+    for key, limit in limits.items():
+        attempts, started = await throttle.count_attempt(session, key, now, policy.window)
+        if attempts > limit:
+            blocked.append(started)
     if blocked:
-        until = max(c.window_started_at for c in blocked) + policy.window
+        until = max(blocked) + policy.window
         return LoginResult(retry_after=max(1, math.ceil((until - now).total_seconds())))
 
     account = await accounts.get_account_by_username(session, username)
-    password_ok = verify_password(account.password_hash if account else None, password)
+    # argon2 takes tens of milliseconds: keep it off the event loop.
+    password_ok = await asyncio.to_thread(verify_password, account.password_hash if account else None, password)
     if account is None or not password_ok or not account.active:
-        await throttle.record_failure(session, user_key, now, policy.window)
-        await throttle.record_failure(session, client_key, now, policy.window)
-        return LoginResult()
+        return LoginResult()  # the attempt is already counted
     await throttle.clear(session, user_key)
+    await throttle.forgive(session, client_key)
     assert account.id is not None
     token = issue_access_token(tokens, username=account.username, account_id=account.id, now=now)
     return LoginResult(access_token=token, expires_in=int(tokens.ttl.total_seconds()))

@@ -212,3 +212,33 @@ async def test_passwords_never_reach_the_logs(client, caplog):
     await login(client, "edu-province-53")
     assert "secret-wrong-Pa55word" not in caplog.text
     assert "baoxue-demo" not in caplog.text
+
+
+async def test_parallel_guesses_cannot_outrun_the_throttle(databases):
+    """Each attempt is counted before it is checked, so a burst gets no more than the limit.
+
+    Real concurrency needs real connections: this test uses a committed database of its own.
+    """
+    import asyncio
+
+    import httpx
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from baoxue.app import create_app
+    from baoxue.database import migrate
+    from baoxue.demo.seed import seed_demo
+
+    url = databases.create("throttle")
+    migrate(url)
+    engine = create_async_engine(url, pool_size=8)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as session:
+        await seed_demo(session)
+        await session.commit()
+    app = create_app(make_settings(login_max_failures_per_user=3), sessions=sessions)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        answers = await asyncio.gather(*(login(c, "edu-city-5323", f"guess-{i}") for i in range(6)))
+    await engine.dispose()
+    codes = sorted(r.status_code for r in answers)
+    assert codes.count(401) == 3
+    assert codes.count(429) == 3

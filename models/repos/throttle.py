@@ -4,36 +4,40 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col
 
 from ..account import LoginThrottle
 
 
-async def failures_since(session: AsyncSession, keys: list[str], since: datetime) -> dict[str, LoginThrottle]:
-    """Counters for `keys` whose window started after `since` (older windows have expired)."""
-    rows = await session.scalars(
-        select(LoginThrottle).where(
-            col(LoginThrottle.key).in_(keys),
-            col(LoginThrottle.window_started_at) > since,
-        )
-    )
-    return {row.key: row for row in rows}
+async def count_attempt(session: AsyncSession, key: str, now: datetime, window: timedelta) -> tuple[int, datetime]:
+    """Count one attempt before it is checked; returns (attempts in the window, window start).
 
-
-async def record_failure(session: AsyncSession, key: str, now: datetime, window: timedelta) -> None:
-    """Count one failure; a counter whose window has expired starts again at one."""
+    Counting first, under the row lock the upsert takes, stops parallel guesses from all reading
+    the same old count. A counter whose window has expired starts again at one.
+    """
     expired = col(LoginThrottle.window_started_at) <= now - window
-    stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[LoginThrottle.key],
-        set_={
-            "failures": case((expired, 1), else_=LoginThrottle.failures + 1),
-            "window_started_at": case((expired, now), else_=LoginThrottle.window_started_at),
-        },
+    upsert = (
+        insert(LoginThrottle)
+        .values(key=key, failures=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[LoginThrottle.key],
+            set_={
+                "failures": case((expired, 1), else_=LoginThrottle.failures + 1),
+                "window_started_at": case((expired, now), else_=LoginThrottle.window_started_at),
+            },
+        )
+        .returning(col(LoginThrottle.failures), col(LoginThrottle.window_started_at))
     )
+    failures, started = (await session.execute(upsert)).one()
+    return int(failures), started
+
+
+async def forgive(session: AsyncSession, key: str) -> None:
+    """Take back one counted attempt (a client's successful sign-in is not a failure)."""
+    stmt = update(LoginThrottle).where(col(LoginThrottle.key) == key).values(failures=LoginThrottle.failures - 1)
     await session.execute(stmt)
 
 
