@@ -55,6 +55,12 @@ async def publish(session: AsyncSession, change: GrantChange) -> None:
     )
 
 
+async def publish_rebuild(session: AsyncSession) -> None:
+    """Ask every process to rebuild from the database (after bulk changes such as seeding)."""
+    notify = text("SELECT pg_notify(:channel, :payload)")
+    await session.execute(notify, {"channel": CHANNEL, "payload": json.dumps({"op": "rebuild"})})
+
+
 async def load_grants(session: AsyncSession) -> list[GrantRef]:
     rows = await grant_repo.live_grants_with_usernames(session, utcnow())
     return [GrantRef(g.id or 0, username, Role(g.role), g.scope_path, g.expires_at) for g, username in rows]
@@ -109,7 +115,11 @@ async def listen(state: AuthzState, url: str, sessions: async_sessionmaker[Async
                 await conn.execute(f"LISTEN {CHANNEL}")
                 await state.rebuild(sessions)
                 async for note in conn.notifies():
-                    state.apply(GrantChange(**json.loads(note.payload)))
+                    message = json.loads(note.payload)
+                    if message.get("op") == "rebuild":
+                        await state.rebuild(sessions)
+                    else:
+                        state.apply(GrantChange(**message))
         except asyncio.CancelledError:
             raise
         except Exception:  # any failure: log, wait, reconnect and rebuild; never die silently

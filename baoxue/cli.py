@@ -129,7 +129,12 @@ def cmd_account_create(args: argparse.Namespace, settings: Settings) -> None:
     account = run_in_transaction(
         url,
         lambda ctx: create_account(
-            ctx, username=args.username, display_name=args.display_name, password=password, is_service=args.service
+            ctx,
+            username=args.username,
+            display_name=args.display_name,
+            password=password,
+            is_service=args.service,
+            jurisdiction_code=args.jurisdiction,
         ),
     )
     print(f"created {'service ' if account.is_service else ''}account {account.username}")
@@ -161,6 +166,38 @@ def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
     url = _database(settings)
     run_in_transaction(url, lambda ctx: revoke_token(ctx, prefix=args.prefix, reason=args.reason))
     print(f"revoked token {args.prefix}")
+
+
+def cmd_grant_create(args: argparse.Namespace, settings: Settings) -> None:
+    from datetime import datetime
+
+    from authz.catalogue import Role
+    from resolvers.grants import grant_role
+
+    if args.role not in Role.__members__:
+        _fail(f"role: 没有这个角色 / no such role (one of {', '.join(Role.__members__)})")
+    expires = datetime.fromisoformat(args.expires) if args.expires else None
+    url = _database(settings)
+    grant = run_in_transaction(
+        url,
+        lambda ctx: grant_role(
+            ctx,
+            username=args.username,
+            role=Role(args.role),
+            jurisdiction_code=args.jurisdiction,
+            expires_at=expires,
+            reason=args.reason,
+        ),
+    )
+    print(f"granted #{grant.id}: {args.role} at {args.jurisdiction} to {args.username}")
+
+
+def cmd_grant_revoke(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.grants import revoke_grant
+
+    url = _database(settings)
+    run_in_transaction(url, lambda ctx: revoke_grant(ctx, grant_id=str(args.grant_id), reason=args.reason))
+    print(f"revoked grant #{args.grant_id}")
 
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
@@ -200,6 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", required=True, help="name shown to people, e.g. 武定县教育体育局")
     create.add_argument("--service", action="store_true", help="a service account: signs in with API tokens only")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.add_argument(
+        "--jurisdiction",
+        default=None,
+        help="region code, 10-digit school code or CN the account belongs to (default CN)",
+    )
     create.set_defaults(func=cmd_account_create)
     disable = account.add_parser("disable", help="disable an account (kept, never deleted)")
     disable.add_argument("username")
@@ -218,6 +260,21 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke.add_argument("prefix")
     trevoke.add_argument("--reason", required=True, help="why, for the audit trail")
     trevoke.set_defaults(func=cmd_token_revoke)
+
+    grant = sub.add_parser(
+        "grant", help="grant or revoke roles as the operator (e.g. the first admins)"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    gcreate = grant.add_parser("create", help="grant ROLE at JURISDICTION (region code, school code or CN)")
+    gcreate.add_argument("username")
+    gcreate.add_argument("role", help="a role of the catalogue, e.g. PERMISSION_ADMIN")
+    gcreate.add_argument("jurisdiction")
+    gcreate.add_argument("--reason", required=True, help="why, for the audit trail")
+    gcreate.add_argument("--expires", default=None, help="ISO date-time the grant ends, e.g. 2027-07-31T00:00:00+08:00")
+    gcreate.set_defaults(func=cmd_grant_create)
+    grevoke = grant.add_parser("revoke", help="revoke a grant by its number")
+    grevoke.add_argument("grant_id", type=int)
+    grevoke.add_argument("--reason", required=True, help="why, for the audit trail")
+    grevoke.set_defaults(func=cmd_grant_revoke)
 
     export = sub.add_parser("export-schema", help="write the GraphQL SDL (default: schema.graphql)")
     export.add_argument("--output", default=str(SCHEMA_FILE), help="file to write")

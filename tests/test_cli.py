@@ -106,3 +106,33 @@ def test_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     for command in ("serve", "migrate", "seed", "account", "token", "export-schema"):
         assert command in out
+
+
+def test_the_operator_creates_the_first_admin_of_a_fresh_database(cli_db, capsys, monkeypatch):
+    main(["migrate"])
+    main(["seed", "demo"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password-1\n"))
+    main(
+        [
+            "account",
+            "create",
+            "yn-first-admin",
+            "--display-name",
+            "云南首位管理员",
+            "--password-stdin",
+            "--jurisdiction",
+            "53",
+        ]
+    )
+    main(["grant", "create", "yn-first-admin", "PERMISSION_ADMIN", "53", "--reason", "上线 / go-live"])
+    assert "granted #" in capsys.readouterr().out
+    assert _scalar(cli_db, "SELECT home_path FROM account WHERE username = 'yn-first-admin'") == "53"
+    granted = _scalar(
+        cli_db,
+        "SELECT count(*) FROM role_grant g JOIN account a ON a.id = g.account_id "
+        "WHERE a.username = 'yn-first-admin' AND g.role = 'PERMISSION_ADMIN' AND g.scope_path = '53'",
+    )
+    assert granted == 1
+    with pytest.raises(SystemExit):
+        main(["grant", "create", "yn-first-admin", "COUNTY_EDU", "53", "--reason", "x"])
+    assert "cannot be held at that jurisdiction's level" in capsys.readouterr().err

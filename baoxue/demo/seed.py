@@ -17,6 +17,7 @@ from stdnum.cn import ric
 
 from authz.catalogue import Role
 from authz.passwords import hash_password
+from authz.state import publish_rebuild
 from models.account import Account
 from models.child import Child, Guardian, SpecialGroup
 from models.grant import RoleGrant
@@ -249,6 +250,7 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
     added["grants"] = len(grants)
     if grants:
         await session.execute(insert(RoleGrant).values(grants))
+        await publish_rebuild(session)  # running servers pick the new grants up
 
     added["children"] = 0
     if not await session.scalar(select(func.count()).select_from(Child)):
