@@ -78,6 +78,7 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=request_id_var.get(),
             authorizer=await self.authz.get(self.sessions),
             apply_grant_change=self.authz.apply,
+            sessions=self.sessions,
         )
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import col
 
 from models.audit import AuditLog
@@ -10,6 +12,23 @@ from models.repos.paging import Page
 
 from .context import Context
 from .paging import decode_cursor, page_size
+
+
+async def record_durable(ctx: Context, **entry: Any) -> None:
+    """Audit something that happened whatever becomes of this operation (a full read was served)."""
+    entry = {"actor": ctx.actor, "request_id": ctx.request_id, **entry}
+    ctx.durable_audit.append(entry)
+    await audit.record(ctx.session, **entry)
+
+
+async def keep_durable_audit(ctx: Context) -> None:
+    """After a rollback: write the durable audit rows again, in a session and transaction of their own."""
+    if not ctx.durable_audit or ctx.sessions is None:
+        return
+    async with ctx.sessions() as session:
+        for entry in ctx.durable_audit:
+            await audit.record(session, **entry)
+        await session.commit()
 
 
 async def list_audit_log(

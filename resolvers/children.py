@@ -7,6 +7,7 @@ from models.repos import audit
 from models.repos import children as child_repo
 from models.repos.paging import Page
 
+from .audit import record_durable
 from .context import Context
 from .errors import BadInput
 from .paging import decode_cursor, page_size, parse_id
@@ -56,14 +57,12 @@ async def personal_data_visible(ctx: Context, ids: list[str]) -> dict[str, bool]
     }
     for child_id, child in found.items():
         if allowed[str(child_id)]:
-            await audit.record(
-                ctx.session,
-                actor=ctx.actor,
+            await record_durable(
+                ctx,
                 action="student.read_personal_data",
                 target_type="Student",
                 target_id=str(child_id),
-                scope_path=child.household_path,
-                request_id=ctx.request_id,
+                scope_path=child.school_path or child.household_path,
             )
     return allowed
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from authz.access import Access
 from authz.enforcer import Authorizer
@@ -28,6 +28,10 @@ class Context:
     authorizer: Authorizer | None = None
     apply_grant_change: Callable[[GrantChange], None] | None = None
     on_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Audit rows that must survive even if the operation rolls back (full reads of personal data
+    # already sent to the caller): written again in a transaction of their own after a rollback.
+    durable_audit: list[dict[str, Any]] = field(default_factory=list)
+    sessions: async_sessionmaker[AsyncSession] | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
     def signed_in(self) -> Principal:

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from authz.errors import AccessError
+from resolvers.audit import keep_durable_audit
 from resolvers.context import Context
 from resolvers.errors import BadInput
 
@@ -32,6 +33,7 @@ class UnitOfWork(SchemaExtension):
                 hook()
         else:
             await ctx.session.rollback()
+            await keep_durable_audit(ctx)
 
 
 def _with_code(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:

@@ -19,6 +19,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from . import admin, geography
@@ -93,6 +94,20 @@ class Limits:
     max_aliases: int = 15
 
 
+class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Resolve a query's root fields one after another, as GraphQL does for mutations.
+
+    All fields of one operation share one database session (one transaction), and an async
+    SQLAlchemy session must not be used by two coroutines at once. Below the root, DataLoaders
+    batch the database work, so list items still resolve together.
+    """
+
+    def execute_root_grouped_field_set(
+        self, root_type: Any, root_value: Any, grouped_field_set: Any, serially: bool, position_context: Any
+    ) -> Any:
+        return super().execute_root_grouped_field_set(root_type, root_value, grouped_field_set, True, position_context)
+
+
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Refusals and bad input are normal answers: log only the unexpected (ErrorPolicy logs those)."""
@@ -123,6 +138,7 @@ def build_schema(*, production: bool, limits: Limits | None = None, extra_extens
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
+        execution_context_class=SerialRootExecutionContext,
     )
 
 

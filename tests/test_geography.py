@@ -161,3 +161,12 @@ async def test_token_limit_refuses_oversized_documents(client, token):
     result = await gql(client, huge, token=token)
     assert result["data"] is None
     assert "token" in result["errors"][0]["message"].lower()
+
+
+async def test_several_root_fields_share_one_session_safely(client, token):
+    """Root fields run one after another: they share the operation's session and transaction."""
+    query = "{ a: regions { totalCount } b: schools { totalCount } c: regions(filter: {level: CITY}) { totalCount } }"
+    for _ in range(5):
+        result = await gql(client, query, token=token)
+        assert "errors" not in result
+        assert result["data"]["c"]["totalCount"] == 3

@@ -128,3 +128,18 @@ def test_national_id_rules(number, birth, code):
 async def test_demo_ids_are_valid_and_match_birth_dates(session):
     for child in (await session.scalars(select(Child))).all():
         assert national_id_problem(child.national_id, child.birth_date) is None
+
+
+async def test_a_full_read_stays_audited_even_when_the_operation_fails(client, sessions):
+    """The ID was read in full before another field failed: that read stays audited after the rollback."""
+    token = await token_for(client, f"edu-county-{WUDING}")
+    first = await gql(client, "{ students(first: 1) { edges { node { id } } } }", token=token)
+    student_id = first["data"]["students"]["edges"][0]["node"]["id"]
+    query = "query($id: ID!) { node(id: $id) { ... on Student { nationalId } } regions(first: 101) { totalCount } }"
+    result = await gql(client, query, {"id": student_id}, token)
+    assert error_codes(result) == ["BAD_USER_INPUT"]  # the second field fails: the operation rolls back
+    async with sessions() as fresh:
+        reads = (
+            await fresh.scalars(select(AuditLog.target_id).where(AuditLog.action == "student.read_personal_data"))
+        ).all()
+    assert reads == [base64.b64decode(student_id).decode().split(":")[1]]
