@@ -115,6 +115,8 @@ async def authenticate(session: AsyncSession, authorization: str | None, tokens:
     account = await accounts.get_account_by_username(session, username)
     if account is None or not account.active:
         return Authentication(None, "account unknown or disabled")
+    if external and account.is_service:
+        return Authentication(None, "service accounts sign in with their own tokens")
     kind = CredentialKind.EXTERNAL_JWT if external else CredentialKind.PASSWORD_JWT
     return Authentication(_principal(account, kind))
 

@@ -22,6 +22,7 @@ class TokenConfig:
     audience: str
     ttl: timedelta
     rs256_public_keys: list[str] = field(default_factory=list)
+    external_issuer: str | None = None
 
 
 class InvalidToken(Exception):
@@ -60,7 +61,7 @@ def decode_access_token(config: TokenConfig, token: str) -> tuple[str, bool]:
                 key,
                 algorithms=[algorithm],
                 audience=config.audience,
-                issuer=None if external else config.issuer,
+                issuer=config.external_issuer if external else config.issuer,
                 options={"require": ["exp", "sub"]},
             )
         except jwt.ExpiredSignatureError as exc:

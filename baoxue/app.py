@@ -97,6 +97,7 @@ def token_config(settings: Settings) -> TokenConfig:
         audience=settings.jwt_audience,
         ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         rs256_public_keys=settings.rs256_public_keys,
+        external_issuer=settings.jwt_external_issuer,
     )
 
 

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
         description="PEM public keys (or paths to PEM files), separated by ';', for RS256 tokens.",
     )
     jwt_issuer: str = "baoxue"
+    jwt_external_issuer: str | None = Field(default=None, description="Required `iss` of RS256 tokens, if set.")
     jwt_audience: str = "baoxue"
     access_token_ttl_seconds: int = 3600
     login_max_failures_per_user: int = 5

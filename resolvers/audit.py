@@ -11,7 +11,7 @@ from models.repos import audit
 from models.repos.paging import Page
 
 from .context import Context
-from .paging import decode_cursor, page_size
+from .paging import decode_id_cursor, page_size
 
 
 async def record_durable(ctx: Context, **entry: Any) -> None:
@@ -47,6 +47,6 @@ async def list_audit_log(
         action=action,
         actor=actor,
         target_type=target_type,
-        after=decode_cursor(after),
+        after=decode_id_cursor(after),
         limit=page_size(first),
     )

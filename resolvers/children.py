@@ -10,7 +10,7 @@ from models.repos.paging import Page
 from .audit import record_durable
 from .context import Context
 from .errors import BadInput
-from .paging import decode_cursor, page_size, parse_id
+from .paging import decode_id_cursor, page_size, parse_id
 from .regions import filter_region_path
 
 
@@ -27,7 +27,7 @@ async def list_children(
         scope=ctx.access().scope("CHILD", "READ", child_repo.SCOPE_COLUMNS),
         region_path=await filter_region_path(ctx, region_code),
         enrolled=enrolled,
-        after=decode_cursor(after),
+        after=decode_id_cursor(after),
         limit=page_size(first),
     )
 

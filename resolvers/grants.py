@@ -20,7 +20,7 @@ from models.repos.paging import Page
 from .accounts import visible_account
 from .context import Context
 from .errors import BadInput
-from .paging import decode_cursor, page_size, parse_id
+from .paging import decode_id_cursor, page_size, parse_id
 
 MESSAGES = {
     "OUT_OF_SCOPE": ("超出您的管辖范围", "outside your jurisdiction"),
@@ -180,6 +180,6 @@ async def list_grants(
         include_expired=include_expired,
         include_revoked=include_revoked,
         now=utcnow(),
-        after=decode_cursor(after),
+        after=decode_id_cursor(after),
         limit=page_size(first),
     )

@@ -24,6 +24,14 @@ def page_size(first: int | None) -> int:
     return first
 
 
+def decode_id_cursor(cursor: str | None) -> str | None:
+    """A cursor over numeric ids: refused like any forged cursor when it is not one."""
+    key = decode_cursor(cursor)
+    if key is not None and parse_id(key) is None:
+        raise BadInput("after", "INVALID_CURSOR", "游标无效", "the cursor is not valid")
+    return key
+
+
 def encode_cursor(key: str) -> str:
     return base64.urlsafe_b64encode(f"k:{key}".encode()).decode()
 

@@ -242,3 +242,22 @@ async def test_parallel_guesses_cannot_outrun_the_throttle(databases):
     codes = sorted(r.status_code for r in answers)
     assert codes.count(401) == 3
     assert codes.count(429) == 3
+
+
+async def test_rs256_tokens_must_carry_the_configured_issuer_and_never_sign_in_service_accounts(sessions, ctx):
+    import httpx
+
+    from baoxue.app import create_app
+
+    private, public = _rsa_pair()
+    app = create_app(
+        make_settings(jwt_public_keys=public, jwt_external_issuer="https://idp.example"), sessions=sessions
+    )
+    claims = {"sub": "edu-city-5323", "aud": "baoxue", "iss": "https://idp.example", "exp": 4102444800}
+    await create_account(ctx, username="svc-rs", display_name="服务", password=None, is_service=True)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await gql(c, VIEWER, token=jwt.encode(claims, private, algorithm="RS256")))["data"]["viewer"]
+        other_issuer = jwt.encode({**claims, "iss": "https://evil.example"}, private, algorithm="RS256")
+        assert error_codes(await gql(c, VIEWER, token=other_issuer)) == ["UNAUTHENTICATED"]
+        service = jwt.encode({**claims, "sub": "svc-rs"}, private, algorithm="RS256")
+        assert error_codes(await gql(c, VIEWER, token=service)) == ["UNAUTHENTICATED"]

@@ -296,3 +296,9 @@ async def test_explain_access_does_not_reveal_where_an_out_of_scope_child_studie
     result = await gql(client, EXPLAIN, {"u": f"gov-county-{WUDING}", "a": "CHILD:READ", "o": oid}, admin)
     assert error_codes(result) == ["BAD_USER_INPUT"]
     assert child.school_path not in str(result)
+
+
+async def test_a_forged_cursor_on_grants_is_a_typed_error(client, admin):
+    forged = base64.urlsafe_b64encode(b"k:not-a-number").decode()
+    result = await gql(client, "query($a: String) { grants(after: $a) { totalCount } }", {"a": forged}, admin)
+    assert error_codes(result) == ["BAD_USER_INPUT"]

@@ -62,12 +62,12 @@ def demo_accounts() -> list[DemoAccount]:
         n, c = place.name, place.code
         if level == "province":
             out.append(DemoAccount(f"edu-province-{c}", f"{n}教育厅", Role.PROVINCE_EDU, c))
-            out.append(DemoAccount(f"integrator-province-{c}", f"{n}数据对接服务", Role.INTEGRATOR, c))
         elif level in EDU_ROLE:
             out.append(DemoAccount(f"edu-{level}-{c}", f"{n}教育局", EDU_ROLE[level], c))
         if level in ("province", "city", "county"):
             out.append(DemoAccount(f"admin-{level}-{c}", f"{n}权限管理员", Role.PERMISSION_ADMIN, c))
             out.append(DemoAccount(f"supervisor-{level}-{c}", f"{n}教育督导", Role.SUPERVISOR, c))
+            out.append(DemoAccount(f"integrator-{level}-{c}", f"{n}数据对接服务", Role.INTEGRATOR, c))
         name = n if level == "village" else f"{n}人民政府"
         out.append(DemoAccount(f"gov-{level}-{c}", name, GOV_ROLE[level], c))
     for school in SCHOOLS:
