@@ -26,6 +26,7 @@ from .connection import to_connection
 from .context import Info
 from .enums import described
 from .mutations import run_mutation
+from .nodes import node_id_of
 
 described(Role, {r: spec.label for r, spec in ROLES.items()}, "角色 / role in the catalogue (README: roles)")
 
@@ -406,7 +407,7 @@ async def grant_role(info: Info, input: GrantRoleInput) -> GrantRolePayload:
 
 
 async def revoke_grant(info: Info, input: RevokeGrantInput) -> RevokeGrantPayload:
-    grant_id = input.grant_id.node_id if input.grant_id.type_name == "Grant" else ""
+    grant_id = node_id_of(input.grant_id, "Grant")
     row, errors = await admin_mutation(
         info, lambda: grant_resolvers.revoke_grant(info.context, grant_id=grant_id, reason=input.reason)
     )

@@ -46,3 +46,8 @@ async def nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None
     if len(ids) > MAX_PAGE:
         raise BadInput("ids", "TOO_MANY_IDS", f"ids 最多 {MAX_PAGE} 个", f"at most {MAX_PAGE} ids")
     return await _resolve(info, ids)
+
+
+def node_id_of(gid: relay.GlobalID, type_name: str) -> str:
+    """The id inside a global ID of the expected type; "" (found nowhere) for any other type."""
+    return gid.node_id if gid.type_name == type_name else ""

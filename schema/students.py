@@ -32,6 +32,7 @@ from .context import Info, loader
 from .enums import described
 from .geography import Region, School
 from .mutations import run_mutation
+from .nodes import node_id_of
 
 described(Gender, GENDER_LABELS, "性别 / gender")
 described(SpecialGroup, SPECIAL_GROUP_LABELS, "重点群体 / special groups (seed 004 §3)")
@@ -191,7 +192,7 @@ class RevealNationalIdPayload:
 
 
 async def reveal_national_id(info: Info, input: RevealNationalIdInput) -> RevealNationalIdPayload:
-    student_id = input.student_id.node_id if input.student_id.type_name == "Student" else ""
+    student_id = node_id_of(input.student_id, "Student")
     value, errors = await run_mutation(
         info,
         lambda: child_resolvers.reveal_national_id(info.context, student_id=student_id, reason=input.reason),
