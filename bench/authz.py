@@ -660,7 +660,9 @@ def load(dsn: str, geo: Geo, children: int) -> dict[str, float]:
         # (checked below) so their per-row triggers are skipped.
         t0 = time.perf_counter()
         cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'child' AND indexname <> 'child_pkey'"
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'child' "
+            "AND i.indexname <> 'child_pkey' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
         )
         indexes = cur.fetchall()
         for name, _ in indexes:
@@ -712,7 +714,9 @@ def recluster(dsn: str) -> float:
     cols = sql.SQL(columns)
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'child' AND indexname <> 'child_pkey'"
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'child' "
+            "AND i.indexname <> 'child_pkey' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
         )
         indexes = cur.fetchall()
         for name, _ in indexes:
@@ -723,7 +727,7 @@ def recluster(dsn: str) -> float:
                 "(ORDER BY coalesce(school_path, residence_path), household_path, id) AS new_id, {} FROM child"
             ).format(cols)
         )
-        cur.execute("TRUNCATE child")
+        cur.execute("TRUNCATE child CASCADE")  # guardians reference children
         cur.execute("SET session_replication_role = replica")
         cur.execute(
             sql.SQL("INSERT INTO child (id, {}) SELECT new_id, {} FROM sorted ORDER BY new_id").format(cols, cols)
