@@ -643,6 +643,21 @@ def child_rows(n: int, geo: Geo, rng: random.Random) -> Iterator[tuple[Any, ...]
         )
 
 
+def drop_child_indexes(cur: psycopg.Cursor[Any]) -> list[tuple[str, str]]:
+    """Drop the child table's secondary indexes for a bulk load; returns (name, definition) to rebuild.
+
+    Indexes that back a constraint (primary key, unique national ID) stay.
+    """
+    cur.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'child' "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+    )
+    indexes: list[tuple[str, str]] = cur.fetchall()
+    for name, _ in indexes:
+        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    return indexes
+
+
 def load(dsn: str, geo: Geo, children: int) -> dict[str, float]:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -659,14 +674,7 @@ def load(dsn: str, geo: Geo, children: int) -> dict[str, float]:
         # Bulk load: secondary indexes rebuilt afterwards, foreign keys valid by construction
         # (checked below) so their per-row triggers are skipped.
         t0 = time.perf_counter()
-        cur.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'child' "
-            "AND i.indexname <> 'child_pkey' "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
-        )
-        indexes = cur.fetchall()
-        for name, _ in indexes:
-            cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        indexes = drop_child_indexes(cur)
         cur.execute("SET session_replication_role = replica")
         columns = (
             "name, gender, birth_date, school_code, grade, school_path, household_region_code, "
@@ -713,14 +721,7 @@ def recluster(dsn: str) -> float:
     )
     cols = sql.SQL(columns)
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'child' "
-            "AND i.indexname <> 'child_pkey' "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
-        )
-        indexes = cur.fetchall()
-        for name, _ in indexes:
-            cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        indexes = drop_child_indexes(cur)
         cur.execute(
             sql.SQL(
                 "CREATE TEMP TABLE sorted AS SELECT row_number() OVER "
