@@ -50,7 +50,12 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> None:
         schema = build_schema(
             production=settings.production,
-            limits=Limits(settings.max_query_depth, settings.max_query_tokens, settings.max_query_aliases),
+            limits=Limits(
+                settings.max_query_depth,
+                settings.max_query_tokens,
+                settings.max_query_aliases,
+                settings.max_query_cost,
+            ),
             extra_extensions=[OperationMetrics],
         )
         super().__init__(

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15
+    max_query_cost: int = 10000
 
     @property
     def embedded(self) -> bool:

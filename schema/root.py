@@ -27,6 +27,7 @@ from . import nodes as node_fields
 from . import students as student_types
 from . import viewer as viewer_types
 from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
+from .limits import cost_limit
 
 
 @strawberry.type(description="查询入口 / the root of all reads.")
@@ -92,6 +93,7 @@ class Limits:
     max_depth: int = 10
     max_tokens: int = 2000
     max_aliases: int = 15
+    max_cost: int = 10000
 
 
 class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -125,6 +127,7 @@ def build_schema(*, production: bool, limits: Limits | None = None, extra_extens
         partial(QueryDepthLimiter, max_depth=limits.max_depth),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(AddValidationRules, [cost_limit(limits.max_cost)]),
         ParserCache,
         ValidationCache,
         *extra_extensions,

@@ -170,3 +170,16 @@ async def test_several_root_fields_share_one_session_safely(client, token):
         result = await gql(client, query, token=token)
         assert "errors" not in result
         assert result["data"]["c"]["totalCount"] == 3
+
+
+async def test_cost_limit_refuses_queries_that_could_return_too_much(client, token):
+    nested = (
+        "{ regions(first: 100) { edges { node { code } } } "
+        "schools(first: 100) { edges { node { code region { code } } } } }"
+    )
+    assert "errors" not in await gql(client, nested, token=token)  # a couple of full pages is fine
+    page = "regions(first: 100) { edges { node { code name level path parent { code name level path } } } }"
+    too_much = "{ " + " ".join(f"p{i}: {page}" for i in range(12)) + " }"
+    result = await gql(client, too_much, token=token)
+    assert result.get("data") is None
+    assert "query cost" in result["errors"][0]["message"]
