@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
 
+from models.region import NATION_PATH
 from models.repos.regions import within_path
 
-from .catalogue import NATION_PATH, ancestors
+from .catalogue import ancestors
 from .enforcer import Authorizer, GrantRef, permission
 from .errors import Forbidden
 from .principal import Principal

@@ -8,6 +8,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from models.region import NATION_PATH, level_of_code
+from models.school import is_school_path
+
 
 class Level(enum.IntEnum):
     """Jurisdiction levels, top down. A school hangs below its county or township."""
@@ -79,23 +82,14 @@ ROLES: dict[Role, RoleSpec] = {
     ),
 }
 
-SEGMENT_LEVEL = {
-    2: Level.PROVINCE,
-    4: Level.CITY,
-    6: Level.COUNTY,
-    9: Level.TOWNSHIP,
-    12: Level.VILLAGE,
-    10: Level.SCHOOL,
-}
-NATION_CODE = "CN"
-NATION_PATH = ""
-
 
 def level_of_path(path: str) -> Level:
-    """A jurisdiction path's level, from its last segment (a school code has 10 digits)."""
+    """A jurisdiction path's level: the nation, a school, or its last division code's level."""
     if path == NATION_PATH:
         return Level.NATION
-    return SEGMENT_LEVEL[len(path.rsplit("/", 1)[-1])]
+    if is_school_path(path):
+        return Level.SCHOOL
+    return Level[level_of_code(path.rsplit("/", 1)[-1]).value]
 
 
 def ancestors(path: str) -> list[str]:

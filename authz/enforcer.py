@@ -18,7 +18,9 @@ from typing import Any
 import casbin
 from casbin import persist
 
-from .catalogue import NATION_PATH, Role, ancestors
+from models.region import NATION_CODE, NATION_PATH
+
+from .catalogue import Role, ancestors
 
 log = logging.getLogger("baoxue.authz")
 
@@ -26,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 MODEL_PATH = HERE / "model.conf"
 POLICY_PATH = HERE / "policy.csv"
 LINES = ("EDU", "GOV", "PLACE")
-NATION_DOMAIN = "CN"
+NATION_DOMAIN = NATION_CODE
 
 
 def domain_of(path: str) -> str:

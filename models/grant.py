@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, optional_time_field, path_type
+
+
+class GrantStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+
+
+def grant_status(grant: RoleGrant, now: datetime) -> GrantStatus:
+    """Revoked beats expired; a grant without expiry stays active until revoked."""
+    if grant.revoked_at is not None:
+        return GrantStatus.REVOKED
+    if grant.expires_at is not None and grant.expires_at <= now:
+        return GrantStatus.EXPIRED
+    return GrantStatus.ACTIVE
 
 
 class RoleGrant(SQLModel, table=True):

@@ -35,6 +35,10 @@ CODE_LENGTH: dict[RegionLevel, int] = {
 }
 LEVEL_BY_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
 
+# The nation as a jurisdiction: the ministry's and national admins' grants (the path contains all).
+NATION_CODE = "CN"
+NATION_PATH = ""
+
 
 def level_of_code(code: str) -> RegionLevel:
     """The level a division code denotes by its length (GB/T 2260 style: 2/4/6/9/12 digits)."""

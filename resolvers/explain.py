@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from authz.catalogue import ROLES, within
 from authz.enforcer import permission
 from authz.errors import Forbidden
+from models.region import NATION_CODE
 from models.repos import children as child_repo
 from models.repos import grants as grant_repo
 from models.repos import regions as region_repo
@@ -93,10 +94,10 @@ async def explain_access(ctx: Context, *, username: str, action: str, type_name:
         return Explanation(
             True,
             [
-                Step("GRANT", f"#{grant.id} {grant.role.value} @ {grant.scope_path or 'CN'} ({expiry})"),
+                Step("GRANT", f"#{grant.id} {grant.role.value} @ {grant.scope_path or NATION_CODE} ({expiry})"),
                 Step("ROLE", f"{grant.role.value}: {ROLES[grant.role].label}"),
                 Step("POLICY", f"g2, {grant.role.value}, {permission(obj, act, line)}"),
-                Step("SCOPE", f"{grant.scope_path or 'CN'} ⊇ {target} ({line})"),
+                Step("SCOPE", f"{grant.scope_path or NATION_CODE} ⊇ {target} ({line})"),
             ],
         )
     perms = [permission(obj, act, line) for line in paths]
@@ -107,7 +108,7 @@ async def explain_access(ctx: Context, *, username: str, action: str, type_name:
             False,
             [Step("REFUSAL", f"角色 {roles} 的策略不含 {obj}:{act} / no policy of roles {roles} allows {obj}:{act}")],
         )
-    where = ", ".join(sorted({g.scope_path or "CN" for g in holding if in_scope(g.scope_path)})) or "—"
+    where = ", ".join(sorted({g.scope_path or NATION_CODE for g in holding if in_scope(g.scope_path)})) or "—"
     shown = "; ".join(f"{line}: {', '.join(p for p in ps if p) or '—'}" for line, ps in paths.items())
     return Explanation(
         False,

@@ -15,6 +15,7 @@ from authz.catalogue import ROLES, Role
 from models.account import Account as AccountRow
 from models.audit import AuditLog as AuditRow
 from models.base import utcnow
+from models.grant import GrantStatus, grant_status
 from models.grant import RoleGrant as GrantRow
 from resolvers import accounts as account_resolvers
 from resolvers import audit as audit_resolvers
@@ -61,11 +62,15 @@ async def admin_mutation(info: Info, work: Callable[[], Awaitable[T]]) -> tuple[
     return await run_mutation(info, work, AdminError, AdminErrorCode)
 
 
-@strawberry.enum(description="授权状态 / grant status")
-class GrantStatus(Enum):
-    ACTIVE = strawberry.enum_value("ACTIVE", description="有效 / in force")
-    EXPIRED = strawberry.enum_value("EXPIRED", description="已过期 / expired")
-    REVOKED = strawberry.enum_value("REVOKED", description="已撤销 / revoked")
+described(
+    GrantStatus,
+    {
+        GrantStatus.ACTIVE: "有效 / in force",
+        GrantStatus.EXPIRED: "已过期 / expired",
+        GrantStatus.REVOKED: "已撤销 / revoked",
+    },
+    "授权状态 / grant status",
+)
 
 
 @strawberry.type(description="账号 / an account (person or service).")
@@ -142,14 +147,6 @@ class Grant(relay.Node):
         return out
 
 
-def _status(row: GrantRow) -> GrantStatus:
-    if row.revoked_at is not None:
-        return GrantStatus.REVOKED
-    if row.expires_at is not None and row.expires_at <= utcnow():
-        return GrantStatus.EXPIRED
-    return GrantStatus.ACTIVE
-
-
 async def grant_from_row(info: Info, row: GrantRow, username: str | None = None) -> Grant:
     if username is None:
         username = (await account_resolvers.usernames(info.context, [row.account_id]))[row.account_id]
@@ -166,7 +163,7 @@ async def grant_from_row(info: Info, row: GrantRow, username: str | None = None)
         revoked_at=row.revoked_at,
         revoked_by=row.revoked_by,
         revoke_reason=row.revoke_reason,
-        status=_status(row),
+        status=grant_status(row, utcnow()),
     )
 
 

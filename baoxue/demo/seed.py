@@ -21,7 +21,7 @@ from authz.state import publish_rebuild
 from models.account import Account
 from models.child import Child, Guardian, SpecialGroup
 from models.grant import RoleGrant
-from models.region import Region, level_of_code, path_of_code
+from models.region import NATION_CODE, NATION_PATH, Region, level_of_code, path_of_code
 from models.repos import audit
 from models.school import School, school_path
 
@@ -56,7 +56,7 @@ GOV_ROLE = {
 
 def demo_accounts() -> list[DemoAccount]:
     """`{line}-{level}-{code}` for every jurisdiction of the demo tree, each with its role there."""
-    out = [DemoAccount("edu-nation-CN", "教育部（演示）", Role.MINISTRY, "CN")]
+    out = [DemoAccount(f"edu-nation-{NATION_CODE}", "教育部（演示）", Role.MINISTRY, NATION_CODE)]
     for place, _ in walk(PROVINCES):
         level = level_of_code(place.code).value.lower()
         n, c = place.name, place.code
@@ -193,7 +193,7 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
     """Insert what is missing of the demo data; returns how many rows each table gained."""
     paths = {place.code: path_of_code(place.code) for place, _ in walk(PROVINCES)}
     school_paths = {s.code: school_path(paths[s.region_code], s.code) for s in SCHOOLS}
-    jurisdiction_paths = {**paths, **school_paths, "CN": ""}
+    jurisdiction_paths = {**paths, **school_paths, NATION_CODE: NATION_PATH}
     regions = [
         {"code": p.code, "name": p.name, "level": level_of_code(p.code), "parent_code": parent, "path": paths[p.code]}
         for p, parent in walk(PROVINCES)
