@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import psycopg
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.base import utcnow
 from models.repos import grants as grant_repo
+from models.repos.notifications import notify
 
 from .catalogue import Role
 from .enforcer import Authorizer, GrantRef
@@ -50,15 +50,12 @@ class GrantChange:
 
 async def publish(session: AsyncSession, change: GrantChange) -> None:
     """Queue the change for every process; PostgreSQL delivers it only if the transaction commits."""
-    await session.execute(
-        text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": change.payload()}
-    )
+    await notify(session, CHANNEL, change.payload())
 
 
 async def publish_rebuild(session: AsyncSession) -> None:
     """Ask every process to rebuild from the database (after bulk changes such as seeding)."""
-    notify = text("SELECT pg_notify(:channel, :payload)")
-    await session.execute(notify, {"channel": CHANNEL, "payload": json.dumps({"op": "rebuild"})})
+    await notify(session, CHANNEL, json.dumps({"op": "rebuild"}))
 
 
 async def load_grants(session: AsyncSession) -> list[GrantRef]:
