@@ -105,6 +105,7 @@ async def test_township_sees_children_by_household_or_residence_not_by_school(cl
         if c.household_region_code.startswith(township) or c.residence_region_code.startswith(township)
     ]
     assert {n["name"] for n in nodes} == {c.name for c in in_town}
+    assert {int(base64.b64decode(n["id"]).decode().split(":")[1]) for n in nodes} == {c.id for c in in_town}
     assert len(nodes) == len(in_town)
     # out-of-school children (失学) are found by the government line only
     assert any(n["school"] is None for n in nodes)
