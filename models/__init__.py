@@ -4,13 +4,25 @@ Importing this package registers every table on `SQLModel.metadata` (Alembic rea
 """
 
 from .account import Account, ApiToken, LoginThrottle
+from .attendance import AttendanceMark, ClassRegister
 from .audit import AuditLog
 from .child import Child, Gender, Guardian, SpecialGroup
+from .enrolment import EnrolmentEvent
 from .grant import RoleGrant
+from .ledger import Handover, LedgerEntry
+from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from .region import Region, RegionLevel
 from .school import School, SchoolKind, SchoolStage
 
 __all__ = [
+    "AttendanceMark",
+    "CasePlan",
+    "ClassRegister",
+    "DeferralRequest",
+    "EnrolmentEvent",
+    "Handover",
+    "LedgerEntry",
+    "PersuasionVisit",
     "Account",
     "ApiToken",
     "AuditLog",

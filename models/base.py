@@ -51,7 +51,7 @@ def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
     return sa.Enum(
         enum_cls,
         native_enum=False,
-        length=24,
+        length=max(24, *(len(str(m.value)) for m in enum_cls)),
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
