@@ -200,6 +200,19 @@ def cmd_grant_revoke(args: argparse.Namespace, settings: Settings) -> None:
     print(f"revoked grant #{args.grant_id}")
 
 
+def cmd_ledger_sweep(args: argparse.Namespace, settings: Settings) -> None:
+    from models.base import today
+    from resolvers.ledgers.rules import sweep
+
+    as_of = date.fromisoformat(args.as_of) if args.as_of else today()
+    url = _database(settings)
+    outcome = run_in_transaction(url, lambda ctx: sweep(ctx, as_of))
+    print(
+        f"ledger rules as of {as_of}: {len(outcome.opened)} suspected opened, "
+        f"{len(outcome.escalated)} escalated to dropout, {len(outcome.returned)} returned"
+    )
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
     from schema.root import schema
 
@@ -275,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     grevoke.add_argument("grant_id", type=int)
     grevoke.add_argument("--reason", required=True, help="why, for the audit trail")
     grevoke.set_defaults(func=cmd_grant_revoke)
+
+    ledger = sub.add_parser("ledger", help="the three ledgers").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    lsweep = ledger.add_parser("sweep", help="apply the attendance rules (seed 003 annex 1) to every child")
+    lsweep.add_argument("--as-of", help="the date to apply them as of (YYYY-MM-DD; default today in China)")
+    lsweep.set_defaults(func=cmd_ledger_sweep)
 
     export = sub.add_parser("export-schema", help="write the GraphQL SDL (default: schema.graphql)")
     export.add_argument("--output", default=str(SCHEMA_FILE), help="file to write")

@@ -11,25 +11,27 @@ from .enrolment import EnrolmentEvent
 from .grant import RoleGrant
 from .ledger import Handover, LedgerEntry
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
+from .province import ProvinceSetting
 from .region import Region, RegionLevel
 from .school import School, SchoolKind, SchoolStage
 
 __all__ = [
+    "Account",
+    "ApiToken",
     "AttendanceMark",
+    "AuditLog",
     "CasePlan",
+    "Child",
     "ClassRegister",
     "DeferralRequest",
     "EnrolmentEvent",
-    "Handover",
-    "LedgerEntry",
-    "PersuasionVisit",
-    "Account",
-    "ApiToken",
-    "AuditLog",
-    "Child",
     "Gender",
     "Guardian",
+    "Handover",
+    "LedgerEntry",
     "LoginThrottle",
+    "PersuasionVisit",
+    "ProvinceSetting",
     "Region",
     "RegionLevel",
     "RoleGrant",

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date where the schools are (China Standard Time): school days and deadlines use it."""
+    return datetime.now(CHINA_TIME).date()
 
 
 def created_at_field() -> Any:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, enum_type, optional_time_field, path_type, updated_at_field, version_field
+from .child import Stage
 
 
 class Ledger(enum.StrEnum):
@@ -162,6 +163,8 @@ class LedgerEntry(SQLModel, table=True):
     previous_entry_id: int | None = Field(default=None, foreign_key="ledger_entry.id", sa_type=sa.BigInteger)
     is_relapse: bool = Field(default=False)
     school_code: str | None = Field(default=None, max_length=10)
+    grade: int | None = Field(default=None, ge=1, le=9)
+    stage: Stage = Field(sa_type=enum_type(Stage))
     school_path: str | None = Field(default=None, sa_type=path_type(), index=True)
     household_path: str = Field(sa_type=path_type(), index=True)
     residence_path: str = Field(sa_type=path_type(), index=True)

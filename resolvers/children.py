@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.child import Child, Guardian
+from models.enrolment import EnrolmentEvent
 from models.repos import audit
 from models.repos import children as child_repo
 from models.repos.paging import Page
@@ -94,4 +95,11 @@ async def guardians_of(ctx: Context, ids: list[str]) -> dict[str, list[Guardian]
     """Guardians of children the caller may read (the schema masks phones per `personal_data_visible`)."""
     visible = await get_children(ctx, ids)
     found = await child_repo.guardians_of(ctx.session, [int(i) for i in visible])
+    return {i: found.get(int(i), []) for i in visible}
+
+
+async def enrolment_history(ctx: Context, ids: list[str]) -> dict[str, list[EnrolmentEvent]]:
+    """Enrolment history of children the caller may read."""
+    visible = await get_children(ctx, ids)
+    found = await child_repo.enrolment_events_of(ctx.session, [int(i) for i in visible])
     return {i: found.get(int(i), []) for i in visible}

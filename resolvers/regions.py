@@ -79,6 +79,16 @@ async def filter_region_path(ctx: Context, region_code: str | None) -> str | Non
     return region.path
 
 
+async def filter_school_path(ctx: Context, school_code: str | None) -> str | None:
+    """The path of a list filter's `schoolCode` (a school the caller may see), or None when unset."""
+    if school_code is None:
+        return None
+    school = (await get_schools(ctx, [school_code])).get(school_code)
+    if school is None:
+        raise BadInput("filter.schoolCode", "UNKNOWN_SCHOOL", "没有这所学校", "no such school")
+    return school.path
+
+
 async def get_regions(ctx: Context, codes: list[str]) -> dict[str, Region]:
     """Regions by code; one outside the caller's view answers like a missing one."""
     access = ctx.access()

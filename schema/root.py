@@ -22,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
-from . import admin, geography
+from . import admin, geography, ledger_mutations, ledgers, student_mutations
 from . import nodes as node_fields
 from . import students as student_types
 from . import viewer as viewer_types
@@ -53,6 +53,14 @@ class Query:
         description="学生（含未在校的适龄儿童）/ every child in my scope, enrolled or not: the education line by "
         "school, the government line by household or residence.",
     )
+    ledger_entries: ledgers.LedgerEntryConnection = strawberry.field(
+        resolver=ledgers.ledger_entries,
+        description="疑似辍学与辍学台账 / entries of the suspected-dropout and dropout ledgers in my scope.",
+    )
+    school_age_children: ledgers.SchoolAgeChildConnection = strawberry.field(
+        resolver=ledgers.school_age_children,
+        description="适龄儿童台账（6–15 周岁，含随迁子女）/ every school-age child in my scope, migrants included.",
+    )
     accounts: admin.AccountConnection = strawberry.field(
         resolver=admin.accounts, description="账号 / accounts in my jurisdiction (permission admins, supervisors)."
     )
@@ -82,6 +90,57 @@ class Mutation:
     reveal_national_id: student_types.RevealNationalIdPayload = strawberry.mutation(
         resolver=student_types.reveal_national_id,
         description="查看完整身份证号（记入审计）/ a student's full national ID, with the reason audited.",
+    )
+    create_student: student_mutations.StudentPayload = strawberry.mutation(
+        resolver=student_mutations.create_student, description="登记学生 / register a child, enrolled or out of school."
+    )
+    update_student: student_mutations.StudentPayload = strawberry.mutation(
+        resolver=student_mutations.update_student, description="更正学生信息 / correct a child's record (versioned)."
+    )
+    record_enrolment_change: student_mutations.StudentPayload = strawberry.mutation(
+        resolver=student_mutations.record_enrolment_change, description="学籍变动 / enrol, transfer, graduate, leave."
+    )
+    record_attendance: ledger_mutations.LedgerRulesPayload = strawberry.mutation(
+        resolver=ledger_mutations.record_attendance,
+        description="登记考勤并执行台账规则 / record absences, then run the ledger rules.",
+    )
+    run_ledger_rules: ledger_mutations.LedgerRulesPayload = strawberry.mutation(
+        resolver=ledger_mutations.run_ledger_rules,
+        description="执行台账规则（县级）/ run the ledger rules as of a date (county roles).",
+    )
+    open_ledger_entry: ledger_mutations.LedgerEntryPayload = strawberry.mutation(
+        resolver=ledger_mutations.open_ledger_entry,
+        description="纳入台账 / put a child found by a check or search on a ledger.",
+    )
+    set_ledger_category: ledger_mutations.LedgerEntryPayload = strawberry.mutation(
+        resolver=ledger_mutations.set_ledger_category, description="确定辍学类别 / set the category A–T."
+    )
+    record_persuasion_visit: ledger_mutations.RecordPersuasionVisitPayload = strawberry.mutation(
+        resolver=ledger_mutations.record_persuasion_visit, description="记录劝返 / record a persuasion attempt."
+    )
+    set_case_plan: ledger_mutations.SetCasePlanPayload = strawberry.mutation(
+        resolver=ledger_mutations.set_case_plan, description="一人一案 / set the child's plan."
+    )
+    request_deferral: ledger_mutations.DeferralPayload = strawberry.mutation(
+        resolver=ledger_mutations.request_deferral, description="申请延缓入学 / request deferral or suspension."
+    )
+    decide_deferral: ledger_mutations.DeferralPayload = strawberry.mutation(
+        resolver=ledger_mutations.decide_deferral, description="审批延缓入学（县级）/ approve or reject a deferral."
+    )
+    mark_returned: ledger_mutations.LedgerEntryPayload = strawberry.mutation(
+        resolver=ledger_mutations.mark_returned, description="标记返校 / the child is back at school."
+    )
+    record_placement: ledger_mutations.LedgerEntryPayload = strawberry.mutation(
+        resolver=ledger_mutations.record_placement, description="分类安置 / place a returned child."
+    )
+    close_out_ledger_entry: ledger_mutations.LedgerEntryPayload = strawberry.mutation(
+        resolver=ledger_mutations.close_out_ledger_entry, description="销号 / close an entry out with its reason."
+    )
+    hand_over_ledger_entry: ledger_mutations.HandoverPayload = strawberry.mutation(
+        resolver=ledger_mutations.hand_over_ledger_entry, description="书面移交 / hand a case to another region."
+    )
+    acknowledge_handover: ledger_mutations.HandoverPayload = strawberry.mutation(
+        resolver=ledger_mutations.acknowledge_handover, description="接收移交 / acknowledge a handover."
     )
     revoke_grant: admin.RevokeGrantPayload = strawberry.mutation(
         resolver=admin.revoke_grant, description="撤销授权 / revoke a grant I could have made."

@@ -24,6 +24,7 @@ from models.child import (
     stage_of_grade,
 )
 from models.child import Child as ChildRow
+from models.enrolment import ENROLMENT_CHANGE_LABELS, EnrolmentChange
 from resolvers import children as child_resolvers
 from resolvers import regions as geo
 
@@ -36,6 +37,7 @@ from .nodes import node_id_of
 
 described(Gender, GENDER_LABELS, "性别 / gender")
 described(SpecialGroup, SPECIAL_GROUP_LABELS, "重点群体 / special groups (seed 004 §3)")
+described(EnrolmentChange, ENROLMENT_CHANGE_LABELS, "学籍变动 / enrolment change")
 described(Stage, {Stage.PRIMARY: "小学 / primary", Stage.JUNIOR: "初中 / junior secondary"}, "学段 / stage")
 
 
@@ -44,6 +46,14 @@ class GuardianInfo:
     name: str = strawberry.field(description="姓名 / name.")
     relation: str = strawberry.field(description="关系 / relation to the student.")
     phone: str | None = strawberry.field(description="电话（无权限时遮蔽）/ phone, masked unless your role may see it.")
+
+
+@strawberry.type(description="学籍变动 / one change of enrolment.")
+class EnrolmentEventInfo:
+    change: EnrolmentChange = strawberry.field(description="变动 / the change.")
+    on: date = strawberry.field(description="日期 / date.")
+    school_code: str = strawberry.field(description="学校代码 / school.")
+    grade: int = strawberry.field(description="年级 / grade.")
 
 
 @strawberry.type(description="学生（适龄儿童少年）/ a school-age child, enrolled or not.")
@@ -57,6 +67,7 @@ class Student(relay.Node):
     special_groups: list[SpecialGroup] = strawberry.field(description="重点群体 / special groups to monitor.")
     disability_category: str | None = strawberry.field(description="残疾类别 / disability category.")
     disability_grade: int | None = strawberry.field(description="残疾等级 1–4 / disability grade.")
+    version: int = strawberry.field(description="版本（修改时提交，过期返回 CONFLICT）/ version for optimistic writes.")
     full_national_id: strawberry.Private[str | None]
     full_registry_number: strawberry.Private[str | None]
     school_code: strawberry.Private[str | None]
@@ -87,6 +98,7 @@ class Student(relay.Node):
             special_groups=[SpecialGroup(g) for g in row.special_groups],
             disability_category=row.disability_category,
             disability_grade=row.disability_grade,
+            version=row.version,
             full_national_id=row.national_id,
             full_registry_number=row.registry_number,
             school_code=row.school_code,
@@ -127,6 +139,13 @@ class Student(relay.Node):
             return None
         row = await loader(info, "named-school", geo.schools_named).load(self.school_code)
         return School.from_row(row) if row else None
+
+    @strawberry.field(description="学籍变动（按日期）/ enrolment history, by date.")  # type: ignore[untyped-decorator]
+    async def enrolment_history(self, info: Info) -> list[EnrolmentEventInfo]:
+        rows = await loader(info, "enrolment-history", child_resolvers.enrolment_history).load(str(self.child_id))
+        return [
+            EnrolmentEventInfo(change=r.change, on=r.on, school_code=r.school_code, grade=r.grade) for r in rows or []
+        ]
 
     @strawberry.field(description="户籍所在地 / household-registration region.")  # type: ignore[untyped-decorator]
     async def household_region(self, info: Info) -> Region | None:
@@ -170,6 +189,30 @@ class StudentErrorCode(Enum):
     REQUIRED = strawberry.enum_value("REQUIRED", description="必填 / a required value is missing")
     NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="不存在或不在辖区内 / missing or outside your view")
     NO_NATIONAL_ID = strawberry.enum_value("NO_NATIONAL_ID", description="无身份证号记录 / no national ID on record")
+    CONFLICT = strawberry.enum_value("CONFLICT", description="记录已被他人修改 / the record changed since you read it")
+    DUPLICATE_NATIONAL_ID = strawberry.enum_value(
+        "DUPLICATE_NATIONAL_ID", description="身份证号已登记 / the national ID is already registered"
+    )
+    INVALID_CHECK_DIGIT = strawberry.enum_value(
+        "INVALID_CHECK_DIGIT", description="身份证号校验位错误 / bad check digit"
+    )
+    INVALID_NATIONAL_ID = strawberry.enum_value("INVALID_NATIONAL_ID", description="身份证号无效 / not a valid ID")
+    BIRTH_DATE_MISMATCH = strawberry.enum_value(
+        "BIRTH_DATE_MISMATCH", description="出生日期与身份证号不符 / birth date differs from the ID"
+    )
+    NOT_A_PLACE = strawberry.enum_value("NOT_A_PLACE", description="须为乡镇或村级区划 / a township or village code")
+    SCHOOL_REQUIRED = strawberry.enum_value("SCHOOL_REQUIRED", description="有年级须有学校 / a grade needs a school")
+    OUT_OF_RANGE = strawberry.enum_value("OUT_OF_RANGE", description="超出允许范围 / out of range")
+    STAGE_NOT_TAUGHT = strawberry.enum_value("STAGE_NOT_TAUGHT", description="学校无此学段 / stage not taught")
+    DISABILITY_WITHOUT_GROUP = strawberry.enum_value(
+        "DISABILITY_WITHOUT_GROUP", description="残疾信息须标记残疾儿童 / disability details need DISABLED"
+    )
+    INVALID_PHONE = strawberry.enum_value("INVALID_PHONE", description="电话号码无效 / not a phone number")
+    FUTURE_DATE = strawberry.enum_value("FUTURE_DATE", description="日期晚于今天 / the date is in the future")
+    NOT_ENROLLED_HERE = strawberry.enum_value("NOT_ENROLLED_HERE", description="不在此校就读 / not enrolled here")
+    ALREADY_ENROLLED = strawberry.enum_value(
+        "ALREADY_ENROLLED", description="已在他校就读，须先转出 / enrolled elsewhere: transfer out first"
+    )
 
 
 @strawberry.type(description="用户错误 / a typed, bilingual error naming the input field and the rule.")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, or_, select
 
 from ..child import Child, Guardian
+from ..enrolment import EnrolmentEvent
 from .paging import Page, fetch_page
 from .regions import SchoolPaths, within_path
 
@@ -60,5 +61,35 @@ async def guardians_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[
     )
     out: dict[int, list[Guardian]] = {}
     for row in rows:
+        out.setdefault(row.child_id, []).append(row)
+    return out
+
+
+async def lock_child(session: AsyncSession, child_id: int) -> Child | None:
+    """The child, locked for this transaction (version checks see the latest row)."""
+    return (await session.scalars(select(Child).where(col(Child.id) == child_id).with_for_update())).first()
+
+
+async def child_with_national_id(session: AsyncSession, national_id: str) -> int | None:
+    result = await session.scalar(select(Child.id).where(col(Child.national_id) == national_id))
+    return int(result) if result is not None else None
+
+
+async def replace_guardians(session: AsyncSession, child: Child, guardians: list[Guardian]) -> None:
+    """Guardians are contact details, not history: the new list replaces the old one."""
+    from sqlalchemy import delete
+
+    await session.execute(delete(Guardian).where(col(Guardian.child_id) == child.id))
+    session.add_all(guardians)
+
+
+async def enrolment_events_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, list[EnrolmentEvent]]:
+    stmt = (
+        select(EnrolmentEvent)
+        .where(col(EnrolmentEvent.child_id).in_(list(child_ids)))
+        .order_by(col(EnrolmentEvent.on), col(EnrolmentEvent.id))
+    )
+    out: dict[int, list[EnrolmentEvent]] = {}
+    for row in await session.scalars(stmt):
         out.setdefault(row.child_id, []).append(row)
     return out

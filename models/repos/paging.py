@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 T = TypeVar("T", bound=SQLModel)
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
-    rows: list[T]
+class Page(Generic[R]):
+    rows: list[R]
     has_next: bool
     total: int
 

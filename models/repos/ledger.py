@@ -1,0 +1,241 @@
+"""Queries over ledger entries and the derived school-age children ledger.
+
+List functions take the scope predicate they are given (DESIGN §4); they never decide it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from ..child import Child, SpecialGroup, Stage
+from ..ledger import DropoutCategory, EntryStatus, Handover, Ledger, LedgerEntry
+from ..persuasion import CasePlan, DeferralRequest, DeferralStatus, PersuasionVisit
+from .paging import Page, fetch_page
+from .regions import SchoolPaths, within_path
+
+ENTRY_SCHOOL_PATH = SchoolPaths(cast(Any, LedgerEntry.school_path))
+_SHARED = [col(LedgerEntry.responsible_path), cast(Any, LedgerEntry.handover_path)]
+# Which paths of an entry each line's scope reads (module docstring of models/ledger.py).
+ENTRY_SCOPE_COLUMNS: dict[str, list[Any]] = {
+    "EDU": [ENTRY_SCHOOL_PATH, *_SHARED],
+    "GOV": [col(LedgerEntry.household_path), col(LedgerEntry.residence_path), *_SHARED],
+}
+
+
+def entry_scope_paths(entry: LedgerEntry) -> dict[str, list[str | None]]:
+    shared = [entry.responsible_path, entry.handover_path]
+    return {"EDU": [entry.school_path, *shared], "GOV": [entry.household_path, entry.residence_path, *shared]}
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    ledger: Ledger | None = None
+    statuses: tuple[EntryStatus, ...] = ()
+    category: DropoutCategory | None = None
+    missing_category: bool | None = None
+    stage: Stage | None = None
+    special_group: SpecialGroup | None = None
+    region_path: str | None = None
+    school_path: str | None = None
+    opened_from: date | None = None
+    opened_to: date | None = None
+    not_visited_since: date | None = None
+    deferral_pending: bool | None = None
+    child_id: int | None = None
+
+
+def _entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
+    e = LedgerEntry
+    where: list[ColumnElement[bool]] = []
+    if f.ledger is not None:
+        where.append(col(e.ledger) == f.ledger)
+    if f.statuses:
+        where.append(col(e.status).in_(f.statuses))
+    if f.category is not None:
+        where.append(col(e.category) == f.category)
+    if f.missing_category is not None:
+        where.append(cast(Any, e.category).is_(None) if f.missing_category else cast(Any, e.category).is_not(None))
+    if f.stage is not None:
+        where.append(col(e.stage) == f.stage)
+    if f.special_group is not None:
+        in_group = select(Child.id).where(col(Child.special_groups).contains([f.special_group.value]))
+        where.append(col(e.child_id).in_(in_group))
+    if f.region_path is not None:
+        where.append(or_(*(within_path(c, f.region_path) for line in ENTRY_SCOPE_COLUMNS.values() for c in line)))
+    if f.school_path is not None:
+        where.append(within_path(ENTRY_SCHOOL_PATH, f.school_path))
+    if f.opened_from is not None:
+        where.append(col(e.opened_on) >= f.opened_from)
+    if f.opened_to is not None:
+        where.append(col(e.opened_on) <= f.opened_to)
+    if f.not_visited_since is not None:
+        where.append(col(e.status) != EntryStatus.CLOSED)
+        where.append(func.coalesce(e.last_visit_on, e.opened_on) < f.not_visited_since)
+    if f.deferral_pending is not None:
+        pending = exists().where(
+            col(DeferralRequest.entry_id) == col(e.id), col(DeferralRequest.status) == DeferralStatus.PENDING
+        )
+        where.append(pending if f.deferral_pending else ~pending)
+    if f.child_id is not None:
+        where.append(col(e.child_id) == f.child_id)
+    return where
+
+
+async def list_entries(
+    session: AsyncSession, *, scope: ColumnElement[bool], filter: EntryFilter, after: str | None, limit: int
+) -> Page[LedgerEntry]:
+    where = [scope, *_entry_conditions(filter)]
+    return await fetch_page(session, LedgerEntry, col(LedgerEntry.id), where, after=after, limit=limit, key_type=int)
+
+
+async def get_entries(session: AsyncSession, ids: Iterable[int]) -> dict[int, LedgerEntry]:
+    rows = await session.scalars(select(LedgerEntry).where(col(LedgerEntry.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}
+
+
+async def lock_entry(session: AsyncSession, entry_id: int) -> LedgerEntry | None:
+    """The entry, locked for this transaction: version checks and status changes see the latest row."""
+    stmt = select(LedgerEntry).where(col(LedgerEntry.id) == entry_id).with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def active_entries(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, LedgerEntry]:
+    """Each child's entry that is not yet closed out (at most one: a unique index holds it)."""
+    stmt = (
+        select(LedgerEntry)
+        .where(col(LedgerEntry.child_id).in_(list(child_ids)), col(LedgerEntry.status) != EntryStatus.CLOSED)
+        .with_for_update()
+    )
+    return {row.child_id: row for row in await session.scalars(stmt)}
+
+
+async def last_closed_entry(session: AsyncSession, child_id: int) -> LedgerEntry | None:
+    """The child's most recently closed entry, not counting a suspected entry closed by escalation."""
+    stmt = (
+        select(LedgerEntry)
+        .where(col(LedgerEntry.child_id) == child_id, col(LedgerEntry.status) == EntryStatus.CLOSED)
+        .order_by(col(LedgerEntry.closed_at).desc(), col(LedgerEntry.id).desc())
+    )
+    for row in await session.scalars(stmt):
+        if row.close_reason != "ESCALATED_TO_DROPOUT":
+            return row
+    return None
+
+
+async def move_child_paths(session: AsyncSession, child: Child) -> None:
+    """A child's household or residence changed: entries follow, so the government line still sees them."""
+    for entry in await session.scalars(select(LedgerEntry).where(col(LedgerEntry.child_id) == child.id)):
+        entry.household_path = child.household_path
+        entry.residence_path = child.residence_path
+        session.add(entry)
+
+
+async def visits_of(session: AsyncSession, entry_ids: Iterable[int]) -> dict[int, list[PersuasionVisit]]:
+    stmt = (
+        select(PersuasionVisit)
+        .where(col(PersuasionVisit.entry_id).in_(list(entry_ids)))
+        .order_by(col(PersuasionVisit.visited_on), col(PersuasionVisit.id))
+    )
+    out: dict[int, list[PersuasionVisit]] = {}
+    for row in await session.scalars(stmt):
+        out.setdefault(row.entry_id, []).append(row)
+    return out
+
+
+async def visits_of_child(session: AsyncSession, child_id: int) -> list[PersuasionVisit]:
+    stmt = select(PersuasionVisit).where(col(PersuasionVisit.child_id) == child_id)
+    return list(await session.scalars(stmt.order_by(col(PersuasionVisit.visited_on))))
+
+
+async def deferrals_of(session: AsyncSession, entry_ids: Iterable[int]) -> dict[int, list[DeferralRequest]]:
+    stmt = (
+        select(DeferralRequest)
+        .where(col(DeferralRequest.entry_id).in_(list(entry_ids)))
+        .order_by(col(DeferralRequest.id))
+    )
+    out: dict[int, list[DeferralRequest]] = {}
+    for row in await session.scalars(stmt):
+        out.setdefault(row.entry_id, []).append(row)
+    return out
+
+
+async def lock_deferral(session: AsyncSession, deferral_id: int) -> DeferralRequest | None:
+    stmt = select(DeferralRequest).where(col(DeferralRequest.id) == deferral_id).with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def handovers_of(session: AsyncSession, entry_ids: Iterable[int]) -> dict[int, list[Handover]]:
+    stmt = select(Handover).where(col(Handover.entry_id).in_(list(entry_ids))).order_by(col(Handover.id))
+    out: dict[int, list[Handover]] = {}
+    for row in await session.scalars(stmt):
+        out.setdefault(row.entry_id, []).append(row)
+    return out
+
+
+async def lock_handover(session: AsyncSession, handover_id: int) -> Handover | None:
+    stmt = select(Handover).where(col(Handover.id) == handover_id).with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def plans_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, CasePlan]:
+    rows = await session.scalars(select(CasePlan).where(col(CasePlan.child_id).in_(list(child_ids))))
+    return {row.child_id: row for row in rows}
+
+
+async def lock_plan(session: AsyncSession, child_id: int) -> CasePlan | None:
+    stmt = select(CasePlan).where(col(CasePlan.child_id) == child_id).with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+@dataclass(frozen=True)
+class SchoolAgeRow:
+    child: Child
+    entry: LedgerEntry | None
+
+
+async def list_school_age(
+    session: AsyncSession,
+    *,
+    scope: ColumnElement[bool],
+    born_after: date,
+    born_on_or_before: date,
+    region_path: str | None,
+    enrolled: bool | None,
+    special_group: SpecialGroup | None,
+    after: str | None,
+    limit: int,
+) -> Page[SchoolAgeRow]:
+    """Children born in the window (aged 6–15 at the cut-off) in scope, with their open entry if any."""
+    from .children import SCOPE_COLUMNS
+
+    where: list[ColumnElement[bool]] = [
+        scope,
+        col(Child.birth_date) > born_after,
+        col(Child.birth_date) <= born_on_or_before,
+    ]
+    if region_path is not None:
+        where.append(or_(*(within_path(c, region_path) for cols in SCOPE_COLUMNS.values() for c in cols)))
+    if enrolled is not None:
+        school = cast(Any, Child.school_code)
+        where.append(school.is_not(None) if enrolled else school.is_(None))
+    if special_group is not None:
+        where.append(col(Child.special_groups).contains([special_group.value]))
+    page = await fetch_page(session, Child, col(Child.id), where, after=after, limit=limit, key_type=int)
+    entries = await session.scalars(
+        select(LedgerEntry).where(
+            and_(
+                col(LedgerEntry.child_id).in_([c.id for c in page.rows]),
+                col(LedgerEntry.status) != EntryStatus.CLOSED,
+            )
+        )
+    )
+    by_child = {e.child_id: e for e in entries}
+    rows = [SchoolAgeRow(child=c, entry=by_child.get(c.id or 0)) for c in page.rows]
+    return Page(rows=rows, has_next=page.has_next, total=page.total)

@@ -1,0 +1,103 @@
+"""What every ledger use case shares: finding an entry the caller may act on, versions, audit."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from models.child import Child, Stage, stage_of_grade
+from models.ledger import EntryStatus, LedgerEntry
+from models.province import age_on
+from models.repos import audit
+from models.repos import ledger as ledger_repo
+
+from ..context import Context
+from ..errors import BadInput
+from ..paging import parse_id
+
+LEDGER = "LEDGER"
+
+
+def county_path(path: str) -> str:
+    """The county a path lies in (`53/5323/532329/...` → `53/5323/532329`)."""
+    return "/".join(path.split("/")[:3])
+
+
+def responsible_path_of(child: Child) -> str:
+    """The flow-in region answers for a child (001 §2.2): the county of the school holding the registry
+    record, or, for a child not enrolled, the county the child lives in."""
+    return county_path(child.school_path or child.residence_path)
+
+
+def stage_of_child(child: Child, on: date) -> Stage:
+    """The grade's stage; for a child not enrolled, the age's: 6–11 primary, 12 and over junior."""
+    return stage_of_grade(child.grade) or (Stage.PRIMARY if age_on(child.birth_date, on) < 12 else Stage.JUNIOR)
+
+
+def new_entry(child: Child, **fields: Any) -> LedgerEntry:
+    """An entry carrying the child's paths, so the same people see the entry as see the child."""
+    values: dict[str, Any] = {
+        "child_id": child.id or 0,
+        "school_code": child.school_code,
+        "school_path": child.school_path,
+        "grade": child.grade,
+        "household_path": child.household_path,
+        "residence_path": child.residence_path,
+        "responsible_path": responsible_path_of(child),
+        "province_code": child.province_code,
+    }
+    return LedgerEntry(**(values | fields))
+
+
+def not_found(field: str = "entryId") -> BadInput:
+    return BadInput(field, "NOT_FOUND", "没有这条台账记录", "no such ledger entry")
+
+
+def check_version(entry: Any, version: int | None, field: str = "version") -> None:
+    """Optimistic versioning (DESIGN §5): a write based on a stale read is refused, never merged."""
+    if version is not None and entry.version != version:
+        raise BadInput(
+            field,
+            "CONFLICT",
+            f"记录已被他人修改（当前版本 {entry.version}），请刷新后重试",
+            f"the record changed since you read it (now version {entry.version}); reload and retry",
+        )
+
+
+async def entry_for(ctx: Context, entry_id: str, act: str, *, version: int | None = None) -> LedgerEntry:
+    """The entry, locked, if the caller may see it (else NOT_FOUND) and do `act` on it (else FORBIDDEN)."""
+    number = parse_id(entry_id)
+    entry = await ledger_repo.lock_entry(ctx.session, number) if number is not None else None
+    access = ctx.access()
+    if entry is None or access.allows(LEDGER, "READ", ledger_repo.entry_scope_paths(entry)) is None:
+        raise not_found()
+    access.require(LEDGER, act, ledger_repo.entry_scope_paths(entry))
+    check_version(entry, version)
+    return entry
+
+
+def require_not_closed(entry: LedgerEntry) -> None:
+    if entry.status is EntryStatus.CLOSED:
+        raise BadInput("entryId", "CLOSED", "该记录已销号，不能再修改", "the entry is closed out and cannot change")
+
+
+async def save_entry(ctx: Context, entry: LedgerEntry, action: str, **summary: Any) -> LedgerEntry:
+    """Write the entry with its version bumped and the change audited in the same transaction."""
+    entry.version += 1
+    ctx.session.add(entry)
+    await ctx.session.flush()
+    await audit_entry(ctx, entry, action, **summary)
+    return entry
+
+
+async def audit_entry(ctx: Context, entry: LedgerEntry, action: str, **summary: Any) -> None:
+    await audit.record(
+        ctx.session,
+        actor=ctx.actor,
+        action=action,
+        target_type="LedgerEntry",
+        target_id=str(entry.id),
+        scope_path=entry.responsible_path,
+        summary={k: str(v) if v is not None else None for k, v in summary.items()},
+        request_id=ctx.request_id,
+    )

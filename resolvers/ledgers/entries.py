@@ -1,0 +1,283 @@
+"""Ledger entries: reading them in scope, opening one by hand, the category, return, placement, close-out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+from models.base import today, utcnow
+from models.child import Child, SpecialGroup
+from models.ledger import (
+    DISABILITY_PLACEMENTS,
+    CloseReason,
+    DropoutCategory,
+    EntrySource,
+    EntryStatus,
+    Handover,
+    Ledger,
+    LedgerEntry,
+    Placement,
+)
+from models.persuasion import CasePlan, DeferralRequest, DeferralStatus, PersuasionVisit
+from models.province import SCHOOL_AGE, age_on
+from models.repos import children as child_repo
+from models.repos import ledger as ledger_repo
+from models.repos.jurisdictions import path_of
+from models.repos.paging import Page
+
+from ..context import Context
+from ..errors import BadInput
+from ..paging import decode_id_cursor, page_size, parse_id
+from ..regions import filter_region_path, filter_school_path
+from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry, stage_of_child
+
+
+async def list_entries(
+    ctx: Context,
+    *,
+    filter: ledger_repo.EntryFilter,
+    region_code: str | None = None,
+    school_code: str | None = None,
+    not_visited_days: int | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page[LedgerEntry]:
+    """Entries the caller may read, filtered; the scope is one SQL predicate over the entry's paths."""
+    if not_visited_days is not None:
+        if not_visited_days < 0:
+            raise BadInput("noVisitForDays", "OUT_OF_RANGE", "天数不能为负", "the number of days cannot be negative")
+        filter = replace(filter, not_visited_since=today() - timedelta(days=not_visited_days))
+    if region_code is not None:
+        filter = replace(filter, region_path=await filter_region_path(ctx, region_code))
+    if school_code is not None:
+        filter = replace(filter, school_path=await filter_school_path(ctx, school_code))
+    return await ledger_repo.list_entries(
+        ctx.session,
+        scope=ctx.access().scope(LEDGER, "READ", ledger_repo.ENTRY_SCOPE_COLUMNS),
+        filter=filter,
+        after=decode_id_cursor(after),
+        limit=page_size(first),
+    )
+
+
+async def get_entries(ctx: Context, ids: list[str]) -> dict[str, LedgerEntry]:
+    """Entries by id; one outside the caller's scope answers like a missing one."""
+    access = ctx.access()
+    found = await ledger_repo.get_entries(ctx.session, [n for n in map(parse_id, ids) if n is not None])
+    return {
+        str(entry_id): entry
+        for entry_id, entry in found.items()
+        if access.allows(LEDGER, "READ", ledger_repo.entry_scope_paths(entry))
+    }
+
+
+async def child_for_ledger(ctx: Context, student_id: str, act: str) -> Child:
+    """A child the caller may see on the ledgers (else NOT_FOUND) and do `act` for (else FORBIDDEN)."""
+    number = parse_id(student_id)
+    child = (await child_repo.get_children(ctx.session, [number])).get(number) if number is not None else None
+    access = ctx.access()
+    if child is None or access.allows(LEDGER, "READ", child_repo.scope_paths(child)) is None:
+        raise BadInput("studentId", "NOT_FOUND", "没有这个学生", "no such student")
+    access.require(LEDGER, act, child_repo.scope_paths(child))
+    return child
+
+
+async def open_entry(
+    ctx: Context,
+    *,
+    student_id: str,
+    ledger: Ledger,
+    source: EntrySource,
+    opened_on: date,
+    category: DropoutCategory | None,
+    note: str | None,
+) -> LedgerEntry:
+    """Open an entry from a finding (comparison, door-to-door, ministry list, by hand).
+
+    Attendance findings open themselves (rules.py); a child already on a ledger is not entered twice.
+    """
+    child = await child_for_ledger(ctx, student_id, "WRITE")
+    if source is EntrySource.ATTENDANCE:
+        raise BadInput(
+            "source",
+            "RULE_OWNED",
+            "考勤来源的记录由考勤规则自动生成（003 附件1 注1–2）",
+            "attendance entries are opened by the attendance rules (seed 003 annex 1 notes 1–2)",
+        )
+    if opened_on > today():
+        raise BadInput("openedOn", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
+    if (await ledger_repo.active_entries(ctx.session, [child.id or 0])).get(child.id or 0):
+        raise BadInput(
+            "studentId",
+            "ALREADY_ON_LEDGER",
+            "该学生已有未销号的台账记录",
+            "the student already has an entry that is not closed out",
+        )
+    previous = await ledger_repo.last_closed_entry(ctx.session, child.id or 0)
+    entry = new_entry(
+        child,
+        ledger=ledger,
+        source=source,
+        category=category,
+        stage=stage_of_child(child, opened_on),
+        opened_on=opened_on,
+        opened_by=ctx.actor,
+        note=note,
+        previous_entry_id=previous.id if previous else None,
+        is_relapse=previous is not None,
+    )
+    entry.version = 0
+    return await save_entry(ctx, entry, "ledger.open", ledger=ledger, source=source, relapse=entry.is_relapse)
+
+
+async def set_category(ctx: Context, *, entry_id: str, category: DropoutCategory, version: int) -> LedgerEntry:
+    """Set the dropout category A–T (seed 003 annex 1 note 3); P is set only by an approved deferral."""
+    entry = await entry_for(ctx, entry_id, "WRITE", version=version)
+    require_not_closed(entry)
+    if category is DropoutCategory.P and entry.status is not EntryStatus.DEFERRED:
+        raise BadInput(
+            "category",
+            "DEFERRAL_NOT_APPROVED",
+            "P 类（延缓入学）只能由县级批准的延缓入学申请设定（001 §2.2）",
+            "category P (deferred) comes only from a deferral approved at county level (seed 001 §2.2)",
+        )
+    before = entry.category
+    entry.category = category
+    return await save_entry(ctx, entry, "ledger.set_category", before=before, after=category)
+
+
+async def mark_returned(ctx: Context, *, entry_id: str, returned_on: date, version: int) -> LedgerEntry:
+    """The child is back at school (a finding not made by attendance): RETURNED, awaiting placement."""
+    entry = await entry_for(ctx, entry_id, "WRITE", version=version)
+    if entry.status not in (EntryStatus.OPEN, EntryStatus.DEFERRED):
+        raise BadInput(
+            "entryId", "BAD_STATUS", f"当前状态（{entry.status}）不能标记返校", f"a {entry.status} entry cannot return"
+        )
+    if not entry.opened_on <= returned_on <= today():
+        raise BadInput(
+            "returnedOn",
+            "OUT_OF_RANGE",
+            "返校日期须在建档日与今天之间",
+            "the return date must lie between opening and today",
+        )
+    entry.status = EntryStatus.RETURNED
+    entry.returned_on = returned_on
+    return await save_entry(ctx, entry, "ledger.mark_returned", returned_on=returned_on)
+
+
+async def record_placement(
+    ctx: Context,
+    *,
+    entry_id: str,
+    placement: Placement,
+    school_code: str | None,
+    placed_on: date,
+    note: str | None,
+    version: int,
+) -> LedgerEntry:
+    """Classified placement of a returned child (分类安置, seed 001): required before close-out."""
+    entry = await entry_for(ctx, entry_id, "WRITE", version=version)
+    if entry.status is not EntryStatus.RETURNED:
+        raise BadInput(
+            "entryId",
+            "NOT_RETURNED",
+            "只有已返校的学生才能安置（001 分类安置）",
+            "only a returned child is placed (seed 001, classified placement)",
+        )
+    child = (await child_repo.get_children(ctx.session, [entry.child_id]))[entry.child_id]
+    if placement in DISABILITY_PLACEMENTS and SpecialGroup.DISABLED.value not in child.special_groups:
+        raise BadInput(
+            "placement",
+            "NOT_DISABLED",
+            "特殊教育学校和送教上门用于残疾儿童（001 §2.2）",
+            "special schools and home teaching are for disabled children (seed 001 §2.2)",
+        )
+    if school_code is not None and await path_of(ctx.session, school_code) is None:
+        raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
+    if placed_on < (entry.returned_on or entry.opened_on) or placed_on > today():
+        raise BadInput(
+            "placedOn", "OUT_OF_RANGE", "安置日期须在返校日与今天之间", "placement lies between the return and today"
+        )
+    entry.placement, entry.placement_school_code, entry.placed_on = placement, school_code, placed_on
+    entry.placement_note = note
+    return await save_entry(ctx, entry, "ledger.record_placement", placement=placement, school=school_code)
+
+
+async def close_out(ctx: Context, *, entry_id: str, reason: CloseReason, note: str | None, version: int) -> LedgerEntry:
+    """Close an entry out (销号): with a reason, never by deletion; each reason has its precondition."""
+    entry = await entry_for(ctx, entry_id, "CLOSE", version=version)
+    require_not_closed(entry)
+    await _check_close_reason(ctx, entry, reason, note)
+    entry.status = EntryStatus.CLOSED
+    entry.close_reason, entry.close_note = reason, (note or "").strip() or None
+    entry.closed_at, entry.closed_by = utcnow(), ctx.actor
+    return await save_entry(ctx, entry, "ledger.close_out", reason=reason, note=note)
+
+
+async def _check_close_reason(ctx: Context, entry: LedgerEntry, reason: CloseReason, note: str | None) -> None:
+    if entry.status is EntryStatus.TRANSFERRED:
+        raise BadInput(
+            "entryId", "HANDOVER_PENDING", "移交尚未被接收，不能销号", "the handover is not yet acknowledged"
+        )
+    if entry.ledger is Ledger.DROPOUT and entry.category is None:
+        raise BadInput(
+            "entryId",
+            "CATEGORY_REQUIRED",
+            "辍学记录须先确定辍学类别（A–T，003 附件1 注3）才能销号",
+            "a dropout entry needs its category A–T before close-out (seed 003 annex 1 note 3)",
+        )
+    if reason is CloseReason.ESCALATED_TO_DROPOUT:
+        raise BadInput("reason", "RULE_OWNED", "该原因仅由考勤规则使用", "only the attendance rules use this reason")
+    if reason is CloseReason.RETURNED_AND_PLACED and (entry.status is not EntryStatus.RETURNED or not entry.placement):
+        raise BadInput(
+            "reason",
+            "PLACEMENT_REQUIRED",
+            "返校学生须先完成分类安置才能销号（001）",
+            "a returned child must be placed before close-out (seed 001)",
+        )
+    if reason is CloseReason.DEFERRAL_APPROVED:
+        deferrals = (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, [])
+        if not any(d.status is DeferralStatus.APPROVED for d in deferrals):
+            raise BadInput(
+                "reason",
+                "DEFERRAL_NOT_APPROVED",
+                "没有经县级批准的延缓入学申请（001 §2.2）",
+                "no deferral approved at county level (seed 001 §2.2)",
+            )
+    if reason is CloseReason.AGED_OUT:
+        child = (await child_repo.get_children(ctx.session, [entry.child_id]))[entry.child_id]
+        if age_on(child.birth_date, today()) <= SCHOOL_AGE[1]:
+            raise BadInput(
+                "reason",
+                "STILL_SCHOOL_AGE",
+                "该学生仍在义务教育年龄内（6–15 周岁）",
+                "the child is still of compulsory-school age (6–15)",
+            )
+    if reason is CloseReason.OTHER and not (note or "").strip():
+        raise BadInput("note", "REQUIRED", "“其他”原因须说明", "reason OTHER needs an explanation")
+
+
+async def students_of_entries(ctx: Context, child_ids: list[str]) -> dict[str, Child]:
+    """The children of entries this operation already found in scope (an entry shows its student)."""
+    found = await child_repo.get_children(ctx.session, [n for n in map(parse_id, child_ids) if n is not None])
+    return {str(k): v for k, v in found.items()}
+
+
+async def visits_of(ctx: Context, entry_ids: list[str]) -> dict[str, list[PersuasionVisit]]:
+    found = await ledger_repo.visits_of(ctx.session, [int(i) for i in entry_ids])
+    return {i: found.get(int(i), []) for i in entry_ids}
+
+
+async def deferrals_of(ctx: Context, entry_ids: list[str]) -> dict[str, list[DeferralRequest]]:
+    found = await ledger_repo.deferrals_of(ctx.session, [int(i) for i in entry_ids])
+    return {i: found.get(int(i), []) for i in entry_ids}
+
+
+async def handovers_of(ctx: Context, entry_ids: list[str]) -> dict[str, list[Handover]]:
+    found = await ledger_repo.handovers_of(ctx.session, [int(i) for i in entry_ids])
+    return {i: found.get(int(i), []) for i in entry_ids}
+
+
+async def plans_of(ctx: Context, child_ids: list[str]) -> dict[str, CasePlan]:
+    found = await ledger_repo.plans_of(ctx.session, [int(i) for i in child_ids])
+    return {str(k): v for k, v in found.items()}

@@ -1,0 +1,276 @@
+"""Writing children's records: registration, corrections, enrolment history (学籍变动).
+
+Checked on the child's paths before and after the change: nobody writes a child into or out of a
+jurisdiction they do not hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from models.base import today
+from models.child import Child, Gender, Guardian, SpecialGroup, national_id_problem
+from models.enrolment import ENDS_ENROLMENT, EnrolmentChange, EnrolmentEvent
+from models.region import RegionLevel, level_of_code
+from models.repos import audit
+from models.repos import children as child_repo
+from models.repos import ledger as ledger_repo
+from models.repos import regions as region_repo
+from models.repos import schools as school_repo
+from models.school import School, SchoolStage, stages_teaching
+
+from .context import Context
+from .errors import BadInput
+from .ledgers.common import check_version
+from .paging import parse_id
+
+PLACE_LEVELS = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+
+
+@dataclass(frozen=True)
+class GuardianData:
+    name: str
+    relation: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class StudentData:
+    """What a registration or a correction says about a child; None leaves a field as it is."""
+
+    name: str | None = None
+    gender: Gender | None = None
+    birth_date: date | None = None
+    national_id: str | None = None
+    household_region_code: str | None = None
+    residence_region_code: str | None = None
+    special_groups: list[SpecialGroup] | None = None
+    disability_category: str | None = None
+    disability_grade: int | None = None
+    guardians: list[GuardianData] | None = None
+
+
+async def create_student(
+    ctx: Context, data: StudentData, *, school_code: str | None, grade: int | None, enrolled_on: date | None
+) -> Child:
+    """Register a child (enrolled or found out of school); a duplicate national ID is refused."""
+    for field, value in (("name", data.name), ("gender", data.gender), ("birthDate", data.birth_date)):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise BadInput(field, "REQUIRED", "必填", "required")
+    for field, value in (
+        ("householdRegionCode", data.household_region_code),
+        ("residenceRegionCode", data.residence_region_code),
+    ):
+        if value is None:
+            raise BadInput(field, "REQUIRED", "必填", "required")
+    child = Child(
+        name="",
+        gender=Gender.MALE,
+        birth_date=date(2000, 1, 1),
+        household_region_code="",
+        household_path="",
+        residence_region_code="",
+        residence_path="",
+        province_code="",
+        version=0,
+    )
+    await _apply(ctx, child, data)
+    if school_code is not None:
+        school = await _school_for(ctx, school_code, grade)
+        child.school_code, child.school_path, child.grade = school.code, school.path, grade
+    elif grade is not None:
+        raise BadInput("grade", "SCHOOL_REQUIRED", "有年级须有学校", "a grade needs a school")
+    child.registry_number = f"G{child.national_id}" if school_code and child.national_id else None
+    ctx.access().require("CHILD", "WRITE", child_repo.scope_paths(child))
+    child.version = 1
+    ctx.session.add(child)
+    await ctx.session.flush()
+    await _write_guardians(ctx, child, data.guardians)
+    if child.school_code and child.grade:
+        await _record_event(ctx, child, EnrolmentChange.ENROL, child.school_code, child.grade, enrolled_on or today())
+    await _audit(ctx, child, "student.create", enrolled=child.school_code is not None)
+    return child
+
+
+async def update_student(ctx: Context, *, student_id: str, data: StudentData, version: int) -> Child:
+    """Correct a child's record; moving household or residence moves the child's ledger entries too."""
+    child = await _child_for_write(ctx, student_id, version)
+    moved = (data.household_region_code, data.residence_region_code) != (None, None)
+    await _apply(ctx, child, data)
+    ctx.access().require("CHILD", "WRITE", child_repo.scope_paths(child))  # and still theirs afterwards
+    child.version += 1
+    ctx.session.add(child)
+    await _write_guardians(ctx, child, data.guardians)
+    if moved:
+        await ledger_repo.move_child_paths(ctx.session, child)
+    await _audit(ctx, child, "student.update", moved=moved)
+    return child
+
+
+async def record_enrolment(
+    ctx: Context, *, student_id: str, change: EnrolmentChange, school_code: str, grade: int, on: date, version: int
+) -> Child:
+    """Enrol, transfer in or out, graduate, leave: the child's current school follows, the history is kept."""
+    child = await _child_for_write(ctx, student_id, version, any_line_may_find=True)
+    if on > today():
+        raise BadInput("on", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
+    if change in ENDS_ENROLMENT:
+        if child.school_code != school_code:
+            raise BadInput(
+                "schoolCode", "NOT_ENROLLED_HERE", "该学生不在此学校就读", "the student is not enrolled here"
+            )
+        ctx.access().require("CHILD", "WRITE", {"EDU": [child.school_path]})
+        child.school_code = child.school_path = child.grade = None
+    else:
+        if child.school_code is not None:
+            raise BadInput(
+                "studentId",
+                "ALREADY_ENROLLED",
+                "该学生已在其他学校就读，须先办理转出",
+                "the student is enrolled elsewhere: record the transfer out first",
+            )
+        school = await _school_for(ctx, school_code, grade)
+        ctx.access().require("CHILD", "WRITE", {"EDU": [school.path]})
+        child.school_code, child.school_path, child.grade = school.code, school.path, grade
+        if child.registry_number is None and child.national_id:
+            child.registry_number = f"G{child.national_id}"
+    child.version += 1
+    ctx.session.add(child)
+    await _record_event(ctx, child, change, school_code, grade, on)
+    await _audit(ctx, child, f"student.{change.value.lower()}", school=school_code, grade=grade, on=on)
+    return child
+
+
+async def _child_for_write(ctx: Context, student_id: str, version: int, *, any_line_may_find: bool = False) -> Child:
+    number = parse_id(student_id)
+    child = await child_repo.lock_child(ctx.session, number) if number is not None else None
+    access = ctx.access()
+    paths = child_repo.scope_paths(child) if child else {}
+    visible = child is not None and (
+        access.allows("CHILD", "READ", paths) is not None
+        or (any_line_may_find and access.allows("LEDGER", "READ", paths) is not None)
+    )
+    if child is None or not visible:
+        raise BadInput("studentId", "NOT_FOUND", "没有这个学生", "no such student")
+    if not any_line_may_find:
+        access.require("CHILD", "WRITE", paths)
+    check_version(child, version)
+    return child
+
+
+async def _apply(ctx: Context, child: Child, data: StudentData) -> None:
+    if data.name is not None:
+        if not data.name.strip():
+            raise BadInput("name", "REQUIRED", "姓名不能为空", "the name cannot be empty")
+        child.name = data.name.strip()
+    if data.gender is not None:
+        child.gender = data.gender
+    if data.birth_date is not None:
+        child.birth_date = data.birth_date
+    if data.national_id is not None:
+        child.national_id = data.national_id.strip().upper()
+    if child.national_id is not None and (data.national_id is not None or data.birth_date is not None):
+        problem = national_id_problem(child.national_id, child.birth_date)
+        if problem is not None:
+            raise BadInput("nationalId", *problem)
+        other = await child_repo.child_with_national_id(ctx.session, child.national_id)
+        if other is not None and other != child.id:
+            raise BadInput(
+                "nationalId",
+                "DUPLICATE_NATIONAL_ID",
+                "该身份证号已登记给另一名学生",
+                "this national ID is already registered",
+            )
+    for field, code in (
+        ("householdRegionCode", data.household_region_code),
+        ("residenceRegionCode", data.residence_region_code),
+    ):
+        if code is None:
+            continue
+        region = await region_repo.get_region(ctx.session, code)
+        if region is None or level_of_code(code) not in PLACE_LEVELS:
+            raise BadInput(field, "NOT_A_PLACE", "须为乡镇或村级区划代码", "give a township or village code")
+        if field == "householdRegionCode":
+            child.household_region_code, child.household_path = code, region.path
+        else:
+            child.residence_region_code, child.residence_path = code, region.path
+        child.province_code = child.household_path.split("/")[0]
+    if data.special_groups is not None:
+        child.special_groups = sorted({g.value for g in data.special_groups})
+    if data.disability_category is not None or data.disability_grade is not None:
+        child.disability_category, child.disability_grade = data.disability_category, data.disability_grade
+    disabled = SpecialGroup.DISABLED.value in child.special_groups
+    if not disabled and (child.disability_category or child.disability_grade):
+        raise BadInput(
+            "specialGroups",
+            "DISABILITY_WITHOUT_GROUP",
+            "填写残疾类别须标记残疾儿童",
+            "disability details need DISABLED",
+        )
+    if child.disability_grade is not None and not 1 <= child.disability_grade <= 4:
+        raise BadInput("disabilityGrade", "OUT_OF_RANGE", "残疾等级为 1–4", "the disability grade is 1–4")
+
+
+async def _school_for(ctx: Context, school_code: str, grade: int | None) -> School:
+    school = (await school_repo.get_schools(ctx.session, [school_code])).get(school_code)
+    if school is None:
+        raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
+    if grade is None or not 1 <= grade <= 9:
+        raise BadInput("grade", "OUT_OF_RANGE", "年级为 1–9", "the grade is 1–9")
+    stage = SchoolStage.PRIMARY if grade <= 6 else SchoolStage.JUNIOR
+    taught = set(school.stages)
+    if SchoolStage.SPECIAL.value not in taught and not taught & set(stages_teaching(stage)):
+        raise BadInput("grade", "STAGE_NOT_TAUGHT", "该学校没有这个学段", "the school does not teach this stage")
+    return school
+
+
+async def _write_guardians(ctx: Context, child: Child, guardians: list[GuardianData] | None) -> None:
+    if guardians is None:
+        return
+    rows = []
+    for n, g in enumerate(guardians):
+        if not g.name.strip() or not g.relation.strip():
+            raise BadInput(f"guardians.{n}.name", "REQUIRED", "监护人姓名和关系必填", "a guardian's name and relation")
+        if g.phone is not None and not (g.phone.isascii() and g.phone.isdigit() and 7 <= len(g.phone) <= 20):
+            raise BadInput(
+                f"guardians.{n}.phone", "INVALID_PHONE", "电话号码只能是数字", "a phone number is digits only"
+            )
+        rows.append(
+            Guardian(
+                child_id=child.id or 0,
+                name=g.name.strip(),
+                relation=g.relation.strip(),
+                phone=g.phone,
+                province_code=child.province_code,
+            )
+        )
+    await child_repo.replace_guardians(ctx.session, child, rows)
+
+
+async def _record_event(ctx: Context, child: Child, change: EnrolmentChange, school: str, grade: int, on: date) -> None:
+    ctx.session.add(
+        EnrolmentEvent(
+            child_id=child.id or 0,
+            change=change,
+            on=on,
+            school_code=school,
+            grade=grade,
+            recorded_by=ctx.actor,
+            province_code=child.province_code,
+        )
+    )
+    await ctx.session.flush()
+
+
+async def _audit(ctx: Context, child: Child, action: str, **summary: object) -> None:
+    await audit.record(
+        ctx.session,
+        actor=ctx.actor,
+        action=action,
+        target_type="Student",
+        target_id=str(child.id),
+        scope_path=child.school_path or child.household_path,
+        summary={k: str(v) for k, v in summary.items()} | {"version": child.version},
+        request_id=ctx.request_id,
+    )

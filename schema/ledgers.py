@@ -1,0 +1,504 @@
+"""The three ledgers (三本台账): suspected-dropout and dropout entries, and the derived school-age ledger.
+
+Every list is scoped in SQL by the caller's LEDGER:READ jurisdictions; an entry shows its student,
+visits, deferral requests, handovers and the child's plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from models.child import SpecialGroup, Stage
+from models.ledger import (
+    CATEGORY_LABELS,
+    CLOSE_REASON_LABELS,
+    PLACEMENT_LABELS,
+    CloseReason,
+    DropoutCategory,
+    EntrySource,
+    EntryStatus,
+    Ledger,
+    Placement,
+)
+from models.ledger import Handover as HandoverRow
+from models.ledger import LedgerEntry as EntryRow
+from models.persuasion import (
+    DEFERRAL_BASIS_LABELS,
+    VISIT_METHOD_LABELS,
+    DeferralBasis,
+    DeferralStatus,
+    Line,
+    VisitMethod,
+)
+from models.persuasion import CasePlan as PlanRow
+from models.persuasion import DeferralRequest as DeferralRow
+from models.persuasion import PersuasionVisit as VisitRow
+from models.province import age_on
+from models.repos.ledger import EntryFilter, SchoolAgeRow
+from resolvers.ledgers import entries as entry_resolvers
+from resolvers.ledgers import school_age as school_age_resolvers
+from resolvers.paging import encode_cursor
+
+from .connection import page_info, to_connection
+from .context import Info, loader
+from .enums import described
+from .students import Student
+
+described(
+    Ledger,
+    {
+        Ledger.SUSPECTED: "疑似辍学学生台账（含失学）/ suspected dropouts, out-of-school children included",
+        Ledger.DROPOUT: "辍学学生台账 / dropouts",
+    },
+    "台账 / ledger",
+)
+described(
+    EntryStatus,
+    {
+        EntryStatus.OPEN: "在册 / open",
+        EntryStatus.RETURNED: "已返校，待安置销号 / returned, awaiting placement and close-out",
+        EntryStatus.DEFERRED: "延缓入学（持续跟踪，计入 P 类）/ deferred: followed up, counted under P",
+        EntryStatus.TRANSFERRED: "已移交，待接收 / handed over, awaiting acknowledgement",
+        EntryStatus.CLOSED: "已销号 / closed out",
+    },
+    "台账记录状态 / entry status",
+)
+described(
+    EntrySource,
+    {
+        EntrySource.ATTENDANCE: "考勤 / attendance rules",
+        EntrySource.COMPARISON: "三比对 / comparison of registers",
+        EntrySource.DOOR_TO_DOOR: "铁脚板摸排 / door-to-door search",
+        EntrySource.MINISTRY: "教育部下发 / ministry list",
+        EntrySource.MANUAL: "人工登记 / entered by hand",
+    },
+    "发现途径 / how the child was found",
+)
+described(DropoutCategory, CATEGORY_LABELS, "辍学类别 A–T（003 附件1 注3）/ dropout category A–T (seed 003)")
+described(CloseReason, CLOSE_REASON_LABELS, "销号原因 / close-out reason")
+described(Placement, PLACEMENT_LABELS, "分类安置 / classified placement (seed 001)")
+described(VisitMethod, VISIT_METHOD_LABELS, "劝返方式 / persuasion method")
+described(DeferralBasis, DEFERRAL_BASIS_LABELS, "延缓入学依据 / grounds for deferral (seed 001 §2.2)")
+described(
+    DeferralStatus,
+    {
+        DeferralStatus.PENDING: "待审批 / awaiting approval",
+        DeferralStatus.APPROVED: "已批准 / approved",
+        DeferralStatus.REJECTED: "已驳回 / rejected",
+    },
+    "审批状态 / decision",
+)
+described(Line, {Line.EDU: "教育线 / education line", Line.GOV: "政府线 / government line"}, "双线 / the two lines")
+
+
+@strawberry.enum(description="在学状态 / schooling status of a school-age child")
+class SchoolingStatus(Enum):
+    ENROLLED = strawberry.enum_value("ENROLLED", description="在校 / at school")
+    OUT_OF_SCHOOL = strawberry.enum_value(
+        "OUT_OF_SCHOOL", description="未入学，未在台账 / not enrolled, not on a ledger"
+    )
+    SUSPECTED = strawberry.enum_value("SUSPECTED", description="疑似辍学（含失学）/ on the suspected ledger")
+    DROPOUT = strawberry.enum_value("DROPOUT", description="辍学 / on the dropout ledger")
+    RETURNED = strawberry.enum_value("RETURNED", description="已返校待安置 / returned, awaiting placement")
+    DEFERRED = strawberry.enum_value("DEFERRED", description="延缓入学 / deferred")
+    TRANSFERRED = strawberry.enum_value("TRANSFERRED", description="移交中 / being handed over")
+
+
+@strawberry.type(description="参加人员 / someone who took part in a visit.")
+class Participant:
+    name: str = strawberry.field(description="姓名 / name.")
+    department: str = strawberry.field(description="部门 / department.")
+    line: Line = strawberry.field(description="所属线 / line.")
+
+
+@strawberry.type(description="劝返记录（每次劝返都记录，004 §9）/ one persuasion attempt.")
+class PersuasionVisit:
+    visited_on: date = strawberry.field(description="日期 / date.")
+    method: VisitMethod = strawberry.field(description="方式 / method.")
+    stage: int = strawberry.field(description="四步法阶段 1–4（000 §2）/ four-step stage 1–4.")
+    participants: list[Participant] = strawberry.field(description="参加人员 / who took part.")
+    outcome: str = strawberry.field(description="结果 / outcome.")
+    next_step: str | None = strawberry.field(description="下一步 / next step.")
+    next_on: date | None = strawberry.field(description="下一步日期 / when.")
+    recorded_by: str = strawberry.field(description="记录人 / recorded by.")
+
+    @classmethod
+    def from_row(cls, row: VisitRow) -> PersuasionVisit:
+        return cls(
+            visited_on=row.visited_on,
+            method=row.method,
+            stage=row.stage,
+            participants=[
+                Participant(name=p["name"], department=p["department"], line=Line(p["line"])) for p in row.participants
+            ],
+            outcome=row.outcome,
+            next_step=row.next_step,
+            next_on=row.next_on,
+            recorded_by=row.recorded_by,
+        )
+
+
+@strawberry.type(description="延缓入学/休学申请（001 §2.2）/ a deferral or suspension request.")
+class DeferralRequest(relay.Node):
+    deferral_id: strawberry.Private[int]
+    basis: DeferralBasis = strawberry.field(description="依据 / grounds.")
+    grounds: str = strawberry.field(description="申请理由 / stated grounds.")
+    document_ref: str | None = strawberry.field(description="裁判或评估文书编号 / ruling or assessment reference.")
+    status: DeferralStatus = strawberry.field(description="审批状态 / decision.")
+    requested_by: str = strawberry.field(description="申请人 / requested by.")
+    requested_at: datetime = strawberry.field(description="申请时间 / requested at.")
+    decided_by: str | None = strawberry.field(description="审批人 / decided by.")
+    decided_at: datetime | None = strawberry.field(description="审批时间 / decided at.")
+    decision_note: str | None = strawberry.field(description="审批意见 / decision note.")
+
+    @classmethod
+    def resolve_id(cls, root: DeferralRequest, *, info: Info) -> str:
+        return str(root.deferral_id)
+
+    @classmethod
+    def from_row(cls, row: DeferralRow) -> DeferralRequest:
+        return cls(
+            deferral_id=row.id or 0,
+            basis=row.basis,
+            grounds=row.grounds,
+            document_ref=row.document_ref,
+            status=row.status,
+            requested_by=row.requested_by,
+            requested_at=row.requested_at,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            decision_note=row.decision_note,
+        )
+
+
+@strawberry.type(description="书面移交（001 §2.2）/ a written handover to another region and its acknowledgement.")
+class Handover(relay.Node):
+    handover_id: strawberry.Private[int]
+    from_region_code: str = strawberry.field(description="移出地区 / handed over by.")
+    to_region_code: str = strawberry.field(description="接收地区 / handed to.")
+    notice: str = strawberry.field(description="书面通知 / the written notice.")
+    sent_by: str = strawberry.field(description="发出人 / sent by.")
+    sent_at: datetime = strawberry.field(description="发出时间 / sent at.")
+    acknowledged_by: str | None = strawberry.field(description="接收人 / acknowledged by.")
+    acknowledged_at: datetime | None = strawberry.field(description="接收时间 / acknowledged at (null: pending).")
+
+    @classmethod
+    def resolve_id(cls, root: Handover, *, info: Info) -> str:
+        return str(root.handover_id)
+
+
+@strawberry.type(description="一人一案 / the child's plan: goal, both lines' leads, planned steps.")
+class CasePlan:
+    goal: str = strawberry.field(description="目标 / goal.")
+    responsible_edu: str = strawberry.field(description="教育线责任人 / lead on the education line.")
+    responsible_gov: str = strawberry.field(description="政府线责任人 / lead on the government line.")
+    steps: list[str] = strawberry.field(description="计划步骤 / planned steps.")
+    updated_by: str = strawberry.field(description="更新人 / last updated by.")
+    version: int = strawberry.field(description="版本（更新时提交）/ version, sent back with an update.")
+
+    @classmethod
+    def from_row(cls, row: PlanRow) -> CasePlan:
+        return cls(
+            goal=row.goal,
+            responsible_edu=row.responsible_edu,
+            responsible_gov=row.responsible_gov,
+            steps=list(row.steps),
+            updated_by=row.updated_by,
+            version=row.version,
+        )
+
+
+@strawberry.type(description="分类安置 / how a returned child was placed.")
+class PlacementInfo:
+    method: Placement = strawberry.field(description="安置方式 / placement.")
+    school_code: str | None = strawberry.field(description="安置学校代码 / school placed in.")
+    placed_on: date | None = strawberry.field(description="安置日期 / date.")
+    note: str | None = strawberry.field(description="说明 / note.")
+
+
+@strawberry.type(description="销号 / how an entry was closed out.")
+class CloseOut:
+    at: datetime = strawberry.field(description="销号时间 / when.")
+    by: str = strawberry.field(description="销号人 / by whom.")
+    reason: CloseReason = strawberry.field(description="原因 / reason.")
+    note: str | None = strawberry.field(description="说明 / note.")
+
+
+def _code(path: str | None) -> str | None:
+    return path.rsplit("/", 1)[-1] if path else None
+
+
+@strawberry.type(description="台账记录 / a child on the suspected-dropout or dropout ledger, opening to close-out.")
+class LedgerEntry(relay.Node):
+    entry_id: strawberry.Private[int]
+    child_id: strawberry.Private[int]
+    ledger: Ledger = strawberry.field(description="台账 / which ledger.")
+    status: EntryStatus = strawberry.field(description="状态 / status.")
+    source: EntrySource = strawberry.field(description="发现途径 / how the child was found.")
+    category: DropoutCategory | None = strawberry.field(
+        description="辍学类别 A–T；辍学记录销号前必填 / category A–T, required before a dropout entry closes."
+    )
+    stage: Stage = strawberry.field(description="学段 / stage when flagged.")
+    grade: int | None = strawberry.field(description="年级（建档时）/ grade when flagged.")
+    school_code: str | None = strawberry.field(description="建档时就读学校代码 / school when flagged.")
+    opened_on: date = strawberry.field(description="纳入台账日期 / the day the rule held or the finding was made.")
+    opened_at: datetime = strawberry.field(description="登记时间 / recorded at.")
+    opened_by: str = strawberry.field(description="登记人 / recorded by.")
+    note: str | None = strawberry.field(description="说明 / note.")
+    is_relapse: bool = strawberry.field(description="反弹（曾销号后再次纳入）/ a relapse after an earlier close-out.")
+    responsible_region_code: str = strawberry.field(description="责任地区（流入地）/ the region answering for it.")
+    handover_region_code: str | None = strawberry.field(
+        description="最近一次移交的另一方 / the other side of the latest handover."
+    )
+    last_visit_on: date | None = strawberry.field(description="最近劝返日期 / latest visit.")
+    returned_on: date | None = strawberry.field(description="返校日期 / back at school on.")
+    placement: PlacementInfo | None = strawberry.field(description="分类安置 / placement.")
+    close_out: CloseOut | None = strawberry.field(description="销号 / close-out, null while open.")
+    version: int = strawberry.field(description="版本（修改时提交，过期返回 CONFLICT）/ version for optimistic writes.")
+    escalated_from_id: strawberry.Private[int | None]
+    previous_entry_id: strawberry.Private[int | None]
+
+    @classmethod
+    def resolve_id(cls, root: LedgerEntry, *, info: Info) -> str:
+        return str(root.entry_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[LedgerEntry | None]:
+        wanted = list(node_ids)
+        found = await entry_resolvers.get_entries(info.context, wanted)
+        return [cls.from_row(found[i]) if i in found else None for i in wanted]
+
+    @classmethod
+    def from_row(cls, row: EntryRow) -> LedgerEntry:
+        placement = (
+            PlacementInfo(
+                method=row.placement,
+                school_code=row.placement_school_code,
+                placed_on=row.placed_on,
+                note=row.placement_note,
+            )
+            if row.placement
+            else None
+        )
+        close_out = (
+            CloseOut(at=row.closed_at, by=row.closed_by or "", reason=row.close_reason, note=row.close_note)
+            if row.close_reason and row.closed_at
+            else None
+        )
+        return cls(
+            entry_id=row.id or 0,
+            child_id=row.child_id,
+            ledger=row.ledger,
+            status=row.status,
+            source=row.source,
+            category=row.category,
+            stage=row.stage,
+            grade=row.grade,
+            school_code=row.school_code,
+            opened_on=row.opened_on,
+            opened_at=row.opened_at,
+            opened_by=row.opened_by,
+            note=row.note,
+            is_relapse=row.is_relapse,
+            responsible_region_code=_code(row.responsible_path) or "",
+            handover_region_code=_code(row.handover_path),
+            last_visit_on=row.last_visit_on,
+            returned_on=row.returned_on,
+            placement=placement,
+            close_out=close_out,
+            version=row.version,
+            escalated_from_id=row.escalated_from_id,
+            previous_entry_id=row.previous_entry_id,
+        )
+
+    @strawberry.field(description="学生 / the child.")  # type: ignore[untyped-decorator]
+    async def student(self, info: Info) -> Student:
+        row = await loader(info, "entry-student", entry_resolvers.students_of_entries).load(str(self.child_id))
+        return Student.from_row(row)
+
+    @strawberry.field(description="劝返记录（按日期）/ persuasion visits, by date.")  # type: ignore[untyped-decorator]
+    async def visits(self, info: Info) -> list[PersuasionVisit]:
+        rows = await loader(info, "entry-visits", entry_resolvers.visits_of).load(str(self.entry_id))
+        return [PersuasionVisit.from_row(r) for r in rows]
+
+    @strawberry.field(description="延缓入学申请 / deferral requests.")  # type: ignore[untyped-decorator]
+    async def deferrals(self, info: Info) -> list[DeferralRequest]:
+        rows = await loader(info, "entry-deferrals", entry_resolvers.deferrals_of).load(str(self.entry_id))
+        return [DeferralRequest.from_row(r) for r in rows]
+
+    @strawberry.field(description="移交记录 / handovers.")  # type: ignore[untyped-decorator]
+    async def handovers(self, info: Info) -> list[Handover]:
+        rows = await loader(info, "entry-handovers", entry_resolvers.handovers_of).load(str(self.entry_id))
+        return [handover_from_row(r) for r in rows]
+
+    @strawberry.field(description="一人一案 / the child's plan.")  # type: ignore[untyped-decorator]
+    async def plan(self, info: Info) -> CasePlan | None:
+        row = await loader(info, "entry-plan", entry_resolvers.plans_of).load(str(self.child_id))
+        return CasePlan.from_row(row) if row else None
+
+    @strawberry.field(description="升为辍学前的疑似记录 / the suspected entry this dropout entry grew from.")  # type: ignore[untyped-decorator]
+    async def escalated_from(self, info: Info) -> LedgerEntry | None:
+        return await _entry(info, self.escalated_from_id)
+
+    @strawberry.field(description="反弹前已销号的记录 / the earlier, closed-out entry of a relapse.")  # type: ignore[untyped-decorator]
+    async def previous_entry(self, info: Info) -> LedgerEntry | None:
+        return await _entry(info, self.previous_entry_id)
+
+
+async def _entry(info: Info, entry_id: int | None) -> LedgerEntry | None:
+    if entry_id is None:
+        return None
+    row = await loader(info, "entries", entry_resolvers.get_entries).load(str(entry_id))
+    return LedgerEntry.from_row(row) if row else None
+
+
+def handover_from_row(row: HandoverRow) -> Handover:
+    return Handover(
+        handover_id=row.id or 0,
+        from_region_code=_code(row.from_path) or "",
+        to_region_code=_code(row.to_path) or "",
+        notice=row.notice,
+        sent_by=row.sent_by,
+        sent_at=row.sent_at,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+    )
+
+
+@strawberry.type(description="台账记录列表 / a page of ledger entries.")
+class LedgerEntryConnection(relay.Connection[LedgerEntry]):
+    total_count: int = strawberry.field(description="符合条件的总数 / how many entries match.")
+
+
+@strawberry.input(description="台账筛选 / filter for ledger entries.")
+class LedgerEntryFilter:
+    ledger: Ledger | None = strawberry.field(default=None, description="台账 / ledger.")
+    status: list[EntryStatus] | None = strawberry.field(
+        default=None, description="状态（任一）/ any of these statuses."
+    )
+    category: DropoutCategory | None = strawberry.field(default=None, description="辍学类别 / category.")
+    missing_category: bool | None = strawberry.field(
+        default=None, description="true：尚未确定类别 / true: entries whose category is not yet set."
+    )
+    stage: Stage | None = strawberry.field(default=None, description="学段 / stage.")
+    special_group: SpecialGroup | None = strawberry.field(default=None, description="重点群体 / special group.")
+    region_code: str | None = strawberry.field(
+        default=None,
+        description="区划子树（学校、户籍、居住或责任地）/ region subtree (school, home, residence or responsible).",
+    )
+    school_code: str | None = strawberry.field(default=None, description="学校 / school when flagged.")
+    opened_from: date | None = strawberry.field(default=None, description="纳入日期起 / opened on or after.")
+    opened_to: date | None = strawberry.field(default=None, description="纳入日期止 / opened on or before.")
+    no_visit_for_days: int | None = strawberry.field(
+        default=None, description="超过 N 天未劝返（未销号）/ not visited for more than N days (not closed)."
+    )
+    deferral_pending: bool | None = strawberry.field(
+        default=None, description="true：有待审批的延缓申请 / true: a deferral awaits approval."
+    )
+
+
+async def ledger_entries(
+    info: Info, filter: LedgerEntryFilter | None = None, first: int | None = None, after: str | None = None
+) -> LedgerEntryConnection:
+    f = filter or LedgerEntryFilter()
+    page = await entry_resolvers.list_entries(
+        info.context,
+        filter=EntryFilter(
+            ledger=f.ledger,
+            statuses=tuple(f.status or ()),
+            category=f.category,
+            missing_category=f.missing_category,
+            stage=f.stage,
+            special_group=f.special_group,
+            opened_from=f.opened_from,
+            opened_to=f.opened_to,
+            deferral_pending=f.deferral_pending,
+        ),
+        region_code=f.region_code,
+        school_code=f.school_code,
+        not_visited_days=f.no_visit_for_days,
+        first=first,
+        after=after,
+    )
+    return to_connection(LedgerEntryConnection, page, node=LedgerEntry.from_row, key=lambda r: str(r.id), after=after)
+
+
+@strawberry.type(description="适龄儿童台账的一行 / one child on the school-age children ledger.")
+class SchoolAgeChild:
+    student: Student = strawberry.field(description="学生 / the child.")
+    age: int = strawberry.field(description="截止日年龄 / age on the cut-off day.")
+    schooling_status: SchoolingStatus = strawberry.field(description="在学状态 / schooling status.")
+    entry: LedgerEntry | None = strawberry.field(description="未销号的台账记录 / the entry not yet closed, if any.")
+
+
+@strawberry.type(description="适龄儿童台账的一条边 / an edge of the school-age ledger.")
+class SchoolAgeChildEdge:
+    cursor: str = strawberry.field(description="游标 / cursor.")
+    node: SchoolAgeChild = strawberry.field(description="适龄儿童 / the child.")
+
+
+@strawberry.type(description="适龄儿童台账 / the school-age children ledger (derived, never copied).")
+class SchoolAgeChildConnection:
+    edges: list[SchoolAgeChildEdge] = strawberry.field(description="本页 / this page.")
+    page_info: relay.PageInfo = strawberry.field(description="分页 / paging.")
+    total_count: int = strawberry.field(description="适龄儿童数 / how many school-age children match.")
+    cutoff_date: date = strawberry.field(description="年龄截止日 / the day ages are counted on.")
+
+
+@strawberry.input(description="适龄儿童筛选 / filter for the school-age ledger.")
+class SchoolAgeFilter:
+    school_year: int | None = strawberry.field(
+        default=None, description="学年（起始年，默认当前学年）/ school year by its starting year; default the current."
+    )
+    region_code: str | None = strawberry.field(default=None, description="区划子树 / region subtree.")
+    enrolled: bool | None = strawberry.field(default=None, description="是否在校 / enrolled or not.")
+    special_group: SpecialGroup | None = strawberry.field(default=None, description="重点群体 / special group.")
+
+
+def schooling_status(row: SchoolAgeRow) -> SchoolingStatus:
+    entry = row.entry
+    if entry is None:
+        return SchoolingStatus.ENROLLED if row.child.school_code else SchoolingStatus.OUT_OF_SCHOOL
+    if entry.status is EntryStatus.OPEN:
+        return SchoolingStatus(entry.ledger.value)
+    return SchoolingStatus(entry.status.value)
+
+
+async def school_age_children(
+    info: Info, filter: SchoolAgeFilter | None = None, first: int | None = None, after: str | None = None
+) -> SchoolAgeChildConnection:
+    f = filter or SchoolAgeFilter()
+    page, cutoff = await school_age_resolvers.list_school_age(
+        info.context,
+        school_year=f.school_year,
+        region_code=f.region_code,
+        enrolled=f.enrolled,
+        special_group=f.special_group,
+        first=first,
+        after=after,
+    )
+    edges = [
+        SchoolAgeChildEdge(
+            cursor=encode_cursor(str(row.child.id)),
+            node=SchoolAgeChild(
+                student=Student.from_row(row.child),
+                age=age_on(row.child.birth_date, cutoff),
+                schooling_status=schooling_status(row),
+                entry=LedgerEntry.from_row(row.entry) if row.entry else None,
+            ),
+        )
+        for row in page.rows
+    ]
+    return SchoolAgeChildConnection(
+        edges=edges,
+        page_info=page_info(page, edges, after),
+        total_count=page.total,
+        cutoff_date=cutoff,
+    )
