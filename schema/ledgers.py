@@ -42,11 +42,12 @@ from models.province import age_on
 from models.repos.ledger import EntryFilter, SchoolAgeRow
 from resolvers.ledgers import entries as entry_resolvers
 from resolvers.ledgers import school_age as school_age_resolvers
-from resolvers.paging import encode_cursor
+from resolvers.paging import encode_cursor, parse_id
 
 from .connection import page_info, to_connection
 from .context import Info, loader
 from .enums import described
+from .nodes import node_id_of
 from .students import Student
 
 described(
@@ -402,6 +403,9 @@ class LedgerEntryFilter:
     deferral_pending: bool | None = strawberry.field(
         default=None, description="true：有待审批的延缓申请 / true: a deferral awaits approval."
     )
+    student_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="某学生的记录 / one student's entries."
+    )
 
 
 async def ledger_entries(
@@ -420,6 +424,7 @@ async def ledger_entries(
             opened_from=f.opened_from,
             opened_to=f.opened_to,
             deferral_pending=f.deferral_pending,
+            child_id=(parse_id(node_id_of(f.student_id, "Student")) or 0) if f.student_id else None,
         ),
         region_code=f.region_code,
         school_code=f.school_code,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from authz.errors import Forbidden
 from models.base import today, utcnow
 from models.child import Child
 from models.ledger import CloseReason, EntrySource, EntryStatus, Ledger, LedgerEntry
@@ -117,7 +118,12 @@ def _mark_row(ctx: Context, child: Child, day: date, mark: Mark) -> dict[str, An
 
 async def sweep(ctx: Context, as_of: date) -> RulesOutcome:
     """The daily sweep: the rules for every child in the caller's sweep scope (all, for the operator)."""
-    scope = None if ctx.operator else ctx.access().scope("LEDGER", "SWEEP", {"EDU": SCOPE_COLUMNS["EDU"]})
+    scope = None
+    if not ctx.operator:
+        access = ctx.access()
+        if not access.holds_anywhere("LEDGER", "SWEEP"):
+            raise Forbidden()
+        scope = access.scope("LEDGER", "SWEEP", {"EDU": SCOPE_COLUMNS["EDU"]})
     children = await attendance_repo.rule_candidates(ctx.session, scope=scope, since=as_of - LOOKBACK, as_of=as_of)
     return await apply_rules(ctx, children, as_of)
 

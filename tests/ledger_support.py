@@ -1,0 +1,128 @@
+"""Shared steps for the ledger tests: register a child through the API, record absences, read entries.
+
+Children are created through `createStudent` so the tests do not depend on the demo's children.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from baoxue.demo.seed import national_id
+from tests.conftest import gql
+
+WUDING = "532329"  # 武定县
+YUANMOU = "532328"  # 元谋县, Wuding's neighbour in 楚雄州
+WUDING_VILLAGE = "532329101201"  # 狮山村, 狮山镇
+YUANMOU_VILLAGE = "532328101206"  # 乐甫村, 元马镇
+WUDING_PRIMARY = "2153000036"  # 武定县狮山镇中心小学
+YUANMOU_PRIMARY = "2153000031"  # 元谋县元马镇中心小学
+COUNTY_EDU = f"edu-county-{WUDING}"
+NEIGHBOUR_EDU = f"edu-county-{YUANMOU}"
+STAFF = f"staff-school-{WUDING_PRIMARY}"
+
+_sequence = itertools.count(300)
+
+ENTRY_FIELDS = """id ledger status source category stage openedOn isRelapse version responsibleRegionCode
+  handoverRegionCode lastVisitOn returnedOn placement { method placedOn } closeOut { reason note by }
+  student { id name }"""
+
+CREATE = """mutation($input: CreateStudentInput!) { createStudent(input: $input) {
+  student { id version name } errors { field code message } } }"""
+ATTENDANCE = f"""mutation($input: RecordAttendanceInput!) {{ recordAttendance(input: $input) {{
+  recorded opened {{ {ENTRY_FIELDS} }} escalated {{ {ENTRY_FIELDS} }} returned {{ {ENTRY_FIELDS} }}
+  errors {{ field code message }} }} }}"""
+RULES = f"""mutation($input: RunLedgerRulesInput!) {{ runLedgerRules(input: $input) {{
+  opened {{ {ENTRY_FIELDS} }} escalated {{ {ENTRY_FIELDS} }} returned {{ {ENTRY_FIELDS} }}
+  errors {{ field code message }} }} }}"""
+ENTRIES = f"""query($f: LedgerEntryFilter, $first: Int) {{ ledgerEntries(filter: $f, first: $first) {{
+  totalCount edges {{ node {{ {ENTRY_FIELDS} }} }} }} }}"""
+ENTRY = f"""query($id: ID!) {{ node(id: $id) {{ ... on LedgerEntry {{ {ENTRY_FIELDS} }} }} }}"""
+
+
+def gid(type_name: str, raw_id: int | str) -> str:
+    return base64.b64encode(f"{type_name}:{raw_id}".encode()).decode()
+
+
+def raw_id(global_id: str) -> int:
+    return int(base64.b64decode(global_id).decode().split(":", 1)[1])
+
+
+async def make_student(
+    client: httpx.AsyncClient,
+    token: str,
+    *,
+    village: str = WUDING_VILLAGE,
+    residence: str | None = None,
+    school: str | None = WUDING_PRIMARY,
+    grade: int | None = 3,
+    birth: date = date(2017, 5, 12),
+    special_groups: list[str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A new child registered through the API (a fresh, valid national ID each time)."""
+    for _ in range(20):
+        number = national_id(village[:6], birth, next(_sequence), male=True)
+        result = await gql(
+            client,
+            CREATE,
+            {
+                "input": {
+                    "name": f"测试{number[-4:]}",
+                    "gender": "MALE",
+                    "birthDate": birth.isoformat(),
+                    "nationalId": number,
+                    "householdRegionCode": village,
+                    "residenceRegionCode": residence or village,
+                    "schoolCode": school,
+                    "grade": grade if school else None,
+                    "specialGroups": special_groups or [],
+                    "guardians": [{"name": "监护人", "relation": "父亲", "phone": "13800001234"}],
+                    **extra,
+                }
+            },
+            token,
+        )
+        payload = result["data"]["createStudent"]
+        if [e["code"] for e in payload["errors"]] != ["DUPLICATE_NATIONAL_ID"]:
+            assert payload["errors"] == [], payload["errors"]
+            return payload["student"]  # type: ignore[no-any-return]
+    raise AssertionError("no free national ID")
+
+
+def weekdays(start: date, end: date) -> list[date]:
+    return [
+        start + timedelta(days=n) for n in range((end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5
+    ]
+
+
+async def record_absent(
+    client: httpx.AsyncClient, token: str, student_id: str, days: list[date], *, excused: bool = False
+) -> list[dict[str, Any]]:
+    """One absence per day, recorded singly; the payloads in order."""
+    out = []
+    for day in days:
+        result = await gql(
+            client,
+            ATTENDANCE,
+            {"input": {"day": day.isoformat(), "absences": [{"studentId": student_id, "excused": excused}]}},
+            token,
+        )
+        out.append(result["data"]["recordAttendance"] if result.get("data") else result)
+    return out
+
+
+async def run_rules(client: httpx.AsyncClient, token: str, as_of: date) -> dict[str, Any]:
+    """The rules' payload, or the whole response when the operation was refused."""
+    result = await gql(client, RULES, {"input": {"asOf": as_of.isoformat()}}, token)
+    return result["data"]["runLedgerRules"] if result.get("data") else result
+
+
+async def entries_of(client: httpx.AsyncClient, token: str, student_id: str, **filter: Any) -> list[dict[str, Any]]:
+    """The caller's view of a child's entries (oldest first)."""
+    result = await gql(client, ENTRIES, {"f": {"studentId": student_id, **filter}, "first": 100}, token)
+    return [e["node"] for e in result["data"]["ledgerEntries"]["edges"]]
