@@ -18,8 +18,9 @@ from models.persuasion import DeferralBasis, Line, VisitMethod
 from models.persuasion import DeferralRequest as DeferralRow
 from resolvers.ledgers import entries, handover, persuasion, rules
 
+from .case_work import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row
 from .context import Info
-from .ledgers import CasePlan, DeferralRequest, Handover, LedgerEntry, PersuasionVisit, handover_from_row
+from .ledgers import LedgerEntry
 from .mutations import run_mutation
 from .nodes import node_id_of
 

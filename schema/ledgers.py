@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -25,26 +24,13 @@ from models.ledger import (
     Ledger,
     Placement,
 )
-from models.ledger import Handover as HandoverRow
 from models.ledger import LedgerEntry as EntryRow
-from models.persuasion import (
-    DEFERRAL_BASIS_LABELS,
-    VISIT_METHOD_LABELS,
-    DeferralBasis,
-    DeferralStatus,
-    Line,
-    VisitMethod,
-)
-from models.persuasion import CasePlan as PlanRow
-from models.persuasion import DeferralRequest as DeferralRow
-from models.persuasion import PersuasionVisit as VisitRow
-from models.province import age_on
-from models.repos.ledger import EntryFilter, SchoolAgeRow
+from models.repos.ledger import EntryFilter
 from resolvers.ledgers import entries as entry_resolvers
-from resolvers.ledgers import school_age as school_age_resolvers
-from resolvers.paging import encode_cursor, parse_id
+from resolvers.paging import parse_id
 
-from .connection import page_info, to_connection
+from .case_work import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row, path_code
+from .connection import to_connection
 from .context import Info, loader
 from .enums import described
 from .nodes import node_id_of
@@ -83,135 +69,6 @@ described(
 described(DropoutCategory, CATEGORY_LABELS, "辍学类别 A–T（003 附件1 注3）/ dropout category A–T (seed 003)")
 described(CloseReason, CLOSE_REASON_LABELS, "销号原因 / close-out reason")
 described(Placement, PLACEMENT_LABELS, "分类安置 / classified placement (seed 001)")
-described(VisitMethod, VISIT_METHOD_LABELS, "劝返方式 / persuasion method")
-described(DeferralBasis, DEFERRAL_BASIS_LABELS, "延缓入学依据 / grounds for deferral (seed 001 §2.2)")
-described(
-    DeferralStatus,
-    {
-        DeferralStatus.PENDING: "待审批 / awaiting approval",
-        DeferralStatus.APPROVED: "已批准 / approved",
-        DeferralStatus.REJECTED: "已驳回 / rejected",
-    },
-    "审批状态 / decision",
-)
-described(Line, {Line.EDU: "教育线 / education line", Line.GOV: "政府线 / government line"}, "双线 / the two lines")
-
-
-@strawberry.enum(description="在学状态 / schooling status of a school-age child")
-class SchoolingStatus(Enum):
-    ENROLLED = strawberry.enum_value("ENROLLED", description="在校 / at school")
-    OUT_OF_SCHOOL = strawberry.enum_value(
-        "OUT_OF_SCHOOL", description="未入学，未在台账 / not enrolled, not on a ledger"
-    )
-    SUSPECTED = strawberry.enum_value("SUSPECTED", description="疑似辍学（含失学）/ on the suspected ledger")
-    DROPOUT = strawberry.enum_value("DROPOUT", description="辍学 / on the dropout ledger")
-    RETURNED = strawberry.enum_value("RETURNED", description="已返校待安置 / returned, awaiting placement")
-    DEFERRED = strawberry.enum_value("DEFERRED", description="延缓入学 / deferred")
-    TRANSFERRED = strawberry.enum_value("TRANSFERRED", description="移交中 / being handed over")
-
-
-@strawberry.type(description="参加人员 / someone who took part in a visit.")
-class Participant:
-    name: str = strawberry.field(description="姓名 / name.")
-    department: str = strawberry.field(description="部门 / department.")
-    line: Line = strawberry.field(description="所属线 / line.")
-
-
-@strawberry.type(description="劝返记录（每次劝返都记录，004 §9）/ one persuasion attempt.")
-class PersuasionVisit:
-    visited_on: date = strawberry.field(description="日期 / date.")
-    method: VisitMethod = strawberry.field(description="方式 / method.")
-    stage: int = strawberry.field(description="四步法阶段 1–4（000 §2）/ four-step stage 1–4.")
-    participants: list[Participant] = strawberry.field(description="参加人员 / who took part.")
-    outcome: str = strawberry.field(description="结果 / outcome.")
-    next_step: str | None = strawberry.field(description="下一步 / next step.")
-    next_on: date | None = strawberry.field(description="下一步日期 / when.")
-    recorded_by: str = strawberry.field(description="记录人 / recorded by.")
-
-    @classmethod
-    def from_row(cls, row: VisitRow) -> PersuasionVisit:
-        return cls(
-            visited_on=row.visited_on,
-            method=row.method,
-            stage=row.stage,
-            participants=[
-                Participant(name=p["name"], department=p["department"], line=Line(p["line"])) for p in row.participants
-            ],
-            outcome=row.outcome,
-            next_step=row.next_step,
-            next_on=row.next_on,
-            recorded_by=row.recorded_by,
-        )
-
-
-@strawberry.type(description="延缓入学/休学申请（001 §2.2）/ a deferral or suspension request.")
-class DeferralRequest(relay.Node):
-    deferral_id: strawberry.Private[int]
-    basis: DeferralBasis = strawberry.field(description="依据 / grounds.")
-    grounds: str = strawberry.field(description="申请理由 / stated grounds.")
-    document_ref: str | None = strawberry.field(description="裁判或评估文书编号 / ruling or assessment reference.")
-    status: DeferralStatus = strawberry.field(description="审批状态 / decision.")
-    requested_by: str = strawberry.field(description="申请人 / requested by.")
-    requested_at: datetime = strawberry.field(description="申请时间 / requested at.")
-    decided_by: str | None = strawberry.field(description="审批人 / decided by.")
-    decided_at: datetime | None = strawberry.field(description="审批时间 / decided at.")
-    decision_note: str | None = strawberry.field(description="审批意见 / decision note.")
-
-    @classmethod
-    def resolve_id(cls, root: DeferralRequest, *, info: Info) -> str:
-        return str(root.deferral_id)
-
-    @classmethod
-    def from_row(cls, row: DeferralRow) -> DeferralRequest:
-        return cls(
-            deferral_id=row.id or 0,
-            basis=row.basis,
-            grounds=row.grounds,
-            document_ref=row.document_ref,
-            status=row.status,
-            requested_by=row.requested_by,
-            requested_at=row.requested_at,
-            decided_by=row.decided_by,
-            decided_at=row.decided_at,
-            decision_note=row.decision_note,
-        )
-
-
-@strawberry.type(description="书面移交（001 §2.2）/ a written handover to another region and its acknowledgement.")
-class Handover(relay.Node):
-    handover_id: strawberry.Private[int]
-    from_region_code: str = strawberry.field(description="移出地区 / handed over by.")
-    to_region_code: str = strawberry.field(description="接收地区 / handed to.")
-    notice: str = strawberry.field(description="书面通知 / the written notice.")
-    sent_by: str = strawberry.field(description="发出人 / sent by.")
-    sent_at: datetime = strawberry.field(description="发出时间 / sent at.")
-    acknowledged_by: str | None = strawberry.field(description="接收人 / acknowledged by.")
-    acknowledged_at: datetime | None = strawberry.field(description="接收时间 / acknowledged at (null: pending).")
-
-    @classmethod
-    def resolve_id(cls, root: Handover, *, info: Info) -> str:
-        return str(root.handover_id)
-
-
-@strawberry.type(description="一人一案 / the child's plan: goal, both lines' leads, planned steps.")
-class CasePlan:
-    goal: str = strawberry.field(description="目标 / goal.")
-    responsible_edu: str = strawberry.field(description="教育线责任人 / lead on the education line.")
-    responsible_gov: str = strawberry.field(description="政府线责任人 / lead on the government line.")
-    steps: list[str] = strawberry.field(description="计划步骤 / planned steps.")
-    updated_by: str = strawberry.field(description="更新人 / last updated by.")
-    version: int = strawberry.field(description="版本（更新时提交）/ version, sent back with an update.")
-
-    @classmethod
-    def from_row(cls, row: PlanRow) -> CasePlan:
-        return cls(
-            goal=row.goal,
-            responsible_edu=row.responsible_edu,
-            responsible_gov=row.responsible_gov,
-            steps=list(row.steps),
-            updated_by=row.updated_by,
-            version=row.version,
-        )
 
 
 @strawberry.type(description="分类安置 / how a returned child was placed.")
@@ -228,10 +85,6 @@ class CloseOut:
     by: str = strawberry.field(description="销号人 / by whom.")
     reason: CloseReason = strawberry.field(description="原因 / reason.")
     note: str | None = strawberry.field(description="说明 / note.")
-
-
-def _code(path: str | None) -> str | None:
-    return path.rsplit("/", 1)[-1] if path else None
 
 
 @strawberry.type(description="台账记录 / a child on the suspected-dropout or dropout ledger, opening to close-out.")
@@ -308,8 +161,8 @@ class LedgerEntry(relay.Node):
             opened_by=row.opened_by,
             note=row.note,
             is_relapse=row.is_relapse,
-            responsible_region_code=_code(row.responsible_path) or "",
-            handover_region_code=_code(row.handover_path),
+            responsible_region_code=path_code(row.responsible_path) or "",
+            handover_region_code=path_code(row.handover_path),
             last_visit_on=row.last_visit_on,
             returned_on=row.returned_on,
             placement=placement,
@@ -358,19 +211,6 @@ async def _entry(info: Info, entry_id: int | None) -> LedgerEntry | None:
         return None
     row = await loader(info, "entries", entry_resolvers.get_entries).load(str(entry_id))
     return LedgerEntry.from_row(row) if row else None
-
-
-def handover_from_row(row: HandoverRow) -> Handover:
-    return Handover(
-        handover_id=row.id or 0,
-        from_region_code=_code(row.from_path) or "",
-        to_region_code=_code(row.to_path) or "",
-        notice=row.notice,
-        sent_by=row.sent_by,
-        sent_at=row.sent_at,
-        acknowledged_by=row.acknowledged_by,
-        acknowledged_at=row.acknowledged_at,
-    )
 
 
 @strawberry.type(description="台账记录列表 / a page of ledger entries.")
@@ -433,77 +273,3 @@ async def ledger_entries(
         after=after,
     )
     return to_connection(LedgerEntryConnection, page, node=LedgerEntry.from_row, key=lambda r: str(r.id), after=after)
-
-
-@strawberry.type(description="适龄儿童台账的一行 / one child on the school-age children ledger.")
-class SchoolAgeChild:
-    student: Student = strawberry.field(description="学生 / the child.")
-    age: int = strawberry.field(description="截止日年龄 / age on the cut-off day.")
-    schooling_status: SchoolingStatus = strawberry.field(description="在学状态 / schooling status.")
-    entry: LedgerEntry | None = strawberry.field(description="未销号的台账记录 / the entry not yet closed, if any.")
-
-
-@strawberry.type(description="适龄儿童台账的一条边 / an edge of the school-age ledger.")
-class SchoolAgeChildEdge:
-    cursor: str = strawberry.field(description="游标 / cursor.")
-    node: SchoolAgeChild = strawberry.field(description="适龄儿童 / the child.")
-
-
-@strawberry.type(description="适龄儿童台账 / the school-age children ledger (derived, never copied).")
-class SchoolAgeChildConnection:
-    edges: list[SchoolAgeChildEdge] = strawberry.field(description="本页 / this page.")
-    page_info: relay.PageInfo = strawberry.field(description="分页 / paging.")
-    total_count: int = strawberry.field(description="适龄儿童数 / how many school-age children match.")
-    cutoff_date: date = strawberry.field(description="年龄截止日 / the day ages are counted on.")
-
-
-@strawberry.input(description="适龄儿童筛选 / filter for the school-age ledger.")
-class SchoolAgeFilter:
-    school_year: int | None = strawberry.field(
-        default=None, description="学年（起始年，默认当前学年）/ school year by its starting year; default the current."
-    )
-    region_code: str | None = strawberry.field(default=None, description="区划子树 / region subtree.")
-    enrolled: bool | None = strawberry.field(default=None, description="是否在校 / enrolled or not.")
-    special_group: SpecialGroup | None = strawberry.field(default=None, description="重点群体 / special group.")
-
-
-def schooling_status(row: SchoolAgeRow) -> SchoolingStatus:
-    entry = row.entry
-    if entry is None:
-        return SchoolingStatus.ENROLLED if row.child.school_code else SchoolingStatus.OUT_OF_SCHOOL
-    if entry.status is EntryStatus.OPEN:
-        return SchoolingStatus(entry.ledger.value)
-    return SchoolingStatus(entry.status.value)
-
-
-async def school_age_children(
-    info: Info, filter: SchoolAgeFilter | None = None, first: int | None = None, after: str | None = None
-) -> SchoolAgeChildConnection:
-    f = filter or SchoolAgeFilter()
-    page, cutoff = await school_age_resolvers.list_school_age(
-        info.context,
-        school_year=f.school_year,
-        region_code=f.region_code,
-        enrolled=f.enrolled,
-        special_group=f.special_group,
-        first=first,
-        after=after,
-    )
-    edges = [
-        SchoolAgeChildEdge(
-            cursor=encode_cursor(str(row.child.id)),
-            node=SchoolAgeChild(
-                student=Student.from_row(row.child),
-                age=age_on(row.child.birth_date, cutoff),
-                schooling_status=schooling_status(row),
-                entry=LedgerEntry.from_row(row.entry) if row.entry else None,
-            ),
-        )
-        for row in page.rows
-    ]
-    return SchoolAgeChildConnection(
-        edges=edges,
-        page_info=page_info(page, edges, after),
-        total_count=page.total,
-        cutoff_date=cutoff,
-    )

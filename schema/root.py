@@ -22,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
-from . import admin, geography, ledger_mutations, ledgers, student_mutations
+from . import admin, geography, ledger_mutations, ledgers, school_age, student_mutations
 from . import nodes as node_fields
 from . import students as student_types
 from . import viewer as viewer_types
@@ -57,8 +57,8 @@ class Query:
         resolver=ledgers.ledger_entries,
         description="疑似辍学与辍学台账 / entries of the suspected-dropout and dropout ledgers in my scope.",
     )
-    school_age_children: ledgers.SchoolAgeChildConnection = strawberry.field(
-        resolver=ledgers.school_age_children,
+    school_age_children: school_age.SchoolAgeChildConnection = strawberry.field(
+        resolver=school_age.school_age_children,
         description="适龄儿童台账（6–15 周岁，含随迁子女）/ every school-age child in my scope, migrants included.",
     )
     accounts: admin.AccountConnection = strawberry.field(
