@@ -19,6 +19,7 @@ from models.ledger import CloseReason, EntrySource, EntryStatus, Ledger, LedgerE
 from models.ledger_rules import Action, DayMark, Mark, OpenEntry, absent_since, add_month, next_action
 from models.ledger_rules import suspected_threshold_day as threshold_day
 from models.repos import attendance as attendance_repo
+from models.repos import audit
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 from models.repos.children import SCOPE_COLUMNS
@@ -100,8 +101,30 @@ async def record_attendance(
     for child in {c.id: c for c in found.values()}.values():
         access.require("ATTENDANCE", "WRITE", {"EDU": [child.school_path]})
     await attendance_repo.upsert_marks(ctx.session, rows)
+    await _audit_batch(ctx, day, rows, school_code, grade, members or list(found.values()))
     outcome = await apply_rules(ctx, [*found.values(), *(m for m in members if m.id not in marked)], day)
     return len(rows), outcome
+
+
+async def _audit_batch(
+    ctx: Context, day: date, rows: list[dict[str, Any]], school: str | None, grade: int | None, children: list[Child]
+) -> None:
+    """One audit row per batch: who recorded which day for which class, and whom they marked absent."""
+    await audit.record(
+        ctx.session,
+        actor=ctx.actor,
+        action="attendance.record",
+        target_type="ClassRegister" if school else "AttendanceMark",
+        target_id=f"{school}/{grade}/{day}" if school else str(day),
+        scope_path=(children[0].school_path or "") if children else "",
+        summary={
+            "day": day.isoformat(),
+            "absent": [r["child_id"] for r in rows if r["mark"] is Mark.ABSENT],
+            "excused": [r["child_id"] for r in rows if r["mark"] is Mark.EXCUSED],
+            "register": school is not None,
+        },
+        request_id=ctx.request_id,
+    )
 
 
 def _mark_row(ctx: Context, child: Child, day: date, mark: Mark) -> dict[str, Any]:
