@@ -58,11 +58,14 @@ class Stage(enum.StrEnum):
     JUNIOR = "JUNIOR"
 
 
+GRADES_OF_STAGE = {Stage.PRIMARY: (1, 6), Stage.JUNIOR: (7, 9)}
+
+
 def stage_of_grade(grade: int | None) -> Stage | None:
     """Grades 1–6 are primary (小学), 7–9 junior secondary (初中)."""
     if grade is None:
         return None
-    return Stage.PRIMARY if grade <= 6 else Stage.JUNIOR
+    return Stage.PRIMARY if grade <= GRADES_OF_STAGE[Stage.PRIMARY][1] else Stage.JUNIOR
 
 
 def mask_national_id(national_id: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.child import Child, Guardian
+from models.child import GRADES_OF_STAGE, Child, Guardian, SpecialGroup, Stage
 from models.enrolment import EnrolmentEvent
 from models.repos import audit
 from models.repos import children as child_repo
@@ -12,7 +12,7 @@ from .audit import record_durable
 from .context import Context
 from .errors import BadInput
 from .paging import decode_id_cursor, page_size, parse_id
-from .regions import filter_region_path
+from .regions import filter_region_path, filter_school_path
 
 
 async def list_children(
@@ -20,6 +20,9 @@ async def list_children(
     *,
     region_code: str | None = None,
     enrolled: bool | None = None,
+    school_code: str | None = None,
+    stage: Stage | None = None,
+    special_group: SpecialGroup | None = None,
     first: int | None = None,
     after: str | None = None,
 ) -> Page[Child]:
@@ -27,6 +30,9 @@ async def list_children(
         ctx.session,
         scope=ctx.access().scope("CHILD", "READ", child_repo.SCOPE_COLUMNS),
         region_path=await filter_region_path(ctx, region_code),
+        school_path=await filter_school_path(ctx, school_code),
+        grades=GRADES_OF_STAGE[stage] if stage else None,
+        special_group=special_group.value if special_group else None,
         enrolled=enrolled,
         after=decode_id_cursor(after),
         limit=page_size(first),

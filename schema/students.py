@@ -169,6 +169,9 @@ class StudentFilter:
         default=None, description="区划：户籍、居住或学校在其中 / household, residence or school inside this region."
     )
     enrolled: bool | None = strawberry.field(default=None, description="是否在校 / enrolled in a school or not.")
+    school_code: str | None = strawberry.field(default=None, description="学校 / enrolled at this school.")
+    stage: Stage | None = strawberry.field(default=None, description="学段（按年级）/ stage, by grade.")
+    special_group: SpecialGroup | None = strawberry.field(default=None, description="重点群体 / in this special group.")
 
 
 async def students(
@@ -179,7 +182,14 @@ async def students(
 ) -> StudentConnection:
     f = filter or StudentFilter()
     page = await child_resolvers.list_children(
-        info.context, region_code=f.region_code, enrolled=f.enrolled, first=first, after=after
+        info.context,
+        region_code=f.region_code,
+        enrolled=f.enrolled,
+        school_code=f.school_code,
+        stage=f.stage,
+        special_group=f.special_group,
+        first=first,
+        after=after,
     )
     return to_connection(StudentConnection, page, node=Student.from_row, key=lambda r: str(r.id), after=after)
 

@@ -34,8 +34,17 @@ async def list_children(
     enrolled: bool | None,
     after: str | None,
     limit: int,
+    school_path: str | None = None,
+    grades: tuple[int, int] | None = None,
+    special_group: str | None = None,
 ) -> Page[Child]:
     where = [scope]
+    if school_path is not None:
+        where.append(within_path(SCHOOL_PATH, school_path))
+    if grades is not None:
+        where.append(col(Child.grade).between(*grades))
+    if special_group is not None:
+        where.append(col(Child.special_groups).contains([special_group]))
     if region_path is not None:
         where.append(
             or_(
