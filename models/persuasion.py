@@ -107,6 +107,7 @@ class DeferralStatus(enum.StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"  # the entry was closed out before a decision
 
 
 class DeferralRequest(SQLModel, table=True):

@@ -31,6 +31,7 @@ described(
         DeferralStatus.PENDING: "待审批 / awaiting approval",
         DeferralStatus.APPROVED: "已批准 / approved",
         DeferralStatus.REJECTED: "已驳回 / rejected",
+        DeferralStatus.WITHDRAWN: "已撤回（记录已销号）/ withdrawn: the entry was closed out",
     },
     "审批状态 / decision",
 )

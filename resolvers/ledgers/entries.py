@@ -141,6 +141,13 @@ async def set_category(ctx: Context, *, entry_id: str, category: DropoutCategory
             "P 类（延缓入学）只能由县级批准的延缓入学申请设定（001 §2.2）",
             "category P (deferred) comes only from a deferral approved at county level (seed 001 §2.2)",
         )
+    if entry.status is EntryStatus.DEFERRED and category is not DropoutCategory.P:
+        raise BadInput(
+            "category",
+            "BAD_STATUS",
+            "延缓入学期间计入 P 类（001 §2.2）",
+            "a deferred child counts under category P while deferred (seed 001 §2.2)",
+        )
     before = entry.category
     entry.category = category
     return await save_entry(ctx, entry, "ledger.set_category", before=before, after=category)
@@ -210,6 +217,10 @@ async def close_out(ctx: Context, *, entry_id: str, reason: CloseReason, note: s
     await _check_close_reason(ctx, entry, reason, note)
     entry.status = EntryStatus.CLOSED
     entry.close_reason, entry.close_note = reason, (note or "").strip() or None
+    for request in (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, []):
+        if request.status is DeferralStatus.PENDING:  # nothing is left to decide
+            request.status, request.decided_by, request.decided_at = DeferralStatus.WITHDRAWN, ctx.actor, utcnow()
+            ctx.session.add(request)
     entry.closed_at, entry.closed_by = utcnow(), ctx.actor
     return await save_entry(ctx, entry, "ledger.close_out", reason=reason, note=note)
 

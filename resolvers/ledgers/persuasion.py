@@ -68,7 +68,7 @@ async def record_visit(
             f"this method belongs to step {MIN_STAGE_OF_METHOD[method]} of the four steps (seed 000 §2)",
         )
     earlier = await ledger_repo.visits_of_child(ctx.session, entry.child_id)
-    reached = max((v.stage for v in earlier), default=0)
+    reached = max((v.stage for v in earlier if v.visited_on <= visited_on), default=0)  # reached by that day
     if stage > reached + 1:
         raise BadInput(
             "stage",
@@ -78,7 +78,7 @@ async def record_visit(
         )
     if not participants:
         raise BadInput("participants", "REQUIRED", "须填写参加人员", "name who took part")
-    if method is VisitMethod.JOINT_VISIT and len({p.department.strip() for p in participants}) < 2:
+    if method is VisitMethod.JOINT_VISIT and len({p.department.strip() for p in participants} - {""}) < 2:
         raise BadInput(
             "participants",
             "JOINT_NEEDS_DEPARTMENTS",
@@ -251,6 +251,13 @@ async def decide_deferral(ctx: Context, *, deferral_id: str, approve: bool, note
         raise BadInput("deferralId", "OWN_REQUEST", "不能审批自己提交的申请", "nobody approves their own request")
     if not approve and not (note or "").strip():
         raise BadInput("note", "REQUIRED", "驳回须说明理由", "a rejection needs a reason")
+    if approve and entry.status is not EntryStatus.OPEN:
+        raise BadInput(
+            "deferralId",
+            "BAD_STATUS",
+            f"记录当前状态（{entry.status}）不能批准延缓",
+            f"a {entry.status} entry cannot be deferred",
+        )
     request.status = DeferralStatus.APPROVED if approve else DeferralStatus.REJECTED
     request.decided_by, request.decided_at, request.decision_note = ctx.actor, utcnow(), note
     ctx.session.add(request)
