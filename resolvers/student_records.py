@@ -6,7 +6,7 @@ jurisdiction they do not hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from models.base import today
@@ -64,6 +64,8 @@ async def create_student(
     ):
         if value is None:
             raise BadInput(field, "REQUIRED", "必填", "required")
+    if enrolled_on is not None and enrolled_on > today():
+        raise BadInput("enrolledOn", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
     child = Child(
         name="",
         gender=Gender.MALE,
@@ -75,14 +77,16 @@ async def create_student(
         province_code="",
         version=0,
     )
-    await _apply(ctx, child, data)
+    await _apply(ctx, child, replace(data, national_id=None))
     if school_code is not None:
         school = await _school_for(ctx, school_code, grade)
         child.school_code, child.school_path, child.grade = school.code, school.path, grade
     elif grade is not None:
         raise BadInput("grade", "SCHOOL_REQUIRED", "有年级须有学校", "a grade needs a school")
-    child.registry_number = f"G{child.national_id}" if school_code and child.national_id else None
     ctx.access().require("CHILD", "WRITE", child_repo.scope_paths(child))
+    # Only now is the ID looked up among all children: a caller refused here learns nothing of who exists.
+    await _apply(ctx, child, StudentData(national_id=data.national_id))
+    child.registry_number = f"G{child.national_id}" if school_code and child.national_id else None
     child.version = 1
     ctx.session.add(child)
     await ctx.session.flush()
@@ -99,6 +103,8 @@ async def update_student(ctx: Context, *, student_id: str, data: StudentData, ve
     moved = (data.household_region_code, data.residence_region_code) != (None, None)
     await _apply(ctx, child, data)
     ctx.access().require("CHILD", "WRITE", child_repo.scope_paths(child))  # and still theirs afterwards
+    if data.national_id is not None and child.registry_number is not None:
+        child.registry_number = f"G{child.national_id}"  # the registry number is "G" + the ID
     child.version += 1
     ctx.session.add(child)
     await _write_guardians(ctx, child, data.guardians)
@@ -115,6 +121,8 @@ async def record_enrolment(
     child = await _child_for_write(ctx, student_id, version, any_line_may_find=True)
     if on > today():
         raise BadInput("on", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
+    if not 1 <= grade <= 9:
+        raise BadInput("grade", "OUT_OF_RANGE", "年级为 1–9", "the grade is 1–9")
     if change in ENDS_ENROLMENT:
         if child.school_code != school_code:
             raise BadInput(
