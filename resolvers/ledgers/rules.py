@@ -16,7 +16,7 @@ from authz.errors import Forbidden
 from models.base import today, utcnow
 from models.child import Child
 from models.ledger import CloseReason, EntrySource, EntryStatus, Ledger, LedgerEntry
-from models.ledger_rules import Action, DayMark, Mark, OpenEntry, absent_since, add_month, next_action
+from models.ledger_rules import Action, DayMark, Mark, OpenEntry, absent_since, add_month, next_action, returned_since
 from models.ledger_rules import suspected_threshold_day as threshold_day
 from models.repos import attendance as attendance_repo
 from models.repos import audit
@@ -84,6 +84,7 @@ async def record_attendance(
             raise BadInput(f"absences.{n}.studentId", "NOT_IN_CLASS", "该学生不在此班级", "not in this class")
         mark = Mark.EXCUSED if absence.excused else Mark.ABSENT
         rows.append(_mark_row(ctx, child, day, mark))
+    rows = list({r["child_id"]: r for r in rows}.values())  # a child listed twice: the later listing stands
     marked = {r["child_id"] for r in rows}
     if members:
         access.require("ATTENDANCE", "WRITE", {"EDU": [members[0].school_path]})
@@ -185,7 +186,8 @@ async def _apply_to_child(
             return
         if entry is not None and entry.status is not EntryStatus.OPEN:
             return  # deferred or in handover: the rules leave it to the people working the case
-        action = next_action(marks, as_of, OpenEntry(entry.ledger, entry.opened_on) if entry else None)
+        since = _suspected_since(entry, marks, as_of) if entry else as_of
+        action = next_action(marks, as_of, OpenEntry(entry.ledger, since) if entry else None)
         if action is Action.NONE:
             return
         if action is Action.OPEN_SUSPECTED:
@@ -194,11 +196,11 @@ async def _apply_to_child(
             entry = await _open_suspected(ctx, child, threshold_day(start))
             outcome.opened.append(entry)
         elif action is Action.ESCALATE_TO_DROPOUT and entry is not None:
-            entry = await _escalate(ctx, child, entry)
+            entry = await _escalate(ctx, child, entry, since)
             outcome.escalated.append(entry)
         elif action is Action.MARK_RETURNED and entry is not None:
             entry.status = EntryStatus.RETURNED
-            entry.returned_on = next(m.day for m in marks if m.mark is Mark.PRESENT and m.day > entry.opened_on)
+            entry.returned_on = next(m.day for m in marks if m.mark is Mark.PRESENT and m.day > since)
             entry.version += 1
             ctx.session.add(entry)
             await ctx.session.flush()
@@ -225,9 +227,19 @@ async def _open_suspected(ctx: Context, child: Child, on: date) -> LedgerEntry:
     return entry
 
 
-async def _escalate(ctx: Context, child: Child, suspected: LedgerEntry) -> LedgerEntry:
+def _suspected_since(entry: LedgerEntry, marks: list[DayMark], as_of: date) -> date:
+    """When the entry's current spell of suspicion began: its opening or, for an entry reopened because the
+    child came back and was then absent more than a week again, the 8th day of that new absence."""
+    if returned_since(marks, entry.opened_on, as_of) and next_action(marks, as_of, None) is Action.OPEN_SUSPECTED:
+        start = absent_since(marks, as_of)
+        assert start is not None
+        return threshold_day(start)
+    return entry.opened_on
+
+
+async def _escalate(ctx: Context, child: Child, suspected: LedgerEntry, since: date) -> LedgerEntry:
     """The suspected entry is closed as superseded and a dropout entry opens, linked to it."""
-    on = add_month(suspected.opened_on) + timedelta(days=1)
+    on = add_month(since) + timedelta(days=1)
     suspected.status = EntryStatus.CLOSED
     suspected.close_reason = CloseReason.ESCALATED_TO_DROPOUT
     suspected.closed_at = utcnow()
