@@ -126,3 +126,53 @@ async def entries_of(client: httpx.AsyncClient, token: str, student_id: str, **f
     """The caller's view of a child's entries (oldest first)."""
     result = await gql(client, ENTRIES, {"f": {"studentId": student_id, **filter}, "first": 100}, token)
     return [e["node"] for e in result["data"]["ledgerEntries"]["edges"]]
+
+
+OPEN_ENTRY = f"""mutation($input: OpenLedgerEntryInput!) {{ openLedgerEntry(input: $input) {{
+  entry {{ {ENTRY_FIELDS} }} errors {{ field code message }} }} }}"""
+SCHOOL_AGE = """query($f: SchoolAgeFilter, $after: String) { schoolAgeChildren(filter: $f, first: 100, after: $after) {
+  totalCount cutoffDate pageInfo { hasNextPage endCursor }
+  edges { node { student { id } age schoolingStatus entry { id status } } } } }"""
+
+
+async def open_entry(
+    client: httpx.AsyncClient,
+    token: str,
+    student_id: str,
+    *,
+    ledger: str = "SUSPECTED",
+    opened_on: date = date(2026, 10, 12),
+    source: str = "MANUAL",
+    category: str | None = None,
+) -> dict[str, Any]:
+    """`openLedgerEntry`'s payload (entry and errors), or the whole response when it was refused."""
+    result = await gql(
+        client,
+        OPEN_ENTRY,
+        {
+            "input": {
+                "studentId": student_id,
+                "ledger": ledger,
+                "source": source,
+                "openedOn": opened_on.isoformat(),
+                "category": category,
+            }
+        },
+        token,
+    )
+    return result["data"]["openLedgerEntry"] if result.get("data") else result
+
+
+async def school_age(client: httpx.AsyncClient, token: str, **filter: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every row of the caller's school-age ledger by student id (all pages), and the first page's totals."""
+    rows: dict[str, Any] = {}
+    after: str | None = None
+    first_page: dict[str, Any] | None = None
+    while True:
+        result = await gql(client, SCHOOL_AGE, {"f": filter, "after": after}, token)
+        page = result["data"]["schoolAgeChildren"]
+        first_page = first_page or page
+        rows.update({e["node"]["student"]["id"]: e["node"] for e in page["edges"]})
+        if not page["pageInfo"]["hasNextPage"]:
+            return rows, first_page
+        after = page["pageInfo"]["endCursor"]

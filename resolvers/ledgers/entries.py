@@ -32,6 +32,15 @@ from ..regions import filter_region_path, filter_school_path
 from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry, stage_of_child
 
 
+def category_p_needs_deferral() -> BadInput:
+    return BadInput(
+        "category",
+        "DEFERRAL_NOT_APPROVED",
+        "P 类（延缓入学）只能由县级批准的延缓入学申请设定（001 §2.2）",
+        "category P (deferred) comes only from a deferral approved at county level (seed 001 §2.2)",
+    )
+
+
 async def list_entries(
     ctx: Context,
     *,
@@ -104,6 +113,8 @@ async def open_entry(
             "考勤来源的记录由考勤规则自动生成（003 附件1 注1–2）",
             "attendance entries are opened by the attendance rules (seed 003 annex 1 notes 1–2)",
         )
+    if category is DropoutCategory.P:
+        raise category_p_needs_deferral()
     if opened_on > today():
         raise BadInput("openedOn", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
     if (await ledger_repo.active_entries(ctx.session, [child.id or 0])).get(child.id or 0):
@@ -135,12 +146,7 @@ async def set_category(ctx: Context, *, entry_id: str, category: DropoutCategory
     entry = await entry_for(ctx, entry_id, "WRITE", version=version)
     require_not_closed(entry)
     if category is DropoutCategory.P and entry.status is not EntryStatus.DEFERRED:
-        raise BadInput(
-            "category",
-            "DEFERRAL_NOT_APPROVED",
-            "P 类（延缓入学）只能由县级批准的延缓入学申请设定（001 §2.2）",
-            "category P (deferred) comes only from a deferral approved at county level (seed 001 §2.2)",
-        )
+        raise category_p_needs_deferral()
     if entry.status is EntryStatus.DEFERRED and category is not DropoutCategory.P:
         raise BadInput(
             "category",
@@ -214,6 +220,8 @@ async def close_out(ctx: Context, *, entry_id: str, reason: CloseReason, note: s
     """Close an entry out (销号): with a reason, never by deletion; each reason has its precondition."""
     entry = await entry_for(ctx, entry_id, "CLOSE", version=version)
     require_not_closed(entry)
+    # The county answering for the case closes it (001 §2.2): not the household side of a migrant's case.
+    ctx.access().require(LEDGER, "CLOSE", {"EDU": [entry.responsible_path], "GOV": [entry.responsible_path]})
     await _check_close_reason(ctx, entry, reason, note)
     entry.status = EntryStatus.CLOSED
     entry.close_reason, entry.close_note = reason, (note or "").strip() or None

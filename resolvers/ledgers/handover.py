@@ -17,7 +17,9 @@ from .common import LEDGER, entry_for, require_not_closed, save_entry
 
 
 async def hand_over(ctx: Context, *, entry_id: str, to_region_code: str, notice: str, version: int) -> Handover:
-    """Send the written notice. Only the side now responsible (its county or above) may send it."""
+    """Send the written notice to the county that will answer for the case (the new flow-in county, or the
+    household-registration county, which then works with the new flow-in region: 001 §2.2). Only the side
+    now responsible (its county or above) may send it."""
     entry = await entry_for(ctx, entry_id, "WRITE", version=version)
     require_not_closed(entry)
     ctx.access().require(LEDGER, "WRITE", {"EDU": [entry.responsible_path], "GOV": [entry.responsible_path]})
@@ -27,9 +29,16 @@ async def hand_over(ctx: Context, *, entry_id: str, to_region_code: str, notice:
         )
     if entry.status is not EntryStatus.OPEN:
         raise BadInput("entryId", "BAD_STATUS", "只有在册（OPEN）的记录可移交", "only an OPEN entry is handed over")
-    if level_of_code(to_region_code) not in (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY):
+    try:
+        level: RegionLevel | None = level_of_code(to_region_code)
+    except ValueError:  # not a division code at all (a school's code, a typo): no county either
+        level = None
+    if level is not RegionLevel.COUNTY:  # the county that will answer for the case acknowledges it
         raise BadInput(
-            "toRegionCode", "NOT_A_COUNTY", "须移交给县级或以上区划", "hand over to a county, city or province"
+            "toRegionCode",
+            "NOT_A_COUNTY",
+            "须移交给将负责劝返的县（区）（001 §2.2）",
+            "hand over to the county that will answer for the case (seed 001 §2.2)",
         )
     to_path = await path_of(ctx.session, to_region_code)
     if to_path is None:
