@@ -1,31 +1,40 @@
-"""`baoxue seed demo`: the places of the policy texts, their schools, children, accounts and grants.
+"""`baoxue seed demo`: the places of the policy texts, their schools, accounts and grants, and a generated
+population of about 3,000 children with their ledger cases (people.py, cases.py).
 
 Deterministic and idempotent: running it again adds nothing that is already there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from sqlalchemy import Table, func, literal, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
-from stdnum.cn import ric
+from sqlmodel import SQLModel, col, select
 
 from authz.catalogue import Role
 from authz.passwords import hash_password
 from authz.state import publish_rebuild
 from models.account import Account
-from models.child import Child, Guardian, SpecialGroup
+from models.attendance import AttendanceMark, ClassRegister
+from models.child import Child, Guardian
+from models.enrolment import EnrolmentEvent
 from models.grant import RoleGrant
+from models.ledger import Handover, LedgerEntry
+from models.persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from models.region import NATION_CODE, NATION_PATH, Region, level_of_code, path_of_code
 from models.repos import audit
 from models.school import School, school_path
 
-from .places import PROVINCES, SCHOOLS, DemoSchool, Place
+from .cases import DemoData, demo_data
+from .people import ABSENCE_STORY_NAMES as ABSENCE_STORY_NAMES  # the attendance story's children (README)
+from .people import national_id as national_id
+from .people import walk
+from .places import PROVINCES, SCHOOLS
 
 DEMO_PASSWORD = "baoxue-demo"  # noqa: S105  (published demo password, see README)
 
@@ -36,12 +45,6 @@ class DemoAccount:
     display_name: str
     role: Role
     jurisdiction: str  # region code, school code or CN
-
-
-def walk(places: tuple[Place, ...], parent: str | None = None) -> Iterator[tuple[Place, str | None]]:
-    for place in places:
-        yield place, parent
-        yield from walk(place.children, place.code)
 
 
 EDU_ROLE = {"province": Role.PROVINCE_EDU, "city": Role.CITY_EDU, "county": Role.COUNTY_EDU}
@@ -78,115 +81,89 @@ def demo_accounts() -> list[DemoAccount]:
     return sorted(out, key=lambda a: a.username)
 
 
-# ID numbers keep the county code of first registration: 禄丰市 (532302 since 2021) issued 532331.
-ID_PREFIX = {"532302": "532331"}
-GROUP_CYCLE = [
-    (7, SpecialGroup.LEFT_BEHIND),
-    (11, SpecialGroup.POVERTY_REGISTERED),
-    (13, SpecialGroup.LOW_INCOME),
-    (29, SpecialGroup.DISABLED),
-    (31, SpecialGroup.IN_DIFFICULTY),
-    (37, SpecialGroup.ORPHAN),
-]
+# What the seed reports it added, in this order (the CLI prints it).
+POPULATION = (
+    "children",
+    "guardians",
+    "enrolment events",
+    "ledger entries",
+    "persuasion visits",
+    "case plans",
+    "deferral requests",
+    "handovers",
+    "attendance marks",
+    "class registers",
+)
 
 
-def national_id(county: str, birth: date, sequence: int, male: bool) -> str:
-    """A valid 18-character ID: county code, birth date, order code (odd for boys), check digit."""
-    order = sequence % 500 * 2 + (1 if male else 0)
-    body = f"{ID_PREFIX.get(county, county)}{birth:%Y%m%d}{order:03d}"
-    return body + ric.calc_check_digit(body + "X")  # it reads the first 17 characters
+def _columns(row: dict[str, Any], **ids: int | None) -> dict[str, Any]:
+    """A generated row as the table takes it: references by position (`_child`, ...) replaced by ids."""
+    return {k: v for k, v in row.items() if not k.startswith("_")} | ids
 
 
-def _identity(row: dict[str, object], n: int) -> dict[str, object]:
-    """Demo ID, registry number, special groups and disability details for the n-th child."""
-    birth = row["birth_date"]
-    assert isinstance(birth, date)
-    nid = national_id(str(row["household_region_code"])[:6], birth, n, row["gender"] == "MALE")
-    groups = [group.value for every, group in GROUP_CYCLE if n % every == every - 1]
-    if row["residence_region_code"] != row["household_region_code"]:
-        groups.append(SpecialGroup.MIGRANT.value)
-    disabled = SpecialGroup.DISABLED.value in groups
-    return {
-        **row,
-        "national_id": nid,
-        "registry_number": f"G{nid}" if row["school_code"] else None,
-        "special_groups": groups,
-        "disability_category": "智力残疾" if disabled else None,
-        "disability_grade": 3 if disabled else None,
-    }
+async def _new_ids(session: AsyncSession, model: type[SQLModel], count: int) -> list[int]:
+    """`count` ids drawn from the table's own sequence, so rows can refer to each other before they exist."""
+    stmt = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+    drawn = await session.scalars(stmt, {"table": model.__tablename__, "count": count})
+    return sorted(int(i) for i in drawn)
 
 
-SURNAMES = "张王李赵刘陈杨黄马周"
-GIVEN = ["小明", "春燕", "晓东", "海燕", "建华", "丽娟", "志强", "玉兰", "文博", "思雨", "子涵", "浩然"]
+async def _copy(session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]]) -> int:
+    """Bulk load with COPY, inside the session's transaction; columns left out take their server defaults."""
+    if not rows:
+        return 0
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    columns = list(rows[0])
+    json = {c for c in columns if isinstance(table.c[c].type, JSONB)}
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            await copy.write_row([Jsonb(row[c]) if c in json else row[c] for c in columns])
+    return len(rows)
 
 
-def _primary_school_in(county: str) -> DemoSchool:
-    return next(s for s in SCHOOLS if s.region_code.startswith(county) and "PRIMARY" in s.stages)
+async def load_population(session: AsyncSession, data: DemoData) -> dict[str, int]:
+    """Insert the generated children and everything about them with COPY, table by table."""
+    child = await _new_ids(session, Child, len(data.children))
+    entry = await _new_ids(session, LedgerEntry, len(data.entries))
 
+    def of_child(row: dict[str, Any]) -> dict[str, Any]:
+        return _columns(row, child_id=child[row["_child"]])
 
-def demo_children() -> list[dict[str, object]]:
-    """Per village: one child at school, one out of school (失学); per county one migrant child whose
-    household is here while living and studying in the next county of the same city (随迁子女)."""
-    counties = [p for p, _ in walk(PROVINCES) if len(p.code) == 6]
-    rows: list[dict[str, object]] = []
-    for index, county in enumerate(counties):
-        siblings = [c for c in counties if c.code[:4] == county.code[:4]]
-        neighbour = siblings[(siblings.index(county) + 1) % len(siblings)]
-        villages = [v for t in county.children for v in t.children]
-        for v_index, village in enumerate(villages):
-            n = len(rows)
-            school = _primary_school_in(county.code)
-            common = {"household_region_code": village.code, "province_code": village.code[:2]}
-            rows.append(
-                {
-                    **common,
-                    "name": SURNAMES[n % 10] + GIVEN[n % 12],
-                    "gender": "MALE" if n % 2 else "FEMALE",
-                    "birth_date": date(2014 + n % 5, 1 + n % 12, 1 + n % 28),
-                    "school_code": school.code,
-                    "grade": 1 + n % 6,
-                    "residence_region_code": village.code,
-                }
-            )
-            rows.append(
-                {
-                    **common,
-                    "name": SURNAMES[(n + 3) % 10] + GIVEN[(n + 5) % 12],
-                    "gender": "FEMALE",
-                    "birth_date": date(2012 + n % 4, 1 + n % 12, 2 + n % 27),
-                    "school_code": None,
-                    "grade": None,
-                    "residence_region_code": village.code,
-                }
-            )
-            if v_index == 0 and neighbour is not county:
-                away = neighbour.children[0].children[0]
-                rows.append(
-                    {
-                        **common,
-                        "name": SURNAMES[(index + 7) % 10] + GIVEN[(index + 2) % 12],
-                        "gender": "MALE",
-                        "birth_date": date(2015, 3, 1 + index),
-                        "school_code": _primary_school_in(neighbour.code).code,
-                        "grade": 3,
-                        "residence_region_code": away.code,
-                    }
-                )
-    return [_identity(row, n) for n, row in enumerate(rows)]
+    def of_entry(row: dict[str, Any]) -> dict[str, Any]:
+        ids = {"child_id": child[row["_child"]]} if "_child" in row else {}
+        return _columns(row, entry_id=entry[row["_entry"]], **ids)
 
+    def ref(position: int | None) -> int | None:
+        return None if position is None else entry[position]
 
-def demo_guardians(children: list[dict[str, object]], ids: list[int]) -> list[dict[str, object]]:
-    """One guardian per child, a parent with a (fictional) mobile number."""
-    return [
-        {
-            "child_id": child_id,
-            "name": str(child["name"])[0] + ("建国" if n % 2 else "秀英"),
-            "relation": "父亲 / father" if n % 2 else "母亲 / mother",
-            "phone": f"139{n:08d}",
-            "province_code": child["province_code"],
-        }
-        for n, (child, child_id) in enumerate(zip(children, ids, strict=True))
+    entries = [
+        _columns(
+            row,
+            id=entry[n],
+            child_id=child[row["_child"]],
+            escalated_from_id=ref(row["_escalated_from"]),
+            previous_entry_id=ref(row["_previous"]),
+        )
+        for n, row in enumerate(data.entries)
     ]
+    return {  # in this order: every row refers only to rows loaded before it (an entry to earlier entries)
+        "children": await _copy(session, Child, [_columns(r, id=i) for r, i in zip(data.children, child, strict=True)]),
+        "guardians": await _copy(session, Guardian, [of_child(r) for r in data.guardians]),
+        "enrolment events": await _copy(session, EnrolmentEvent, [of_child(r) for r in data.enrolments]),
+        "ledger entries": await _copy(session, LedgerEntry, entries),
+        "persuasion visits": await _copy(session, PersuasionVisit, [of_entry(r) for r in data.visits]),
+        "case plans": await _copy(session, CasePlan, [of_child(r) for r in data.plans]),
+        "deferral requests": await _copy(session, DeferralRequest, [of_entry(r) for r in data.deferrals]),
+        "handovers": await _copy(session, Handover, [of_entry(r) for r in data.handovers]),
+        "attendance marks": await _copy(session, AttendanceMark, [of_child(r) for r in data.marks]),
+        "class registers": await _copy(session, ClassRegister, data.registers),
+    }
 
 
 async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, int]:
@@ -228,8 +205,8 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
         ("schools", School, schools),
         ("accounts", Account, accounts),
     ):
-        result = await session.execute(insert(model).values(rows).on_conflict_do_nothing())
-        added[name] = max(result.rowcount, 0)  # type: ignore[attr-defined]
+        result = await session.execute(insert(model).values(rows).on_conflict_do_nothing().returning(literal(1)))
+        added[name] = len(result.all())  # rowcount is -1 for a batched multi-row insert
 
     id_rows = await session.execute(select(col(Account.username), col(Account.id)))
     ids: dict[str, int] = {username: account_id or 0 for username, account_id in id_rows.all()}
@@ -252,17 +229,9 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
         await session.execute(insert(RoleGrant).values(grants))
         await publish_rebuild(session)  # running servers pick the new grants up
 
-    added["children"] = 0
+    added.update(dict.fromkeys(POPULATION, 0))
     if not await session.scalar(select(func.count()).select_from(Child)):
-        children = demo_children()
-        for child in children:
-            child["household_path"] = paths[str(child["household_region_code"])]
-            child["residence_path"] = paths[str(child["residence_region_code"])]
-            child["school_path"] = school_paths[str(child["school_code"])] if child["school_code"] else None
-        inserted = await session.scalars(insert(Child).values(children).returning(col(Child.id)))
-        child_ids: list[int] = [i or 0 for i in inserted.all()]
-        await session.execute(insert(Guardian).values(demo_guardians(children, child_ids)))
-        added["children"] = len(children)
+        added.update(await load_population(session, demo_data()))
     await audit.record(
         session, actor=actor, action="seed.demo", target_type="Database", target_id="demo", summary=added
     )
