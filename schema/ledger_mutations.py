@@ -16,6 +16,7 @@ from models.ledger import Handover as HandoverRow
 from models.ledger import LedgerEntry as EntryRow
 from models.persuasion import DeferralBasis, Line, VisitMethod
 from models.persuasion import DeferralRequest as DeferralRow
+from models.persuasion import PersuasionVisit as VisitRow
 from resolvers.ledgers import entries, handover, persuasion, rules
 
 from .case_work import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row
@@ -88,6 +89,14 @@ class LedgerEntryPayload:
 async def _entry_payload(info: Info, work: Callable[[], Awaitable[EntryRow]]) -> LedgerEntryPayload:
     row, errors = await _run(info, work)
     return LedgerEntryPayload(entry=LedgerEntry.from_row(row) if row else None, errors=errors)
+
+
+async def _entry_of(info: Info, row: VisitRow | DeferralRow | HandoverRow | None) -> LedgerEntry | None:
+    """The entry a visit, request or handover belongs to, as the caller now sees it (None if hidden)."""
+    if row is None:
+        return None
+    found = (await entries.get_entries(info.context, [str(row.entry_id)])).get(str(row.entry_id))
+    return LedgerEntry.from_row(found) if found else None
 
 
 # --- attendance and the rules ------------------------------------------------------------------
@@ -315,10 +324,10 @@ async def record_persuasion_visit(info: Info, input: RecordPersuasionVisitInput)
             next_on=input.next_on,
         ),
     )
-    entry = (await entries.get_entries(info.context, [str(visit.entry_id)])).get(str(visit.entry_id)) if visit else None
+    entry = await _entry_of(info, visit)
     return RecordPersuasionVisitPayload(
         visit=PersuasionVisit.from_row(visit) if visit else None,
-        entry=LedgerEntry.from_row(entry) if entry else None,
+        entry=entry,
         errors=errors,
     )
 
@@ -379,10 +388,10 @@ class DeferralPayload:
 
 async def _deferral_payload(info: Info, work: Callable[[], Awaitable[DeferralRow]]) -> DeferralPayload:
     row, errors = await _run(info, work)
-    entry = (await entries.get_entries(info.context, [str(row.entry_id)])).get(str(row.entry_id)) if row else None
+    entry = await _entry_of(info, row)
     return DeferralPayload(
         deferral=DeferralRequest.from_row(row) if row else None,
-        entry=LedgerEntry.from_row(entry) if entry else None,
+        entry=entry,
         errors=errors,
     )
 
@@ -437,10 +446,10 @@ class HandoverPayload:
 
 async def _handover_payload(info: Info, work: Callable[[], Awaitable[HandoverRow]]) -> HandoverPayload:
     row, errors = await _run(info, work)
-    entry = (await entries.get_entries(info.context, [str(row.entry_id)])).get(str(row.entry_id)) if row else None
+    entry = await _entry_of(info, row)
     return HandoverPayload(
         handover=handover_from_row(row) if row else None,
-        entry=LedgerEntry.from_row(entry) if entry else None,
+        entry=entry,
         errors=errors,
     )
 
