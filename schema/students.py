@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -27,6 +28,7 @@ from models.child import Child as ChildRow
 from models.enrolment import ENROLMENT_CHANGE_LABELS, EnrolmentChange
 from resolvers import children as child_resolvers
 from resolvers import regions as geo
+from resolvers.ledgers.entries import current_entries
 
 from .connection import to_connection
 from .context import Info, loader
@@ -34,6 +36,9 @@ from .enums import described
 from .geography import Region, School
 from .mutations import run_mutation
 from .nodes import node_id_of
+
+if TYPE_CHECKING:
+    from .ledgers import LedgerEntry
 
 described(Gender, GENDER_LABELS, "性别 / gender")
 described(SpecialGroup, SPECIAL_GROUP_LABELS, "重点群体 / special groups (seed 004 §3)")
@@ -146,6 +151,15 @@ class Student(relay.Node):
         return [
             EnrolmentEventInfo(change=r.change, on=r.on, school_code=r.school_code, grade=r.grade) for r in rows or []
         ]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="未销号的台账记录（疑似辍学或辍学），无则为空 / the ledger entry not yet closed out, if any."
+    )
+    async def current_entry(self, info: Info) -> Annotated[LedgerEntry, strawberry.lazy("schema.ledgers")] | None:
+        from .ledgers import LedgerEntry  # the ledgers module imports this one
+
+        row = await loader(info, "current-entry", current_entries).load(str(self.child_id))
+        return LedgerEntry.from_row(row) if row else None
 
     @strawberry.field(description="户籍所在地 / household-registration region.")  # type: ignore[untyped-decorator]
     async def household_region(self, info: Info) -> Region | None:

@@ -50,6 +50,9 @@ async def test_a_case_from_attendance_to_close_out(client):
     )
 
     assert [e["id"] for e in await entries_of(client, county, student["id"])] == [suspected["id"]]
+    current = "query($id: ID!) { node(id: $id) { ... on Student { currentEntry { id ledger } } } }"
+    seen = (await gql(client, current, {"id": student["id"]}, county))["data"]["node"]
+    assert seen["currentEntry"] == {"id": suspected["id"], "ledger": "SUSPECTED"}
     assert (await gql(client, ENTRY, {"id": suspected["id"]}, neighbour))["data"]["node"] is None
 
     visit = {

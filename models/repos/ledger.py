@@ -106,13 +106,16 @@ async def lock_entry(session: AsyncSession, entry_id: int) -> LedgerEntry | None
     return (await session.scalars(stmt)).first()
 
 
-async def active_entries(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, LedgerEntry]:
-    """Each child's entry that is not yet closed out (at most one: a unique index holds it)."""
-    stmt = (
-        select(LedgerEntry)
-        .where(col(LedgerEntry.child_id).in_(list(child_ids)), col(LedgerEntry.status) != EntryStatus.CLOSED)
-        .with_for_update()
+async def active_entries(
+    session: AsyncSession, child_ids: Iterable[int], *, lock: bool = True
+) -> dict[int, LedgerEntry]:
+    """Each child's entry that is not yet closed out (at most one: a unique index holds it); locked for
+    a write unless `lock` is False."""
+    stmt = select(LedgerEntry).where(
+        col(LedgerEntry.child_id).in_(list(child_ids)), col(LedgerEntry.status) != EntryStatus.CLOSED
     )
+    if lock:
+        stmt = stmt.with_for_update()
     return {row.child_id: row for row in await session.scalars(stmt)}
 
 

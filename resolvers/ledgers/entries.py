@@ -276,6 +276,19 @@ async def _check_close_reason(ctx: Context, entry: LedgerEntry, reason: CloseRea
         raise BadInput("note", "REQUIRED", "“其他”原因须说明", "reason OTHER needs an explanation")
 
 
+async def current_entries(ctx: Context, child_ids: list[str]) -> dict[str, LedgerEntry]:
+    """Each child's entry not yet closed out, where the caller may read it."""
+    access = ctx.access()
+    found = await ledger_repo.active_entries(
+        ctx.session, [n for n in map(parse_id, child_ids) if n is not None], lock=False
+    )
+    return {
+        str(child_id): entry
+        for child_id, entry in found.items()
+        if access.allows(LEDGER, "READ", ledger_repo.entry_scope_paths(entry))
+    }
+
+
 async def students_of_entries(ctx: Context, child_ids: list[str]) -> dict[str, Child]:
     """The children of entries this operation already found in scope (an entry shows its student)."""
     found = await child_repo.get_children(ctx.session, [n for n in map(parse_id, child_ids) if n is not None])
