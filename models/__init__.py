@@ -10,6 +10,7 @@ from .child import Child, Gender, Guardian, SpecialGroup
 from .enrolment import EnrolmentEvent
 from .grant import RoleGrant
 from .ledger import Handover, LedgerEntry
+from .ledger_summary import LedgerCount
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from .province import ProvinceSetting
 from .region import Region, RegionLevel
@@ -28,6 +29,7 @@ __all__ = [
     "Gender",
     "Guardian",
     "Handover",
+    "LedgerCount",
     "LedgerEntry",
     "LoginThrottle",
     "PersuasionVisit",

@@ -14,9 +14,6 @@ from strawberry import relay
 
 from models.child import SpecialGroup, Stage
 from models.ledger import (
-    CATEGORY_LABELS,
-    CLOSE_REASON_LABELS,
-    PLACEMENT_LABELS,
     CloseReason,
     DropoutCategory,
     EntrySource,
@@ -32,43 +29,8 @@ from resolvers.paging import parse_id
 from .case_work import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row, path_code
 from .connection import to_connection
 from .context import Info, loader
-from .enums import described
 from .nodes import node_id_of
 from .students import Student
-
-described(
-    Ledger,
-    {
-        Ledger.SUSPECTED: "疑似辍学学生台账（含失学）/ suspected dropouts, out-of-school children included",
-        Ledger.DROPOUT: "辍学学生台账 / dropouts",
-    },
-    "台账 / ledger",
-)
-described(
-    EntryStatus,
-    {
-        EntryStatus.OPEN: "在册 / open",
-        EntryStatus.RETURNED: "已返校，待安置销号 / returned, awaiting placement and close-out",
-        EntryStatus.DEFERRED: "延缓入学（持续跟踪，计入 P 类）/ deferred: followed up, counted under P",
-        EntryStatus.TRANSFERRED: "已移交，待接收 / handed over, awaiting acknowledgement",
-        EntryStatus.CLOSED: "已销号 / closed out",
-    },
-    "台账记录状态 / entry status",
-)
-described(
-    EntrySource,
-    {
-        EntrySource.ATTENDANCE: "考勤 / attendance rules",
-        EntrySource.COMPARISON: "三比对 / comparison of registers",
-        EntrySource.DOOR_TO_DOOR: "铁脚板摸排 / door-to-door search",
-        EntrySource.MINISTRY: "教育部下发 / ministry list",
-        EntrySource.MANUAL: "人工登记 / entered by hand",
-    },
-    "发现途径 / how the child was found",
-)
-described(DropoutCategory, CATEGORY_LABELS, "辍学类别 A–T（003 附件1 注3）/ dropout category A–T (seed 003)")
-described(CloseReason, CLOSE_REASON_LABELS, "销号原因 / close-out reason")
-described(Placement, PLACEMENT_LABELS, "分类安置 / classified placement (seed 001)")
 
 
 @strawberry.type(description="分类安置 / how a returned child was placed.")

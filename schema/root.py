@@ -22,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
-from . import admin, geography, ledger_mutations, ledgers, school_age, student_mutations
+from . import admin, aggregates, geography, ledger_mutations, ledgers, school_age, student_mutations
 from . import nodes as node_fields
 from . import students as student_types
 from . import viewer as viewer_types
@@ -60,6 +60,11 @@ class Query:
     school_age_children: school_age.SchoolAgeChildConnection = strawberry.field(
         resolver=school_age.school_age_children,
         description="适龄儿童台账（6–15 周岁，含随迁子女）/ every school-age child in my scope, migrants included.",
+    )
+    ledger_counts: list[aggregates.LedgerCountRow] = strawberry.field(
+        resolver=aggregates.ledger_counts,
+        description="台账汇总（无个人信息）/ open suspected and dropout cases counted by region, ledger, status, "
+        "stage and category, inside my aggregate scope; no personal data.",
     )
     accounts: admin.AccountConnection = strawberry.field(
         resolver=admin.accounts, description="账号 / accounts in my jurisdiction (permission admins, supervisors)."

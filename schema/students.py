@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 described(Gender, GENDER_LABELS, "性别 / gender")
 described(SpecialGroup, SPECIAL_GROUP_LABELS, "重点群体 / special groups (seed 004 §3)")
 described(EnrolmentChange, ENROLMENT_CHANGE_LABELS, "学籍变动 / enrolment change")
-described(Stage, {Stage.PRIMARY: "小学 / primary", Stage.JUNIOR: "初中 / junior secondary"}, "学段 / stage")
 
 
 @strawberry.type(description="监护人 / a guardian.")
