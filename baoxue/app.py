@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,7 +30,7 @@ from authz.tokens import TokenConfig
 from resolvers.context import Context
 from schema.root import Limits, build_schema
 
-from .database import check_migrated, head_revision, make_engine, resolve_url
+from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
 from .http_auth import token_endpoint
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .settings import Settings
@@ -39,7 +39,11 @@ log = logging.getLogger("baoxue.app")
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """Strawberry over starlette: a fresh session and the caller's principal per operation."""
+    """Strawberry over starlette: a fresh session and the caller's principal per operation.
+
+    Sign-in and the authorizer always read the primary (`sessions`); with `replica_sessions`,
+    UnitOfWork moves a query to the replica once the document shows it only reads.
+    """
 
     def __init__(
         self,
@@ -47,6 +51,7 @@ class GraphQLView(GraphQL[Context, None]):
         tokens: TokenConfig,
         settings: Settings,
         authz: AuthzState,
+        replica_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         schema = build_schema(
             production=settings.production,
@@ -65,6 +70,7 @@ class GraphQLView(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.sessions = sessions
+        self.replica_sessions = replica_sessions
         self.tokens = tokens
         self.authz = authz
 
@@ -76,7 +82,7 @@ class GraphQLView(GraphQL[Context, None]):
         session = self.sessions()
         request.state.db_session = session
         auth = await authenticate(session, request.headers.get("authorization"), self.tokens)
-        return Context(
+        context = Context(
             session=session,
             principal=auth.principal,
             auth_error=auth.error,
@@ -84,7 +90,10 @@ class GraphQLView(GraphQL[Context, None]):
             authorizer=await self.authz.get(self.sessions),
             apply_grant_change=self.authz.apply,
             sessions=self.sessions,
+            replica_sessions=self.replica_sessions,
         )
+        request.state.graphql_context = context
+        return context
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
@@ -93,6 +102,9 @@ class GraphQLView(GraphQL[Context, None]):
             session = getattr(request.state, "db_session", None)
             if session is not None:
                 await session.close()
+            context = getattr(request.state, "graphql_context", None)
+            if context is not None and context.session is not session:
+                await context.session.close()  # the replica's, if the operation moved there
 
 
 def token_config(settings: Settings) -> TokenConfig:
@@ -111,7 +123,10 @@ def create_app(
     *,
     sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> Starlette:
-    """Build the app. Tests pass `sessions` bound to their own transaction; otherwise DATABASE_URL decides."""
+    """Build the app. Tests pass `sessions` bound to their own transaction; otherwise DATABASE_URL decides.
+
+    BAOXUE_READ_REPLICA_URL adds a second, read-only engine that GraphQL queries read from.
+    """
     settings = settings or Settings()
     engine: AsyncEngine | None = None
     url: str | None = None
@@ -121,6 +136,14 @@ def create_app(
         check_migrated(url)
         engine = make_engine(url)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
+    replica_engine: AsyncEngine | None = None
+    replica_sessions: async_sessionmaker[AsyncSession] | None = None
+    if settings.read_replica_url:
+        replica_url = normalize_url(settings.read_replica_url)
+        check_migrated(replica_url)
+        replica_engine = make_replica_engine(replica_url)
+        replica_sessions = async_sessionmaker(replica_engine, expire_on_commit=False)
+        log.info("queries read from the replica", extra={"replica": make_url(replica_url).render_as_string()})
     tokens = token_config(settings)
     policy = ThrottlePolicy(
         max_failures_per_user=settings.login_max_failures_per_user,
@@ -159,8 +182,10 @@ def create_app(
             listener.cancel()
         if engine is not None:
             await engine.dispose()
+        if replica_engine is not None:
+            await replica_engine.dispose()
 
-    graphql = GraphQLView(sessions, tokens, settings, authz)
+    graphql = GraphQLView(sessions, tokens, settings, authz, replica_sessions)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),

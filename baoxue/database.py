@@ -61,6 +61,16 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
+# Every transaction on a replica connection is read-only, as on a hot standby: a write routed there
+# by mistake fails at once (also when the "replica" URL points at a writable server).
+READ_ONLY_OPTIONS = "-c default_transaction_read_only=on"
+
+
+def make_replica_engine(url: str) -> AsyncEngine:
+    """An engine for BAOXUE_READ_REPLICA_URL whose sessions can only read."""
+    return make_engine(url, connect_args={"options": READ_ONLY_OPTIONS})
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))

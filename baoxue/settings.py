@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BAOXUE_", extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    read_replica_url: str | None = Field(
+        default=None,
+        description="A read replica of DATABASE_URL: GraphQL queries read there; mutations, sign-in, "
+        "grant sync and every audit row stay on the primary (docs/SCALING.md).",
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("baoxue")),
         description="Where the embedded PostgreSQL and the development JWT secret live.",

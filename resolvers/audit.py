@@ -15,14 +15,21 @@ from .paging import decode_id_cursor, page_size
 
 
 async def record_durable(ctx: Context, **entry: Any) -> None:
-    """Audit something that happened whatever becomes of this operation (a full read was served)."""
+    """Audit something that happened whatever becomes of this operation (a full read was served).
+
+    On a read replica nothing can be written: the row waits for `keep_durable_audit` (the primary).
+    """
     entry = {"actor": ctx.actor, "request_id": ctx.request_id, **entry}
     ctx.durable_audit.append(entry)
-    await audit.record(ctx.session, **entry)
+    if not ctx.on_replica:
+        await audit.record(ctx.session, **entry)
 
 
 async def keep_durable_audit(ctx: Context) -> None:
-    """After a rollback: write the durable audit rows again, in a session and transaction of their own."""
+    """Write the durable audit rows on the primary, in a session and transaction of their own.
+
+    Called after a rollback, and after every query served by the read replica.
+    """
     if not ctx.durable_audit or ctx.sessions is None:
         return
     async with ctx.sessions() as session:

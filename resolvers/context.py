@@ -33,6 +33,21 @@ class Context:
     durable_audit: list[dict[str, Any]] = field(default_factory=list)
     sessions: async_sessionmaker[AsyncSession] | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    # A read replica (BAOXUE_READ_REPLICA_URL): an operation known to only read may run there.
+    replica_sessions: async_sessionmaker[AsyncSession] | None = None
+    on_replica: bool = False
+
+    async def use_replica(self) -> None:
+        """Run the rest of this read-only operation on the read replica, if one is configured.
+
+        The primary's session is closed: it did the sign-in lookup, and nothing else. Audit rows
+        this operation must keep are then written to the primary after it (`keep_durable_audit`).
+        """
+        if self.replica_sessions is None or self.sessions is None or self.on_replica:
+            return
+        await self.session.close()
+        self.session = self.replica_sessions()
+        self.on_replica = True
 
     def signed_in(self) -> Principal:
         """The caller, or an UNAUTHENTICATED refusal naming why."""

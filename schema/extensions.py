@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from authz.errors import AccessError
 from resolvers.audit import keep_durable_audit
@@ -19,12 +20,30 @@ EXPECTED = (AccessError, BadInput)
 
 
 class UnitOfWork(SchemaExtension):
-    """Commit when the operation succeeds, roll back otherwise (nothing below schema/ commits)."""
+    """Commit when the operation succeeds, roll back otherwise (nothing below schema/ commits).
+
+    With a read replica configured, a query runs there once parsing shows it only reads; its
+    durable audit rows are then written to the primary before the answer leaves.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context.context
+        if isinstance(ctx, Context) and self.execution_context.operation_type is OperationType.QUERY:
+            await ctx.use_replica()
+        yield
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         ctx = self.execution_context.context
         if not isinstance(ctx, Context):
+            return
+        if ctx.on_replica:
+            await ctx.session.close()  # a read-only transaction: nothing to commit
+            try:
+                await keep_durable_audit(ctx)
+            except Exception:  # no audit row, no personal data: the whole answer becomes an error
+                log.exception("audit rows of a replica read could not be written to the primary")
+                self._withhold_data(ctx)
             return
         result = self.execution_context.result
         if result is not None and not result.errors:
@@ -34,6 +53,18 @@ class UnitOfWork(SchemaExtension):
         else:
             await ctx.session.rollback()
             await keep_durable_audit(ctx)
+
+    def _withhold_data(self, ctx: Context) -> None:
+        result = self.execution_context.result
+        if result is None:
+            return
+        result.data = None
+        result.errors = [
+            GraphQLError(
+                "审计记录写入失败 / the audit trail could not be written",
+                extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": ctx.request_id},
+            )
+        ]
 
 
 def _with_code(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
