@@ -14,6 +14,15 @@ from .ledger_summary import LedgerCount
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from .province import ProvinceSetting
 from .region import Region, RegionLevel
+from .report import (
+    Report,
+    ReportChild,
+    ReportFigure,
+    ReportFinding,
+    ReportRevision,
+    ReportSource,
+    ReportVerdict,
+)
 from .school import School, SchoolKind, SchoolStage
 
 __all__ = [
@@ -36,6 +45,13 @@ __all__ = [
     "ProvinceSetting",
     "Region",
     "RegionLevel",
+    "Report",
+    "ReportChild",
+    "ReportFigure",
+    "ReportFinding",
+    "ReportRevision",
+    "ReportSource",
+    "ReportVerdict",
     "RoleGrant",
     "School",
     "SchoolKind",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Field, SQLModel
 
@@ -13,12 +14,31 @@ DEFAULT_CUTOFF = (8, 31)
 SCHOOL_AGE = (6, 15)  # compulsory-education ages, inclusive, on the cut-off day
 
 
+def _setting(default: Any, **kwargs: Any) -> Any:
+    """A setting column with the same default in Python and in the database (rows added before it)."""
+    server = ("true" if default else "false") if isinstance(default, bool) else str(default)
+    return Field(default=default, sa_column_kwargs={"server_default": server}, **kwargs)
+
+
 class ProvinceSetting(SQLModel, table=True):
+    """Reporting deadlines and switches (models/reporting_calendar.py) default to `DEFAULT_RULES`."""
+
     __tablename__ = "province_setting"
 
     province_code: str = Field(primary_key=True, max_length=2)
     age_cutoff_month: int = Field(default=DEFAULT_CUTOFF[0], ge=1, le=12)
     age_cutoff_day: int = Field(default=DEFAULT_CUTOFF[1], ge=1, le=31)
+    # The reporting chain (四个一, seed 004 §4–§7).
+    school_report_due_day: int = _setting(5, ge=1, le=28)
+    county_report_due_days: int = _setting(15, ge=0, le=90)
+    city_report_due_days: int = _setting(15, ge=0, le=90)
+    late_submission_allowed: bool = _setting(True)
+    cosign_required: bool = _setting(True)
+    term_survey_enabled: bool = _setting(False)
+    spring_term_start_month: int = _setting(3, ge=1, le=12)
+    spring_term_start_day: int = _setting(1, ge=1, le=31)
+    autumn_term_start_month: int = _setting(9, ge=1, le=12)
+    autumn_term_start_day: int = _setting(1, ge=1, le=31)
     updated_at: datetime = updated_at_field()
 
 

@@ -22,8 +22,18 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
-from . import admin, aggregates, geography, ledger_mutations, ledgers, school_age, student_mutations
+from . import (
+    admin,
+    aggregates,
+    geography,
+    ledger_mutations,
+    ledgers,
+    report_mutations,
+    school_age,
+    student_mutations,
+)
 from . import nodes as node_fields
+from . import reports as report_types
 from . import students as student_types
 from . import viewer as viewer_types
 from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
@@ -65,6 +75,13 @@ class Query:
         resolver=aggregates.ledger_counts,
         description="台账汇总（无个人信息）/ open suspected and dropout cases counted by region, ledger, status, "
         "stage and category, inside my aggregate scope; no personal data.",
+    )
+    reports: report_types.ReportConnection = strawberry.field(
+        resolver=report_types.reports,
+        description="报告（四个一）/ reports of the reporting chain whose unit lies in my REPORT:READ scope.",
+    )
+    report: report_types.Report | None = strawberry.field(
+        resolver=report_types.report, description="按 ID 取报告 / one report by global ID (null if none or not mine)."
     )
     accounts: admin.AccountConnection = strawberry.field(
         resolver=admin.accounts, description="账号 / accounts in my jurisdiction (permission admins, supervisors)."
@@ -146,6 +163,33 @@ class Mutation:
     )
     acknowledge_handover: ledger_mutations.HandoverPayload = strawberry.mutation(
         resolver=ledger_mutations.acknowledge_handover, description="接收移交 / acknowledge a handover."
+    )
+    draft_school_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.draft_school_report,
+        description="生成学校月报（004 §4）/ generate a school's monthly report as of the month's end (school staff).",
+    )
+    draft_county_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.draft_county_report,
+        description="生成县季度报告（004 §5）/ generate a county's quarter from its schools' approved months.",
+    )
+    set_report_note: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.set_report_note, description="名单备注 / note on a listed child (drafts only)."
+    )
+    countersign_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.countersign_report,
+        description="县级政府会签（报送前）/ the county government countersigns the county's draft, before submission.",
+    )
+    submit_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.submit_report,
+        description="报送（学校由校长）/ submit: frozen from then on (a school's by its principal).",
+    )
+    review_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.review_report,
+        description="复核（上一级）/ re-check one level down: verdicts, findings, approve or return.",
+    )
+    return_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.return_report,
+        description="退回（可解除已通过的锁定）/ return a submitted or approved report with a reason.",
     )
     revoke_grant: admin.RevokeGrantPayload = strawberry.mutation(
         resolver=admin.revoke_grant, description="撤销授权 / revoke a grant I could have made."

@@ -1,0 +1,174 @@
+"""Drafting reports: a school's month (一月一报告, seed 004 §4) and a county's quarter (一季度一复核, §5).
+
+A draft is generated from the data as of the period's last day and may be generated again, and
+annotated, until it is submitted; a returned report is corrected as a new version.
+"""
+
+from __future__ import annotations
+
+from authz.errors import Forbidden
+from models.base import today, utcnow
+from models.region import Region, RegionLevel
+from models.report import Report, ReportChild, ReportRevision, ReportStatus
+from models.reporting_calendar import CADENCE_OF_LEVEL, Cadence, Period, ReportLevel, parse_period
+from models.repos import regions as region_repo
+from models.repos import reports as report_repo
+from models.repos import schools as school_repo
+from models.school import School
+
+from ..context import Context
+from ..errors import BadInput
+from ..ledgers.common import check_version
+from ..paging import parse_id
+from .common import REPORT, bad_period, locked, report_for_unit, rules_for, save_report, unit_grant
+from .snapshot import Snapshot, county_snapshot, school_snapshot
+
+
+async def draft_school_report(ctx: Context, *, school_code: str, period: str, version: int | None) -> Report:
+    """Generate (or generate again) the school's monthly report; by the school's own staff or principal."""
+    school = (await school_repo.get_schools(ctx.session, [school_code])).get(school_code)
+    if school is None or ctx.access().allows(REPORT, "READ", {"EDU": [school.path]}) is None:
+        raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
+    _require_own_unit(ctx, school.path)
+    span = await _period(ctx, Cadence.MONTH, period, school.province_code)
+    report, revision = await _draft_target(ctx, ReportLevel.SCHOOL, span, school, version)
+    snapshot = await school_snapshot(ctx, school, span, revision.id or 0)
+    return await _store(ctx, report, revision, snapshot)
+
+
+async def draft_county_report(ctx: Context, *, region_code: str, period: str, version: int | None) -> Report:
+    """Generate (or generate again) the county's quarterly report from its schools' approved months;
+    by the county bureau, which submits it. A countersignature on the earlier draft is cleared."""
+    county = await region_repo.get_region(ctx.session, region_code)
+    if county is None or ctx.access().allows(REPORT, "READ", {"EDU": [county.path]}) is None:
+        raise BadInput("regionCode", "NOT_FOUND", "没有这个行政区划", "no such region")
+    if county.level is not RegionLevel.COUNTY:
+        raise BadInput("regionCode", "NOT_A_COUNTY", "季度复核报告由县级填报", "a quarterly report is a county's")
+    _require_own_unit(ctx, county.path)
+    span = await _period(ctx, Cadence.QUARTER, period, county.code[:2])
+    report, revision = await _draft_target(ctx, ReportLevel.COUNTY, span, county, version)
+    snapshot = await county_snapshot(ctx, county, span, revision.id or 0)
+    return await _store(ctx, report, revision, snapshot)
+
+
+async def set_row_note(ctx: Context, *, report_id: str, student_id: str, note: str | None, version: int) -> Report:
+    """The reporting unit's own note (备注) on a listed child, while the report is a draft."""
+    report = await report_for_unit(ctx, report_id, "DRAFT", "SUBMIT", version=version)
+    if report.status is not ReportStatus.DRAFT:
+        raise locked(report)
+    revision = await report_repo.revision_of(ctx.session, report)
+    child_id = parse_id(student_id)
+    mine = [r for r in await _rows_of(ctx, revision) if r.child_id == child_id]
+    if not mine:
+        raise BadInput("studentId", "NOT_LISTED", "该学生不在本报告名单中", "the student is not listed in the report")
+    text = (note or "").strip() or None
+    for row in mine:
+        row.note = text
+        ctx.session.add(row)
+    return await save_report(ctx, report, "report.note", student=child_id, note=text)
+
+
+def _require_own_unit(ctx: Context, path: str) -> None:
+    """Reports are drafted by the unit's own staff: a bureau above reads them, it does not write them."""
+    if unit_grant(ctx, path, "DRAFT", "SUBMIT") is None:
+        raise Forbidden()
+
+
+async def _period(ctx: Context, cadence: Cadence, code: str, province_code: str) -> Period:
+    span = parse_period(cadence, code, await rules_for(ctx, province_code))
+    if span is None:
+        raise bad_period(cadence)
+    if span.end > today():
+        raise BadInput(
+            "period",
+            "PERIOD_NOT_OVER",
+            f"报告期（截至 {span.end.isoformat()}）尚未结束",
+            f"the period (to {span.end.isoformat()}) is not over yet",
+        )
+    return span
+
+
+async def _draft_target(
+    ctx: Context, level: ReportLevel, span: Period, unit: School | Region, version: int | None
+) -> tuple[Report, ReportRevision]:
+    """The report and the version a draft is generated into: a new report, the current draft, or a
+    new version of a returned report. Submitted and approved reports are locked."""
+    code = unit.code
+    report = await report_repo.find_report(ctx.session, code, CADENCE_OF_LEVEL[level], span.code)
+    if report is None:
+        report = await report_repo.add(
+            ctx.session,
+            Report(
+                level=level,
+                cadence=span.cadence,
+                period=span.code,
+                period_start=span.start,
+                period_end=span.end,
+                due_on=span.due,
+                unit_code=code,
+                unit_name=unit.name,
+                unit_path=unit.path,
+                created_by=ctx.actor,
+                version=0,
+                province_code=unit.path[:2],
+            ),
+        )
+        revision = await _new_revision(ctx, report, span)
+        return report, revision
+    check_version(report, version)
+    if report.status in (ReportStatus.SUBMITTED, ReportStatus.APPROVED):
+        raise locked(report)
+    report.due_on = span.due
+    if report.status is ReportStatus.RETURNED:
+        report.revision += 1
+        report.status = ReportStatus.DRAFT
+        return report, await _new_revision(ctx, report, span)
+    revision = await report_repo.revision_of(ctx.session, report)
+    revision.generated_by, revision.generated_at = ctx.actor, utcnow()
+    revision.cosigned_by = revision.cosigned_at = revision.cosign_note = None  # it signed other figures
+    return report, revision
+
+
+async def _new_revision(ctx: Context, report: Report, span: Period) -> ReportRevision:
+    return await report_repo.add(
+        ctx.session,
+        ReportRevision(
+            report_id=report.id or 0,
+            number=report.revision,
+            as_of=span.end,
+            generated_by=ctx.actor,
+            province_code=report.province_code,
+        ),
+    )
+
+
+async def _store(ctx: Context, report: Report, revision: ReportRevision, snapshot: Snapshot) -> Report:
+    """Replace the version's rows with the new snapshot, keeping the unit's notes on children still listed."""
+    previous = await _previous_notes(ctx, report, revision)
+    for row in snapshot.children:
+        row.note = previous.get(row.entry_id)
+    await report_repo.replace_snapshot(ctx.session, revision.id or 0, snapshot.figures, snapshot.children)
+    await report_repo.add_sources(ctx.session, revision.id or 0, snapshot.source_ids)
+    revision.units_expected = snapshot.units_expected
+    ctx.session.add(revision)
+    return await save_report(
+        ctx,
+        report,
+        "report.draft",
+        listed=len(snapshot.children),
+        sources=len(snapshot.source_ids) if report.level is not ReportLevel.SCHOOL else None,
+    )
+
+
+async def _previous_notes(ctx: Context, report: Report, revision: ReportRevision) -> dict[int, str | None]:
+    """Notes of the draft being regenerated, or else of the returned version being corrected, by entry."""
+    rows = await _rows_of(ctx, revision)
+    if not rows and revision.number > 1:
+        revisions = (await report_repo.revisions_of(ctx.session, [report.id or 0])).get(report.id or 0, [])
+        returned = next((r for r in revisions if r.number == revision.number - 1), None)
+        rows = await _rows_of(ctx, returned) if returned else []
+    return {r.entry_id: r.note for r in rows if r.note}
+
+
+async def _rows_of(ctx: Context, revision: ReportRevision) -> list[ReportChild]:
+    return (await report_repo.children_of(ctx.session, [revision.id or 0])).get(revision.id or 0, [])

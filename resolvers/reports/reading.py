@@ -1,0 +1,91 @@
+"""Reading reports in scope (REPORT:READ over the unit's path on the education line), their versions
+and frozen rows. The lists of children need the ledgers' read right over the unit as well: the ministry
+and other readers of figures only see Table 1."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from models.report import Report, ReportChild, ReportFigure, ReportFinding, ReportRevision, ReportVerdict
+from models.repos import reports as report_repo
+from models.repos.paging import Page
+
+from ..context import Context
+from ..paging import decode_id_cursor, page_size, parse_id
+from ..regions import filter_region_path
+from .common import REPORT
+
+
+async def list_reports(
+    ctx: Context,
+    *,
+    filter: report_repo.ReportFilter,
+    region_code: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page[Report]:
+    """Reports the caller may read, filtered (a region's subtree: its own and its units' reports)."""
+    if region_code is not None:
+        filter = replace(filter, region_path=await filter_region_path(ctx, region_code))
+    return await report_repo.list_reports(
+        ctx.session,
+        scope=ctx.access().scope(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS),
+        filter=filter,
+        after=decode_id_cursor(after),
+        limit=page_size(first),
+    )
+
+
+async def get_reports(ctx: Context, ids: list[str]) -> dict[str, Report]:
+    """Reports by id; one outside the caller's scope answers like a missing one."""
+    access = ctx.access()
+    found = await report_repo.get_reports(ctx.session, [n for n in map(parse_id, ids) if n is not None])
+    return {
+        str(report_id): report
+        for report_id, report in found.items()
+        if access.allows(REPORT, "READ", report_repo.report_scope_paths(report))
+    }
+
+
+async def lists_visible(ctx: Context, unit_paths: list[str]) -> dict[str, bool]:
+    """May the caller see the children listed in reports of these units (the ledgers' read right there)?"""
+    access = ctx.access()
+    return {p: access.allows("LEDGER", "READ", {"EDU": [p], "GOV": [p]}) is not None for p in unit_paths}
+
+
+# Below: rows of reports this operation already found in scope, batched by report or version id.
+
+
+async def revisions_of(ctx: Context, report_ids: list[str]) -> dict[str, list[ReportRevision]]:
+    found = await report_repo.revisions_of(ctx.session, [int(i) for i in report_ids])
+    return {i: found.get(int(i), []) for i in report_ids}
+
+
+async def figures_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportFigure]]:
+    found = await report_repo.figures_of(ctx.session, [int(i) for i in revision_ids])
+    return {i: found.get(int(i), []) for i in revision_ids}
+
+
+async def children_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportChild]]:
+    found = await report_repo.children_of(ctx.session, [int(i) for i in revision_ids])
+    return {i: found.get(int(i), []) for i in revision_ids}
+
+
+async def verdicts_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportVerdict]]:
+    found = await report_repo.verdicts_of(ctx.session, [int(i) for i in revision_ids])
+    return {i: found.get(int(i), []) for i in revision_ids}
+
+
+async def findings_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportFinding]]:
+    found = await report_repo.findings_of(ctx.session, [int(i) for i in revision_ids])
+    return {i: found.get(int(i), []) for i in revision_ids}
+
+
+async def sources_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[tuple[Report, ReportRevision]]]:
+    """The versions an aggregate summed, with their reports, where the caller may read them."""
+    found = await report_repo.sources_of(ctx.session, [int(i) for i in revision_ids])
+    reports = await get_reports(ctx, sorted({str(s.report_id) for rows in found.values() for s in rows}))
+    return {
+        i: [(reports[str(s.report_id)], s) for s in found.get(int(i), []) if str(s.report_id) in reports]
+        for i in revision_ids
+    }

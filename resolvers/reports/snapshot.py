@@ -1,0 +1,169 @@
+"""Generating a version's frozen rows: a school's Table 1 and lists from the ledgers, enrolment and
+attendance as of the period's last day (rules: models/report_tables.py), and a county's quarter summed
+from its schools' approved monthly reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from models.child import SpecialGroup, Stage, stage_of_grade
+from models.ledger import Ledger, LedgerEntry
+from models.region import Region, path_of_code
+from models.report import ReportChild, ReportFigure
+from models.report_tables import (
+    STAGES,
+    Figures,
+    Listed,
+    enrolled_grade,
+    figure_row,
+    figures_by_stage,
+    figures_of,
+    on_leave_at_end,
+    open_at_end,
+    remarks_at,
+)
+from models.reporting_calendar import Cadence, Period, periods_within
+from models.repos import children as child_repo
+from models.repos import regions as region_repo
+from models.repos import report_inputs
+from models.repos import reports as report_repo
+from models.repos import schools as school_repo
+from models.school import School
+
+from ..context import Context
+
+
+@dataclass
+class Snapshot:
+    figures: list[ReportFigure]
+    children: list[ReportChild]
+    source_ids: list[int] = field(default_factory=list)
+    units_expected: int | None = None
+
+
+async def school_snapshot(ctx: Context, school: School, period: Period, revision_id: int) -> Snapshot:
+    """Guyuan Table 1, Table 2 and the suspected list of one school for one month (seed 003 annexes 1–2)."""
+    session, end = ctx.session, period.end
+    histories = await report_inputs.enrolment_histories(session, school.code, end)
+    grades = {
+        child_id: grade
+        for child_id, events in histories.items()
+        if (grade := enrolled_grade(events, school.code, end)) is not None
+    }
+    attendance = await report_inputs.attendance_in(session, school.code, grades, period.start, end)
+    enrolled = [stage_of_grade(g) or Stage.PRIMARY for g in grades.values()]
+    on_leave = [
+        stage_of_grade(grades[c]) or Stage.PRIMARY
+        for c, marks in attendance.items()
+        if on_leave_at_end(marks, period.start, end)
+    ]
+    entries = await report_inputs.entries_of_school(session, school.code, period.start, end)
+    children = await _child_rows(ctx, entries, school, end, revision_id)
+    listed = [Listed(r.ledger, r.stage, r.category, r.closed_out) for r in children]
+    by_stage = figures_by_stage(enrolled, on_leave, listed)
+    figures = [figure_row(revision_id, s, by_stage[s], school.province_code) for s in STAGES]
+    return Snapshot(figures=figures, children=children)
+
+
+async def _child_rows(
+    ctx: Context, entries: list[LedgerEntry], school: School, end: date, revision_id: int
+) -> list[ReportChild]:
+    session = ctx.session
+    kids = await child_repo.get_children(session, {e.child_id for e in entries})
+    codes = {code for kid in kids.values() for code in path_of_code(kid.residence_region_code).split("/")}
+    places = await region_repo.get_regions(session, codes)
+    schools = await school_repo.get_schools(
+        session, {school.code, *(e.placement_school_code for e in entries if e.placement_school_code)}
+    )
+    rows: list[ReportChild] = []
+    for ledger in (Ledger.DROPOUT, Ledger.SUSPECTED):
+        for seq, entry in enumerate((e for e in entries if e.ledger is ledger), start=1):
+            kid = kids[entry.child_id]
+            rows.append(
+                ReportChild(
+                    revision_id=revision_id,
+                    ledger=ledger,
+                    seq=seq,
+                    child_id=entry.child_id,
+                    entry_id=entry.id or 0,
+                    name=kid.name,
+                    gender=kid.gender,
+                    national_id=kid.national_id,
+                    registry_number=kid.registry_number,
+                    home_address=_address(places, kid.residence_region_code),
+                    poverty_registered=SpecialGroup.POVERTY_REGISTERED.value in kid.special_groups,
+                    category=entry.category,
+                    stage=entry.stage,
+                    grade=entry.grade,
+                    school_code=entry.school_code,
+                    opened_on=entry.opened_on,
+                    school_after_return=_school_after_return(entry, schools, end),
+                    closed_out=not open_at_end(entry, end),
+                    remarks=remarks_at(entry, end),
+                    province_code=school.province_code,
+                )
+            )
+    return rows
+
+
+def _address(places: dict[str, Region], code: str) -> str:
+    """家庭住址: the residence's full name from the province down (the finest record the system keeps)."""
+    return "".join(places[c].name for c in path_of_code(code).split("/") if c in places)
+
+
+def _school_after_return(entry: LedgerEntry, schools: dict[str, School], end: date) -> str | None:
+    """劝返后就读学校: the school placed in, or the child's own school once back, by the period end."""
+    if entry.placed_on is not None and entry.placed_on <= end:
+        code = entry.placement_school_code or entry.school_code
+    elif entry.returned_on is not None and entry.returned_on <= end:
+        code = entry.school_code
+    else:
+        return None
+    return schools[code].name if code in schools else code
+
+
+async def county_snapshot(ctx: Context, county: Region, quarter: Period, revision_id: int) -> Snapshot:
+    """The county's quarter (一季度一复核, seed 004 §5): for each school of the county, its latest
+    approved monthly report of the quarter, Table 1 summed and the lists joined (school by school).
+
+    Table 1 counts children on a day, so a school's three months are not added up: its figures as of
+    the latest approved month stand for the quarter.
+    """
+    session = ctx.session
+    months = [p.code for p in periods_within(Cadence.MONTH, quarter)]
+    latest = {
+        report.unit_code: revision
+        for report, revision in await report_repo.approved_reports(
+            session, under_path=county.path, cadence=Cadence.MONTH, periods=months
+        )
+    }
+    sources = [latest[code] for code in sorted(latest)]
+    ids = [r.id or 0 for r in sources]
+    figure_rows = await report_repo.figures_of(session, ids)
+    child_rows = await report_repo.children_of(session, ids)
+    by_stage = {stage: Figures() for stage in STAGES}
+    for rows in figure_rows.values():
+        for row in rows:
+            by_stage[row.stage] = by_stage[row.stage].plus(figures_of(row))
+    province = county.code[:2]
+    figures = [figure_row(revision_id, s, by_stage[s], province) for s in STAGES]
+    return Snapshot(
+        figures=figures,
+        children=_joined(revision_id, (row for i in ids for row in child_rows.get(i, []))),
+        source_ids=ids,
+        units_expected=await report_repo.count_schools(session, county.path),
+    )
+
+
+def _joined(revision_id: int, rows: Iterable[ReportChild]) -> list[ReportChild]:
+    """The schools' lists one after another, numbered again within each list."""
+    out: list[ReportChild] = []
+    seq = dict.fromkeys(Ledger, 0)
+    ordered = sorted(rows, key=lambda r: r.ledger is Ledger.SUSPECTED)  # stable: school order kept
+    for row in ordered:
+        seq[row.ledger] += 1
+        values = row.model_dump(exclude={"id", "revision_id", "seq"})
+        out.append(ReportChild(**values, revision_id=revision_id, seq=seq[row.ledger]))
+    return out

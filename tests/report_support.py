@@ -1,0 +1,144 @@
+"""Shared steps for the reporting-chain tests: draft, submit, countersign, review and read reports
+through the API, as the demo accounts of 武定县 (Wuding) and its neighbours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.conftest import gql
+from tests.ledger_support import WUDING, WUDING_PRIMARY, YUANMOU
+
+PRINCIPAL = f"edu-school-{WUDING_PRIMARY}"
+STAFF = f"staff-school-{WUDING_PRIMARY}"
+COUNTY_EDU = f"edu-county-{WUDING}"
+COUNTY_GOV = f"gov-county-{WUDING}"
+NEIGHBOUR_EDU = f"edu-county-{YUANMOU}"
+NEIGHBOUR_GOV = f"gov-county-{YUANMOU}"
+CITY_EDU = "edu-city-5323"
+MINISTRY = "edu-nation-CN"
+
+ERRORS = "errors { field code message }"
+ROW = """seq ledger studentId name gender nationalId registryNumber homeAddress povertyRegistered reason
+  schoolAfterReturn closedOut remarks note stage grade schoolCode openedOn"""
+VERSION = """number status asOf submittedBy daysLate cosignedBy decision reviewReasons returnedBy returnReason
+  unitsExpected sources { report { id unitCode period } versionNumber }"""
+REPORT = f"""id level cadence period periodStart periodEnd dueOn unitCode unitName status version locked late daysLate
+  submittedBy approvedBy approvedAt
+  table1 {{ stage shouldAttend onLeave suspected dropouts byCategory {{ category count }} }}
+  dropouts {{ {ROW} }} suspected {{ {ROW} }}
+  verdicts {{ studentId verdict comment by }} findings {{ studentId note by }}
+  current {{ {VERSION} }} versions {{ {VERSION} }}"""
+
+DRAFT_SCHOOL = f"""mutation($input: DraftSchoolReportInput!) {{ draftSchoolReport(input: $input) {{
+  report {{ {REPORT} }} {ERRORS} }} }}"""
+DRAFT_COUNTY = f"""mutation($input: DraftCountyReportInput!) {{ draftCountyReport(input: $input) {{
+  report {{ {REPORT} }} {ERRORS} }} }}"""
+NOTE = (
+    f"""mutation($input: SetReportNoteInput!) {{ setReportNote(input: $input) {{ report {{ {REPORT} }} {ERRORS} }} }}"""
+)
+SUBMIT = (
+    f"""mutation($input: SubmitReportInput!) {{ submitReport(input: $input) {{ report {{ {REPORT} }} {ERRORS} }} }}"""
+)
+COSIGN = f"""mutation($input: CountersignReportInput!) {{ countersignReport(input: $input) {{
+  report {{ {REPORT} }} {ERRORS} }} }}"""
+REVIEW = (
+    f"""mutation($input: ReviewReportInput!) {{ reviewReport(input: $input) {{ report {{ {REPORT} }} {ERRORS} }} }}"""
+)
+RETURN = (
+    f"""mutation($input: ReturnReportInput!) {{ returnReport(input: $input) {{ report {{ {REPORT} }} {ERRORS} }} }}"""
+)
+READ = f"""query($id: ID!) {{ report(id: $id) {{ {REPORT} }} }}"""
+NODE = f"""query($id: ID!) {{ node(id: $id) {{ ... on Report {{ {REPORT} }} }} }}"""
+LIST = """query($f: ReportFilter) { reports(filter: $f, first: 100) { totalCount
+  edges { node { id level period unitCode status } } } }"""
+
+
+def payload(result: dict[str, Any], name: str) -> Any:
+    """A mutation's payload, or the whole response when the operation was refused (FORBIDDEN)."""
+    return result["data"][name] if result.get("data") else result
+
+
+def codes(result: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in result.get("errors") or []]
+
+
+async def draft_school(
+    client: httpx.AsyncClient,
+    token: str,
+    period: str = "2026-03",
+    *,
+    school: str = WUDING_PRIMARY,
+    version: int | None = None,
+) -> Any:
+    variables = {"input": {"schoolCode": school, "period": period, "version": version}}
+    return payload(await gql(client, DRAFT_SCHOOL, variables, token), "draftSchoolReport")
+
+
+async def draft_county(
+    client: httpx.AsyncClient, token: str, period: str = "2026-Q1", *, county: str = WUDING, version: int | None = None
+) -> Any:
+    variables = {"input": {"regionCode": county, "period": period, "version": version}}
+    return payload(await gql(client, DRAFT_COUNTY, variables, token), "draftCountyReport")
+
+
+async def submit(client: httpx.AsyncClient, token: str, report: dict[str, Any], version: int | None = None) -> Any:
+    variables = {"input": {"reportId": report["id"], "version": report["version"] if version is None else version}}
+    return payload(await gql(client, SUBMIT, variables, token), "submitReport")
+
+
+async def countersign(client: httpx.AsyncClient, token: str, report: dict[str, Any], note: str = "同意") -> Any:
+    variables = {"input": {"reportId": report["id"], "note": note, "version": report["version"]}}
+    return payload(await gql(client, COSIGN, variables, token), "countersignReport")
+
+
+def listed(report: dict[str, Any]) -> list[str]:
+    """Every listed child's student id (Table 2 and the suspected list), once each."""
+    return list(dict.fromkeys(r["studentId"] for r in [*report["dropouts"], *report["suspected"]]))
+
+
+def confirm_all(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"studentId": s, "verdict": "CONFIRMED"} for s in listed(report)]
+
+
+async def review(
+    client: httpx.AsyncClient,
+    token: str,
+    report: dict[str, Any],
+    decision: str,
+    *,
+    verdicts: list[dict[str, Any]] | None = None,
+    findings: list[dict[str, Any]] | None = None,
+    reasons: str | None = None,
+    version: int | None = None,
+) -> Any:
+    variables = {
+        "input": {
+            "reportId": report["id"],
+            "decision": decision,
+            "verdicts": verdicts if verdicts is not None else confirm_all(report),
+            "findings": findings or [],
+            "reasons": reasons,
+            "version": report["version"] if version is None else version,
+        }
+    }
+    return payload(await gql(client, REVIEW, variables, token), "reviewReport")
+
+
+async def return_report(client: httpx.AsyncClient, token: str, report: dict[str, Any], reason: str) -> Any:
+    variables = {"input": {"reportId": report["id"], "reason": reason, "version": report["version"]}}
+    return payload(await gql(client, RETURN, variables, token), "returnReport")
+
+
+async def read(client: httpx.AsyncClient, token: str, report_id: str) -> Any:
+    return (await gql(client, READ, {"id": report_id}, token))["data"]["report"]
+
+
+async def submitted_march(client: httpx.AsyncClient, staff: str, principal: str) -> dict[str, Any]:
+    """The school's March report, drafted by its staff and submitted by its principal."""
+    drafted = await draft_school(client, staff)
+    assert drafted["errors"] == [], drafted["errors"]
+    submitted = await submit(client, principal, drafted["report"])
+    assert submitted["errors"] == [], submitted["errors"]
+    return submitted["report"]  # type: ignore[no-any-return]
