@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 from models.region import NATION_PATH
 from models.repos.regions import within_path
 
-from .catalogue import ancestors
+from .catalogue import ancestors, within
 from .enforcer import Authorizer, GrantRef, permission
 from .errors import Forbidden
 from .principal import Principal
@@ -55,6 +55,16 @@ class Access:
 
     def granted_paths(self, obj: str, act: str, line: str) -> list[str]:
         return minimal_paths(self.authorizer.scope_paths(self.username, obj, act, self.now).get(line, []))
+
+    def all_granted_paths(self, obj: str, act: str) -> list[str]:
+        """Every jurisdiction, on any line, where the principal may do obj:act."""
+        granted = self.authorizer.scope_paths(self.username, obj, act, self.now)
+        return minimal_paths([p for paths in granted.values() for p in paths])
+
+    def scope_within(self, obj: str, act: str, path: str) -> bool:
+        """Does all of the principal's obj:act scope lie inside `path` (a filter on it then adds nothing)?"""
+        granted = self.all_granted_paths(obj, act)
+        return bool(granted) and all(within(p, path) for p in granted)
 
     def allows(self, obj: str, act: str, paths: Mapping[str, Sequence[str | None]]) -> GrantRef | None:
         """May the principal do obj:act on an object at these paths (per line)? Casbin decides."""

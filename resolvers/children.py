@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from authz.catalogue import Level, level_of_path
 from models.child import GRADES_OF_STAGE, Child, Guardian, SpecialGroup, Stage
 from models.enrolment import EnrolmentEvent
 from models.repos import audit
@@ -26,17 +27,29 @@ async def list_children(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[Child]:
+    access = ctx.access()
+    region_path = await filter_region_path(ctx, region_code)
+    school_path = await filter_school_path(ctx, school_code)
+    if region_path is not None and access.scope_within("CHILD", "READ", region_path):
+        region_path = None  # the region holds the caller's whole scope: the filter adds nothing
+    filtered = [p for p in (region_path, school_path) if p is not None]
     return await child_repo.list_children(
         ctx.session,
-        scope=ctx.access().scope("CHILD", "READ", child_repo.SCOPE_COLUMNS),
-        region_path=await filter_region_path(ctx, region_code),
-        school_path=await filter_school_path(ctx, school_code),
+        scope=access.scope("CHILD", "READ", child_repo.SCOPE_COLUMNS),
+        region_path=region_path,
+        school_path=school_path,
+        narrow=is_narrow(filtered or access.all_granted_paths("CHILD", "READ")),
         grades=GRADES_OF_STAGE[stage] if stage else None,
         special_group=special_group.value if special_group else None,
         enrolled=enrolled,
         after=decode_id_cursor(after),
         limit=page_size(first),
     )
+
+
+def is_narrow(paths: list[str]) -> bool:
+    """Are these jurisdictions each a county or smaller (a list over them reads a small part of a province)?"""
+    return bool(paths) and all(level_of_path(path) >= Level.COUNTY for path in paths)
 
 
 async def get_children(ctx: Context, ids: list[str]) -> dict[str, Child]:

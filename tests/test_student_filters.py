@@ -45,3 +45,26 @@ async def test_a_neighbours_school_is_no_filter_at_all(client):
     assert result["data"] is None
     assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert result["errors"][0]["extensions"]["field"] == "filter.schoolCode"
+
+
+async def test_a_region_filter_holding_the_whole_scope_changes_nothing_and_a_smaller_one_narrows(client, session):
+    """The county filtering by itself sees exactly its unfiltered list; by one township, only that township's."""
+    token = await token_for(client, COUNTY_EDU)
+    ids = """query($f: StudentFilter, $after: String) { students(filter: $f, first: 100, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { id school { code } } } } }"""
+
+    async def all_ids(f):
+        seen, after = [], None
+        while True:
+            page = (await gql(client, ids, {"f": f, "after": after}, token))["data"]["students"]
+            seen += [e["node"]["id"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                return seen, page["totalCount"]
+            after = page["pageInfo"]["endCursor"]
+
+    unfiltered = await all_ids(None)
+    assert await all_ids({"regionCode": WUDING}) == unfiltered
+    township = await all_ids({"regionCode": f"{WUDING}101"})
+    expected = [c for c in await wuding_children(session) if c.school_path.startswith(f"53/5323/{WUDING}/{WUDING}101/")]
+    assert 0 < township[1] < unfiltered[1]
+    assert township[1] >= len(expected)  # at school in the township, or living or registered there

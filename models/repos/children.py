@@ -37,6 +37,7 @@ async def list_children(
     school_path: str | None = None,
     grades: tuple[int, int] | None = None,
     special_group: str | None = None,
+    narrow: bool = False,
 ) -> Page[Child]:
     where = [scope]
     if school_path is not None:
@@ -56,7 +57,7 @@ async def list_children(
     if enrolled is not None:
         school = cast(Any, Child.school_code)
         where.append(school.is_not(None) if enrolled else school.is_(None))
-    return await fetch_page(session, Child, col(Child.id), where, after=after, limit=limit, key_type=int)
+    return await fetch_page(session, Child, col(Child.id), where, after=after, limit=limit, key_type=int, narrow=narrow)
 
 
 async def get_children(session: AsyncSession, ids: Iterable[int]) -> dict[int, Child]:
