@@ -120,6 +120,21 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
         print(f"  {account.username:32} {account.role.value:17} {account.jurisdiction:12} {account.display_name}")
 
 
+def cmd_seed_synthetic(args: argparse.Namespace, settings: Settings) -> None:
+    from .demo.seed import DEMO_PASSWORD
+    from .synthetic import SyntheticDataExists, seed_synthetic
+
+    url = _database(settings, migrate_if_embedded=True)
+    try:
+        result = seed_synthetic(url, children=args.children, provinces=args.provinces, seed=args.seed)
+    except (SyntheticDataExists, ValueError) as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+    print("synthetic data added: " + ", ".join(f"{n} {what}" for what, n in result["added"].items()))
+    print("seconds: " + ", ".join(f"{phase} {s}" for phase, s in result["seconds"].items()))
+    print(f"accounts named as in the demo (edu-county-<code>, gov-township-<code>, …), password: {DEMO_PASSWORD}")
+
+
 def cmd_account_create(args: argparse.Namespace, settings: Settings) -> None:
     from resolvers.accounts import create_account
 
@@ -242,6 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load data").add_subparsers(dest="what", required=True, metavar="WHAT")
     demo = seed.add_parser("demo", help="the demo regions, schools and accounts (idempotent); lists the accounts")
     demo.set_defaults(func=cmd_seed_demo)
+    synthetic = seed.add_parser(
+        "synthetic", help="province-scale generated data (provinces 41, 42, …; refused if already there)"
+    )
+    synthetic.add_argument("--children", type=int, required=True, help="children in all, e.g. 7000000")
+    synthetic.add_argument("--provinces", type=int, default=1, help="how many provinces share them (default 1)")
+    synthetic.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same rows")
+    synthetic.set_defaults(func=cmd_seed_synthetic)
 
     account = sub.add_parser("account", help="create or disable accounts").add_subparsers(
         dest="action", required=True, metavar="ACTION"
