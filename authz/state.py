@@ -84,7 +84,7 @@ class AuthzState:
             grants = await load_grants(session)
         self.current = await asyncio.to_thread(Authorizer, grants)
         # Keep the long-lived enforcer out of every full garbage collection (~200 ms at 100k grants:
-        # bench/RESULTS.md); unfreezing first lets the replaced one be collected.
+        # bench/AUTHZ.md); unfreezing first lets the replaced one be collected.
         gc.unfreeze()
         gc.collect()
         gc.freeze()

@@ -2,7 +2,7 @@
 
     uv run python -m bench.authz
 
-writes bench/RESULTS.md and bench/results.json. It needs a PostgreSQL server for part 2:
+writes bench/AUTHZ.md and bench/authz.json. It needs a PostgreSQL server for part 2:
 BENCH_DATABASE_URL (any database on the server to use), else 127.0.0.1:5432 as postgres, else an
 embedded server in a temporary directory. The database `baoxue_bench` is (re)created on that
 server, migrated, filled with a synthetic province and dropped again at the end (`--keep-db` keeps it).
@@ -62,8 +62,8 @@ from models.repos.children import SCOPE_COLUMNS
 COMMAND = "uv run python -m bench.authz"
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS_MD = HERE / "RESULTS.md"
-RESULTS_JSON = HERE / "results.json"
+RESULTS_MD = HERE / "AUTHZ.md"
+RESULTS_JSON = HERE / "authz.json"
 BENCH_DB = "baoxue_bench"
 LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_DIALECT = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
@@ -1316,7 +1316,7 @@ def markdown(
     w("```")
     w("")
     w(
-        "This file and `bench/results.json` are written by that command (about "
+        "This file and `bench/authz.json` are written by that command (about "
         f"{max(1, round(data['elapsed_s'] / 60)):.0f} min here). Part 2 uses `BENCH_DATABASE_URL` (any database "
         "on a PostgreSQL server), else 127.0.0.1:5432 as `postgres`, else an embedded server in a temporary "
         f"directory; it (re)creates the database `{BENCH_DB}` and drops it at the end. Options: `--children N`, "

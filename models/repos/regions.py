@@ -29,7 +29,7 @@ def within_path(column: ColumnElement[str] | Mapped[str] | SchoolPaths, path: st
     Paths hold only digits and "/", and "/" sorts just below "0" in the C collation, so the
     subtree is exactly the range [path, path + "0"): one index range scan, index-only for counts.
     A column of school paths never equals a region's path, so there the test is the plain
-    `LIKE 'path/%'` a person would write (PostgreSQL estimates it best: bench/RESULTS.md), or
+    `LIKE 'path/%'` a person would write (PostgreSQL estimates it best: bench/AUTHZ.md), or
     equality for a school.
     """
     if path == "":

@@ -1,0 +1,79 @@
+"""The province benchmark (bench/province.py) runs end to end at a tiny scale and reports its numbers.
+
+It runs in a subprocess, as `uv run python -m bench.province` would, against a fresh database on
+the test server, and writes to a temporary directory (never over the committed bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import Databases
+
+ROOT = Path(__file__).resolve().parent.parent
+MEASURED = [
+    "scale_children",
+    "page_rps",
+    "page_p50_ms",
+    "page_p99_ms",
+    "raw_sql_p50_ms",
+    "page_p50_vs_raw",
+    "scope_predicate_share_pct",
+    "authz_p99_ms",
+    "province_aggregate_ms",
+    "county_aggregate_ms",
+    "server_rss_mb",
+]
+PEER = ["postgraphile_rps", "page_vs_postgraphile", "postgraphile_p50_ms"]
+
+
+def test_province_benchmark_runs_at_tiny_scale(databases: Databases, tmp_path: Path) -> None:
+    url = databases.create("bench")
+    command = [
+        sys.executable,
+        "-m",
+        "bench.province",
+        "--database-url",
+        url,
+        "--children",
+        "2000",
+        "--duration",
+        "2",
+        "--latency-duration",
+        "1",
+        "--warmup",
+        "0.5",
+        "--loader",
+        "python",
+        "--raw-runs",
+        "50",
+        "--profile-requests",
+        "5",
+        "--aggregate-runs",
+        "3",
+        "--grants",
+        "1000",
+        "--per-kind",
+        "200",
+        "--skip-postgraphile",
+        "--output",
+        str(tmp_path),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    for key in MEASURED:
+        assert isinstance(results[key], int | float), key
+        assert results[key] > 0 or key == "scope_predicate_share_pct", (key, results[key])
+    for key in PEER:
+        assert key in results
+    assert results["scale_children"] >= 2000
+    assert results["api"]["loaded"]["non_2xx"] == 0
+    assert results["api"]["loaded"]["errors"] == 0
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert "## a. County page query" in report
+    assert "## d. Memory" in report
