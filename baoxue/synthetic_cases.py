@@ -19,7 +19,7 @@ from typing import Any
 from models.ledger_rules import add_month
 from models.persuasion import VisitMethod as M
 
-from .demo.cases import AS_OF, PLACEMENT_NOTES
+from .demo.cases import AS_OF, OPEN_CASE_BLANKS, PLACEMENT_NOTES
 from .synthetic_people import BIRTH, GRADE, GROUPS, HOUSEHOLD, MALE, RESIDENCE, SCHOOL, Kid, birth_date
 from .synthetic_visits import Persuasion, Row, at, iso
 
@@ -175,17 +175,7 @@ class _City(Persuasion):
             "household_path": home.path,
             "residence_path": village.path,
             "responsible_path": county,
-            "handover_path": None,
-            "last_visit_on": None,
-            "returned_on": None,
-            "placement": None,
-            "placement_school_code": None,
-            "placement_note": None,
-            "placed_on": None,
-            "closed_at": None,
-            "closed_by": None,
-            "close_reason": None,
-            "close_note": None,
+            **OPEN_CASE_BLANKS,
             "province_code": home.code[:2],
             "updated_at": at(opened, 18),
             "version": 1,

@@ -14,6 +14,11 @@ from .context import Context
 from .paging import decode_id_cursor, page_size
 
 
+async def record_change(ctx: Context, **entry: Any) -> None:
+    """Audit a change in this operation's transaction (DESIGN §5), naming the caller and the request."""
+    await audit.record(ctx.session, actor=ctx.actor, request_id=ctx.request_id, **entry)
+
+
 async def record_durable(ctx: Context, **entry: Any) -> None:
     """Audit something that happened whatever becomes of this operation (a full read was served).
 

@@ -13,13 +13,13 @@ from models.base import today
 from models.child import Child, Gender, Guardian, SpecialGroup, national_id_problem
 from models.enrolment import ENDS_ENROLMENT, EnrolmentChange, EnrolmentEvent
 from models.region import RegionLevel, level_of_code
-from models.repos import audit
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 from models.repos import regions as region_repo
 from models.repos import schools as school_repo
 from models.school import School, SchoolStage, stages_teaching
 
+from .audit import record_change
 from .context import Context
 from .errors import BadInput
 from .ledgers.common import check_version
@@ -272,13 +272,11 @@ async def _record_event(ctx: Context, child: Child, change: EnrolmentChange, sch
 
 
 async def _audit(ctx: Context, child: Child, action: str, **summary: object) -> None:
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action=action,
         target_type="Student",
         target_id=str(child.id),
         scope_path=child.school_path or child.household_path,
         summary={k: str(v) for k, v in summary.items()} | {"version": child.version},
-        request_id=ctx.request_id,
     )

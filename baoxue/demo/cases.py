@@ -111,6 +111,22 @@ class DemoData:
     registers: list[Row] = field(default_factory=list)
 
 
+# What an entry that is still open has not got yet (the demo's and the synthetic loader's COPY rows).
+OPEN_CASE_BLANKS: dict[str, None] = {
+    "handover_path": None,
+    "last_visit_on": None,
+    "returned_on": None,
+    "placement": None,
+    "placement_school_code": None,
+    "placement_note": None,
+    "placed_on": None,
+    "closed_at": None,
+    "closed_by": None,
+    "close_reason": None,
+    "close_note": None,
+}
+
+
 def weekdays(start: date, end: date) -> list[date]:
     return [start + timedelta(n) for n in range((end - start).days + 1) if (start + timedelta(n)).weekday() < 5]
 
@@ -205,17 +221,7 @@ class Cases:
             "household_path": child["household_path"],
             "residence_path": child["residence_path"],
             "responsible_path": county_path(child["school_path"] or child["residence_path"]),
-            "handover_path": None,
-            "last_visit_on": None,
-            "returned_on": None,
-            "placement": None,
-            "placement_school_code": None,
-            "placement_note": None,
-            "placed_on": None,
-            "closed_at": None,
-            "closed_by": None,
-            "close_reason": None,
-            "close_note": None,
+            **OPEN_CASE_BLANKS,
             "province_code": child["province_code"],
             "updated_at": at(opened_on, 18),
             "version": 1,

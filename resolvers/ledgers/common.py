@@ -8,9 +8,9 @@ from typing import Any
 from models.child import Child, Stage, stage_of_grade
 from models.ledger import EntryStatus, LedgerEntry
 from models.province import age_on
-from models.repos import audit
 from models.repos import ledger as ledger_repo
 
+from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
@@ -91,13 +91,11 @@ async def save_entry(ctx: Context, entry: LedgerEntry, action: str, **summary: A
 
 
 async def audit_entry(ctx: Context, entry: LedgerEntry, action: str, **summary: Any) -> None:
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action=action,
         target_type="LedgerEntry",
         target_id=str(entry.id),
         scope_path=entry.responsible_path,
         summary={k: str(v) if v is not None else None for k, v in summary.items()},
-        request_id=ctx.request_id,
     )

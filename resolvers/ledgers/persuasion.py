@@ -19,10 +19,10 @@ from models.persuasion import (
     PersuasionVisit,
     VisitMethod,
 )
-from models.repos import audit
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 
+from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
@@ -164,15 +164,13 @@ async def set_plan(
     plan.version += 1
     ctx.session.add(plan)
     await ctx.session.flush()
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action="ledger.set_plan",
         target_type="Student",
         target_id=str(child.id),
         scope_path=child.household_path,
         summary={"version": plan.version},
-        request_id=ctx.request_id,
     )
     return plan
 

@@ -19,11 +19,11 @@ from models.ledger import CloseReason, EntrySource, EntryStatus, Ledger, LedgerE
 from models.ledger_rules import Action, DayMark, Mark, OpenEntry, absent_since, add_month, next_action, returned_since
 from models.ledger_rules import suspected_threshold_day as threshold_day
 from models.repos import attendance as attendance_repo
-from models.repos import audit
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 from models.repos.children import SCOPE_COLUMNS
 
+from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
@@ -111,9 +111,8 @@ async def _audit_batch(
     ctx: Context, day: date, rows: list[dict[str, Any]], school: str | None, grade: int | None, children: list[Child]
 ) -> None:
     """One audit row per batch: who recorded which day for which class, and whom they marked absent."""
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action="attendance.record",
         target_type="ClassRegister" if school else "AttendanceMark",
         target_id=f"{school}/{grade}/{day}" if school else str(day),
@@ -124,7 +123,6 @@ async def _audit_batch(
             "excused": [r["child_id"] for r in rows if r["mark"] is Mark.EXCUSED],
             "register": school is not None,
         },
-        request_id=ctx.request_id,
     )
 
 

@@ -9,9 +9,9 @@ from authz.errors import Forbidden
 from authz.recheck import may_review
 from models.report import Report, ReportRevision, ReportStatus
 from models.reporting_calendar import PERIOD_FORMATS, Cadence, ReportingRules, rules_of
-from models.repos import audit
 from models.repos import reports as report_repo
 
+from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..ledgers.common import check_version
@@ -110,15 +110,13 @@ async def save_report(ctx: Context, report: Report, action: str, **summary: Any)
     report.version += 1
     ctx.session.add(report)
     await ctx.session.flush()
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action=action,
         target_type="Report",
         target_id=str(report.id),
         scope_path=report.unit_path,
         summary={"period": report.period, "unit": report.unit_code, "revision": report.revision}
         | {k: str(v) if v is not None else None for k, v in summary.items()},
-        request_id=ctx.request_id,
     )
     return report
