@@ -16,8 +16,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from models.child import stage_at
+from models.ledger import responsible_path
 from models.ledger_rules import add_month
 from models.persuasion import VisitMethod as M
+from models.province import age_on
 
 from .demo.cases import AS_OF, OPEN_CASE_BLANKS, PLACEMENT_NOTES
 from .synthetic_people import BIRTH, GRADE, GROUPS, HOUSEHOLD, MALE, RESIDENCE, SCHOOL, Kid, birth_date
@@ -143,9 +146,8 @@ class _City(Persuasion):
 
     def entry(self, kid: Kid, child_id: int, ledger: str, source: str, opened: date, **extra: Any) -> Row:
         school, home, village = kid[SCHOOL], kid[HOUSEHOLD], kid[RESIDENCE]
-        county = school.path[:14] if school else village.path[:14]
-        age = _age(kid, opened)
-        stage = ("PRIMARY" if kid[GRADE] <= 6 else "JUNIOR") if kid[GRADE] else ("PRIMARY" if age < 12 else "JUNIOR")
+        county = responsible_path(school.path if school else None, village.path)
+        stage = stage_at(kid[GRADE] or None, birth_date(kid[BIRTH]), opened).value
         if source == "ATTENDANCE" and school:
             opener = f"staff-school-{school.code}"
         elif source == "DOOR_TO_DOOR":
@@ -298,5 +300,4 @@ class _City(Persuasion):
 
 
 def _age(kid: Kid, day: date) -> int:
-    birth = birth_date(kid[BIRTH])
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+    return age_on(birth_date(kid[BIRTH]), day)

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, enum_type, path_type, updated_at_field, version_field
+from .province import age_on
 
 
 class Gender(enum.StrEnum):
@@ -66,6 +67,14 @@ def stage_of_grade(grade: int | None) -> Stage | None:
     if grade is None:
         return None
     return Stage.PRIMARY if grade <= GRADES_OF_STAGE[Stage.PRIMARY][1] else Stage.JUNIOR
+
+
+JUNIOR_AGE = 12
+
+
+def stage_at(grade: int | None, birth_date: date, on: date) -> Stage:
+    """The grade's stage; for a child not enrolled, the age's: under 12 primary, 12 and over junior."""
+    return stage_of_grade(grade) or (Stage.PRIMARY if age_on(birth_date, on) < JUNIOR_AGE else Stage.JUNIOR)
 
 
 def mask_national_id(national_id: str | None) -> str | None:

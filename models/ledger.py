@@ -137,6 +137,17 @@ PLACEMENT_LABELS: dict[Placement, str] = {
 DISABILITY_PLACEMENTS = frozenset({Placement.SPECIAL_SCHOOL, Placement.HOME_TEACHING})
 
 
+def county_of(path: str) -> str:
+    """The county a jurisdiction path lies in (`53/5323/532329/...` → `53/5323/532329`)."""
+    return "/".join(path.split("/")[:3])
+
+
+def responsible_path(school_path: str | None, residence_path: str) -> str:
+    """The flow-in region answers for a child (001 §2.2): the county of the school holding the registry
+    record, or, for a child not enrolled, the county the child lives in."""
+    return county_of(school_path or residence_path)
+
+
 class LedgerEntry(SQLModel, table=True):
     """One child on the suspected-dropout or dropout ledger, from opening to close-out."""
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from models.child import SpecialGroup, Stage, stage_of_grade
+from models.child import SpecialGroup, Stage, stage_at
 from models.ledger import DropoutCategory as Cat
+from models.ledger import county_of, responsible_path
 from models.ledger_rules import add_month
 from models.persuasion import VisitMethod as M
 from models.province import age_on
@@ -131,17 +132,12 @@ def weekdays(start: date, end: date) -> list[date]:
     return [start + timedelta(n) for n in range((end - start).days + 1) if (start + timedelta(n)).weekday() < 5]
 
 
-def county_path(path: str) -> str:
-    return "/".join(path.split("/")[:3])
-
-
 def age_at(child: Row, day: date) -> int:
     return age_on(child["birth_date"], day)
 
 
 def stage_of(child: Row, on: date) -> Stage:
-    """resolvers/ledgers/common.py `stage_of_child`: the grade's stage, else the age's."""
-    return stage_of_grade(child["grade"]) or (Stage.PRIMARY if age_at(child, on) < 12 else Stage.JUNIOR)
+    return stage_at(child["grade"], child["birth_date"], on)
 
 
 class Cases:
@@ -187,7 +183,7 @@ class Cases:
         }
 
     def opener(self, child: Row, source: str) -> str:
-        county = county_path(child["school_path"] or child["residence_path"]).rsplit("/", 1)[-1]
+        county = responsible_path(child["school_path"], child["residence_path"]).rsplit("/", 1)[-1]
         if source == "ATTENDANCE":
             return f"staff-school-{child['school_code']}"
         if source == "DOOR_TO_DOOR":
@@ -220,7 +216,7 @@ class Cases:
             "school_path": child["school_path"],
             "household_path": child["household_path"],
             "residence_path": child["residence_path"],
-            "responsible_path": county_path(child["school_path"] or child["residence_path"]),
+            "responsible_path": responsible_path(child["school_path"], child["residence_path"]),
             **OPEN_CASE_BLANKS,
             "province_code": child["province_code"],
             "updated_at": at(opened_on, 18),
@@ -587,7 +583,7 @@ class Cases:
         """The written notice to the household-registration county (resolvers/ledgers/handover.py)."""
         entry = self.data.entries[e]
         child, names = self.children[entry["_child"]], self.geo.names
-        source, target = entry["responsible_path"], county_path(child["household_path"])
+        source, target = entry["responsible_path"], county_of(child["household_path"])
         school = self.geo.schools[child["school_code"]].name
         notice = (
             f"{names[target[-6:]]}教育体育局：户籍在贵地的学生{child['name']}（学籍号{child['registry_number']}）"

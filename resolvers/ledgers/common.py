@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from models.child import Child, Stage, stage_of_grade
-from models.ledger import EntryStatus, LedgerEntry
-from models.province import age_on
+from models.child import Child, Stage, stage_at
+from models.ledger import EntryStatus, LedgerEntry, responsible_path
 from models.repos import ledger as ledger_repo
 
 from ..audit import record_change
@@ -18,20 +17,12 @@ from ..paging import parse_id
 LEDGER = "LEDGER"
 
 
-def county_path(path: str) -> str:
-    """The county a path lies in (`53/5323/532329/...` → `53/5323/532329`)."""
-    return "/".join(path.split("/")[:3])
-
-
 def responsible_path_of(child: Child) -> str:
-    """The flow-in region answers for a child (001 §2.2): the county of the school holding the registry
-    record, or, for a child not enrolled, the county the child lives in."""
-    return county_path(child.school_path or child.residence_path)
+    return responsible_path(child.school_path, child.residence_path)
 
 
 def stage_of_child(child: Child, on: date) -> Stage:
-    """The grade's stage; for a child not enrolled, the age's: 6–11 primary, 12 and over junior."""
-    return stage_of_grade(child.grade) or (Stage.PRIMARY if age_on(child.birth_date, on) < 12 else Stage.JUNIOR)
+    return stage_at(child.grade, child.birth_date, on)
 
 
 def new_entry(child: Child, **fields: Any) -> LedgerEntry:
