@@ -55,14 +55,19 @@ def check_version(entry: Any, version: int | None, field: str = "version") -> No
         )
 
 
-async def entry_for(ctx: Context, entry_id: str, act: str, *, version: int | None = None) -> LedgerEntry:
-    """The entry, locked, if the caller may see it (else NOT_FOUND) and do `act` on it (else FORBIDDEN)."""
+async def entry_for(
+    ctx: Context, entry_id: str, act: str, *, version: int | None = None, obj: str = LEDGER
+) -> LedgerEntry:
+    """The entry, locked, if the caller may see it (else NOT_FOUND) and do `obj:act` on it (else FORBIDDEN).
+
+    Visits are `VISIT:WRITE`, which villages and townships hold as well as the schools and the bureau.
+    """
     number = parse_id(entry_id)
     entry = await ledger_repo.lock_entry(ctx.session, number) if number is not None else None
     access = ctx.access()
     if entry is None or access.allows(LEDGER, "READ", ledger_repo.entry_scope_paths(entry)) is None:
         raise not_found()
-    access.require(LEDGER, act, ledger_repo.entry_scope_paths(entry))
+    access.require(obj, act, ledger_repo.entry_scope_paths(entry))
     check_version(entry, version)
     return entry
 

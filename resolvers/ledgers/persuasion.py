@@ -26,7 +26,7 @@ from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
-from .common import LEDGER, audit_entry, check_version, entry_for, require_not_closed, save_entry
+from .common import audit_entry, check_version, entry_for, require_not_closed, save_entry
 from .entries import child_for_ledger
 
 
@@ -50,7 +50,7 @@ async def record_visit(
     next_on: date | None,
 ) -> PersuasionVisit:
     """Record one persuasion attempt. The four steps (seed 000 §2) are taken in order, none skipped."""
-    entry = await _entry_for_visit(ctx, entry_id)
+    entry = await entry_for(ctx, entry_id, "WRITE", obj="VISIT")
     require_not_closed(entry)
     if not entry.opened_on <= visited_on <= today():
         raise BadInput(
@@ -109,17 +109,6 @@ async def record_visit(
         entry.last_visit_on = visited_on
     await save_entry(ctx, entry, "ledger.record_visit", method=method, stage=stage, visited_on=visited_on)
     return visit
-
-
-async def _entry_for_visit(ctx: Context, entry_id: str) -> LedgerEntry:
-    """Visits are VISIT:WRITE, on either line: the village and township visit as well as the school."""
-    number = parse_id(entry_id)
-    entry = await ledger_repo.lock_entry(ctx.session, number) if number is not None else None
-    access = ctx.access()
-    if entry is None or access.allows(LEDGER, "READ", ledger_repo.entry_scope_paths(entry)) is None:
-        raise BadInput("entryId", "NOT_FOUND", "没有这条台账记录", "no such ledger entry")
-    access.require("VISIT", "WRITE", ledger_repo.entry_scope_paths(entry))
-    return entry
 
 
 async def set_plan(
