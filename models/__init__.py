@@ -16,6 +16,7 @@ from .province import ProvinceSetting
 from .region import Region, RegionLevel
 from .report import (
     Report,
+    ReportAssessment,
     ReportChild,
     ReportFigure,
     ReportFinding,
@@ -24,6 +25,7 @@ from .report import (
     ReportVerdict,
 )
 from .school import School, SchoolKind, SchoolStage
+from .term_visit import TermVisit
 
 __all__ = [
     "Account",
@@ -46,6 +48,7 @@ __all__ = [
     "Region",
     "RegionLevel",
     "Report",
+    "ReportAssessment",
     "ReportChild",
     "ReportFigure",
     "ReportFinding",
@@ -57,4 +60,5 @@ __all__ = [
     "SchoolKind",
     "SchoolStage",
     "SpecialGroup",
+    "TermVisit",
 ]

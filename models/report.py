@@ -11,6 +11,8 @@ numbered versions; each version holds its own frozen snapshot.
   Snapshot rows are written when a draft is generated and never recomputed once submitted.
 - `report_verdict`, `report_finding` — the level above's re-check (复核) of a version.
 - `report_source` — which approved versions an aggregate version (the county's quarter) summed.
+- `report_assessment` — the city's findings and guidance on each of its counties (调研, §6), the
+  province's grade and findings on each of its cities (评估, §7), written on the draft before submission.
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ class ReviewDecision(enum.StrEnum):
 class Verdict(enum.StrEnum):
     CONFIRMED = "CONFIRMED"
     DISPUTED = "DISPUTED"
+
+
+class AssessmentGrade(enum.StrEnum):
+    """The province's grade of a city's work (评估等次, seed 004 §7)."""
+
+    EXCELLENT = "EXCELLENT"  # 优秀
+    GOOD = "GOOD"  # 良好
+    PASS = "PASS"  # 合格
+    FAIL = "FAIL"  # 不合格
 
 
 def _text(length: int) -> Any:
@@ -89,6 +100,8 @@ class ReportRevision(SQLModel, table=True):
     generated_by: str = Field(max_length=64)
     generated_at: datetime = created_at_field()
     units_expected: int | None = Field(default=None, description="an aggregate: how many units it should sum")
+    cohort_size: int | None = Field(default=None, description="the assessment's cohort (巩固率 denominator)")
+    cohort_retained: int | None = Field(default=None, description="of the cohort, still in school or graduated")
     submitted_by: str | None = _text(64)
     submitted_at: datetime | None = optional_time_field()
     days_late: int | None = None
@@ -216,3 +229,22 @@ class ReportSource(SQLModel, table=True):
     source_revision_id: int = Field(
         foreign_key="report_revision.id", primary_key=True, index=True, sa_type=sa.BigInteger
     )
+
+
+class ReportAssessment(SQLModel, table=True):
+    """The city's findings and guidance on one county (调研, seed 004 §6), or the province's grade and
+    findings on one city (评估, §7): part of the aggregate version, frozen with it at submission."""
+
+    __tablename__ = "report_assessment"
+    __table_args__ = (sa.UniqueConstraint("revision_id", "subject_code", name="uq_report_assessment_subject"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
+    revision_id: int = Field(foreign_key="report_revision.id", index=True, sa_type=sa.BigInteger)
+    subject_code: str = Field(max_length=12, description="the county (city report) or city (province report)")
+    subject_name: str = Field(max_length=200)
+    grade: AssessmentGrade | None = Field(default=None, sa_type=enum_type(AssessmentGrade))
+    findings: str = Field(max_length=2000)
+    guidance: str | None = _text(2000)
+    given_by: str = Field(max_length=64)
+    given_at: datetime = created_at_field()
+    province_code: str = Field(max_length=2)
