@@ -52,7 +52,7 @@ class AssessmentGrade(enum.StrEnum):
 
     EXCELLENT = "EXCELLENT"  # 优秀
     GOOD = "GOOD"  # 良好
-    PASS = "PASS"  # 合格
+    PASS = "PASS"  # noqa: S105  合格 (a grade, not a password)
     FAIL = "FAIL"  # 不合格
 
 
