@@ -51,6 +51,13 @@ CADENCE_OF_LEVEL: dict[ReportLevel, Cadence] = {
     ReportLevel.PROVINCE: Cadence.SCHOOL_YEAR,
 }
 
+# What an aggregate report sums: the approved reports of the level below (004 §5–§7).
+SOURCE_LEVEL: dict[ReportLevel, ReportLevel] = {
+    ReportLevel.COUNTY: ReportLevel.SCHOOL,
+    ReportLevel.CITY: ReportLevel.COUNTY,
+    ReportLevel.PROVINCE: ReportLevel.CITY,
+}
+
 MINISTRY_DUE = (7, 31)  # 本省份学年度控辍保学评估结果于每年7月底前报教育部 (004 §7)
 
 
@@ -213,6 +220,14 @@ def periods_within(cadence: Cadence, outer: Period, rules: ReportingRules = DEFA
             found.append(period)
         day = period.end + timedelta(days=1)
     return found
+
+
+def figures_as_of(period: Period) -> date:
+    """The day a report's figures describe: the period's last day. A school year's assessment is due
+    on 31 July, before the year ends, so it describes the year as of its spring semester's end (30 June)."""
+    if period.cadence is Cadence.SCHOOL_YEAR:
+        return date(period.end.year, 6, 30)
+    return period.end
 
 
 def days_late(due: date, submitted_on: date) -> int:

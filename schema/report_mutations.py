@@ -9,9 +9,10 @@ from enum import Enum
 import strawberry
 from strawberry import relay
 
+from models.report import AssessmentGrade, ReviewDecision, Verdict
 from models.report import Report as ReportRow
-from models.report import ReviewDecision, Verdict
-from resolvers.reports import drafting, workflow
+from models.reporting_calendar import ReportLevel
+from resolvers.reports import assessing, drafting, workflow
 
 from .context import Info
 from .mutations import run_mutation
@@ -31,6 +32,13 @@ class ReportErrorCode(Enum):
     BAD_PERIOD = _code("BAD_PERIOD", "报告期格式不对", "not a period of this cadence")
     PERIOD_NOT_OVER = _code("PERIOD_NOT_OVER", "报告期尚未结束", "the period is not over yet")
     NOT_A_COUNTY = _code("NOT_A_COUNTY", "须为县级区划", "a county's code is needed")
+    NOT_A_CITY = _code("NOT_A_CITY", "须为地市级区划", "a city's code is needed")
+    NOT_A_PROVINCE = _code("NOT_A_PROVINCE", "须为省级区划", "a province's code is needed")
+    TERM_SURVEY_OFF = _code("TERM_SURVEY_OFF", "本省未启用学期摸排", "the province keeps no term survey")
+    NOT_ASSESSED = _code("NOT_ASSESSED", "该报告不评价下级", "this report does not assess units below")
+    NOT_A_SUBJECT = _code("NOT_A_SUBJECT", "不是直属下级单位", "not a unit directly below")
+    DUPLICATE_UNIT = _code("DUPLICATE_UNIT", "同一单位重复", "the same unit twice")
+    ASSESSMENTS_MISSING = _code("ASSESSMENTS_MISSING", "有下级单位未评价", "a unit below is not assessed yet")
     LOCKED = _code("LOCKED", "已报送或已通过，不能修改", "submitted or approved: it cannot change")
     NOT_DRAFT = _code("NOT_DRAFT", "退回的报告须先生成新版本", "a returned report needs a new version first")
     NOT_SUBMITTED = _code("NOT_SUBMITTED", "尚未报送", "not submitted")
@@ -98,10 +106,85 @@ class DraftCountyReportInput:
 
 
 async def draft_county_report(info: Info, input: DraftCountyReportInput) -> ReportPayload:
+    return await _draft_region(info, ReportLevel.COUNTY, input)
+
+
+@strawberry.input(
+    description="生成地市学期调研报告 / generate a city's semester research report (again, while a draft)."
+)
+class DraftCityReportInput:
+    region_code: str = strawberry.field(description="地市区划代码 / city code.")
+    period: str = strawberry.field(description="学期 YYYY-SPRING | YYYY-AUTUMN / the semester (half-year).")
+    version: int | None = strawberry.field(default=None, description="已有报告的版本 / version of the existing report.")
+
+
+async def draft_city_report(info: Info, input: DraftCityReportInput) -> ReportPayload:
+    return await _draft_region(info, ReportLevel.CITY, input)
+
+
+@strawberry.input(
+    description="生成省级学年评估报告 / generate a province's school-year assessment (again, while a draft)."
+)
+class DraftProvinceReportInput:
+    region_code: str = strawberry.field(description="省级区划代码 / province code.")
+    period: str = strawberry.field(description="学年 YYYY-YYYY，如 2025-2026 / the school year.")
+    version: int | None = strawberry.field(default=None, description="已有报告的版本 / version of the existing report.")
+
+
+async def draft_province_report(info: Info, input: DraftProvinceReportInput) -> ReportPayload:
+    return await _draft_region(info, ReportLevel.PROVINCE, input)
+
+
+async def _draft_region(
+    info: Info, level: ReportLevel, input: DraftCountyReportInput | DraftCityReportInput | DraftProvinceReportInput
+) -> ReportPayload:
     return await _payload(
         info,
-        lambda: drafting.draft_county_report(
+        lambda: drafting.draft_region_report(
+            info.context, level, region_code=input.region_code, period=input.period, version=input.version
+        ),
+    )
+
+
+@strawberry.input(description="生成固原学期摸排报表 / generate a county's term survey (Guyuan's calendar, seed 003).")
+class DraftTermSurveyInput:
+    region_code: str = strawberry.field(description="县级区划代码 / county code.")
+    period: str = strawberry.field(
+        description="摸排时点 YYYY-SPRING|AUTUMN-OPENING|MIDTERM|CLOSING / the survey point."
+    )
+    version: int | None = strawberry.field(default=None, description="已有报告的版本 / version of the existing report.")
+
+
+async def draft_term_survey(info: Info, input: DraftTermSurveyInput) -> ReportPayload:
+    return await _payload(
+        info,
+        lambda: drafting.draft_term_survey(
             info.context, region_code=input.region_code, period=input.period, version=input.version
+        ),
+    )
+
+
+@strawberry.input(description="对一个下级单位的评价 / the assessment of one unit directly below.")
+class UnitAssessmentInput:
+    subject_code: str = strawberry.field(description="下级区划代码（市：县；省：市）/ the county or city assessed.")
+    grade: AssessmentGrade | None = strawberry.field(default=None, description="等次（省级评估必填）/ grade.")
+    findings: str = strawberry.field(description="调研或评估发现 / findings.")
+    guidance: str | None = strawberry.field(default=None, description="指导意见（地市调研必填）/ guidance.")
+
+
+@strawberry.input(description="调研、评估下级单位 / assess units directly below, on the draft.")
+class AssessReportUnitsInput:
+    report_id: relay.GlobalID = strawberry.field(description="报告 ID（地市或省级）/ the city's or province's report.")
+    assessments: list[UnitAssessmentInput] = strawberry.field(description="评价（已有则改写）/ assessments.")
+    version: int = strawberry.field(description="报告版本 / the report's version.")
+
+
+async def assess_report_units(info: Info, input: AssessReportUnitsInput) -> ReportPayload:
+    given = [assessing.AssessmentInput(a.subject_code, a.grade, a.findings, a.guidance) for a in input.assessments]
+    return await _payload(
+        info,
+        lambda: assessing.assess_units(
+            info.context, report_id=_report_id(input.report_id), assessments=given, version=input.version
         ),
     )
 

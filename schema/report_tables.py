@@ -14,7 +14,7 @@ from strawberry import relay
 
 from models.child import Gender, Stage, mask_national_id
 from models.ledger import DropoutCategory, Ledger
-from models.report import ReportChild, ReportStatus, ReviewDecision, Verdict
+from models.report import AssessmentGrade, ReportAssessment, ReportChild, ReportStatus, ReviewDecision, Verdict
 from models.report_tables import Figures
 from models.reporting_calendar import Cadence, ReportLevel
 
@@ -57,6 +57,16 @@ described(
     ReviewDecision,
     {ReviewDecision.APPROVE: "通过 / approve", ReviewDecision.RETURN: "退回 / return"},
     "复核决定 / review decision",
+)
+described(
+    AssessmentGrade,
+    {
+        AssessmentGrade.EXCELLENT: "优秀 / excellent",
+        AssessmentGrade.GOOD: "良好 / good",
+        AssessmentGrade.PASS: "合格 / pass",
+        AssessmentGrade.FAIL: "不合格 / fail",
+    },
+    "评估等次（省对市，004 §7）/ the province's grade of a city's work",
 )
 strawberry.enum(Verdict, name="ReviewVerdict", description="复核结论 / verdict on a listed child")
 for _value, _label in zip(
@@ -164,3 +174,47 @@ class ReportFindingInfo:
     note: str = strawberry.field(description="发现情况 / what was found.")
     by: str = strawberry.field(description="复核人 / by whom.")
     at: datetime = strawberry.field(description="时间 / when.")
+
+
+@strawberry.type(
+    description="对下级单位的调研或评估 / the city's findings and guidance on a county (004 §6), or the "
+    "province's grade and findings on a city (§7)."
+)
+class UnitAssessmentInfo:
+    subject_code: str = strawberry.field(description="被评价单位代码 / the county or city.")
+    subject_name: str = strawberry.field(description="被评价单位 / its name.")
+    grade: AssessmentGrade | None = strawberry.field(description="等次（省级评估）/ grade.")
+    findings: str = strawberry.field(description="发现 / findings.")
+    guidance: str | None = strawberry.field(description="指导意见 / guidance.")
+    by: str = strawberry.field(description="评价人 / by whom.")
+    at: datetime = strawberry.field(description="时间 / when.")
+
+    @classmethod
+    def from_row(cls, row: ReportAssessment) -> UnitAssessmentInfo:
+        return cls(
+            subject_code=row.subject_code,
+            subject_name=row.subject_name,
+            grade=row.grade,
+            findings=row.findings,
+            guidance=row.guidance,
+            by=row.given_by,
+            at=row.given_at,
+        )
+
+
+@strawberry.type(
+    description="学年巩固率（省级评估）/ the school year's consolidation rate, frozen with the assessment "
+    "(docs/CONSOLIDATION.md): retained ÷ cohort."
+)
+class ConsolidationRate:
+    cohort: int = strawberry.field(
+        description="队列：学年首日（9月1日）在本省学校就读1–9年级的学生数 / children enrolled in grades 1–9 at the "
+        "region's schools on the school year's first day."
+    )
+    retained: int = strawberry.field(
+        description="其中截至6月30日仍在校（任一学校）或已毕业、且不在辍学台账者 / of them, still enrolled at any "
+        "school or graduated on 30 June, and not on the dropout ledger."
+    )
+    rate: float | None = strawberry.field(description="巩固率 = retained ÷ cohort（0–1；队列为 0 时为空）/ the rate.")
+    target: float = strawberry.field(description="目标 95%（000 序言）/ the national target, 0.95.")
+    meets_target: bool | None = strawberry.field(description="是否达到 95% / at or above the target.")

@@ -25,15 +25,20 @@ from resolvers.reports import reading
 from .connection import to_connection
 from .context import Info, loader
 from .nodes import node_id_of
+from .report_downloads import ReportFileFormat, report_download_url
 from .report_tables import (
+    ConsolidationRate,
     ReportChildRow,
     ReportFindingInfo,
     ReportVerdictInfo,
     Table1Row,
     Table1Stage,
+    UnitAssessmentInfo,
     child_row,
     table1_row,
 )
+
+CONSOLIDATION_TARGET = 0.95  # 九年义务教育巩固率达到95% (seed 000, preamble; 001)
 
 
 @strawberry.type(description="汇总来源 / a version an aggregate report summed.")
@@ -46,6 +51,8 @@ class ReportSourceInfo:
 class ReportVersion:
     revision_id: strawberry.Private[int]
     unit_path: strawberry.Private[str]
+    cohort_size: strawberry.Private[int | None]
+    cohort_retained: strawberry.Private[int | None]
     number: int = strawberry.field(description="版本号（1 起）/ version number, from 1.")
     status: ReportStatus = strawberry.field(description="该版本的状态 / this version's status.")
     as_of: date = strawberry.field(description="数据截至日（报告期末）/ the day the figures describe.")
@@ -69,7 +76,13 @@ class ReportVersion:
     @classmethod
     def from_row(cls, row: ReportRevision, unit_path: str) -> ReportVersion:
         fields = {name: getattr(row, name) for name in _VERSION_FIELDS}
-        return cls(revision_id=row.id or 0, unit_path=unit_path, **fields)
+        return cls(
+            revision_id=row.id or 0,
+            unit_path=unit_path,
+            cohort_size=row.cohort_size,
+            cohort_retained=row.cohort_retained,
+            **fields,
+        )
 
     @strawberry.field(description="表1 摸底排查统计：小学、初中、合计 / Table 1: primary, junior, total.")  # type: ignore[untyped-decorator]
     async def table1(self, info: Info) -> list[Table1Row]:
@@ -94,6 +107,14 @@ class ReportVersion:
     async def findings(self, info: Info) -> list[ReportFindingInfo]:
         return await _findings(info, self.revision_id)
 
+    @strawberry.field(description="对下级单位的调研、评估 / the city's or province's assessments of units below.")  # type: ignore[untyped-decorator]
+    async def assessments(self, info: Info) -> list[UnitAssessmentInfo]:
+        return await _assessments(info, self.revision_id)
+
+    @strawberry.field(description="学年巩固率（仅省级评估）/ the consolidation rate (a province's assessment only).")  # type: ignore[untyped-decorator]
+    def consolidation(self) -> ConsolidationRate | None:
+        return _consolidation(self)
+
     @strawberry.field(description="汇总了哪些报告（县：各校最近一月已通过的月报）/ what an aggregate summed.")  # type: ignore[untyped-decorator]
     async def sources(self, info: Info) -> list[ReportSourceInfo]:
         rows = await loader(info, "report-sources", reading.sources_of).load(str(self.revision_id))
@@ -115,6 +136,24 @@ async def _listed(info: Info, unit_path: str, revision_id: int, ledger: Ledger) 
         return None
     rows = await loader(info, "report-children", reading.children_of).load(str(revision_id))
     return [child_row(r) for r in rows if r.ledger is ledger]
+
+
+def _consolidation(version: ReportVersion) -> ConsolidationRate | None:
+    if version.cohort_size is None or version.cohort_retained is None:
+        return None
+    rate = version.cohort_retained / version.cohort_size if version.cohort_size else None
+    return ConsolidationRate(
+        cohort=version.cohort_size,
+        retained=version.cohort_retained,
+        rate=rate,
+        target=CONSOLIDATION_TARGET,
+        meets_target=None if rate is None else rate >= CONSOLIDATION_TARGET,
+    )
+
+
+async def _assessments(info: Info, revision_id: int) -> list[UnitAssessmentInfo]:
+    rows = await loader(info, "report-assessments", reading.assessments_of).load(str(revision_id))
+    return [UnitAssessmentInfo.from_row(r) for r in rows]
 
 
 async def _verdicts(info: Info, revision_id: int) -> list[ReportVerdictInfo]:
@@ -165,8 +204,9 @@ _VERSION_FIELDS = (
 
 
 @strawberry.type(
-    description="报告：学校月报、县季度复核（市学期调研、省学年评估待建）/ a report of the reporting "
-    "chain: a school's month, a county's quarter."
+    description="报告：学校月报、县季度复核、地市学期调研、省级学年评估、固原学期摸排 / a report of the "
+    "reporting chain: a school's month, a county's quarter, a city's semester, a province's school year, or "
+    "Guyuan's term survey of a county."
 )
 class Report(relay.Node):
     report_id: strawberry.Private[int]
@@ -270,6 +310,24 @@ class Report(relay.Node):
     @strawberry.field(description="复核发现（当前版本）/ findings on the current version.")  # type: ignore[untyped-decorator]
     async def findings(self, info: Info) -> list[ReportFindingInfo]:
         return await _findings(info, (await _current(info, self)).revision_id)
+
+    @strawberry.field(
+        description="下载链接：当前版本的表1、表2（固原 003 附件1–2），签发给本账号，10 分钟内有效，打开时重新鉴权；"
+        "相对 API 根的路径 / a link to the current version's Table 1 and Table 2 as a file, signed for me, valid "
+        "ten minutes, my grants checked again when it is opened; a path relative to the API's root."
+    )  # type: ignore[untyped-decorator]
+    def download_url(self, info: Info, format: ReportFileFormat = ReportFileFormat.XLSX) -> str:
+        return report_download_url(info, self.report_id, format)
+
+    @strawberry.field(description="对下级单位的调研、评估（当前版本）/ assessments of units below (current version).")  # type: ignore[untyped-decorator]
+    async def assessments(self, info: Info) -> list[UnitAssessmentInfo]:
+        return await _assessments(info, (await _current(info, self)).revision_id)
+
+    @strawberry.field(
+        description="学年巩固率（省级评估，当前版本）/ the consolidation rate (province, current version)."
+    )  # type: ignore[untyped-decorator]
+    async def consolidation(self, info: Info) -> ConsolidationRate | None:
+        return _consolidation(await _current(info, self))
 
 
 async def _versions(info: Info, report: Report) -> list[ReportVersion]:

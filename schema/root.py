@@ -172,6 +172,24 @@ class Mutation:
         resolver=report_mutations.draft_county_report,
         description="生成县季度报告（004 §5）/ generate a county's quarter from its schools' approved months.",
     )
+    draft_city_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.draft_city_report,
+        description="生成地市学期调研报告（004 §6）/ generate a city's semester from its counties' approved quarters.",
+    )
+    draft_province_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.draft_province_report,
+        description="生成省级学年评估（004 §7）/ generate a province's school year from its cities' approved "
+        "semesters, with the consolidation rate.",
+    )
+    draft_term_survey: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.draft_term_survey,
+        description="生成固原学期摸排报表（003 §2(二)）/ generate a county's term survey (Guyuan's calendar).",
+    )
+    assess_report_units: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.assess_report_units,
+        description="调研、评估下级单位（004 §6–§7）/ the city's findings and guidance per county, the "
+        "province's grade per city, on the draft.",
+    )
     set_report_note: report_mutations.ReportPayload = strawberry.mutation(
         resolver=report_mutations.set_report_note, description="名单备注 / note on a listed child (drafts only)."
     )

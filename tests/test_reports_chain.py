@@ -187,7 +187,9 @@ async def test_a_draft_is_generated_again_until_it_is_submitted(client):
     assert [r["note"] for r in again["report"]["suspected"] if r["studentId"] == child["id"]] == ["家长已联系"]
     stale = await draft_school(client, staff, version=report["version"])
     assert codes(stale) == ["CONFLICT"]
-    assert (await read(client, county, draft["id"]))["version"] == again["report"]["version"]
+    assert (await read(client, staff, draft["id"]))["version"] == again["report"]["version"]
+    # A draft is the school's own work: the bureau above sees the report once it is submitted.
+    assert await read(client, county, draft["id"]) is None
 
 
 async def test_an_approved_report_returned_by_the_county_is_unlocked(client):

@@ -15,8 +15,10 @@ from sqlmodel import col, select
 from ..attendance import AttendanceMark, ClassRegister
 from ..base import CHINA_TIME
 from ..enrolment import EnrolmentEvent
-from ..ledger import LedgerEntry
+from ..ledger import Ledger, LedgerEntry
 from ..ledger_rules import DayMark, Mark
+from ..school import School
+from .regions import SchoolPaths, within_path
 
 
 async def enrolment_histories(session: AsyncSession, school_code: str, day: date) -> dict[int, list[EnrolmentEvent]]:
@@ -76,3 +78,35 @@ async def attendance_in(
         for day in taken.get(grade, []):
             days[child_id].setdefault(day, Mark.PRESENT)
     return {child_id: [DayMark(d, m) for d, m in sorted(by_day.items())] for child_id, by_day in days.items()}
+
+
+async def cohort_histories(
+    session: AsyncSession, region_path: str, start: date, as_of: date
+) -> tuple[dict[int, list[EnrolmentEvent]], dict[str, str], set[int]]:
+    """For the consolidation rate: the enrolment histories (to `as_of`) of every child enrolled at a school
+    of the region on `start` or after, the school paths those histories name, and which of those children
+    are on the dropout ledger at the end of `as_of`."""
+    in_region = (
+        select(EnrolmentEvent.child_id)
+        .join(School, col(School.code) == col(EnrolmentEvent.school_code))
+        .where(within_path(SchoolPaths(col(School.path)), region_path), col(EnrolmentEvent.on) <= as_of)
+    )
+    stmt = (
+        select(EnrolmentEvent)
+        .where(col(EnrolmentEvent.child_id).in_(in_region), col(EnrolmentEvent.on) <= as_of)
+        .order_by(col(EnrolmentEvent.child_id), col(EnrolmentEvent.on), col(EnrolmentEvent.id))
+    )
+    histories: dict[int, list[EnrolmentEvent]] = {}
+    for row in await session.scalars(stmt):
+        histories.setdefault(row.child_id, []).append(row)
+    codes = {e.school_code for events in histories.values() for e in events}
+    paths = dict((await session.execute(select(School.code, School.path).where(col(School.code).in_(codes)))).all())
+    after_end = datetime.combine(as_of, time.max, tzinfo=CHINA_TIME)
+    closed_at = cast(Any, LedgerEntry.closed_at)
+    dropouts = select(LedgerEntry.child_id).where(
+        col(LedgerEntry.child_id).in_(list(histories)),
+        col(LedgerEntry.ledger) == Ledger.DROPOUT,
+        col(LedgerEntry.opened_on) <= as_of,
+        or_(closed_at.is_(None), closed_at > after_end),
+    )
+    return histories, paths, set(await session.scalars(dropouts))

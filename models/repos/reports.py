@@ -9,13 +9,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func
+from sqlalchemy import ColumnElement, and_, delete, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
 
 from ..province import ProvinceSetting
+from ..region import Region
 from ..report import (
     Report,
+    ReportAssessment,
     ReportChild,
     ReportFigure,
     ReportFinding,
@@ -37,6 +39,13 @@ T = TypeVar("T", bound=SQLModel)
 
 def report_scope_paths(report: Report) -> dict[str, list[str | None]]:
     return {"EDU": [report.unit_path]}
+
+
+def readable(scope: ColumnElement[bool], *, drafts_of: Iterable[str]) -> ColumnElement[bool]:
+    """Reports in scope that were submitted, or are drafts of the caller's own units."""
+    own = list(drafts_of)
+    submitted = col(Report.first_submitted_at).is_not(None)
+    return and_(scope, or_(submitted, col(Report.unit_path).in_(own)) if own else submitted)
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,10 @@ async def findings_of(session: AsyncSession, revision_ids: Iterable[int]) -> dic
     return await _by_revision(session, ReportFinding, revision_ids, col(ReportFinding.id))
 
 
+async def assessments_of(session: AsyncSession, revision_ids: Iterable[int]) -> dict[int, list[ReportAssessment]]:
+    return await _by_revision(session, ReportAssessment, revision_ids, col(ReportAssessment.subject_code))
+
+
 async def sources_of(session: AsyncSession, revision_ids: Iterable[int]) -> dict[int, list[ReportRevision]]:
     """The versions each aggregate version summed, with their reports' order (by report id)."""
     stmt = (
@@ -216,3 +229,9 @@ async def count_schools(session: AsyncSession, region_path: str) -> int:
 
 async def province_setting(session: AsyncSession, province_code: str) -> ProvinceSetting | None:
     return await session.get(ProvinceSetting, province_code)
+
+
+async def sub_regions(session: AsyncSession, parent_code: str) -> list[Region]:
+    """The regions directly below one (a city's counties, a province's cities), by code."""
+    stmt = select(Region).where(col(Region.parent_code) == parent_code).order_by(col(Region.code))
+    return list(await session.scalars(stmt))

@@ -37,3 +37,9 @@ async def list_schools(
 async def get_schools(session: AsyncSession, codes: Iterable[str]) -> dict[str, School]:
     rows = await session.scalars(select(School).where(col(School.code).in_(list(codes))))
     return {row.code: row for row in rows}
+
+
+async def schools_under(session: AsyncSession, region_path: str) -> list[School]:
+    """Every school inside a region, by code."""
+    stmt = select(School).where(within_path(SchoolPaths(col(School.path)), region_path)).order_by(col(School.code))
+    return list(await session.scalars(stmt))

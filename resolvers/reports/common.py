@@ -46,11 +46,30 @@ def reasons_required(field: str) -> BadInput:
     return BadInput(field, "REASONS_REQUIRED", "退回须写明理由", "a return needs its reasons")
 
 
+# Who works on a unit's drafts: its own staff and head, and the county government that countersigns.
+DRAFT_ACTS = {"DRAFT": "EDU", "SUBMIT": "EDU", "COSIGN": "GOV"}
+
+
+def may_read(ctx: Context, report: Report) -> bool:
+    """REPORT:READ over the unit, and a draft only for those who work on it: the levels above (the
+    ministry too) see a report once it has been submitted (seed 004 §4–§7: each level reports upward)."""
+    if ctx.access().allows(REPORT, "READ", report_repo.report_scope_paths(report)) is None:
+        return False
+    return report.first_submitted_at is not None or report.unit_path in own_unit_paths(ctx)
+
+
+def own_unit_paths(ctx: Context) -> set[str]:
+    """The units whose drafts the caller works on: where it holds a drafting, submitting or
+    countersigning grant."""
+    access = ctx.access()
+    return {path for act in DRAFT_ACTS for path in access.all_granted_paths(REPORT, act)}
+
+
 async def visible_report(ctx: Context, report_id: str) -> Report:
     """The report, locked, if the caller may read it; NOT_FOUND otherwise (like a missing one)."""
     number = parse_id(report_id)
     report = await report_repo.lock_report(ctx.session, number) if number is not None else None
-    if report is None or ctx.access().allows(REPORT, "READ", report_repo.report_scope_paths(report)) is None:
+    if report is None or not may_read(ctx, report):
         raise not_found()
     return report
 

@@ -1,4 +1,6 @@
-"""Drafting reports: a school's month (一月一报告, seed 004 §4) and a county's quarter (一季度一复核, §5).
+"""Drafting reports: a school's month (一月一报告, seed 004 §4), a county's quarter (一季度一复核, §5), a
+city's semester research (一学期一调研, §6), a province's school-year assessment (一学年一评估, §7) and
+Guyuan's term survey of a county (seed 003 §2(二)).
 
 A draft is generated from the data as of the period's last day and may be generated again, and
 annotated, until it is submitted; a returned report is corrected as a new version.
@@ -10,7 +12,7 @@ from authz.errors import Forbidden
 from models.base import today, utcnow
 from models.region import Region, RegionLevel
 from models.report import Report, ReportChild, ReportRevision, ReportStatus
-from models.reporting_calendar import CADENCE_OF_LEVEL, Cadence, Period, ReportLevel, parse_period
+from models.reporting_calendar import CADENCE_OF_LEVEL, Cadence, Period, ReportLevel, figures_as_of, parse_period
 from models.repos import regions as region_repo
 from models.repos import reports as report_repo
 from models.repos import schools as school_repo
@@ -20,8 +22,9 @@ from ..context import Context
 from ..errors import BadInput
 from ..ledgers.common import check_version
 from ..paging import parse_id
+from .assessing import carry_forward
 from .common import REPORT, bad_period, locked, report_for_unit, rules_for, save_report, unit_grant
-from .snapshot import Snapshot, county_snapshot, school_snapshot
+from .snapshot import Snapshot, aggregate_snapshot, school_snapshot, term_survey_snapshot
 
 
 async def draft_school_report(ctx: Context, *, school_code: str, period: str, version: int | None) -> Report:
@@ -36,19 +39,68 @@ async def draft_school_report(ctx: Context, *, school_code: str, period: str, ve
     return await _store(ctx, report, revision, snapshot)
 
 
-async def draft_county_report(ctx: Context, *, region_code: str, period: str, version: int | None) -> Report:
-    """Generate (or generate again) the county's quarterly report from its schools' approved months;
-    by the county bureau, which submits it. A countersignature on the earlier draft is cleared."""
-    county = await region_repo.get_region(ctx.session, region_code)
-    if county is None or ctx.access().allows(REPORT, "READ", {"EDU": [county.path]}) is None:
-        raise BadInput("regionCode", "NOT_FOUND", "没有这个行政区划", "no such region")
-    if county.level is not RegionLevel.COUNTY:
-        raise BadInput("regionCode", "NOT_A_COUNTY", "季度复核报告由县级填报", "a quarterly report is a county's")
-    _require_own_unit(ctx, county.path)
-    span = await _period(ctx, Cadence.QUARTER, period, county.code[:2])
-    report, revision = await _draft_target(ctx, ReportLevel.COUNTY, span, county, version)
-    snapshot = await county_snapshot(ctx, county, span, revision.id or 0)
+_REGION_OF_LEVEL = {
+    ReportLevel.COUNTY: (
+        RegionLevel.COUNTY,
+        "NOT_A_COUNTY",
+        "季度复核报告由县级填报",
+        "a quarterly report is a county's",
+    ),
+    ReportLevel.CITY: (
+        RegionLevel.CITY,
+        "NOT_A_CITY",
+        "学期调研报告由地市填报",
+        "a semester research report is a city's",
+    ),
+    ReportLevel.PROVINCE: (
+        RegionLevel.PROVINCE,
+        "NOT_A_PROVINCE",
+        "学年评估报告由省级填报",
+        "a school-year assessment is a province's",
+    ),
+}
+
+
+async def draft_region_report(
+    ctx: Context, level: ReportLevel, *, region_code: str, period: str, version: int | None
+) -> Report:
+    """Generate (or generate again) a region's report from the approved reports one level below: the
+    county's quarter (§5), the city's semester research (§6), the province's school-year assessment (§7).
+    By the region's own bureau, which submits it. A countersignature on the earlier draft is cleared."""
+    region = await _own_region(ctx, level, region_code)
+    span = await _period(ctx, CADENCE_OF_LEVEL[level], period, region.code[:2])
+    report, revision = await _draft_target(ctx, level, span, region, version)
+    snapshot = await aggregate_snapshot(ctx, level, region, span, revision.id or 0)
     return await _store(ctx, report, revision, snapshot)
+
+
+async def draft_term_survey(ctx: Context, *, region_code: str, period: str, version: int | None) -> Report:
+    """Guyuan's term survey (seed 003 §2(二)): a county's Table 1 and Table 2 as of the survey day, in a
+    province that keeps that calendar (`term_survey_enabled`)."""
+    county = await _own_region(ctx, ReportLevel.COUNTY, region_code)
+    if not (await rules_for(ctx, county.code[:2])).term_survey_enabled:
+        raise BadInput(
+            "period",
+            "TERM_SURVEY_OFF",
+            "本省未启用学期摸排报表（固原做法，003 §2(二)）",
+            "the province does not keep Guyuan's term survey calendar (seed 003 §2(二))",
+        )
+    span = await _period(ctx, Cadence.TERM_SURVEY, period, county.code[:2])
+    report, revision = await _draft_target(ctx, ReportLevel.COUNTY, span, county, version)
+    snapshot = await term_survey_snapshot(ctx, county, span, revision.id or 0)
+    return await _store(ctx, report, revision, snapshot)
+
+
+async def _own_region(ctx: Context, level: ReportLevel, region_code: str) -> Region:
+    """The region a report is drafted for: in the caller's view, of the report's level, the caller's own."""
+    region = await region_repo.get_region(ctx.session, region_code)
+    if region is None or ctx.access().allows(REPORT, "READ", {"EDU": [region.path]}) is None:
+        raise BadInput("regionCode", "NOT_FOUND", "没有这个行政区划", "no such region")
+    region_level, code, zh, en = _REGION_OF_LEVEL[level]
+    if region.level is not region_level:
+        raise BadInput("regionCode", code, zh, en)
+    _require_own_unit(ctx, region.path)
+    return region
 
 
 async def set_row_note(ctx: Context, *, report_id: str, student_id: str, note: str | None, version: int) -> Report:
@@ -78,12 +130,13 @@ async def _period(ctx: Context, cadence: Cadence, code: str, province_code: str)
     span = parse_period(cadence, code, await rules_for(ctx, province_code))
     if span is None:
         raise bad_period(cadence)
-    if span.end > today():
+    as_of = figures_as_of(span)
+    if as_of > today():
         raise BadInput(
             "period",
             "PERIOD_NOT_OVER",
-            f"报告期（截至 {span.end.isoformat()}）尚未结束",
-            f"the period (to {span.end.isoformat()}) is not over yet",
+            f"报告期（截至 {as_of.isoformat()}）尚未结束",
+            f"the period (to {as_of.isoformat()}) is not over yet",
         )
     return span
 
@@ -94,7 +147,7 @@ async def _draft_target(
     """The report and the version a draft is generated into: a new report, the current draft, or a
     new version of a returned report. Submitted and approved reports are locked."""
     code = unit.code
-    report = await report_repo.find_report(ctx.session, code, CADENCE_OF_LEVEL[level], span.code)
+    report = await report_repo.find_report(ctx.session, code, span.cadence, span.code)
     if report is None:
         report = await report_repo.add(
             ctx.session,
@@ -135,7 +188,7 @@ async def _new_revision(ctx: Context, report: Report, span: Period) -> ReportRev
         ReportRevision(
             report_id=report.id or 0,
             number=report.revision,
-            as_of=span.end,
+            as_of=figures_as_of(span),
             generated_by=ctx.actor,
             province_code=report.province_code,
         ),
@@ -149,7 +202,10 @@ async def _store(ctx: Context, report: Report, revision: ReportRevision, snapsho
         row.note = previous.get(row.entry_id)
     await report_repo.replace_snapshot(ctx.session, revision.id or 0, snapshot.figures, snapshot.children)
     await report_repo.add_sources(ctx.session, revision.id or 0, snapshot.source_ids)
+    await carry_forward(ctx, report, revision)
     revision.units_expected = snapshot.units_expected
+    if snapshot.cohort is not None:
+        revision.cohort_size, revision.cohort_retained = snapshot.cohort.size, snapshot.cohort.retained
     ctx.session.add(revision)
     return await save_report(
         ctx,

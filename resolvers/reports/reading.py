@@ -6,14 +6,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from models.report import Report, ReportChild, ReportFigure, ReportFinding, ReportRevision, ReportVerdict
+from models.report import (
+    Report,
+    ReportAssessment,
+    ReportChild,
+    ReportFigure,
+    ReportFinding,
+    ReportRevision,
+    ReportVerdict,
+)
 from models.repos import reports as report_repo
 from models.repos.paging import Page
 
 from ..context import Context
 from ..paging import decode_id_cursor, page_size, parse_id
 from ..regions import filter_region_path
-from .common import REPORT
+from .common import REPORT, may_read, own_unit_paths
 
 
 async def list_reports(
@@ -29,7 +37,9 @@ async def list_reports(
         filter = replace(filter, region_path=await filter_region_path(ctx, region_code))
     return await report_repo.list_reports(
         ctx.session,
-        scope=ctx.access().scope(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS),
+        scope=report_repo.readable(
+            ctx.access().scope(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS), drafts_of=own_unit_paths(ctx)
+        ),
         filter=filter,
         after=decode_id_cursor(after),
         limit=page_size(first),
@@ -38,13 +48,8 @@ async def list_reports(
 
 async def get_reports(ctx: Context, ids: list[str]) -> dict[str, Report]:
     """Reports by id; one outside the caller's scope answers like a missing one."""
-    access = ctx.access()
     found = await report_repo.get_reports(ctx.session, [n for n in map(parse_id, ids) if n is not None])
-    return {
-        str(report_id): report
-        for report_id, report in found.items()
-        if access.allows(REPORT, "READ", report_repo.report_scope_paths(report))
-    }
+    return {str(report_id): report for report_id, report in found.items() if may_read(ctx, report)}
 
 
 async def lists_visible(ctx: Context, unit_paths: list[str]) -> dict[str, bool]:
@@ -68,6 +73,11 @@ async def figures_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[Re
 
 async def children_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportChild]]:
     found = await report_repo.children_of(ctx.session, [int(i) for i in revision_ids])
+    return {i: found.get(int(i), []) for i in revision_ids}
+
+
+async def assessments_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportAssessment]]:
+    found = await report_repo.assessments_of(ctx.session, [int(i) for i in revision_ids])
     return {i: found.get(int(i), []) for i in revision_ids}
 
 

@@ -1,6 +1,7 @@
 """Generating a version's frozen rows: a school's Table 1 and lists from the ledgers, enrolment and
-attendance as of the period's last day (rules: models/report_tables.py), and a county's quarter summed
-from its schools' approved monthly reports."""
+attendance as of the period's last day (rules: models/report_tables.py); a county's quarter, a city's
+semester and a province's school year summed from the approved reports one level below; Guyuan's term
+survey of a county from its schools' ledgers."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from models.child import SpecialGroup, Stage, stage_of_grade
 from models.ledger import Ledger, LedgerEntry
 from models.region import Region, path_of_code
-from models.report import ReportChild, ReportFigure
+from models.report import ReportChild, ReportFigure, ReportRevision
 from models.report_tables import (
     STAGES,
+    Cohort,
     Figures,
     Listed,
+    consolidation,
     enrolled_grade,
     figure_row,
     figures_by_stage,
@@ -24,7 +29,7 @@ from models.report_tables import (
     open_at_end,
     remarks_at,
 )
-from models.reporting_calendar import Cadence, Period, periods_within
+from models.reporting_calendar import CADENCE_OF_LEVEL, SOURCE_LEVEL, Period, ReportLevel, figures_as_of, periods_within
 from models.repos import children as child_repo
 from models.repos import regions as region_repo
 from models.repos import report_inputs
@@ -41,6 +46,7 @@ class Snapshot:
     children: list[ReportChild]
     source_ids: list[int] = field(default_factory=list)
     units_expected: int | None = None
+    cohort: Cohort | None = None
 
 
 async def school_snapshot(ctx: Context, school: School, period: Period, revision_id: int) -> Snapshot:
@@ -124,22 +130,54 @@ def _school_after_return(entry: LedgerEntry, schools: dict[str, School], end: da
     return schools[code].name if code in schools else code
 
 
-async def county_snapshot(ctx: Context, county: Region, quarter: Period, revision_id: int) -> Snapshot:
-    """The county's quarter (一季度一复核, seed 004 §5): for each school of the county, its latest
-    approved monthly report of the quarter, Table 1 summed and the lists joined (school by school).
+async def aggregate_snapshot(
+    ctx: Context, level: ReportLevel, region: Region, period: Period, revision_id: int
+) -> Snapshot:
+    """A region's report summed from the approved reports one level below (seed 004 §5–§7): the
+    county's quarter from its schools' months, the city's semester from its counties' quarters, the
+    province's school year from its cities' semesters. For each unit its latest approved report inside
+    the period counts: Table 1 summed, the lists joined unit by unit.
 
-    Table 1 counts children on a day, so a school's three months are not added up: its figures as of
-    the latest approved month stand for the quarter.
+    Table 1 counts children on a day, so a unit's reports are not added up over time: its latest
+    approved figures stand for the period.
     """
     session = ctx.session
-    months = [p.code for p in periods_within(Cadence.MONTH, quarter)]
+    below = SOURCE_LEVEL[level]
+    cadence = CADENCE_OF_LEVEL[below]
+    codes = [p.code for p in periods_within(cadence, period)]
     latest = {
         report.unit_code: revision
         for report, revision in await report_repo.approved_reports(
-            session, under_path=county.path, cadence=Cadence.MONTH, periods=months
+            session, under_path=region.path, cadence=cadence, periods=codes
         )
     }
-    sources = [latest[code] for code in sorted(latest)]
+    snapshot = await _summed(session, [latest[code] for code in sorted(latest)], revision_id, region.code[:2])
+    if below is ReportLevel.SCHOOL:
+        snapshot.units_expected = await report_repo.count_schools(session, region.path)
+    else:
+        snapshot.units_expected = len(await report_repo.sub_regions(session, region.code))
+    if level is ReportLevel.PROVINCE:
+        snapshot.cohort = await _cohort(ctx, region, period)
+    return snapshot
+
+
+async def term_survey_snapshot(ctx: Context, county: Region, survey: Period, revision_id: int) -> Snapshot:
+    """Guyuan's term survey of a county (seed 003 §2(二), annex 1 note 4): every school's Table 1 and
+    lists as of the survey day, generated from the ledgers like a school's month and summed."""
+    schools = await school_repo.schools_under(ctx.session, county.path)
+    parts = [await school_snapshot(ctx, school, survey, revision_id) for school in schools]
+    by_stage = {stage: Figures() for stage in STAGES}
+    for part in parts:
+        for row in part.figures:
+            by_stage[row.stage] = by_stage[row.stage].plus(figures_of(row))
+    return Snapshot(
+        figures=[figure_row(revision_id, s, by_stage[s], county.code[:2]) for s in STAGES],
+        children=_joined(revision_id, (row for part in parts for row in part.children)),
+        units_expected=len(schools),
+    )
+
+
+async def _summed(session: AsyncSession, sources: list[ReportRevision], revision_id: int, province: str) -> Snapshot:
     ids = [r.id or 0 for r in sources]
     figure_rows = await report_repo.figures_of(session, ids)
     child_rows = await report_repo.children_of(session, ids)
@@ -147,14 +185,19 @@ async def county_snapshot(ctx: Context, county: Region, quarter: Period, revisio
     for rows in figure_rows.values():
         for row in rows:
             by_stage[row.stage] = by_stage[row.stage].plus(figures_of(row))
-    province = county.code[:2]
-    figures = [figure_row(revision_id, s, by_stage[s], province) for s in STAGES]
     return Snapshot(
-        figures=figures,
+        figures=[figure_row(revision_id, s, by_stage[s], province) for s in STAGES],
         children=_joined(revision_id, (row for i in ids for row in child_rows.get(i, []))),
         source_ids=ids,
-        units_expected=await report_repo.count_schools(session, county.path),
     )
+
+
+async def _cohort(ctx: Context, region: Region, year: Period) -> Cohort:
+    """The province's consolidation rate for the school year (docs/CONSOLIDATION.md)."""
+    as_of = figures_as_of(year)
+    histories, paths, dropouts = await report_inputs.cohort_histories(ctx.session, region.path, year.start, as_of)
+    prefix = region.path + "/"
+    return consolidation(histories, lambda code: paths.get(code, "").startswith(prefix), year.start, as_of, dropouts)
 
 
 def _joined(revision_id: int, rows: Iterable[ReportChild]) -> list[ReportChild]:

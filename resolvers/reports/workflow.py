@@ -1,11 +1,13 @@
-"""Submitting, countersigning, re-checking (复核) and returning reports (seed 004 §4–§5).
+"""Submitting, countersigning, re-checking (复核) and returning reports (seed 004 §4–§7).
 
-- A unit's own head submits (the principal for a school, the county bureau for a county): the version
-  is frozen. After the deadline it is flagged late, or refused where the province forbids it.
+- A unit's own head submits (the principal for a school, the bureau for a county, city or province):
+  the version is frozen. After the deadline it is flagged late, or refused where the province forbids
+  it. A city or province first assesses every unit directly below it (§6–§7).
 - The county government countersigns the county's draft before the county bureau submits it, where
   the province requires it (the re-check is organised with the other departments, 004 §5).
-- The level directly above re-checks: a verdict per listed child, findings of children missing, then
-  APPROVE (the report is locked) or RETURN with reasons (corrected as a new version). It may also
+- The level directly above re-checks: a verdict per listed child (required on a school's report, the
+  county's child-by-child re-check of §5), findings of children missing, then APPROVE (the report is
+  locked) or RETURN with reasons (corrected as a new version). The ministry takes the provinces'. It may also
   return an approved report with a reason, which unlocks it, unless a report above already summed it.
 """
 
@@ -24,7 +26,7 @@ from models.report import (
     ReviewDecision,
     Verdict,
 )
-from models.reporting_calendar import ReportLevel, days_late, parse_period
+from models.reporting_calendar import Cadence, ReportLevel, days_late, parse_period
 from models.repos import children as child_repo
 from models.repos import reports as report_repo
 
@@ -32,6 +34,7 @@ from ..context import Context
 from ..errors import BadInput
 from ..ledgers.common import check_version
 from ..paging import parse_id
+from .assessing import unassessed
 from .common import (
     REPORT,
     locked,
@@ -58,7 +61,7 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
         raise locked(report)
     revision = await report_repo.revision_of(ctx.session, report)
     rules = await rules_for(ctx, report.province_code)
-    if report.level is ReportLevel.COUNTY and rules.cosign_required and revision.cosigned_by is None:
+    if report.cadence is Cadence.QUARTER and rules.cosign_required and revision.cosigned_by is None:
         raise BadInput(
             "reportId",
             "COSIGN_REQUIRED",
@@ -66,6 +69,16 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
             "the province requires the county government's countersignature before submission (seed 004 §5)",
         )
     await _check_sources(ctx, revision)
+    missing = await unassessed(ctx, report, revision)
+    if missing:
+        names = "、".join(r.name for r in missing)
+        raise BadInput(
+            "reportId",
+            "ASSESSMENTS_MISSING",
+            f"报送前须对每个下级单位作出评价（004 §6–§7），尚缺：{names}",
+            f"every unit below needs its assessment before submission (seed 004 §6–§7); missing: "
+            f"{', '.join(r.code for r in missing)}",
+        )
     span = parse_period(report.cadence, report.period, rules)
     report.due_on = span.due if span else report.due_on
     late = days_late(report.due_on, today())
@@ -113,7 +126,7 @@ async def countersign_report(ctx: Context, *, report_id: str, note: str | None, 
     grant = ctx.access().allows(REPORT, "COSIGN", {"GOV": [report.unit_path]})
     if grant is None:
         raise Forbidden()
-    if report.level is not ReportLevel.COUNTY or grant.scope_path != report.unit_path:
+    if report.cadence is not Cadence.QUARTER or grant.scope_path != report.unit_path:
         raise BadInput(
             "reportId",
             "NOT_COSIGNER",
@@ -170,7 +183,7 @@ async def review_report(
     given = _verdict_rows(verdicts, listed, revision.id or 0, ctx.actor, report.province_code)
     found = await _finding_rows(ctx, findings, listed, revision.id or 0, report.province_code)
     if decision is ReviewDecision.APPROVE:
-        if listed - {v.child_id for v in given}:
+        if report.level is ReportLevel.SCHOOL and listed - {v.child_id for v in given}:
             raise BadInput(
                 "verdicts",
                 "VERDICTS_MISSING",
