@@ -17,6 +17,9 @@ COUNTY_GOV = f"gov-county-{WUDING}"
 NEIGHBOUR_EDU = f"edu-county-{YUANMOU}"
 NEIGHBOUR_GOV = f"gov-county-{YUANMOU}"
 CITY_EDU = "edu-city-5323"
+CHUXIONG = "5323"  # 楚雄州, Wuding's city
+PROVINCE_EDU = "edu-province-53"
+OTHER_CITY_EDU = "edu-city-6404"  # 固原市, in another province
 MINISTRY = "edu-nation-CN"
 
 ERRORS = "errors { field code message }"
@@ -29,11 +32,21 @@ REPORT = f"""id level cadence period periodStart periodEnd dueOn unitCode unitNa
   table1 {{ stage shouldAttend onLeave suspected dropouts byCategory {{ category count }} }}
   dropouts {{ {ROW} }} suspected {{ {ROW} }}
   verdicts {{ studentId verdict comment by }} findings {{ studentId note by }}
+  assessments {{ subjectCode subjectName grade findings guidance by }}
+  consolidation {{ cohort retained rate target meetsTarget }}
   current {{ {VERSION} }} versions {{ {VERSION} }}"""
 
 DRAFT_SCHOOL = f"""mutation($input: DraftSchoolReportInput!) {{ draftSchoolReport(input: $input) {{
   report {{ {REPORT} }} {ERRORS} }} }}"""
 DRAFT_COUNTY = f"""mutation($input: DraftCountyReportInput!) {{ draftCountyReport(input: $input) {{
+  report {{ {REPORT} }} {ERRORS} }} }}"""
+DRAFT_CITY = f"""mutation($input: DraftCityReportInput!) {{ draftCityReport(input: $input) {{
+  report {{ {REPORT} }} {ERRORS} }} }}"""
+DRAFT_PROVINCE = f"""mutation($input: DraftProvinceReportInput!) {{ draftProvinceReport(input: $input) {{
+  report {{ {REPORT} }} {ERRORS} }} }}"""
+DRAFT_SURVEY = f"""mutation($input: DraftTermSurveyInput!) {{ draftTermSurvey(input: $input) {{
+  report {{ {REPORT} }} {ERRORS} }} }}"""
+ASSESS = f"""mutation($input: AssessReportUnitsInput!) {{ assessReportUnits(input: $input) {{
   report {{ {REPORT} }} {ERRORS} }} }}"""
 NOTE = (
     f"""mutation($input: SetReportNoteInput!) {{ setReportNote(input: $input) {{ report {{ {REPORT} }} {ERRORS} }} }}"""
@@ -81,6 +94,24 @@ async def draft_county(
 ) -> Any:
     variables = {"input": {"regionCode": county, "period": period, "version": version}}
     return payload(await gql(client, DRAFT_COUNTY, variables, token), "draftCountyReport")
+
+
+async def draft_region(
+    client: httpx.AsyncClient, token: str, level: str, region: str, period: str, *, version: int | None = None
+) -> Any:
+    """Draft a city's semester (level CITY), a province's school year (PROVINCE) or a term survey (SURVEY)."""
+    query, name = {
+        "CITY": (DRAFT_CITY, "draftCityReport"),
+        "PROVINCE": (DRAFT_PROVINCE, "draftProvinceReport"),
+        "SURVEY": (DRAFT_SURVEY, "draftTermSurvey"),
+    }[level]
+    variables = {"input": {"regionCode": region, "period": period, "version": version}}
+    return payload(await gql(client, query, variables, token), name)
+
+
+async def assess(client: httpx.AsyncClient, token: str, report: dict[str, Any], assessments: list[Any]) -> Any:
+    variables = {"input": {"reportId": report["id"], "assessments": assessments, "version": report["version"]}}
+    return payload(await gql(client, ASSESS, variables, token), "assessReportUnits")
 
 
 async def submit(client: httpx.AsyncClient, token: str, report: dict[str, Any], version: int | None = None) -> Any:
