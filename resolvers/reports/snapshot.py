@@ -166,12 +166,8 @@ async def term_survey_snapshot(ctx: Context, county: Region, survey: Period, rev
     lists as of the survey day, generated from the ledgers like a school's month and summed."""
     schools = await school_repo.schools_under(ctx.session, county.path)
     parts = [await school_snapshot(ctx, school, survey, revision_id) for school in schools]
-    by_stage = {stage: Figures() for stage in STAGES}
-    for part in parts:
-        for row in part.figures:
-            by_stage[row.stage] = by_stage[row.stage].plus(figures_of(row))
     return Snapshot(
-        figures=[figure_row(revision_id, s, by_stage[s], county.code[:2]) for s in STAGES],
+        figures=_summed_figures(revision_id, (row for part in parts for row in part.figures), county.code[:2]),
         children=_joined(revision_id, (row for part in parts for row in part.children)),
         units_expected=len(schools),
     )
@@ -181,15 +177,19 @@ async def _summed(session: AsyncSession, sources: list[ReportRevision], revision
     ids = [r.id or 0 for r in sources]
     figure_rows = await report_repo.figures_of(session, ids)
     child_rows = await report_repo.children_of(session, ids)
-    by_stage = {stage: Figures() for stage in STAGES}
-    for rows in figure_rows.values():
-        for row in rows:
-            by_stage[row.stage] = by_stage[row.stage].plus(figures_of(row))
     return Snapshot(
-        figures=[figure_row(revision_id, s, by_stage[s], province) for s in STAGES],
+        figures=_summed_figures(revision_id, (row for rows in figure_rows.values() for row in rows), province),
         children=_joined(revision_id, (row for i in ids for row in child_rows.get(i, []))),
         source_ids=ids,
     )
+
+
+def _summed_figures(revision_id: int, rows: Iterable[ReportFigure], province: str) -> list[ReportFigure]:
+    """Table 1 of several units added up, stage by stage."""
+    by_stage = {stage: Figures() for stage in STAGES}
+    for row in rows:
+        by_stage[row.stage] = by_stage[row.stage].plus(figures_of(row))
+    return [figure_row(revision_id, s, by_stage[s], province) for s in STAGES]
 
 
 async def _cohort(ctx: Context, region: Region, year: Period) -> Cohort:
