@@ -58,6 +58,8 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # pycasbin logs every role link of the whole policy at INFO on each rebuild: noise, and the policy.
+    logging.getLogger("casbin").setLevel(max(logging.WARNING, root.level))
 
 
 class RequestContextMiddleware:
