@@ -265,6 +265,17 @@ class Report(relay.Node):
     def late(self) -> bool:
         return bool(self.days_late)
 
+    @strawberry.field(
+        description="开学时节进校入户调研覆盖（004 §5）：县季度报告且本季度有学期开学（本省开学日）时 / the county's "
+        "term-start visit coverage for the term starting in this quarter (the province's term start: Q1 spring, "
+        "Q3 autumn by default); null for other reports.",
+        graphql_type=strawberry.LazyType("TermVisitCoverage", "schema.term_visits") | None,
+    )  # type: ignore[untyped-decorator]
+    async def term_visit_coverage(self, info: Info) -> object:
+        from .term_visits import county_report_coverage  # lazy, like the field type above
+
+        return await county_report_coverage(info, level=self.level, unit_path=self.unit_path, period=self.period)
+
     @strawberry.field(description="所有版本（从 1 起，均保留）/ every version, from 1; none is ever dropped.")  # type: ignore[untyped-decorator]
     async def versions(self, info: Info) -> list[ReportVersion]:
         return await _versions(info, self)
