@@ -1,4 +1,4 @@
-"""The starlette application: /graphql, /auth/token, /healthz, /readyz, /metrics."""
+"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -28,9 +28,11 @@ from authz.authentication import ThrottlePolicy, authenticate
 from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.context import Context
+from resolvers.reports.export import LINKS, LinkSigner
 from schema.root import Limits, build_schema
 
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
+from .downloads import download_endpoint
 from .http_auth import token_endpoint
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .settings import Settings
@@ -52,6 +54,7 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         authz: AuthzState,
         replica_sessions: async_sessionmaker[AsyncSession] | None = None,
+        links: LinkSigner | None = None,
     ) -> None:
         schema = build_schema(
             production=settings.production,
@@ -73,6 +76,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.replica_sessions = replica_sessions
         self.tokens = tokens
         self.authz = authz
+        self.links = links
 
     def encode_json(self, data: object) -> str:
         """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""
@@ -91,6 +95,7 @@ class GraphQLView(GraphQL[Context, None]):
             apply_grant_change=self.authz.apply,
             sessions=self.sessions,
             replica_sessions=self.replica_sessions,
+            cache={LINKS: self.links} if self.links else {},
         )
         request.state.graphql_context = context
         return context
@@ -185,10 +190,12 @@ def create_app(
         if replica_engine is not None:
             await replica_engine.dispose()
 
-    graphql = GraphQLView(sessions, tokens, settings, authz, replica_sessions)
+    links = LinkSigner.from_secret(settings.signing_secret)
+    graphql = GraphQLView(sessions, tokens, settings, authz, replica_sessions, links)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
+        Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),

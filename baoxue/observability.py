@@ -26,6 +26,16 @@ GRAPHQL_LATENCY = Histogram("baoxue_graphql_operation_duration_seconds", "GraphQ
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SAFE_OPERATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 KNOWN_ROUTES = {"/graphql", "/auth/token", "/healthz", "/readyz", "/metrics"}
+DOWNLOAD_ROUTE = "/reports/{id}/download"
+
+
+def _route_of(path: str) -> str:
+    """The metrics label of a request path: a known route (ids folded), else "other"."""
+    if path in KNOWN_ROUTES:
+        return path
+    if path.startswith("/reports/") and path.endswith("/download"):
+        return DOWNLOAD_ROUTE
+    return "other"
 
 
 class JsonFormatter(logging.Formatter):
@@ -77,7 +87,7 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
+        route = _route_of(scope["path"])
         started = time.perf_counter()
         status = 500
 
