@@ -56,6 +56,14 @@ class AssessmentGrade(enum.StrEnum):
     FAIL = "FAIL"  # 不合格
 
 
+ASSESSMENT_GRADE_LABELS = {
+    AssessmentGrade.EXCELLENT: "优秀 / excellent",
+    AssessmentGrade.GOOD: "良好 / good",
+    AssessmentGrade.PASS: "合格 / pass",
+    AssessmentGrade.FAIL: "不合格 / fail",
+}
+
+
 def _text(length: int) -> Any:
     return Field(default=None, max_length=length)
 

@@ -14,7 +14,15 @@ from strawberry import relay
 
 from models.child import Gender, Stage, mask_national_id
 from models.ledger import DropoutCategory, Ledger
-from models.report import AssessmentGrade, ReportAssessment, ReportChild, ReportStatus, ReviewDecision, Verdict
+from models.report import (
+    ASSESSMENT_GRADE_LABELS,
+    AssessmentGrade,
+    ReportAssessment,
+    ReportChild,
+    ReportStatus,
+    ReviewDecision,
+    Verdict,
+)
 from models.report_tables import Figures
 from models.reporting_calendar import Cadence, ReportLevel
 
@@ -60,12 +68,7 @@ described(
 )
 described(
     AssessmentGrade,
-    {
-        AssessmentGrade.EXCELLENT: "优秀 / excellent",
-        AssessmentGrade.GOOD: "良好 / good",
-        AssessmentGrade.PASS: "合格 / pass",
-        AssessmentGrade.FAIL: "不合格 / fail",
-    },
+    ASSESSMENT_GRADE_LABELS,
     "评估等次（省对市，004 §7）/ the province's grade of a city's work",
 )
 strawberry.enum(Verdict, name="ReviewVerdict", description="复核结论 / verdict on a listed child")

@@ -4,10 +4,12 @@ consolidation rate (§7), the ministry taking it; and Guyuan's term survey of a 
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
 import httpx
+from openpyxl import load_workbook
 from sqlalchemy import text
 
 from models import ProvinceSetting
@@ -168,6 +170,17 @@ async def test_the_province_assesses_its_cities_and_the_ministry_takes_it(client
     taken = await review(client, ministry, sent["report"], "APPROVE", verdicts=[])
     assert taken["errors"] == []
     assert taken["report"]["status"] == "APPROVED"
+
+    # The ministry's file: Table 1, the rate among the facts, the grade per city, no children.
+    link = await gql(client, "query($id: ID!) { report(id: $id) { downloadUrl } }", {"id": year["id"]}, ministry)
+    book = load_workbook(io.BytesIO((await client.get(link["data"]["report"]["downloadUrl"])).content))
+    assert book.sheetnames == ["表1 摸底排查统计", "表2 辍学学生信息", "评估结果"]
+    cells = [str(c) for row in book["表1 摸底排查统计"].iter_rows(values_only=True) for c in row if c is not None]
+    assert any(f"学年巩固率：{retained / cohort:.1%}（{retained}/{cohort}）" in c for c in cells)
+    graded = [row for row in book["评估结果"].iter_rows(values_only=True) if row[1] == CHUXIONG]
+    assert [(row[2], row[3], row[4]) for row in graded] == [("楚雄彝族自治州", "良好", "工作扎实")]
+    listed = [row for row in book["表2 辍学学生信息"].iter_rows(values_only=True) if isinstance(row[0], int)]
+    assert listed == []
 
     # A city of another province neither sees nor drafts here.
     other = await token_for(client, OTHER_CITY_EDU)

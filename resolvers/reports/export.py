@@ -33,13 +33,23 @@ from authz.principal import CredentialKind, Principal
 from models.base import utcnow
 from models.child import GENDER_LABELS, Stage, mask_national_id
 from models.ledger import DropoutCategory, Ledger
-from models.report import Report, ReportChild, ReportFigure, ReportRevision, ReportStatus
+from models.report import (
+    ASSESSMENT_GRADE_LABELS,
+    Report,
+    ReportAssessment,
+    ReportChild,
+    ReportFigure,
+    ReportRevision,
+    ReportStatus,
+)
 from models.report_tables import Figures, china_day, figures_of, total
+from models.reporting_calendar import ReportLevel
 from models.repos import accounts
 from models.repos import reports as report_repo
 
 from ..audit import record_change
 from ..context import Context
+from .assessing import ASSESSED_LEVELS
 from .common import visible_report
 from .reading import children_of, lists_visible
 from .reading import figures_of as figures_of_versions
@@ -62,6 +72,7 @@ TABLE1_HEADER = (
 )
 TABLE2_COLUMNS = "序号 姓名 性别 身份证号 学籍号 家庭住址 是否建档立卡 辍学原因 劝返后就读学校 是否销账 备注"
 TABLE2_HEADER = (tuple(TABLE2_COLUMNS.split(" ")),)
+ASSESSMENT_HEADER = ("序号", "单位代码", "单位", "等次", "调研评估发现", "指导意见")
 LIST_WITHHELD = "本账号无权查看辍学学生名单（需台账查看权限）/ the dropout list is not available to this account"
 STATUS_LABELS = {
     ReportStatus.DRAFT: "草稿 / draft",
@@ -84,9 +95,14 @@ class Table:
 
 @dataclass(frozen=True)
 class ReportDocument:
-    info: str  # 填报单位, 报告期, 数据截至, 填报日期, 状态
+    info: str  # 填报单位, 报告期, 数据截至, 填报日期, 状态 (and a province's 巩固率)
     table1: Table
     table2: Table
+    assessments: Table | None = None  # a city's research or a province's assessment of the units below
+
+    @property
+    def tables(self) -> list[Table]:
+        return [self.table1, self.table2, *([self.assessments] if self.assessments else [])]
 
 
 @dataclass(frozen=True)
@@ -133,19 +149,26 @@ def table2_row(r: ReportChild) -> list[Cell]:
 
 
 def build_document(
-    report: Report, revision: ReportRevision, figures: Sequence[ReportFigure], dropouts: Sequence[ReportChild] | None
+    report: Report,
+    revision: ReportRevision,
+    figures: Sequence[ReportFigure],
+    dropouts: Sequence[ReportChild] | None,
+    assessments: Sequence[ReportAssessment] = (),
 ) -> ReportDocument:
-    """The two tables of a version; `dropouts` None when the caller may not see the list."""
+    """The two tables of a version (and a city's or province's assessments of the units below);
+    `dropouts` None when the caller may not see the list."""
     submitted = china_day(revision.submitted_at)
-    info = "　　".join(
-        (
-            f"填报单位：{report.unit_name}（{report.unit_code}）",
-            f"报告期：{report.period}（{report.period_start.isoformat()} 至 {report.period_end.isoformat()}）",
-            f"数据截至：{revision.as_of.isoformat()}",
-            f"填报日期：{submitted.isoformat() if submitted else '草稿 / draft'}",
-            f"状态：{STATUS_LABELS[report.status]}",
-        )
-    )
+    facts = [
+        f"填报单位：{report.unit_name}（{report.unit_code}）",
+        f"报告期：{report.period}（{report.period_start.isoformat()} 至 {report.period_end.isoformat()}）",
+        f"数据截至：{revision.as_of.isoformat()}",
+        f"填报日期：{submitted.isoformat() if submitted else '草稿 / draft'}",
+        f"状态：{STATUS_LABELS[report.status]}",
+    ]
+    if revision.cohort_size:
+        rate = (revision.cohort_retained or 0) / revision.cohort_size
+        facts.append(f"学年巩固率：{rate:.1%}（{revision.cohort_retained}/{revision.cohort_size}）")
+    info = "　　".join(facts)
     return ReportDocument(
         info=info,
         table1=Table("表1 摸底排查统计", f"{report.unit_name}{TABLE1_NAME}", TABLE1_HEADER, table1_rows(figures)),
@@ -156,6 +179,27 @@ def build_document(
             [table2_row(r) for r in dropouts or ()],
             note=LIST_WITHHELD if dropouts is None else None,
         ),
+        assessments=_assessment_table(report, assessments) if report.level in ASSESSED_LEVELS else None,
+    )
+
+
+def _assessment_table(report: Report, assessments: Sequence[ReportAssessment]) -> Table:
+    name = "调研意见" if report.level is ReportLevel.CITY else "评估结果"
+    return Table(
+        name,
+        f"{report.unit_name}控辍保学工作{name}",
+        (ASSESSMENT_HEADER,),
+        [
+            [
+                n,
+                a.subject_code,
+                a.subject_name,
+                ASSESSMENT_GRADE_LABELS[a.grade].split(" / ")[0] if a.grade else "",
+                a.findings,
+                a.guidance or "",
+            ]
+            for n, a in enumerate(assessments, start=1)
+        ],
     )
 
 
@@ -165,11 +209,12 @@ def _csv_safe(value: Cell) -> Cell:
 
 
 def to_csv(doc: ReportDocument) -> bytes:
-    """Table 1, a blank line, Table 2's heading and Table 2; UTF-8 with a BOM so Excel reads Chinese."""
+    """Table 1, a blank line, Table 2's heading and Table 2 (then the assessments the same way); UTF-8
+    with a BOM so Excel reads Chinese."""
     out = io.StringIO()
     writer = csv.writer(out)
-    for table in (doc.table1, doc.table2):
-        if table is doc.table2:
+    for table in doc.tables:
+        if table is not doc.table1:
             writer.writerow([])
         writer.writerow([table.title])
         if table is doc.table1:
@@ -257,7 +302,7 @@ def to_xlsx(doc: ReportDocument) -> bytes:
     first = book.active
     assert first is not None
     book.remove(first)
-    for table in (doc.table1, doc.table2):
+    for table in doc.tables:
         _sheet(book.create_sheet(table.sheet), doc.info, table)
     book.properties.creator = "baoxue"
     book.properties.title = doc.table1.title
@@ -276,7 +321,8 @@ async def download_report(ctx: Context, report_id: str, fmt: ReportFileFormat) -
     dropouts: list[ReportChild] | None = None
     if (await lists_visible(ctx, [report.unit_path]))[report.unit_path]:
         dropouts = [r for r in (await children_of(ctx, [key]))[key] if r.ledger is Ledger.DROPOUT]
-    doc = build_document(report, revision, figures, dropouts)
+    assessed = (await report_repo.assessments_of(ctx.session, [revision.id or 0])).get(revision.id or 0, [])
+    doc = build_document(report, revision, figures, dropouts, assessed)
     content = to_xlsx(doc) if fmt is ReportFileFormat.XLSX else to_csv(doc)
     await record_change(
         ctx,
