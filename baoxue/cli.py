@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -218,15 +218,40 @@ def cmd_grant_revoke(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_ledger_sweep(args: argparse.Namespace, settings: Settings) -> None:
     from models.base import today
-    from resolvers.ledgers.rules import sweep
+    from resolvers.aggregates import take_statistics
+    from resolvers.ledgers.rules import RulesOutcome, sweep
 
     as_of = date.fromisoformat(args.as_of) if args.as_of else today()
     url = _database(settings)
-    outcome = run_in_transaction(url, lambda ctx: sweep(ctx, as_of))
+
+    async def sweep_and_take(ctx: Context) -> RulesOutcome:
+        outcome = await sweep(ctx, as_of)
+        # This month's statistics, and last month's again: what was recorded since its last day completes it.
+        await take_statistics(ctx, as_of.replace(day=1) - timedelta(days=1), as_of)
+        return outcome
+
+    outcome = run_in_transaction(url, sweep_and_take)
     print(
         f"ledger rules as of {as_of}: {len(outcome.opened)} suspected opened, "
         f"{len(outcome.escalated)} escalated to dropout, {len(outcome.returned)} returned"
     )
+
+
+def cmd_stats_snapshot(args: argparse.Namespace, settings: Settings) -> None:
+    import time
+
+    from models.base import today
+    from models.period_statistics import month_code, month_start
+    from resolvers.aggregates import take_statistics
+
+    first, last = (month_start(m) if m else month_start(month_code(today())) for m in (args.first, args.last))
+    if first is None or last is None or first > last:
+        _fail("--from/--to: 月份须写作 YYYY-MM，且起不晚于止 / months are YYYY-MM, --from not after --to")
+        return
+    url = _database(settings)
+    started = time.perf_counter()
+    rows = run_in_transaction(url, lambda ctx: take_statistics(ctx, first, last))
+    print(f"statistics {first:%Y-%m} to {last:%Y-%m}: {rows} rows in {time.perf_counter() - started:.1f} s")
 
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
@@ -318,6 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
     lsweep = ledger.add_parser("sweep", help="apply the attendance rules (seed 003 annex 1) to every child")
     lsweep.add_argument("--as-of", help="the date to apply them as of (YYYY-MM-DD; default today in China)")
     lsweep.set_defaults(func=cmd_ledger_sweep)
+
+    stats = sub.add_parser("stats", help="month-end statistics (ledgerStatistics)").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    snapshot = stats.add_parser(
+        "snapshot", help="take the months' statistics (again) from the ledgers' history, every province"
+    )
+    snapshot.add_argument("--from", dest="first", help="first month, YYYY-MM (default: the current month in China)")
+    snapshot.add_argument("--to", dest="last", help="last month, YYYY-MM (default: the current month in China)")
+    snapshot.set_defaults(func=cmd_stats_snapshot)
 
     export = sub.add_parser("export-schema", help="write the GraphQL SDL (default: schema.graphql)")
     export.add_argument("--output", default=str(SCHEMA_FILE), help="file to write")

@@ -37,7 +37,10 @@ from psycopg.types.json import Jsonb
 from authz.catalogue import Role
 from authz.passwords import hash_password
 from authz.state import CHANNEL
+from models.base import today
+from models.repos import period_statistics
 
+from .demo.cases import AS_OF, TERMS
 from .demo.seed import DEMO_PASSWORD, EDU_ROLE, GOV_ROLE
 from .synthetic_cases import DEFERRAL_COLUMNS, ENTRY_COLUMNS, VISIT_COLUMNS, Cases
 from .synthetic_load import Loader, libpq
@@ -205,6 +208,8 @@ def seed_synthetic(
         cur.execute("SELECT pg_notify(%s, %s)", [CHANNEL, json.dumps({"op": "rebuild"})])  # servers reload grants
         with load.timed("analyze"):
             cur.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, LOADED))))
+        with load.timed("statistics"):  # month-end statistics of the cases' months, for ledgerStatistics
+            period_statistics.snapshot_with(cur, TERMS[0][0], max(AS_OF, today()))
         with load.timed("commit"):
             conn.commit()
     load.timings["total"] = round(time.perf_counter() - started, 2)

@@ -19,6 +19,8 @@ b. Authorization: Authorizer.decide at 100k grants (bench/authz.py), and the sco
    share of the page's SQL.
 c. Aggregates: open suspected and dropout entries by city x ledger x status x stage x category, for
    the province and the county: base tables, the ledger_count summary, and `ledgerCounts` via the API.
+   The province report: `ledgerStatistics` by city, the 12 months up to now, split by stage, as the
+   province account (p50 and p95), and how long `baoxue stats snapshot` takes for those months.
 d. Memory: the API server's RSS sampled during the load.
 """
 
@@ -38,7 +40,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from baoxue.demo.seed import DEMO_PASSWORD
+from models.base import today
+from models.period_statistics import month_start, months_back
+from models.repos.period_statistics import snapshot_with
 
 from . import province_http as web
 from .authz import bench_decisions, build_geo, log, machine, run_text
@@ -66,6 +73,14 @@ COUNTS_QUERY = (
     "query($r: String, $by: AggregateLevel!) { ledgerCounts(regionCode: $r, by: $by) { "
     "regionCode ledger status stage category entries } }"
 )
+
+# The province report (issue 6 item 8): 12 months (the default) x city x stage, with counts and rates.
+STATISTICS_QUERY = (
+    "query($r: String, $d: [StatisticDimension!]!) { ledgerStatistics(regionCode: $r, by: CITY, dimensions: $d) { "
+    "periods missingPeriods rows { regionCode period stage enrolled population suspected dropouts deferred cases "
+    "returned placed closedOut dropoutRate suspectedRate returnRate } } }"
+)
+REPORT_MONTHS = 12
 
 
 def raw_id(global_id: str) -> str:
@@ -148,9 +163,46 @@ def bench_api(ds: Dataset, target: Target, args: argparse.Namespace, tool: str) 
                 "samples_ms": samples,
             }
         out["ledger_counts"] = counts
+        if target.province_account:
+            out["ledger_statistics"] = bench_statistics(api, target.province_account, target.province_code, args)
         return out
     finally:
         api.stop()
+
+
+def bench_statistics(api: web.Server, account: str, province: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The province report through the API: `ledgerStatistics` by city, 12 months, split by stage."""
+    token = web.api_token(api.base, account, DEMO_PASSWORD)
+    variables = {"r": province, "d": ["STAGE"]}
+    found = web.graphql(api.base, STATISTICS_QUERY, variables, token)["data"]["ledgerStatistics"]
+    return {
+        "account": account,
+        "periods": found["periods"],
+        "missing_periods": found["missingPeriods"],
+        "rows": len(found["rows"]),
+        "samples_ms": web.sequential_ms(api.base, STATISTICS_QUERY, variables, token, args.report_runs),
+    }
+
+
+def time_snapshot(dsn: str) -> dict[str, Any]:
+    """Seconds `baoxue stats snapshot` takes for the report's 12 months and for the current month alone, each
+    in its own committed transaction, and the size of the table after."""
+    out: dict[str, Any] = {}
+    for label, months in (("12_months_s", REPORT_MONTHS), ("1_month_s", 1)):
+        first = month_start(months_back(today(), months)[0])
+        assert first is not None
+        with psycopg.connect(dsn) as conn:
+            t0 = time.perf_counter()
+            snapshot_with(conn.cursor(), first, today())
+            conn.commit()
+            out[label] = time.perf_counter() - t0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("ANALYZE period_statistic")
+        row = conn.execute(
+            "SELECT count(*), pg_total_relation_size('period_statistic') FROM period_statistic"
+        ).fetchone()
+    out["rows"], out["table_mb"] = (int(row[0]), row[1] / 2**20) if row else (0, 0.0)
+    return out
 
 
 def bench_postgraphile(ds: Dataset, target: Target, args: argparse.Namespace, tool: str) -> dict[str, Any]:
@@ -206,6 +258,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-requests", type=int, default=100, help="in-process requests timed, then profiled")
     parser.add_argument("--profile-seconds", type=float, default=30.0, help="time for each of those, at most")
     parser.add_argument("--aggregate-runs", type=int, default=7)
+    parser.add_argument("--report-runs", type=int, default=30, help="timed runs of the province report (p50, p95)")
     parser.add_argument("--grants", type=int, default=100_000, help="grants for the decision benchmark")
     parser.add_argument("--per-kind", type=int, default=5000, help="timed decisions per kind")
     parser.add_argument("--output", default=None, help="directory for RESULTS.md and results.json (default bench/)")
@@ -247,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     floor = replay(ds.dsn, plans, args.raw_runs, warmup=20, budget_s=args.raw_seconds)
     floor.explains = explain_slowest(ds.dsn, captured.scoped, floor.per_statement_ns, top=2)
 
+    log(f"c. month-end statistics: the snapshot of {REPORT_MONTHS} months, then of this month")
+    snapshot = time_snapshot(ds.dsn)
+    log(f"  {snapshot['12_months_s']:.1f} s and {snapshot['1_month_s']:.1f} s ({snapshot['rows']:,} rows)")
+
     log("a. through HTTP")
     api = bench_api(ds, target, args, tool)
     peer: dict[str, Any] = {"skipped": "--skip-postgraphile"}
@@ -276,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         api=api,
         postgraphile=peer,
         aggregates=aggs,
+        snapshot=snapshot,
         decision=decisions[0],
     )
     md, js = write(results, out_dir)

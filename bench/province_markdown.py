@@ -57,7 +57,7 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
         f"{api['loadavg'][0]:.1f} on {info['cores']} cores (the machine is shared: other work shows up in tails)"
     )
     w("")
-    w("## Targets (issue 5, item 3)")
+    w("## Targets (issue 5, item 3; issue 6, item 8)")
     w("")
     w("| target | measured | verdict |")
     w("|---|---|---|")
@@ -249,6 +249,8 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
     w("</details>")
     w("")
 
+    w(province_report(r, n))
+    w("")
     w("## d. Memory")
     w("")
     w("| process | RSS idle (after warm-up) | max under load | mean under load | vs PostGraphile |")
@@ -340,3 +342,45 @@ def region_filter_dropped(r: Results) -> bool:
         return any("household_path >=" in text for text, _ in statements)
 
     return has(r.captured.unscoped) and not has(r.captured.scoped)
+
+
+def province_report(r: Results, n: dict[str, Any]) -> str:
+    """The province report (`ledgerStatistics`) of this run, and the last run at each scale."""
+    from .province_report import fmt
+
+    report = r.api.get("ledger_statistics")
+    out = ["### The province report: month-end statistics (issue 6, item 8)", ""]
+    if report is None:
+        return "\n".join([*out, "Not measured: the province has no `edu-province-<code>` account."])
+    periods, samples = report["periods"], sorted(report["samples_ms"])
+    missing = ", ".join(report["missing_periods"]) or "none"
+    snap = r.snapshot
+    out += [
+        f'`ledgerStatistics(regionCode: "{r.target.province_code}", by: CITY, dimensions: [STAGE])` as '
+        f"`{report['account']}` through `baoxue serve`: the default 12 months ({periods[0]} to {periods[-1]}; "
+        f"missing: {missing}), {report['rows']:,} rows of counts and rates; {len(samples)} sequential requests "
+        "after one warm-up. It sums the month-end table `period_statistic` (one narrow index range per month), "
+        "which `baoxue stats snapshot` fills from the ledgers' history (models/repos/period_statistics.py) and "
+        "`baoxue ledger sweep` refreshes for this month and the last.",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| API p50 | {fmt(n['province_report_ms'])} ms |",
+        f"| API p95 | {fmt(n['province_report_p95_ms'])} ms |",
+        f"| API max | {fmt(samples[-1])} ms |",
+        f"| `baoxue stats snapshot`, 12 months | {fmt(snap.get('12_months_s'), 1)} s |",
+        f"| `baoxue stats snapshot`, this month | {fmt(snap.get('1_month_s'), 1)} s |",
+        f"| `period_statistic` rows (size) | {snap.get('rows', 0):,} ({fmt(snap.get('table_mb'), 1)} MB) |",
+        "",
+        "At each scale measured (the last run at each, carried over in `results.json`):",
+        "",
+        "| children | date | machine | p50 ms | p95 ms | rows | snapshot 12 months | snapshot 1 month | seeding |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for h in n.get("province_report_history", []):
+        out.append(
+            f"| {h['scale_children']:,} | {h['date']} | {h['machine']} | {fmt(h['p50_ms'])} | {fmt(h['p95_ms'])} | "
+            f"{h['rows']:,} | {fmt(h['snapshot_12_months_s'], 1)} s | {fmt(h['snapshot_1_month_s'], 1)} s | "
+            f"{fmt(h['seed_s'], 0)} s |"
+        )
+    return "\n".join(out)

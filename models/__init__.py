@@ -11,6 +11,7 @@ from .enrolment import EnrolmentEvent
 from .grant import RoleGrant
 from .ledger import Handover, LedgerEntry
 from .ledger_summary import LedgerCount
+from .period_statistics import PeriodStatistic
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from .province import ProvinceSetting
 from .region import Region, RegionLevel
@@ -43,6 +44,7 @@ __all__ = [
     "LedgerCount",
     "LedgerEntry",
     "LoginThrottle",
+    "PeriodStatistic",
     "PersuasionVisit",
     "ProvinceSetting",
     "Region",

@@ -31,8 +31,10 @@ from . import (
     report_mutations,
     school_age,
     student_mutations,
+    term_visits,
 )
 from . import nodes as node_fields
+from . import reporting_status as status_types
 from . import reports as report_types
 from . import students as student_types
 from . import viewer as viewer_types
@@ -76,12 +78,27 @@ class Query:
         description="台账汇总（无个人信息）/ open suspected and dropout cases counted by region, ledger, status, "
         "stage and category, inside my aggregate scope; no personal data.",
     )
+    ledger_statistics: aggregates.LedgerStatistics = strawberry.field(
+        resolver=aggregates.ledger_statistics,
+        description="月末统计与比率（无个人信息）/ month-end counts and rates by region, month, stage, category and "
+        "special group, inside my aggregate scope; no personal data.",
+    )
     reports: report_types.ReportConnection = strawberry.field(
         resolver=report_types.reports,
         description="报告（四个一）/ reports of the reporting chain whose unit lies in my REPORT:READ scope.",
     )
     report: report_types.Report | None = strawberry.field(
         resolver=report_types.report, description="按 ID 取报告 / one report by global ID (null if none or not mine)."
+    )
+    reporting_status: status_types.ReportingStatus = strawberry.field(
+        resolver=status_types.reporting_status,
+        description="报送情况树（谁未报、逾期几天）/ who has not submitted for a period, at every level, and how many "
+        "days late: the tree from a region down to the units of the period's cadence (REPORT:READ over it).",
+    )
+    term_visit_coverage: term_visits.TermVisitCoverage = strawberry.field(
+        resolver=term_visits.term_visit_coverage,
+        description="开学时节进校入户调研覆盖（004 §5）/ term-start visit coverage of a county, or per county of a "
+        "city or province (REPORT:READ over the region).",
     )
     accounts: admin.AccountConnection = strawberry.field(
         resolver=admin.accounts, description="账号 / accounts in my jurisdiction (permission admins, supervisors)."
@@ -208,6 +225,11 @@ class Mutation:
     return_report: report_mutations.ReportPayload = strawberry.mutation(
         resolver=report_mutations.return_report,
         description="退回（可解除已通过的锁定）/ return a submitted or approved report with a reason.",
+    )
+    record_term_visit: term_visits.RecordTermVisitPayload = strawberry.mutation(
+        resolver=term_visits.record_term_visit,
+        description="登记开学时节进校入户调研（004 §5，县教育局）/ record or correct a school's term-start visit "
+        "(the school's county bureau).",
     )
     revoke_grant: admin.RevokeGrantPayload = strawberry.mutation(
         resolver=admin.revoke_grant, description="撤销授权 / revoke a grant I could have made."

@@ -21,16 +21,17 @@ from authz.passwords import hash_password
 from authz.state import publish_rebuild
 from models.account import Account
 from models.attendance import AttendanceMark, ClassRegister
+from models.base import today
 from models.child import Child, Guardian
 from models.enrolment import EnrolmentEvent
 from models.grant import RoleGrant
 from models.ledger import Handover, LedgerEntry
 from models.persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from models.region import NATION_CODE, NATION_PATH, Region, level_of_code, path_of_code
-from models.repos import audit
+from models.repos import audit, period_statistics
 from models.school import School, school_path
 
-from .cases import DemoData, demo_data
+from .cases import AS_OF, TERMS, DemoData, demo_data
 from .people import ABSENCE_STORY_NAMES as ABSENCE_STORY_NAMES  # the attendance story's children (README)
 from .people import national_id as national_id
 from .people import walk
@@ -232,6 +233,7 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
     added.update(dict.fromkeys(POPULATION, 0))
     if not await session.scalar(select(func.count()).select_from(Child)):
         added.update(await load_population(session, demo_data()))
+    await period_statistics.snapshot(session, TERMS[0][0], max(AS_OF, today()))  # the demo's months, for dashboards
     await audit.record(
         session, actor=actor, action="seed.demo", target_type="Database", target_id="demo", summary=added
     )
