@@ -99,13 +99,18 @@ class ReportVersion:
     async def suspected(self, info: Info) -> list[ReportChildRow] | None:
         return await _listed(info, self.unit_path, self.revision_id, Ledger.SUSPECTED)
 
-    @strawberry.field(description="复核结论 / verdicts on listed children.")  # type: ignore[untyped-decorator]
-    async def verdicts(self, info: Info) -> list[ReportVerdictInfo]:
-        return await _verdicts(info, self.revision_id)
+    @strawberry.field(
+        description="复核结论；无台账查看权时为空 / verdicts on listed children (null without the ledgers' read right)."
+    )  # type: ignore[untyped-decorator]
+    async def verdicts(self, info: Info) -> list[ReportVerdictInfo] | None:
+        return await _verdicts(info, self.unit_path, self.revision_id)
 
-    @strawberry.field(description="复核发现的遗漏 / children found missing.")  # type: ignore[untyped-decorator]
-    async def findings(self, info: Info) -> list[ReportFindingInfo]:
-        return await _findings(info, self.revision_id)
+    @strawberry.field(
+        description="复核发现的遗漏；无台账查看权时为空 / children found missing (null without the ledgers' "
+        "read right)."
+    )  # type: ignore[untyped-decorator]
+    async def findings(self, info: Info) -> list[ReportFindingInfo] | None:
+        return await _findings(info, self.unit_path, self.revision_id)
 
     @strawberry.field(description="对下级单位的调研、评估 / the city's or province's assessments of units below.")  # type: ignore[untyped-decorator]
     async def assessments(self, info: Info) -> list[UnitAssessmentInfo]:
@@ -131,8 +136,13 @@ async def _table1(info: Info, revision_id: int) -> list[Table1Row]:
     ]
 
 
+async def _lists_visible(info: Info, unit_path: str) -> bool:
+    """Rows naming children (the lists, verdicts, findings) need the ledgers' read right over the unit."""
+    return bool(await loader(info, "report-lists-visible", reading.lists_visible).load(unit_path))
+
+
 async def _listed(info: Info, unit_path: str, revision_id: int, ledger: Ledger) -> list[ReportChildRow] | None:
-    if not await loader(info, "report-lists-visible", reading.lists_visible).load(unit_path):
+    if not await _lists_visible(info, unit_path):
         return None
     rows = await loader(info, "report-children", reading.children_of).load(str(revision_id))
     return [child_row(r) for r in rows if r.ledger is ledger]
@@ -156,7 +166,9 @@ async def _assessments(info: Info, revision_id: int) -> list[UnitAssessmentInfo]
     return [UnitAssessmentInfo.from_row(r) for r in rows]
 
 
-async def _verdicts(info: Info, revision_id: int) -> list[ReportVerdictInfo]:
+async def _verdicts(info: Info, unit_path: str, revision_id: int) -> list[ReportVerdictInfo] | None:
+    if not await _lists_visible(info, unit_path):
+        return None
     rows = await loader(info, "report-verdicts", reading.verdicts_of).load(str(revision_id))
     return [
         ReportVerdictInfo(
@@ -170,7 +182,9 @@ async def _verdicts(info: Info, revision_id: int) -> list[ReportVerdictInfo]:
     ]
 
 
-async def _findings(info: Info, revision_id: int) -> list[ReportFindingInfo]:
+async def _findings(info: Info, unit_path: str, revision_id: int) -> list[ReportFindingInfo] | None:
+    if not await _lists_visible(info, unit_path):
+        return None
     rows = await loader(info, "report-findings", reading.findings_of).load(str(revision_id))
     return [
         ReportFindingInfo(
@@ -314,13 +328,17 @@ class Report(relay.Node):
     async def suspected(self, info: Info) -> list[ReportChildRow] | None:
         return await _listed(info, self.unit_path, (await _current(info, self)).revision_id, Ledger.SUSPECTED)
 
-    @strawberry.field(description="复核结论（当前版本）/ verdicts on the current version.")  # type: ignore[untyped-decorator]
-    async def verdicts(self, info: Info) -> list[ReportVerdictInfo]:
-        return await _verdicts(info, (await _current(info, self)).revision_id)
+    @strawberry.field(
+        description="复核结论（当前版本，需台账查看权）/ verdicts on the current version (null without the read right)."
+    )  # type: ignore[untyped-decorator]
+    async def verdicts(self, info: Info) -> list[ReportVerdictInfo] | None:
+        return await _verdicts(info, self.unit_path, (await _current(info, self)).revision_id)
 
-    @strawberry.field(description="复核发现（当前版本）/ findings on the current version.")  # type: ignore[untyped-decorator]
-    async def findings(self, info: Info) -> list[ReportFindingInfo]:
-        return await _findings(info, (await _current(info, self)).revision_id)
+    @strawberry.field(
+        description="复核发现（当前版本，需台账查看权）/ findings on the current version (null without the read right)."
+    )  # type: ignore[untyped-decorator]
+    async def findings(self, info: Info) -> list[ReportFindingInfo] | None:
+        return await _findings(info, self.unit_path, (await _current(info, self)).revision_id)
 
     @strawberry.field(
         description="下载链接：当前版本的表1、表2（固原 003 附件1–2），签发给本账号，10 分钟内有效，打开时重新鉴权；"

@@ -13,6 +13,7 @@ from tests.report_support import (
     COUNTY_EDU,
     COUNTY_GOV,
     LIST,
+    MINISTRY,
     NEIGHBOUR_EDU,
     NEIGHBOUR_GOV,
     PRINCIPAL,
@@ -28,6 +29,8 @@ from tests.report_support import (
     submit,
     submitted_march,
 )
+
+OTHER_WUDING_SCHOOL = "2153000037"  # 武定县环州乡中心小学
 
 
 async def test_a_neighbouring_county_neither_sees_nor_reviews_the_report(client):
@@ -122,6 +125,38 @@ async def test_a_return_needs_reasons_and_a_dispute_needs_a_comment(client):
     stranger = [{"studentId": other["id"], "verdict": "CONFIRMED"}]
     assert codes(await review(client, county, report, "RETURN", verdicts=stranger, reasons="x")) == ["NOT_LISTED"]
     assert (await read(client, county, report["id"]))["status"] == "SUBMITTED"  # nothing was written
+
+
+async def test_verdicts_and_findings_name_children_only_to_readers_of_the_ledgers(client):
+    """DOMAIN (personal data) and issue 6 §5: the ministry reads figures, never a child. A verdict or a
+    finding names a child, so it is shown, and given, only with the ledgers' read right over the unit;
+    a finding names a child of the reporting unit, not of a school next door; text has its limits."""
+    staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
+    county, ministry = await token_for(client, COUNTY_EDU), await token_for(client, MINISTRY)
+    kid = await make_student(client, county, enrolledOn="2025-09-01")
+    missing = await make_student(client, county, enrolledOn="2025-09-01")
+    elsewhere = await make_student(client, county, school=OTHER_WUDING_SCHOOL, enrolledOn="2025-09-01")
+    assert (await open_entry(client, staff, kid["id"], opened_on=date(2026, 3, 10)))["errors"] == []
+    report = await submitted_march(client, staff, principal)
+
+    next_door = [{"studentId": elsewhere["id"], "note": "未上报"}]
+    assert codes(await review(client, county, report, "RETURN", findings=next_door, reasons="x")) == ["NOT_IN_UNIT"]
+    too_long = await return_report(client, county, report, "理" * 2001)
+    assert [(e["field"], e["code"]) for e in too_long["errors"]] == [("reason", "TOO_LONG")]
+    disputed = [{"studentId": kid["id"], "verdict": "DISPUTED", "comment": "已返校，请核实"}]
+    found = [{"studentId": missing["id"], "note": "长期未到校，未上报"}]
+    returned = await review(client, county, report, "RETURN", verdicts=disputed, findings=found, reasons="请核实")
+    assert returned["errors"] == []
+    assert [f["studentId"] for f in returned["report"]["findings"]] == [missing["id"]]
+
+    seen = await read(client, ministry, report["id"])
+    assert seen["status"] == "RETURNED"
+    assert seen["verdicts"] is None
+    assert seen["findings"] is None
+    versions = "query($id: ID!) { report(id: $id) { versions { verdicts { comment } findings { note } } } }"
+    by_version = await gql(client, versions, {"id": report["id"]}, ministry)
+    assert by_version["data"]["report"]["versions"] == [{"verdicts": None, "findings": None}]
+    assert seen["suspected"] is None
 
 
 async def test_a_stale_version_is_a_conflict(client):

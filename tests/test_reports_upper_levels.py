@@ -4,6 +4,7 @@ consolidation rate (§7), the ministry taking it; and Guyuan's term survey of a 
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import date
 from typing import Any
@@ -167,6 +168,10 @@ async def test_the_province_assesses_its_cities_and_the_ministry_takes_it(client
     assert seen["dropouts"] is None  # no personal data for the ministry
     assert seen["suspected"] is None
     assert codes(await review(client, province, sent["report"], "APPROVE", verdicts=[])) == ["OWN_SUBMISSION"]
+    # Nor does it give per-child verdicts: it cannot see the children (nor learn who is listed by trying).
+    somebody = [{"studentId": base64.b64encode(b"Student:1").decode(), "verdict": "DISPUTED"}]
+    refused = await review(client, ministry, sent["report"], "RETURN", verdicts=somebody, reasons="x")
+    assert codes(refused) == ["LISTS_NOT_VISIBLE"]
     taken = await review(client, ministry, sent["report"], "APPROVE", verdicts=[])
     assert taken["errors"] == []
     assert taken["report"]["status"] == "APPROVED"

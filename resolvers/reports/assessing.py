@@ -12,7 +12,7 @@ from models.repos import reports as report_repo
 
 from ..context import Context
 from ..errors import BadInput
-from .common import locked, report_for_unit, save_report
+from .common import clean_text, locked, report_for_unit, save_report
 
 ASSESSED_LEVELS = (ReportLevel.CITY, ReportLevel.PROVINCE)
 
@@ -68,8 +68,9 @@ def _checked(
     if subject.code in seen:
         raise BadInput(f"{field}.subjectCode", "DUPLICATE_UNIT", "同一单位只能评价一次", "one assessment per unit")
     seen.add(subject.code)
-    findings, guidance = given.findings.strip(), (given.guidance or "").strip() or None
-    if not findings:
+    findings = clean_text(f"{field}.findings", given.findings, 2000)
+    guidance = clean_text(f"{field}.guidance", given.guidance, 2000)
+    if findings is None:
         raise BadInput(f"{field}.findings", "REQUIRED", "须写明调研或评估发现", "the findings are required")
     if report.level is ReportLevel.CITY and guidance is None:
         raise BadInput(

@@ -42,6 +42,20 @@ def bad_period(cadence: Cadence) -> BadInput:
     )
 
 
+def clean_text(field: str, value: str | None, limit: int) -> str | None:
+    """Free text as stored: stripped, empty as None, refused (TOO_LONG) past its column's length."""
+    text = (value or "").strip() or None
+    if text is not None and len(text) > limit:
+        raise BadInput(field, "TOO_LONG", f"不超过 {limit} 字", f"at most {limit} characters")
+    return text
+
+
+def lists_visible_at(ctx: Context, unit_path: str) -> bool:
+    """Rows naming children in a unit's report (the lists, verdicts, findings) need the ledgers' read
+    right over the unit: the ministry and other readers of figures see Table 1 only."""
+    return ctx.access().allows("LEDGER", "READ", {"EDU": [unit_path], "GOV": [unit_path]}) is not None
+
+
 def reasons_required(field: str) -> BadInput:
     return BadInput(field, "REASONS_REQUIRED", "退回须写明理由", "a return needs its reasons")
 

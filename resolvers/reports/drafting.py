@@ -23,7 +23,7 @@ from ..errors import BadInput
 from ..ledgers.common import check_version
 from ..paging import parse_id
 from .assessing import carry_forward
-from .common import REPORT, bad_period, locked, report_for_unit, rules_for, save_report, unit_grant
+from .common import REPORT, bad_period, clean_text, locked, report_for_unit, rules_for, save_report, unit_grant
 from .snapshot import Snapshot, aggregate_snapshot, school_snapshot, term_survey_snapshot
 
 
@@ -113,7 +113,7 @@ async def set_row_note(ctx: Context, *, report_id: str, student_id: str, note: s
     mine = [r for r in await _rows_of(ctx, revision) if r.child_id == child_id]
     if not mine:
         raise BadInput("studentId", "NOT_LISTED", "该学生不在本报告名单中", "the student is not listed in the report")
-    text = (note or "").strip() or None
+    text = clean_text("note", note, 500)
     for row in mine:
         row.note = text
         ctx.session.add(row)

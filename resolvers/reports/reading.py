@@ -21,7 +21,7 @@ from models.repos.paging import Page
 from ..context import Context
 from ..paging import decode_id_cursor, page_size, parse_id
 from ..regions import filter_region_path
-from .common import REPORT, may_read, own_unit_paths
+from .common import REPORT, lists_visible_at, may_read, own_unit_paths
 
 
 async def list_reports(
@@ -54,8 +54,7 @@ async def get_reports(ctx: Context, ids: list[str]) -> dict[str, Report]:
 
 async def lists_visible(ctx: Context, unit_paths: list[str]) -> dict[str, bool]:
     """May the caller see the children listed in reports of these units (the ledgers' read right there)?"""
-    access = ctx.access()
-    return {p: access.allows("LEDGER", "READ", {"EDU": [p], "GOV": [p]}) is not None for p in unit_paths}
+    return {p: lists_visible_at(ctx, p) for p in unit_paths}
 
 
 # Below: rows of reports this operation already found in scope, batched by report or version id.

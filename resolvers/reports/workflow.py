@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from authz.catalogue import within
 from authz.errors import Forbidden
 from models.base import today, utcnow
 from models.report import (
@@ -37,6 +38,8 @@ from ..paging import parse_id
 from .assessing import unassessed
 from .common import (
     REPORT,
+    clean_text,
+    lists_visible_at,
     locked,
     reasons_required,
     report_for_reviewer,
@@ -142,7 +145,7 @@ async def countersign_report(ctx: Context, *, report_id: str, note: str | None, 
     if revision.cosigned_by is not None:
         raise BadInput("reportId", "ALREADY_COSIGNED", "本版本已会签", "this version is already countersigned")
     revision.cosigned_by, revision.cosigned_at = ctx.actor, utcnow()
-    revision.cosign_note = (note or "").strip() or None
+    revision.cosign_note = clean_text("note", note, 500)
     ctx.session.add(revision)
     return await save_report(ctx, report, "report.cosign", note=revision.cosign_note)
 
@@ -174,14 +177,21 @@ async def review_report(
     report, revision = await report_for_reviewer(ctx, report_id, version=version)
     if report.status is not ReportStatus.SUBMITTED:
         raise _not_submitted(report)
-    reasons = (reasons or "").strip() or None
+    reasons = clean_text("reasons", reasons, 2000)
     if decision is ReviewDecision.RETURN and reasons is None:
         raise reasons_required("reasons")
+    if (verdicts or findings) and not lists_visible_at(ctx, report.unit_path):
+        raise BadInput(
+            "verdicts" if verdicts else "findings",
+            "LISTS_NOT_VISIBLE",
+            "无本单位台账查看权，不能对学生作结论或记录遗漏",
+            "without the ledgers' read right over the unit, a reviewer gives no per-child verdicts or findings",
+        )
     listed = {
         r.child_id for r in (await report_repo.children_of(ctx.session, [revision.id or 0])).get(revision.id or 0, [])
     }
     given = _verdict_rows(verdicts, listed, revision.id or 0, ctx.actor, report.province_code)
-    found = await _finding_rows(ctx, findings, listed, revision.id or 0, report.province_code)
+    found = await _finding_rows(ctx, findings, listed, report, revision.id or 0)
     if decision is ReviewDecision.APPROVE:
         if report.level is ReportLevel.SCHOOL and listed - {v.child_id for v in given}:
             raise BadInput(
@@ -213,7 +223,7 @@ async def return_report(ctx: Context, *, report_id: str, reason: str | None, ver
     report, revision = await report_for_reviewer(ctx, report_id, version=version)
     if report.status not in (ReportStatus.SUBMITTED, ReportStatus.APPROVED):
         raise _not_submitted(report)
-    text = (reason or "").strip() or None
+    text = clean_text("reason", reason, 2000)
     if text is None:
         raise reasons_required("reason")
     above = [
@@ -253,7 +263,7 @@ def _verdict_rows(
             raise BadInput(field, "NOT_LISTED", "该学生不在本报告名单中", "the student is not listed in the report")
         if any(r.child_id == child_id for r in rows):
             raise BadInput(field, "DUPLICATE_STUDENT", "同一学生只能有一条结论", "one verdict per student")
-        comment = (v.comment or "").strip() or None
+        comment = clean_text(f"verdicts.{n}.comment", v.comment, 500)
         if v.verdict is Verdict.DISPUTED and comment is None:
             raise BadInput(
                 f"verdicts.{n}.comment", "COMMENT_REQUIRED", "存疑须写明理由", "a disputed child needs a comment"
@@ -272,9 +282,10 @@ def _verdict_rows(
 
 
 async def _finding_rows(
-    ctx: Context, findings: list[FindingInput], listed: set[int], revision_id: int, province: str
+    ctx: Context, findings: list[FindingInput], listed: set[int], report: Report, revision_id: int
 ) -> list[ReportFinding]:
-    """Children the reviewer found missing: each one the reviewer may see on the ledgers, not listed."""
+    """Children the reviewer found missing: each one of the reporting unit (at its school, or living or
+    registered in its region), on the ledgers the reviewer may read, and not listed."""
     access = ctx.access()
     ids = [parse_id(f.student_id) for f in findings]
     kids = await child_repo.get_children(ctx.session, [i for i in ids if i is not None])
@@ -282,18 +293,25 @@ async def _finding_rows(
     for n, (finding, child_id) in enumerate(zip(findings, ids, strict=True)):
         kid = kids.get(child_id or -1)
         field = f"findings.{n}.studentId"
-        if kid is None or access.allows("LEDGER", "READ", child_repo.scope_paths(kid)) is None:
+        paths = child_repo.scope_paths(kid) if kid is not None else {}
+        if kid is None or access.allows("LEDGER", "READ", paths) is None:
             raise BadInput(field, "NOT_FOUND", "没有这个学生", "no such student")
+        if not any(p is not None and within(p, report.unit_path) for line in paths.values() for p in line):
+            raise BadInput(field, "NOT_IN_UNIT", "该学生不属于本报告单位", "the student is not the reporting unit's")
         if kid.id in listed:
             raise BadInput(field, "ALREADY_LISTED", "该学生已在名单中：请作出结论", "already listed: give a verdict")
         if any(r.child_id == kid.id for r in rows):
             raise BadInput(field, "DUPLICATE_STUDENT", "同一学生只能记一次", "one finding per student")
-        note = finding.note.strip()
-        if not note:
+        note = clean_text(f"findings.{n}.note", finding.note, 500)
+        if note is None:
             raise BadInput(f"findings.{n}.note", "REQUIRED", "须说明发现的情况", "say what was found")
         rows.append(
             ReportFinding(
-                revision_id=revision_id, child_id=kid.id or 0, note=note, found_by=ctx.actor, province_code=province
+                revision_id=revision_id,
+                child_id=kid.id or 0,
+                note=note,
+                found_by=ctx.actor,
+                province_code=report.province_code,
             )
         )
     return rows
