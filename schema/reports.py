@@ -359,13 +359,20 @@ class Report(relay.Node):
         return _consolidation(await _current(info, self))
 
 
-async def _versions(info: Info, report: Report) -> list[ReportVersion]:
+async def _shown(info: Info, report: Report) -> list[ReportRevision]:
     rows = await loader(info, "report-revisions", reading.revisions_of).load(str(report.report_id))
-    return [ReportVersion.from_row(r, report.unit_path) for r in rows]
+    mine = await loader(info, "report-works-on", reading.works_on).load(report.unit_path)
+    return reading.shown_versions(rows, bool(mine))
+
+
+async def _versions(info: Info, report: Report) -> list[ReportVersion]:
+    return [ReportVersion.from_row(r, report.unit_path) for r in await _shown(info, report)]
 
 
 async def _current(info: Info, report: Report) -> ReportVersion:
-    return next(v for v in await _versions(info, report) if v.number == report.revision)
+    current = reading.current_shown(await _shown(info, report), report.revision)
+    assert current is not None, "a report the caller reads has a version it may see"
+    return ReportVersion.from_row(current, report.unit_path)
 
 
 @strawberry.type(description="报告列表 / a page of reports.")

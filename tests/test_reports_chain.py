@@ -89,6 +89,10 @@ async def test_school_month_to_county_quarter(client):
     second = corrected["report"]
     assert (second["status"], second["current"]["number"]) == ("DRAFT", 2)
     assert missing["id"] in [r["studentId"] for r in second["dropouts"]]
+    # Until it is submitted again, the county still sees the returned version as the current one.
+    above = await read(client, county, second["id"])
+    assert (above["status"], above["current"]["number"], len(above["versions"])) == ("DRAFT", 1, 1)
+    assert missing["id"] not in [r["studentId"] for r in above["dropouts"]]
     resubmitted = await submit(client, principal, second)
     assert resubmitted["errors"] == []
     approved = await review(client, county, resubmitted["report"], "APPROVE")

@@ -51,7 +51,7 @@ from ..audit import record_change
 from ..context import Context
 from .assessing import ASSESSED_LEVELS
 from .common import visible_report
-from .reading import children_of, lists_visible
+from .reading import children_of, current_shown, lists_visible, shown_versions, works_on
 from .reading import figures_of as figures_of_versions
 
 
@@ -315,7 +315,10 @@ async def download_report(ctx: Context, report_id: str, fmt: ReportFileFormat) -
     """May the caller have this report's file? NOT_FOUND outside its REPORT:READ view, like a missing one.
     The download is audited (`report.download`) in this operation's transaction."""
     report = await visible_report(ctx, report_id)
-    revision = await report_repo.revision_of(ctx.session, report)
+    versions = (await report_repo.revisions_of(ctx.session, [report.id or 0])).get(report.id or 0, [])
+    mine = (await works_on(ctx, [report.unit_path]))[report.unit_path]
+    revision = current_shown(shown_versions(versions, mine), report.revision)
+    assert revision is not None, "a report the caller reads has a version it may see"
     key = str(revision.id)
     figures = (await figures_of_versions(ctx, [key]))[key]
     dropouts: list[ReportChild] | None = None

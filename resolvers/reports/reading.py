@@ -13,6 +13,7 @@ from models.report import (
     ReportFigure,
     ReportFinding,
     ReportRevision,
+    ReportStatus,
     ReportVerdict,
 )
 from models.repos import reports as report_repo
@@ -63,6 +64,26 @@ async def lists_visible(ctx: Context, unit_paths: list[str]) -> dict[str, bool]:
 async def revisions_of(ctx: Context, report_ids: list[str]) -> dict[str, list[ReportRevision]]:
     found = await report_repo.revisions_of(ctx.session, [int(i) for i in report_ids])
     return {i: found.get(int(i), []) for i in report_ids}
+
+
+async def works_on(ctx: Context, unit_paths: list[str]) -> dict[str, bool]:
+    """Does the caller work on these units' drafts (draft, submit or countersign there)?"""
+    own = own_unit_paths(ctx)
+    return {p: p in own for p in unit_paths}
+
+
+def shown_versions(revisions: list[ReportRevision], works_on_unit: bool) -> list[ReportRevision]:
+    """A version still being drafted is shown only to those who work on the unit: the levels above see
+    what was submitted (a report corrected after a return keeps its returned version current for them)."""
+    if works_on_unit:
+        return revisions
+    return [r for r in revisions if r.status is not ReportStatus.DRAFT]
+
+
+def current_shown(revisions: list[ReportRevision], number: int) -> ReportRevision | None:
+    """The report's current version if shown, else the newest shown (a correction not yet resubmitted
+    leaves the returned version current for the levels above)."""
+    return next((r for r in revisions if r.number == number), revisions[-1] if revisions else None)
 
 
 async def figures_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportFigure]]:
