@@ -16,13 +16,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .base import CHINA_TIME
 from .child import Stage
-from .enrolment import STARTS_ENROLMENT, EnrolmentChange, EnrolmentEvent
+from .enrolment import STARTS_ENROLMENT, EnrolmentEvent
 from .ledger import CLOSE_REASON_LABELS, DropoutCategory, Ledger, LedgerEntry
 from .ledger_rules import DayMark, Mark
 from .report import ReportFigure, category_column
@@ -87,9 +87,13 @@ def enrolled_grade(events: Sequence[EnrolmentEvent], school_code: str, day: date
     return grade if grade <= 9 else None
 
 
+CONSOLIDATION_TARGET = 0.95  # 九年义务教育巩固率达到95% (seed 000, preamble; 001)
+
+
 @dataclass(frozen=True)
 class Cohort:
-    """The consolidation rate (巩固率) of a school year: `retained` of `size` (docs/CONSOLIDATION.md)."""
+    """The consolidation rate (巩固率) of a school year: `retained` of `size` (docs/CONSOLIDATION.md);
+    the rule is `models/repos/report_inputs.COHORT_SQL`."""
 
     size: int
     retained: int
@@ -98,31 +102,10 @@ class Cohort:
     def rate(self) -> float | None:
         return self.retained / self.size if self.size else None
 
-
-def consolidation(
-    histories: Mapping[int, Sequence[EnrolmentEvent]],
-    in_region: Callable[[str], bool],
-    start: date,
-    as_of: date,
-    dropouts_at_end: set[int],
-) -> Cohort:
-    """The cohort: children enrolled in grades 1–9 at a school of the region on the school year's first
-    day. Retained: of them, those who on `as_of` are enrolled at any school or have graduated, and are
-    not on the dropout ledger. A transfer out of the region is still schooling, so it counts as retained.
-    """
-    size = retained = 0
-    for child_id, events in histories.items():
-        first = latest_change(events, start)
-        if first is None or first.change not in STARTS_ENROLMENT or not in_region(first.school_code):
-            continue
-        if grade_on(first.grade, first.on, start) > 9:
-            continue
-        size += 1
-        last = latest_change(events, as_of)
-        schooling = last is not None and (last.change in STARTS_ENROLMENT or last.change is EnrolmentChange.GRADUATE)
-        if schooling and child_id not in dropouts_at_end:
-            retained += 1
-    return Cohort(size, retained)
+    @property
+    def meets_target(self) -> bool | None:
+        rate = self.rate
+        return None if rate is None else rate >= CONSOLIDATION_TARGET
 
 
 def on_leave_at_end(marks: Iterable[DayMark], start: date, end: date) -> bool:

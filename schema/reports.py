@@ -17,7 +17,7 @@ from models.child import Stage
 from models.ledger import Ledger
 from models.report import Report as ReportRow
 from models.report import ReportRevision, ReportStatus, ReviewDecision
-from models.report_tables import Figures, figures_of, total
+from models.report_tables import CONSOLIDATION_TARGET, Cohort, Figures, figures_of, total
 from models.reporting_calendar import Cadence, ReportLevel
 from models.repos.reports import ReportFilter as RowFilter
 from resolvers.reports import reading
@@ -37,8 +37,6 @@ from .report_tables import (
     child_row,
     table1_row,
 )
-
-CONSOLIDATION_TARGET = 0.95  # 九年义务教育巩固率达到95% (seed 000, preamble; 001)
 
 
 @strawberry.type(description="汇总来源 / a version an aggregate report summed.")
@@ -151,13 +149,13 @@ async def _listed(info: Info, unit_path: str, revision_id: int, ledger: Ledger) 
 def _consolidation(version: ReportVersion) -> ConsolidationRate | None:
     if version.cohort_size is None or version.cohort_retained is None:
         return None
-    rate = version.cohort_retained / version.cohort_size if version.cohort_size else None
+    cohort = Cohort(version.cohort_size, version.cohort_retained)
     return ConsolidationRate(
-        cohort=version.cohort_size,
-        retained=version.cohort_retained,
-        rate=rate,
+        cohort=cohort.size,
+        retained=cohort.retained,
+        rate=cohort.rate,
         target=CONSOLIDATION_TARGET,
-        meets_target=None if rate is None else rate >= CONSOLIDATION_TARGET,
+        meets_target=cohort.meets_target,
     )
 
 

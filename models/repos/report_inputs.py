@@ -8,17 +8,16 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import or_
+from sqlalchemy import or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..attendance import AttendanceMark, ClassRegister
 from ..base import CHINA_TIME
 from ..enrolment import EnrolmentEvent
-from ..ledger import Ledger, LedgerEntry
+from ..ledger import LedgerEntry
 from ..ledger_rules import DayMark, Mark
-from ..school import School
-from .regions import SchoolPaths, within_path
+from ..report_tables import Cohort
 
 
 async def enrolment_histories(session: AsyncSession, school_code: str, day: date) -> dict[int, list[EnrolmentEvent]]:
@@ -80,33 +79,54 @@ async def attendance_in(
     return {child_id: [DayMark(d, m) for d, m in sorted(by_day.items())] for child_id, by_day in days.items()}
 
 
-async def cohort_histories(
-    session: AsyncSession, region_path: str, start: date, as_of: date
-) -> tuple[dict[int, list[EnrolmentEvent]], dict[str, str], set[int]]:
-    """For the consolidation rate: the enrolment histories (to `as_of`) of every child enrolled at a school
-    of the region on `start` or after, the school paths those histories name, and which of those children
-    are on the dropout ledger at the end of `as_of`."""
-    in_region = (
-        select(EnrolmentEvent.child_id)
-        .join(School, col(School.code) == col(EnrolmentEvent.school_code))
-        .where(within_path(SchoolPaths(col(School.path)), region_path), col(EnrolmentEvent.on) <= as_of)
-    )
-    stmt = (
-        select(EnrolmentEvent)
-        .where(col(EnrolmentEvent.child_id).in_(in_region), col(EnrolmentEvent.on) <= as_of)
-        .order_by(col(EnrolmentEvent.child_id), col(EnrolmentEvent.on), col(EnrolmentEvent.id))
-    )
-    histories: dict[int, list[EnrolmentEvent]] = {}
-    for row in await session.scalars(stmt):
-        histories.setdefault(row.child_id, []).append(row)
-    codes = {e.school_code for events in histories.values() for e in events}
-    paths = dict((await session.execute(select(School.code, School.path).where(col(School.code).in_(codes)))).all())
-    after_end = datetime.combine(as_of, time.max, tzinfo=CHINA_TIME)
-    closed_at = cast(Any, LedgerEntry.closed_at)
-    dropouts = select(LedgerEntry.child_id).where(
-        col(LedgerEntry.child_id).in_(list(histories)),
-        col(LedgerEntry.ledger) == Ledger.DROPOUT,
-        col(LedgerEntry.opened_on) <= as_of,
-        or_(closed_at.is_(None), closed_at > after_end),
-    )
-    return histories, paths, set(await session.scalars(dropouts))
+# The consolidation rate's cohort and who of it is still schooling (docs/CONSOLIDATION.md), in one
+# statement: a province's enrolment history never travels to Python.
+COHORT_SQL = text(
+    """
+    WITH at_region AS (
+      SELECT DISTINCT x.child_id
+        FROM enrolment_event x JOIN school s ON s.code = x.school_code
+       WHERE s.path LIKE :prefix AND x."on" <= :start),
+    ranked AS (
+      SELECT e.child_id, e.change, e.school_code, e.grade, e."on",
+             row_number() OVER (PARTITION BY e.child_id ORDER BY e."on" DESC, e.id DESC) AS nth
+        FROM enrolment_event e JOIN at_region USING (child_id)
+       WHERE e."on" <= :start),
+    cohort AS (
+      SELECT r.child_id
+        FROM ranked r JOIN school s ON s.code = r.school_code
+       WHERE r.nth = 1 AND r.change IN ('ENROL', 'TRANSFER_IN') AND s.path LIKE :prefix
+         AND r.grade + :start_year
+             - (EXTRACT(YEAR FROM r."on")::int - CASE WHEN EXTRACT(MONTH FROM r."on") < 9 THEN 1 ELSE 0 END) <= 9)
+    SELECT count(*) AS size,
+           count(*) FILTER (
+             WHERE last.change IN ('ENROL', 'TRANSFER_IN', 'GRADUATE')
+               AND NOT EXISTS (
+                 SELECT 1 FROM ledger_entry d
+                  WHERE d.child_id = c.child_id AND d.ledger = 'DROPOUT' AND d.opened_on <= :as_of
+                    AND (d.closed_at IS NULL OR d.closed_at > :after_end))) AS retained
+      FROM cohort c
+      CROSS JOIN LATERAL (
+        SELECT e.change FROM enrolment_event e
+         WHERE e.child_id = c.child_id AND e."on" <= :as_of
+         ORDER BY e."on" DESC, e.id DESC LIMIT 1) AS last
+    """
+)
+
+
+async def cohort(session: AsyncSession, region_path: str, start: date, as_of: date) -> Cohort:
+    """The school year's cohort at the region's schools on `start` (1 September) and how many of it are,
+    at the end of `as_of`, enrolled anywhere or graduated, and not on the dropout ledger."""
+    row = (
+        await session.execute(
+            COHORT_SQL,
+            {
+                "prefix": region_path + "/%",
+                "start": start,
+                "start_year": start.year if start.month >= 9 else start.year - 1,
+                "as_of": as_of,
+                "after_end": datetime.combine(as_of, time.max, tzinfo=CHINA_TIME),
+            },
+        )
+    ).one()
+    return Cohort(size=int(row.size), retained=int(row.retained))

@@ -42,7 +42,7 @@ from models.report import (
     ReportRevision,
     ReportStatus,
 )
-from models.report_tables import Figures, china_day, figures_of, total
+from models.report_tables import Cohort, Figures, china_day, figures_of, total
 from models.reporting_calendar import ReportLevel
 from models.repos import accounts
 from models.repos import reports as report_repo
@@ -165,9 +165,9 @@ def build_document(
         f"填报日期：{submitted.isoformat() if submitted else '草稿 / draft'}",
         f"状态：{STATUS_LABELS[report.status]}",
     ]
-    if revision.cohort_size:
-        rate = (revision.cohort_retained or 0) / revision.cohort_size
-        facts.append(f"学年巩固率：{rate:.1%}（{revision.cohort_retained}/{revision.cohort_size}）")
+    cohort = Cohort(revision.cohort_size or 0, revision.cohort_retained or 0)
+    if cohort.rate is not None:
+        facts.append(f"学年巩固率：{cohort.rate:.1%}（{cohort.retained}/{cohort.size}）")
     info = "　　".join(facts)
     return ReportDocument(
         info=info,

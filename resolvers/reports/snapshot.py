@@ -20,7 +20,6 @@ from models.report_tables import (
     Cohort,
     Figures,
     Listed,
-    consolidation,
     enrolled_grade,
     figure_row,
     figures_by_stage,
@@ -194,10 +193,7 @@ def _summed_figures(revision_id: int, rows: Iterable[ReportFigure], province: st
 
 async def _cohort(ctx: Context, region: Region, year: Period) -> Cohort:
     """The province's consolidation rate for the school year (docs/CONSOLIDATION.md)."""
-    as_of = figures_as_of(year)
-    histories, paths, dropouts = await report_inputs.cohort_histories(ctx.session, region.path, year.start, as_of)
-    prefix = region.path + "/"
-    return consolidation(histories, lambda code: paths.get(code, "").startswith(prefix), year.start, as_of, dropouts)
+    return await report_inputs.cohort(ctx.session, region.path, year.start, figures_as_of(year))
 
 
 def _joined(revision_id: int, rows: Iterable[ReportChild]) -> list[ReportChild]:

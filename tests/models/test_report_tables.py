@@ -17,7 +17,6 @@ from models.ledger_rules import DayMark, Mark
 from models.report_tables import (
     Figures,
     Listed,
-    consolidation,
     enrolled_grade,
     figure_row,
     figures_by_stage,
@@ -161,41 +160,3 @@ def test_remarks_say_what_happened_by_the_period_end():
     assert remarks_at(e, END) == "反弹（曾销号后再次纳入）；2026-03-16 返校；2026-03-20 销号：已返校并安置"
     assert remarks_at(e, date(2026, 3, 10)) == "反弹（曾销号后再次纳入）"
     assert remarks_at(entry(date(2026, 3, 2)), END) is None
-
-
-def _change(child: int, change: EnrolmentChange, on: date, school: str, grade: int, n: int) -> EnrolmentEvent:
-    return EnrolmentEvent(
-        id=n, child_id=child, change=change, on=on, school_code=school, grade=grade, recorded_by="t", province_code="53"
-    )
-
-
-def test_consolidation_counts_the_year_start_cohort_and_who_is_still_schooling():
-    """docs/CONSOLIDATION.md: the cohort is enrolled in grades 1–9 at the region's schools on 1 September;
-    retained are those enrolled anywhere or graduated on the as-of day and not on the dropout ledger."""
-    start, as_of = date(2025, 9, 1), date(2026, 6, 30)
-    enrol, out, into, graduate, leave = (
-        EnrolmentChange.ENROL,
-        EnrolmentChange.TRANSFER_OUT,
-        EnrolmentChange.TRANSFER_IN,
-        EnrolmentChange.GRADUATE,
-        EnrolmentChange.LEAVE,
-    )
-    here, there = "A", "B"  # a school of the region, one outside it
-    histories = {
-        1: [_change(1, enrol, date(2025, 9, 1), here, 1, 1)],  # stays: retained
-        2: [_change(2, enrol, date(2023, 9, 1), here, 7, 2), _change(2, graduate, date(2026, 6, 20), here, 9, 3)],
-        3: [
-            _change(3, enrol, date(2024, 9, 1), here, 3, 4),
-            _change(3, out, date(2026, 1, 5), here, 4, 5),
-            _change(3, into, date(2026, 1, 6), there, 4, 6),  # moved away, still schooling: retained
-        ],
-        4: [_change(4, enrol, date(2024, 9, 1), here, 5, 7), _change(4, leave, date(2026, 3, 1), here, 6, 8)],  # left
-        5: [_change(5, enrol, date(2025, 9, 1), here, 2, 9)],  # on the dropout ledger at the end
-        6: [_change(6, enrol, date(2025, 9, 2), here, 1, 10)],  # enrolled after the first day: not in the cohort
-        7: [_change(7, enrol, date(2025, 9, 1), there, 1, 11)],  # another region's school
-        8: [_change(8, enrol, date(2016, 9, 1), here, 1, 12)],  # grade 10 by now: past compulsory education
-    }
-    cohort = consolidation(histories, lambda code: code == here, start, as_of, dropouts_at_end={5})
-    assert (cohort.size, cohort.retained) == (5, 3)
-    assert cohort.rate == 3 / 5
-    assert consolidation({}, lambda code: True, start, as_of, set()).rate is None
