@@ -235,3 +235,18 @@ async def test_a_county_quarter_is_not_submitted_over_a_school_month_returned_si
     assert codes(await submit(client, county, signed)) == ["SOURCES_CHANGED"]
     regenerated = (await draft_county(client, county, version=signed["version"]))["report"]
     assert regenerated["current"]["sources"] == []
+
+
+async def test_a_county_quarter_is_not_submitted_without_a_school_month_approved_since(client):
+    """Issue 6 §3: the county's quarter aggregates its approved school reports; one approved after the
+    draft was generated is not left out: the draft is generated again (SOURCES_CHANGED)."""
+    staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
+    county, gov = await token_for(client, COUNTY_EDU), await token_for(client, COUNTY_GOV)
+    quarter = (await draft_county(client, county))["report"]
+    assert quarter["current"]["sources"] == []
+    month = await submitted_march(client, staff, principal)
+    assert (await review(client, county, month, "APPROVE"))["errors"] == []
+    signed = (await countersign(client, gov, quarter))["report"]
+    assert codes(await submit(client, county, signed)) == ["SOURCES_CHANGED"]
+    regenerated = (await draft_county(client, county, version=signed["version"]))["report"]
+    assert [s["report"]["id"] for s in regenerated["current"]["sources"]] == [month["id"]]

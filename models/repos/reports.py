@@ -188,9 +188,10 @@ async def sources_of(session: AsyncSession, revision_ids: Iterable[int]) -> dict
 
 
 async def approved_reports(
-    session: AsyncSession, *, under_path: str, cadence: Cadence, periods: Sequence[str]
+    session: AsyncSession, *, under_path: str, cadence: Cadence, periods: Sequence[str], lock: bool = False
 ) -> list[tuple[Report, ReportRevision]]:
-    """Approved reports of units inside `under_path` for these periods, each with its current version."""
+    """Approved reports of units inside `under_path` for these periods, each with its current version;
+    with `lock`, share-locked so that none is returned until this transaction ends."""
     stmt = (
         select(Report, ReportRevision)
         .join(
@@ -205,6 +206,8 @@ async def approved_reports(
         )
         .order_by(col(Report.unit_code), col(Report.period))
     )
+    if lock:
+        stmt = stmt.with_for_update(read=True, of=Report)
     return [(report, revision) for report, revision in (await session.execute(stmt)).all()]
 
 

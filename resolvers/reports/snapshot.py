@@ -141,23 +141,29 @@ async def aggregate_snapshot(
     approved figures stand for the period.
     """
     session = ctx.session
-    below = SOURCE_LEVEL[level]
-    cadence = CADENCE_OF_LEVEL[below]
-    codes = [p.code for p in periods_within(cadence, period)]
-    latest = {
-        report.unit_code: revision
-        for report, revision in await report_repo.approved_reports(
-            session, under_path=region.path, cadence=cadence, periods=codes
-        )
-    }
-    snapshot = await _summed(session, [latest[code] for code in sorted(latest)], revision_id, region.code[:2])
-    if below is ReportLevel.SCHOOL:
+    sources = await latest_approved_below(session, level, region.path, period)
+    snapshot = await _summed(session, sources, revision_id, region.code[:2])
+    if SOURCE_LEVEL[level] is ReportLevel.SCHOOL:
         snapshot.units_expected = await report_repo.count_schools(session, region.path)
     else:
         snapshot.units_expected = len(await report_repo.sub_regions(session, region.code))
     if level is ReportLevel.PROVINCE:
         snapshot.cohort = await _cohort(ctx, region, period)
     return snapshot
+
+
+async def latest_approved_below(
+    session: AsyncSession, level: ReportLevel, region_path: str, period: Period, *, lock: bool = False
+) -> list[ReportRevision]:
+    """What a region's report of `level` sums: each unit's latest approved report one level below inside
+    the period, by unit code (locked against change until the transaction ends, with `lock`)."""
+    cadence = CADENCE_OF_LEVEL[SOURCE_LEVEL[level]]
+    codes = [p.code for p in periods_within(cadence, period)]
+    rows = await report_repo.approved_reports(
+        session, under_path=region_path, cadence=cadence, periods=codes, lock=lock
+    )
+    latest = {report.unit_code: revision for report, revision in rows}  # periods ascend: the last one wins
+    return [latest[code] for code in sorted(latest)]
 
 
 async def term_survey_snapshot(ctx: Context, county: Region, survey: Period, revision_id: int) -> Snapshot:

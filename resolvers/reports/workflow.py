@@ -27,7 +27,15 @@ from models.report import (
     ReviewDecision,
     Verdict,
 )
-from models.reporting_calendar import Cadence, ReportLevel, days_late, parse_period
+from models.reporting_calendar import (
+    CADENCE_OF_LEVEL,
+    SOURCE_LEVEL,
+    Cadence,
+    ReportingRules,
+    ReportLevel,
+    days_late,
+    parse_period,
+)
 from models.repos import children as child_repo
 from models.repos import reports as report_repo
 
@@ -48,6 +56,7 @@ from .common import (
     save_report,
     visible_report,
 )
+from .snapshot import latest_approved_below
 
 
 async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report:
@@ -71,7 +80,7 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
             "本省要求县级政府会签后方可报送（004 §5）",
             "the province requires the county government's countersignature before submission (seed 004 §5)",
         )
-    await _check_sources(ctx, revision)
+    await _check_sources(ctx, report, revision, rules)
     missing = await unassessed(ctx, report, revision)
     if missing:
         names = "、".join(r.name for r in missing)
@@ -107,20 +116,23 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
     return await save_report(ctx, report, "report.submit", days_late=late)
 
 
-async def _check_sources(ctx: Context, revision: ReportRevision) -> None:
-    """An aggregate goes up only with what it summed still approved as summed: a school month returned
-    (or corrected) since the county's draft was generated means the draft is generated again first."""
-    sources = (await report_repo.sources_of(ctx.session, [revision.id or 0])).get(revision.id or 0, [])
-    reports = await report_repo.get_reports(ctx.session, {s.report_id for s in sources})
-    for source in sources:
-        summed = reports[source.report_id]
-        if summed.status is not ReportStatus.APPROVED or summed.revision != source.number:
-            raise BadInput(
-                "reportId",
-                "SOURCES_CHANGED",
-                f"{summed.unit_name} {summed.period} 报告在生成草稿后已变更，请重新生成",
-                f"{summed.unit_code}'s {summed.period} report changed since the draft was generated: generate it again",
-            )
+async def _check_sources(ctx: Context, report: Report, revision: ReportRevision, rules: ReportingRules) -> None:
+    """An aggregate goes up summing exactly the latest approved reports below it: one returned,
+    corrected or newly approved since the draft was generated means the draft is generated again
+    first. The reports summed stay share-locked until this submission commits, so none is returned
+    in between."""
+    span = parse_period(report.cadence, report.period, rules)
+    if report.level not in SOURCE_LEVEL or span is None or report.cadence is not CADENCE_OF_LEVEL[report.level]:
+        return  # a school's month, or Guyuan's term survey, sums no reports
+    summed = {s.id for s in (await report_repo.sources_of(ctx.session, [revision.id or 0])).get(revision.id or 0, [])}
+    latest = {r.id for r in await latest_approved_below(ctx.session, report.level, report.unit_path, span, lock=True)}
+    if summed != latest:
+        raise BadInput(
+            "reportId",
+            "SOURCES_CHANGED",
+            "生成草稿后，下级有报告被退回、更正或新通过，请重新生成",
+            "since the draft was generated a report below was returned, corrected or newly approved: generate it again",
+        )
 
 
 async def countersign_report(ctx: Context, *, report_id: str, note: str | None, version: int) -> Report:
