@@ -4,7 +4,8 @@
 - QUARTER `2026-Q1`: Jan–Mar, Apr–Jun, Jul–Sep, Oct–Dec; due 15 days after it (county, 004 §5).
 - SEMESTER `2026-SPRING` (1 Jan–30 Jun) / `2026-AUTUMN` (1 Jul–31 Dec); due 15 days after (city, 004 §6).
 - SCHOOL_YEAR `2025-2026`: 1 Sep 2025–31 Aug 2026; due 31 July 2026, fixed by the ministry (004 §7).
-- TERM_SURVEY `2026-SPRING-OPENING` / `-MIDTERM` / `-CLOSING`: Guyuan's survey (003 §2(二)); due its last day.
+- TERM_SURVEY `2026-SPRING-OPENING` / `-MIDTERM` / `-CLOSING`: Guyuan's survey (003 §2(二)), as of the
+  survey day; due `school_due_day` days after it (5 by default).
 
 The school, county and city deadlines are the defaults; a province sets its own in `province_setting`.
 
@@ -177,7 +178,9 @@ def _term_survey(code: str, year: int, half: str, point: TermPoint, rules: Repor
         TermPoint.MIDTERM: (opening + timedelta(days=1), mid),
         TermPoint.CLOSING: (mid + timedelta(days=1), close),
     }[point]
-    return Period(Cadence.TERM_SURVEY, code, start, end, end)
+    # The figures are as of the survey day, which must be over before they are drafted; the county sends
+    # them within as many days as a school has after its month (`school_due_day`, 5 by default).
+    return Period(Cadence.TERM_SURVEY, code, start, end, end + timedelta(days=rules.school_due_day))
 
 
 def period_containing(cadence: Cadence, day: date, rules: ReportingRules = DEFAULT_RULES) -> Period | None:

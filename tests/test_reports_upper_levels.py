@@ -243,7 +243,7 @@ async def test_guyuans_term_survey_is_drafted_where_the_province_keeps_it(client
         "COUNTY",
         "TERM_SURVEY",
         "2026-04-30",
-        "2026-04-30",
+        "2026-05-05",  # as of the survey day, sent within the days a school has after its month
     )
     day = date(2026, 4, 30)
     suspected, dropouts, schools = await open_cases(session, WUDING, day)

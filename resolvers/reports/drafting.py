@@ -131,7 +131,7 @@ async def _period(ctx: Context, cadence: Cadence, code: str, province_code: str)
     if span is None:
         raise bad_period(cadence)
     as_of = figures_as_of(span)
-    if as_of > today():
+    if as_of >= today():  # the last day is over only tomorrow
         raise BadInput(
             "period",
             "PERIOD_NOT_OVER",

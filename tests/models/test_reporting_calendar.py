@@ -114,12 +114,12 @@ def test_guyuan_survey_points_follow_the_terms():
     rules = ReportingRules(spring_term_start=(3, 2), autumn_term_start=(9, 1))
     points = term_surveys(2026, rules)
     assert [(p.code, p.start, p.end, p.due) for p in points] == [
-        ("2026-SPRING-OPENING", date(2026, 3, 2), date(2026, 3, 6), date(2026, 3, 6)),
-        ("2026-SPRING-MIDTERM", date(2026, 3, 7), date(2026, 4, 30), date(2026, 4, 30)),
-        ("2026-SPRING-CLOSING", date(2026, 5, 1), date(2026, 6, 30), date(2026, 6, 30)),
-        ("2026-AUTUMN-OPENING", date(2026, 9, 1), date(2026, 9, 4), date(2026, 9, 4)),
-        ("2026-AUTUMN-MIDTERM", date(2026, 9, 5), date(2026, 10, 31), date(2026, 10, 31)),
-        ("2026-AUTUMN-CLOSING", date(2026, 11, 1), date(2026, 12, 31), date(2026, 12, 31)),
+        ("2026-SPRING-OPENING", date(2026, 3, 2), date(2026, 3, 6), date(2026, 3, 11)),
+        ("2026-SPRING-MIDTERM", date(2026, 3, 7), date(2026, 4, 30), date(2026, 5, 5)),
+        ("2026-SPRING-CLOSING", date(2026, 5, 1), date(2026, 6, 30), date(2026, 7, 5)),
+        ("2026-AUTUMN-OPENING", date(2026, 9, 1), date(2026, 9, 4), date(2026, 9, 9)),
+        ("2026-AUTUMN-MIDTERM", date(2026, 9, 5), date(2026, 10, 31), date(2026, 11, 5)),
+        ("2026-AUTUMN-CLOSING", date(2026, 11, 1), date(2026, 12, 31), date(2027, 1, 5)),
     ]
     assert parse_period(Cadence.TERM_SURVEY, "2026-AUTUMN-MIDTERM", rules) == points[4]
     assert period_containing(Cadence.TERM_SURVEY, date(2026, 8, 1), rules) is None  # between terms
