@@ -1,16 +1,17 @@
 """Reports of the "four ones" (四个一, seed 004 §4–§7): one report per unit, cadence and period, kept in
 numbered versions; each version holds its own frozen snapshot.
 
-- `report` — the school's month, the county's quarter (later the city's semester, the province's
-  school year): its unit (school or region) and path on the education line, period, deadline and the
-  status of its current version.
+- `report` — the school's month, the county's quarter (or Guyuan's term survey), the city's semester,
+  the province's school year: its unit (school or region) and path on the education line, period,
+  deadline and the status of its current version.
 - `report_revision` — version 1, 2, …: drafted, submitted, then approved or returned. A returned
   report is corrected as a new version; every version is kept with its rows, verdicts and findings.
 - `report_figure` — Guyuan Table 1 (seed 003 annex 1) as generated: one row per stage, the total is
   their sum. `report_child` — Table 2 (annex 2, the dropout list) and the suspected list.
   Snapshot rows are written when a draft is generated and never recomputed once submitted.
 - `report_verdict`, `report_finding` — the level above's re-check (复核) of a version.
-- `report_source` — which approved versions an aggregate version (the county's quarter) summed.
+- `report_source` — which approved versions an aggregate version (a county's, city's or province's)
+  summed.
 - `report_assessment` — the city's findings and guidance on each of its counties (调研, §6), the
   province's grade and findings on each of its cities (评估, §7), written on the draft before submission.
 """
@@ -104,7 +105,7 @@ class ReportRevision(SQLModel, table=True):
     report_id: int = Field(foreign_key="report.id", index=True, sa_type=sa.BigInteger)
     number: int
     status: ReportStatus = Field(default=ReportStatus.DRAFT, sa_type=enum_type(ReportStatus))
-    as_of: date = Field(description="the day the figures describe: the period's last day")
+    as_of: date = Field(description="the day the figures describe: the period's last day (a school year: 30 June)")
     generated_by: str = Field(max_length=64)
     generated_at: datetime = created_at_field()
     units_expected: int | None = Field(default=None, description="an aggregate: how many units it should sum")
@@ -229,7 +230,8 @@ class ReportFinding(SQLModel, table=True):
 
 
 class ReportSource(SQLModel, table=True):
-    """An approved version that an aggregate version summed (a school's month in the county's quarter)."""
+    """An approved version that an aggregate version summed (a school's month in the county's quarter, a
+    county's quarter in the city's semester, a city's semester in the province's school year)."""
 
     __tablename__ = "report_source"
 

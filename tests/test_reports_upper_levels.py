@@ -114,7 +114,16 @@ async def test_the_city_researches_its_counties_and_reports_to_the_province(clie
 
     # The city does not approve its own research; the province does.
     assert codes(await review(client, city, sent["report"], "APPROVE", verdicts=[])) == ["OWN_SUBMISSION"]
-    approved = await review(client, province, sent["report"], "APPROVE", verdicts=[])
+    # The province returns it; the corrected version starts from the city's assessments.
+    returned = await review(client, province, sent["report"], "RETURN", verdicts=[], reasons="请补充复学数据核实情况")
+    assert returned["errors"] == []
+    corrected = await draft_region(client, city, "CITY", CHUXIONG, "2026-SPRING", version=returned["report"]["version"])
+    assert corrected["errors"] == []
+    assert corrected["report"]["current"]["number"] == 2
+    assert corrected["report"]["assessments"] == assessed["report"]["assessments"]
+    resent = await submit(client, city, corrected["report"])
+    assert resent["errors"] == []
+    approved = await review(client, province, resent["report"], "APPROVE", verdicts=[])
     assert approved["errors"] == []
     assert approved["report"]["status"] == "APPROVED"
 

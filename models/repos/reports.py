@@ -112,6 +112,14 @@ async def revision_of(session: AsyncSession, report: Report) -> ReportRevision:
     return (await session.scalars(stmt)).one()
 
 
+async def previous_revision(session: AsyncSession, revision: ReportRevision) -> ReportRevision | None:
+    """The version before this one (the returned version a correction starts from)."""
+    stmt = select(ReportRevision).where(
+        col(ReportRevision.report_id) == revision.report_id, col(ReportRevision.number) == revision.number - 1
+    )
+    return (await session.scalars(stmt)).first()
+
+
 async def revisions_of(session: AsyncSession, report_ids: Iterable[int]) -> dict[int, list[ReportRevision]]:
     stmt = (
         select(ReportRevision)

@@ -110,8 +110,7 @@ async def carry_forward(ctx: Context, report: Report, revision: ReportRevision) 
     """A corrected version starts from the returned version's assessments."""
     if report.level not in ASSESSED_LEVELS or revision.number == 1 or await _assessments(ctx, revision):
         return
-    revisions = (await report_repo.revisions_of(ctx.session, [report.id or 0])).get(report.id or 0, [])
-    returned = next((r for r in revisions if r.number == revision.number - 1), None)
+    returned = await report_repo.previous_revision(ctx.session, revision)
     for old in await _assessments(ctx, returned) if returned else []:
         values = old.model_dump(exclude={"id", "revision_id", "given_at"})
         ctx.session.add(ReportAssessment(**values, revision_id=revision.id or 0))

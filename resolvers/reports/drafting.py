@@ -220,8 +220,7 @@ async def _previous_notes(ctx: Context, report: Report, revision: ReportRevision
     """Notes of the draft being regenerated, or else of the returned version being corrected, by entry."""
     rows = await _rows_of(ctx, revision)
     if not rows and revision.number > 1:
-        revisions = (await report_repo.revisions_of(ctx.session, [report.id or 0])).get(report.id or 0, [])
-        returned = next((r for r in revisions if r.number == revision.number - 1), None)
+        returned = await report_repo.previous_revision(ctx.session, revision)
         rows = await _rows_of(ctx, returned) if returned else []
     return {r.entry_id: r.note for r in rows if r.note}
 
