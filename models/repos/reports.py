@@ -80,8 +80,9 @@ async def get_reports(session: AsyncSession, ids: Iterable[int]) -> dict[int, Re
 
 
 async def lock_report(session: AsyncSession, report_id: int) -> Report | None:
-    """The report, locked for this transaction: version checks and status changes see the latest row."""
-    stmt = select(Report).where(col(Report.id) == report_id).with_for_update()
+    """The report, locked for this transaction: version checks and status changes see the latest row
+    (reloaded, should the session hold an older copy)."""
+    stmt = select(Report).where(col(Report.id) == report_id).with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(stmt)).first()
 
 

@@ -79,12 +79,17 @@ def own_unit_paths(ctx: Context) -> set[str]:
     return {path for act in DRAFT_ACTS for path in access.all_granted_paths(REPORT, act)}
 
 
-async def visible_report(ctx: Context, report_id: str) -> Report:
-    """The report, locked, if the caller may read it; NOT_FOUND otherwise (like a missing one)."""
+async def visible_report(ctx: Context, report_id: str, *, lock: bool = True) -> Report:
+    """The report if the caller may read it, NOT_FOUND otherwise (like a missing one); locked for the
+    transaction (after the check: a refused caller locks nothing) unless only read."""
     number = parse_id(report_id)
-    report = await report_repo.lock_report(ctx.session, number) if number is not None else None
-    if report is None or not may_read(ctx, report):
+    found = (await report_repo.get_reports(ctx.session, [number])).get(number) if number is not None else None
+    if found is None or number is None or not may_read(ctx, found):
         raise not_found()
+    if not lock:
+        return found
+    report = await report_repo.lock_report(ctx.session, number)
+    assert report is not None, "reports are never deleted"
     return report
 
 

@@ -314,7 +314,7 @@ def to_xlsx(doc: ReportDocument) -> bytes:
 async def download_report(ctx: Context, report_id: str, fmt: ReportFileFormat) -> ReportFile:
     """May the caller have this report's file? NOT_FOUND outside its REPORT:READ view, like a missing one.
     The download is audited (`report.download`) in this operation's transaction."""
-    report = await visible_report(ctx, report_id)
+    report = await visible_report(ctx, report_id, lock=False)
     versions = (await report_repo.revisions_of(ctx.session, [report.id or 0])).get(report.id or 0, [])
     mine = (await works_on(ctx, [report.unit_path]))[report.unit_path]
     revision = current_shown(shown_versions(versions, mine), report.revision)
