@@ -87,7 +87,8 @@ class Authentication:
     error: str | None = None
 
 
-def _principal(account: Account, credential: CredentialKind) -> Principal:
+def principal_of(account: Account, credential: CredentialKind) -> Principal:
+    """The principal an active account acts as, with the kind of credential it showed."""
     assert account.id is not None
     return Principal(
         account_id=account.id,
@@ -118,7 +119,7 @@ async def authenticate(session: AsyncSession, authorization: str | None, tokens:
     if external and account.is_service:
         return Authentication(None, "service accounts sign in with their own tokens")
     kind = CredentialKind.EXTERNAL_JWT if external else CredentialKind.PASSWORD_JWT
-    return Authentication(_principal(account, kind))
+    return Authentication(principal_of(account, kind))
 
 
 async def _authenticate_service_token(session: AsyncSession, prefix: str, secret: str) -> Authentication:
@@ -135,4 +136,4 @@ async def _authenticate_service_token(session: AsyncSession, prefix: str, secret
         return Authentication(None, "account unknown or disabled")
     assert token.id is not None
     await accounts.touch_token(session, token.id, now)
-    return Authentication(_principal(account, CredentialKind.SERVICE_TOKEN))
+    return Authentication(principal_of(account, CredentialKind.SERVICE_TOKEN))

@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.authentication import principal_of
 from authz.errors import AccessError, Unauthenticated
 from authz.principal import CredentialKind, Principal
 from models.base import utcnow
@@ -430,11 +431,4 @@ async def link_principal(session: AsyncSession, signer: LinkSigner, link: Signed
     account = await accounts.get_account_by_username(session, link.user)
     if account is None or not account.active:
         raise Unauthenticated("account unknown or disabled")
-    assert account.id is not None
-    return Principal(
-        account_id=account.id,
-        username=account.username,
-        display_name=account.display_name,
-        is_service=account.is_service,
-        credential=CredentialKind.SERVICE_TOKEN if account.is_service else CredentialKind.PASSWORD_JWT,
-    )
+    return principal_of(account, CredentialKind.SERVICE_TOKEN if account.is_service else CredentialKind.PASSWORD_JWT)
