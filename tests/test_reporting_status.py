@@ -195,6 +195,25 @@ async def test_semesters_list_cities_and_school_years_provinces(client):
     assert {u["dueOn"] for u in nation["root"]["units"]} == {"2026-07-31"}
 
 
+async def test_guyuans_term_survey_is_owed_by_the_counties_of_provinces_that_keep_it(client, session):
+    """Seed 003 §2(二): the term survey is the counties' report where the province keeps that calendar;
+    elsewhere nobody owes it."""
+    city = await token_for(client, CITY_EDU)
+    off = await tree(client, city, "5323", "2026-SPRING-MIDTERM")
+    assert (off["cadence"], off["unitLevel"], off["root"]["expected"]) == ("TERM_SURVEY", "COUNTY", 0)
+    setting = await session.get(ProvinceSetting, "53") or ProvinceSetting(province_code="53")
+    setting.term_survey_enabled = True
+    session.add(setting)
+    await session.flush()
+    counties = await gql(client, REGIONS, {"parent": "5323", "level": "COUNTY"}, city)
+    on = await tree(client, city, "5323", "2026-SPRING-MIDTERM")
+    assert sorted(u["code"] for u in on["root"]["units"]) == sorted(
+        e["node"]["code"] for e in counties["data"]["regions"]["edges"]
+    )
+    assert {u["dueOn"] for u in on["root"]["units"]} == {"2026-05-05"}
+    assert on["root"]["overdue"] == on["root"]["expected"]
+
+
 async def test_deadlines_are_the_provinces_own(client, session):
     """Issue 6 §3: each province sets its deadlines (province_setting); overdue days count from its own."""
     setting = await session.get(ProvinceSetting, "53") or ProvinceSetting(province_code="53")

@@ -3,7 +3,8 @@ a dashboard draws, from a region down to the units that report on the period's c
 
 - The period's format says the cadence and so the reporting units: `2026-03` schools (monthly, §4),
   `2026-Q1` counties (quarterly, §5), `2026-SPRING` cities (each semester, §6), `2025-2026` provinces
-  (each school year, §7). Schools hang under their county; regions go province → city → county.
+  (each school year, §7); `2026-SPRING-MIDTERM` the counties of provinces keeping Guyuan's survey.
+  Schools hang under their county; regions go province → city → county.
 - A unit is NOT_STARTED without a report, else its report's status. SUBMITTED and APPROVED count as
   submitted. A draft never submitted is seen only by those who work on it (`common.may_read`): to the
   levels above, that unit has not started.
@@ -22,6 +23,7 @@ from models.base import today
 from models.region import NATION_CODE, NATION_PATH, RegionLevel
 from models.reporting_calendar import (
     CADENCE_OF_LEVEL,
+    Cadence,
     Period,
     ReportingRules,
     ReportLevel,
@@ -51,7 +53,10 @@ class NodeLevel(enum.StrEnum):
 
 
 DEPTH = {level: n for n, level in enumerate(NodeLevel)}
-LEVEL_OF_CADENCE = {cadence: level for level, cadence in CADENCE_OF_LEVEL.items()}
+# Guyuan's term survey is a county's, in the provinces that keep that calendar (seed 003 §2(二)).
+LEVEL_OF_CADENCE = {cadence: level for level, cadence in CADENCE_OF_LEVEL.items()} | {
+    Cadence.TERM_SURVEY: ReportLevel.COUNTY
+}
 # The lowest region of the tree: a reporting region itself, or the county its schools hang under.
 BOTTOM = {
     ReportLevel.SCHOOL: NodeLevel.COUNTY,
@@ -65,7 +70,7 @@ UNIT_NAMES = {
     ReportLevel.CITY: "地市",
     ReportLevel.PROVINCE: "省",
 }
-PERIOD_FORMS = "YYYY-MM、YYYY-Qn、YYYY-SPRING|AUTUMN、YYYY-YYYY"
+PERIOD_FORMS = "YYYY-MM、YYYY-Qn、YYYY-SPRING|AUTUMN、YYYY-YYYY、YYYY-SPRING|AUTUMN-OPENING|MIDTERM|CLOSING"
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,7 @@ async def report_region(ctx: Context, region_code: str, field: str = "regionCode
 
 def parse_any_period(code: str) -> Period:
     """The period a code names, whichever cadence its format is (BAD_PERIOD when none)."""
-    for cadence in CADENCE_OF_LEVEL.values():
+    for cadence in LEVEL_OF_CADENCE:
         span = parse_period(cadence, code)
         if span is not None:
             return span
@@ -230,6 +235,8 @@ async def reporting_status(ctx: Context, *, region_code: str, period: str) -> Re
         )
     }
     rules = await _rules(ctx, {place.path[:2] for _, place in owing})
+    if span.cadence is Cadence.TERM_SURVEY:  # only where the province keeps Guyuan's calendar
+        owing = [(parent, place) for parent, place in owing if rules[place.path[:2]].term_survey_enabled]
     on = today()
     for parent, place in owing:
         due = _due(span, rules.get(place.path[:2]))
