@@ -160,16 +160,27 @@ def create_app(
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def revision_at(make_session: async_sessionmaker[AsyncSession]) -> str | None:
+        async with make_session() as session:
+            current = await session.scalar(text("SELECT version_num FROM alembic_version"))
+            return str(current) if current is not None else None
+
     async def readyz(request: Request) -> JSONResponse:
-        try:
-            async with sessions() as session:
-                current = await session.scalar(text("SELECT version_num FROM alembic_version"))
-        except Exception as exc:  # the database is down or unreachable: not ready, whatever the cause
-            log.warning("readiness check failed", extra={"error": type(exc).__name__})
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        if current != head:
-            return JSONResponse({"status": "unavailable", "database": "not migrated"}, status_code=503)
-        return JSONResponse({"status": "ready", "database": "ok", "revision": current})
+        """Ready when the database, and the read replica where one is set (queries read it), answer at
+        the code's migration."""
+        body: dict[str, str | None] = {}
+        for name, make_session in (("database", sessions), ("replica", replica_sessions)):
+            if make_session is None:
+                continue
+            try:
+                current = await revision_at(make_session)
+            except Exception as exc:  # down or unreachable: not ready, whatever the cause
+                log.warning("readiness check failed", extra={"target": name, "error": type(exc).__name__})
+                return JSONResponse(body | {"status": "unavailable", name: "unreachable"}, status_code=503)
+            if current != head:
+                return JSONResponse(body | {"status": "unavailable", name: "not migrated"}, status_code=503)
+            body[name] = "ok"
+        return JSONResponse({"status": "ready", **body, "revision": head})
 
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -206,3 +206,31 @@ async def test_the_replica_connection_refuses_writes(pair):
                 await conn.execute(text("UPDATE region SET name = name WHERE code = :code"), {"code": WUDING})
     finally:
         await engine.dispose()
+
+
+async def test_readiness_covers_the_replica(pair, databases):
+    """The API is ready only while the replica its queries read answers too (DESIGN §8: replicas for
+    reports and exports); a replica that goes away makes /readyz say so."""
+    async with serve(make_settings(database_url=pair.primary, read_replica_url=pair.replica)) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["replica"] == "ok"
+
+    # A second copy to take away while the app runs.
+    name = f"baoxue_gone_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(databases.server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(pair.replica).database}"'))
+    gone = make_url(pair.replica).set(database=name).render_as_string(hide_password=False)
+    try:
+        async with serve(make_settings(database_url=pair.primary, read_replica_url=gone)) as other:
+            assert (await other.get("/readyz")).status_code == 200
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            down = await other.get("/readyz")
+            assert down.status_code == 503
+            assert down.json() == {"database": "ok", "status": "unavailable", "replica": "unreachable"}
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -61,7 +61,7 @@ def reasons_required(field: str) -> BadInput:
 
 
 # Who works on a unit's drafts: its own staff and head, and the county government that countersigns.
-DRAFT_ACTS = {"DRAFT": "EDU", "SUBMIT": "EDU", "COSIGN": "GOV"}
+DRAFT_ACTS = ("DRAFT", "SUBMIT", "COSIGN")
 
 
 def may_read(ctx: Context, report: Report) -> bool:
