@@ -232,7 +232,7 @@ def cmd_ledger_sweep(args: argparse.Namespace, settings: Settings) -> None:
 
     outcome = run_in_transaction(url, sweep_and_take)
     print(
-        f"ledger rules as of {as_of}: {len(outcome.opened)} suspected opened, "
+        f"ledger rules as of {as_of}: {len(outcome.opened)} suspected opened, {len(outcome.reopened)} reopened, "
         f"{len(outcome.escalated)} escalated to dropout, {len(outcome.returned)} returned"
     )
 

@@ -128,6 +128,9 @@ class RecordAttendanceInput:
 class LedgerRulesPayload:
     recorded: int = strawberry.field(description="登记的缺勤数 / absences recorded.")
     opened: list[LedgerEntry] = strawberry.field(description="新纳入疑似辍学 / suspected entries opened.")
+    reopened: list[LedgerEntry] = strawberry.field(
+        description="返校后再次缺勤一周以上，重新纳入 / returned entries opened again (absent a week and more again)."
+    )
     escalated: list[LedgerEntry] = strawberry.field(description="转为辍学 / dropout entries opened.")
     returned: list[LedgerEntry] = strawberry.field(description="已返校 / entries marked returned.")
     errors: list[LedgerError] = strawberry.field(description="错误 / typed errors.")
@@ -141,6 +144,7 @@ def _rules_payload(recorded: int, outcome: rules.RulesOutcome | None, errors: li
     return LedgerRulesPayload(
         recorded=recorded,
         opened=nodes(o.opened),
+        reopened=nodes(o.reopened),
         escalated=nodes(o.escalated),
         returned=nodes(o.returned),
         errors=errors,

@@ -34,11 +34,11 @@ ENTRY_FIELDS = """id ledger status source category stage openedOn isRelapse vers
 CREATE = """mutation($input: CreateStudentInput!) { createStudent(input: $input) {
   student { id version name } errors { field code message } } }"""
 ATTENDANCE = f"""mutation($input: RecordAttendanceInput!) {{ recordAttendance(input: $input) {{
-  recorded opened {{ {ENTRY_FIELDS} }} escalated {{ {ENTRY_FIELDS} }} returned {{ {ENTRY_FIELDS} }}
-  errors {{ field code message }} }} }}"""
+  recorded opened {{ {ENTRY_FIELDS} }} reopened {{ {ENTRY_FIELDS} }} escalated {{ {ENTRY_FIELDS} }}
+  returned {{ {ENTRY_FIELDS} }} errors {{ field code message }} }} }}"""
 RULES = f"""mutation($input: RunLedgerRulesInput!) {{ runLedgerRules(input: $input) {{
-  opened {{ {ENTRY_FIELDS} }} escalated {{ {ENTRY_FIELDS} }} returned {{ {ENTRY_FIELDS} }}
-  errors {{ field code message }} }} }}"""
+  opened {{ {ENTRY_FIELDS} }} reopened {{ {ENTRY_FIELDS} }} escalated {{ {ENTRY_FIELDS} }}
+  returned {{ {ENTRY_FIELDS} }} errors {{ field code message }} }} }}"""
 ENTRIES = f"""query($f: LedgerEntryFilter, $first: Int) {{ ledgerEntries(filter: $f, first: $first) {{
   totalCount edges {{ node {{ {ENTRY_FIELDS} }} }} }} }}"""
 ENTRY = f"""query($id: ID!) {{ node(id: $id) {{ ... on LedgerEntry {{ {ENTRY_FIELDS} }} }} }}"""

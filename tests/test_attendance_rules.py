@@ -193,6 +193,9 @@ async def test_an_entry_reopened_after_a_return_escalates_a_month_after_it_reope
     again = await record_absent(client, staff, student["id"], days)
     assert [p["returned"] for p in again] == [[]] * len(days)
     assert [p["escalated"] for p in again] == [[]] * len(days)  # 23 October is one month after 23 September
+    reopened = [(e["id"], day) for p, day in zip(again, days, strict=True) for e in p["reopened"]]
+    assert reopened == [(entry["id"], date(2026, 9, 23))]  # the 8th calendar day of the new absence
+    assert not any(p["opened"] for p in again)  # the same entry, not a new one
     now = await links(client, county, entry["id"])
     assert (now["status"], now["returnedOn"]) == ("OPEN", None)
 
@@ -293,9 +296,9 @@ def test_cli_ledger_sweep_applies_the_rules_as_of_a_date_and_prints_the_counts(s
     main(["ledger", "sweep", "--as-of", "2026-10-15"])
     main(["ledger", "sweep", "--as-of", "2026-10-15"])
     assert capsys.readouterr().out.splitlines() == [
-        "ledger rules as of 2026-10-14: 1 suspected opened, 0 escalated to dropout, 0 returned",
-        "ledger rules as of 2026-10-15: 0 suspected opened, 2 escalated to dropout, 0 returned",
-        "ledger rules as of 2026-10-15: 0 suspected opened, 0 escalated to dropout, 0 returned",
+        "ledger rules as of 2026-10-14: 1 suspected opened, 0 reopened, 0 escalated to dropout, 0 returned",
+        "ledger rules as of 2026-10-15: 0 suspected opened, 0 reopened, 2 escalated to dropout, 0 returned",
+        "ledger rules as of 2026-10-15: 0 suspected opened, 0 reopened, 0 escalated to dropout, 0 returned",
     ]
 
 

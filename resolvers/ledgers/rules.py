@@ -36,6 +36,7 @@ LOOKBACK = timedelta(days=100)
 @dataclass
 class RulesOutcome:
     opened: list[LedgerEntry] = field(default_factory=list)
+    reopened: list[LedgerEntry] = field(default_factory=list)  # back at school, then absent a week again
     escalated: list[LedgerEntry] = field(default_factory=list)
     returned: list[LedgerEntry] = field(default_factory=list)
 
@@ -181,6 +182,7 @@ async def _apply_to_child(
                 entry.version += 1
                 ctx.session.add(entry)
                 await audit_entry(ctx, entry, "ledger.rules.reopen", as_of=as_of)
+                outcome.reopened.append(entry)
             return
         if entry is not None and entry.status is not EntryStatus.OPEN:
             return  # deferred or in handover: the rules leave it to the people working the case
