@@ -212,3 +212,28 @@ async def test_category_p_is_not_given_when_a_child_is_entered(client):
     child = await make_student(client, county)
     result = await open_entry(client, county, child["id"], category="P")
     assert [e["code"] for e in result["errors"]] == ["DEFERRAL_NOT_APPROVED"]
+
+
+CATEGORY = """mutation($input: SetLedgerCategoryInput!) { setLedgerCategory(input: $input) {
+  entry { category version } errors { field code message } } }"""
+
+
+async def test_only_the_responsible_side_changes_a_case_around_a_handover(client):
+    """Seed 001 §2.2: the sender answers for the case until the receiver acknowledges the notice, and the
+    receiver then answers for it: a pending handover lets the receiver read the case, not change it."""
+    yuanmou, entry = await migrant_on_ledger(client)
+    handover = (await hand_over(client, yuanmou, entry, GUYUAN))["handover"]
+    receiver = await token_for(client, f"edu-county-{GUYUAN}")
+    pending = await node(client, receiver, entry["id"])
+    assert pending is not None
+    change = {"input": {"entryId": entry["id"], "category": "H", "version": pending["version"]}}
+    assert error_codes(await gql(client, CATEGORY, change, receiver)) == ["FORBIDDEN"]
+    by_sender = (await gql(client, CATEGORY, change, yuanmou))["data"]["setLedgerCategory"]
+    assert by_sender["errors"] == []
+
+    assert (await acknowledge(client, receiver, handover["id"]))["errors"] == []
+    now = await node(client, receiver, entry["id"])
+    assert now is not None
+    change = {"input": {"entryId": entry["id"], "category": "I", "version": now["version"]}}
+    by_receiver = (await gql(client, CATEGORY, change, receiver))["data"]["setLedgerCategory"]
+    assert (by_receiver["errors"], by_receiver["entry"]["category"]) == ([], "I")

@@ -30,8 +30,19 @@ ENTRY_SCOPE_COLUMNS: dict[str, list[Any]] = {
 
 
 def entry_scope_paths(entry: LedgerEntry) -> dict[str, list[str | None]]:
+    """Where an entry is seen: its school, the child's home regions, the responsible county, and the other
+    side of a handover (the receiving county while it is pending, the sending county afterwards)."""
     shared = [entry.responsible_path, entry.handover_path]
     return {"EDU": [entry.school_path, *shared], "GOV": [entry.household_path, entry.residence_path, *shared]}
+
+
+def entry_work_paths(entry: LedgerEntry) -> dict[str, list[str | None]]:
+    """Where an entry is worked on: as above but for the other side of a handover, which reads the case
+    (and the receiving county acknowledges it) but does not change it."""
+    return {
+        "EDU": [entry.school_path, entry.responsible_path],
+        "GOV": [entry.household_path, entry.residence_path, entry.responsible_path],
+    }
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def check_version(entry: Any, version: int | None, field: str = "version") -> No
 async def entry_for(
     ctx: Context, entry_id: str, act: str, *, version: int | None = None, obj: str = LEDGER
 ) -> LedgerEntry:
-    """The entry, locked, if the caller may see it (else NOT_FOUND) and do `obj:act` on it (else FORBIDDEN).
+    """The entry, locked, if the caller may see it (else NOT_FOUND) and do `obj:act` on it (else FORBIDDEN):
+    the other side of a handover reads the case but does not change it.
 
     Visits are `VISIT:WRITE`, which villages and townships hold as well as the schools and the bureau.
     """
@@ -67,7 +68,7 @@ async def entry_for(
     access = ctx.access()
     if entry is None or access.allows(LEDGER, "READ", ledger_repo.entry_scope_paths(entry)) is None:
         raise not_found()
-    access.require(obj, act, ledger_repo.entry_scope_paths(entry))
+    access.require(obj, act, ledger_repo.entry_work_paths(entry))
     check_version(entry, version)
     return entry
 
