@@ -66,6 +66,8 @@ async def create_student(
             raise BadInput(field, "REQUIRED", "必填", "required")
     if enrolled_on is not None and enrolled_on > today():
         raise BadInput("enrolledOn", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
+    if enrolled_on is not None and data.birth_date is not None and enrolled_on < data.birth_date:
+        raise BadInput("enrolledOn", "BEFORE_BIRTH", "日期早于出生日期", "the date is before the child's birth")
     child = Child(
         name="",
         gender=Gender.MALE,
@@ -121,6 +123,7 @@ async def record_enrolment(
     child = await _child_for_write(ctx, student_id, version, any_line_may_find=True)
     if on > today():
         raise BadInput("on", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
+    await _check_order(ctx, child, on)
     if not 1 <= grade <= 9:
         raise BadInput("grade", "OUT_OF_RANGE", "年级为 1–9", "the grade is 1–9")
     if change in ENDS_ENROLMENT:
@@ -254,6 +257,22 @@ async def _write_guardians(ctx: Context, child: Child, guardians: list[GuardianD
             )
         )
     await child_repo.replace_guardians(ctx.session, child, rows)
+
+
+async def _check_order(ctx: Context, child: Child, on: date) -> None:
+    """A change happens after the child's birth and not before the last change recorded: the history reads
+    in order, and the reports count enrolment from it as of a day."""
+    if on < child.birth_date:
+        raise BadInput("on", "BEFORE_BIRTH", "日期早于出生日期", "the date is before the child's birth")
+    history = (await child_repo.enrolment_events_of(ctx.session, [child.id or 0])).get(child.id or 0, [])
+    if history and on < history[-1].on:
+        last = history[-1].on.isoformat()
+        raise BadInput(
+            "on",
+            "BEFORE_LAST_CHANGE",
+            f"日期早于上一次学籍变动（{last}）",
+            f"the date is before the last enrolment change ({last})",
+        )
 
 
 async def _record_event(ctx: Context, child: Child, change: EnrolmentChange, school: str, grade: int, on: date) -> None:

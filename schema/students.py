@@ -232,6 +232,10 @@ class StudentErrorCode(Enum):
     )
     INVALID_PHONE = strawberry.enum_value("INVALID_PHONE", description="电话号码无效 / not a phone number")
     FUTURE_DATE = strawberry.enum_value("FUTURE_DATE", description="日期晚于今天 / the date is in the future")
+    BEFORE_BIRTH = strawberry.enum_value("BEFORE_BIRTH", description="日期早于出生 / before the child's birth")
+    BEFORE_LAST_CHANGE = strawberry.enum_value(
+        "BEFORE_LAST_CHANGE", description="日期早于上一次学籍变动 / before the last enrolment change"
+    )
     NOT_ENROLLED_HERE = strawberry.enum_value("NOT_ENROLLED_HERE", description="不在此校就读 / not enrolled here")
     ALREADY_ENROLLED = strawberry.enum_value(
         "ALREADY_ENROLLED", description="已在他校就读，须先转出 / enrolled elsewhere: transfer out first"

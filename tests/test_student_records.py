@@ -343,6 +343,21 @@ async def test_an_enrolment_change_dated_in_the_future_is_refused(client, sessio
     assert (await read(client, county, student["id"]))["version"] == 1
 
 
+async def test_an_enrolment_change_before_the_last_one_or_before_birth_is_refused(client, session):
+    """The history (学籍变动) reads in order, and the reports count enrolment from it as of a day: a change
+    dated before the last one recorded, or before the child was born, would rewrite what they counted."""
+    county = await token_for(client, COUNTY_EDU)
+    student = await register(client, session, county)  # enrolled on 1 September 2022
+    early = await call(client, CHANGE, change(student, "TRANSFER_OUT", WUDING_PRIMARY, on="2022-08-31"), county)
+    assert codes(early) == [("on", "BEFORE_LAST_CHANGE")]
+    unborn = await call(
+        client, CREATE, await new_input(session, birthDate="2016-05-01", enrolledOn="2016-04-30"), county
+    )
+    assert codes(unborn) == [("enrolledOn", "BEFORE_BIRTH")]
+    after = await read(client, county, student["id"])
+    assert (after["version"], len(after["enrolmentHistory"])) == (1, 1)
+
+
 @pytest.mark.parametrize("grade", [0, 10])
 async def test_an_enrolment_change_names_a_grade_from_one_to_nine(client, session, grade):
     staff = await token_for(client, STAFF)
