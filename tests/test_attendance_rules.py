@@ -317,9 +317,11 @@ async def test_a_child_outside_the_class_register_is_refused(client):
     """Seed 003 annex 1 note 1 counts a class's own pupils: a register lists only children of that class."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)  # grade 3 of WUDING_PRIMARY
-    for school, grade in ((WUDING_PRIMARY, 4), (OTHER_WUDING_PRIMARY, 3)):
-        refused = await register(client, staff, date(2026, 9, 7), [student["id"]], school=school, grade=grade)
-        assert [(e["field"], e["code"]) for e in refused["errors"]] == [("absences.0.studentId", "NOT_IN_CLASS")]
+    refused = await register(client, staff, date(2026, 9, 7), [student["id"]], grade=4)
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("absences.0.studentId", "NOT_IN_CLASS")]
+    # Another school's class is not this school's register to take at all.
+    other = await register(client, staff, date(2026, 9, 7), [student["id"]], school=OTHER_WUDING_PRIMARY)
+    assert error_codes(other) == ["FORBIDDEN"]
 
 
 async def test_a_neighbouring_county_school_cannot_record_a_wuding_child(client):
@@ -338,6 +340,8 @@ async def test_a_neighbouring_school_cannot_take_a_wuding_class_register(client)
     student = await make_student(client, county)
     await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 10)))
     assert error_codes(await register(client, neighbour_staff, date(2026, 9, 11))) == ["FORBIDDEN"]
+    # Nor a class with nobody in it: the answer does not tell a neighbour which of 武定's classes are empty.
+    assert error_codes(await register(client, neighbour_staff, date(2026, 9, 11), grade=9)) == ["FORBIDDEN"]
     later = await record_absent(client, staff, student["id"], [date(2026, 9, 14)])
     assert [e["openedOn"] for e in later[0]["opened"]] == ["2026-09-14"]
 

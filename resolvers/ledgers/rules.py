@@ -21,6 +21,7 @@ from models.ledger_rules import suspected_threshold_day as threshold_day
 from models.repos import attendance as attendance_repo
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
+from models.repos import schools as school_repo
 from models.repos.children import SCOPE_COLUMNS
 
 from ..audit import record_change
@@ -68,6 +69,10 @@ async def record_attendance(
     if school_code is not None or grade is not None:
         if school_code is None or grade is None:
             raise BadInput("classOf", "REQUIRED", "班级须同时给出学校和年级", "a class needs both school and grade")
+        school = (await school_repo.get_schools(ctx.session, [school_code])).get(school_code)
+        if school is None:
+            raise BadInput("classOf.schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
+        access.require("ATTENDANCE", "WRITE", {"EDU": [school.path]})  # the school's own, even for an empty class
         members = await attendance_repo.class_members(ctx.session, school_code, grade)
     rows: list[dict[str, Any]] = []
     for n, (absence, child_id) in enumerate(zip(absences, ids, strict=True)):
@@ -88,7 +93,6 @@ async def record_attendance(
     rows = list({r["child_id"]: r for r in rows}.values())  # a child listed twice: the later listing stands
     marked = {r["child_id"] for r in rows}
     if members:
-        access.require("ATTENDANCE", "WRITE", {"EDU": [members[0].school_path]})
         await attendance_repo.upsert_register(
             ctx.session,
             {
