@@ -111,6 +111,9 @@ class ReportRevision(SQLModel, table=True):
     units_expected: int | None = Field(default=None, description="an aggregate: how many units it should sum")
     cohort_size: int | None = Field(default=None, description="the assessment's cohort (巩固率 denominator)")
     cohort_retained: int | None = Field(default=None, description="of the cohort, still in school or graduated")
+    visit_term: str | None = Field(default=None, max_length=16, description="a county quarter: the term starting in it")
+    schools_visited: int | None = Field(default=None, description="of its schools, visited at that term's start")
+    schools_to_visit: int | None = Field(default=None, description="the county's schools then")
     submitted_by: str | None = _text(64)
     submitted_at: datetime | None = optional_time_field()
     days_late: int | None = None

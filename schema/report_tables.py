@@ -221,3 +221,14 @@ class ConsolidationRate:
     rate: float | None = strawberry.field(description="巩固率 = retained ÷ cohort（0–1；队列为 0 时为空）/ the rate.")
     target: float = strawberry.field(description="目标 95%（000 序言）/ the national target, 0.95.")
     meets_target: bool | None = strawberry.field(description="是否达到 95% / at or above the target.")
+
+
+@strawberry.type(
+    description="开学时节进校调研覆盖，随版本冻结（004 §5）/ the term-start visit coverage, frozen with the version "
+    "when it was generated (Report.termVisitCoverage shows it as it stands now)."
+)
+class VersionTermVisits:
+    term: str = strawberry.field(description="学期 / the term, e.g. 2026-SPRING.")
+    visited: int = strawberry.field(description="已调研学校数 / schools visited.")
+    schools: int = strawberry.field(description="全县学校数 / the county's schools.")
+    rate: float | None = strawberry.field(description="覆盖率 = visited ÷ schools / the coverage.")

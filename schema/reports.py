@@ -34,6 +34,7 @@ from .report_tables import (
     Table1Row,
     Table1Stage,
     UnitAssessmentInfo,
+    VersionTermVisits,
     child_row,
     table1_row,
 )
@@ -51,6 +52,9 @@ class ReportVersion:
     unit_path: strawberry.Private[str]
     cohort_size: strawberry.Private[int | None]
     cohort_retained: strawberry.Private[int | None]
+    visit_term: strawberry.Private[str | None]
+    schools_visited: strawberry.Private[int | None]
+    schools_to_visit: strawberry.Private[int | None]
     number: int = strawberry.field(description="版本号（1 起）/ version number, from 1.")
     status: ReportStatus = strawberry.field(description="该版本的状态 / this version's status.")
     as_of: date = strawberry.field(description="数据截至日（报告期末）/ the day the figures describe.")
@@ -79,6 +83,9 @@ class ReportVersion:
             unit_path=unit_path,
             cohort_size=row.cohort_size,
             cohort_retained=row.cohort_retained,
+            visit_term=row.visit_term,
+            schools_visited=row.schools_visited,
+            schools_to_visit=row.schools_to_visit,
             **fields,
         )
 
@@ -117,6 +124,16 @@ class ReportVersion:
     @strawberry.field(description="学年巩固率（仅省级评估）/ the consolidation rate (a province's assessment only).")  # type: ignore[untyped-decorator]
     def consolidation(self) -> ConsolidationRate | None:
         return _consolidation(self)
+
+    @strawberry.field(
+        description="开学调研覆盖（县季度报告，生成时冻结）/ term-start visit coverage, frozen (a county quarter)."
+    )  # type: ignore[untyped-decorator]
+    def term_visits(self) -> VersionTermVisits | None:
+        if self.visit_term is None or self.schools_visited is None or self.schools_to_visit is None:
+            return None
+        schools = self.schools_to_visit
+        rate = self.schools_visited / schools if schools else None
+        return VersionTermVisits(term=self.visit_term, visited=self.schools_visited, schools=schools, rate=rate)
 
     @strawberry.field(description="汇总了哪些报告（县：各校最近一月已通过的月报）/ what an aggregate summed.")  # type: ignore[untyped-decorator]
     async def sources(self, info: Info) -> list[ReportSourceInfo]:

@@ -44,6 +44,11 @@ COUNTIES = """query($parent: String) { regions(filter: {parentCode: $parent, lev
 REPORT_COVERAGE = f"""query($id: ID!) {{ report(id: $id) {{ period termVisitCoverage {{ {COVERAGE_FIELDS} }} }} }}"""
 
 
+async def frozen_visits(client: Any, token: str, report_id: str) -> Any:
+    query = "query($id: ID!) { report(id: $id) { current { termVisits { term visited schools rate } } } }"
+    return (await gql(client, query, {"id": report_id}, token))["data"]["report"]["current"]["termVisits"]
+
+
 async def record(client: Any, token: str, school: str = WUDING_PRIMARY, **overrides: Any) -> Any:
     values = {
         "schoolCode": school,
@@ -233,5 +238,12 @@ async def test_the_county_quarter_shows_the_coverage_of_the_term_starting_in_it(
     city = await token_for(client, CITY_EDU)
     as_city = (await gql(client, REPORT_COVERAGE, {"id": q3["id"]}, city))["data"]["report"]["termVisitCoverage"]
     assert as_city == shown
+    # The version keeps the coverage as it stood when generated: a visit recorded since shows only live.
+    frozen = {"term": TERM, "visited": 1, "schools": shown["schools"], "rate": 1 / shown["schools"]}
+    assert (await frozen_visits(client, city, q3["id"])) == frozen
+    assert (await record(client, county, school=WUDING_JUNIOR))["errors"] == []
+    live = (await gql(client, REPORT_COVERAGE, {"id": q3["id"]}, city))["data"]["report"]["termVisitCoverage"]
+    assert live["visited"] == 2
+    assert (await frozen_visits(client, city, q3["id"])) == frozen
     none = (await gql(client, REPORT_COVERAGE, {"id": q2["id"]}, county))["data"]["report"]
     assert none == {"period": "2026-Q2", "termVisitCoverage": None}

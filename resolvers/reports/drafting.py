@@ -206,6 +206,9 @@ async def _store(ctx: Context, report: Report, revision: ReportRevision, snapsho
     revision.units_expected = snapshot.units_expected
     if snapshot.cohort is not None:
         revision.cohort_size, revision.cohort_retained = snapshot.cohort.size, snapshot.cohort.retained
+    visits = snapshot.visits
+    revision.visit_term = visits.term.code if visits else None
+    revision.schools_visited, revision.schools_to_visit = (visits.visited, visits.schools) if visits else (None, None)
     ctx.session.add(revision)
     return await save_report(
         ctx,

@@ -37,6 +37,7 @@ from models.repos import schools as school_repo
 from models.school import School
 
 from ..context import Context
+from .term_visits import Coverage, coverage_of_quarters
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Snapshot:
     source_ids: list[int] = field(default_factory=list)
     units_expected: int | None = None
     cohort: Cohort | None = None
+    visits: Coverage | None = None  # a county quarter: the term-start visits (004 §5) when it was generated
 
 
 async def school_snapshot(ctx: Context, school: School, period: Period, revision_id: int) -> Snapshot:
@@ -149,6 +151,9 @@ async def aggregate_snapshot(
         snapshot.units_expected = len(await report_repo.sub_regions(session, region.code))
     if level is ReportLevel.PROVINCE:
         snapshot.cohort = await _cohort(ctx, region, period)
+    if level is ReportLevel.COUNTY:
+        key = f"{region.path}|{period.code}"
+        snapshot.visits = (await coverage_of_quarters(ctx, [key]))[key]
     return snapshot
 
 
