@@ -32,6 +32,11 @@ MAX_PERIODS = 60
 MAX_ROWS = 10_000  # a larger table is an export, not a GraphQL answer (DESIGN §7)
 
 
+def _require_aggregate_reader(ctx: Context) -> None:
+    if not ctx.access().holds_anywhere("AGGREGATE", "READ"):
+        raise Forbidden()
+
+
 def _depth(by: str) -> int:
     if by not in DEPTH:
         raise BadInput("by", "BAD_LEVEL", "按省、市或县汇总", "group by PROVINCE, CITY or COUNTY")
@@ -39,10 +44,13 @@ def _depth(by: str) -> int:
 
 
 async def ledger_counts_by(ctx: Context, *, region_code: str | None, by: str) -> list[CountRow]:
-    """Open suspected and dropout cases per region at the level `by`, inside the caller's aggregate scope."""
+    """Open suspected and dropout cases per region at the level `by`, inside the caller's aggregate scope;
+    a caller holding AGGREGATE:READ nowhere is refused (an empty answer would read as "no cases")."""
     depth = _depth(by)
+    access = ctx.access()
+    _require_aggregate_reader(ctx)
     path = col(LedgerCount.county_path)
-    scope = ctx.access().scope("AGGREGATE", "READ", {"EDU": [path], "GOV": [path]})
+    scope = access.scope("AGGREGATE", "READ", {"EDU": [path], "GOV": [path]})
     return await ledger_counts.counts_by_region(
         ctx.session, scope=scope, region_path=await filter_region_path(ctx, region_code), depth=depth
     )
@@ -76,8 +84,7 @@ async def ledger_statistics(
     caller's aggregate scope (as `ledger_counts_by`); a caller holding AGGREGATE:READ nowhere is refused."""
     depth = _depth(by)
     access = ctx.access()
-    if not access.holds_anywhere("AGGREGATE", "READ"):
-        raise Forbidden()
+    _require_aggregate_reader(ctx)
     wanted = _periods(periods)
     path = col(PeriodStatistic.county_path)
     rows = await period_statistics.statistics_by_region(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from models.ledger_summary import LedgerCount
-from tests.conftest import gql, token_for
+from tests.conftest import error_codes, gql, token_for
 from tests.ledger_support import COUNTY_EDU, make_student, open_entry
 
 COUNTS = """query($r: String, $by: AggregateLevel) { ledgerCounts(regionCode: $r, by: $by) {
@@ -59,7 +59,7 @@ async def test_a_city_reads_its_counts_by_county_and_no_one_elses(client, sessio
     assert sum(r["entries"] for r in by_city) == expected
 
 
-async def test_the_ministry_reads_national_counts_and_a_school_reads_none(client, sessions):
+async def test_the_ministry_reads_national_counts_and_a_school_is_refused(client, sessions):
     ministry = await token_for(client, "edu-nation-CN")
     rows = (await gql(client, COUNTS, {"by": "PROVINCE"}, ministry))["data"]["ledgerCounts"]
     async with sessions() as session:
@@ -67,4 +67,4 @@ async def test_the_ministry_reads_national_counts_and_a_school_reads_none(client
     assert {r["regionCode"] for r in rows} == {"53", "22", "64"}
     assert sum(r["entries"] for r in rows) == total
     school = await token_for(client, "staff-school-2153000036")
-    assert (await gql(client, COUNTS, {"by": "PROVINCE"}, school))["data"]["ledgerCounts"] == []
+    assert error_codes(await gql(client, COUNTS, {"by": "PROVINCE"}, school)) == ["FORBIDDEN"]
