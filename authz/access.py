@@ -61,6 +61,12 @@ class Access:
         granted = self.authorizer.scope_paths(self.username, obj, act, self.now)
         return minimal_paths([p for paths in granted.values() for p in paths])
 
+    def exact_granted_paths(self, obj: str, act: str) -> set[str]:
+        """Every jurisdiction where a grant allows obj:act, on any line, nested ones included (where the
+        principal acts as a unit's own staff matters, not only how far its scope reaches)."""
+        granted = self.authorizer.scope_paths(self.username, obj, act, self.now)
+        return {p for paths in granted.values() for p in paths}
+
     def scope_within(self, obj: str, act: str, path: str) -> bool:
         """Does all of the principal's obj:act scope lie inside `path` (a filter on it then adds nothing)?"""
         granted = self.all_granted_paths(obj, act)

@@ -250,3 +250,23 @@ async def test_a_county_quarter_is_not_submitted_without_a_school_month_approved
     assert codes(await submit(client, county, signed)) == ["SOURCES_CHANGED"]
     regenerated = (await draft_county(client, county, version=signed["version"]))["report"]
     assert [s["report"]["id"] for s in regenerated["current"]["sources"]] == [month["id"]]
+
+
+GRANT = """mutation($input: GrantRoleInput!) { grantRole(input: $input) { grant { id } errors { code } } }"""
+
+
+async def test_whoever_drafted_a_report_does_not_re_check_it(client):
+    """DOMAIN (双线四级): a level never approves its own submission. An account also holding the county's
+    bureau role, which drafted the county's quarter, does not re-check it from the city either."""
+    admin = await token_for(client, "admin-province-53")
+    lent = {"username": CITY_EDU, "role": "COUNTY_EDU", "jurisdictionCode": WUDING, "reason": "借调"}
+    granted = (await gql(client, GRANT, {"input": lent}, admin))["data"]["grantRole"]
+    assert granted["errors"] == []
+    city, county = await token_for(client, CITY_EDU), await token_for(client, COUNTY_EDU)
+    gov = await token_for(client, COUNTY_GOV)
+    drafted = (await draft_county(client, city))["report"]
+    signed = (await countersign(client, gov, drafted))["report"]
+    sent = await submit(client, county, signed)
+    assert sent["errors"] == []
+    assert sent["report"]["submittedBy"] == COUNTY_EDU
+    assert codes(await review(client, city, sent["report"], "APPROVE", verdicts=[])) == ["OWN_SUBMISSION"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from authz.enforcer import GrantRef
 from authz.errors import Forbidden
-from authz.recheck import may_review
+from authz.recheck import ReviewDecision, may_review
 from models.report import Report, ReportRevision, ReportStatus
 from models.reporting_calendar import PERIOD_FORMATS, Cadence, ReportingRules, rules_of
 from models.repos import reports as report_repo
@@ -76,7 +76,7 @@ def own_unit_paths(ctx: Context) -> set[str]:
     """The units whose drafts the caller works on: where it holds a drafting, submitting or
     countersigning grant."""
     access = ctx.access()
-    return {path for act in DRAFT_ACTS for path in access.all_granted_paths(REPORT, act)}
+    return {path for act in DRAFT_ACTS for path in access.exact_granted_paths(REPORT, act)}
 
 
 async def visible_report(ctx: Context, report_id: str, *, lock: bool = True) -> Report:
@@ -123,6 +123,8 @@ async def report_for_reviewer(ctx: Context, report_id: str, *, version: int | No
         raise Forbidden()
     revision = await report_repo.revision_of(ctx.session, report)
     decision = may_review(access, submission_path=report.unit_path, submitted_by=revision.submitted_by or "")
+    if decision.allowed and revision.generated_by == access.username:  # drafted it: as good as one's own
+        decision = ReviewDecision(False, "OWN_SUBMISSION")
     if not decision.allowed:
         if decision.reason == "OWN_SUBMISSION":
             raise BadInput(
