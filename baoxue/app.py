@@ -28,7 +28,7 @@ from authz.authentication import ThrottlePolicy, authenticate
 from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.context import Context
-from resolvers.reports.export import LINKS, LinkSigner
+from resolvers.reports.links import LINKS, LinkSigner
 from schema.root import Limits, build_schema
 
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url

@@ -22,7 +22,8 @@ from authz.state import AuthzState
 from authz.tokens import TokenConfig
 from resolvers.context import Context
 from resolvers.errors import BadInput
-from resolvers.reports.export import LinkSigner, ReportFileFormat, SignedLink, download_report, link_principal
+from resolvers.reports.export import ReportFileFormat, download_report
+from resolvers.reports.links import LinkSigner, SignedLink, link_principal
 
 from .observability import request_id_var
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from resolvers.reports.export import ReportFileFormat, download_link
+from resolvers.reports.export import ReportFileFormat
+from resolvers.reports.links import download_link
 
 from .context import Info
 from .enums import described

@@ -17,7 +17,8 @@ import httpx
 from openpyxl import load_workbook
 
 from models.base import utcnow
-from resolvers.reports.export import LinkSigner, ReportFileFormat
+from resolvers.reports.export import ReportFileFormat
+from resolvers.reports.links import LinkSigner
 from tests.conftest import TEST_SECRET, gql, token_for
 from tests.ledger_support import WUDING, gid, make_student, open_entry, raw_id
 from tests.report_support import (

@@ -1,5 +1,6 @@
 """Downloading a report (issue 6 item 9): its current version as Guyuan's two tables (seed 003 annexes
-1–2) in an Excel workbook or a CSV file, and the short-lived signed link a browser opens.
+1–2), and a city's or province's assessments, in an Excel workbook or a CSV file (the signed link a
+browser opens is in `links.py`).
 
 The file holds what `Report.table1` and `Report.dropouts` show, whatever the report's level: Table 1
 from the version's figures, Table 2 from its dropout list with the national ID and registry number
@@ -9,29 +10,18 @@ masked as in the API, and the list only where the caller may read the ledgers ov
 
 from __future__ import annotations
 
-import base64
 import csv
 import enum
-import hashlib
-import hmac
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from urllib.parse import quote, urlencode
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.authentication import principal_of
-from authz.errors import AccessError, Unauthenticated
-from authz.principal import CredentialKind, Principal
-from models.base import utcnow
 from models.child import GENDER_LABELS, Stage, mask_national_id
 from models.ledger import DropoutCategory, Ledger
 from models.report import (
@@ -45,7 +35,6 @@ from models.report import (
 )
 from models.report_tables import Cohort, Figures, china_day, figures_of, total
 from models.reporting_calendar import ReportLevel
-from models.repos import accounts
 from models.repos import reports as report_repo
 
 from ..audit import record_change
@@ -349,86 +338,3 @@ async def download_report(ctx: Context, report_id: str, fmt: ReportFileFormat) -
         filename=f"{report.unit_name}_{stem}_控辍保学报表.{fmt.value}",
         ascii_filename=f"report_{stem}.{fmt.value}",
     )
-
-
-# Signed links: a browser opens the file without a bearer header.
-
-
-class BadLink(AccessError):
-    code = "FORBIDDEN"
-
-    def __init__(self) -> None:
-        super().__init__("下载链接无效 / the download link is not valid")
-
-
-class LinkExpired(AccessError):
-    code = "UNAUTHENTICATED"
-
-    def __init__(self) -> None:
-        super().__init__("下载链接已过期，请重新获取 / the download link has expired: ask for a new one")
-
-
-@dataclass(frozen=True)
-class SignedLink:
-    """What a link's query carries (`user`, `exp`, `sig`) with the report and format it opens."""
-
-    user: str
-    report_id: int
-    format: ReportFileFormat
-    exp: str
-    sig: str
-
-
-@dataclass(frozen=True)
-class LinkSigner:
-    """HMAC-SHA256 over (username, report id, format, expiry), keyed from the app's signing secret."""
-
-    key: bytes
-    ttl: timedelta = timedelta(minutes=10)
-
-    @classmethod
-    def from_secret(cls, secret: str) -> LinkSigner:
-        # A key of its own: a download signature is never also a valid JWT signature.
-        return cls(hmac.new(secret.encode(), b"baoxue report download link", hashlib.sha256).digest())
-
-    def signature(self, user: str, report_id: int, fmt: ReportFileFormat, expires: int) -> str:
-        message = json.dumps([user, report_id, fmt.value, expires]).encode()
-        digest = hmac.new(self.key, message, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-    def link(self, user: str, report_id: int, fmt: ReportFileFormat, now: datetime) -> str:
-        expires = int((now + self.ttl).timestamp())
-        sig = self.signature(user, report_id, fmt, expires)
-        query = {"format": fmt.value, "user": user, "exp": expires, "sig": sig}
-        return f"/reports/{report_id}/download?{urlencode(query, quote_via=quote)}"
-
-    def verify(self, link: SignedLink, now: datetime) -> None:
-        """Did this app sign the link, for this report and format, and is it still valid?"""
-        if not link.exp.isascii() or not link.exp.isdigit() or len(link.exp) > 12:
-            raise BadLink()
-        expected = self.signature(link.user, link.report_id, link.format, int(link.exp))
-        if not hmac.compare_digest(expected.encode(), link.sig.encode()):
-            raise BadLink()
-        if now.timestamp() > int(link.exp):
-            raise LinkExpired()
-
-
-LINKS = "report-download-links"  # the operation's LinkSigner in `Context.cache`
-
-
-def download_link(ctx: Context, report_id: int, fmt: ReportFileFormat) -> str:
-    """A link to the report's file, signed for the caller and valid for ten minutes; the report's path
-    relative to the API's root. The caller's grants are checked again when it is opened."""
-    signer = ctx.cache.get(LINKS)
-    if not isinstance(signer, LinkSigner):
-        raise RuntimeError("no download link signer in this context")
-    return signer.link(ctx.signed_in().username, report_id, fmt, utcnow())
-
-
-async def link_principal(session: AsyncSession, signer: LinkSigner, link: SignedLink) -> Principal:
-    """Who opens this signed link? The active account it was signed for (BadLink, LinkExpired otherwise)."""
-    signer.verify(link, utcnow())
-    account = await accounts.get_account_by_username(session, link.user)
-    if account is None or not account.active:
-        raise Unauthenticated("account unknown or disabled")
-    return principal_of(account, CredentialKind.SERVICE_TOKEN if account.is_service else CredentialKind.PASSWORD_JWT)
