@@ -19,12 +19,9 @@ from models.report import Report as ReportRow
 from models.report import ReportRevision, ReportStatus, ReviewDecision
 from models.report_tables import CONSOLIDATION_TARGET, Cohort, Figures, figures_of, total
 from models.reporting_calendar import Cadence, ReportLevel
-from models.repos.reports import ReportFilter as RowFilter
 from resolvers.reports import reading
 
-from .connection import to_connection
 from .context import Info, loader
-from .nodes import node_id_of
 from .report_downloads import ReportFileFormat, report_download_url
 from .report_tables import (
     ConsolidationRate,
@@ -388,38 +385,3 @@ async def _current(info: Info, report: Report) -> ReportVersion:
     current = reading.current_shown(await _shown(info, report), report.revision)
     assert current is not None, "a report the caller reads has a version it may see"
     return ReportVersion.from_row(current, report.unit_path)
-
-
-@strawberry.type(description="报告列表 / a page of reports.")
-class ReportConnection(relay.Connection[Report]):
-    total_count: int = strawberry.field(description="符合条件的总数 / how many reports match.")
-
-
-@strawberry.input(description="报告筛选 / filter for reports.")
-class ReportFilter:
-    level: ReportLevel | None = strawberry.field(default=None, description="层级 / level.")
-    cadence: Cadence | None = strawberry.field(default=None, description="周期 / cadence.")
-    period: str | None = strawberry.field(default=None, description="报告期 / period code, e.g. 2026-03.")
-    status: list[ReportStatus] | None = strawberry.field(default=None, description="状态（任一）/ any of these.")
-    region_code: str | None = strawberry.field(
-        default=None, description="区划子树：本级及下级单位的报告 / reports of units inside this region."
-    )
-
-
-async def reports(
-    info: Info, filter: ReportFilter | None = None, first: int | None = None, after: str | None = None
-) -> ReportConnection:
-    f = filter or ReportFilter()
-    page = await reading.list_reports(
-        info.context,
-        filter=RowFilter(level=f.level, cadence=f.cadence, period=f.period, statuses=tuple(f.status or ())),
-        region_code=f.region_code,
-        first=first,
-        after=after,
-    )
-    return to_connection(ReportConnection, page, node=Report.from_row, key=lambda r: str(r.id), after=after)
-
-
-async def report(info: Info, id: relay.GlobalID) -> Report | None:
-    found = await reading.get_reports(info.context, [node_id_of(id, "Report")])
-    return Report.from_row(next(iter(found.values()))) if found else None

@@ -29,6 +29,7 @@ from . import (
     ledger_mutations,
     ledgers,
     report_mutations,
+    report_queries,
     school_age,
     student_mutations,
     term_visits,
@@ -83,12 +84,12 @@ class Query:
         description="月末统计与比率（无个人信息）/ month-end counts and rates by region, month, stage, category and "
         "special group, inside my aggregate scope; no personal data.",
     )
-    reports: report_types.ReportConnection = strawberry.field(
-        resolver=report_types.reports,
+    reports: report_queries.ReportConnection = strawberry.field(
+        resolver=report_queries.reports,
         description="报告（四个一）/ reports of the reporting chain whose unit lies in my REPORT:READ scope.",
     )
     report: report_types.Report | None = strawberry.field(
-        resolver=report_types.report, description="按 ID 取报告 / one report by global ID (null if none or not mine)."
+        resolver=report_queries.report, description="按 ID 取报告 / one report by global ID (null if none or not mine)."
     )
     reporting_status: status_types.ReportingStatus = strawberry.field(
         resolver=status_types.reporting_status,
