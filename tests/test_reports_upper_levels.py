@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from models import ProvinceSetting
-from tests.conftest import gql, token_for
+from tests.conftest import error_codes, gql, token_for
 from tests.ledger_support import WUDING
 from tests.report_support import (
     CHUXIONG,
@@ -22,6 +22,7 @@ from tests.report_support import (
     COUNTY_EDU,
     COUNTY_GOV,
     MINISTRY,
+    NEIGHBOUR_EDU,
     OTHER_CITY_EDU,
     PRINCIPAL,
     PROVINCE_EDU,
@@ -31,6 +32,7 @@ from tests.report_support import (
     countersign,
     draft_county,
     draft_region,
+    draft_school,
     read,
     review,
     submit,
@@ -279,3 +281,45 @@ async def open_cases(session: Any, county: str, day: date) -> tuple[int, int, in
     )
     suspected, dropouts, schools = rows.one()
     return int(suspected), int(dropouts), int(schools)
+
+
+async def test_upper_level_drafts_refuse_other_jurisdictions_and_bad_input(client, session):
+    """Seed 004 §6–§7 and DOMAIN (双线四级): a city drafts and assesses only its own research, a province
+    only its own assessment, a county only its own survey; bad input is named, and nothing is written."""
+    city, province = await token_for(client, CITY_EDU), await token_for(client, PROVINCE_EDU)
+    county, other_province = await token_for(client, COUNTY_EDU), await token_for(client, "edu-province-64")
+    staff = await token_for(client, STAFF)
+
+    # Outside one's jurisdiction, or a level it does not draft.
+    assert codes(await draft_region(client, other_province, "PROVINCE", "53", "2025-2026")) == ["NOT_FOUND"]
+    assert codes(await draft_region(client, city, "PROVINCE", "53", "2025-2026")) == ["NOT_FOUND"]
+    assert codes(await draft_region(client, county, "CITY", CHUXIONG, "2026-SPRING")) == ["NOT_FOUND"]
+    setting = await session.get(ProvinceSetting, "53") or ProvinceSetting(province_code="53")
+    setting.term_survey_enabled = True
+    session.add(setting)
+    await session.flush()
+    neighbour = await token_for(client, NEIGHBOUR_EDU)
+    assert codes(await draft_region(client, neighbour, "SURVEY", WUDING, "2026-SPRING-MIDTERM")) == ["NOT_FOUND"]
+    assert error_codes(await draft_region(client, city, "SURVEY", WUDING, "2026-SPRING-MIDTERM")) == ["FORBIDDEN"]
+
+    # The region's level and the period's form.
+    assert codes(await draft_region(client, city, "CITY", WUDING, "2026-SPRING")) == ["NOT_A_CITY"]
+    assert codes(await draft_region(client, province, "PROVINCE", CHUXIONG, "2025-2026")) == ["NOT_A_PROVINCE"]
+    assert codes(await draft_region(client, city, "CITY", CHUXIONG, "2026-Q1")) == ["BAD_PERIOD"]
+    assert codes(await draft_region(client, province, "PROVINCE", "53", "2025-2027")) == ["BAD_PERIOD"]
+    assert codes(await draft_region(client, province, "PROVINCE", "53", "2098-2099")) == ["PERIOD_NOT_OVER"]
+
+    # Assessments: only on the city's or province's own draft; a bad line leaves none written.
+    semester = (await draft_region(client, city, "CITY", CHUXIONG, "2026-SPRING"))["report"]
+    note = {"subjectCode": WUDING, "findings": "台账规范", "guidance": "继续入户核查"}
+    assert codes(await assess(client, county, semester, [note])) == ["NOT_FOUND"]  # a draft above its view
+    assert codes(await assess(client, province, semester, [note])) == ["NOT_FOUND"]  # not submitted yet
+    mixed = await assess(client, city, semester, [note, {**note, "subjectCode": "6404"}])
+    assert [(e["field"], e["code"]) for e in mixed["errors"]] == [("assessments.1.subjectCode", "NOT_A_SUBJECT")]
+    twice = await assess(client, city, semester, [note, note])
+    assert [(e["field"], e["code"]) for e in twice["errors"]] == [("assessments.1.subjectCode", "DUPLICATE_UNIT")]
+    long = await assess(client, city, semester, [{**note, "findings": "发" * 2001}])
+    assert [(e["field"], e["code"]) for e in long["errors"]] == [("assessments.0.findings", "TOO_LONG")]
+    assert (await read(client, city, semester["id"]))["assessments"] == []
+    month = (await draft_school(client, staff))["report"]
+    assert codes(await assess(client, staff, month, [note])) == ["NOT_ASSESSED"]
