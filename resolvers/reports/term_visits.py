@@ -17,6 +17,7 @@ from datetime import date
 
 from authz.errors import Forbidden
 from models.base import today
+from models.ledger import county_of
 from models.region import RegionLevel
 from models.reporting_calendar import Cadence, ReportingRules, parse_period, term_start
 from models.repos import reporting_status as status_repo
@@ -105,15 +106,6 @@ def term_opening_in(start: date, end: date, rules: ReportingRules) -> Term | Non
     return None
 
 
-def county_path_of(path: str) -> str | None:
-    """The path of the county a school (or any region) lies in: its 6-digit division code."""
-    parts = path.split("/")
-    for n, part in enumerate(parts):
-        if len(part) == 6:
-            return "/".join(parts[: n + 1])
-    return None
-
-
 def _bad_term() -> BadInput:
     return BadInput(
         "term", "BAD_PERIOD", "学期格式应为 YYYY-SPRING 或 YYYY-AUTUMN", "the term must look like 2026-SPRING"
@@ -125,8 +117,8 @@ async def record_term_visit(ctx: Context, given: VisitInput) -> SchoolVisit:
     school = (await school_repo.get_schools(ctx.session, [given.school_code])).get(given.school_code)
     if school is None or ctx.access().allows(REPORT, "READ", {"EDU": [school.path]}) is None:
         raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
-    county_path = county_path_of(school.path)
-    if county_path is None or unit_grant(ctx, county_path, "REVIEW") is None:
+    county_path = county_of(school.path)
+    if unit_grant(ctx, county_path, "REVIEW") is None:
         raise Forbidden()
     term = term_of(given.term, await rules_for(ctx, school.province_code))
     if term is None:
@@ -264,7 +256,7 @@ async def _counties(
     counties = {r.path: Coverage(r.code, r.name, RegionLevel.COUNTY, term) for r in regions}
     by_county: dict[str, list[tuple[School, TermVisit | None]]] = {}
     for school, visit in schools:
-        by_county.setdefault(county_path_of(school.path) or "", []).append((school, visit))
+        by_county.setdefault(county_of(school.path), []).append((school, visit))
     for path, row in counties.items():
         _count(row, by_county.get(path, []))
     return counties, schools
