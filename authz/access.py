@@ -57,9 +57,8 @@ class Access:
         return minimal_paths(self.authorizer.scope_paths(self.username, obj, act, self.now).get(line, []))
 
     def all_granted_paths(self, obj: str, act: str) -> list[str]:
-        """Every jurisdiction, on any line, where the principal may do obj:act."""
-        granted = self.authorizer.scope_paths(self.username, obj, act, self.now)
-        return minimal_paths([p for paths in granted.values() for p in paths])
+        """Every jurisdiction, on any line, where the principal may do obj:act (nested ones dropped)."""
+        return minimal_paths(list(self.exact_granted_paths(obj, act)))
 
     def exact_granted_paths(self, obj: str, act: str) -> set[str]:
         """Every jurisdiction where a grant allows obj:act, on any line, nested ones included (where the
