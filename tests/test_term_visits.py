@@ -241,6 +241,9 @@ async def test_the_county_quarter_shows_the_coverage_of_the_term_starting_in_it(
     # The version keeps the coverage as it stood when generated: a visit recorded since shows only live.
     frozen = {"term": TERM, "visited": 1, "schools": shown["schools"], "rate": 1 / shown["schools"]}
     assert (await frozen_visits(client, city, q3["id"])) == frozen
+    neighbour = await token_for(client, NEIGHBOUR_EDU)
+    query = "query($id: ID!) { report(id: $id) { current { termVisits { visited } } termVisitCoverage { visited } } }"
+    assert (await gql(client, query, {"id": q3["id"]}, neighbour))["data"]["report"] is None
     assert (await record(client, county, school=WUDING_JUNIOR))["errors"] == []
     live = (await gql(client, REPORT_COVERAGE, {"id": q3["id"]}, city))["data"]["report"]["termVisitCoverage"]
     assert live["visited"] == 2
