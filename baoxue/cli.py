@@ -136,7 +136,7 @@ def cmd_seed_synthetic(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_account_create(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.accounts import create_account
+    from resolvers.admin.accounts import create_account
 
     password = None
     if not args.service:
@@ -157,7 +157,7 @@ def cmd_account_create(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_account_disable(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.accounts import disable_account
+    from resolvers.admin.accounts import disable_account
 
     url = _database(settings)
     run_in_transaction(url, lambda ctx: disable_account(ctx, username=args.username, reason=args.reason))
@@ -165,7 +165,7 @@ def cmd_account_disable(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.accounts import create_token
+    from resolvers.admin.accounts import create_token
 
     url = _database(settings)
     issued = run_in_transaction(
@@ -177,7 +177,7 @@ def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.accounts import revoke_token
+    from resolvers.admin.accounts import revoke_token
 
     url = _database(settings)
     run_in_transaction(url, lambda ctx: revoke_token(ctx, prefix=args.prefix, reason=args.reason))
@@ -188,7 +188,7 @@ def cmd_grant_create(args: argparse.Namespace, settings: Settings) -> None:
     from datetime import datetime
 
     from authz.catalogue import Role
-    from resolvers.grants import grant_role
+    from resolvers.admin.grants import grant_role
 
     if args.role not in Role.__members__:
         _fail(f"role: 没有这个角色 / no such role (one of {', '.join(Role.__members__)})")
@@ -209,7 +209,7 @@ def cmd_grant_create(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_grant_revoke(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.grants import revoke_grant
+    from resolvers.admin.grants import revoke_grant
 
     url = _database(settings)
     run_in_transaction(url, lambda ctx: revoke_grant(ctx, grant_id=str(args.grant_id), reason=args.reason))
@@ -218,7 +218,7 @@ def cmd_grant_revoke(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_ledger_sweep(args: argparse.Namespace, settings: Settings) -> None:
     from models.base import today
-    from resolvers.aggregates import take_statistics
+    from resolvers.ledgers.counts import take_statistics
     from resolvers.ledgers.rules import RulesOutcome, sweep
 
     as_of = date.fromisoformat(args.as_of) if args.as_of else today()
@@ -242,7 +242,7 @@ def cmd_stats_snapshot(args: argparse.Namespace, settings: Settings) -> None:
 
     from models.base import today
     from models.period_statistics import month_code, month_start
-    from resolvers.aggregates import take_statistics
+    from resolvers.ledgers.counts import take_statistics
 
     first, last = (month_start(m) if m else month_start(month_code(today())) for m in (args.first, args.last))
     if first is None or last is None or first > last:

@@ -10,7 +10,7 @@ from .child import Child, Gender, Guardian, SpecialGroup
 from .enrolment import EnrolmentEvent
 from .grant import RoleGrant
 from .ledger import Handover, LedgerEntry
-from .ledger_summary import LedgerCount
+from .ledger_counts import LedgerCount
 from .period_statistics import PeriodStatistic
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from .province import ProvinceSetting

@@ -17,10 +17,10 @@ from models.audit import AuditLog as AuditRow
 from models.base import utcnow
 from models.grant import GrantStatus, grant_status
 from models.grant import RoleGrant as GrantRow
-from resolvers import accounts as account_resolvers
-from resolvers import audit as audit_resolvers
-from resolvers import explain as explain_resolvers
-from resolvers import grants as grant_resolvers
+from resolvers.admin import accounts as account_resolvers
+from resolvers.admin import audit_log as audit_resolvers
+from resolvers.admin import explain as explain_resolvers
+from resolvers.admin import grants as grant_resolvers
 from resolvers.errors import BadInput
 
 from .connection import to_connection

@@ -11,8 +11,8 @@ import strawberry
 
 from models.child import SpecialGroup
 from models.period_statistics import ALL, rate
-from resolvers import aggregates
-from resolvers.aggregates import Statistics
+from resolvers.ledgers import counts as aggregates
+from resolvers.ledgers.counts import Statistics
 
 from . import students as students  # described SpecialGroup before a type here names it
 from .context import Info

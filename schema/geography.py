@@ -10,7 +10,7 @@ from strawberry import relay
 
 from models.region import Region as RegionRow
 from models.school import School as SchoolRow
-from resolvers import regions as geo
+from resolvers.geography import regions as geo
 
 from .connection import to_connection
 from .context import Info, loader

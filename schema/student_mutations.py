@@ -9,7 +9,7 @@ from strawberry import relay
 
 from models.child import Gender, SpecialGroup
 from models.enrolment import EnrolmentChange
-from resolvers import student_records as records
+from resolvers.students import records
 
 from .context import Info
 from .mutations import run_mutation

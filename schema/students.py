@@ -26,9 +26,9 @@ from models.child import (
 )
 from models.child import Child as ChildRow
 from models.enrolment import ENROLMENT_CHANGE_LABELS, EnrolmentChange
-from resolvers import children as child_resolvers
-from resolvers import regions as geo
+from resolvers.geography import regions as geo
 from resolvers.ledgers.entries import current_entries
+from resolvers.students import reading as child_resolvers
 
 from .connection import to_connection
 from .context import Info, loader

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from authz.catalogue import Role
-from resolvers import accounts
+from resolvers.admin import accounts
 
 from .context import Info
 

@@ -38,9 +38,9 @@ from models.region import Region, RegionLevel
 from models.repos import children as child_repo
 from models.repos.children import SCOPE_COLUMNS, list_children, scope_paths
 from models.school import School, SchoolKind
-from resolvers import regions as region_resolvers
 from resolvers.context import Context
 from resolvers.errors import BadInput
+from resolvers.geography import regions as region_resolvers
 from resolvers.paging import encode_cursor
 
 USER = "prop-user"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from models.ledger_summary import LedgerCount
+from models.ledger_counts import LedgerCount
 from tests.conftest import error_codes, gql, token_for
 from tests.ledger_support import COUNTY_EDU, make_student, open_entry
 

@@ -22,8 +22,8 @@ from models.base import CHINA_TIME, today
 from models.child import SpecialGroup
 from models.period_statistics import month_code, months_through
 from models.repos import period_statistics
-from resolvers.aggregates import take_statistics
 from resolvers.context import Context
+from resolvers.ledgers.counts import take_statistics
 from tests.conftest import error_codes, gql, token_for
 from tests.ledger_support import (
     COUNTY_EDU,

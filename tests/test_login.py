@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authz.tokens import TokenConfig, issue_access_token
 from models.base import utcnow
-from resolvers.accounts import create_account, create_token, disable_account, revoke_token
+from resolvers.admin.accounts import create_account, create_token, disable_account, revoke_token
 from tests.conftest import TEST_SECRET, error_codes, gql, login, make_settings, token_for
 
 VIEWER = "{ viewer { username displayName isService } }"

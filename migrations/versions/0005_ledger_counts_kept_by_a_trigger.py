@@ -19,7 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Each open entry counts once under (responsible county, ledger, status, stage, category); see
-# models/ledger_summary.py.
+# models/ledger_counts.py.
 TRIGGER_SQL = """
 CREATE FUNCTION ledger_count_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

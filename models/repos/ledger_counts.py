@@ -1,4 +1,4 @@
-"""Reading the ledger counts (models/ledger_summary.py): province-wide figures from a few thousand rows."""
+"""Reading the ledger counts (models/ledger_counts.py): province-wide figures from a few thousand rows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..ledger_summary import REBUILD_SQL, LedgerCount
+from ..ledger_counts import REBUILD_SQL, LedgerCount
 from .regions import within_path
 
 

@@ -27,8 +27,8 @@ from models.repos.paging import Page
 
 from ..context import Context
 from ..errors import BadInput
+from ..geography.regions import filter_region_path, filter_school_path
 from ..paging import decode_id_cursor, page_size, parse_id
-from ..regions import filter_region_path, filter_school_path
 from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry, stage_of_child
 
 

@@ -17,8 +17,8 @@ from models.repos.paging import Page
 
 from ..context import Context
 from ..errors import BadInput
+from ..geography.regions import filter_region_path
 from ..paging import decode_id_cursor, page_size
-from ..regions import filter_region_path
 from .common import LEDGER
 
 

@@ -20,8 +20,8 @@ from models.repos import reports as report_repo
 from models.repos.paging import Page
 
 from ..context import Context
+from ..geography.regions import filter_region_path
 from ..paging import decode_id_cursor, page_size, parse_id
-from ..regions import filter_region_path
 from .common import REPORT, lists_visible_at, may_read, own_unit_paths
 
 

@@ -37,7 +37,7 @@ from models.repos.reports import REPORT_SCOPE_COLUMNS, readable
 
 from ..context import Context
 from ..errors import BadInput
-from ..regions import get_regions
+from ..geography.regions import get_regions
 from .common import REPORT, own_unit_paths
 
 

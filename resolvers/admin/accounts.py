@@ -22,13 +22,14 @@ from authz.tokens import new_service_token
 from models.account import Account, ApiToken
 from models.base import utcnow
 from models.repos import accounts as account_repo
-from models.repos import audit, jurisdictions
 from models.repos import grants as grant_repo
+from models.repos import jurisdictions
 from models.repos.paging import Page
 
-from .context import Context
-from .errors import BadInput
-from .paging import decode_cursor, page_size
+from ..audit import record_change
+from ..context import Context
+from ..errors import BadInput
+from ..paging import decode_cursor, page_size
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
@@ -146,15 +147,13 @@ async def create_account(
             home_path=home,
         ),
     )
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action="account.create",
         target_type="Account",
         target_id=username,
         scope_path=home,
         summary={"after": {"displayName": account.display_name, "isService": is_service, "home": home}},
-        request_id=ctx.request_id,
     )
     return account
 
@@ -185,16 +184,14 @@ async def disable_account(ctx: Context, *, username: str, reason: str) -> Accoun
         account.disabled_at = utcnow()
         account.version += 1
         await ctx.session.flush()
-        await audit.record(
-            ctx.session,
-            actor=ctx.actor,
+        await record_change(
+            ctx,
             action="account.disable",
             target_type="Account",
             target_id=username,
             scope_path=account.home_path,
             summary={"before": {"active": True}, "after": {"active": False}},
             reason=reason,
-            request_id=ctx.request_id,
         )
     return account
 
@@ -228,15 +225,13 @@ async def create_token(ctx: Context, *, username: str, name: str, valid_days: in
             expires_at=utcnow() + timedelta(days=valid_days),
         ),
     )
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action="token.create",
         target_type="ApiToken",
         target_id=new.prefix,
         scope_path=account.home_path,
         summary={"after": {"account": username, "name": name, "expiresAt": token.expires_at.isoformat()}},
-        request_id=ctx.request_id,
     )
     return IssuedToken(token=token, secret=new.secret)
 
@@ -250,14 +245,12 @@ async def revoke_token(ctx: Context, *, prefix: str, reason: str) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         await ctx.session.flush()
-        await audit.record(
-            ctx.session,
-            actor=ctx.actor,
+        await record_change(
+            ctx,
             action="token.revoke",
             target_type="ApiToken",
             target_id=prefix,
             scope_path=owner.home_path,
             reason=reason,
-            request_id=ctx.request_id,
         )
     return token

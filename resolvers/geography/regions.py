@@ -13,9 +13,9 @@ from models.repos.paging import Page
 from models.repos.regions import SchoolPaths
 from models.school import School, SchoolKind, SchoolStage
 
-from .context import Context
-from .errors import BadInput
-from .paging import decode_cursor, page_size
+from ..context import Context
+from ..errors import BadInput
+from ..paging import decode_cursor, page_size
 
 READ = "READ"
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from authz.catalogue import Level, level_of_path
 from models.child import GRADES_OF_STAGE, Child, Guardian, SpecialGroup, Stage
 from models.enrolment import EnrolmentEvent
-from models.repos import audit
 from models.repos import children as child_repo
 from models.repos.paging import Page
 
-from .audit import record_durable
-from .context import Context
-from .errors import BadInput
-from .paging import decode_id_cursor, page_size, parse_id
-from .regions import filter_region_path, filter_school_path
+from ..audit import record_change, record_durable
+from ..context import Context
+from ..errors import BadInput
+from ..geography.regions import filter_region_path, filter_school_path
+from ..paging import decode_id_cursor, page_size, parse_id
 
 
 async def list_children(
@@ -97,15 +96,13 @@ async def reveal_national_id(ctx: Context, *, student_id: str, reason: str) -> s
     ctx.access().require("CHILD", "READ_PII", child_repo.scope_paths(child))
     if child.national_id is None:
         raise BadInput("studentId", "NO_NATIONAL_ID", "该学生没有身份证号记录", "no national ID on record")
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action="student.reveal_national_id",
         target_type="Student",
         target_id=student_id,
         scope_path=child.household_path,
         reason=reason.strip(),
-        request_id=ctx.request_id,
     )
     return child.national_id
 

@@ -19,11 +19,11 @@ from models.repos import regions as region_repo
 from models.repos import schools as school_repo
 from models.school import School, SchoolStage, stages_teaching
 
-from .audit import record_change
-from .context import Context
-from .errors import BadInput
-from .ledgers.common import check_version
-from .paging import parse_id
+from ..audit import record_change
+from ..context import Context
+from ..errors import BadInput
+from ..ledgers.common import check_version
+from ..paging import parse_id
 
 PLACE_LEVELS = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 

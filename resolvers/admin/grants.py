@@ -13,14 +13,15 @@ from authz.state import GrantChange, publish
 from models.base import utcnow
 from models.grant import RoleGrant
 from models.repos import accounts as account_repo
-from models.repos import audit, jurisdictions
 from models.repos import grants as grant_repo
+from models.repos import jurisdictions
 from models.repos.paging import Page
 
+from ..audit import record_change
+from ..context import Context
+from ..errors import BadInput
+from ..paging import decode_id_cursor, page_size, parse_id
 from .accounts import visible_account
-from .context import Context
-from .errors import BadInput
-from .paging import decode_id_cursor, page_size, parse_id
 
 MESSAGES = {
     "OUT_OF_SCOPE": ("超出您的管辖范围", "outside your jurisdiction"),
@@ -96,16 +97,14 @@ async def grant_role(
             reason=reason.strip(),
         ),
     )
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action="grant.create",
         target_type="Grant",
         target_id=str(grant.id),
         scope_path=path,
         summary={"after": {"account": username, "role": role.value, "jurisdiction": jurisdiction_code}},
         reason=reason,
-        request_id=ctx.request_id,
     )
     await _announce(ctx, _change("add", grant, account.username))
     return grant
@@ -135,16 +134,14 @@ async def revoke_grant(ctx: Context, *, grant_id: str, reason: str) -> RoleGrant
     grant.revoked_by = ctx.actor
     grant.revoke_reason = reason.strip()
     await ctx.session.flush()
-    await audit.record(
-        ctx.session,
-        actor=ctx.actor,
+    await record_change(
+        ctx,
         action="grant.revoke",
         target_type="Grant",
         target_id=str(grant.id),
         scope_path=grant.scope_path,
         summary={"before": {"revoked": False}, "after": {"revoked": True, "account": username, "role": grant.role}},
         reason=reason,
-        request_id=ctx.request_id,
     )
     await _announce(ctx, _change("remove", grant, username))
     return grant

@@ -15,15 +15,15 @@ from authz.errors import Forbidden
 from models.base import today
 from models.child import SpecialGroup
 from models.ledger import DropoutCategory
-from models.ledger_summary import LedgerCount
+from models.ledger_counts import LedgerCount
 from models.period_statistics import ALL, PeriodStatistic, month_start, months_back
 from models.repos import ledger_counts, period_statistics
 from models.repos.ledger_counts import CountRow
 from models.repos.period_statistics import COUNTS, StatisticRow
 
-from .context import Context
-from .errors import BadInput
-from .regions import filter_region_path
+from ..context import Context
+from ..errors import BadInput
+from ..geography.regions import filter_region_path
 
 DEPTH = {"PROVINCE": 1, "CITY": 2, "COUNTY": 3}
 DIMENSIONS = ("STAGE", "CATEGORY", "SPECIAL_GROUP")

@@ -14,10 +14,10 @@ from models.repos import regions as region_repo
 from models.repos import schools as school_repo
 from models.repos.accounts import get_account_by_username
 
+from ..context import Context
+from ..errors import BadInput
+from ..paging import parse_id
 from .accounts import visible_account
-from .context import Context
-from .errors import BadInput
-from .paging import parse_id
 
 
 @dataclass(frozen=True)
