@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from .access import Access
 from .catalogue import Level, Role, delegable_roles, level_of_path, role_fits_level
 
 GRANT_WRITE = ("GRANT", "WRITE")
 
+# Why a grant or revocation is refused: each is a code of AdminErrorCode.
+DelegationRefusal = Literal["OUT_OF_SCOPE", "LEVEL_MISMATCH", "ESCALATION", "SELF_GRANT"]
 
-def check_delegation(access: Access, *, grantee: str, role: Role, jurisdiction_path: str) -> str | None:
-    """Why may this admin not grant (or revoke) `role` at `jurisdiction_path` for `grantee`? None if it may.
 
-    Codes: OUT_OF_SCOPE, LEVEL_MISMATCH, ESCALATION, SELF_GRANT.
-    """
+def check_delegation(access: Access, *, grantee: str, role: Role, jurisdiction_path: str) -> DelegationRefusal | None:
+    """Why may this admin not grant (or revoke) `role` at `jurisdiction_path` for `grantee`? None if it may."""
     if grantee == access.username:
         return "SELF_GRANT"
     admin_grant = access.allows(*GRANT_WRITE, {"PLACE": [jurisdiction_path]})

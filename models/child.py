@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -84,7 +85,11 @@ def mask_national_id(national_id: str | None) -> str | None:
     return national_id[:6] + "*" * (len(national_id) - 10) + national_id[-4:]
 
 
-def national_id_problem(national_id: str, birth_date: date) -> tuple[str, str, str] | None:
+# Why a national ID is refused: each is a code of StudentErrorCode.
+NationalIdProblem = Literal["INVALID_CHECK_DIGIT", "INVALID_NATIONAL_ID", "BIRTH_DATE_MISMATCH"]
+
+
+def national_id_problem(national_id: str, birth_date: date) -> tuple[NationalIdProblem, str, str] | None:
     """Why a national ID number (身份证号) is not acceptable: (code, Chinese, English), or None.
 
     python-stdnum checks the length, the check digit, the birth date and the region prefix.

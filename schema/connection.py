@@ -1,30 +1,32 @@
-"""Relay cursor connections with `totalCount`, built from a repository page."""
+"""One Relay connection type with `totalCount`, built from a repository page.
+
+`Connection[Student]` is named `StudentConnection` in the schema (strawberry names a generic by its
+argument), so every list shares one definition.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
+import strawberry
 from strawberry import relay
+from strawberry.relay.types import NodeType
 
 from models.repos.paging import Page
 from resolvers.paging import encode_cursor
 
-C = TypeVar("C")
+
+@strawberry.type(name="Connection", description="一页结果 / a page of a list, with the total that matches.")
+class Connection(relay.Connection[NodeType]):
+    total_count: int = strawberry.field(description="总数 / how many match.")
 
 
 def to_connection(
-    connection_cls: type[C],
-    page: Page[Any],
-    *,
-    node: Callable[[Any], Any],
-    key: Callable[[Any], str],
-    after: str | None,
-) -> C:
+    page: Page[Any], *, node: Callable[[Any], Any], key: Callable[[Any], str], after: str | None
+) -> Connection[Any]:
     edges = [relay.Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page.rows]
-    return connection_cls(  # type: ignore[call-arg]
-        edges=edges, page_info=page_info(page, edges, after), total_count=page.total
-    )
+    return Connection(edges=edges, page_info=page_info(page, edges, after), total_count=page.total)
 
 
 def page_info(page: Page[Any], edges: Sequence[Any], after: str | None) -> relay.PageInfo:

@@ -1,28 +1,61 @@
-"""How every mutation runs: in a savepoint, turning typed refusals into payload errors."""
+"""The one mutation runner: input → validation → use case (in a savepoint) → payload.
+
+A typed refusal (`BadInput`) becomes the payload's error, with the code of the payload's domain, and
+nothing the use case wrote is kept (no partial writes). Anything else propagates: a bug, or a refusal
+by authorization (FORBIDDEN), which the error policy turns into a GraphQL error.
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import Any, TypeVar
+
+from strawberry.types.base import StrawberryList, get_object_definition
 
 from resolvers.errors import BadInput
 
 from .context import Info
+from .errors import CODES, UserError
 
 T = TypeVar("T")
-E = TypeVar("E")
+P = TypeVar("P")
 
 
 async def run_mutation(
-    info: Info, work: Callable[[], Awaitable[T]], error_type: Callable[..., E], codes: type[Enum]
-) -> tuple[T | None, list[E]]:
-    """Run a use case in a savepoint: on a typed refusal nothing it wrote is kept (no partial writes)."""
+    info: Info,
+    payload: type[P],
+    work: Callable[[], Awaitable[T]],
+    present: Callable[[T], P | Awaitable[P]],
+    *,
+    validate: Callable[[], None] | None = None,
+) -> P:
+    """Run `work` in a savepoint and answer `present(result)`, or `payload(errors=[…])` on a refusal.
+
+    `validate` checks the input before any work (it raises `BadInput` naming the field)."""
     session = info.context.session
     try:
+        if validate is not None:
+            validate()
         async with session.begin_nested():
-            return await work(), []
+            value = await work()
     except BadInput as exc:
-        e = exc.error
-        code: Any = codes(e.code)
-        return None, [error_type(field=e.field, code=code, message=e.message)]
+        return payload(errors=[payload_error(payload, exc)])  # type: ignore[call-arg]
+    shown = present(value)
+    return await shown if inspect.isawaitable(shown) else shown
+
+
+def payload_error(payload: type[Any], exc: BadInput) -> UserError:
+    """The refusal as the payload's error type; a code missing from its domain's table is a bug."""
+    error_type = error_type_of(payload)
+    code = CODES[error_type][exc.error.code]
+    return error_type(field=exc.error.field, code=code, message=exc.error.message)  # type: ignore[call-arg]
+
+
+def error_type_of(payload: type[Any]) -> type[UserError]:
+    """The error type a payload's `errors` list holds (each payload names its domain's)."""
+    definition = get_object_definition(payload, strict=True)
+    field = definition.get_field("errors")
+    assert field is not None
+    assert isinstance(field.type, StrawberryList)
+    return field.type.of_type  # type: ignore[return-value]

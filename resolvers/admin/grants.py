@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import col
 
 from authz.catalogue import Role, level_of_path, role_fits_level
-from authz.delegation import check_delegation
+from authz.delegation import DelegationRefusal, check_delegation
 from authz.errors import Forbidden
 from authz.state import GrantChange, publish
 from models.base import utcnow
@@ -22,18 +22,11 @@ from ..context import Context
 from ..errors import BadInput
 from ..paging import decode_id_cursor, page_size, parse_id
 from .accounts import visible_account
-
-MESSAGES = {
-    "OUT_OF_SCOPE": ("超出您的管辖范围", "outside your jurisdiction"),
-    "LEVEL_MISMATCH": ("该角色不能在这一级辖区授予", "this role cannot be held at that jurisdiction's level"),
-    "ESCALATION": ("不能授予与您同级或更高的管理权限", "you cannot delegate a role you may not delegate"),
-    "SELF_GRANT": ("不能为自己授权或撤销自己的授权", "you cannot grant or revoke your own roles"),
-}
+from .errors import AdminErrorCode
 
 
-def _refuse(field: str, code: str) -> BadInput:
-    zh, en = MESSAGES[code]
-    return BadInput(field, code, zh, en)
+def _refuse(field: str, refusal: DelegationRefusal) -> BadInput:
+    return BadInput(field, AdminErrorCode[refusal])
 
 
 def _require_grant_admin(ctx: Context) -> None:
@@ -41,7 +34,7 @@ def _require_grant_admin(ctx: Context) -> None:
         raise Forbidden()
 
 
-def _delegation_refusal(ctx: Context, grantee: str, role: Role, path: str) -> str | None:
+def _delegation_refusal(ctx: Context, grantee: str, role: Role, path: str) -> DelegationRefusal | None:
     """The operator (CLI) may grant anything that fits its level; admins follow the delegation rules."""
     if ctx.operator:
         return None if role_fits_level(role, level_of_path(path)) else "LEVEL_MISMATCH"

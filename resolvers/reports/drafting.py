@@ -24,6 +24,7 @@ from ..ledgers.common import check_version
 from ..paging import parse_id
 from .assessing import carry_forward
 from .common import REPORT, bad_period, clean_text, locked, report_for_unit, rules_for, save_report, unit_grant
+from .errors import ReportErrorCode
 from .snapshot import Snapshot, aggregate_snapshot, school_snapshot, term_survey_snapshot
 
 
@@ -42,19 +43,19 @@ async def draft_school_report(ctx: Context, *, school_code: str, period: str, ve
 _REGION_OF_LEVEL = {
     ReportLevel.COUNTY: (
         RegionLevel.COUNTY,
-        "NOT_A_COUNTY",
+        ReportErrorCode.NOT_A_COUNTY,
         "季度复核报告由县级填报",
         "a quarterly report is a county's",
     ),
     ReportLevel.CITY: (
         RegionLevel.CITY,
-        "NOT_A_CITY",
+        ReportErrorCode.NOT_A_CITY,
         "学期调研报告由地市填报",
         "a semester research report is a city's",
     ),
     ReportLevel.PROVINCE: (
         RegionLevel.PROVINCE,
-        "NOT_A_PROVINCE",
+        ReportErrorCode.NOT_A_PROVINCE,
         "学年评估报告由省级填报",
         "a school-year assessment is a province's",
     ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -13,31 +12,10 @@ from strawberry import relay
 from models.reporting_calendar import ReportLevel
 from resolvers.reports import term_visits as visit_resolvers
 
-from .context import Info, loader
-from .enums import RegionLevel
-from .mutations import run_mutation
-
-
-def _code(name: str, zh: str, en: str) -> object:
-    return strawberry.enum_value(name, description=f"{zh} / {en}")
-
-
-@strawberry.enum(description="开学调研操作的错误代码 / error codes of term-visit mutations")
-class TermVisitErrorCode(Enum):
-    NOT_FOUND = _code("NOT_FOUND", "不存在或不在辖区内", "missing or outside your view")
-    CONFLICT = _code("CONFLICT", "已被他人修改或已登记", "changed since you read it, or already recorded")
-    BAD_PERIOD = _code("BAD_PERIOD", "学期格式不对（YYYY-SPRING / YYYY-AUTUMN）", "not a term code")
-    FUTURE_DATE = _code("FUTURE_DATE", "日期不能晚于今天", "the date is in the future")
-    VISIT_OUT_OF_TERM = _code("VISIT_OUT_OF_TERM", "调研日期不在本学期内", "the visit falls outside the term")
-    OUT_OF_RANGE = _code("OUT_OF_RANGE", "人数不能为负", "a count is negative")
-    TOO_LONG = _code("TOO_LONG", "文字过长", "the text is too long")
-
-
-@strawberry.type(description="用户错误 / a typed, bilingual error naming the input field and the rule.")
-class TermVisitError:
-    field: str = strawberry.field(description="出错的输入字段 / the input field.")
-    code: TermVisitErrorCode = strawberry.field(description="错误代码 / the rule broken.")
-    message: str = strawberry.field(description="中英文说明，引用政策条款 / message citing the rule.")
+from ..context import Info, loader
+from ..enums import RegionLevel
+from ..errors import TermVisitError
+from ..mutations import run_mutation
 
 
 @strawberry.type(description="开学时节进校、入户调研（004 §5）/ the county's term-start visit to one school.")
@@ -50,7 +28,7 @@ class TermVisit(relay.Node):
     visited_on: date = strawberry.field(description="调研日期 / day of the visit.")
     students_checked: int = strawberry.field(description="逐一核查学生数（学生逐一核）/ students checked in person.")
     households_visited: int = strawberry.field(description="入户家庭数 / homes visited.")
-    findings: str | None = strawberry.field(description="调研发现 / findings.")
+    findings: str | None = strawberry.field(default=None, description="调研发现 / findings.")
     recorded_by: str = strawberry.field(description="登记人（最近一次）/ who recorded the current content.")
     recorded_at: datetime = strawberry.field(description="首次登记时间 / first recorded at.")
     updated_at: datetime = strawberry.field(description="最近修改时间 / last changed at.")
@@ -151,8 +129,8 @@ class RecordTermVisitInput:
 
 @strawberry.type(description="登记开学调研的结果 / result of recording a term-start visit.")
 class RecordTermVisitPayload:
-    visit: TermVisit | None = strawberry.field(description="登记后的调研 / the visit as recorded.")
-    errors: list[TermVisitError] = strawberry.field(description="错误 / typed errors.")
+    visit: TermVisit | None = strawberry.field(default=None, description="登记后的调研 / the visit as recorded.")
+    errors: list[TermVisitError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
 
 
 async def record_term_visit(info: Info, input: RecordTermVisitInput) -> RecordTermVisitPayload:
@@ -165,10 +143,12 @@ async def record_term_visit(info: Info, input: RecordTermVisitInput) -> RecordTe
         findings=input.findings,
         version=input.version,
     )
-    row, errors = await run_mutation(
-        info, lambda: visit_resolvers.record_term_visit(info.context, given), TermVisitError, TermVisitErrorCode
+    return await run_mutation(
+        info,
+        RecordTermVisitPayload,
+        lambda: visit_resolvers.record_term_visit(info.context, given),
+        lambda row: RecordTermVisitPayload(visit=TermVisit.from_row(row)),
     )
-    return RecordTermVisitPayload(visit=TermVisit.from_row(row) if row else None, errors=errors)
 
 
 async def term_visit_coverage(info: Info, region_code: str, term: str) -> TermVisitCoverage:

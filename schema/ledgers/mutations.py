@@ -1,11 +1,9 @@
-"""Mutations of the ledgers: attendance and the rules, entries, visits, plans, deferral, placement,
+"""Mutations of the ledgers' entries: opening, category, visits, plans, deferral, return, placement,
 close-out and handover. Each takes one input and answers a payload with typed, bilingual errors."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
-from enum import Enum
 from typing import TypeVar
 
 import strawberry
@@ -17,63 +15,16 @@ from models.ledger import LedgerEntry as EntryRow
 from models.persuasion import DeferralBasis, Line, VisitMethod
 from models.persuasion import DeferralRequest as DeferralRow
 from models.persuasion import PersuasionVisit as VisitRow
-from resolvers.ledgers import entries, handover, persuasion, rules
+from resolvers.ledgers import entries, handover, persuasion
 
-from .case_work import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row
-from .context import Info
-from .ledgers import LedgerEntry
-from .mutations import run_mutation
-from .nodes import node_id_of
+from ..context import Info
+from ..errors import LedgerError
+from ..mutations import run_mutation
+from ..nodes import node_id_of
+from .entries import LedgerEntry
+from .persuasion import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row
 
 T = TypeVar("T")
-
-
-def _code(name: str, zh: str, en: str) -> object:
-    return strawberry.enum_value(name, description=f"{zh} / {en}")
-
-
-@strawberry.enum(description="台账操作的错误代码 / error codes of ledger mutations")
-class LedgerErrorCode(Enum):
-    REQUIRED = _code("REQUIRED", "必填", "a required value is missing")
-    NOT_FOUND = _code("NOT_FOUND", "不存在或不在辖区内", "missing or outside your view")
-    CONFLICT = _code("CONFLICT", "记录已被他人修改", "the record changed since you read it")
-    OUT_OF_RANGE = _code("OUT_OF_RANGE", "超出允许范围", "out of the allowed range")
-    FUTURE_DATE = _code("FUTURE_DATE", "日期晚于今天", "the date is in the future")
-    NOT_IN_CLASS = _code("NOT_IN_CLASS", "学生不在此学校或班级", "the student is not in this school or class")
-    RULE_OWNED = _code("RULE_OWNED", "由考勤规则自动处理", "the attendance rules do this")
-    ALREADY_ON_LEDGER = _code("ALREADY_ON_LEDGER", "已有未销号的记录", "already has an entry not closed out")
-    CLOSED = _code("CLOSED", "已销号", "closed out")
-    BAD_STATUS = _code("BAD_STATUS", "当前状态不允许此操作", "not allowed in the entry's status")
-    CATEGORY_REQUIRED = _code("CATEGORY_REQUIRED", "辍学记录须先定类别", "a dropout entry needs its category")
-    DEFERRAL_NOT_APPROVED = _code("DEFERRAL_NOT_APPROVED", "无县级批准的延缓", "no deferral approved at county level")
-    PLACEMENT_REQUIRED = _code("PLACEMENT_REQUIRED", "返校须先安置", "a returned child must be placed first")
-    NOT_RETURNED = _code("NOT_RETURNED", "尚未返校", "the child has not returned")
-    NOT_DISABLED = _code("NOT_DISABLED", "仅适用于残疾儿童", "for disabled children only")
-    STILL_SCHOOL_AGE = _code("STILL_SCHOOL_AGE", "仍在义务教育年龄内", "still of compulsory-school age")
-    METHOD_NEEDS_STAGE = _code("METHOD_NEEDS_STAGE", "方式与四步法阶段不符", "the method belongs to a later step")
-    STAGE_SKIPPED = _code("STAGE_SKIPPED", "四步法不能跳步", "the four steps go in order")
-    JOINT_NEEDS_DEPARTMENTS = _code("JOINT_NEEDS_DEPARTMENTS", "联合劝返须两个以上部门", "two or more departments")
-    TOO_FEW_JOINT_VISITS = _code("TOO_FEW_JOINT_VISITS", "联合劝返不足三次", "fewer than three joint visits")
-    DOCUMENT_REQUIRED = _code("DOCUMENT_REQUIRED", "须附文书", "the document is required")
-    ALREADY_REQUESTED = _code("ALREADY_REQUESTED", "已有待审批申请", "a request awaits approval")
-    ALREADY_DECIDED = _code("ALREADY_DECIDED", "已审批", "already decided")
-    OWN_REQUEST = _code("OWN_REQUEST", "不能审批自己的申请", "nobody approves their own request")
-    HANDOVER_PENDING = _code("HANDOVER_PENDING", "移交待接收", "a handover awaits acknowledgement")
-    NOT_A_COUNTY = _code("NOT_A_COUNTY", "须移交给县级及以上", "hand over to a county or above")
-    UNKNOWN_REGION = _code("UNKNOWN_REGION", "没有这个区划", "no such region")
-    SAME_REGION = _code("SAME_REGION", "已由该地区负责", "that region is already responsible")
-    ALREADY_ACKNOWLEDGED = _code("ALREADY_ACKNOWLEDGED", "已接收", "already acknowledged")
-
-
-@strawberry.type(description="用户错误 / a typed, bilingual error naming the input field and the rule.")
-class LedgerError:
-    field: str = strawberry.field(description="出错的输入字段 / the input field.")
-    code: LedgerErrorCode = strawberry.field(description="错误代码 / the rule broken.")
-    message: str = strawberry.field(description="中英文说明，引用政策条款 / message citing the rule.")
-
-
-async def _run(info: Info, work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[LedgerError]]:
-    return await run_mutation(info, work, LedgerError, LedgerErrorCode)
 
 
 def _entry_id(gid: relay.GlobalID) -> str:
@@ -82,13 +33,12 @@ def _entry_id(gid: relay.GlobalID) -> str:
 
 @strawberry.type(description="台账记录操作结果 / result of a change to a ledger entry.")
 class LedgerEntryPayload:
-    entry: LedgerEntry | None = strawberry.field(description="改后的记录 / the entry after the change.")
-    errors: list[LedgerError] = strawberry.field(description="错误 / typed errors.")
+    entry: LedgerEntry | None = strawberry.field(default=None, description="改后的记录 / the entry after the change.")
+    errors: list[LedgerError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
 
 
-async def _entry_payload(info: Info, work: Callable[[], Awaitable[EntryRow]]) -> LedgerEntryPayload:
-    row, errors = await _run(info, work)
-    return LedgerEntryPayload(entry=LedgerEntry.from_row(row) if row else None, errors=errors)
+def _entry_payload(row: EntryRow) -> LedgerEntryPayload:
+    return LedgerEntryPayload(entry=LedgerEntry.from_row(row))
 
 
 async def _entry_of(info: Info, row: VisitRow | DeferralRow | HandoverRow | None) -> LedgerEntry | None:
@@ -97,84 +47,6 @@ async def _entry_of(info: Info, row: VisitRow | DeferralRow | HandoverRow | None
         return None
     found = (await entries.get_entries(info.context, [str(row.entry_id)])).get(str(row.entry_id))
     return LedgerEntry.from_row(found) if found else None
-
-
-# --- attendance and the rules ------------------------------------------------------------------
-
-
-@strawberry.input(description="一名缺勤学生 / one absent student.")
-class AbsenceInput:
-    student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student.")
-    excused: bool = strawberry.field(default=False, description="请假 / on leave (excused).")
-
-
-@strawberry.input(description="班级 / a class: school and grade.")
-class ClassInput:
-    school_code: str = strawberry.field(description="学校代码 / school code.")
-    grade: int = strawberry.field(description="年级 1–9 / grade.")
-
-
-@strawberry.input(description="登记考勤 / record a day's absences, singly or as a class register.")
-class RecordAttendanceInput:
-    day: date = strawberry.field(description="上课日 / the school day.")
-    absences: list[AbsenceInput] = strawberry.field(description="缺勤学生 / who was absent.")
-    class_of: ClassInput | None = strawberry.field(
-        default=None,
-        description="整班点名：其余学生视为到校 / a class register: everyone else in the class was present.",
-    )
-
-
-@strawberry.type(description="规则执行结果 / what the ledger rules did.")
-class LedgerRulesPayload:
-    recorded: int = strawberry.field(description="登记的缺勤数 / absences recorded.")
-    opened: list[LedgerEntry] = strawberry.field(description="新纳入疑似辍学 / suspected entries opened.")
-    reopened: list[LedgerEntry] = strawberry.field(
-        description="返校后再次缺勤一周以上，重新纳入 / returned entries opened again (absent a week and more again)."
-    )
-    escalated: list[LedgerEntry] = strawberry.field(description="转为辍学 / dropout entries opened.")
-    returned: list[LedgerEntry] = strawberry.field(description="已返校 / entries marked returned.")
-    errors: list[LedgerError] = strawberry.field(description="错误 / typed errors.")
-
-
-def _rules_payload(recorded: int, outcome: rules.RulesOutcome | None, errors: list[LedgerError]) -> LedgerRulesPayload:
-    def nodes(rows: list[EntryRow]) -> list[LedgerEntry]:
-        return [LedgerEntry.from_row(r) for r in rows]
-
-    o = outcome or rules.RulesOutcome()
-    return LedgerRulesPayload(
-        recorded=recorded,
-        opened=nodes(o.opened),
-        reopened=nodes(o.reopened),
-        escalated=nodes(o.escalated),
-        returned=nodes(o.returned),
-        errors=errors,
-    )
-
-
-async def record_attendance(info: Info, input: RecordAttendanceInput) -> LedgerRulesPayload:
-    absences = [rules.Absence(child_id=node_id_of(a.student_id, "Student"), excused=a.excused) for a in input.absences]
-    result, errors = await _run(
-        info,
-        lambda: rules.record_attendance(
-            info.context,
-            day=input.day,
-            absences=absences,
-            school_code=input.class_of.school_code if input.class_of else None,
-            grade=input.class_of.grade if input.class_of else None,
-        ),
-    )
-    recorded, outcome = result if result else (0, None)
-    return _rules_payload(recorded, outcome, errors)
-
-
-@strawberry.input(description="执行台账规则 / run the ledger rules as of a date.")
-class RunLedgerRulesInput:
-    as_of: date = strawberry.field(description="截至日期 / as of this date.")
-
-
-async def run_ledger_rules(info: Info, input: RunLedgerRulesInput) -> LedgerRulesPayload:
-    outcome, errors = await _run(info, lambda: rules.sweep(info.context, input.as_of))
-    return _rules_payload(0, outcome, errors)
 
 
 # --- entries -----------------------------------------------------------------------------------
@@ -191,8 +63,9 @@ class OpenLedgerEntryInput:
 
 
 async def open_ledger_entry(info: Info, input: OpenLedgerEntryInput) -> LedgerEntryPayload:
-    return await _entry_payload(
+    return await run_mutation(
         info,
+        LedgerEntryPayload,
         lambda: entries.open_entry(
             info.context,
             student_id=node_id_of(input.student_id, "Student"),
@@ -202,6 +75,7 @@ async def open_ledger_entry(info: Info, input: OpenLedgerEntryInput) -> LedgerEn
             category=input.category,
             note=input.note,
         ),
+        _entry_payload,
     )
 
 
@@ -213,11 +87,13 @@ class SetLedgerCategoryInput:
 
 
 async def set_ledger_category(info: Info, input: SetLedgerCategoryInput) -> LedgerEntryPayload:
-    return await _entry_payload(
+    return await run_mutation(
         info,
+        LedgerEntryPayload,
         lambda: entries.set_category(
             info.context, entry_id=_entry_id(input.entry_id), category=input.category, version=input.version
         ),
+        _entry_payload,
     )
 
 
@@ -229,11 +105,13 @@ class MarkReturnedInput:
 
 
 async def mark_returned(info: Info, input: MarkReturnedInput) -> LedgerEntryPayload:
-    return await _entry_payload(
+    return await run_mutation(
         info,
+        LedgerEntryPayload,
         lambda: entries.mark_returned(
             info.context, entry_id=_entry_id(input.entry_id), returned_on=input.returned_on, version=input.version
         ),
+        _entry_payload,
     )
 
 
@@ -248,8 +126,9 @@ class RecordPlacementInput:
 
 
 async def record_placement(info: Info, input: RecordPlacementInput) -> LedgerEntryPayload:
-    return await _entry_payload(
+    return await run_mutation(
         info,
+        LedgerEntryPayload,
         lambda: entries.record_placement(
             info.context,
             entry_id=_entry_id(input.entry_id),
@@ -259,6 +138,7 @@ async def record_placement(info: Info, input: RecordPlacementInput) -> LedgerEnt
             note=input.note,
             version=input.version,
         ),
+        _entry_payload,
     )
 
 
@@ -271,8 +151,9 @@ class CloseOutLedgerEntryInput:
 
 
 async def close_out_ledger_entry(info: Info, input: CloseOutLedgerEntryInput) -> LedgerEntryPayload:
-    return await _entry_payload(
+    return await run_mutation(
         info,
+        LedgerEntryPayload,
         lambda: entries.close_out(
             info.context,
             entry_id=_entry_id(input.entry_id),
@@ -280,6 +161,7 @@ async def close_out_ledger_entry(info: Info, input: CloseOutLedgerEntryInput) ->
             note=input.note,
             version=input.version,
         ),
+        _entry_payload,
     )
 
 
@@ -307,15 +189,16 @@ class RecordPersuasionVisitInput:
 
 @strawberry.type(description="劝返记录结果 / result of recordPersuasionVisit.")
 class RecordPersuasionVisitPayload:
-    visit: PersuasionVisit | None = strawberry.field(description="记录 / the visit.")
-    entry: LedgerEntry | None = strawberry.field(description="台账记录 / the entry.")
-    errors: list[LedgerError] = strawberry.field(description="错误 / typed errors.")
+    visit: PersuasionVisit | None = strawberry.field(default=None, description="记录 / the visit.")
+    entry: LedgerEntry | None = strawberry.field(default=None, description="台账记录 / the entry.")
+    errors: list[LedgerError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
 
 
 async def record_persuasion_visit(info: Info, input: RecordPersuasionVisitInput) -> RecordPersuasionVisitPayload:
     people = [persuasion.Participant(name=p.name, department=p.department, line=p.line) for p in input.participants]
-    visit, errors = await _run(
+    return await run_mutation(
         info,
+        RecordPersuasionVisitPayload,
         lambda: persuasion.record_visit(
             info.context,
             entry_id=_entry_id(input.entry_id),
@@ -327,13 +210,12 @@ async def record_persuasion_visit(info: Info, input: RecordPersuasionVisitInput)
             next_step=input.next_step,
             next_on=input.next_on,
         ),
+        lambda visit: _visit_payload(info, visit),
     )
-    entry = await _entry_of(info, visit)
-    return RecordPersuasionVisitPayload(
-        visit=PersuasionVisit.from_row(visit) if visit else None,
-        entry=entry,
-        errors=errors,
-    )
+
+
+async def _visit_payload(info: Info, visit: VisitRow) -> RecordPersuasionVisitPayload:
+    return RecordPersuasionVisitPayload(visit=PersuasionVisit.from_row(visit), entry=await _entry_of(info, visit))
 
 
 @strawberry.input(description="一人一案 / set a child's plan (version 0 or omitted to create).")
@@ -348,13 +230,14 @@ class SetCasePlanInput:
 
 @strawberry.type(description="一人一案结果 / result of setCasePlan.")
 class SetCasePlanPayload:
-    plan: CasePlan | None = strawberry.field(description="方案 / the plan.")
-    errors: list[LedgerError] = strawberry.field(description="错误 / typed errors.")
+    plan: CasePlan | None = strawberry.field(default=None, description="方案 / the plan.")
+    errors: list[LedgerError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
 
 
 async def set_case_plan(info: Info, input: SetCasePlanInput) -> SetCasePlanPayload:
-    plan, errors = await _run(
+    return await run_mutation(
         info,
+        SetCasePlanPayload,
         lambda: persuasion.set_plan(
             info.context,
             student_id=node_id_of(input.student_id, "Student"),
@@ -364,8 +247,8 @@ async def set_case_plan(info: Info, input: SetCasePlanInput) -> SetCasePlanPaylo
             steps=input.steps,
             version=input.version,
         ),
+        lambda plan: SetCasePlanPayload(plan=CasePlan.from_row(plan)),
     )
-    return SetCasePlanPayload(plan=CasePlan.from_row(plan) if plan else None, errors=errors)
 
 
 @strawberry.input(description="申请延缓入学或休学（001 §2.2）/ request deferral or suspension.")
@@ -385,24 +268,19 @@ class DecideDeferralInput:
 
 @strawberry.type(description="延缓申请结果 / result of requestDeferral or decideDeferral.")
 class DeferralPayload:
-    deferral: DeferralRequest | None = strawberry.field(description="申请 / the request.")
-    entry: LedgerEntry | None = strawberry.field(description="台账记录 / the entry.")
-    errors: list[LedgerError] = strawberry.field(description="错误 / typed errors.")
+    deferral: DeferralRequest | None = strawberry.field(default=None, description="申请 / the request.")
+    entry: LedgerEntry | None = strawberry.field(default=None, description="台账记录 / the entry.")
+    errors: list[LedgerError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
 
 
-async def _deferral_payload(info: Info, work: Callable[[], Awaitable[DeferralRow]]) -> DeferralPayload:
-    row, errors = await _run(info, work)
-    entry = await _entry_of(info, row)
-    return DeferralPayload(
-        deferral=DeferralRequest.from_row(row) if row else None,
-        entry=entry,
-        errors=errors,
-    )
+async def _deferral_payload(info: Info, row: DeferralRow) -> DeferralPayload:
+    return DeferralPayload(deferral=DeferralRequest.from_row(row), entry=await _entry_of(info, row))
 
 
 async def request_deferral(info: Info, input: RequestDeferralInput) -> DeferralPayload:
-    return await _deferral_payload(
+    return await run_mutation(
         info,
+        DeferralPayload,
         lambda: persuasion.request_deferral(
             info.context,
             entry_id=_entry_id(input.entry_id),
@@ -410,18 +288,21 @@ async def request_deferral(info: Info, input: RequestDeferralInput) -> DeferralP
             grounds=input.grounds,
             document_ref=input.document_ref,
         ),
+        lambda row: _deferral_payload(info, row),
     )
 
 
 async def decide_deferral(info: Info, input: DecideDeferralInput) -> DeferralPayload:
-    return await _deferral_payload(
+    return await run_mutation(
         info,
+        DeferralPayload,
         lambda: persuasion.decide_deferral(
             info.context,
             deferral_id=node_id_of(input.deferral_id, "DeferralRequest"),
             approve=input.approve,
             note=input.note,
         ),
+        lambda row: _deferral_payload(info, row),
     )
 
 
@@ -443,24 +324,19 @@ class AcknowledgeHandoverInput:
 
 @strawberry.type(description="移交结果 / result of a handover or its acknowledgement.")
 class HandoverPayload:
-    handover: Handover | None = strawberry.field(description="移交 / the handover.")
-    entry: LedgerEntry | None = strawberry.field(description="台账记录 / the entry.")
-    errors: list[LedgerError] = strawberry.field(description="错误 / typed errors.")
+    handover: Handover | None = strawberry.field(default=None, description="移交 / the handover.")
+    entry: LedgerEntry | None = strawberry.field(default=None, description="台账记录 / the entry.")
+    errors: list[LedgerError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
 
 
-async def _handover_payload(info: Info, work: Callable[[], Awaitable[HandoverRow]]) -> HandoverPayload:
-    row, errors = await _run(info, work)
-    entry = await _entry_of(info, row)
-    return HandoverPayload(
-        handover=handover_from_row(row) if row else None,
-        entry=entry,
-        errors=errors,
-    )
+async def _handover_payload(info: Info, row: HandoverRow) -> HandoverPayload:
+    return HandoverPayload(handover=handover_from_row(row), entry=await _entry_of(info, row))
 
 
 async def hand_over_ledger_entry(info: Info, input: HandOverLedgerEntryInput) -> HandoverPayload:
-    return await _handover_payload(
+    return await run_mutation(
         info,
+        HandoverPayload,
         lambda: handover.hand_over(
             info.context,
             entry_id=_entry_id(input.entry_id),
@@ -468,10 +344,14 @@ async def hand_over_ledger_entry(info: Info, input: HandOverLedgerEntryInput) ->
             notice=input.notice,
             version=input.version,
         ),
+        lambda row: _handover_payload(info, row),
     )
 
 
 async def acknowledge_handover(info: Info, input: AcknowledgeHandoverInput) -> HandoverPayload:
-    return await _handover_payload(
-        info, lambda: handover.acknowledge(info.context, handover_id=node_id_of(input.handover_id, "Handover"))
+    return await run_mutation(
+        info,
+        HandoverPayload,
+        lambda: handover.acknowledge(info.context, handover_id=node_id_of(input.handover_id, "Handover")),
+        lambda row: _handover_payload(info, row),
     )

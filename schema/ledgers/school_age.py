@@ -15,10 +15,10 @@ from models.repos.ledger import SchoolAgeRow
 from resolvers.ledgers import school_age as school_age_resolvers
 from resolvers.paging import encode_cursor
 
-from .connection import page_info
-from .context import Info
-from .ledgers import LedgerEntry
-from .students import Student
+from ..connection import page_info
+from ..context import Info
+from ..students.types import Student
+from .entries import LedgerEntry
 
 
 @strawberry.enum(description="在学状态 / schooling status of a school-age child")

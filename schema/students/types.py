@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -30,15 +29,13 @@ from resolvers.geography import regions as geo
 from resolvers.ledgers.entries import current_entries
 from resolvers.students import reading as child_resolvers
 
-from .connection import to_connection
-from .context import Info, loader
-from .enums import described
-from .geography import Region, School
-from .mutations import run_mutation
-from .nodes import node_id_of
+from ..connection import Connection, to_connection
+from ..context import Info, loader
+from ..enums import described
+from ..geography.regions import Region, School
 
 if TYPE_CHECKING:
-    from .ledgers import LedgerEntry
+    from ..ledgers.entries import LedgerEntry
 
 described(Gender, GENDER_LABELS, "性别 / gender")
 described(SpecialGroup, SPECIAL_GROUP_LABELS, "重点群体 / special groups (seed 004 §3)")
@@ -154,8 +151,10 @@ class Student(relay.Node):
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="未销号的台账记录（疑似辍学或辍学），无则为空 / the ledger entry not yet closed out, if any."
     )
-    async def current_entry(self, info: Info) -> Annotated[LedgerEntry, strawberry.lazy("schema.ledgers")] | None:
-        from .ledgers import LedgerEntry  # the ledgers module imports this one
+    async def current_entry(
+        self, info: Info
+    ) -> Annotated[LedgerEntry, strawberry.lazy("schema.ledgers.entries")] | None:
+        from ..ledgers.entries import LedgerEntry  # the ledgers module imports this one
 
         row = await loader(info, "current-entry", current_entries).load(str(self.child_id))
         return LedgerEntry.from_row(row) if row else None
@@ -169,11 +168,6 @@ class Student(relay.Node):
     async def residence_region(self, info: Info) -> Region | None:
         row = await loader(info, "place", geo.places_named).load(self.residence_region_code)
         return Region.from_row(row) if row else None
-
-
-@strawberry.type(description="学生列表 / a page of students.")
-class StudentConnection(relay.Connection[Student]):
-    total_count: int = strawberry.field(description="符合条件的总数 / how many students match.")
 
 
 @strawberry.input(description="学生筛选 / filter for students.")
@@ -192,7 +186,7 @@ async def students(
     filter: StudentFilter | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> StudentConnection:
+) -> Connection[Student]:
     f = filter or StudentFilter()
     page = await child_resolvers.list_children(
         info.context,
@@ -204,69 +198,4 @@ async def students(
         first=first,
         after=after,
     )
-    return to_connection(StudentConnection, page, node=Student.from_row, key=lambda r: str(r.id), after=after)
-
-
-@strawberry.enum(description="学生操作的错误代码 / error codes of student mutations")
-class StudentErrorCode(Enum):
-    REQUIRED = strawberry.enum_value("REQUIRED", description="必填 / a required value is missing")
-    NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="不存在或不在辖区内 / missing or outside your view")
-    NO_NATIONAL_ID = strawberry.enum_value("NO_NATIONAL_ID", description="无身份证号记录 / no national ID on record")
-    CONFLICT = strawberry.enum_value("CONFLICT", description="记录已被他人修改 / the record changed since you read it")
-    DUPLICATE_NATIONAL_ID = strawberry.enum_value(
-        "DUPLICATE_NATIONAL_ID", description="身份证号已登记 / the national ID is already registered"
-    )
-    INVALID_CHECK_DIGIT = strawberry.enum_value(
-        "INVALID_CHECK_DIGIT", description="身份证号校验位错误 / bad check digit"
-    )
-    INVALID_NATIONAL_ID = strawberry.enum_value("INVALID_NATIONAL_ID", description="身份证号无效 / not a valid ID")
-    BIRTH_DATE_MISMATCH = strawberry.enum_value(
-        "BIRTH_DATE_MISMATCH", description="出生日期与身份证号不符 / birth date differs from the ID"
-    )
-    NOT_A_PLACE = strawberry.enum_value("NOT_A_PLACE", description="须为乡镇或村级区划 / a township or village code")
-    SCHOOL_REQUIRED = strawberry.enum_value("SCHOOL_REQUIRED", description="有年级须有学校 / a grade needs a school")
-    OUT_OF_RANGE = strawberry.enum_value("OUT_OF_RANGE", description="超出允许范围 / out of range")
-    STAGE_NOT_TAUGHT = strawberry.enum_value("STAGE_NOT_TAUGHT", description="学校无此学段 / stage not taught")
-    DISABILITY_WITHOUT_GROUP = strawberry.enum_value(
-        "DISABILITY_WITHOUT_GROUP", description="残疾信息须标记残疾儿童 / disability details need DISABLED"
-    )
-    INVALID_PHONE = strawberry.enum_value("INVALID_PHONE", description="电话号码无效 / not a phone number")
-    FUTURE_DATE = strawberry.enum_value("FUTURE_DATE", description="日期晚于今天 / the date is in the future")
-    BEFORE_BIRTH = strawberry.enum_value("BEFORE_BIRTH", description="日期早于出生 / before the child's birth")
-    BEFORE_LAST_CHANGE = strawberry.enum_value(
-        "BEFORE_LAST_CHANGE", description="日期早于上一次学籍变动 / before the last enrolment change"
-    )
-    NOT_ENROLLED_HERE = strawberry.enum_value("NOT_ENROLLED_HERE", description="不在此校就读 / not enrolled here")
-    ALREADY_ENROLLED = strawberry.enum_value(
-        "ALREADY_ENROLLED", description="已在他校就读，须先转出 / enrolled elsewhere: transfer out first"
-    )
-
-
-@strawberry.type(description="用户错误 / a typed, bilingual error naming the input field and the rule.")
-class StudentError:
-    field: str = strawberry.field(description="出错的输入字段 / the input field.")
-    code: StudentErrorCode = strawberry.field(description="错误代码 / the rule broken.")
-    message: str = strawberry.field(description="中英文说明 / message in Chinese and English.")
-
-
-@strawberry.input(description="查看完整身份证号 / reveal a student's full national ID.")
-class RevealNationalIdInput:
-    student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student's global ID.")
-    reason: str = strawberry.field(description="查看原因（记入审计）/ why, for the audit log.")
-
-
-@strawberry.type(description="查看身份证号结果 / result of revealNationalId.")
-class RevealNationalIdPayload:
-    national_id: str | None = strawberry.field(description="完整身份证号 / the full national ID.")
-    errors: list[StudentError] = strawberry.field(description="错误 / typed errors.")
-
-
-async def reveal_national_id(info: Info, input: RevealNationalIdInput) -> RevealNationalIdPayload:
-    student_id = node_id_of(input.student_id, "Student")
-    value, errors = await run_mutation(
-        info,
-        lambda: child_resolvers.reveal_national_id(info.context, student_id=student_id, reason=input.reason),
-        StudentError,
-        StudentErrorCode,
-    )
-    return RevealNationalIdPayload(national_id=value, errors=errors)
+    return to_connection(page, node=Student.from_row, key=lambda r: str(r.id), after=after)

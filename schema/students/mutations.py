@@ -7,14 +7,17 @@ from datetime import date
 import strawberry
 from strawberry import relay
 
+from models.child import Child as ChildRow
 from models.child import Gender, SpecialGroup
 from models.enrolment import EnrolmentChange
+from resolvers.students import reading as child_resolvers
 from resolvers.students import records
 
-from .context import Info
-from .mutations import run_mutation
-from .nodes import node_id_of
-from .students import Student, StudentError, StudentErrorCode
+from ..context import Info
+from ..errors import StudentError
+from ..mutations import run_mutation
+from ..nodes import node_id_of
+from .types import Student
 
 
 @strawberry.input(description="监护人 / a guardian.")
@@ -69,8 +72,8 @@ class RecordEnrolmentChangeInput:
 
 @strawberry.type(description="学生操作结果 / result of a change to a student's record.")
 class StudentPayload:
-    student: Student | None = strawberry.field(description="改后的学生 / the student after the change.")
-    errors: list[StudentError] = strawberry.field(description="错误 / typed errors.")
+    student: Student | None = strawberry.field(default=None, description="改后的学生 / the student after the change.")
+    errors: list[StudentError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
 
 
 def _data(input: CreateStudentInput | UpdateStudentInput) -> records.StudentData:
@@ -93,32 +96,36 @@ def _data(input: CreateStudentInput | UpdateStudentInput) -> records.StudentData
     )
 
 
-async def _payload(info: Info, work: object) -> StudentPayload:
-    row, errors = await run_mutation(info, work, StudentError, StudentErrorCode)  # type: ignore[arg-type]
-    return StudentPayload(student=Student.from_row(row) if row else None, errors=errors)
+def _payload(row: ChildRow) -> StudentPayload:
+    return StudentPayload(student=Student.from_row(row))
 
 
 async def create_student(info: Info, input: CreateStudentInput) -> StudentPayload:
-    return await _payload(
+    return await run_mutation(
         info,
+        StudentPayload,
         lambda: records.create_student(
             info.context, _data(input), school_code=input.school_code, grade=input.grade, enrolled_on=input.enrolled_on
         ),
+        _payload,
     )
 
 
 async def update_student(info: Info, input: UpdateStudentInput) -> StudentPayload:
-    return await _payload(
+    return await run_mutation(
         info,
+        StudentPayload,
         lambda: records.update_student(
             info.context, student_id=node_id_of(input.student_id, "Student"), data=_data(input), version=input.version
         ),
+        _payload,
     )
 
 
 async def record_enrolment_change(info: Info, input: RecordEnrolmentChangeInput) -> StudentPayload:
-    return await _payload(
+    return await run_mutation(
         info,
+        StudentPayload,
         lambda: records.record_enrolment(
             info.context,
             student_id=node_id_of(input.student_id, "Student"),
@@ -128,4 +135,27 @@ async def record_enrolment_change(info: Info, input: RecordEnrolmentChangeInput)
             on=input.on,
             version=input.version,
         ),
+        _payload,
+    )
+
+
+@strawberry.input(description="查看完整身份证号 / reveal a student's full national ID.")
+class RevealNationalIdInput:
+    student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student's global ID.")
+    reason: str = strawberry.field(description="查看原因（记入审计）/ why, for the audit log.")
+
+
+@strawberry.type(description="查看身份证号结果 / result of revealNationalId.")
+class RevealNationalIdPayload:
+    national_id: str | None = strawberry.field(default=None, description="完整身份证号 / the full national ID.")
+    errors: list[StudentError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
+
+
+async def reveal_national_id(info: Info, input: RevealNationalIdInput) -> RevealNationalIdPayload:
+    student_id = node_id_of(input.student_id, "Student")
+    return await run_mutation(
+        info,
+        RevealNationalIdPayload,
+        lambda: child_resolvers.reveal_national_id(info.context, student_id=student_id, reason=input.reason),
+        lambda value: RevealNationalIdPayload(national_id=value),
     )

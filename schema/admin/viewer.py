@@ -9,7 +9,7 @@ import strawberry
 from authz.catalogue import Role
 from resolvers.admin import accounts
 
-from .context import Info
+from ..context import Info
 
 
 @strawberry.type(description="我的授权 / one of my live grants.")

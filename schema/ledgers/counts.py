@@ -14,9 +14,8 @@ from models.period_statistics import ALL, rate
 from resolvers.ledgers import counts as aggregates
 from resolvers.ledgers.counts import Statistics
 
-from . import students as students  # described SpecialGroup before a type here names it
-from .context import Info
-from .enums import DropoutCategory, EntryStatus, Ledger, Stage
+from ..context import Info
+from ..enums import DropoutCategory, EntryStatus, Ledger, Stage
 
 
 @strawberry.enum(description="汇总到哪一级 / the level counts are summed to")

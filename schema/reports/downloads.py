@@ -5,8 +5,8 @@ from __future__ import annotations
 from resolvers.reports.export import ReportFileFormat
 from resolvers.reports.links import download_link
 
-from .context import Info
-from .enums import described
+from ..context import Info
+from ..enums import described
 
 __all__ = ["ReportFileFormat", "report_download_url"]
 

@@ -20,8 +20,8 @@ from models.persuasion import CasePlan as PlanRow
 from models.persuasion import DeferralRequest as DeferralRow
 from models.persuasion import PersuasionVisit as VisitRow
 
-from .context import Info
-from .enums import described
+from ..context import Info
+from ..enums import described
 
 described(VisitMethod, VISIT_METHOD_LABELS, "劝返方式 / persuasion method")
 described(DeferralBasis, DEFERRAL_BASIS_LABELS, "延缓入学依据 / grounds for deferral (seed 001 §2.2)")

@@ -21,9 +21,9 @@ from models.report_tables import CONSOLIDATION_TARGET, Cohort, Figures, figures_
 from models.reporting_calendar import Cadence, ReportLevel
 from resolvers.reports import reading
 
-from .context import Info, loader
-from .report_downloads import ReportFileFormat, report_download_url
-from .report_tables import (
+from ..context import Info, loader
+from .downloads import ReportFileFormat, report_download_url
+from .tables import (
     ConsolidationRate,
     ReportChildRow,
     ReportFindingInfo,
@@ -295,7 +295,7 @@ class Report(relay.Node):
         description="开学时节进校入户调研覆盖（004 §5）：县季度报告且本季度有学期开学（本省开学日）时 / the county's "
         "term-start visit coverage for the term starting in this quarter (the province's term start: Q1 spring, "
         "Q3 autumn by default); null for other reports.",
-        graphql_type=strawberry.LazyType("TermVisitCoverage", "schema.term_visits") | None,
+        graphql_type=strawberry.LazyType("TermVisitCoverage", "schema.reports.term_visits") | None,
     )  # type: ignore[untyped-decorator]
     async def term_visit_coverage(self, info: Info) -> object:
         from .term_visits import county_report_coverage  # lazy, like the field type above

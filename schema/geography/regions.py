@@ -12,9 +12,9 @@ from models.region import Region as RegionRow
 from models.school import School as SchoolRow
 from resolvers.geography import regions as geo
 
-from .connection import to_connection
-from .context import Info, loader
-from .enums import RegionLevel, SchoolKind, SchoolStage
+from ..connection import Connection, to_connection
+from ..context import Info, loader
+from ..enums import RegionLevel, SchoolKind, SchoolStage
 
 
 async def _resolve_nodes(info: Info, node_ids: Iterable[str], fetch: Any, convert: Any, required: bool) -> list[Any]:
@@ -87,16 +87,6 @@ class School(relay.Node):
         return Region.from_row(row)
 
 
-@strawberry.type(description="行政区划列表 / a page of regions.")
-class RegionConnection(relay.Connection[Region]):
-    total_count: int = strawberry.field(description="符合条件的总数 / how many regions match the filter.")
-
-
-@strawberry.type(description="学校列表 / a page of schools.")
-class SchoolConnection(relay.Connection[School]):
-    total_count: int = strawberry.field(description="符合条件的总数 / how many schools match the filter.")
-
-
 @strawberry.input(description="行政区划筛选 / filter for regions.")
 class RegionFilter:
     parent_code: str | None = strawberry.field(default=None, description="上级区划代码 / direct children of.")
@@ -120,10 +110,10 @@ async def regions(
     filter: RegionFilter | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> RegionConnection:
+) -> Connection[Region]:
     f = filter or RegionFilter()
     page = await geo.list_regions(info.context, parent_code=f.parent_code, level=f.level, first=first, after=after)
-    return to_connection(RegionConnection, page, node=Region.from_row, key=lambda r: r.code, after=after)
+    return to_connection(page, node=Region.from_row, key=lambda r: r.code, after=after)
 
 
 async def schools(
@@ -131,9 +121,9 @@ async def schools(
     filter: SchoolFilter | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> SchoolConnection:
+) -> Connection[School]:
     f = filter or SchoolFilter()
     page = await geo.list_schools(
         info.context, region_code=f.region_code, stage=f.stage, kind=f.kind, first=first, after=after
     )
-    return to_connection(SchoolConnection, page, node=School.from_row, key=lambda r: r.code, after=after)
+    return to_connection(page, node=School.from_row, key=lambda r: r.code, after=after)

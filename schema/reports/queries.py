@@ -11,15 +11,10 @@ from models.reporting_calendar import Cadence, ReportLevel
 from models.repos.reports import ReportFilter as RowFilter
 from resolvers.reports import reading
 
-from .connection import to_connection
-from .context import Info
-from .nodes import node_id_of
-from .reports import Report
-
-
-@strawberry.type(description="报告列表 / a page of reports.")
-class ReportConnection(relay.Connection[Report]):
-    total_count: int = strawberry.field(description="符合条件的总数 / how many reports match.")
+from ..connection import Connection, to_connection
+from ..context import Info
+from ..nodes import node_id_of
+from .types import Report
 
 
 @strawberry.input(description="报告筛选 / filter for reports.")
@@ -35,7 +30,7 @@ class ReportFilter:
 
 async def reports(
     info: Info, filter: ReportFilter | None = None, first: int | None = None, after: str | None = None
-) -> ReportConnection:
+) -> Connection[Report]:
     f = filter or ReportFilter()
     page = await reading.list_reports(
         info.context,
@@ -44,7 +39,7 @@ async def reports(
         first=first,
         after=after,
     )
-    return to_connection(ReportConnection, page, node=Report.from_row, key=lambda r: str(r.id), after=after)
+    return to_connection(page, node=Report.from_row, key=lambda r: str(r.id), after=after)
 
 
 async def report(info: Info, id: relay.GlobalID) -> Report | None:

@@ -26,7 +26,7 @@ from models.report import (
 from models.report_tables import Figures
 from models.reporting_calendar import Cadence, ReportLevel
 
-from .enums import described
+from ..enums import described
 
 described(
     ReportLevel,

@@ -12,7 +12,7 @@ from strawberry import relay
 from models.reporting_calendar import Cadence, ReportLevel
 from resolvers.reports import status as reporting
 
-from .context import Info
+from ..context import Info
 
 
 def _described(enum_cls: type[Enum], name: str, description: str, labels: dict[str, str]) -> None:

@@ -26,11 +26,11 @@ from models.repos.ledger import EntryFilter
 from resolvers.ledgers import entries as entry_resolvers
 from resolvers.paging import parse_id
 
-from .case_work import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row, path_code
-from .connection import to_connection
-from .context import Info, loader
-from .nodes import node_id_of
-from .students import Student
+from ..connection import Connection, to_connection
+from ..context import Info, loader
+from ..nodes import node_id_of
+from ..students.types import Student
+from .persuasion import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row, path_code
 
 
 @strawberry.type(description="分类安置 / how a returned child was placed.")
@@ -175,11 +175,6 @@ async def _entry(info: Info, entry_id: int | None) -> LedgerEntry | None:
     return LedgerEntry.from_row(row) if row else None
 
 
-@strawberry.type(description="台账记录列表 / a page of ledger entries.")
-class LedgerEntryConnection(relay.Connection[LedgerEntry]):
-    total_count: int = strawberry.field(description="符合条件的总数 / how many entries match.")
-
-
 @strawberry.input(description="台账筛选 / filter for ledger entries.")
 class LedgerEntryFilter:
     ledger: Ledger | None = strawberry.field(default=None, description="台账 / ledger.")
@@ -212,7 +207,7 @@ class LedgerEntryFilter:
 
 async def ledger_entries(
     info: Info, filter: LedgerEntryFilter | None = None, first: int | None = None, after: str | None = None
-) -> LedgerEntryConnection:
+) -> Connection[LedgerEntry]:
     f = filter or LedgerEntryFilter()
     page = await entry_resolvers.list_entries(
         info.context,
@@ -234,4 +229,4 @@ async def ledger_entries(
         first=first,
         after=after,
     )
-    return to_connection(LedgerEntryConnection, page, node=LedgerEntry.from_row, key=lambda r: str(r.id), after=after)
+    return to_connection(page, node=LedgerEntry.from_row, key=lambda r: str(r.id), after=after)

@@ -1,0 +1,71 @@
+"""One error base: the `UserError` interface every payload error implements, and each domain's error
+type, which adds only its `code` enum (the domain's table in `resolvers/<domain>/errors.py`)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import strawberry
+
+from resolvers.admin.errors import AdminErrorCode
+from resolvers.errors import ErrorCode
+from resolvers.ledgers.errors import LedgerErrorCode
+from resolvers.reports.errors import ReportErrorCode, TermVisitErrorCode
+from resolvers.students.errors import StudentErrorCode
+
+C = TypeVar("C", bound=type[ErrorCode])
+
+
+def expose(codes: C) -> C:
+    """The table as a GraphQL enum: its docstring the description, each code's rule the value's."""
+    strawberry.enum(codes, description=(codes.__doc__ or "").strip())
+    for value in codes.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = codes[value.name].message
+    return codes
+
+
+for table in (AdminErrorCode, LedgerErrorCode, ReportErrorCode, StudentErrorCode, TermVisitErrorCode):
+    expose(table)
+
+
+@strawberry.interface(description="用户错误 / a typed, bilingual error naming the input field and the rule broken.")
+class UserError:
+    field: str = strawberry.field(
+        description="出错的输入字段 / the input field (a path such as `absences.0.studentId`)."
+    )
+    message: str = strawberry.field(description="中英文说明 / what is wrong, in Chinese and English.")
+
+
+@strawberry.type(description="管理操作的错误 / an error of an administration mutation.")
+class AdminError(UserError):
+    code: AdminErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
+@strawberry.type(description="台账操作的错误 / an error of a ledger mutation, citing the rule.")
+class LedgerError(UserError):
+    code: LedgerErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
+@strawberry.type(description="报告操作的错误 / an error of a report mutation.")
+class ReportError(UserError):
+    code: ReportErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
+@strawberry.type(description="学生操作的错误 / an error of a student mutation.")
+class StudentError(UserError):
+    code: StudentErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
+@strawberry.type(description="开学调研操作的错误 / an error of a term-visit mutation.")
+class TermVisitError(UserError):
+    code: TermVisitErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
+# Each error type and the table its codes come from.
+CODES: dict[type[UserError], type[ErrorCode]] = {
+    AdminError: AdminErrorCode,
+    LedgerError: LedgerErrorCode,
+    ReportError: ReportErrorCode,
+    StudentError: StudentErrorCode,
+    TermVisitError: TermVisitErrorCode,
+}

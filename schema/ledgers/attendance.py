@@ -1,0 +1,99 @@
+"""Attendance and the ledger rules as mutations: recording a day's absences, and running the rules
+(the rules themselves are in resolvers/ledgers/rules.py and models/ledger_rules.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from strawberry import relay
+
+from models.ledger import LedgerEntry as EntryRow
+from resolvers.ledgers import rules
+
+from ..context import Info
+from ..errors import LedgerError
+from ..mutations import run_mutation
+from ..nodes import node_id_of
+from .entries import LedgerEntry
+
+
+@strawberry.input(description="一名缺勤学生 / one absent student.")
+class AbsenceInput:
+    student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student.")
+    excused: bool = strawberry.field(default=False, description="请假 / on leave (excused).")
+
+
+@strawberry.input(description="班级 / a class: school and grade.")
+class ClassInput:
+    school_code: str = strawberry.field(description="学校代码 / school code.")
+    grade: int = strawberry.field(description="年级 1–9 / grade.")
+
+
+@strawberry.input(description="登记考勤 / record a day's absences, singly or as a class register.")
+class RecordAttendanceInput:
+    day: date = strawberry.field(description="上课日 / the school day.")
+    absences: list[AbsenceInput] = strawberry.field(description="缺勤学生 / who was absent.")
+    class_of: ClassInput | None = strawberry.field(
+        default=None,
+        description="整班点名：其余学生视为到校 / a class register: everyone else in the class was present.",
+    )
+
+
+@strawberry.type(description="规则执行结果 / what the ledger rules did.")
+class LedgerRulesPayload:
+    recorded: int = strawberry.field(default=0, description="登记的缺勤数 / absences recorded.")
+    opened: list[LedgerEntry] = strawberry.field(
+        default_factory=list, description="新纳入疑似辍学 / suspected entries opened."
+    )
+    reopened: list[LedgerEntry] = strawberry.field(
+        default_factory=list,
+        description="返校后再次缺勤一周以上，重新纳入 / returned entries opened again (absent a week and more again).",
+    )
+    escalated: list[LedgerEntry] = strawberry.field(
+        default_factory=list, description="转为辍学 / dropout entries opened."
+    )
+    returned: list[LedgerEntry] = strawberry.field(
+        default_factory=list, description="已返校 / entries marked returned."
+    )
+    errors: list[LedgerError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
+
+
+def _rules_payload(recorded: int, outcome: rules.RulesOutcome) -> LedgerRulesPayload:
+    def nodes(rows: list[EntryRow]) -> list[LedgerEntry]:
+        return [LedgerEntry.from_row(r) for r in rows]
+
+    return LedgerRulesPayload(
+        recorded=recorded,
+        opened=nodes(outcome.opened),
+        reopened=nodes(outcome.reopened),
+        escalated=nodes(outcome.escalated),
+        returned=nodes(outcome.returned),
+    )
+
+
+async def record_attendance(info: Info, input: RecordAttendanceInput) -> LedgerRulesPayload:
+    absences = [rules.Absence(child_id=node_id_of(a.student_id, "Student"), excused=a.excused) for a in input.absences]
+    return await run_mutation(
+        info,
+        LedgerRulesPayload,
+        lambda: rules.record_attendance(
+            info.context,
+            day=input.day,
+            absences=absences,
+            school_code=input.class_of.school_code if input.class_of else None,
+            grade=input.class_of.grade if input.class_of else None,
+        ),
+        lambda result: _rules_payload(*result),
+    )
+
+
+@strawberry.input(description="执行台账规则 / run the ledger rules as of a date.")
+class RunLedgerRulesInput:
+    as_of: date = strawberry.field(description="截至日期 / as of this date.")
+
+
+async def run_ledger_rules(info: Info, input: RunLedgerRulesInput) -> LedgerRulesPayload:
+    return await run_mutation(
+        info, LedgerRulesPayload, lambda: rules.sweep(info.context, input.as_of), lambda o: _rules_payload(0, o)
+    )
