@@ -48,7 +48,9 @@ from models.period_statistics import month_start, months_back
 from models.repos.period_statistics import snapshot_with
 
 from . import province_http as web
-from .authz import bench_decisions, build_geo, log, machine, run_text
+from .authz_data import build_geo
+from .authz_decisions import bench_decisions
+from .common import log, machine, run_text
 from .province_db import Dataset, Target, pick_target, prepare
 from .province_report import Results, write
 from .province_sql import aggregates, capture, explain_slowest, replay

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .authz import summary_ms
+from .common import summary_ms
 from .province_sql import short
 
 if TYPE_CHECKING:

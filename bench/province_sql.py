@@ -36,7 +36,7 @@ from baoxue.app import create_app
 from baoxue.settings import Settings
 from models.region import NATION_PATH
 
-from .authz import summary_ms
+from .common import summary_ms
 
 Statement = tuple[str, Any]  # SQL text as psycopg receives it, and its parameters
 
