@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import cProfile
 import gc
-import io
 import os
-import pstats
 import random
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from authz.catalogue import Level, level_of_path
 from authz.enforcer import Authorizer
 
 from .authz_data import KINDS, Geo, Request, make_grants, make_requests
-from .common import log, quantile, summary_ms
+from .common import log, quantile, summary_ms, top_functions
 
 
 def time_decisions(authorizer: Authorizer, requests: Sequence[Request], now: datetime) -> list[tuple[int, int, bool]]:
@@ -108,15 +104,7 @@ def profile_text(authorizer: Authorizer, requests: Sequence[Request], now: datet
     for r in requests:
         authorizer.decide(r.username, r.perm, r.paths, now)
     profiler.disable()
-    stream = io.StringIO()
-    stats = pstats.Stats(profiler, stream=stream)
-    stats.sort_stats("tottime").print_stats(14)
-    text = stream.getvalue()
-    for prefix in sorted({str(Path(p).parent) for p in sys.path if p}, key=len, reverse=True):
-        text = text.replace(prefix + "/", "")
-    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
-    start = next((i for i, ln in enumerate(lines) if "function calls" in ln), 0)
-    return "\n".join(lines[start:])
+    return top_functions(profiler, 14)
 
 
 @dataclass

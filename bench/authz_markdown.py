@@ -20,7 +20,7 @@ from .authz_decisions import DecisionResult
 from .authz_notes import decision_notes, scope_notes
 from .authz_results import COMMAND, PAIRS, TARGET_DECISION_P99_MS, TARGET_SCOPE_OVERHEAD_PCT, fmt
 from .authz_scope import PAGE_LIMIT, ScopeResult
-from .common import summary_ms
+from .common import fenced, summary_ms
 
 
 def verdict(ok: bool) -> str:
@@ -60,9 +60,7 @@ def _run(data: dict[str, Any], decisions: list[DecisionResult], scope: ScopeResu
     w = out.append
     w("# Authorization benchmark")
     w("")
-    w("```")
-    w(COMMAND)
-    w("```")
+    out += fenced(COMMAND)
     w("")
     w(
         "This file and `bench/authz.json` are written by that command (about "
@@ -236,9 +234,7 @@ def _decisions(data: dict[str, Any], decisions: list[DecisionResult], profile: s
     w("")
     w(f"cProfile of 3,000 allowed decisions at {largest.grants:,} grants (third time they are decided; own time):")
     w("")
-    w("```")
-    w(profile)
-    w("```")
+    out += fenced(profile)
     w("")
     return out
 
@@ -383,16 +379,12 @@ def _scope_plans(scope: ScopeResult) -> list[str]:
         for v in layout.variants:
             w(f"#### {layout.name} ids — {v.label}")
             w("")
-            w("```")
-            w(layout.explains[v.name])
-            w("```")
+            out += fenced(layout.explains[v.name])
             w("")
     for name, plan in scope.generic_plans.items():
         w(f"#### generic plan of the count query, {name} (plan_cache_mode = force_generic_plan)")
         w("")
-        w("```")
-        w(plan)
-        w("```")
+        out += fenced(plan)
         w("")
     w("</details>")
     return out

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import atexit
+import cProfile
+import io
 import math
 import os
 import platform
+import pstats
 import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -95,12 +99,7 @@ def machine() -> dict[str, Any]:
         )
     except (OSError, StopIteration):
         pass
-    versions = {}
-    for dist in ("pycasbin", "sqlalchemy", "psycopg"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "?"
+    versions = package_versions(("pycasbin", "sqlalchemy", "psycopg"))
     dirty = run_text("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no")
     return {
         "uname": run_text("uname", "-a"),
@@ -117,3 +116,26 @@ def machine() -> dict[str, Any]:
 def fenced(text: str, lang: str = "") -> list[str]:
     """A Markdown code block of `text`, as lines."""
     return [f"```{lang}", text, "```"]
+
+
+def top_functions(profiler: cProfile.Profile, n: int) -> str:
+    """The profile's n functions with the most own time, as pstats prints them, without the site paths."""
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(n)
+    text = stream.getvalue()
+    for prefix in sorted({str(Path(p).parent) for p in sys.path if p}, key=len, reverse=True):
+        text = text.replace(prefix + "/", "")
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    start = next((i for i, ln in enumerate(lines) if "function calls" in ln), 0)
+    return "\n".join(lines[start:])
+
+
+def package_versions(dists: Iterable[str]) -> dict[str, str]:
+    """Installed versions of these distributions ("?" for one that is not installed)."""
+    versions = {}
+    for dist in dists:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "?"
+    return versions
