@@ -14,6 +14,10 @@ level over 16 cities x 8 counties x 10 townships x 10 villages, 13,312 schools) 
 Part 2 loads children into the `child` table and times the `list_children` page query (page of
 50 + count) with the predicate `authz.access.Access.scope("CHILD", "READ", SCOPE_COLUMNS)` builds,
 against the same query written by hand with one prefix condition, through psycopg directly.
+
+This module is the command line; the parts: `authz_data` (the synthetic province, grants, requests),
+`authz_decisions` (part 1), `authz_db` and `authz_scope` (part 2), `authz_results` (bench/authz.json),
+`authz_notes` and `authz_markdown` (bench/AUTHZ.md); `common` is shared with `bench.province`.
 """
 
 from __future__ import annotations
