@@ -36,7 +36,6 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,9 @@ from models.period_statistics import month_start, months_back
 from models.repos.period_statistics import snapshot_with
 
 from . import province_http as web
-from .authz import bench_decisions, build_geo, log, machine, run_text
+from .authz_data import build_geo
+from .authz_decisions import bench_decisions
+from .common import log, machine, package_versions, run_text
 from .province_db import Dataset, Target, pick_target, prepare
 from .province_report import Results, write
 from .province_sql import aggregates, capture, explain_slowest, replay
@@ -225,12 +226,9 @@ def bench_postgraphile(ds: Dataset, target: Target, args: argparse.Namespace, to
 
 
 def versions() -> dict[str, str]:
-    out = {}
-    for dist in ("strawberry-graphql", "graphql-core", "starlette", "uvicorn", "sqlalchemy", "psycopg", "pycasbin"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "?"
+    out = package_versions(
+        ("strawberry-graphql", "graphql-core", "starlette", "uvicorn", "sqlalchemy", "psycopg", "pycasbin")
+    )
     out["node"] = run_text("node", "--version")
     wrk = shutil.which("wrk")
     out["wrk"] = run_text("dpkg-query", "-W", "-f=${Version}", "wrk") if wrk else "not installed"

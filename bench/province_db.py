@@ -23,7 +23,7 @@ from sqlalchemy import make_url
 
 from baoxue.database import current_revision, head_revision, migrate, normalize_url
 
-from .authz import find_server, libpq, log
+from .common import find_server, libpq, log
 
 BENCH_DB = "baoxue_bench_province"
 ROOT = Path(__file__).resolve().parent.parent

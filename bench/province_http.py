@@ -22,7 +22,7 @@ from typing import IO, Any
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from .authz import log
+from .common import log
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

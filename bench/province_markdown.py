@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .authz import summary_ms
+from .common import fenced, summary_ms
 from .province_sql import short
 
 if TYPE_CHECKING:
@@ -21,9 +21,7 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
     has_pg = "loaded" in pg
     w("# Province benchmark")
     w("")
-    w("```")
-    w(r.command + (" " + " ".join(r.argv) if r.argv else ""))
-    w("```")
+    out += fenced(r.command + (" " + " ".join(r.argv) if r.argv else ""))
     w("")
     w(
         "Written by that command with `bench/results.json` (run `--help` for the options). It seeds "
@@ -71,9 +69,7 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
     w("")
     w("## a. County page query")
     w("")
-    w("```graphql")
-    w(r.page_query)
-    w("```")
+    out += fenced(r.page_query, "graphql")
     w("")
     raw = summary_ms(r.floor.totals_ns["scoped"])
     w(
@@ -122,9 +118,7 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
         "API's of `Student:id`. Its query:"
     )
     w("")
-    w("```graphql")
-    w(r.postgraphile_query)
-    w("```")
+    out += fenced(r.postgraphile_query, "graphql")
     w("")
     w("### Where the page's time goes")
     w("")
@@ -160,21 +154,15 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
         if plan:
             w(f"<details><summary>EXPLAIN (ANALYZE, BUFFERS) of <code>{short(statement)}</code></summary>")
             w("")
-            w("```sql")
-            w(" ".join(statement.split()))
-            w("```")
+            out += fenced(" ".join(statement.split()), "sql")
             w("")
-            w("```")
-            w(plan)
-            w("```")
+            out += fenced(plan)
             w("")
             w("</details>")
             w("")
     w("<details><summary>cProfile, top functions by own time</summary>")
     w("")
-    w("```")
-    w(r.captured.profile_top)
-    w("```")
+    out += fenced(r.captured.profile_top)
     w("")
     w("</details>")
     w("")

@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .authz import DecisionResult, quantile, summary_ms
+from .authz_decisions import DecisionResult
+from .common import quantile, summary_ms
 from .province_db import Dataset, Target
 from .province_sql import AggregateTiming, Captured, Replay, short
 

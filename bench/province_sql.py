@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import io
 import math
 import pstats
 import random
 import secrets
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -36,7 +34,7 @@ from baoxue.app import create_app
 from baoxue.settings import Settings
 from models.region import NATION_PATH
 
-from .authz import summary_ms
+from .common import summary_ms, top_functions
 
 Statement = tuple[str, Any]  # SQL text as psycopg receives it, and its parameters
 
@@ -160,14 +158,7 @@ def profile_groups(profiler: cProfile.Profile) -> tuple[list[tuple[str, float]],
     server = {k: v for k, v in by_area.items() if k not in CLIENT_AREAS}
     total = sum(server.values()) or 1.0
     groups = sorted(((k, v / total) for k, v in server.items()), key=lambda kv: -kv[1])
-    stream = io.StringIO()
-    pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(25)
-    text = stream.getvalue()
-    for prefix in sorted({str(Path(p).parent) for p in sys.path if p}, key=len, reverse=True):
-        text = text.replace(prefix + "/", "")
-    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
-    start = next((i for i, ln in enumerate(lines) if "function calls" in ln), 0)
-    return groups, "\n".join(lines[start:])
+    return groups, top_functions(profiler, 25)
 
 
 async def _capture(
