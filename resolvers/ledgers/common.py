@@ -13,6 +13,7 @@ from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
+from ..versioning import check_version
 
 LEDGER = "LEDGER"
 
@@ -42,17 +43,6 @@ def new_entry(child: Child, **fields: Any) -> LedgerEntry:
 
 def not_found(field: str = "entryId") -> BadInput:
     return BadInput(field, "NOT_FOUND", "没有这条台账记录", "no such ledger entry")
-
-
-def check_version(entry: Any, version: int | None, field: str = "version") -> None:
-    """Optimistic versioning (DESIGN §5): a write based on a stale read is refused, never merged."""
-    if version is not None and entry.version != version:
-        raise BadInput(
-            field,
-            "CONFLICT",
-            f"记录已被他人修改（当前版本 {entry.version}），请刷新后重试",
-            f"the record changed since you read it (now version {entry.version}); reload and retry",
-        )
 
 
 async def entry_for(

@@ -26,7 +26,8 @@ from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
-from .common import audit_entry, check_version, entry_for, require_not_closed, save_entry
+from ..versioning import check_version
+from .common import audit_entry, entry_for, require_not_closed, save_entry
 from .entries import child_for_ledger
 
 

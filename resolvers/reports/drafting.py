@@ -20,8 +20,8 @@ from models.school import School
 
 from ..context import Context
 from ..errors import BadInput
-from ..ledgers.common import check_version
 from ..paging import parse_id
+from ..versioning import check_version
 from .assessing import carry_forward
 from .common import REPORT, bad_period, clean_text, locked, report_for_unit, rules_for, save_report, unit_grant
 from .errors import ReportErrorCode

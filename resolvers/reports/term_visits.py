@@ -29,8 +29,8 @@ from models.term_visit import TermVisit
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
-from ..ledgers.common import check_version
 from ..paging import parse_id
+from ..versioning import check_version
 from .common import REPORT, rules_for, unit_grant
 from .status import NodeLevel, report_region
 

@@ -41,8 +41,8 @@ from models.repos import reports as report_repo
 
 from ..context import Context
 from ..errors import BadInput
-from ..ledgers.common import check_version
 from ..paging import parse_id
+from ..versioning import check_version
 from .assessing import unassessed
 from .common import (
     REPORT,

@@ -22,8 +22,8 @@ from models.school import School, SchoolStage, stages_teaching
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
-from ..ledgers.common import check_version
 from ..paging import parse_id
+from ..versioning import check_version
 
 PLACE_LEVELS = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 
