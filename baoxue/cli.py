@@ -255,10 +255,19 @@ def cmd_stats_snapshot(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
+    from schema.errors import README_BEGIN, README_END, codes_markdown
     from schema.root import schema
 
     Path(args.output).write_text(schema.as_str() + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
+    if Path(args.output).resolve() != SCHEMA_FILE:
+        return
+    readme = SCHEMA_FILE.parent / "README.md"  # the repository's own, next to schema.graphql
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start >= 0 and end > start:
+        readme.write_text(text[:start] + codes_markdown() + text[end + len(README_END) :], encoding="utf-8")
+        print(f"wrote the error codes in {readme}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -354,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--to", dest="last", help="last month, YYYY-MM (default: the current month in China)")
     snapshot.set_defaults(func=cmd_stats_snapshot)
 
-    export = sub.add_parser("export-schema", help="write the GraphQL SDL (default: schema.graphql)")
+    export = sub.add_parser("export-schema", help="write the GraphQL SDL (default: schema.graphql, which also rewrites the README's error codes)")
     export.add_argument("--output", default=str(SCHEMA_FILE), help="file to write")
     export.set_defaults(func=cmd_export_schema)
     return parser

@@ -69,3 +69,17 @@ CODES: dict[type[UserError], type[ErrorCode]] = {
     StudentError: StudentErrorCode,
     TermVisitError: TermVisitErrorCode,
 }
+
+
+README_BEGIN = "<!-- error codes: generated from resolvers/*/errors.py by `uv run baoxue export-schema` -->"
+README_END = "<!-- end of error codes -->"
+
+
+def codes_markdown() -> str:
+    """The README's list of every domain's codes, written from the tables (never by hand)."""
+    lines = [README_BEGIN]
+    for error_type, table in CODES.items():
+        lines += ["", f"**{error_type.__name__}** (`{table.__name__}`): {(table.__doc__ or '').strip()}", ""]
+        lines += ["| code | 中文 | English |", "|---|---|---|"]
+        lines += [f"| `{code.name}` | {code.zh} | {code.en} |" for code in table]
+    return "\n".join([*lines, "", README_END])

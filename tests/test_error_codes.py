@@ -20,7 +20,7 @@ import pytest
 from authz.delegation import DelegationRefusal
 from models.child import NationalIdProblem
 from resolvers.errors import ErrorCode
-from schema.errors import CODES
+from schema.errors import CODES, README_BEGIN, README_END, codes_markdown
 from schema.mutations import error_type_of
 from schema.root import Mutation
 
@@ -194,3 +194,10 @@ raise BadInput("x", code, "zh", "en")
     codes, computed = raised_codes(ast.parse(source))
     assert codes == {"LITERAL", "MEMBER", *get_args(DelegationRefusal)}
     assert computed == [5]
+
+
+def test_the_readme_lists_every_code_as_its_table_has_it() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = readme.find(README_BEGIN), readme.find(README_END)
+    assert 0 <= start < end, "README.md has no error-code section"
+    assert readme[start : end + len(README_END)] == codes_markdown(), "run `uv run baoxue export-schema`"
