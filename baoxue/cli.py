@@ -363,7 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--to", dest="last", help="last month, YYYY-MM (default: the current month in China)")
     snapshot.set_defaults(func=cmd_stats_snapshot)
 
-    export = sub.add_parser("export-schema", help="write the GraphQL SDL (default: schema.graphql, which also rewrites the README's error codes)")
+    export = sub.add_parser(
+        "export-schema", help="write the GraphQL SDL (default: schema.graphql, and the README's error codes)"
+    )
     export.add_argument("--output", default=str(SCHEMA_FILE), help="file to write")
     export.set_defaults(func=cmd_export_schema)
     return parser
