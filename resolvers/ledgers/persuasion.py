@@ -1,33 +1,27 @@
-"""Getting children back: persuasion visits (seed 004 §9), the one plan per child, deferral (seed 001 §2.2)."""
+"""Getting children back: persuasion visits (seed 004 §9) and the one plan per child (一人一案).
+
+Deferral and suspension, which only the county approves, are in `deferral.py`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from models.base import today, utcnow
-from models.child import SpecialGroup
-from models.ledger import DropoutCategory, EntryStatus, LedgerEntry
+from models.base import today
 from models.persuasion import (
-    JOINT_VISITS_FOR_DEFERRAL,
     MIN_STAGE_OF_METHOD,
     CasePlan,
-    DeferralBasis,
-    DeferralRequest,
-    DeferralStatus,
     Line,
     PersuasionVisit,
     VisitMethod,
 )
-from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
-from ..paging import parse_id
 from ..versioning import check_version
-from .common import audit_entry, entry_for, require_not_closed, save_entry
+from .common import entry_for, require_not_closed, save_entry
 from .entries import child_for_ledger
 
 
@@ -163,93 +157,3 @@ async def set_plan(
         summary={"version": plan.version},
     )
     return plan
-
-
-async def request_deferral(
-    ctx: Context, *, entry_id: str, basis: DeferralBasis, grounds: str, document_ref: str | None
-) -> DeferralRequest:
-    """Ask for deferral or suspension (seed 001 §2.2): only on one of its three grounds."""
-    entry = await entry_for(ctx, entry_id, "WRITE")
-    require_not_closed(entry)
-    if entry.status is not EntryStatus.OPEN:
-        raise BadInput(
-            "entryId", "BAD_STATUS", "只有在册（OPEN）的记录可申请延缓", "only an OPEN entry can be deferred"
-        )
-    if not grounds.strip():
-        raise BadInput("grounds", "REQUIRED", "须写明申请理由", "state the grounds")
-    pending = (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, [])
-    if any(d.status is DeferralStatus.PENDING for d in pending):
-        raise BadInput("entryId", "ALREADY_REQUESTED", "已有待审批的申请", "a request is already awaiting approval")
-    await _check_basis(ctx, entry, basis, document_ref)
-    request = DeferralRequest(
-        entry_id=entry.id or 0,
-        child_id=entry.child_id,
-        basis=basis,
-        grounds=grounds.strip(),
-        document_ref=(document_ref or "").strip() or None,
-        requested_by=ctx.actor,
-        province_code=entry.province_code,
-    )
-    ctx.session.add(request)
-    await ctx.session.flush()
-    await audit_entry(ctx, entry, "ledger.request_deferral", basis=basis, request=request.id)
-    return request
-
-
-async def _check_basis(ctx: Context, entry: LedgerEntry, basis: DeferralBasis, document_ref: str | None) -> None:
-    if basis is DeferralBasis.JOINT_VISITS:
-        visits = await ledger_repo.visits_of_child(ctx.session, entry.child_id)
-        joint = sum(v.method is VisitMethod.JOINT_VISIT for v in visits)
-        if joint < JOINT_VISITS_FOR_DEFERRAL:
-            raise BadInput(
-                "basis",
-                "TOO_FEW_JOINT_VISITS",
-                f"须经多部门联合劝返三次以上（现有 {joint} 次，001 §2.2）",
-                f"needs three or more joint persuasion visits (has {joint}; seed 001 §2.2)",
-            )
-        return
-    if not (document_ref or "").strip():
-        raise BadInput(
-            "documentRef",
-            "DOCUMENT_REQUIRED",
-            "须附司法裁判或专家委员会评估文书编号（001 §2.2）",
-            "attach the ruling or the expert-committee assessment (seed 001 §2.2)",
-        )
-    if basis is DeferralBasis.EXPERT_ASSESSMENT:
-        child = (await child_repo.get_children(ctx.session, [entry.child_id]))[entry.child_id]
-        if SpecialGroup.DISABLED.value not in child.special_groups:
-            raise BadInput(
-                "basis",
-                "NOT_DISABLED",
-                "专家委员会评估仅适用于残疾儿童（001 §2.2）",
-                "an expert-committee assessment applies to disabled children only (seed 001 §2.2)",
-            )
-
-
-async def decide_deferral(ctx: Context, *, deferral_id: str, approve: bool, note: str | None) -> DeferralRequest:
-    """A county-level role approves or rejects; an approved deferral keeps the case open under category P."""
-    number = parse_id(deferral_id)
-    request = await ledger_repo.lock_deferral(ctx.session, number) if number is not None else None
-    if request is None:
-        raise BadInput("deferralId", "NOT_FOUND", "没有这个申请", "no such request")
-    entry = await entry_for(ctx, str(request.entry_id), "APPROVE_DEFERRAL")
-    if request.status is not DeferralStatus.PENDING:
-        raise BadInput("deferralId", "ALREADY_DECIDED", "该申请已审批", "the request has been decided")
-    if request.requested_by == ctx.actor:
-        raise BadInput("deferralId", "OWN_REQUEST", "不能审批自己提交的申请", "nobody approves their own request")
-    if not approve and not (note or "").strip():
-        raise BadInput("note", "REQUIRED", "驳回须说明理由", "a rejection needs a reason")
-    if approve and entry.status is not EntryStatus.OPEN:
-        raise BadInput(
-            "deferralId",
-            "BAD_STATUS",
-            f"记录当前状态（{entry.status}）不能批准延缓",
-            f"a {entry.status} entry cannot be deferred",
-        )
-    request.status = DeferralStatus.APPROVED if approve else DeferralStatus.REJECTED
-    request.decided_by, request.decided_at, request.decision_note = ctx.actor, utcnow(), note
-    ctx.session.add(request)
-    if approve:
-        entry.status, entry.category = EntryStatus.DEFERRED, DropoutCategory.P
-    await save_entry(ctx, entry, "ledger.decide_deferral", request=request.id, approved=approve)
-    return request

@@ -15,7 +15,7 @@ from models.ledger import LedgerEntry as EntryRow
 from models.persuasion import DeferralBasis, Line, VisitMethod
 from models.persuasion import DeferralRequest as DeferralRow
 from models.persuasion import PersuasionVisit as VisitRow
-from resolvers.ledgers import entries, handover, persuasion
+from resolvers.ledgers import deferral, entries, handover, persuasion
 
 from ..context import Info
 from ..errors import LedgerError
@@ -281,7 +281,7 @@ async def request_deferral(info: Info, input: RequestDeferralInput) -> DeferralP
     return await run_mutation(
         info,
         DeferralPayload,
-        lambda: persuasion.request_deferral(
+        lambda: deferral.request_deferral(
             info.context,
             entry_id=_entry_id(input.entry_id),
             basis=input.basis,
@@ -296,7 +296,7 @@ async def decide_deferral(info: Info, input: DecideDeferralInput) -> DeferralPay
     return await run_mutation(
         info,
         DeferralPayload,
-        lambda: persuasion.decide_deferral(
+        lambda: deferral.decide_deferral(
             info.context,
             deferral_id=node_id_of(input.deferral_id, "DeferralRequest"),
             approve=input.approve,
