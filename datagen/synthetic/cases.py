@@ -1,6 +1,6 @@
 """The ledger cases of `baoxue seed synthetic`: suspected and dropout entries, persuasion visits, deferrals.
 
-Shares as in the demo (baoxue/demo/cases.py): about 2.5% of children on the suspected-dropout ledger (most
+Shares as in the demo (datagen/demo/cases.py): about 2.5% of children on the suspected-dropout ledger (most
 out-of-school children among them, category A or B), about 0.8% on the dropout ledger over the categories
 A–T, some returned or deferred (P, with an approved request), a closed-out history; visits on most open
 cases, the four steps in order. Entries are built as `resolvers/ledgers/common.py` `new_entry` builds them:
@@ -22,9 +22,9 @@ from models.ledger_rules import add_month
 from models.persuasion import VisitMethod as M
 from models.province import age_on
 
-from .demo.cases import AS_OF, OPEN_CASE_BLANKS, PLACEMENT_NOTES
-from .synthetic_people import BIRTH, GRADE, GROUPS, HOUSEHOLD, MALE, RESIDENCE, SCHOOL, Kid, birth_date
-from .synthetic_visits import Persuasion, Row, at, iso
+from ..demo.cases import AS_OF, OPEN_CASE_BLANKS, PLACEMENT_NOTES
+from .people import BIRTH, GRADE, GROUPS, HOUSEHOLD, MALE, RESIDENCE, SCHOOL, Kid, birth_date
+from .visits import Persuasion, Row, at, iso
 
 ENTRY_COLUMNS = (
     "id", "ledger", "child_id", "status", "source", "category", "opened_on", "opened_at", "opened_by", "note",
