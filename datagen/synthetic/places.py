@@ -5,7 +5,7 @@ Provinces, cities and counties are real GB/T 2260 divisions (codes and names as 
 county codes and validate. Townships (9 digits) and villages (12 digits) are generated under them in the
 NBS shape: 街道 001…, 镇 100…, 乡 200…; 社区 001…, 村委会 200…. Schools are generated too: primary
 schools and teaching points on townships, junior, nine-year and special-education schools on counties,
-10-digit codes "21" + province + a running number, as in the demo (datagen/demo/places.py).
+10-digit codes "21" + province + a running number, as in the demo (datagen/demo/data/schools.csv).
 
 At full scale (7 million children per province) a province keeps all its real counties and gets about
 1,800 townships, 25,000 villages and 13,000 schools. With fewer children it keeps fewer counties (at
