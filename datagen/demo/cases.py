@@ -22,11 +22,12 @@ from typing import Any
 
 from models.child import SpecialGroup, Stage, stage_at
 from models.ledger import DropoutCategory as Cat
-from models.ledger import county_of, responsible_path
+from models.ledger import county_of, from_child
 from models.ledger_rules import add_month
 from models.persuasion import VisitMethod as M
 from models.province import age_on
 
+from ..entries import open_entry
 from .people import (
     ABSENCE_FIRST_DAY,
     ABSENCE_LAST_DAY,
@@ -112,22 +113,6 @@ class DemoData:
     registers: list[Row] = field(default_factory=list)
 
 
-# What an entry that is still open has not got yet (the demo's and the synthetic loader's COPY rows).
-OPEN_CASE_BLANKS: dict[str, None] = {
-    "handover_path": None,
-    "last_visit_on": None,
-    "returned_on": None,
-    "placement": None,
-    "placement_school_code": None,
-    "placement_note": None,
-    "placed_on": None,
-    "closed_at": None,
-    "closed_by": None,
-    "close_reason": None,
-    "close_note": None,
-}
-
-
 def weekdays(start: date, end: date) -> list[date]:
     return [start + timedelta(n) for n in range((end - start).days + 1) if (start + timedelta(n)).weekday() < 5]
 
@@ -182,45 +167,35 @@ class Cases:
             "county": entry["responsible_path"].rsplit("/", 1)[-1],
         }
 
-    def opener(self, child: Row, source: str) -> str:
-        county = responsible_path(child["school_path"], child["residence_path"]).rsplit("/", 1)[-1]
-        if source == "ATTENDANCE":
-            return f"staff-school-{child['school_code']}"
-        if source == "DOOR_TO_DOOR":
-            return f"gov-village-{child['residence_region_code']}"
-        if source == "MANUAL" and child["school_code"]:
-            return f"edu-school-{child['school_code']}"
-        return f"edu-county-{county}"
-
     def entry(
         self, n: int, ledger: str, source: str, opened_on: date, *, category: Cat | None = None, **extra: Any
     ) -> int:
         child = self.children[n]
         assert opened_on <= AS_OF
+        copied = from_child(
+            school_code=child["school_code"],
+            school_path=child["school_path"],
+            grade=child["grade"],
+            birth_date=child["birth_date"],
+            household_path=child["household_path"],
+            residence_path=child["residence_path"],
+            province_code=child["province_code"],
+            opened_on=opened_on,
+        )
+        opened_at = at(opened_on, 8 if source == "ATTENDANCE" else 15, self.rng.randrange(60))
         row: Row = {
             "_child": n,
             "_escalated_from": None,
             "_previous": None,
-            "ledger": ledger,
-            "status": "OPEN",
-            "source": source,
+            **open_entry(
+                copied,
+                ledger,
+                source,
+                opened_at=opened_at,
+                updated_at=at(opened_on, 18),
+                village_code=child["residence_region_code"],
+            ),
             "category": category.value if category else None,
-            "opened_on": opened_on,
-            "opened_at": at(opened_on, 8 if source == "ATTENDANCE" else 15, self.rng.randrange(60)),
-            "opened_by": self.opener(child, source),
-            "note": None,
-            "is_relapse": False,
-            "school_code": child["school_code"],
-            "grade": child["grade"],
-            "stage": stage_of(child, opened_on).value,
-            "school_path": child["school_path"],
-            "household_path": child["household_path"],
-            "residence_path": child["residence_path"],
-            "responsible_path": responsible_path(child["school_path"], child["residence_path"]),
-            **OPEN_CASE_BLANKS,
-            "province_code": child["province_code"],
-            "updated_at": at(opened_on, 18),
-            "version": 1,
         }
         row.update(extra)
         self.data.entries.append(row)
