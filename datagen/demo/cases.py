@@ -21,10 +21,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from models.child import SpecialGroup, Stage, stage_at
-from models.ledger import DropoutCategory as Cat
-from models.ledger import county_of, from_child
+from models.ledger import DropoutCategory, county_of, from_child
 from models.ledger_rules import add_month
-from models.persuasion import VisitMethod as M
+from models.persuasion import VisitMethod
 from models.province import age_on
 
 from ..entries import open_entry
@@ -55,7 +54,7 @@ CLASS_OF_STORY = frozenset((c.school, c.grade) for c in ABSENCE_STORY)
 TERMS = ((date(2025, 9, 8), date(2026, 1, 16)), (date(2026, 3, 2), date(2026, 7, 3)), (date(2026, 9, 7), AS_OF))
 
 OUTCOMES = {
-    M.HOME_VISIT: [
+    VisitMethod.HOME_VISIT: [
         "家长表示孩子厌学，答应做好思想工作，下周一送返学校",
         "监护人外出务工，由祖父母照看，答应督促孩子返校",
         "学生本人不愿返校，班主任和村干部做思想工作，未果",
@@ -63,23 +62,23 @@ OUTCOMES = {
         "学生在家帮忙干农活，家长同意农忙后送返",
         "学生沉迷手机游戏，与家长约定共同督促",
     ],
-    M.PHONE: [
+    VisitMethod.PHONE: [
         "电话联系监护人，监护人称孩子在亲戚家，答应尽快送返",
         "电话联系监护人，表示孩子身体不适，近期返校",
         "监护人电话无人接听，已请村委会协助联系",
         "学生随父母在外地，电话动员返校，家长表示考虑",
     ],
-    M.WRITTEN_NOTICE: ["向监护人送达《复学通知书》，告知送子女入学的法定义务"],
-    M.JOINT_VISIT: [
+    VisitMethod.WRITTEN_NOTICE: ["向监护人送达《复学通知书》，告知送子女入学的法定义务"],
+    VisitMethod.JOINT_VISIT: [
         "教育、乡镇、村委会、司法所联合入户，宣讲《义务教育法》，家长表示配合",
         "联合劝返，学生本人仍不愿返校，监护人签字承诺继续做工作",
         "联合入户，了解到家庭经济困难，已落实资助政策，学生同意考虑返校",
     ],
-    M.ORDER_TO_CORRECT: [
+    VisitMethod.ORDER_TO_CORRECT: [
         "乡镇人民政府下达《责令限期改正通知书》，限十五日内送子女返校",
         "县教育体育局约谈监护人，下达责令限期改正通知",
     ],
-    M.JUDICIAL_DOCUMENT: [
+    VisitMethod.JUDICIAL_DOCUMENT: [
         "司法所送达《督促监护人履行法定义务告知书》，监护人签收",
         "司法所会同派出所送达法律文书，监护人表示将送孩子返校",
     ],
@@ -168,7 +167,14 @@ class Cases:
         }
 
     def entry(
-        self, n: int, ledger: str, source: str, opened_on: date, *, category: Cat | None = None, **extra: Any
+        self,
+        n: int,
+        ledger: str,
+        source: str,
+        opened_on: date,
+        *,
+        category: DropoutCategory | None = None,
+        **extra: Any,
     ) -> int:
         child = self.children[n]
         assert opened_on <= AS_OF
@@ -204,7 +210,7 @@ class Cases:
     def suspected(self, n: int, opened_on: date, source: str = "ATTENDANCE", **extra: Any) -> int:
         return self.entry(n, "SUSPECTED", source, opened_on, **extra)
 
-    def escalate(self, s: int, category: Cat | None) -> int:
+    def escalate(self, s: int, category: DropoutCategory | None) -> int:
         """The attendance rules' escalation (resolvers/ledgers/rules.py `_escalate`)."""
         suspected = self.data.entries[s]
         on = add_month(suspected["opened_on"]) + timedelta(days=1)
@@ -262,7 +268,7 @@ class Cases:
 
     # --- persuasion ------------------------------------------------------------------------------------
 
-    def participants(self, e: int, method: M) -> list[dict[str, str]]:
+    def participants(self, e: int, method: VisitMethod) -> list[dict[str, str]]:
         area, names = self.area(e), self.geo.names
         province = area["county"][:2]
         school, village, township, county = area["school"], area["village"], area["township"], area["county"]
@@ -279,28 +285,28 @@ class Cases:
         cadre = who("村委会主任", names[village], "GOV")
         town = who("分管副乡镇长", f"{names[township]}人民政府", "GOV")
         bureau = who("控辍保学专干", f"{names[county]}教育体育局", "EDU")
-        if method in (M.HOME_VISIT, M.WRITTEN_NOTICE):
+        if method in (VisitMethod.HOME_VISIT, VisitMethod.WRITTEN_NOTICE):
             return [teacher, cadre] if teacher else [cadre, town]
-        if method is M.PHONE:
+        if method is VisitMethod.PHONE:
             return [teacher or cadre]
-        if method is M.JOINT_VISIT:
+        if method is VisitMethod.JOINT_VISIT:
             extra = self.rng.choice(
                 [who("司法助理员", f"{names[township]}司法所", "GOV"), who("妇联主席", f"{names[county]}妇联", "GOV")]
             )
             return [teacher or bureau, town, cadre, extra]
-        if method is M.ORDER_TO_CORRECT:
+        if method is VisitMethod.ORDER_TO_CORRECT:
             return [town, bureau]
         return [who("司法助理员", f"{names[township]}司法所", "GOV"), town]
 
-    def recorder(self, e: int, method: M) -> str:
+    def recorder(self, e: int, method: VisitMethod) -> str:
         area = self.area(e)
-        if method in (M.HOME_VISIT, M.PHONE, M.WRITTEN_NOTICE):
+        if method in (VisitMethod.HOME_VISIT, VisitMethod.PHONE, VisitMethod.WRITTEN_NOTICE):
             return f"staff-school-{area['school']}" if area["school"] else f"gov-village-{area['village']}"
-        if method is M.JUDICIAL_DOCUMENT:
+        if method is VisitMethod.JUDICIAL_DOCUMENT:
             return f"gov-county-{area['county']}"
         return f"gov-township-{area['township']}"
 
-    def visit(self, e: int, day: date, method: M, stage: int, *, outcome: str | None = None) -> None:
+    def visit(self, e: int, day: date, method: VisitMethod, stage: int, *, outcome: str | None = None) -> None:
         entry = self.data.entries[e]
         n = entry["_child"]
         assert entry["opened_on"] <= day <= AS_OF, (entry, day)
@@ -326,7 +332,9 @@ class Cases:
             entry["last_visit_on"] = day
             entry["updated_at"] = max(entry["updated_at"], at(day, 17, 59))
 
-    def scripted(self, e: int, start: date, steps: list[tuple[M, int]], gap: tuple[int, int] = (7, 16)) -> date:
+    def scripted(
+        self, e: int, start: date, steps: list[tuple[VisitMethod, int]], gap: tuple[int, int] = (7, 16)
+    ) -> date:
         """Visits in this order from `start`, a week or two apart; the day after the last one."""
         day = start
         for method, stage in steps:
@@ -340,16 +348,27 @@ class Cases:
         until = min(until, AS_OF)
         day = entry["opened_on"] + timedelta(days=self.rng.randint(1, 5))
         steps = [
-            (self.rng.choice([M.HOME_VISIT, M.HOME_VISIT, M.HOME_VISIT, M.PHONE, M.WRITTEN_NOTICE]), 1)
+            (
+                self.rng.choice(
+                    [
+                        VisitMethod.HOME_VISIT,
+                        VisitMethod.HOME_VISIT,
+                        VisitMethod.HOME_VISIT,
+                        VisitMethod.PHONE,
+                        VisitMethod.WRITTEN_NOTICE,
+                    ]
+                ),
+                1,
+            )
             for _ in range(self.rng.choice([1, 1, 2, 2, 3]))
         ]
         r = self.rng.random()
         if cap >= 2 and r < 0.45:
-            steps.append((M.ORDER_TO_CORRECT, 2))
+            steps.append((VisitMethod.ORDER_TO_CORRECT, 2))
             if self.rng.random() < 0.4:
-                steps.append((M.JOINT_VISIT, 2))
+                steps.append((VisitMethod.JOINT_VISIT, 2))
         if cap >= 3 and r < 0.15:
-            steps.append((M.JUDICIAL_DOCUMENT, 3))
+            steps.append((VisitMethod.JUDICIAL_DOCUMENT, 3))
         for method, stage in steps:
             if day > until or stage > self.reached.get(entry["_child"], 0) + 1:
                 break
@@ -443,7 +462,7 @@ class Cases:
             }
         )
         if status == "APPROVED":  # resolvers/ledgers/persuasion.py `decide_deferral`
-            entry.update(status="DEFERRED", category=Cat.P.value, updated_at=at(decided, 10))
+            entry.update(status="DEFERRED", category=DropoutCategory.P.value, updated_at=at(decided, 10))
 
     # --- the stories -----------------------------------------------------------------------------------
 
@@ -464,7 +483,13 @@ class Cases:
         return self.data
 
     def escalated(
-        self, n: int, category: Cat | None, term: tuple[date, date], *, cap: int = 3, until: date | None = AS_OF
+        self,
+        n: int,
+        category: DropoutCategory | None,
+        term: tuple[date, date],
+        *,
+        cap: int = 3,
+        until: date | None = AS_OF,
     ) -> int:
         """Absent more than a week, then more than a month (003 annex 1 notes 1–2), persuaded all along
         (the dropout entry's usual visits up to `until`; None: the caller scripts them)."""
@@ -479,11 +504,13 @@ class Cases:
         """Returned and closed out in autumn 2025, absent again in autumn 2026: a relapse (004 §2)."""
         n = self.pick(lambda c: junior(c) and c["grade"] <= 8)
         first = self.suspected(n, date(2025, 10, 20))
-        self.scripted(first, date(2025, 10, 21), [(M.HOME_VISIT, 1), (M.PHONE, 1)], (3, 5))
+        self.scripted(first, date(2025, 10, 21), [(VisitMethod.HOME_VISIT, 1), (VisitMethod.PHONE, 1)], (3, 5))
         self.returned(first, date(2025, 11, 3))
         self.place_and_close(first, "JOIN_CLASS", date(2025, 11, 4))
         again = self.suspected(n, date(2026, 10, 12), _previous=first, is_relapse=True)
-        self.scripted(again, date(2026, 10, 13), [(M.HOME_VISIT, 1), (M.ORDER_TO_CORRECT, 2)], (10, 14))
+        self.scripted(
+            again, date(2026, 10, 13), [(VisitMethod.HOME_VISIT, 1), (VisitMethod.ORDER_TO_CORRECT, 2)], (10, 14)
+        )
 
     def deferrals(self) -> None:
         """Deferral (001 §2.2): approved after three joint visits, awaiting approval, refused, and a disabled
@@ -491,41 +518,64 @@ class Cases:
         n = self.pick(lambda c: junior(c) and age_at(c, date(2025, 11, 1)) >= 13)
         s = self.suspected(n, self.attendance_start((date(2025, 10, 13), date(2025, 10, 31))))
         self.follow_up(s, add_month(self.data.entries[s]["opened_on"]), cap=1)
-        d = self.escalate(s, Cat.G)
+        d = self.escalate(s, DropoutCategory.G)
         joint = [
-            (M.JOINT_VISIT, 1),
-            (M.ORDER_TO_CORRECT, 2),
-            (M.JOINT_VISIT, 2),
-            (M.JUDICIAL_DOCUMENT, 3),
-            (M.JOINT_VISIT, 3),
+            (VisitMethod.JOINT_VISIT, 1),
+            (VisitMethod.ORDER_TO_CORRECT, 2),
+            (VisitMethod.JOINT_VISIT, 2),
+            (VisitMethod.JUDICIAL_DOCUMENT, 3),
+            (VisitMethod.JOINT_VISIT, 3),
         ]
         day = self.scripted(d, self.data.entries[d]["opened_on"] + timedelta(days=3), joint, (12, 20))
         grounds = "经教育、乡镇、村委会、司法所联合劝返三次以上，监护人已履行送学义务，学生本人仍拒绝返校，申请休学一年"
         self.deferral(d, "JOINT_VISITS", grounds, day, status="APPROVED", note="同意休学一年，期间学校每月家访一次")
-        self.visit(d, day + timedelta(days=40), M.HOME_VISIT, 3, outcome="休学期间家访，学生情绪稳定，表示明年考虑复学")
+        self.visit(
+            d,
+            day + timedelta(days=40),
+            VisitMethod.HOME_VISIT,
+            3,
+            outcome="休学期间家访，学生情绪稳定，表示明年考虑复学",
+        )
 
         n = self.pick(lambda c: junior(c) and age_at(c, CUTOFF) >= 14)
-        d = self.entry(n, "DROPOUT", "MANUAL", self.any_day(date(2026, 4, 13), date(2026, 4, 17)), category=Cat.G)
-        joint = [(M.HOME_VISIT, 1), (M.JOINT_VISIT, 1), (M.ORDER_TO_CORRECT, 2), (M.JOINT_VISIT, 2), (M.JOINT_VISIT, 2)]
+        d = self.entry(
+            n, "DROPOUT", "MANUAL", self.any_day(date(2026, 4, 13), date(2026, 4, 17)), category=DropoutCategory.G
+        )
+        joint = [
+            (VisitMethod.HOME_VISIT, 1),
+            (VisitMethod.JOINT_VISIT, 1),
+            (VisitMethod.ORDER_TO_CORRECT, 2),
+            (VisitMethod.JOINT_VISIT, 2),
+            (VisitMethod.JOINT_VISIT, 2),
+        ]
         day = self.scripted(d, self.data.entries[d]["opened_on"] + timedelta(days=2), joint, (10, 18))
         grounds = "学生长期厌学在家，经多部门联合劝返三次仍拒绝返校，监护人已尽到送学义务，申请休学一学期"
         self.deferral(d, "JOINT_VISITS", grounds, day, status="PENDING")
 
         n = self.pick(lambda c: junior(c) and c["gender"] == "MALE")
-        d = self.escalated(n, Cat.F, (date(2026, 3, 2), date(2026, 3, 31)), until=None)
-        joint = [(M.JOINT_VISIT, 1), (M.ORDER_TO_CORRECT, 2), (M.JOINT_VISIT, 2), (M.JOINT_VISIT, 2)]
+        d = self.escalated(n, DropoutCategory.F, (date(2026, 3, 2), date(2026, 3, 31)), until=None)
+        joint = [
+            (VisitMethod.JOINT_VISIT, 1),
+            (VisitMethod.ORDER_TO_CORRECT, 2),
+            (VisitMethod.JOINT_VISIT, 2),
+            (VisitMethod.JOINT_VISIT, 2),
+        ]
         day = self.scripted(d, self.data.entries[d]["opened_on"] + timedelta(days=2), joint, (9, 14))
         grounds = "学生沉迷网络、厌学，经联合劝返三次未返校，监护人申请延缓"
         note = "监护人未能履行送学义务，不符合延缓入学条件，继续劝返（001 §2.2）"
         self.deferral(d, "JOINT_VISITS", grounds, day, status="REJECTED", note=note)
-        self.visit(d, day + timedelta(days=21), M.JUDICIAL_DOCUMENT, 3)
+        self.visit(d, day + timedelta(days=21), VisitMethod.JUDICIAL_DOCUMENT, 3)
 
         n = self.pick(lambda c: disabled(c) and c["grade"] <= 6)
         child = self.children[n]
         child["disability_grade"] = 1
-        d = self.entry(n, "DROPOUT", "MANUAL", self.any_day(date(2025, 11, 3), date(2025, 11, 14)), category=Cat.D)
+        d = self.entry(
+            n, "DROPOUT", "MANUAL", self.any_day(date(2025, 11, 3), date(2025, 11, 14)), category=DropoutCategory.D
+        )
         day = self.scripted(
-            d, self.data.entries[d]["opened_on"] + timedelta(days=3), [(M.HOME_VISIT, 1), (M.JOINT_VISIT, 1)]
+            d,
+            self.data.entries[d]["opened_on"] + timedelta(days=3),
+            [(VisitMethod.HOME_VISIT, 1), (VisitMethod.JOINT_VISIT, 1)],
         )
         county = self.area(d)["county"]
         self.deferral(
@@ -543,15 +593,15 @@ class Cases:
         to the household-registration side; one notice acknowledged, one still waiting."""
         n = self.story[HANDED_BACK.name]
         s = self.suspected(n, date(2026, 3, 16))
-        self.visit(s, date(2026, 3, 18), M.PHONE, 1, outcome="电话联系家长，得知学生已随父母返回宁夏固原老家")
-        d = self.escalate(s, Cat.H)
+        self.visit(s, date(2026, 3, 18), VisitMethod.PHONE, 1, outcome="电话联系家长，得知学生已随父母返回宁夏固原老家")
+        d = self.escalate(s, DropoutCategory.H)
         self.hand_over(d, date(2026, 4, 28), acknowledged=date(2026, 5, 8))
-        self.scripted(d, date(2026, 5, 12), [(M.HOME_VISIT, 1), (M.ORDER_TO_CORRECT, 2)], (18, 24))
+        self.scripted(d, date(2026, 5, 12), [(VisitMethod.HOME_VISIT, 1), (VisitMethod.ORDER_TO_CORRECT, 2)], (18, 24))
 
         n = self.story[HANDOVER_PENDING.name]
         s = self.suspected(n, date(2026, 9, 14))
-        self.visit(s, date(2026, 9, 16), M.PHONE, 1, outcome="家长称已带孩子回云南大姚老家，暂不回洮南")
-        d = self.escalate(s, Cat.F)
+        self.visit(s, date(2026, 9, 16), VisitMethod.PHONE, 1, outcome="家长称已带孩子回云南大姚老家，暂不回洮南")
+        d = self.escalate(s, DropoutCategory.F)
         self.hand_over(d, date(2026, 10, 20), acknowledged=None)
 
     def hand_over(self, e: int, sent: date, *, acknowledged: date | None) -> None:
@@ -592,29 +642,37 @@ class Cases:
         self.returned(s, back)
 
         n = self.pick(junior)
-        d = self.escalated(n, Cat.E, (date(2026, 3, 2), date(2026, 5, 29)), cap=2, until=date(2026, 10, 18))
+        d = self.escalated(n, DropoutCategory.E, (date(2026, 3, 2), date(2026, 5, 29)), cap=2, until=date(2026, 10, 18))
         self.returned(d, date(2026, 10, 19))
 
     def dropouts(self) -> None:
         """Dropouts over the categories (003 annex 1 note 3), from attendance and from findings."""
         year = (date(2025, 9, 8), date(2026, 6, 1))
         autumn = (date(2026, 9, 7), date(2026, 9, 28))
-        specs: list[tuple[Cat | None, Callable[[Row], bool], str]] = [
-            (Cat.C, lambda c: disabled(c) and c["school_code"] not in SPECIAL_SCHOOLS, "MANUAL"),
-            (Cat.D, disabled, "MANUAL"),
-            (Cat.I, lambda c: junior(c) and age_at(c, CUTOFF) >= 14, "ATTENDANCE"),
-            (Cat.J, junior, "COMPARISON"),
-            (Cat.K, junior, "MANUAL"),
-            (Cat.L, junior, "MANUAL"),
-            (Cat.M, lambda c: junior(c) and c["gender"] == "FEMALE" and age_at(c, CUTOFF) >= 14, "ATTENDANCE"),
-            (Cat.N, lambda c: junior(c) and c["gender"] == "FEMALE" and age_at(c, CUTOFF) >= 15, "DOOR_TO_DOOR"),
+        specs: list[tuple[DropoutCategory | None, Callable[[Row], bool], str]] = [
+            (DropoutCategory.C, lambda c: disabled(c) and c["school_code"] not in SPECIAL_SCHOOLS, "MANUAL"),
+            (DropoutCategory.D, disabled, "MANUAL"),
+            (DropoutCategory.I, lambda c: junior(c) and age_at(c, CUTOFF) >= 14, "ATTENDANCE"),
+            (DropoutCategory.J, junior, "COMPARISON"),
+            (DropoutCategory.K, junior, "MANUAL"),
+            (DropoutCategory.L, junior, "MANUAL"),
             (
-                Cat.R,
+                DropoutCategory.M,
+                lambda c: junior(c) and c["gender"] == "FEMALE" and age_at(c, CUTOFF) >= 14,
+                "ATTENDANCE",
+            ),
+            (
+                DropoutCategory.N,
+                lambda c: junior(c) and c["gender"] == "FEMALE" and age_at(c, CUTOFF) >= 15,
+                "DOOR_TO_DOOR",
+            ),
+            (
+                DropoutCategory.R,
                 lambda c: enrolled(c) and SpecialGroup.POVERTY_REGISTERED.value in c["special_groups"],
                 "COMPARISON",
             ),
-            (Cat.S, lambda c: enrolled(c) and c["grade"] == 7, "ATTENDANCE"),
-            (Cat.T, junior, "ATTENDANCE"),
+            (DropoutCategory.S, lambda c: enrolled(c) and c["grade"] == 7, "ATTENDANCE"),
+            (DropoutCategory.T, junior, "ATTENDANCE"),
             (None, junior, "ATTENDANCE"),
             (None, junior, "ATTENDANCE"),
             (None, lambda c: enrolled(c) and c["grade"] >= 5, "MANUAL"),
@@ -622,21 +680,21 @@ class Cases:
         for category, want, source in specs:
             n = self.pick(want)
             if source == "ATTENDANCE":
-                self.escalated(n, category, autumn if category is Cat.S else year)
+                self.escalated(n, category, autumn if category is DropoutCategory.S else year)
             else:
                 d = self.entry(
                     n, "DROPOUT", source, self.any_day(date(2025, 9, 15), date(2026, 10, 23)), category=category
                 )
                 self.follow_up(d, AS_OF)
-        self.escalated(self.story[AGED_16[2].name], Cat.O, year)
+        self.escalated(self.story[AGED_16[2].name], DropoutCategory.O, year)
         for category, want in (
-            (Cat.A, lambda c: out_of_school(c) and age_at(c, CUTOFF) <= 10),
-            (Cat.B, lambda c: out_of_school(c) and age_at(c, CUTOFF) >= 13),
-            (Cat.Q, lambda c: out_of_school(c) and age_at(c, CUTOFF) >= 12),
+            (DropoutCategory.A, lambda c: out_of_school(c) and age_at(c, CUTOFF) <= 10),
+            (DropoutCategory.B, lambda c: out_of_school(c) and age_at(c, CUTOFF) >= 13),
+            (DropoutCategory.Q, lambda c: out_of_school(c) and age_at(c, CUTOFF) >= 12),
         ):
             n = self.pick(want)
-            source = "DOOR_TO_DOOR" if category is Cat.A else "COMPARISON"
-            note = "在外地民办学校就读，无学籍" if category is Cat.Q else None
+            source = "DOOR_TO_DOOR" if category is DropoutCategory.A else "COMPARISON"
+            note = "在外地民办学校就读，无学籍" if category is DropoutCategory.Q else None
             d = self.entry(
                 n, "DROPOUT", source, self.any_day(date(2025, 9, 15), date(2026, 6, 30)), category=category, note=note
             )
@@ -652,18 +710,18 @@ class Cases:
         for k in range(14):
             n = self.pick(out_of_school)
             opened = self.any_day(*self.rng.choice(windows))
-            category = Cat.A if stage_of(self.children[n], opened) is Stage.PRIMARY else Cat.B
+            category = DropoutCategory.A if stage_of(self.children[n], opened) is Stage.PRIMARY else DropoutCategory.B
             e = self.suspected(n, opened, "DOOR_TO_DOOR" if k % 2 else "COMPARISON", category=category)
             self.follow_up(e, AS_OF, cap=2)
         places = ["广东省东莞市", "浙江省义乌市", "云南省昆明市官渡区", "江苏省苏州市吴中区"]
         for _ in range(3):
             n = self.pick(out_of_school, active=False)
             opened = self.any_day(date(2025, 9, 15), date(2026, 6, 30))
-            category = Cat.A if stage_of(self.children[n], opened) is Stage.PRIMARY else Cat.B
+            category = DropoutCategory.A if stage_of(self.children[n], opened) is Stage.PRIMARY else DropoutCategory.B
             e = self.suspected(n, opened, "COMPARISON", category=category)
             place = self.rng.choice(places)
             day = opened + timedelta(days=self.rng.randint(2, 6))
-            self.visit(e, day, M.PHONE, 1, outcome=f"经电话核实，学生随父母在{place}就读")
+            self.visit(e, day, VisitMethod.PHONE, 1, outcome=f"经电话核实，学生随父母在{place}就读")
             county = self.area(e)["county"]
             note = f"经核实在{place}就读，已取得就读学校证明"
             self.close(
@@ -674,8 +732,8 @@ class Cases:
                 note,
             )
         for story, category, opened in (
-            (AGED_16[0], Cat.I, date(2025, 10, 14)),
-            (AGED_16[1], Cat.G, date(2025, 11, 5)),
+            (AGED_16[0], DropoutCategory.I, date(2025, 10, 14)),
+            (AGED_16[1], DropoutCategory.G, date(2025, 11, 5)),
         ):
             n = self.story[story.name]
             d = self.entry(n, "DROPOUT", "DOOR_TO_DOOR", opened, category=category)
@@ -689,32 +747,45 @@ class Cases:
         for _ in range(2):
             n = self.pick(enrolled, active=False)
             s = self.suspected(n, self.attendance_start(self.rng.choice(TERMS[:2]), latest=date(2026, 6, 1)))
-            day = self.scripted(s, self.data.entries[s]["opened_on"] + timedelta(days=1), [(M.HOME_VISIT, 1)], (3, 6))
+            day = self.scripted(
+                s, self.data.entries[s]["opened_on"] + timedelta(days=1), [(VisitMethod.HOME_VISIT, 1)], (3, 6)
+            )
             self.returned(s, day)
             self.place_and_close(s, "JOIN_CLASS", day + timedelta(days=1))
 
         n = self.pick(junior, active=False)
         s = self.suspected(n, self.attendance_start(TERMS[0], latest=date(2025, 11, 30)))
         self.follow_up(s, add_month(self.data.entries[s]["opened_on"]), cap=1)
-        d = self.escalate(s, Cat.F)
+        d = self.escalate(s, DropoutCategory.F)
         day = self.scripted(
-            d, self.data.entries[d]["opened_on"] + timedelta(days=2), [(M.HOME_VISIT, 1), (M.JOINT_VISIT, 1)]
+            d,
+            self.data.entries[d]["opened_on"] + timedelta(days=2),
+            [(VisitMethod.HOME_VISIT, 1), (VisitMethod.JOINT_VISIT, 1)],
         )
         self.returned(d, day)
         self.place_and_close(d, "INDIVIDUAL_TUTORING", day + timedelta(days=2))
 
         n = self.pick(enrolled, active=False)
-        d = self.entry(n, "DROPOUT", "MANUAL", self.any_day(date(2025, 11, 3), date(2026, 3, 31)), category=Cat.E)
+        d = self.entry(
+            n, "DROPOUT", "MANUAL", self.any_day(date(2025, 11, 3), date(2026, 3, 31)), category=DropoutCategory.E
+        )
         day = self.scripted(
-            d, self.data.entries[d]["opened_on"] + timedelta(days=4), [(M.PHONE, 1), (M.HOME_VISIT, 1)], (20, 40)
+            d,
+            self.data.entries[d]["opened_on"] + timedelta(days=4),
+            [(VisitMethod.PHONE, 1), (VisitMethod.HOME_VISIT, 1)],
+            (20, 40),
         )
         self.returned(d, day)
         self.place_and_close(d, "SEPARATE_CLASS", day + timedelta(days=3))
 
         n = self.pick(lambda c: disabled(c) and c["school_code"] not in SPECIAL_SCHOOLS, active=False)
-        d = self.entry(n, "DROPOUT", "MANUAL", self.any_day(date(2025, 9, 15), date(2025, 12, 15)), category=Cat.C)
+        d = self.entry(
+            n, "DROPOUT", "MANUAL", self.any_day(date(2025, 9, 15), date(2025, 12, 15)), category=DropoutCategory.C
+        )
         day = self.scripted(
-            d, self.data.entries[d]["opened_on"] + timedelta(days=3), [(M.HOME_VISIT, 1), (M.JOINT_VISIT, 1)]
+            d,
+            self.data.entries[d]["opened_on"] + timedelta(days=3),
+            [(VisitMethod.HOME_VISIT, 1), (VisitMethod.JOINT_VISIT, 1)],
         )
         self.returned(d, day)
         self.place_and_close(d, "HOME_TEACHING", day + timedelta(days=5))

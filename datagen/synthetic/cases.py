@@ -17,7 +17,7 @@ from typing import Any
 
 from models.ledger import from_child
 from models.ledger_rules import add_month
-from models.persuasion import VisitMethod as M
+from models.persuasion import VisitMethod
 from models.province import age_on
 
 from ..demo.cases import AS_OF, PLACEMENT_NOTES
@@ -264,7 +264,7 @@ class _City(Persuasion):
         e = self.entry(kid, child_id, "SUSPECTED", "COMPARISON", self.day(date(2025, 9, 15), date(2026, 6, 30)))
         e["category"] = "A" if e["stage"] == "PRIMARY" else "B"
         day = e["opened_on"] + timedelta(days=2 + int(self.rng.random() * 5))
-        self.visit(e, day, M.PHONE, 1, outcome="经电话核实，学生随父母在外地就读")
+        self.visit(e, day, VisitMethod.PHONE, 1, outcome="经电话核实，学生随父母在外地就读")
         self.close(e, "ENROLLED_ELSEWHERE_CONFIRMED", day + timedelta(days=5), "经核实在外地就读，已取得就读学校证明")
 
     def returned(self, e: Row, on: date) -> None:

@@ -32,13 +32,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from authz.catalogue import Role
 from authz.passwords import hash_password
 from authz.state import CHANNEL
 from models.base import today
-from models.repos import period_statistics
+from models.repos import audit, period_statistics
 
 from ..demo.cases import AS_OF, TERMS
 from ..demo.seed import DEMO_PASSWORD, EDU_ROLE, GOV_ROLE
@@ -201,9 +200,8 @@ def seed_synthetic(
                 bar.update(1)
             bar.close()
         summary = {"children": children, "provinces": codes, "seed": seed, **added}
-        cur.execute(
-            "INSERT INTO audit_log (actor, action, target_type, target_id, summary) VALUES (%s, %s, %s, %s, %s)",
-            [actor, "seed.synthetic", "Database", "synthetic", Jsonb(summary)],
+        audit.record_with(
+            cur, actor=actor, action="seed.synthetic", target_type="Database", target_id="synthetic", summary=summary
         )
         cur.execute("SELECT pg_notify(%s, %s)", [CHANNEL, json.dumps({"op": "rebuild"})])  # servers reload grants
         with load.timed("analyze"):
