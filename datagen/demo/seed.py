@@ -33,11 +33,11 @@ from models.school import School, school_path
 from resolvers.audit import record_change
 from resolvers.context import Context
 
-from .cases import AS_OF, TERMS, DemoData, demo_data
+from .cases import demo_data
+from .casework import AS_OF, TERMS, DemoData
 from .people import ABSENCE_STORY_NAMES as ABSENCE_STORY_NAMES  # the attendance story's children (README)
 from .people import national_id as national_id
-from .people import walk
-from .places import PROVINCES, SCHOOLS
+from .places import PROVINCES, SCHOOLS, walk
 
 DEMO_PASSWORD = "baoxue-demo"  # noqa: S105  (published demo password, see README)
 

@@ -20,7 +20,7 @@ from models.ledger_rules import add_month
 from models.persuasion import VisitMethod
 from models.province import age_on
 
-from ..demo.cases import AS_OF, PLACEMENT_NOTES
+from ..demo.casework import AS_OF, PLACEMENT_NOTES
 from ..entries import open_entry
 from .people import BIRTH, GRADE, GROUPS, HOUSEHOLD, MALE, RESIDENCE, SCHOOL, Kid, birth_date
 from .visits import Persuasion, Row, at, iso

@@ -39,7 +39,7 @@ from authz.state import CHANNEL
 from models.base import today
 from models.repos import audit, period_statistics
 
-from ..demo.cases import AS_OF, TERMS
+from ..demo.casework import AS_OF, TERMS
 from ..demo.seed import DEMO_PASSWORD, EDU_ROLE, GOV_ROLE
 from .cases import DEFERRAL_COLUMNS, ENTRY_COLUMNS, VISIT_COLUMNS, Cases
 from .load import Loader, libpq

@@ -14,8 +14,9 @@ from typing import Any
 
 from models.persuasion import MIN_STAGE_OF_METHOD, VisitMethod
 
-from ..demo.cases import AS_OF, NEXT_STEP, OUTCOMES
+from ..demo.casework import AS_OF
 from ..demo.people import MEN, WOMEN
+from ..demo.persuasion import NEXT_STEP, OUTCOMES
 from .people import GROUPS, RESIDENCE, SCHOOL, SURNAMES, Kid
 
 Row = dict[str, Any]
