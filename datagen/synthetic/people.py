@@ -26,7 +26,7 @@ from .places import OLDEST_BIRTH_YEAR, County, Province, School, Village, apport
 CUTOFF = date(2026, 8, 31)  # ages are counted on the school-age cut-off day (as the demo does)
 FIRST_BIRTH = date(CUTOFF.year - 16, 9, 1)  # the oldest child is 15 on the cut-off day
 BIRTH_DAYS = (CUTOFF - FIRST_BIRTH).days + 1
-assert FIRST_BIRTH.year == OLDEST_BIRTH_YEAR  # only counties that existed then are used (synthetic_places)
+assert FIRST_BIRTH.year == OLDEST_BIRTH_YEAR  # only counties that existed then are used (places.py)
 CREATED = "2026-09-01 08:00:00+08"  # every synthetic row's created/updated time: rows do not depend on the clock
 NULL = "\\N"
 

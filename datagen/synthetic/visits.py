@@ -1,6 +1,6 @@
 """Persuasion (劝返) in `baoxue seed synthetic`: visits taking the four steps in order, deferral requests.
 
-As the demo does it (datagen/demo/cases.py) and as the application checks it (resolvers/ledgers/persuasion.py):
+As the demo does it (datagen/demo/persuasion.py) and as the application checks it (resolvers/ledgers/persuasion.py):
 a step is never taken before the one below it, per child; the methods of steps 2 and 3 only at that step;
 a deferral on the joint-visits basis after three joint visits, a disabled child's on an expert assessment.
 Timestamps are COPY-ready strings (China Standard Time), so loading them costs nothing to convert.
