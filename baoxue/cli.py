@@ -70,7 +70,7 @@ async def _is_empty(session: AsyncSession) -> bool:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
-    from .demo.seed import seed_demo
+    from datagen.demo.seed import seed_demo
 
     url = _database(settings, migrate_if_embedded=True)
     if settings.embedded:
@@ -110,7 +110,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
-    from .demo.seed import DEMO_PASSWORD, demo_accounts, seed_demo
+    from datagen.demo.seed import DEMO_PASSWORD, demo_accounts, seed_demo
 
     url = _database(settings, migrate_if_embedded=True)
     added = run_in_transaction(url, lambda ctx: seed_demo(ctx.session, actor=ctx.actor))
@@ -121,8 +121,8 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_seed_synthetic(args: argparse.Namespace, settings: Settings) -> None:
-    from .demo.seed import DEMO_PASSWORD
-    from .synthetic import SyntheticDataExists, seed_synthetic
+    from datagen.demo.seed import DEMO_PASSWORD
+    from datagen.synthetic.seed import SyntheticDataExists, seed_synthetic
 
     url = _database(settings, migrate_if_embedded=True)
     try:

@@ -41,7 +41,7 @@ from typing import Any
 
 import psycopg
 
-from baoxue.demo.seed import DEMO_PASSWORD
+from datagen.demo.seed import DEMO_PASSWORD
 from models.base import today
 from models.period_statistics import month_start, months_back
 from models.repos.period_statistics import snapshot_with

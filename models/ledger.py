@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, enum_type, optional_time_field, path_type, updated_at_field, version_field
-from .child import Stage
+from .child import Stage, stage_at
 
 
 class Ledger(enum.StrEnum):
@@ -146,6 +147,33 @@ def responsible_path(school_path: str | None, residence_path: str) -> str:
     """The flow-in region answers for a child (001 §2.2): the county of the school holding the registry
     record, or, for a child not enrolled, the county the child lives in."""
     return county_of(school_path or residence_path)
+
+
+def from_child(
+    *,
+    school_code: str | None,
+    school_path: str | None,
+    grade: int | None,
+    birth_date: date,
+    household_path: str,
+    residence_path: str,
+    province_code: str,
+    opened_on: date,
+) -> dict[str, Any]:
+    """What a new entry takes from its child, the one rule for the use cases and the generated data alike:
+    the child's school, grade and paths, so the same people see the entry as see the child (DESIGN §3);
+    the county that answers for it (001 §2.2); the stage on the day it opens, from the grade or the age."""
+    return {
+        "school_code": school_code,
+        "school_path": school_path,
+        "grade": grade,
+        "stage": stage_at(grade, birth_date, opened_on),
+        "household_path": household_path,
+        "residence_path": residence_path,
+        "responsible_path": responsible_path(school_path, residence_path),
+        "province_code": province_code,
+        "opened_on": opened_on,
+    }
 
 
 class LedgerEntry(SQLModel, table=True):

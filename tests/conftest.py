@@ -20,8 +20,8 @@ from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
 from baoxue.database import migrate, normalize_url
-from baoxue.demo.seed import DEMO_PASSWORD, seed_demo
 from baoxue.settings import Settings
+from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from resolvers.context import Context
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop"

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from baoxue.demo.seed import national_id
+from datagen.demo.seed import national_id
 from tests.conftest import gql
 
 WUDING = "532329"  # 武定县

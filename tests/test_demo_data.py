@@ -9,9 +9,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from baoxue.demo.cases import AS_OF, demo_data
-from baoxue.demo.places import SCHOOLS
-from baoxue.demo.seed import ABSENCE_STORY_NAMES, POPULATION, demo_accounts, seed_demo
+from datagen.demo.cases import demo_data
+from datagen.demo.casework import AS_OF
+from datagen.demo.places import SCHOOLS
+from datagen.demo.seed import ABSENCE_STORY_NAMES, POPULATION, demo_accounts, seed_demo
 from models import Account, Child, Region, School
 from models.attendance import AttendanceMark, ClassRegister
 from models.enrolment import EnrolmentEvent

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from baoxue.demo.places import SCHOOLS
+from datagen.demo.places import SCHOOLS
 from tests.conftest import error_codes, gql, token_for
 
 REGIONS = """

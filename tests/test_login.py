@@ -226,7 +226,7 @@ async def test_parallel_guesses_cannot_outrun_the_throttle(databases):
 
     from baoxue.app import create_app
     from baoxue.database import migrate
-    from baoxue.demo.seed import seed_demo
+    from datagen.demo.seed import seed_demo
 
     url = databases.create("throttle")
     migrate(url)

@@ -23,8 +23,8 @@ from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
 from baoxue.database import make_replica_engine, migrate
-from baoxue.demo.seed import seed_demo
 from baoxue.settings import Settings
+from datagen.demo.seed import seed_demo
 from models import Account, AuditLog, Child
 from tests.conftest import Databases, error_codes, gql, make_settings, token_for
 

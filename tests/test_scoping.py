@@ -7,7 +7,7 @@ import base64
 import pytest
 from sqlalchemy import select
 
-from baoxue.demo.places import SCHOOLS
+from datagen.demo.places import SCHOOLS
 from models import Child
 from tests.conftest import error_codes, gql, token_for
 

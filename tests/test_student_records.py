@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from baoxue.demo.seed import national_id
+from datagen.demo.seed import national_id
 from models import AuditLog, Child
 from models.base import today
 from models.child import Guardian

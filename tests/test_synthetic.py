@@ -16,8 +16,8 @@ import models  # noqa: F401  (every table on the metadata)
 from baoxue.app import create_app
 from baoxue.cli import main
 from baoxue.database import migrate
-from baoxue.synthetic_people import BIRTH_DIGITS, check_digit
-from baoxue.synthetic_places import PROVINCE_CODES, real_divisions
+from datagen.synthetic.people import BIRTH_DIGITS, check_digit
+from datagen.synthetic.places import PROVINCE_CODES, real_divisions
 from tests.conftest import gql, make_settings, token_for
 
 CHILDREN = 3000

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from ..audit import AuditLog
 from .paging import Page, fetch_page
+from .period_statistics import Cursor
 
 
 async def record(
@@ -37,6 +39,16 @@ async def record(
         )
     )
     await session.flush()
+
+
+def record_with(
+    cursor: Cursor, *, actor: str, action: str, target_type: str, target_id: str, summary: dict[str, Any]
+) -> None:
+    """The same row on a psycopg cursor, inside its transaction: the synthetic loader works on one connection."""
+    cursor.execute(
+        "INSERT INTO audit_log (actor, action, target_type, target_id, summary) VALUES (%s, %s, %s, %s, %s)",
+        [actor, action, target_type, target_id, Jsonb(summary)],
+    )
 
 
 async def list_entries(

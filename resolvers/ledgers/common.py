@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from models.child import Child, Stage, stage_at
-from models.ledger import EntryStatus, LedgerEntry, responsible_path
+from models.ledger import EntryStatus, LedgerEntry, from_child
 from models.repos import ledger as ledger_repo
 
 from ..audit import record_change
@@ -18,27 +18,23 @@ from ..versioning import check_version
 LEDGER = "LEDGER"
 
 
-def responsible_path_of(child: Child) -> str:
-    return responsible_path(child.school_path, child.residence_path)
-
-
 def stage_of_child(child: Child, on: date) -> Stage:
     return stage_at(child.grade, child.birth_date, on)
 
 
-def new_entry(child: Child, **fields: Any) -> LedgerEntry:
-    """An entry carrying the child's paths, so the same people see the entry as see the child."""
-    values: dict[str, Any] = {
-        "child_id": child.id or 0,
-        "school_code": child.school_code,
-        "school_path": child.school_path,
-        "grade": child.grade,
-        "household_path": child.household_path,
-        "residence_path": child.residence_path,
-        "responsible_path": responsible_path_of(child),
-        "province_code": child.province_code,
-    }
-    return LedgerEntry(**(values | fields))
+def new_entry(child: Child, *, opened_on: date, **fields: Any) -> LedgerEntry:
+    """An entry opened for the child as `models.ledger.from_child` says; `fields` the rest, or what differs."""
+    copied = from_child(
+        school_code=child.school_code,
+        school_path=child.school_path,
+        grade=child.grade,
+        birth_date=child.birth_date,
+        household_path=child.household_path,
+        residence_path=child.residence_path,
+        province_code=child.province_code,
+        opened_on=opened_on,
+    )
+    return LedgerEntry(child_id=child.id or 0, **(copied | fields))
 
 
 def not_found(field: str = "entryId") -> BadInput:

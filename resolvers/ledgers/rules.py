@@ -28,7 +28,7 @@ from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
-from .common import audit_entry, new_entry, stage_of_child
+from .common import audit_entry, new_entry
 
 # How far back the rules read marks: a week to become suspected plus a month to become a dropout, with room.
 LOOKBACK = timedelta(days=100)
@@ -219,7 +219,6 @@ async def _open_suspected(ctx: Context, child: Child, on: date) -> LedgerEntry:
         child,
         ledger=Ledger.SUSPECTED,
         source=EntrySource.ATTENDANCE,
-        stage=stage_of_child(child, on),
         opened_on=on,
         opened_by=ctx.actor,
         previous_entry_id=previous.id if previous else None,

@@ -2,11 +2,11 @@
 
     baoxue seed synthetic --children 7000000 [--provinces 1] [--seed 1]
 
-What is generated: synthetic_places.py (the tree and its schools), synthetic_people.py (children and
-guardians), synthetic_cases.py (ledger entries, visits, deferrals); here the accounts and grants at every
+What is generated: places.py (the tree and its schools), people.py (children and
+guardians), cases.py (ledger entries, visits, deferrals); here the accounts and grants at every
 level, named as the demo names them (`edu-county-410102`, `gov-township-…`, …), with the demo password.
 
-How it is loaded (synthetic_load.py): one transaction on one connection. A worker process generates the
+How it is loaded (load.py): one transaction on one connection. A worker process generates the
 rows city by city while this process COPYs the previous city's, so generating and loading overlap on two
 cores. Children go in the order county-scoped reads want them on disk (school path, then household path:
 DESIGN "Known traps"), with ids from the tables' own sequences. Into empty tables the rows go with
@@ -32,19 +32,18 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from authz.catalogue import Role
 from authz.passwords import hash_password
 from authz.state import CHANNEL
 from models.base import today
-from models.repos import period_statistics
+from models.repos import audit, period_statistics
 
-from .demo.cases import AS_OF, TERMS
-from .demo.seed import DEMO_PASSWORD, EDU_ROLE, GOV_ROLE
-from .synthetic_cases import DEFERRAL_COLUMNS, ENTRY_COLUMNS, VISIT_COLUMNS, Cases
-from .synthetic_load import Loader, libpq
-from .synthetic_people import (
+from ..demo.casework import AS_OF, TERMS
+from ..demo.seed import DEMO_PASSWORD, EDU_ROLE, GOV_ROLE
+from .cases import DEFERRAL_COLUMNS, ENTRY_COLUMNS, VISIT_COLUMNS, Cases
+from .load import Loader, libpq
+from .people import (
     CHILD_COLUMNS,
     CREATED,
     GUARDIAN_COLUMNS,
@@ -53,7 +52,7 @@ from .synthetic_people import (
     guardian_line,
     in_storage_order,
 )
-from .synthetic_places import PROVINCE_CODES, Province, build_province, county_sizes, regions_of, schools_of
+from .places import PROVINCE_CODES, Province, build_province, county_sizes, regions_of, schools_of
 
 LOADED = ("region", "school", "account", "role_grant", "child", "guardian", "ledger_entry", "persuasion_visit",
           "deferral_request")  # fmt: skip
@@ -201,9 +200,8 @@ def seed_synthetic(
                 bar.update(1)
             bar.close()
         summary = {"children": children, "provinces": codes, "seed": seed, **added}
-        cur.execute(
-            "INSERT INTO audit_log (actor, action, target_type, target_id, summary) VALUES (%s, %s, %s, %s, %s)",
-            [actor, "seed.synthetic", "Database", "synthetic", Jsonb(summary)],
+        audit.record_with(
+            cur, actor=actor, action="seed.synthetic", target_type="Database", target_id="synthetic", summary=summary
         )
         cur.execute("SELECT pg_notify(%s, %s)", [CHANNEL, json.dumps({"op": "rebuild"})])  # servers reload grants
         with load.timed("analyze"):

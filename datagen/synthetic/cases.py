@@ -1,11 +1,10 @@
 """The ledger cases of `baoxue seed synthetic`: suspected and dropout entries, persuasion visits, deferrals.
 
-Shares as in the demo (baoxue/demo/cases.py): about 2.5% of children on the suspected-dropout ledger (most
+Shares as in the demo (datagen/demo/cases.py): about 2.5% of children on the suspected-dropout ledger (most
 out-of-school children among them, category A or B), about 0.8% on the dropout ledger over the categories
 A–T, some returned or deferred (P, with an approved request), a closed-out history; visits on most open
-cases, the four steps in order. Entries are built as `resolvers/ledgers/common.py` `new_entry` builds them:
-the child's school, grade and paths copied, the responsible region the county of the school or, for a child
-not enrolled, of the residence. At most one entry per child is not closed (the partial unique index).
+cases, the four steps in order. What an entry takes from its child is the use cases' own rule
+(`models.ledger.from_child`). At most one entry per child is not closed (the partial unique index).
 """
 
 from __future__ import annotations
@@ -16,15 +15,15 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from models.child import stage_at
-from models.ledger import responsible_path
+from models.ledger import from_child
 from models.ledger_rules import add_month
-from models.persuasion import VisitMethod as M
+from models.persuasion import VisitMethod
 from models.province import age_on
 
-from .demo.cases import AS_OF, OPEN_CASE_BLANKS, PLACEMENT_NOTES
-from .synthetic_people import BIRTH, GRADE, GROUPS, HOUSEHOLD, MALE, RESIDENCE, SCHOOL, Kid, birth_date
-from .synthetic_visits import Persuasion, Row, at, iso
+from ..demo.casework import AS_OF, PLACEMENT_NOTES
+from ..entries import open_entry
+from .people import BIRTH, GRADE, GROUPS, HOUSEHOLD, MALE, RESIDENCE, SCHOOL, Kid, birth_date
+from .visits import Persuasion, Row, at, iso
 
 ENTRY_COLUMNS = (
     "id", "ledger", "child_id", "status", "source", "category", "opened_on", "opened_at", "opened_by", "note",
@@ -146,41 +145,25 @@ class _City(Persuasion):
 
     def entry(self, kid: Kid, child_id: int, ledger: str, source: str, opened: date, **extra: Any) -> Row:
         school, home, village = kid[SCHOOL], kid[HOUSEHOLD], kid[RESIDENCE]
-        county = responsible_path(school.path if school else None, village.path)
-        stage = stage_at(kid[GRADE] or None, birth_date(kid[BIRTH]), opened).value
-        if source == "ATTENDANCE" and school:
-            opener = f"staff-school-{school.code}"
-        elif source == "DOOR_TO_DOOR":
-            opener = f"gov-village-{village.code}"
-        elif source == "MANUAL" and school:
-            opener = f"edu-school-{school.code}"
-        else:
-            opener = f"edu-county-{county[-6:]}"
+        copied = from_child(
+            school_code=school.code if school else None,
+            school_path=school.path if school else None,
+            grade=kid[GRADE],
+            birth_date=birth_date(kid[BIRTH]),
+            household_path=home.path,
+            residence_path=village.path,
+            province_code=home.code[:2],
+            opened_on=opened,
+        )
+        opened_at = at(opened, 8 if source == "ATTENDANCE" else 15, int(self.rng.random() * 60))
         row: Row = {
             "id": self.next_id,
-            "ledger": ledger,
             "child_id": child_id,
-            "status": "OPEN",
-            "source": source,
-            "category": None,
-            "opened_on": opened,
-            "opened_at": at(opened, 8 if source == "ATTENDANCE" else 15, int(self.rng.random() * 60)),
-            "opened_by": opener,
-            "note": None,
             "escalated_from_id": None,
             "previous_entry_id": None,
-            "is_relapse": False,
-            "school_code": school.code if school else None,
-            "grade": kid[GRADE],
-            "stage": stage,
-            "school_path": school.path if school else None,
-            "household_path": home.path,
-            "residence_path": village.path,
-            "responsible_path": county,
-            **OPEN_CASE_BLANKS,
-            "province_code": home.code[:2],
-            "updated_at": at(opened, 18),
-            "version": 1,
+            **open_entry(
+                copied, ledger, source, opened_at=opened_at, updated_at=at(opened, 18), village_code=village.code
+            ),
             "_kid": kid,
         }
         row.update(extra)
@@ -281,7 +264,7 @@ class _City(Persuasion):
         e = self.entry(kid, child_id, "SUSPECTED", "COMPARISON", self.day(date(2025, 9, 15), date(2026, 6, 30)))
         e["category"] = "A" if e["stage"] == "PRIMARY" else "B"
         day = e["opened_on"] + timedelta(days=2 + int(self.rng.random() * 5))
-        self.visit(e, day, M.PHONE, 1, outcome="经电话核实，学生随父母在外地就读")
+        self.visit(e, day, VisitMethod.PHONE, 1, outcome="经电话核实，学生随父母在外地就读")
         self.close(e, "ENROLLED_ELSEWHERE_CONFIRMED", day + timedelta(days=5), "经核实在外地就读，已取得就读学校证明")
 
     def returned(self, e: Row, on: date) -> None:

@@ -28,14 +28,16 @@ from models.grant import RoleGrant
 from models.ledger import Handover, LedgerEntry
 from models.persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from models.region import NATION_CODE, NATION_PATH, Region, level_of_code, path_of_code
-from models.repos import audit, period_statistics
+from models.repos import period_statistics
 from models.school import School, school_path
+from resolvers.audit import record_change
+from resolvers.context import Context
 
-from .cases import AS_OF, TERMS, DemoData, demo_data
+from .cases import demo_data
+from .casework import AS_OF, TERMS, DemoData
 from .people import ABSENCE_STORY_NAMES as ABSENCE_STORY_NAMES  # the attendance story's children (README)
 from .people import national_id as national_id
-from .people import walk
-from .places import PROVINCES, SCHOOLS
+from .places import PROVINCES, SCHOOLS, walk
 
 DEMO_PASSWORD = "baoxue-demo"  # noqa: S105  (published demo password, see README)
 
@@ -234,7 +236,6 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
     if not await session.scalar(select(func.count()).select_from(Child)):
         added.update(await load_population(session, demo_data()))
     await period_statistics.snapshot(session, TERMS[0][0], max(AS_OF, today()))  # the demo's months, for dashboards
-    await audit.record(
-        session, actor=actor, action="seed.demo", target_type="Database", target_id="demo", summary=added
-    )
+    operator = Context(session=session, principal=None, system_actor=actor, operator=True)
+    await record_change(operator, action="seed.demo", target_type="Database", target_id="demo", summary=added)
     return added

@@ -13,6 +13,7 @@ The grade is the 2026–27 school year's: age − 5, one year less for a late st
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,10 +24,8 @@ from stdnum.cn import ric
 
 from models.base import CHINA_TIME
 from models.child import SpecialGroup
-from models.region import path_of_code
-from models.school import school_path
 
-from .places import PROVINCES, SCHOOLS, DemoSchool, Place
+from .places import DemoSchool, Geography, Village, data_text
 
 Row = dict[str, Any]
 
@@ -50,126 +49,14 @@ def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), CHINA_TIME)
 
 
-def walk(places: tuple[Place, ...], parent: str | None = None) -> list[tuple[Place, str | None]]:
-    out: list[tuple[Place, str | None]] = []
-    for place in places:
-        out.append((place, parent))
-        out.extend(walk(place.children, place.code))
-    return out
-
-
-@dataclass(frozen=True)
-class Village:
-    place: Place
-    township: Place
-    county: Place
-
-    @property
-    def code(self) -> str:
-        return self.place.code
-
-    @property
-    def rural(self) -> bool:
-        return not self.place.name.endswith(("社区", "居委会", "居民委员会"))
-
-
-class Geography:
-    """The demo tree as the generators need it: villages, names, paths, schools by county."""
-
-    def __init__(self) -> None:
-        places = walk(PROVINCES)
-        self.names = {p.code: p.name for p, _ in places}
-        self.paths = {p.code: path_of_code(p.code) for p, _ in places}
-        self.villages: list[Village] = []
-        self.counties: list[Place] = [p for p, _ in places if len(p.code) == 6]
-        for county in self.counties:
-            for township in county.children:
-                self.villages.extend(Village(v, township, county) for v in township.children)
-        self.village = {v.code: v for v in self.villages}
-        self.schools = {s.code: s for s in SCHOOLS}
-        self.school_paths = {s.code: school_path(self.paths[s.region_code], s.code) for s in SCHOOLS}
-        self.by_county: dict[str, list[DemoSchool]] = defaultdict(list)
-        for s in SCHOOLS:
-            self.by_county[s.region_code[:6]].append(s)
-
-    def special_school(self, city: str) -> DemoSchool | None:
-        return next((s for s in SCHOOLS if s.region_code.startswith(city) and "SPECIAL" in s.stages), None)
-
-    def school_for(self, rng: random.Random, village: Village, grade: int) -> DemoSchool:
-        """A school of the right stage where the child lives: the township's if it has one, else the county's."""
-        stage = "PRIMARY" if grade <= 6 else "JUNIOR"
-
-        def teaches(s: DemoSchool) -> bool:
-            if s.kind == "TEACHING_POINT" and grade > 3:  # teaching points keep the lower grades
-                return False
-            return stage in s.stages or "NINE_YEAR" in s.stages
-
-        county = [s for s in self.by_county[village.county.code] if teaches(s)]
-        local = [s for s in county if s.region_code == village.township.code]
-        pool = local or [s for s in county if s.kind != "TEACHING_POINT"]
-        weights = [0.4 if s.kind == "TEACHING_POINT" else 1.0 for s in pool]
-        return rng.choices(pool, weights)[0]
-
-
-SURNAMES = {
-    "53": "李杨张王普罗起鲁毕周陈赵刘施字苏",
-    "22": "王李张刘陈杨赵孙于高宋包白徐",
-    "64": "马王李杨张海田苏何冯刘虎穆",
-}
-BOYS = [
-    "浩然",
-    "子轩",
-    "宇航",
-    "俊杰",
-    "文博",
-    "志强",
-    "明辉",
-    "建军",
-    "天宇",
-    "家豪",
-    "晨阳",
-    "思源",
-    "博文",
-    "嘉俊",
-    "昊天",
-    "鑫磊",
-    "佳乐",
-    "永康",
-    "振宇",
-    "梓豪",
-    "伟",
-    "磊",
-    "超",
-    "军",
-]
-GIRLS = [
-    "思雨",
-    "子涵",
-    "欣怡",
-    "雨桐",
-    "诗涵",
-    "梦琪",
-    "春燕",
-    "海燕",
-    "丽娟",
-    "玉兰",
-    "佳怡",
-    "雅婷",
-    "婉清",
-    "晓雪",
-    "紫萱",
-    "若曦",
-    "金花",
-    "秀芳",
-    "静怡",
-    "慧敏",
-    "娜",
-    "敏",
-    "丹",
-]
-MEN = ["建国", "国强", "志刚", "永平", "文华", "德明", "正荣", "有福", "学军", "富贵"]
-WOMEN = ["秀英", "桂兰", "玉梅", "丽华", "春花", "凤英", "翠兰", "桂芳", "金凤", "红梅"]
-DISABILITIES = ["视力残疾", "听力残疾", "言语残疾", "肢体残疾", "智力残疾", "精神残疾", "多重残疾"]
+# Names to draw from (data/names.json): surnames per province (Yunnan 53, Jilin 22, Ningxia 64), given names.
+NAMES = json.loads(data_text("names.json"))
+SURNAMES: dict[str, str] = NAMES["surnames"]
+BOYS: list[str] = NAMES["boys"]
+GIRLS: list[str] = NAMES["girls"]
+MEN: list[str] = NAMES["men"]
+WOMEN: list[str] = NAMES["women"]
+DISABILITIES: list[str] = NAMES["disabilities"]
 
 # Shares per province (Yunnan 53, Jilin 22, Ningxia 64): left-behind in rural villages, poverty-registered.
 LEFT_BEHIND_RATE = {"53": 0.26, "22": 0.14, "64": 0.22}

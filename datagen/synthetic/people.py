@@ -1,6 +1,6 @@
 """The children and guardians of `baoxue seed synthetic`, county by county, as COPY text lines.
 
-Shares follow the demo (baoxue/demo/people.py): ages 6–15 on the 31 August 2026 cut-off, about 7% migrant
+Shares follow the demo (datagen/demo/people.py): ages 6–15 on the 31 August 2026 cut-off, about 7% migrant
 children (registered in another county, living and studying here; some from another synthetic province),
 about 1% out of school, the special groups at the demo's rates. A child studies where it lives: the
 township's primary school or teaching point (grades 1–3), the county's junior or nine-year schools, a
@@ -20,13 +20,13 @@ from typing import Any, Final
 
 from models.child import SpecialGroup
 
-from .demo.people import BOYS, DISABILITIES, GIRLS, MEN, WOMEN
-from .synthetic_places import OLDEST_BIRTH_YEAR, County, Province, School, Village, apportion
+from ..demo.people import BOYS, DISABILITIES, GIRLS, MEN, WOMEN
+from .places import OLDEST_BIRTH_YEAR, County, Province, School, Village, apportion
 
 CUTOFF = date(2026, 8, 31)  # ages are counted on the school-age cut-off day (as the demo does)
 FIRST_BIRTH = date(CUTOFF.year - 16, 9, 1)  # the oldest child is 15 on the cut-off day
 BIRTH_DAYS = (CUTOFF - FIRST_BIRTH).days + 1
-assert FIRST_BIRTH.year == OLDEST_BIRTH_YEAR  # only counties that existed then are used (synthetic_places)
+assert FIRST_BIRTH.year == OLDEST_BIRTH_YEAR  # only counties that existed then are used (places.py)
 CREATED = "2026-09-01 08:00:00+08"  # every synthetic row's created/updated time: rows do not depend on the clock
 NULL = "\\N"
 

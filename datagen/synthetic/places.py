@@ -5,7 +5,7 @@ Provinces, cities and counties are real GB/T 2260 divisions (codes and names as 
 county codes and validate. Townships (9 digits) and villages (12 digits) are generated under them in the
 NBS shape: 街道 001…, 镇 100…, 乡 200…; 社区 001…, 村委会 200…. Schools are generated too: primary
 schools and teaching points on townships, junior, nine-year and special-education schools on counties,
-10-digit codes "21" + province + a running number, as in the demo (baoxue/demo/places.py).
+10-digit codes "21" + province + a running number, as in the demo (datagen/demo/data/schools.csv).
 
 At full scale (7 million children per province) a province keeps all its real counties and gets about
 1,800 townships, 25,000 villages and 13,000 schools. With fewer children it keeps fewer counties (at
@@ -31,7 +31,7 @@ PROVINCE_CODES = (
 FULL_PROVINCE = 7_000_000  # children of a province at full scale
 TOWNSHIPS, VILLAGES, SCHOOLS = 1_800, 25_000, 13_000  # per province at full scale
 MIN_COUNTIES = 2
-OLDEST_BIRTH_YEAR = 2010  # of the synthetic children (synthetic_people.FIRST_BIRTH): their counties existed then
+OLDEST_BIRTH_YEAR = 2010  # of the synthetic children (people.FIRST_BIRTH): their counties existed then
 
 SYLLABLES = (
     "东西南北中新安平和兴龙凤山河桥石田家庄营集店坪坝沟湾岭塘溪水林花红光明阳春秋金玉宝丰富"

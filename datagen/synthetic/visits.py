@@ -1,6 +1,6 @@
 """Persuasion (劝返) in `baoxue seed synthetic`: visits taking the four steps in order, deferral requests.
 
-As the demo does it (baoxue/demo/cases.py) and as the application checks it (resolvers/ledgers/persuasion.py):
+As the demo does it (datagen/demo/persuasion.py) and as the application checks it (resolvers/ledgers/persuasion.py):
 a step is never taken before the one below it, per child; the methods of steps 2 and 3 only at that step;
 a deferral on the joint-visits basis after three joint visits, a disabled child's on an expert assessment.
 Timestamps are COPY-ready strings (China Standard Time), so loading them costs nothing to convert.
@@ -12,16 +12,27 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from models.persuasion import MIN_STAGE_OF_METHOD
-from models.persuasion import VisitMethod as M
+from models.persuasion import MIN_STAGE_OF_METHOD, VisitMethod
 
-from .demo.cases import AS_OF, NEXT_STEP, OUTCOMES
-from .demo.people import MEN, WOMEN
-from .synthetic_people import GROUPS, RESIDENCE, SCHOOL, SURNAMES, Kid
+from ..demo.casework import AS_OF
+from ..demo.people import MEN, WOMEN
+from ..demo.persuasion import NEXT_STEP, OUTCOMES
+from .people import GROUPS, RESIDENCE, SCHOOL, SURNAMES, Kid
 
 Row = dict[str, Any]
-FIRST_STEP = (M.HOME_VISIT, M.HOME_VISIT, M.HOME_VISIT, M.PHONE, M.WRITTEN_NOTICE)
-JOINT_STEPS = ((M.JOINT_VISIT, 1), (M.ORDER_TO_CORRECT, 2), (M.JOINT_VISIT, 2), (M.JOINT_VISIT, 2))
+FIRST_STEP = (
+    VisitMethod.HOME_VISIT,
+    VisitMethod.HOME_VISIT,
+    VisitMethod.HOME_VISIT,
+    VisitMethod.PHONE,
+    VisitMethod.WRITTEN_NOTICE,
+)
+JOINT_STEPS = (
+    (VisitMethod.JOINT_VISIT, 1),
+    (VisitMethod.ORDER_TO_CORRECT, 2),
+    (VisitMethod.JOINT_VISIT, 2),
+    (VisitMethod.JOINT_VISIT, 2),
+)
 GROUNDS = "经教育、乡镇、村委会、司法所联合劝返三次以上，监护人已履行送学义务，学生本人仍拒绝返校，申请休学一年"
 ASSESSED = "经县残疾人教育专家委员会评估，该生暂不能适应学校学习生活，申请延缓入学一年"
 
@@ -53,11 +64,11 @@ class Persuasion:
         steps = [(FIRST_STEP[int(rng.random() * 5)], 1) for _ in range((1, 1, 2, 2, 3)[int(rng.random() * 5)])]
         r = rng.random()
         if cap >= 2 and r < 0.45:
-            steps.append((M.ORDER_TO_CORRECT, 2))
+            steps.append((VisitMethod.ORDER_TO_CORRECT, 2))
             if rng.random() < 0.4:
-                steps.append((M.JOINT_VISIT, 2))
+                steps.append((VisitMethod.JOINT_VISIT, 2))
         if cap >= 3 and r < 0.15:
-            steps.append((M.JUDICIAL_DOCUMENT, 3))
+            steps.append((VisitMethod.JUDICIAL_DOCUMENT, 3))
         for method, stage in steps:
             if day > until:
                 break
@@ -68,7 +79,7 @@ class Persuasion:
         """A deferral request (001 §2.2): after three joint visits, or a disabled child's expert assessment."""
         rng = self.rng
         disabled = "DISABLED" in kid[GROUPS]
-        steps = ((M.HOME_VISIT, 1), (M.JOINT_VISIT, 1)) if disabled else JOINT_STEPS
+        steps = ((VisitMethod.HOME_VISIT, 1), (VisitMethod.JOINT_VISIT, 1)) if disabled else JOINT_STEPS
         day = e["opened_on"] + timedelta(days=2)
         for method, stage in steps:
             self.visit(e, day, method, stage)
@@ -99,7 +110,7 @@ class Persuasion:
         if status == "APPROVED":  # resolvers/ledgers/persuasion.py `decide_deferral`
             e.update(status="DEFERRED", category="P", updated_at=at(decided, 10))
 
-    def visit(self, e: Row, day: date, method: M, stage: int, *, outcome: str | None = None) -> None:
+    def visit(self, e: Row, day: date, method: VisitMethod, stage: int, *, outcome: str | None = None) -> None:
         assert e["opened_on"] <= day <= AS_OF
         reached = self.reached.get(e["child_id"], 0)
         stage = max(min(stage, reached + 1), MIN_STAGE_OF_METHOD.get(method, 1))
@@ -110,9 +121,9 @@ class Persuasion:
         rng = self.rng
         school, village = kid[SCHOOL], kid[RESIDENCE]
         pick = rng.choice(OUTCOMES[method])
-        if method in (M.HOME_VISIT, M.PHONE, M.WRITTEN_NOTICE):
+        if method in (VisitMethod.HOME_VISIT, VisitMethod.PHONE, VisitMethod.WRITTEN_NOTICE):
             recorder = f"staff-school-{school.code}" if school else f"gov-village-{village.code}"
-        elif method is M.JUDICIAL_DOCUMENT:
+        elif method is VisitMethod.JUDICIAL_DOCUMENT:
             recorder = f"gov-county-{e['responsible_path'][-6:]}"
         else:
             recorder = f"gov-township-{village.township.code}"
@@ -136,7 +147,7 @@ class Persuasion:
             e["last_visit_on"] = day
             e["updated_at"] = max(e["updated_at"], at(day, 17, 59))
 
-    def participants(self, kid: Kid, method: M, county: str) -> list[dict[str, str]]:
+    def participants(self, kid: Kid, method: VisitMethod, county: str) -> list[dict[str, str]]:
         school, village = kid[SCHOOL], kid[RESIDENCE]
         township = village.township
 
@@ -148,15 +159,15 @@ class Persuasion:
 
         teacher = who("班主任", school.name, "EDU") if school else None
         cadre = who("村委会主任", village.name, "GOV")
-        if method in (M.HOME_VISIT, M.WRITTEN_NOTICE):
+        if method in (VisitMethod.HOME_VISIT, VisitMethod.WRITTEN_NOTICE):
             return [teacher, cadre] if teacher else [cadre, who("分管副乡镇长", f"{township.name}人民政府", "GOV")]
-        if method is M.PHONE:
+        if method is VisitMethod.PHONE:
             return [teacher or cadre]
         town = who("分管副乡镇长", f"{township.name}人民政府", "GOV")
-        if method is M.JOINT_VISIT:
+        if method is VisitMethod.JOINT_VISIT:
             lead = teacher or who("控辍保学专干", f"{county}教育体育局", "EDU")
             return [lead, town, cadre, who("司法助理员", f"{township.name}司法所", "GOV")]
-        if method is M.ORDER_TO_CORRECT:
+        if method is VisitMethod.ORDER_TO_CORRECT:
             return [town, who("控辍保学专干", f"{county}教育体育局", "EDU")]
         return [who("司法助理员", f"{township.name}司法所", "GOV"), town]
 
