@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from models.child import Child, Stage, stage_at
+from models.child import Child
 from models.ledger import EntryStatus, LedgerEntry, from_child
 from models.repos import ledger as ledger_repo
 
@@ -16,10 +16,6 @@ from ..paging import parse_id
 from ..versioning import check_version
 
 LEDGER = "LEDGER"
-
-
-def stage_of_child(child: Child, on: date) -> Stage:
-    return stage_at(child.grade, child.birth_date, on)
 
 
 def new_entry(child: Child, *, opened_on: date, **fields: Any) -> LedgerEntry:

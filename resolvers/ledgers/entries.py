@@ -29,7 +29,7 @@ from ..context import Context
 from ..errors import BadInput
 from ..geography.regions import filter_region_path, filter_school_path
 from ..paging import decode_id_cursor, page_size, parse_id
-from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry, stage_of_child
+from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry
 
 
 def category_p_needs_deferral() -> BadInput:
@@ -130,7 +130,6 @@ async def open_entry(
         ledger=ledger,
         source=source,
         category=category,
-        stage=stage_of_child(child, opened_on),
         opened_on=opened_on,
         opened_by=ctx.actor,
         note=note,
