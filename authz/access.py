@@ -42,7 +42,7 @@ class Access:
     def scope(self, obj: str, act: str, columns: Mapping[str, Sequence[Any]]) -> ColumnElement[bool]:
         """One SQL predicate: rows whose path (per line) lies in a jurisdiction granting obj:act.
 
-        No grant gives `false`, never "no filter" (DESIGN, known traps).
+        No grant gives `false`, never "no filter" (ARCHITECTURE, known traps).
         """
         granted = self.authorizer.scope_paths(self.username, obj, act, self.now)
         clauses: list[ColumnElement[bool]] = []

@@ -1,7 +1,7 @@
 """The Casbin enforcer over live grants, with a per-account index so no decision scans all grants.
 
 Decisions walk the ≤7 ancestors of an object's path and ask Casbin only about domains where the
-account holds a grant (exact domains, no pattern matching: DESIGN §4). List scopes come from the
+account holds a grant (exact domains, no pattern matching: ARCHITECTURE §4). List scopes come from the
 same grants and the role→permission table Casbin loaded, compiled once per build.
 """
 

@@ -349,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger = sub.add_parser("ledger", help="the three ledgers").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    lsweep = ledger.add_parser("sweep", help="apply the attendance rules (seed 003 annex 1) to every child")
+    lsweep = ledger.add_parser("sweep", help="apply the attendance rules (POLICY 003 annex 1) to every child")
     lsweep.add_argument("--as-of", help="the date to apply them as of (YYYY-MM-DD; default today in China)")
     lsweep.set_defaults(func=cmd_ledger_sweep)
 

@@ -1,1 +1,1 @@
-"""Alembic migrations: the only way the schema changes (DESIGN §1)."""
+"""Alembic migrations: the only way the schema changes (ARCHITECTURE §1)."""

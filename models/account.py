@@ -11,7 +11,7 @@ from .base import created_at_field, optional_time_field, path_type, updated_at_f
 
 
 class Account(SQLModel, table=True):
-    """A person's or a service's account. Disabled, never deleted (DESIGN §5).
+    """A person's or a service's account. Disabled, never deleted (ARCHITECTURE §5).
 
     `home_path` is the jurisdiction it belongs to (where it was created): admins see accounts there.
     """

@@ -1,5 +1,5 @@
 """Attendance (考勤): absences per child per school day, and the class registers that make the
-unmarked children of a class present that day (seed 003 annex 1 notes 1–2 read these)."""
+unmarked children of a class present that day (POLICY 003 annex 1 notes 1–2 read these)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit trail: every mutation and every full read of personal data (DESIGN §5)."""
+"""The audit trail: every mutation and every full read of personal data (ARCHITECTURE §5)."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def optional_time_field() -> Any:
 
 
 def version_field() -> Any:
-    """Optimistic-concurrency counter (DESIGN §5): bumped by every write."""
+    """Optimistic-concurrency counter (ARCHITECTURE §5): bumped by every write."""
     return Field(default=1, sa_column_kwargs={"server_default": "1"}, nullable=False)
 
 

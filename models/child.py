@@ -1,6 +1,6 @@
 """Children (适龄儿童少年): who they are, where they are registered and live, where they study.
 
-A child carries two scopes (DESIGN §3): education (the school's path, empty when not enrolled) and
+A child carries two scopes (ARCHITECTURE §3): education (the school's path, empty when not enrolled) and
 government (household-registration and residence paths).
 """
 
@@ -27,7 +27,7 @@ GENDER_LABELS = {Gender.MALE: "男 / male", Gender.FEMALE: "女 / female"}
 
 
 class SpecialGroup(enum.StrEnum):
-    """Key groups to monitor (重点群体, seed 004 §3; seed 000 §7, §11)."""
+    """Key groups to monitor (重点群体, POLICY 004 §3; POLICY 000 §7, §11)."""
 
     ORPHAN = "ORPHAN"
     UNSUPPORTED = "UNSUPPORTED"

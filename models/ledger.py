@@ -1,7 +1,7 @@
 """Ledger entries (台账记录): the suspected-dropout and dropout ledgers, never deleted, closed out (销号).
 
 The school-age children ledger is derived from `child` (see `models/repos/ledger.py`), not stored.
-An entry carries every path that decides who sees it (DESIGN §3), copied from the child and kept
+An entry carries every path that decides who sees it (ARCHITECTURE §3), copied from the child and kept
 current when the child moves, so a scoped list is one single-table predicate:
 - the school the child attended when flagged (education line),
 - household registration and residence (government line),
@@ -43,7 +43,7 @@ class EntrySource(enum.StrEnum):
 
 
 class DropoutCategory(enum.StrEnum):
-    """Dropout categories A–T (seed 003, annex 1, note 3)."""
+    """Dropout categories A–T (POLICY 003, annex 1, note 3)."""
 
     A = "A"
     B = "B"
@@ -115,7 +115,7 @@ CLOSE_REASON_LABELS: dict[CloseReason, str] = {
 
 
 class Placement(enum.StrEnum):
-    """Classified placement of a returned child (分类安置, seed 001)."""
+    """Classified placement of a returned child (分类安置, POLICY 001)."""
 
     JOIN_CLASS = "JOIN_CLASS"
     SEPARATE_CLASS = "SEPARATE_CLASS"
@@ -134,7 +134,7 @@ PLACEMENT_LABELS: dict[Placement, str] = {
     Placement.HOME_TEACHING: "送教上门 / home teaching",
 }
 
-# Placements meant for disabled children (001 §2.2: special schools, 送教上门).
+# Placements meant for disabled children (000 §9: special schools, 送教上门).
 DISABILITY_PLACEMENTS = frozenset({Placement.SPECIAL_SCHOOL, Placement.HOME_TEACHING})
 
 
@@ -161,7 +161,7 @@ def from_child(
     opened_on: date,
 ) -> dict[str, Any]:
     """What a new entry takes from its child, the one rule for the use cases and the generated data alike:
-    the child's school, grade and paths, so the same people see the entry as see the child (DESIGN §3);
+    the child's school, grade and paths, so the same people see the entry as see the child (ARCHITECTURE §3);
     the county that answers for it (001 §2.2); the stage on the day it opens, from the grade or the age."""
     return {
         "school_code": school_code,

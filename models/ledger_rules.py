@@ -1,4 +1,4 @@
-"""The attendance rules that feed the ledgers (seed 003, annex 1, notes 1–2), as pure functions.
+"""The attendance rules that feed the ledgers (POLICY 003, annex 1, notes 1–2), as pure functions.
 
 - Suspected dropout (疑似辍学): absent from class for more than one week without leave.
 - Dropout (辍学): a suspected dropout still absent without leave more than one month later.

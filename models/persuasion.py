@@ -1,7 +1,7 @@
 """Getting children back (劝返复学): persuasion visits, the one plan per child, deferral requests.
 
-Every persuasion attempt is recorded (seed 004 §9); the legal four-step method (seed 000 §2,
-seed 002 §1(三)) gives each visit its stage; deferral follows seed 001 §2.2.
+Every persuasion attempt is recorded (POLICY 004 §9); the legal four-step method (POLICY 000 §2,
+POLICY 002 §1(三)) gives each visit its stage; deferral follows POLICY 001 §2.2.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ VISIT_METHOD_LABELS: dict[VisitMethod, str] = {
     VisitMethod.JUDICIAL_DOCUMENT: "司法文书督促 / judicial document urging return",
 }
 
-# The four steps (依法控辍四步法, seed 000 §2): the first stage at which each method belongs.
+# The four steps (依法控辍四步法, POLICY 000 §2): the first stage at which each method belongs.
 FOUR_STEPS = {
     1: "学校、村委会劝返教育 / school and village persuade the guardian",
     2: "乡镇政府或县教育局责令限期改正 / township or county bureau orders correction",
@@ -44,7 +44,7 @@ FOUR_STEPS = {
 }
 MIN_STAGE_OF_METHOD = {VisitMethod.ORDER_TO_CORRECT: 2, VisitMethod.JUDICIAL_DOCUMENT: 3}
 
-JOINT_VISITS_FOR_DEFERRAL = 3  # "经多部门联合劝返三次以上" (seed 001 §2.2)
+JOINT_VISITS_FOR_DEFERRAL = 3  # "经多部门联合劝返三次以上" (POLICY 001 §2.2)
 
 
 class Line(enum.StrEnum):

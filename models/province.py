@@ -28,7 +28,7 @@ class ProvinceSetting(SQLModel, table=True):
     province_code: str = Field(primary_key=True, max_length=2)
     age_cutoff_month: int = Field(default=DEFAULT_CUTOFF[0], ge=1, le=12)
     age_cutoff_day: int = Field(default=DEFAULT_CUTOFF[1], ge=1, le=31)
-    # The reporting chain (四个一, seed 004 §4–§7).
+    # The reporting chain (四个一, POLICY 004 §4–§7).
     school_report_due_day: int = _setting(5, ge=1, le=28)
     county_report_due_days: int = _setting(15, ge=0, le=90)
     city_report_due_days: int = _setting(15, ge=0, le=90)

@@ -1,4 +1,4 @@
-"""Regions (行政区划): division codes, levels and materialized jurisdiction paths (DESIGN §3)."""
+"""Regions (行政区划): division codes, levels and materialized jurisdiction paths (ARCHITECTURE §3)."""
 
 from __future__ import annotations
 

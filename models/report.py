@@ -1,4 +1,4 @@
-"""Reports of the "four ones" (四个一, seed 004 §4–§7): one report per unit, cadence and period, kept in
+"""Reports of the "four ones" (四个一, POLICY 004 §4–§7): one report per unit, cadence and period, kept in
 numbered versions; each version holds its own frozen snapshot.
 
 - `report` — the school's month, the county's quarter (or Guyuan's term survey), the city's semester,
@@ -6,7 +6,7 @@ numbered versions; each version holds its own frozen snapshot.
   deadline and the status of its current version.
 - `report_revision` — version 1, 2, …: drafted, submitted, then approved or returned. A returned
   report is corrected as a new version; every version is kept with its rows, verdicts and findings.
-- `report_figure` — Guyuan Table 1 (seed 003 annex 1) as generated: one row per stage, the total is
+- `report_figure` — Guyuan Table 1 (POLICY 003 annex 1) as generated: one row per stage, the total is
   their sum. `report_child` — Table 2 (annex 2, the dropout list) and the suspected list.
   Snapshot rows are written when a draft is generated and never recomputed once submitted.
 - `report_verdict`, `report_finding` — the level above's re-check (复核) of a version.
@@ -49,7 +49,7 @@ class Verdict(enum.StrEnum):
 
 
 class AssessmentGrade(enum.StrEnum):
-    """The province's grade of a city's work (评估等次, seed 004 §7)."""
+    """The province's grade of a city's work (评估等次, POLICY 004 §7)."""
 
     EXCELLENT = "EXCELLENT"  # 优秀
     GOOD = "GOOD"  # 良好
@@ -245,7 +245,7 @@ class ReportSource(SQLModel, table=True):
 
 
 class ReportAssessment(SQLModel, table=True):
-    """The city's findings and guidance on one county (调研, seed 004 §6), or the province's grade and
+    """The city's findings and guidance on one county (调研, POLICY 004 §6), or the province's grade and
     findings on one city (评估, §7): part of the aggregate version, frozen with it at submission."""
 
     __tablename__ = "report_assessment"

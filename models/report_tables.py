@@ -1,11 +1,11 @@
-"""Guyuan Table 1 and Table 2 (seed 003 annexes 1–2) as of a period's last day, as pure functions.
+"""Guyuan Table 1 and Table 2 (POLICY 003 annexes 1–2) as of a period's last day, as pure functions.
 
 "As of the period end" means at the end of its last day, in China Standard Time:
 - should attend (应到校人数): children whose latest enrolment change on or before that day enrolled
   them at the school (ENROL, TRANSFER_IN); their stage is the grade then (one grade per school year
   since the change, 1 September starting a school year);
 - on leave (请假未到校人数): of those, children whose last recorded school day in the period (an
-  absence, a leave, or a class register that makes the unmarked present) was on leave (seed 003
+  absence, a leave, or a class register that makes the unmarked present) was on leave (POLICY 003
   annex 1: leave is counted separately and is not absence without leave);
 - suspected / dropouts: ledger entries of the school opened on or before that day and not closed out
   on or before it, by the stage and category A–T on the entry;
@@ -87,7 +87,7 @@ def enrolled_grade(events: Sequence[EnrolmentEvent], school_code: str, day: date
     return grade if grade <= 9 else None
 
 
-CONSOLIDATION_TARGET = 0.95  # 九年义务教育巩固率达到95% (seed 000, preamble; 001)
+CONSOLIDATION_TARGET = 0.95  # 九年义务教育巩固率达到95% (POLICY 000, preamble; 001)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Reporting periods and deadlines of the "four ones" (四个一, seed 004 §4–§7), as pure functions.
+"""Reporting periods and deadlines of the "four ones" (四个一, POLICY 004 §4–§7), as pure functions.
 
 - MONTH `2026-03`: the calendar month; due on day 5 of the next month (school, 004 §4).
 - QUARTER `2026-Q1`: Jan–Mar, Apr–Jun, Jul–Sep, Oct–Dec; due 15 days after it (county, 004 §5).
@@ -13,7 +13,7 @@ Semesters are half-years so that two county quarters make one city semester and 
 Guyuan's term-end dates (end of June, end of December); a school year's assessment covers the two
 semesters that end inside it (autumn of its first year, spring of its second), both due before 31 July.
 
-Guyuan's extra calendar (seed 003 §2(二), annex 1 note 4) is the cadence TERM_SURVEY, on for a
+Guyuan's extra calendar (POLICY 003 §2(二), annex 1 note 4) is the cadence TERM_SURVEY, on for a
 province with `term_survey_enabled`: the Friday of the first week of term (the first Friday on or
 after the term start), mid-term (end of April / October) and term end (end of June / December).
 """
@@ -44,7 +44,7 @@ class Cadence(enum.StrEnum):
     TERM_SURVEY = "TERM_SURVEY"  # Guyuan: 开学第一周周五、学期中（4月、10月底）、学期末（6月、12月底）
 
 
-# Each level's regular cadence (seed 004 §4–§7). TERM_SURVEY is an extra calendar a county reports on.
+# Each level's regular cadence (POLICY 004 §4–§7). TERM_SURVEY is an extra calendar a county reports on.
 CADENCE_OF_LEVEL: dict[ReportLevel, Cadence] = {
     ReportLevel.SCHOOL: Cadence.MONTH,
     ReportLevel.COUNTY: Cadence.QUARTER,

@@ -52,7 +52,7 @@ def is_school_path(path: str) -> bool:
 
 
 def school_path(region_path: str, school_code: str) -> str:
-    """A school's scope path is its region's path plus the school (DESIGN §3)."""
+    """A school's scope path is its region's path plus the school (ARCHITECTURE §3)."""
     return f"{region_path}/{school_code}"
 
 

@@ -1,4 +1,4 @@
-"""Term-start visits (开学时节进校、入户实地深度调研, seed 004 §5): each spring and autumn term the county
+"""Term-start visits (开学时节进校、入户实地深度调研, POLICY 004 §5): each spring and autumn term the county
 visits every school and checks its students one by one ("学校全覆盖、学生逐一核"). One row per school
 and term; coverage is the county's schools visited over its schools."""
 

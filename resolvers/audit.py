@@ -1,4 +1,4 @@
-"""The one audit path (DESIGN §5): every audit row a use case writes goes through these helpers."""
+"""The one audit path (ARCHITECTURE §5): every audit row a use case writes goes through these helpers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .context import Context
 
 
 async def record_change(ctx: Context, **entry: Any) -> None:
-    """Audit a change in this operation's transaction (DESIGN §5), naming the caller and the request."""
+    """Audit a change in this operation's transaction (ARCHITECTURE §5), naming the caller and the request."""
     await audit.record(ctx.session, actor=ctx.actor, request_id=ctx.request_id, **entry)
 
 

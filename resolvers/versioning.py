@@ -1,4 +1,4 @@
-"""Optimistic versioning (DESIGN §5), shared by every domain that edits a versioned row."""
+"""Optimistic versioning (ARCHITECTURE §5), shared by every domain that edits a versioned row."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from .errors import BadInput
 
 
 def check_version(entry: Any, version: int | None, field: str = "version") -> None:
-    """Optimistic versioning (DESIGN §5): a write based on a stale read is refused, never merged."""
+    """Optimistic versioning (ARCHITECTURE §5): a write based on a stale read is refused, never merged."""
     if version is not None and entry.version != version:
         raise BadInput(
             field,

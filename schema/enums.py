@@ -62,9 +62,9 @@ described(
     },
     "发现途径 / how the child was found",
 )
-described(DropoutCategory, CATEGORY_LABELS, "辍学类别 A–T（003 附件1 注3）/ dropout category A–T (seed 003)")
+described(DropoutCategory, CATEGORY_LABELS, "辍学类别 A–T（003 附件1 注3）/ dropout category A–T (POLICY 003)")
 described(CloseReason, CLOSE_REASON_LABELS, "销号原因 / close-out reason")
-described(Placement, PLACEMENT_LABELS, "分类安置 / classified placement (seed 001)")
+described(Placement, PLACEMENT_LABELS, "分类安置 / classified placement (POLICY 001)")
 described(Stage, {Stage.PRIMARY: "小学 / primary", Stage.JUNIOR: "初中 / junior secondary"}, "学段 / stage")
 described(RegionLevel, LEVEL_LABELS, "行政区划级别 / administrative level of a region")
 described(SchoolStage, STAGE_LABELS, "学段 / school stage")

@@ -1,4 +1,4 @@
-"""A query cost limit (DESIGN §6): strawberry has none built in, so it is a validation rule here.
+"""A query cost limit (ARCHITECTURE §6): strawberry has none built in, so it is a validation rule here.
 
 Cost = the fields a response may hold. Each field costs 1 times the page sizes of the connections
 around it: a literal `first` counts as given, a variable `first` as the maximum page (100), no

@@ -282,7 +282,7 @@ class Cases(Persuasion):
             self.close(d, "AGED_OUT", date(2026, 9, 4), f"edu-county-{county}", note)
 
     def closed_history(self) -> None:
-        """Cases closed out after return and placement (001 分类安置; 004 §2 dynamic close-out)."""
+        """Cases closed out after return and placement (001 分类安置; 004 §9 dynamic close-out)."""
         for _ in range(2):
             n = self.pick(enrolled, active=False)
             s = self.suspected(n, self.attendance_start(self.rng.choice(TERMS[:2]), latest=date(2026, 6, 1)))

@@ -84,7 +84,7 @@ class StoryChild:
 
 # The attendance story (README): three children of 武定县 (532329), on no ledger, absent without leave on every
 # school day from Monday 2 March to Friday 13 March 2026 while their classes' registers were taken. The county
-# bureau running `runLedgerRules(asOf: "2026-03-13")` sees the rule of seed 003 annex 1 note 1 hold for them.
+# bureau running `runLedgerRules(asOf: "2026-03-13")` sees the rule of POLICY 003 annex 1 note 1 hold for them.
 ABSENCE_STORY = (
     StoryChild("普阿芝", False, date(2016, 4, 18), "532329207201", "532329207201", "2153000037", 5),
     StoryChild("起永福", True, date(2015, 11, 3), "532329207202", "532329207202", "2153000037", 5),

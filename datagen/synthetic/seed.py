@@ -9,7 +9,7 @@ level, named as the demo names them (`edu-county-410102`, `gov-township-â€¦`, â€
 How it is loaded (load.py): one transaction on one connection. A worker process generates the
 rows city by city while this process COPYs the previous city's, so generating and loading overlap on two
 cores. Children go in the order county-scoped reads want them on disk (school path, then household path:
-DESIGN "Known traps"), with ids from the tables' own sequences. Into empty tables the rows go with
+ARCHITECTURE, known traps), with ids from the tables' own sequences. Into empty tables the rows go with
 COPY FREEZE after a TRUNCATE in the same transaction (exact order, frozen, all-visible); secondary indexes
 are dropped first when a table more than doubles and re-created afterwards from their own definitions;
 everything is ANALYZEd at the end.

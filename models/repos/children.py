@@ -14,7 +14,7 @@ from ..enrolment import EnrolmentEvent
 from .paging import Page, fetch_page
 from .regions import SchoolPaths, within_path
 
-# Which path of a child each line's scope is read from (DESIGN §3).
+# Which path of a child each line's scope is read from (ARCHITECTURE §3).
 SCHOOL_PATH = SchoolPaths(cast(Any, Child.school_path))  # nullable: not enrolled
 SCOPE_COLUMNS: dict[str, list[Any]] = {
     "EDU": [SCHOOL_PATH],

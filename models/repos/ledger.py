@@ -1,6 +1,6 @@
 """Queries over ledger entries and the derived school-age children ledger.
 
-List functions take the scope predicate they are given (DESIGN §4); they never decide it.
+List functions take the scope predicate they are given (ARCHITECTURE §4); they never decide it.
 """
 
 from __future__ import annotations

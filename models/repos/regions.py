@@ -24,7 +24,7 @@ class SchoolPaths:
 
 
 def within_path(column: ColumnElement[str] | Mapped[str] | SchoolPaths, path: str) -> ColumnElement[bool]:
-    """`column` is `path` or lies below it: the jurisdiction prefix test (DESIGN §3).
+    """`column` is `path` or lies below it: the jurisdiction prefix test (ARCHITECTURE §3).
 
     Paths hold only digits and "/", and "/" sorts just below "0" in the C collation, so the
     subtree is exactly the range [path, path + "0"): one index range scan, index-only for counts.

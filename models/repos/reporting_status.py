@@ -2,7 +2,7 @@
 the schools (monthly reports) and the period's reports under one path, plus the provinces' settings.
 
 Each is one query over a subtree, never one per node. List functions take the scope predicate they
-are given (DESIGN §4); they never decide it.
+are given (ARCHITECTURE §4); they never decide it.
 """
 
 from __future__ import annotations

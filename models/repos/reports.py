@@ -1,6 +1,6 @@
 """Queries over reports, their versions and frozen rows.
 
-List functions take the scope predicate they are given (DESIGN §4); they never decide it.
+List functions take the scope predicate they are given (ARCHITECTURE §4); they never decide it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Queries over term-start visits (开学时节进校、入户实地深度调研, seed 004 §5) and the schools they cover.
+"""Queries over term-start visits (开学时节进校、入户实地深度调研, POLICY 004 §5) and the schools they cover.
 
-List functions take the scope predicate they are given (DESIGN §4); they never decide it.
+List functions take the scope predicate they are given (ARCHITECTURE §4); they never decide it.
 """
 
 from __future__ import annotations

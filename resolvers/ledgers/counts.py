@@ -29,7 +29,7 @@ DEPTH = {"PROVINCE": 1, "CITY": 2, "COUNTY": 3}
 DIMENSIONS = ("STAGE", "CATEGORY", "SPECIAL_GROUP")
 DEFAULT_MONTHS = 12
 MAX_PERIODS = 60
-MAX_ROWS = 10_000  # a larger table is an export, not a GraphQL answer (DESIGN §7)
+MAX_ROWS = 10_000  # a larger table is an export, not a GraphQL answer (ARCHITECTURE §7)
 
 
 def _require_aggregate_reader(ctx: Context) -> None:

@@ -1,4 +1,4 @@
-"""Deferral or suspension of schooling (延缓入学、休学, seed 001 §2.2): who may ask, on what grounds, and
+"""Deferral or suspension of schooling (延缓入学、休学, POLICY 001 §2.2): who may ask, on what grounds, and
 the county's approval (never by the one who asked)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .common import audit_entry, entry_for, require_not_closed, save_entry
 async def request_deferral(
     ctx: Context, *, entry_id: str, basis: DeferralBasis, grounds: str, document_ref: str | None
 ) -> DeferralRequest:
-    """Ask for deferral or suspension (seed 001 §2.2): only on one of its three grounds."""
+    """Ask for deferral or suspension (POLICY 001 §2.2): only on one of its three grounds."""
     entry = await entry_for(ctx, entry_id, "WRITE")
     require_not_closed(entry)
     if entry.status is not EntryStatus.OPEN:
@@ -62,7 +62,7 @@ async def _check_basis(ctx: Context, entry: LedgerEntry, basis: DeferralBasis, d
                 "basis",
                 "TOO_FEW_JOINT_VISITS",
                 f"须经多部门联合劝返三次以上（现有 {joint} 次，001 §2.2）",
-                f"needs three or more joint persuasion visits (has {joint}; seed 001 §2.2)",
+                f"needs three or more joint persuasion visits (has {joint}; POLICY 001 §2.2)",
             )
         return
     if not (document_ref or "").strip():
@@ -70,7 +70,7 @@ async def _check_basis(ctx: Context, entry: LedgerEntry, basis: DeferralBasis, d
             "documentRef",
             "DOCUMENT_REQUIRED",
             "须附司法裁判或专家委员会评估文书编号（001 §2.2）",
-            "attach the ruling or the expert-committee assessment (seed 001 §2.2)",
+            "attach the ruling or the expert-committee assessment (POLICY 001 §2.2)",
         )
     if basis is DeferralBasis.EXPERT_ASSESSMENT:
         child = (await child_repo.get_children(ctx.session, [entry.child_id]))[entry.child_id]
@@ -79,7 +79,7 @@ async def _check_basis(ctx: Context, entry: LedgerEntry, basis: DeferralBasis, d
                 "basis",
                 "NOT_DISABLED",
                 "专家委员会评估仅适用于残疾儿童（001 §2.2）",
-                "an expert-committee assessment applies to disabled children only (seed 001 §2.2)",
+                "an expert-committee assessment applies to disabled children only (POLICY 001 §2.2)",
             )
 
 

@@ -37,7 +37,7 @@ def category_p_needs_deferral() -> BadInput:
         "category",
         "DEFERRAL_NOT_APPROVED",
         "P 类（延缓入学）只能由县级批准的延缓入学申请设定（001 §2.2）",
-        "category P (deferred) comes only from a deferral approved at county level (seed 001 §2.2)",
+        "category P (deferred) comes only from a deferral approved at county level (POLICY 000 §9)",
     )
 
 
@@ -111,7 +111,7 @@ async def open_entry(
             "source",
             "RULE_OWNED",
             "考勤来源的记录由考勤规则自动生成（003 附件1 注1–2）",
-            "attendance entries are opened by the attendance rules (seed 003 annex 1 notes 1–2)",
+            "attendance entries are opened by the attendance rules (POLICY 003 annex 1 notes 1–2)",
         )
     if category is DropoutCategory.P:
         raise category_p_needs_deferral()
@@ -141,7 +141,7 @@ async def open_entry(
 
 
 async def set_category(ctx: Context, *, entry_id: str, category: DropoutCategory, version: int) -> LedgerEntry:
-    """Set the dropout category A–T (seed 003 annex 1 note 3); P is set only by an approved deferral."""
+    """Set the dropout category A–T (POLICY 003 annex 1 note 3); P is set only by an approved deferral."""
     entry = await entry_for(ctx, entry_id, "WRITE", version=version)
     require_not_closed(entry)
     if category is DropoutCategory.P and entry.status is not EntryStatus.DEFERRED:
@@ -151,7 +151,7 @@ async def set_category(ctx: Context, *, entry_id: str, category: DropoutCategory
             "category",
             "BAD_STATUS",
             "延缓入学期间计入 P 类（001 §2.2）",
-            "a deferred child counts under category P while deferred (seed 001 §2.2)",
+            "a deferred child counts under category P while deferred (POLICY 000 §9)",
         )
     before = entry.category
     entry.category = category
@@ -187,22 +187,22 @@ async def record_placement(
     note: str | None,
     version: int,
 ) -> LedgerEntry:
-    """Classified placement of a returned child (分类安置, seed 001): required before close-out."""
+    """Classified placement of a returned child (分类安置, POLICY 001): required before close-out."""
     entry = await entry_for(ctx, entry_id, "WRITE", version=version)
     if entry.status is not EntryStatus.RETURNED:
         raise BadInput(
             "entryId",
             "NOT_RETURNED",
             "只有已返校的学生才能安置（001 分类安置）",
-            "only a returned child is placed (seed 001, classified placement)",
+            "only a returned child is placed (POLICY 001, classified placement)",
         )
     child = (await child_repo.get_children(ctx.session, [entry.child_id]))[entry.child_id]
     if placement in DISABILITY_PLACEMENTS and SpecialGroup.DISABLED.value not in child.special_groups:
         raise BadInput(
             "placement",
             "NOT_DISABLED",
-            "特殊教育学校和送教上门用于残疾儿童（001 §2.2）",
-            "special schools and home teaching are for disabled children (seed 001 §2.2)",
+            "特殊教育学校和送教上门用于残疾儿童（000 §9）",
+            "special schools and home teaching are for disabled children (POLICY 000 §9)",
         )
     if school_code is not None and await path_of(ctx.session, school_code) is None:
         raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
@@ -242,7 +242,7 @@ async def _check_close_reason(ctx: Context, entry: LedgerEntry, reason: CloseRea
             "entryId",
             "CATEGORY_REQUIRED",
             "辍学记录须先确定辍学类别（A–T，003 附件1 注3）才能销号",
-            "a dropout entry needs its category A–T before close-out (seed 003 annex 1 note 3)",
+            "a dropout entry needs its category A–T before close-out (POLICY 003 annex 1 note 3)",
         )
     if reason is CloseReason.ESCALATED_TO_DROPOUT:
         raise BadInput("reason", "RULE_OWNED", "该原因仅由考勤规则使用", "only the attendance rules use this reason")
@@ -251,7 +251,7 @@ async def _check_close_reason(ctx: Context, entry: LedgerEntry, reason: CloseRea
             "reason",
             "PLACEMENT_REQUIRED",
             "返校学生须先完成分类安置才能销号（001）",
-            "a returned child must be placed before close-out (seed 001)",
+            "a returned child must be placed before close-out (POLICY 001)",
         )
     if reason is CloseReason.DEFERRAL_APPROVED:
         deferrals = (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, [])
@@ -260,7 +260,7 @@ async def _check_close_reason(ctx: Context, entry: LedgerEntry, reason: CloseRea
                 "reason",
                 "DEFERRAL_NOT_APPROVED",
                 "没有经县级批准的延缓入学申请（001 §2.2）",
-                "no deferral approved at county level (seed 001 §2.2)",
+                "no deferral approved at county level (POLICY 000 §9)",
             )
     if reason is CloseReason.AGED_OUT:
         child = (await child_repo.get_children(ctx.session, [entry.child_id]))[entry.child_id]

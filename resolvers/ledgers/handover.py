@@ -38,7 +38,7 @@ async def hand_over(ctx: Context, *, entry_id: str, to_region_code: str, notice:
             "toRegionCode",
             "NOT_A_COUNTY",
             "须移交给将负责劝返的县（区）（001 §2.2）",
-            "hand over to the county that will answer for the case (seed 001 §2.2)",
+            "hand over to the county that will answer for the case (POLICY 001 §2.2)",
         )
     to_path = await path_of(ctx.session, to_region_code)
     if to_path is None:
@@ -47,7 +47,7 @@ async def hand_over(ctx: Context, *, entry_id: str, to_region_code: str, notice:
         raise BadInput("toRegionCode", "SAME_REGION", "已由该地区负责", "that region is already responsible")
     if not notice.strip():
         raise BadInput(
-            "notice", "REQUIRED", "须有书面通知内容（001 §2.2）", "the written notice is required (seed 001 §2.2)"
+            "notice", "REQUIRED", "须有书面通知内容（001 §2.2）", "the written notice is required (POLICY 001 §2.2)"
         )
     handover = Handover(
         entry_id=entry.id or 0,

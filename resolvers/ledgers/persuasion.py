@@ -1,4 +1,4 @@
-"""Getting children back: persuasion visits (seed 004 §9) and the one plan per child (一人一案).
+"""Getting children back: persuasion visits (POLICY 004 §9) and the one plan per child (一人一案, POLICY 001 §2.2).
 
 Deferral and suspension, which only the county approves, are in `deferral.py`."""
 
@@ -44,7 +44,7 @@ async def record_visit(
     next_step: str | None,
     next_on: date | None,
 ) -> PersuasionVisit:
-    """Record one persuasion attempt. The four steps (seed 000 §2) are taken in order, none skipped."""
+    """Record one persuasion attempt. The four steps (POLICY 000 §2) are taken in order, none skipped."""
     entry = await entry_for(ctx, entry_id, "WRITE", obj="VISIT")
     require_not_closed(entry)
     if not entry.opened_on <= visited_on <= today():
@@ -53,14 +53,14 @@ async def record_visit(
         )
     if not 1 <= stage <= 4:
         raise BadInput(
-            "stage", "OUT_OF_RANGE", "四步法阶段为 1–4（000 §2）", "the four-step stage is 1–4 (seed 000 §2)"
+            "stage", "OUT_OF_RANGE", "四步法阶段为 1–4（000 §2）", "the four-step stage is 1–4 (POLICY 000 §2)"
         )
     if stage < MIN_STAGE_OF_METHOD.get(method, 1):
         raise BadInput(
             "stage",
             "METHOD_NEEDS_STAGE",
             f"该方式属于四步法第 {MIN_STAGE_OF_METHOD[method]} 步（000 §2）",
-            f"this method belongs to step {MIN_STAGE_OF_METHOD[method]} of the four steps (seed 000 §2)",
+            f"this method belongs to step {MIN_STAGE_OF_METHOD[method]} of the four steps (POLICY 000 §2)",
         )
     earlier = await ledger_repo.visits_of_child(ctx.session, entry.child_id)
     reached = max((v.stage for v in earlier if v.visited_on <= visited_on), default=0)  # reached by that day
@@ -69,7 +69,7 @@ async def record_visit(
             "stage",
             "STAGE_SKIPPED",
             f"四步法须依次进行：尚未进行第 {reached + 1} 步（000 §2）",
-            f"the four steps go in order: step {reached + 1} has not been taken (seed 000 §2)",
+            f"the four steps go in order: step {reached + 1} has not been taken (POLICY 000 §2)",
         )
     if not participants:
         raise BadInput("participants", "REQUIRED", "须填写参加人员", "name who took part")
@@ -78,7 +78,7 @@ async def record_visit(
             "participants",
             "JOINT_NEEDS_DEPARTMENTS",
             "联合劝返须有两个以上部门参加（001 §2.2）",
-            "a joint visit needs people from two or more departments (seed 001 §2.2)",
+            "a joint visit needs people from two or more departments (POLICY 001 §2.2)",
         )
     if not outcome.strip():
         raise BadInput("outcome", "REQUIRED", "须填写劝返结果", "record the outcome")
@@ -116,7 +116,7 @@ async def set_plan(
     steps: list[str],
     version: int | None,
 ) -> CasePlan:
-    """One plan per child (一人一案, seed 004 §9): created once, then updated with its version."""
+    """One plan per child (一人一案, POLICY 001 §2.2): created once, then updated with its version."""
     child = await child_for_ledger(ctx, student_id, "WRITE")
     for name, value in (("goal", goal), ("responsibleEdu", responsible_edu), ("responsibleGov", responsible_gov)):
         if not value.strip():

@@ -1,4 +1,4 @@
-"""Attendance and the ledger rules (seed 003, annex 1, notes 1–2), run after each batch and by a sweep.
+"""Attendance and the ledger rules (POLICY 003, annex 1, notes 1–2), run after each batch and by a sweep.
 
 - absent more than 7 calendar days without leave → a suspected-dropout entry opens (source ATTENDANCE);
 - a suspected entry whose child is still absent more than a month later → a dropout entry, linked;

@@ -1,4 +1,4 @@
-"""The school-age children ledger (适龄儿童台账, seed 004 §2): derived from the children, never copied.
+"""The school-age children ledger (适龄儿童台账, POLICY 004 §2): derived from the children, never copied.
 
 Every child aged 6–15 on the province's cut-off day (31 August unless the province sets another)
 whose household or residence lies in scope — migrants included — with their schooling status.

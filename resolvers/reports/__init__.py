@@ -1,1 +1,1 @@
-"""The reporting chain (四个一, seed 004 §4–§7): drafting, submitting, re-checking and returning reports."""
+"""The reporting chain (四个一, POLICY 004 §4–§7): drafting, submitting, re-checking and returning reports."""

@@ -1,4 +1,4 @@
-"""The city's findings and guidance on each county (调研, seed 004 §6) and the province's grade and
+"""The city's findings and guidance on each county (调研, POLICY 004 §6) and the province's grade and
 findings on each city (评估, §7): written by the reporting bureau on its draft, frozen at submission."""
 
 from __future__ import annotations
@@ -77,14 +77,14 @@ def _checked(
             f"{field}.guidance",
             "REQUIRED",
             "地市调研须对各县提出指导意见（004 §6）",
-            "a city's research gives each county its guidance (seed 004 §6)",
+            "a city's research gives each county its guidance (POLICY 004 §6)",
         )
     if report.level is ReportLevel.PROVINCE and given.grade is None:
         raise BadInput(
             f"{field}.grade",
             "REQUIRED",
             "省级评估须对各地市评定等次（004 §7）",
-            "a province's assessment grades each city (seed 004 §7)",
+            "a province's assessment grades each city (POLICY 004 §7)",
         )
     return ReportAssessment(
         revision_id=0,

@@ -29,7 +29,7 @@ def locked(report: Report) -> BadInput:
         "reportId",
         "LOCKED",
         f"报告已{'审核通过' if report.status is ReportStatus.APPROVED else '报送'}，不能再修改（004 §4–§5）",
-        f"the report is {report.status.value.lower()} and can no longer change (seed 004 §4–§5)",
+        f"the report is {report.status.value.lower()} and can no longer change (POLICY 004 §4–§5)",
     )
 
 
@@ -66,7 +66,7 @@ DRAFT_ACTS = ("DRAFT", "SUBMIT", "COSIGN")
 
 def may_read(ctx: Context, report: Report) -> bool:
     """REPORT:READ over the unit, and a draft only for those who work on it: the levels above (the
-    ministry too) see a report once it has been submitted (seed 004 §4–§7: each level reports upward)."""
+    ministry too) see a report once it has been submitted (POLICY 004 §4–§7: each level reports upward)."""
     if ctx.access().allows(REPORT, "READ", report_repo.report_scope_paths(report)) is None:
         return False
     return report.first_submitted_at is not None or report.unit_path in own_unit_paths(ctx)
@@ -134,7 +134,7 @@ async def report_for_reviewer(ctx: Context, report_id: str, *, version: int | No
             "reportId",
             "NOT_REVIEWER",
             "只能由上一级（辖区内）复核：县复核学校，市调研县，省评估市（004 §5–§7）",
-            "only the level directly above, inside its jurisdiction, re-checks a report (seed 004 §5–§7)",
+            "only the level directly above, inside its jurisdiction, re-checks a report (POLICY 004 §5–§7)",
         )
     check_version(report, version)
     return report, revision

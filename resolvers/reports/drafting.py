@@ -1,6 +1,6 @@
-"""Drafting reports: a school's month (一月一报告, seed 004 §4), a county's quarter (一季度一复核, §5), a
+"""Drafting reports: a school's month (一月一报告, POLICY 004 §4), a county's quarter (一季度一复核, §5), a
 city's semester research (一学期一调研, §6), a province's school-year assessment (一学年一评估, §7) and
-Guyuan's term survey of a county (seed 003 §2(二)).
+Guyuan's term survey of a county (POLICY 003 §2(二)).
 
 A draft is generated from the data as of the period's last day and may be generated again, and
 annotated, until it is submitted; a returned report is corrected as a new version.
@@ -76,7 +76,7 @@ async def draft_region_report(
 
 
 async def draft_term_survey(ctx: Context, *, region_code: str, period: str, version: int | None) -> Report:
-    """Guyuan's term survey (seed 003 §2(二)): a county's Table 1 and Table 2 as of the survey day, in a
+    """Guyuan's term survey (POLICY 003 §2(二)): a county's Table 1 and Table 2 as of the survey day, in a
     province that keeps that calendar (`term_survey_enabled`)."""
     county = await _own_region(ctx, ReportLevel.COUNTY, region_code)
     if not (await rules_for(ctx, county.code[:2])).term_survey_enabled:
@@ -84,7 +84,7 @@ async def draft_term_survey(ctx: Context, *, region_code: str, period: str, vers
             "period",
             "TERM_SURVEY_OFF",
             "本省未启用学期摸排报表（固原做法，003 §2(二)）",
-            "the province does not keep Guyuan's term survey calendar (seed 003 §2(二))",
+            "the province does not keep Guyuan's term survey calendar (POLICY 003 §2(二))",
         )
     span = await _period(ctx, Cadence.TERM_SURVEY, period, county.code[:2])
     report, revision = await _draft_target(ctx, ReportLevel.COUNTY, span, county, version)

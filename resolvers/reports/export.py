@@ -1,4 +1,4 @@
-"""Downloading a report (issue 6 item 9): its current version as Guyuan's two tables (seed 003 annexes
+"""Downloading a report (issue 6 item 9): its current version as Guyuan's two tables (POLICY 003 annexes
 1–2), and a city's or province's assessments, in an Excel workbook or a CSV file (the signed link a
 browser opens is in `links.py`).
 

@@ -51,7 +51,7 @@ class Snapshot:
 
 
 async def school_snapshot(ctx: Context, school: School, period: Period, revision_id: int) -> Snapshot:
-    """Guyuan Table 1, Table 2 and the suspected list of one school for one month (seed 003 annexes 1–2)."""
+    """Guyuan Table 1, Table 2 and the suspected list of one school for one month (POLICY 003 annexes 1–2)."""
     session, end = ctx.session, period.end
     histories = await report_inputs.enrolment_histories(session, school.code, end)
     grades = {
@@ -134,7 +134,7 @@ def _school_after_return(entry: LedgerEntry, schools: dict[str, School], end: da
 async def aggregate_snapshot(
     ctx: Context, level: ReportLevel, region: Region, period: Period, revision_id: int
 ) -> Snapshot:
-    """A region's report summed from the approved reports one level below (seed 004 §5–§7): the
+    """A region's report summed from the approved reports one level below (POLICY 004 §5–§7): the
     county's quarter from its schools' months, the city's semester from its counties' quarters, the
     province's school year from its cities' semesters. For each unit its latest approved report inside
     the period counts: Table 1 summed, the lists joined unit by unit.
@@ -172,7 +172,7 @@ async def latest_approved_below(
 
 
 async def term_survey_snapshot(ctx: Context, county: Region, survey: Period, revision_id: int) -> Snapshot:
-    """Guyuan's term survey of a county (seed 003 §2(二), annex 1 note 4): every school's Table 1 and
+    """Guyuan's term survey of a county (POLICY 003 §2(二), annex 1 note 4): every school's Table 1 and
     lists as of the survey day, generated from the ledgers like a school's month and summed."""
     schools = await school_repo.schools_under(ctx.session, county.path)
     parts = [await school_snapshot(ctx, school, survey, revision_id) for school in schools]

@@ -1,5 +1,5 @@
 """Who has not submitted for a period, at every level, and how many days late (issue 6 item 7): the tree
-a dashboard draws, from a region down to the units that report on the period's cadence (seed 004 §4–§7).
+a dashboard draws, from a region down to the units that report on the period's cadence (POLICY 004 §4–§7).
 
 - The period's format says the cadence and so the reporting units: `2026-03` schools (monthly, §4),
   `2026-Q1` counties (quarterly, §5), `2026-SPRING` cities (each semester, §6), `2025-2026` provinces
@@ -53,7 +53,7 @@ class NodeLevel(enum.StrEnum):
 
 
 DEPTH = {level: n for n, level in enumerate(NodeLevel)}
-# Guyuan's term survey is a county's, in the provinces that keep that calendar (seed 003 §2(二)).
+# Guyuan's term survey is a county's, in the provinces that keep that calendar (POLICY 003 §2(二)).
 LEVEL_OF_CADENCE = {cadence: level for level, cadence in CADENCE_OF_LEVEL.items()} | {
     Cadence.TERM_SURVEY: ReportLevel.COUNTY
 }

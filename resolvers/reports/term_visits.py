@@ -1,4 +1,4 @@
-"""Term-start visits (开学时节进校、入户实地深度调研, seed 004 §5): "每年春季、秋季开学时节，要确保开展一次
+"""Term-start visits (开学时节进校、入户实地深度调研, POLICY 004 §5): "每年春季、秋季开学时节，要确保开展一次
 '学校全覆盖、学生逐一核'式的进校、入户实地深度调研". Each spring and autumn term the county education
 bureau visits every one of its schools and checks the students one by one.
 
@@ -172,7 +172,7 @@ def _check(given: VisitInput, term: Term) -> None:
             "visitedOn",
             "VISIT_OUT_OF_TERM",
             f"开学时节调研须在本学期内（{term.start.isoformat()} 至 {term.end.isoformat()}，004 §5）",
-            f"a term-start visit falls in the term, {term.start.isoformat()} to {term.end.isoformat()} (seed 004 §5)",
+            f"a term-start visit falls in the term, {term.start.isoformat()} to {term.end.isoformat()} (POLICY 004 §5)",
         )
     for name, value in (("studentsChecked", given.students_checked), ("householdsVisited", given.households_visited)):
         if value < 0:

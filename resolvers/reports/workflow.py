@@ -1,4 +1,4 @@
-"""Submitting, countersigning, re-checking (复核) and returning reports (seed 004 §4–§7).
+"""Submitting, countersigning, re-checking (复核) and returning reports (POLICY 004 §4–§7).
 
 - A unit's own head submits (the principal for a school, the bureau for a county, city or province):
   the version is frozen. After the deadline it is flagged late, or refused where the province forbids
@@ -78,7 +78,7 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
             "reportId",
             "COSIGN_REQUIRED",
             "本省要求县级政府会签后方可报送（004 §5）",
-            "the province requires the county government's countersignature before submission (seed 004 §5)",
+            "the province requires the county government's countersignature before submission (POLICY 004 §5)",
         )
     await _check_sources(ctx, report, revision, rules)
     missing = await unassessed(ctx, report, revision)
@@ -88,7 +88,7 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
             "reportId",
             "ASSESSMENTS_MISSING",
             f"报送前须对每个下级单位作出评价（004 §6–§7），尚缺：{names}",
-            f"every unit below needs its assessment before submission (seed 004 §6–§7); missing: "
+            f"every unit below needs its assessment before submission (POLICY 004 §6–§7); missing: "
             f"{', '.join(r.code for r in missing)}",
         )
     span = parse_period(report.cadence, report.period, rules)
@@ -210,7 +210,7 @@ async def review_report(
                 "verdicts",
                 "VERDICTS_MISSING",
                 "通过前须对名单中每名学生作出复核结论（004 §5）",
-                "approval needs a verdict on every listed child (seed 004 §5)",
+                "approval needs a verdict on every listed child (POLICY 004 §5)",
             )
         if found or any(v.verdict is Verdict.DISPUTED for v in given):
             raise BadInput(

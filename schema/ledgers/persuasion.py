@@ -24,7 +24,7 @@ from ..context import Info
 from ..enums import described
 
 described(VisitMethod, VISIT_METHOD_LABELS, "劝返方式 / persuasion method")
-described(DeferralBasis, DEFERRAL_BASIS_LABELS, "延缓入学依据 / grounds for deferral (seed 001 §2.2)")
+described(DeferralBasis, DEFERRAL_BASIS_LABELS, "延缓入学依据 / grounds for deferral (POLICY 001 §2.2)")
 described(
     DeferralStatus,
     {

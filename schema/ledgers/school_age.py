@@ -1,4 +1,4 @@
-"""The school-age children ledger (适龄儿童台账, seed 004 §2) as the schema shows it: derived, never copied."""
+"""The school-age children ledger (适龄儿童台账, POLICY 004 §2) as the schema shows it: derived, never copied."""
 
 from __future__ import annotations
 

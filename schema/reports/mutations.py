@@ -100,7 +100,7 @@ async def _draft_region(
     )
 
 
-@strawberry.input(description="生成固原学期摸排报表 / generate a county's term survey (Guyuan's calendar, seed 003).")
+@strawberry.input(description="生成固原学期摸排报表 / generate a county's term survey (Guyuan's calendar, POLICY 003).")
 class DraftTermSurveyInput:
     region_code: str = strawberry.field(description="县级区划代码 / county code.")
     period: str = strawberry.field(

@@ -1,5 +1,5 @@
 """Who has not submitted for a period, at every level, and how many days late (issue 6 item 7): the
-reporting tree a dashboard draws, from a region down to the units of the period's cadence (seed 004 §4–§7)."""
+reporting tree a dashboard draws, from a region down to the units of the period's cadence (POLICY 004 §4–§7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Guyuan's tables as GraphQL types (seed 003 annexes 1–2), and the reporting chain's enums.
+"""Guyuan's tables as GraphQL types (POLICY 003 annexes 1–2), and the reporting chain's enums.
 
 Listed children's national ID and registry number are always masked here; the full ID is read,
 audited, on `Student`.
@@ -36,7 +36,7 @@ described(
         ReportLevel.CITY: "地市（一学期一调研）/ city: semester research",
         ReportLevel.PROVINCE: "省级（一学年一评估）/ province: school-year assessment",
     },
-    "报告层级（004 §4–§7）/ reporting level (seed 004 §4–§7)",
+    "报告层级（004 §4–§7）/ reporting level (POLICY 004 §4–§7)",
 )
 strawberry.enum(Cadence, name="ReportCadence", description="报告周期 / reporting cadence")
 for _value, _label in zip(
@@ -93,7 +93,7 @@ class CategoryCount:
     count: int = strawberry.field(description="人数 / dropouts.")
 
 
-@strawberry.type(description="表1 摸底排查统计（固原 003 附件1）一行 / one row of Guyuan Table 1 (seed 003 annex 1).")
+@strawberry.type(description="表1 摸底排查统计（固原 003 附件1）一行 / one row of Guyuan Table 1 (POLICY 003 annex 1).")
 class Table1Row:
     stage: Table1Stage = strawberry.field(description="学段 / stage (or total).")
     should_attend: int = strawberry.field(description="应到校人数 / should attend.")
@@ -116,7 +116,7 @@ def table1_row(stage: Table1Stage, f: Figures) -> Table1Row:
 
 @strawberry.type(
     description="名单一行：表2 辍学学生信息（003 附件2）或疑似辍学名单 / a listed child: Table 2 "
-    "(seed 003 annex 2) or the suspected list, as it stood when the version was generated."
+    "(POLICY 003 annex 2) or the suspected list, as it stood when the version was generated."
 )
 class ReportChildRow:
     seq: int = strawberry.field(description="序号 / number within its list.")

@@ -1,4 +1,4 @@
-"""Term-start visits (开学时节进校、入户实地深度调研, seed 004 §5) and their coverage (学校全覆盖): recorded by
+"""Term-start visits (开学时节进校、入户实地深度调研, POLICY 004 §5) and their coverage (学校全覆盖): recorded by
 the school's county bureau, read by REPORT:READ over the region on the education line."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The reporting chain (四个一, seed 004 §4–§7): reports, their versions and Guyuan's tables (seed 003).
+"""The reporting chain (四个一, POLICY 004 §4–§7): reports, their versions and Guyuan's tables (POLICY 003).
 
 Lists are scoped in SQL by the caller's REPORT:READ jurisdictions over the report's unit (education
 line). The listed children need the ledgers' read right over the unit too (null otherwise), and their

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..ledgers.entries import LedgerEntry
 
 described(Gender, GENDER_LABELS, "性别 / gender")
-described(SpecialGroup, SPECIAL_GROUP_LABELS, "重点群体 / special groups (seed 004 §3)")
+described(SpecialGroup, SPECIAL_GROUP_LABELS, "重点群体 / special groups (POLICY 004 §3)")
 described(EnrolmentChange, ENROLMENT_CHANGE_LABELS, "学籍变动 / enrolment change")
 
 
