@@ -1,6 +1,8 @@
-"""A migrated PostgreSQL database per run; every test inside a transaction that is rolled back.
+"""A migrated PostgreSQL database per run (per xdist worker); every test inside a transaction rolled back.
 
-TEST_DATABASE_URL picks a server (CI: the local one); without it an embedded PostgreSQL starts.
+TEST_DATABASE_URL picks a server (CI: the local one); without it an embedded PostgreSQL starts, one per
+worker. Passwords are hashed with argon2's cheap test profile (BAOXUE_PASSWORD_HASHER=fast), and
+`token_for` on the shared `client` signs each account in once per worker (see `TokenCache`).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from authz.passwords import use_profile
 from baoxue.app import create_app
 from baoxue.database import migrate, normalize_url
 from baoxue.demo.seed import DEMO_PASSWORD, seed_demo
@@ -25,6 +29,13 @@ from baoxue.settings import Settings
 from resolvers.context import Context
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop"
+TEST_PASSWORD_HASHER = "fast"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> None:
+    """Hash with argon2's cheap profile in this process, as BAOXUE_PASSWORD_HASHER=fast would select."""
+    use_profile(make_settings().password_hasher)
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +98,7 @@ def database_url(databases: Databases) -> str:
         async with async_sessionmaker(engine)() as session:
             await seed_demo(session)
             await session.commit()
+            TOKENS.accounts = frozenset((await session.execute(text("SELECT username FROM account"))).scalars())
         await engine.dispose()
 
     import asyncio
@@ -128,6 +140,8 @@ def make_settings(**overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "env": "development",
         "data_dir": Path(tempfile.gettempdir()) / "baoxue-test-data",
+        # Settings refuse the cheap profile in production.
+        "password_hasher": "recommended" if overrides.get("env") == "production" else TEST_PASSWORD_HASHER,
     }
     values.update(overrides)
     return Settings(**values)
@@ -144,7 +158,42 @@ async def client(sessions: async_sessionmaker[AsyncSession], settings: Settings)
     app = create_app(settings, sessions=sessions)
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 1234))
     async with httpx.AsyncClient(transport=transport, base_url="http://baoxue.test") as c:
+        if settings == make_settings():
+            TOKENS.share(c)
         yield c
+
+
+class TokenCache:
+    """Bearer tokens for `token_for`, kept for the worker: each seeded account signs in once.
+
+    Only for the `client` fixture's clients (the run's database, the test settings) and only for
+    accounts the seed committed; other clients, and accounts a test creates, always sign in. A token
+    issued in one test stays valid in the next: the same secret signs it, and authentication reads the
+    account afresh on every request, so a test that disables an account or takes a grant away still
+    sees the refusal. `login()` never uses the cache: the login tests really sign in, and a test that
+    needs a sign-in refused calls `login()`.
+    """
+
+    def __init__(self) -> None:
+        self.accounts: frozenset[str] = frozenset()
+        self._shared: weakref.WeakSet[httpx.AsyncClient] = weakref.WeakSet()
+        self._tokens: dict[tuple[str, str], str] = {}
+
+    def share(self, client: httpx.AsyncClient) -> None:
+        self._shared.add(client)
+
+    def _applies(self, client: httpx.AsyncClient, username: str) -> bool:
+        return client in self._shared and username in self.accounts
+
+    def get(self, client: httpx.AsyncClient, username: str, password: str) -> str | None:
+        return self._tokens.get((username, password)) if self._applies(client, username) else None
+
+    def put(self, client: httpx.AsyncClient, username: str, password: str, token: str) -> None:
+        if self._applies(client, username):
+            self._tokens[(username, password)] = token
+
+
+TOKENS = TokenCache()
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
@@ -152,9 +201,14 @@ async def login(client: httpx.AsyncClient, username: str, password: str = DEMO_P
 
 
 async def token_for(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD) -> str:
+    """A bearer token for the account; on the shared `client`, signed in once per worker."""
+    if cached := TOKENS.get(client, username, password):
+        return cached
     response = await login(client, username, password)
     assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+    token = str(response.json()["access_token"])
+    TOKENS.put(client, username, password, token)
+    return token
 
 
 async def gql(
