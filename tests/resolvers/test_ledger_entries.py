@@ -18,8 +18,7 @@ from resolvers.errors import BadInput
 from resolvers.ledgers import entries
 from tests.factories import make_child, make_entry
 from tests.ledger_support import COUNTY_EDU, NEIGHBOUR_EDU, STAFF, YUANMOU_PRIMARY, YUANMOU_VILLAGE
-
-CITY_EDU = "edu-city-5323"  # reads both counties' ledgers, writes none
+from tests.report_support import CITY_EDU  # reads both counties' ledgers, writes none
 
 
 async def audit_rows(session) -> int:
