@@ -14,6 +14,7 @@ from authz.principal import CredentialKind
 from authz.state import load_grants
 from models.repos import accounts
 from resolvers.context import Context
+from resolvers.errors import BadInput
 
 ContextFor = Callable[[str], Awaitable[Context]]
 
@@ -37,3 +38,8 @@ def context_for(session: AsyncSession, authorizer: Authorizer) -> ContextFor:
         return Context(session=session, principal=principal, authorizer=authorizer, system_actor="test")
 
     return make
+
+
+def refusal(excinfo: pytest.ExceptionInfo[BadInput]) -> tuple[str, str]:
+    """The field and code of a typed refusal caught with `pytest.raises(BadInput)`."""
+    return excinfo.value.error.field, excinfo.value.error.code

@@ -19,6 +19,7 @@ from resolvers.ledgers import entries
 from tests.factories import make_child, make_entry
 from tests.ledger_support import COUNTY_EDU, NEIGHBOUR_EDU, STAFF, YUANMOU_PRIMARY, YUANMOU_VILLAGE
 from tests.report_support import CITY_EDU  # reads both counties' ledgers, writes none
+from tests.resolvers.conftest import refusal
 
 
 async def audit_rows(session) -> int:
@@ -35,10 +36,6 @@ async def open_suspected(ctx, child, **overrides):
         "note": None,
     }
     return await entries.open_entry(ctx, **(values | overrides))
-
-
-def refusal(excinfo: pytest.ExceptionInfo[BadInput]) -> tuple[str, str]:
-    return excinfo.value.error.field, excinfo.value.error.code
 
 
 async def test_the_county_bureau_opens_an_entry_carrying_the_childs_paths_and_audits_it(session, context_for):

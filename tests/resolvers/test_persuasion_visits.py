@@ -18,6 +18,7 @@ from tests.factories import make_entry, make_visit
 from tests.ledger_support import COUNTY_EDU, NEIGHBOUR_EDU
 from tests.persuasion_support import TOWNSHIP
 from tests.report_support import CITY_EDU
+from tests.resolvers.conftest import refusal
 
 TEACHER = [Participant(name="班主任", department="学校", line=Line.EDU)]
 JOINT = [*TEACHER, Participant(name="王乡长", department="狮山镇人民政府", line=Line.GOV)]
@@ -35,10 +36,6 @@ async def visit(ctx, entry, **overrides: Any):
         "next_on": None,
     }
     return await record_visit(ctx, **(values | overrides))
-
-
-def refusal(excinfo: pytest.ExceptionInfo[BadInput]) -> tuple[str, str]:
-    return excinfo.value.error.field, excinfo.value.error.code
 
 
 async def test_the_township_records_a_first_visit_and_the_entry_remembers_the_day(session, context_for):

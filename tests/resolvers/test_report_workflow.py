@@ -15,6 +15,7 @@ from resolvers.reports import drafting, reading, workflow
 from tests.factories import make_entry
 from tests.ledger_support import WUDING_PRIMARY
 from tests.report_support import CITY_EDU, COUNTY_EDU, NEIGHBOUR_EDU, PRINCIPAL, STAFF
+from tests.resolvers.conftest import refusal
 
 
 async def draft_march(ctx, **overrides):
@@ -36,10 +37,6 @@ async def review(ctx, report, decision, *, reasons=None, verdicts=()):
         reasons=reasons,
         version=report.version,
     )
-
-
-def refusal(excinfo: pytest.ExceptionInfo[BadInput]) -> tuple[str, str]:
-    return excinfo.value.error.field, excinfo.value.error.code
 
 
 async def test_the_school_staff_draft_and_the_principal_submits_the_monthly_report(context_for):
