@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.pool import NullPool
 
 from authz import state
-from authz.passwords import use_profile
+from authz.passwords import current_profile, use_profile
 from baoxue.app import create_app
 from baoxue.database import migrate, normalize_url
 from baoxue.demo.seed import DEMO_PASSWORD, seed_demo
@@ -39,6 +39,15 @@ TEST_PASSWORD_HASHER = "fast"
 def _cheap_password_hashes() -> None:
     """Hash with argon2's cheap profile in this process, as BAOXUE_PASSWORD_HASHER=fast would select."""
     use_profile(make_settings().password_hasher)
+
+
+@pytest.fixture
+def recommended_hashes() -> Iterator[None]:
+    """argon2's recommended parameters for one test, as in production: for tests of what hashing costs."""
+    before = current_profile()
+    use_profile("recommended")
+    yield
+    use_profile(before)
 
 
 @pytest.fixture(scope="session", autouse=True)
