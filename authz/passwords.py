@@ -1,25 +1,55 @@
-"""Password hashing with argon2 (argon2-cffi's recommended parameters)."""
+"""Password hashing with argon2: argon2-cffi's recommended parameters, or a cheap profile for tests.
+
+The profile is process-wide, chosen by configuration (`BAOXUE_PASSWORD_HASHER`); settings refuse the
+cheap one in production. Verification reads the parameters stored in each hash, so a hash made under
+either profile verifies under both.
+"""
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from functools import cache
+from typing import Literal
+
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+PasswordProfile = Literal["recommended", "fast"]
 
-# Verified against when the username is unknown, so both failures cost the same time.
-_DUMMY_HASH = _hasher.hash("baoxue-no-such-account")
+_HASHERS: dict[PasswordProfile, PasswordHasher] = {
+    "recommended": PasswordHasher(),
+    # argon2's cheapest parameters: microseconds instead of tens of milliseconds. Tests only.
+    "fast": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
+TEST_ONLY_PROFILES: frozenset[PasswordProfile] = frozenset({"fast"})
+_profile: PasswordProfile = "recommended"
 
 MIN_PASSWORD_LENGTH = 10
 
 
+def use_profile(profile: PasswordProfile) -> None:
+    """Which parameters should new hashes (and the unknown-user check) use in this process?"""
+    global _profile
+    _profile = profile
+
+
+def current_profile() -> PasswordProfile:
+    """Which parameters does this process hash new passwords with?"""
+    return _profile
+
+
+@cache
+def _dummy_hash(profile: PasswordProfile) -> str:
+    # Verified against when the username is unknown, so both failures cost the same time.
+    return _HASHERS[profile].hash("baoxue-no-such-account")
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _HASHERS[_profile].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Does `password` match? Costs one argon2 verification even when there is no hash."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _HASHERS[_profile].verify(password_hash or _dummy_hash(_profile), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

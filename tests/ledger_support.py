@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from datagen.demo.seed import national_id
-from tests.conftest import gql
+from tests.conftest import gql, payload
 
 WUDING = "532329"  # 武定县
 YUANMOU = "532328"  # 元谋县, Wuding's neighbour in 楚雄州
@@ -112,14 +112,13 @@ async def record_absent(
             {"input": {"day": day.isoformat(), "absences": [{"studentId": student_id, "excused": excused}]}},
             token,
         )
-        out.append(result["data"]["recordAttendance"] if result.get("data") else result)
+        out.append(payload(result, "recordAttendance"))
     return out
 
 
 async def run_rules(client: httpx.AsyncClient, token: str, as_of: date) -> dict[str, Any]:
     """The rules' payload, or the whole response when the operation was refused."""
-    result = await gql(client, RULES, {"input": {"asOf": as_of.isoformat()}}, token)
-    return result["data"]["runLedgerRules"] if result.get("data") else result
+    return payload(await gql(client, RULES, {"input": {"asOf": as_of.isoformat()}}, token), "runLedgerRules")
 
 
 async def entries_of(client: httpx.AsyncClient, token: str, student_id: str, **filter: Any) -> list[dict[str, Any]]:
@@ -160,7 +159,7 @@ async def open_entry(
         },
         token,
     )
-    return result["data"]["openLedgerEntry"] if result.get("data") else result
+    return payload(result, "openLedgerEntry")
 
 
 async def school_age(client: httpx.AsyncClient, token: str, **filter: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,12 +7,11 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import gql, token_for
+from tests.conftest import codes, gql, payload, token_for
 from tests.ledger_support import COUNTY_EDU, WUDING, make_student
+from tests.report_support import CITY_EDU, COUNTY_GOV, PRINCIPAL
 
-PRINCIPAL = "edu-school-2153000036"
-CITY_EDU = "edu-city-5323"
-COUNTY_GOV = f"gov-county-{WUDING}"
+__all__ = ["CITY_EDU", "COUNTY_GOV", "PRINCIPAL", "codes"]  # the persuasion tests' names, from one place
 TOWNSHIP = f"gov-township-{WUDING}101"  # 狮山镇, where the test children live
 NEXT_TOWNSHIP = f"gov-township-{WUDING}102"  # 高桥镇, the next township
 SUPERVISOR = f"supervisor-county-{WUDING}"
@@ -53,12 +52,7 @@ AUDIT = """query($f: AuditFilter) { auditLog(filter: $f, first: 100) {
 
 async def mutate(client: httpx.AsyncClient, query: str, name: str, input: dict[str, Any], token: str) -> Any:
     """The mutation's payload, or the whole response when the operation was refused (FORBIDDEN)."""
-    result = await gql(client, query, {"input": input}, token)
-    return result["data"][name] if (result.get("data") or {}).get(name) else result
-
-
-def codes(payload: dict[str, Any]) -> list[str]:
-    return [e["code"] for e in payload["errors"]]
+    return payload(await gql(client, query, {"input": input}, token), name)
 
 
 async def new_case(

@@ -7,14 +7,13 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import gql
-from tests.ledger_support import WUDING, WUDING_PRIMARY, YUANMOU
+from tests.conftest import codes, gql, payload
+from tests.ledger_support import COUNTY_EDU, NEIGHBOUR_EDU, STAFF, WUDING, WUDING_PRIMARY, YUANMOU
+
+__all__ = ["COUNTY_EDU", "NEIGHBOUR_EDU", "STAFF", "codes", "payload"]  # the report tests' names, from one place
 
 PRINCIPAL = f"edu-school-{WUDING_PRIMARY}"
-STAFF = f"staff-school-{WUDING_PRIMARY}"
-COUNTY_EDU = f"edu-county-{WUDING}"
 COUNTY_GOV = f"gov-county-{WUDING}"
-NEIGHBOUR_EDU = f"edu-county-{YUANMOU}"
 NEIGHBOUR_GOV = f"gov-county-{YUANMOU}"
 CITY_EDU = "edu-city-5323"
 CHUXIONG = "5323"  # 楚雄州, Wuding's city
@@ -66,15 +65,6 @@ READ = f"""query($id: ID!) {{ report(id: $id) {{ {REPORT} }} }}"""
 NODE = f"""query($id: ID!) {{ node(id: $id) {{ ... on Report {{ {REPORT} }} }} }}"""
 LIST = """query($f: ReportFilter) { reports(filter: $f, first: 100) { totalCount
   edges { node { id level period unitCode status } } } }"""
-
-
-def payload(result: dict[str, Any], name: str) -> Any:
-    """A mutation's payload, or the whole response when the operation was refused (FORBIDDEN)."""
-    return result["data"][name] if result.get("data") else result
-
-
-def codes(result: dict[str, Any]) -> list[str]:
-    return [e["code"] for e in result.get("errors") or []]
 
 
 async def draft_school(

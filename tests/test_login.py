@@ -11,10 +11,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from authz.passwords import hash_password
 from authz.tokens import TokenConfig, issue_access_token
 from models.base import utcnow
+from models.repos.accounts import get_account_by_username
 from resolvers.admin.accounts import create_account, create_token, disable_account, revoke_token
-from tests.conftest import TEST_SECRET, error_codes, gql, login, make_settings, token_for
+from tests.conftest import DEMO_PASSWORD, TEST_SECRET, error_codes, gql, login, make_settings, token_for
 
 VIEWER = "{ viewer { username displayName isService } }"
 
@@ -45,9 +47,16 @@ async def test_wrong_password_and_unknown_user_get_identical_401s(client):
     }
 
 
-async def test_unknown_user_costs_as_much_as_a_wrong_password(client, settings):
-    """No user enumeration by timing: an unknown username still pays for one argon2 verification."""
+async def test_unknown_user_costs_as_much_as_a_wrong_password(client, settings, session, recommended_hashes):
+    """No user enumeration by timing: an unknown username still pays for one argon2 verification.
+
+    With production's argon2 parameters on both sides (the run's hashes use the cheap test profile).
+    """
     settings.login_max_failures_per_client = 100
+    account = await get_account_by_username(session, "edu-city-5323")
+    assert account is not None
+    account.password_hash = hash_password(DEMO_PASSWORD)
+    await session.flush()
 
     async def median(username: str) -> float:
         times = []
@@ -214,10 +223,11 @@ async def test_passwords_never_reach_the_logs(client, caplog):
     assert "baoxue-demo" not in caplog.text
 
 
-async def test_parallel_guesses_cannot_outrun_the_throttle(databases):
+async def test_parallel_guesses_cannot_outrun_the_throttle(databases, recommended_hashes):
     """Each attempt is counted before it is checked, so a burst gets no more than the limit.
 
-    Real concurrency needs real connections: this test uses a committed database of its own.
+    Real concurrency needs real connections: this test uses a committed database of its own, seeded
+    with production's argon2 parameters so that the checks take as long as they would there.
     """
     import asyncio
 
