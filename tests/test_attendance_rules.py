@@ -1,4 +1,4 @@
-"""The attendance rules that feed the ledgers (seed 003 annex 1 notes 1–2), through the API and the CLI:
+"""The attendance rules that feed the ledgers (POLICY 003 annex 1 notes 1–2), through the API and the CLI:
 absent more than a week without leave → suspected; still absent more than a month later → dropout."""
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def opened_for(payloads: list[dict[str, Any]], student_id: str) -> list[int]:
 
 
 async def test_seven_calendar_days_absent_open_nothing_and_the_eighth_opens_a_suspected_entry(client):
-    """Seed 003 annex 1 note 1: suspected dropout is absent "超过一星期" (more than one week) without leave."""
+    """POLICY 003 annex 1 note 1: suspected dropout is absent "超过一星期" (more than one week) without leave."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
     week = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 11)))
@@ -96,7 +96,7 @@ async def test_seven_calendar_days_absent_open_nothing_and_the_eighth_opens_a_su
 
 
 async def test_leave_of_absence_never_opens_an_entry(client):
-    """Seed 003 annex 1 notes 1–2: only absence "且未请假" (without leave) counts; 请假未到校 is counted apart."""
+    """POLICY 003 annex 1 notes 1–2: only absence "且未请假" (without leave) counts; 请假未到校 is counted apart."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
     days = school_days(date(2026, 9, 7), date(2026, 10, 23))
@@ -108,7 +108,7 @@ async def test_leave_of_absence_never_opens_an_entry(client):
 
 
 async def test_a_day_on_leave_breaks_a_run_of_absence(client):
-    """Seed 003 annex 1 note 1: the week without leave must be unbroken; a day on leave (请假) starts it afresh."""
+    """POLICY 003 annex 1 note 1: the week without leave must be unbroken; a day on leave (请假) starts it afresh."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
     await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 10)))
@@ -119,7 +119,7 @@ async def test_a_day_on_leave_breaks_a_run_of_absence(client):
 
 
 async def test_a_weekend_without_marks_does_not_break_a_run(client):
-    """Seed 003 annex 1 note 1: a week is calendar days; Saturday and Sunday (no marks) keep the run going."""
+    """POLICY 003 annex 1 note 1: a week is calendar days; Saturday and Sunday (no marks) keep the run going."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
     payloads = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 9), date(2026, 9, 16)))
@@ -128,7 +128,7 @@ async def test_a_weekend_without_marks_does_not_break_a_run(client):
 
 
 async def test_a_class_register_without_the_child_counts_as_present_and_breaks_a_run(client):
-    """Seed 003 annex 1 note 1: a day at school breaks the week; a class register (整班点名) that does not
+    """POLICY 003 annex 1 note 1: a day at school breaks the week; a class register (整班点名) that does not
     list the child means the child was there, one that lists the child is an absence."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
@@ -143,7 +143,7 @@ async def test_a_class_register_without_the_child_counts_as_present_and_breaks_a
 
 
 async def test_escalates_to_dropout_only_more_than_a_month_after_it_opened(client):
-    """Seed 003 annex 1 note 2: a dropout is a suspected dropout "超过一个月仍未到校且未请假"; exactly one
+    """POLICY 003 annex 1 note 2: a dropout is a suspected dropout "超过一个月仍未到校且未请假"; exactly one
     month is not yet more than one. The suspected entry is closed as escalated and linked from the dropout."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
@@ -162,7 +162,7 @@ async def test_escalates_to_dropout_only_more_than_a_month_after_it_opened(clien
 
 
 async def test_attendance_resuming_marks_an_open_entry_returned_on_that_day(client):
-    """Seed 003 annex 1 note 1 read backwards: back at class, no longer absent; a day on leave is not a return."""
+    """POLICY 003 annex 1 note 1 read backwards: back at class, no longer absent; a day on leave is not a return."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
     entry = (await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14))))[-1]
@@ -180,7 +180,7 @@ async def test_attendance_resuming_marks_an_open_entry_returned_on_that_day(clie
 
 
 async def test_an_entry_reopened_after_a_return_escalates_a_month_after_it_reopened(client):
-    """Seed 003 annex 1 notes 1–2: back at school, then absent more than a week again, the child is suspected
+    """POLICY 003 annex 1 notes 1–2: back at school, then absent more than a week again, the child is suspected
     afresh; a dropout only when "超过一个月仍未到校" counted from then, and the entry does not flip back to
     RETURNED on the strength of the old return."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
@@ -205,7 +205,7 @@ async def test_an_entry_reopened_after_a_return_escalates_a_month_after_it_reope
 
 
 async def test_a_child_listed_twice_in_one_batch_is_recorded_once_the_later_listing_standing(client):
-    """Seed 003 annex 1 note 1 (leave is not absence): one mark per child per day, a later record replacing an
+    """POLICY 003 annex 1 note 1 (leave is not absence): one mark per child per day, a later record replacing an
     earlier one; a batch naming a child twice is no server error."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
@@ -217,7 +217,7 @@ async def test_a_child_listed_twice_in_one_batch_is_recorded_once_the_later_list
 
 
 async def test_a_child_flagged_again_after_close_out_gets_a_new_relapse_entry(client):
-    """Seed 003 §(二) "确保辍学无新增、无反弹" and seed 004 §2 (dynamic close-out): a child flagged again
+    """POLICY 003 §2(二) "确保辍学无新增、无反弹" and POLICY 004 §2 (dynamic close-out): a child flagged again
     after close-out is a relapse (反弹) on a new entry that points to the closed one."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
@@ -239,7 +239,7 @@ async def test_a_child_flagged_again_after_close_out_gets_a_new_relapse_entry(cl
 
 
 async def test_a_late_sweep_catches_up_opening_and_escalating_in_one_run(client):
-    """Seed 003 annex 1 notes 1–2 applied as of a date: with no marks since, a child last seen absent on
+    """POLICY 003 annex 1 notes 1–2 applied as of a date: with no marks since, a child last seen absent on
     Friday 11 September is suspected from the 14th and a dropout from 15 October."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
@@ -289,7 +289,7 @@ async def _absences_committed(url: str) -> None:
 
 
 def test_cli_ledger_sweep_applies_the_rules_as_of_a_date_and_prints_the_counts(sweep_db, capsys):
-    """Seed 003 annex 1 notes 1–2 by the operator's daily sweep (`baoxue ledger sweep --as-of`)."""
+    """POLICY 003 annex 1 notes 1–2 by the operator's daily sweep (`baoxue ledger sweep --as-of`)."""
     asyncio.run(_absences_committed(sweep_db))
     capsys.readouterr()
     main(["ledger", "sweep", "--as-of", "2026-10-14"])
@@ -306,7 +306,7 @@ def test_cli_ledger_sweep_applies_the_rules_as_of_a_date_and_prints_the_counts(s
 
 
 async def test_attendance_for_a_future_day_is_refused(client):
-    """Seed 003 §(二) "学校每日清查": a register records a day that has happened, never tomorrow."""
+    """POLICY 003 §2(二) "学校每日清查": a register records a day that has happened, never tomorrow."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
     [refused] = await record_absent(client, staff, student["id"], [today() + timedelta(days=1)])
@@ -314,7 +314,7 @@ async def test_attendance_for_a_future_day_is_refused(client):
 
 
 async def test_a_child_outside_the_class_register_is_refused(client):
-    """Seed 003 annex 1 note 1 counts a class's own pupils: a register lists only children of that class."""
+    """POLICY 003 annex 1 note 1 counts a class's own pupils: a register lists only children of that class."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)  # grade 3 of WUDING_PRIMARY
     refused = await register(client, staff, date(2026, 9, 7), [student["id"]], grade=4)
@@ -325,7 +325,7 @@ async def test_a_child_outside_the_class_register_is_refused(client):
 
 
 async def test_a_neighbouring_county_school_cannot_record_a_wuding_child(client):
-    """Each level acts only in its own jurisdiction (DOMAIN: 双线四级): 元谋 staff do not see a 武定 child."""
+    """Each level acts only in its own jurisdiction (双线四级, ARCHITECTURE §4): 元谋 staff do not see a 武定 child."""
     county, neighbour_staff = await token_for(client, COUNTY_EDU), await token_for(client, NEIGHBOUR_STAFF)
     student = await make_student(client, county)
     [refused] = await record_absent(client, neighbour_staff, student["id"], [date(2026, 9, 7)])
@@ -333,7 +333,7 @@ async def test_a_neighbouring_county_school_cannot_record_a_wuding_child(client)
 
 
 async def test_a_neighbouring_school_cannot_take_a_wuding_class_register(client):
-    """Each level acts only in its own jurisdiction (DOMAIN: 双线四级): 元谋 staff cannot mark a 武定 class
+    """Each level acts only in its own jurisdiction (双线四级, ARCHITECTURE §4): 元谋 staff cannot mark a 武定 class
     present, so the 武定 child's run of absence is not broken."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     neighbour_staff = await token_for(client, NEIGHBOUR_STAFF)
@@ -348,7 +348,7 @@ async def test_a_neighbouring_school_cannot_take_a_wuding_class_register(client)
 
 @pytest.mark.parametrize("username", [TOWNSHIP, COUNTY_EDU])
 async def test_roles_without_attendance_write_are_forbidden_and_nothing_is_kept(client, username):
-    """Seed 003 §(二): the school takes the daily register (学校每日清查); township and county see the child
+    """POLICY 003 §2(二): the school takes the daily register (学校每日清查); township and county see the child
     but may not write its attendance."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     other = await token_for(client, username)
@@ -361,13 +361,14 @@ async def test_roles_without_attendance_write_are_forbidden_and_nothing_is_kept(
 
 
 async def test_a_school_role_may_not_run_the_rules(client):
-    """Seed 003 §(二) "县（区）每月汇总": the sweep is the county bureau's, not a school's."""
+    """POLICY 003 §2(二) "县（区）每月汇总": the sweep is the county bureau's, not a school's."""
     staff = await token_for(client, STAFF)
     assert error_codes(await run_rules(client, staff, date(2026, 10, 1))) == ["FORBIDDEN"]
 
 
 async def test_a_county_sweep_leaves_another_countys_children_alone(client):
-    """Each level acts only in its own jurisdiction (DOMAIN: 双线四级), applied to seed 003 annex 1 note 1."""
+    """Each level acts only in its own jurisdiction (双线四级, ARCHITECTURE §4), applied to
+    POLICY 003 annex 1 note 1."""
     wuding = await token_for(client, COUNTY_EDU)
     yuanmou, yuanmou_staff = await token_for(client, NEIGHBOUR_EDU), await token_for(client, NEIGHBOUR_STAFF)
     child = await make_student(client, yuanmou, village=YUANMOU_VILLAGE, school=YUANMOU_PRIMARY)

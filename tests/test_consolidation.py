@@ -1,5 +1,5 @@
 """The consolidation rate's cohort (docs/CONSOLIDATION.md), computed by the database over enrolment
-histories: seed 000 (preamble) sets the 95% target; seed 004 §7 puts the rate in the province's
+histories: POLICY 000 (preamble) sets the 95% target; POLICY 004 §7 puts the rate in the province's
 school-year assessment. School year 2035-2036 is used so that only the histories written here count:
 every demo child is past grade 9 by then."""
 

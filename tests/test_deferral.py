@@ -1,4 +1,4 @@
-"""Deferral and suspension (延缓入学 / 休学, seed 001 §2.2) through the API: after three joint visits, a
+"""Deferral and suspension (延缓入学 / 休学, POLICY 001 §2.2) through the API: after three joint visits, a
 judicial ruling or an expert assessment; approved at county level only; counted under category P."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.persuasion_support import (
 
 
 async def test_deferral_on_joint_visits_needs_three_of_them(client):
-    """Seed 001 §2.2: 经相关部门联合劝返三次以上 … 准许先办理延缓入学或休学手续."""
+    """POLICY 001 §2.2: 经相关部门联合劝返三次以上 … 准许先办理延缓入学或休学手续."""
     county = await token_for(client, COUNTY_EDU)
     township = await token_for(client, TOWNSHIP)
     entry = await new_case(client, county)
@@ -56,7 +56,7 @@ async def test_deferral_on_joint_visits_needs_three_of_them(client):
 
 
 async def test_deferral_on_a_judicial_ruling_needs_the_ruling(client):
-    """Seed 001 §2.2: 经司法部门判决裁定 — the ruling is cited by its document number."""
+    """POLICY 001 §2.2: 经司法部门判决裁定 — the ruling is cited by its document number."""
     county = await token_for(client, COUNTY_EDU)
     entry = await new_case(client, county)
     assert codes(await request_deferral(client, county, entry, "JUDICIAL_RULING")) == ["DOCUMENT_REQUIRED"]
@@ -67,7 +67,7 @@ async def test_deferral_on_a_judicial_ruling_needs_the_ruling(client):
 
 
 async def test_deferral_on_an_expert_assessment_is_for_disabled_children_only(client):
-    """Seed 001 §2.2: 对不具备学习条件的 [残疾儿童]，经县级残疾人教育专家委员会评估认定，可以办理延缓入学或休学."""
+    """POLICY 001 §2.2: 对不具备学习条件的 [残疾儿童]，经县级残疾人教育专家委员会评估认定，可以办理延缓入学或休学."""
     county = await token_for(client, COUNTY_EDU)
     not_disabled = await new_case(client, county)
     refused = await request_deferral(client, county, not_disabled, "EXPERT_ASSESSMENT", "武残教评〔2026〕3号")
@@ -83,8 +83,8 @@ async def test_deferral_on_an_expert_assessment_is_for_disabled_children_only(cl
 
 
 async def test_only_the_county_approves_a_deferral_and_persuasion_goes_on(client):
-    """Seed 001 §2.2: deferral is approved at county level (经县级 … 核实同意) — not by the school, not by
-    the city — and 并继续做好劝返复学工作: visits continue; the deferred child counts under P (seed 003)."""
+    """POLICY 001 §2.2: deferral is approved at county level (经县级 … 核实同意) — not by the school, not by
+    the city — and 并继续做好劝返复学工作: visits continue; the deferred child counts under P (POLICY 003)."""
     county = await token_for(client, COUNTY_EDU)
     principal = await token_for(client, PRINCIPAL)
     city = await token_for(client, CITY_EDU)
@@ -114,8 +114,8 @@ async def test_only_the_county_approves_a_deferral_and_persuasion_goes_on(client
 
 
 async def test_nobody_approves_their_own_deferral_request(client):
-    """DOMAIN 双线四级: a level never approves its own submission; the county government (the leading
-    group's line, seed 001 §2.2) may approve the bureau's request."""
+    """双线四级 (ARCHITECTURE §4): a level never approves its own submission; the county government (the leading
+    group's line, POLICY 001 §2.2) may approve the bureau's request."""
     county = await token_for(client, COUNTY_EDU)
     county_gov = await token_for(client, COUNTY_GOV)
     entry = await new_case(client, county)
@@ -127,7 +127,7 @@ async def test_nobody_approves_their_own_deferral_request(client):
 
 
 async def test_a_rejection_needs_a_reason_and_leaves_the_case_open(client):
-    """Seed 001 §2.2: the county may refuse; the refusal is reasoned and the case stays on the ledger."""
+    """POLICY 001 §2.2: the county may refuse; the refusal is reasoned and the case stays on the ledger."""
     county = await token_for(client, COUNTY_EDU)
     staff = await token_for(client, STAFF)
     entry = await new_case(client, county)
@@ -146,7 +146,7 @@ async def test_a_rejection_needs_a_reason_and_leaves_the_case_open(client):
 
 
 async def test_category_p_comes_only_from_an_approved_deferral(client):
-    """Seed 003 annex 1 note 3 (P 延缓入学) with seed 001 §2.2: P is not set by hand, nor while pending."""
+    """POLICY 003 annex 1 note 3 (P 延缓入学) with POLICY 001 §2.2: P is not set by hand, nor while pending."""
     county = await token_for(client, COUNTY_EDU)
     staff = await token_for(client, STAFF)
     entry = await new_case(client, county)
@@ -160,7 +160,7 @@ async def test_category_p_comes_only_from_an_approved_deferral(client):
 
 
 async def test_close_out_for_deferral_needs_an_approved_deferral(client):
-    """Seed 004 §9 (动态销号) with seed 001 §2.2: a case is closed out as deferred only once approved."""
+    """POLICY 004 §9 (动态销号) with POLICY 001 §2.2: a case is closed out as deferred only once approved."""
     county = await token_for(client, COUNTY_EDU)
     township = await token_for(client, TOWNSHIP)
     entry = await new_case(client, county)
@@ -185,7 +185,7 @@ async def test_close_out_for_deferral_needs_an_approved_deferral(client):
 
 
 async def test_a_deferral_is_not_approved_for_a_case_closed_meanwhile(client):
-    """Seed 001 §2.2 defers a child still on the ledger: closing a case out (销号) withdraws its pending
+    """POLICY 001 §2.2 defers a child still on the ledger: closing a case out (销号) withdraws its pending
     request, which can then no longer be approved: the closed entry never comes back as DEFERRED."""
     county = await token_for(client, COUNTY_EDU)
     county_gov = await token_for(client, COUNTY_GOV)
@@ -209,7 +209,7 @@ async def test_a_deferral_is_not_approved_for_a_case_closed_meanwhile(client):
 
 
 async def test_a_deferred_child_stays_under_category_p(client):
-    """Seed 001 §2.2 / DOMAIN: an approved deferral counts under category P while it lasts."""
+    """POLICY 001 §2.2: an approved deferral counts under category P while it lasts."""
     county = await token_for(client, COUNTY_EDU)
     county_gov = await token_for(client, COUNTY_GOV)
     entry = await new_case(client, county)

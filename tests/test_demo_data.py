@@ -141,7 +141,7 @@ async def test_grades_fit_ages_and_schools_teach_them(session):
 
 
 async def test_suspected_dropouts_are_two_to_three_percent(session):
-    """Seed 004 §2: the suspected-dropout ledger, out-of-school children included."""
+    """POLICY 004 §2: the suspected-dropout ledger, out-of-school children included."""
     total = await session.scalar(select(func.count()).select_from(Child))
     assert 0.02 <= len(await on_ledger(session, "SUSPECTED")) / total <= 0.03
 
@@ -162,7 +162,7 @@ async def test_a_child_has_at_most_one_entry_not_closed_out(session):
 
 
 async def test_dropouts_are_spread_over_the_categories(session):
-    """Seed 003 annex 1 note 3: A/B out of school, C/D disability, P deferred (001 §2.2)."""
+    """POLICY 003 annex 1 note 3: A/B out of school, C/D disability, P deferred (001 §2.2)."""
     children = {c.id: c for c in await children_of(session)}
     approved = set(
         (await session.scalars(select(DeferralRequest.entry_id).where(DeferralRequest.status == "APPROVED"))).all()
@@ -240,7 +240,7 @@ async def test_every_step_is_signed_by_a_demo_account(session):
 
 
 async def test_escalations_and_relapses_are_linked(session):
-    """Seed 003 annex 1 note 2: a dropout is a suspected dropout still absent a month later."""
+    """POLICY 003 annex 1 note 2: a dropout is a suspected dropout still absent a month later."""
     entries = {e.id: e for e in await entries_of(session)}
     escalated = [e for e in entries.values() if e.escalated_from_id]
     assert len(escalated) >= 3
@@ -272,7 +272,7 @@ async def test_escalations_and_relapses_are_linked(session):
 
 
 async def test_persuasion_takes_the_four_steps_in_order(session):
-    """Seed 000 §2: the four steps in order, none skipped; seed 004 §9: every visit recorded."""
+    """POLICY 000 §2: the four steps in order, none skipped; POLICY 004 §9: every visit recorded."""
     entries = {e.id: e for e in await entries_of(session)}
     visits = sorted((await session.scalars(select(PersuasionVisit))).all(), key=lambda v: (v.visited_on, v.id))
     reached: dict[int, int] = defaultdict(int)
@@ -296,7 +296,7 @@ async def test_persuasion_takes_the_four_steps_in_order(session):
 
 
 async def test_deferrals_follow_seed_001(session):
-    """Seed 001 §2.2: deferral after three joint persuasions, or a disabled child after expert assessment."""
+    """POLICY 001 §2.2: deferral after three joint persuasions, or a disabled child after expert assessment."""
     entries = {e.id: e for e in await entries_of(session)}
     children = {c.id: c for c in await children_of(session)}
     visits = (await session.scalars(select(PersuasionVisit))).all()
@@ -316,7 +316,7 @@ async def test_deferrals_follow_seed_001(session):
 
 
 async def test_migrants_across_counties_and_provinces(session):
-    """Seed 001 §2.2: the flow-in region (where the child studies) organises persuasion."""
+    """POLICY 001 §2.2: the flow-in region (where the child studies) organises persuasion."""
     children = await children_of(session)
     migrants = [c for c in children if c.household_region_code[:6] != c.residence_region_code[:6]]
     assert {c.id for c in migrants} == {c.id for c in children if "MIGRANT" in c.special_groups}
@@ -345,7 +345,7 @@ async def test_a_dropout_handed_over_to_another_province(session):
 
 
 async def test_out_of_school_children_are_seen_by_the_government_line_only(client, session):
-    """Only the government line finds children who never enrolled (DOMAIN: 双线四级)."""
+    """Only the government line finds children who never enrolled (双线四级, ARCHITECTURE §4)."""
     out = [c for c in await children_of(session) if c.school_code is None and age_on(c.birth_date, CUTOFF) <= 15]
     assert len(out) >= 20
     found = [e for e in await entries_of(session) if e.child_id in {c.id for c in out}]
@@ -369,7 +369,7 @@ async def test_out_of_school_children_are_seen_by_the_government_line_only(clien
 
 
 async def test_special_groups_at_plausible_rates(session):
-    """Seed 004 §3: the key groups to monitor."""
+    """POLICY 004 §3: the key groups to monitor."""
     children = await children_of(session)
     share = {g: n / len(children) for g, n in Counter(g for c in children for g in c.special_groups).items()}
     assert 0.10 <= share["LEFT_BEHIND"] <= 0.30
@@ -405,7 +405,7 @@ async def test_every_enrolled_child_has_its_enrolment_history(session):
 
 
 async def test_the_attendance_story_is_flagged_by_the_county_rules(client, session):
-    """Seed 003 annex 1 note 1: absent more than a week without leave → suspected dropout."""
+    """POLICY 003 annex 1 note 1: absent more than a week without leave → suspected dropout."""
     story = (await session.scalars(select(Child).where(Child.name.in_(ABSENCE_STORY_NAMES)))).all()
     assert sorted(c.name for c in story) == sorted(ABSENCE_STORY_NAMES)
     assert all(c.school_path.startswith(f"53/5323/{WUDING}/") for c in story)

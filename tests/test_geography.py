@@ -47,7 +47,7 @@ async def test_chuxiong_counties_page_through_in_code_order(client, token):
         assert conn["pageInfo"]["endCursor"] == conn["edges"][-1]["cursor"]
     assert seen == sorted(seen)
     assert len(seen) == len(set(seen)) == 10
-    assert "532329" in seen  # 武定县, named in seed 001
+    assert "532329" in seen  # 武定县, named in POLICY 001
 
 
 async def test_region_carries_name_level_path_and_parent(client, token):

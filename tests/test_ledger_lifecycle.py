@@ -32,8 +32,8 @@ REGISTER = """mutation($input: RecordAttendanceInput!) { recordAttendance(input:
 
 
 async def test_a_case_from_attendance_to_close_out(client):
-    """Seed 003 annex 1 notes 1–2 (suspected after a week, dropout after a further month), seed 004 §9
-    (every visit recorded), seed 001 (placement before close-out), seed 004 §2 (dynamic close-out)."""
+    """POLICY 003 annex 1 notes 1–2 (suspected after a week, dropout after a further month), POLICY 004 §9
+    (every visit recorded), POLICY 001 (placement before close-out), POLICY 004 §2 (dynamic close-out)."""
     county = await token_for(client, COUNTY_EDU)
     staff = await token_for(client, STAFF)
     neighbour = await token_for(client, NEIGHBOUR_EDU)
@@ -125,7 +125,7 @@ async def test_a_case_from_attendance_to_close_out(client):
 
 
 async def test_neighbouring_county_can_do_nothing_to_the_case(client):
-    """Each level sees and acts only in its own jurisdiction (DOMAIN: 双线四级)."""
+    """Each level sees and acts only in its own jurisdiction (双线四级, ARCHITECTURE §4)."""
     county = await token_for(client, COUNTY_EDU)
     staff = await token_for(client, STAFF)
     neighbour = await token_for(client, NEIGHBOUR_EDU)
@@ -145,7 +145,7 @@ async def test_neighbouring_county_can_do_nothing_to_the_case(client):
 
 
 async def test_a_school_may_not_close_out_or_run_the_rules(client):
-    """Close-out (销号) and the sweep are the county bureau's (seed 004 §2): a school role is refused."""
+    """Close-out (销号) and the sweep are the county bureau's (POLICY 004 §2): a school role is refused."""
     county = await token_for(client, COUNTY_EDU)
     staff = await token_for(client, STAFF)
     student = await make_student(client, county)

@@ -1,6 +1,6 @@
 """Every ledger mutation and read, refused outside the caller's jurisdiction and to a role without the action.
 
-Each level acts only inside its own jurisdiction (DOMAIN: 双线四级): the neighbouring county is told
+Each level acts only inside its own jurisdiction (双线四级, ARCHITECTURE §4): the neighbouring county is told
 NOT_FOUND, exactly as for a missing object; the city bureau, which reads the ledgers but writes none,
 gets FORBIDDEN. Nothing is written either way.
 """

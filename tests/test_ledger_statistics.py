@@ -2,8 +2,8 @@
 month, stage, category and special group, taken from the ledgers' history. Each test checks the
 dashboard the way a bureau would: against its ledger list, its students, or a recount of the entries.
 
-Seed 004 §2 (the ledgers match the people, 人账相符) and §4–§7 (each level reads its own jurisdiction's
-figures); Guyuan Table 1 (seed 003 annex 1) counts an entry until it is closed out, and so do these.
+POLICY 004 §2 (the ledgers match the people, 人账相符) and §4–§7 (each level reads its own jurisdiction's
+figures); Guyuan Table 1 (POLICY 003 annex 1) counts an entry until it is closed out, and so do these.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ async def test_a_case_counts_in_the_months_it_was_on_the_ledger_and_nowhere_else
 
 
 async def test_an_escalation_recorded_late_moves_the_child_to_the_dropout_ledger_on_the_day_it_opened(client, sessions):
-    """Seed 003 annex 1 notes 1–2: absent a week two months ago, the child is a suspected dropout from the
+    """POLICY 003 annex 1 notes 1–2: absent a week two months ago, the child is a suspected dropout from the
     8th day and a dropout a month later. Recorded only today, the suspected entry is closed today, but the
     child left the suspected ledger the day the dropout entry opened: counted on one ledger at a time."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
@@ -207,7 +207,7 @@ async def test_an_escalation_recorded_late_moves_the_child_to_the_dropout_ledger
 
 
 async def test_special_group_rows_match_the_students_and_ledgers_of_each_group(client, sessions):
-    """Special groups (seed 004 §3): each group's row against the students and ledger entries of that group;
+    """Special groups (POLICY 004 §3): each group's row against the students and ledger entries of that group;
     a child in two groups counts once in each and once in all."""
     token = await token_for(client, COUNTY_EDU)
     now = month_code(today())
@@ -247,7 +247,7 @@ async def test_special_group_rows_match_the_students_and_ledgers_of_each_group(c
 
 
 async def test_category_rows_add_up_to_the_total_and_every_rate_is_its_fraction(client, sessions):
-    """Categories A–T (seed 003 annex 1 note 3) split the entries, with a row (category null) for those with
+    """Categories A–T (POLICY 003 annex 1 note 3) split the entries, with a row (category null) for those with
     none yet; enrolment is not split, so each category's rate is its share of the same population."""
     token = await token_for(client, "edu-city-5323")
     periods = months_through(FIRST_DEMO_MONTH, today())
@@ -368,7 +368,7 @@ async def test_months_not_taken_are_named_and_bad_months_refused(client):
 
 
 async def test_a_county_reads_its_own_figures_and_not_its_neighbours(client, sessions):
-    """Each level sees only its own jurisdiction (DOMAIN, 双线四级): the neighbouring county is refused as
+    """Each level sees only its own jurisdiction (双线四级, ARCHITECTURE §4): the neighbouring county is refused as
     `ledgerCounts` refuses it, and summing to the province gives the county's own figures only."""
     token = await token_for(client, COUNTY_EDU)
     refused = await gql(client, STATS, {"r": YUANMOU, "by": "COUNTY"}, token)

@@ -1,4 +1,4 @@
-"""Migrant children (随迁子女, seed 001 §2.2): the flow-in county answers for the case, the household side
+"""Migrant children (随迁子女, POLICY 001 §2.2): the flow-in county answers for the case, the household side
 keeps track, a handover is a written notice the receiving county acknowledges."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from tests.migrant_support import (
 
 
 async def test_flow_in_county_answers_for_a_migrant_and_the_household_side_sees_it(client):
-    """Seed 001 §2.2: 随迁子女在流入地（即其学籍所在地）辍学的，原则上由流入地负责组织劝返；户籍所在地应掌握
+    """POLICY 001 §2.2: 随迁子女在流入地（即其学籍所在地）辍学的，原则上由流入地负责组织劝返；户籍所在地应掌握
     随迁子女就学情况 — Yuanmou (school) is responsible; Wuding (household) sees the case on both lines."""
     _, entry = await migrant_on_ledger(client)
     assert (entry["responsibleRegionCode"], entry["status"], entry["handoverRegionCode"]) == (YUANMOU, "OPEN", None)
@@ -49,7 +49,7 @@ async def test_flow_in_county_answers_for_a_migrant_and_the_household_side_sees_
 
 
 async def test_a_migrant_out_of_school_is_the_residence_countys_case_whoever_finds_it(client):
-    """Seed 001 §2.2 (the flow-in region answers): a child not enrolled, found by the household county's
+    """POLICY 001 §2.2 (the flow-in region answers): a child not enrolled, found by the household county's
     government, is still the case of the county the child lives in."""
     household_gov = await token_for(client, f"gov-county-{WUDING}")
     child = await make_student(client, household_gov, village=WUDING_VILLAGE, residence=YUANMOU_VILLAGE, school=None)
@@ -61,7 +61,7 @@ async def test_a_migrant_out_of_school_is_the_residence_countys_case_whoever_fin
 
 
 async def test_handover_to_another_provinces_county_is_acknowledged_there(client):
-    """Seed 001 §2.2: 辍学后跨省流动的，原流入地应书面通知 … — the written notice is kept; the receiving county
+    """POLICY 001 §2.2: 辍学后跨省流动的，原流入地应书面通知 … — the written notice is kept; the receiving county
     sees the case, acknowledges it and becomes responsible; the sender and the household side still see it;
     the sender cannot acknowledge its own notice; an unrelated county sees nothing."""
     yuanmou, entry = await migrant_on_ledger(client)
@@ -104,7 +104,7 @@ async def test_handover_to_another_provinces_county_is_acknowledged_there(client
 
 
 async def test_the_sender_keeps_seeing_a_case_whose_child_moved_away(client):
-    """Seed 001 §2.2: after a cross-province move the former flow-in county, no longer the child's residence
+    """POLICY 001 §2.2: after a cross-province move the former flow-in county, no longer the child's residence
     nor school, still sees the case it handed over (the entry's handover path), and the receiver holds it."""
     household_gov = await token_for(client, f"gov-county-{WUDING}")
     child = await make_student(client, household_gov, village=WUDING_VILLAGE, residence=YUANMOU_VILLAGE, school=None)
@@ -132,7 +132,7 @@ async def test_the_sender_keeps_seeing_a_case_whose_child_moved_away(client):
 
 
 async def test_handover_refusals(client):
-    """Seed 001 §2.2 (书面通知): the notice is required, the receiver is a county or above and not the one
+    """POLICY 001 §2.2 (书面通知): the notice is required, the receiver is a county or above and not the one
     already responsible, only the responsible side sends it, from the version it read; nothing is closed
     out while the notice awaits acknowledgement."""
     yuanmou, entry = await migrant_on_ledger(client)
@@ -164,7 +164,7 @@ async def test_handover_refusals(client):
 
 
 async def test_handing_over_to_a_school_code_is_a_typed_refusal(client):
-    """Seed 001 §2.2: the notice goes to a region (county or above); a school's code is refused with a typed
+    """POLICY 001 §2.2: the notice goes to a region (county or above); a school's code is refused with a typed
     error, not an internal error (level_of_code raised ValueError on a 10-digit code)."""
     yuanmou, entry = await migrant_on_ledger(client)
     refused = await hand_over(client, yuanmou, entry, WUDING_PRIMARY)
@@ -173,7 +173,7 @@ async def test_handing_over_to_a_school_code_is_a_typed_refusal(client):
 
 
 async def test_a_case_is_handed_to_a_county_never_to_a_province_or_city(client):
-    """Seed 001 §2.2: the county that will organise persuasion receives the case and acknowledges it; a
+    """POLICY 001 §2.2: the county that will organise persuasion receives the case and acknowledges it; a
     province or city cannot answer for a child, so a notice addressed to one would never be acknowledged."""
     yuanmou = await token_for(client, NEIGHBOUR_EDU)
     child = await make_student(
@@ -192,7 +192,7 @@ async def test_a_case_is_handed_to_a_county_never_to_a_province_or_city(client):
 
 
 async def test_only_the_responsible_county_closes_a_migrants_case(client):
-    """Seed 001 §2.2: the flow-in county organises persuasion and answers for the case; the household
+    """POLICY 001 §2.2: the flow-in county organises persuasion and answers for the case; the household
     county keeps track and sees the outcome, but does not close the case out (销号) for it."""
     yuanmou = await token_for(client, NEIGHBOUR_EDU)
     child = await make_student(
@@ -207,7 +207,7 @@ async def test_only_the_responsible_county_closes_a_migrants_case(client):
 
 
 async def test_category_p_is_not_given_when_a_child_is_entered(client):
-    """Seed 001 §2.2: category P (deferred) follows a deferral approved at county level, never a finding."""
+    """POLICY 001 §2.2: category P (deferred) follows a deferral approved at county level, never a finding."""
     county = await token_for(client, COUNTY_EDU)
     child = await make_student(client, county)
     result = await open_entry(client, county, child["id"], category="P")
@@ -219,7 +219,7 @@ CATEGORY = """mutation($input: SetLedgerCategoryInput!) { setLedgerCategory(inpu
 
 
 async def test_only_the_responsible_side_changes_a_case_around_a_handover(client):
-    """Seed 001 §2.2: the sender answers for the case until the receiver acknowledges the notice, and the
+    """POLICY 001 §2.2: the sender answers for the case until the receiver acknowledges the notice, and the
     receiver then answers for it: a pending handover lets the receiver read the case, not change it."""
     yuanmou, entry = await migrant_on_ledger(client)
     handover = (await hand_over(client, yuanmou, entry, GUYUAN))["handover"]

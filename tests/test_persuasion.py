@@ -1,5 +1,5 @@
-"""Getting children back (劝返复学) through the API: every visit recorded (seed 004 §9), the legal
-four-step method in order (seed 000 §2), one plan per child (一人一案), cases followed up."""
+"""Getting children back (劝返复学) through the API: every visit recorded (POLICY 004 §9), the legal
+four-step method in order (POLICY 000 §2), one plan per child (一人一案), cases followed up."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from tests.persuasion_support import (
 
 
 async def test_every_visit_is_listed_on_the_entry_by_date_with_its_participants(client):
-    """Seed 004 §9: 做好每次劝返记录 — every attempt is kept, listed by date, the latest on the entry."""
+    """POLICY 004 §9: 做好每次劝返记录 — every attempt is kept, listed by date, the latest on the entry."""
     county = await token_for(client, COUNTY_EDU)
     entry = await new_case(client, county)
 
@@ -61,7 +61,7 @@ async def test_every_visit_is_listed_on_the_entry_by_date_with_its_participants(
 
 
 async def test_the_four_steps_are_taken_in_order(client):
-    """Seed 000 §2 (依法控辍四步法): persuasion by school and village, then an order to correct within a
+    """POLICY 000 §2 (依法控辍四步法): persuasion by school and village, then an order to correct within a
     time limit by the township or county bureau, then judicial documents — never a step skipped."""
     county = await token_for(client, COUNTY_EDU)
     entry = await new_case(client, county)
@@ -87,7 +87,7 @@ async def test_the_four_steps_are_taken_in_order(client):
 
 
 async def test_a_step_cannot_be_dated_before_the_step_it_follows(client):
-    """Seed 000 §2: the order to correct comes after the persuasion failed (逾期不改的 … 再由司法部门),
+    """POLICY 000 §2: the order to correct comes after the persuasion failed (逾期不改的 … 再由司法部门),
     so a stage-2 visit dated before the first stage-1 visit skips a step even if recorded later."""
     county = await token_for(client, COUNTY_EDU)
     entry = await new_case(client, county)
@@ -100,7 +100,7 @@ async def test_a_step_cannot_be_dated_before_the_step_it_follows(client):
 
 
 async def test_a_joint_visit_needs_people_from_two_departments(client):
-    """Seed 001 §2.2 (经相关部门联合劝返): a joint visit is one by several departments."""
+    """POLICY 001 §2.2 (经相关部门联合劝返): a joint visit is one by several departments."""
     county = await token_for(client, COUNTY_EDU)
     entry = await new_case(client, county)
     one_department = [
@@ -121,7 +121,7 @@ async def test_a_joint_visit_needs_people_from_two_departments(client):
 
 
 async def test_the_township_records_visits_for_children_living_in_it(client):
-    """DOMAIN 双线四级: the government line answers for every child living in its area — the township
+    """双线四级 (ARCHITECTURE §4): the government line answers for every child living in its area — the township
     visits as well as the school; the next township sees nothing of the case."""
     county = await token_for(client, COUNTY_EDU)
     township = await token_for(client, TOWNSHIP)
@@ -143,7 +143,7 @@ async def test_the_township_records_visits_for_children_living_in_it(client):
 
 
 async def test_one_plan_per_child_is_created_then_updated_with_its_version(client):
-    """Seed 001 §2.2 (一人一案制定工作方案), seed 004 §9: one plan per child, changed by version only."""
+    """POLICY 001 §2.2 (一人一案制定工作方案), POLICY 004 §9: one plan per child, changed by version only."""
     county = await token_for(client, COUNTY_EDU)
     entry = await new_case(client, county)
     plan = {
@@ -193,7 +193,7 @@ async def test_a_plan_is_refused_to_a_reader_and_hidden_from_the_neighbour_count
 
 
 async def test_no_visit_for_days_finds_cases_left_unvisited(client):
-    """Seed 004 §9 (加强劝返复学，做好每次劝返记录): the county finds cases nobody has visited lately."""
+    """POLICY 004 §9 (加强劝返复学，做好每次劝返记录): the county finds cases nobody has visited lately."""
     county = await token_for(client, COUNTY_EDU)
     now = today()
     opened = (now - timedelta(days=60)).isoformat()
@@ -214,7 +214,7 @@ async def test_no_visit_for_days_finds_cases_left_unvisited(client):
 
 
 async def test_every_change_is_audited_with_its_actor(client, sessions):
-    """DESIGN §5 / STYLE (audit rows in the same transaction): each persuasion step is audited."""
+    """ARCHITECTURE §5 (audit rows in the same transaction): each persuasion step is audited."""
     county = await token_for(client, COUNTY_EDU)
     township = await token_for(client, TOWNSHIP)
     county_gov = await token_for(client, COUNTY_GOV)
@@ -265,7 +265,7 @@ async def test_every_change_is_audited_with_its_actor(client, sessions):
 
 
 async def test_a_refused_visit_leaves_no_trace(client, sessions):
-    """STYLE (one transaction per operation, no partial writes): a refused visit writes no visit, no
+    """ARCHITECTURE §2 (one transaction per operation, no partial writes): a refused visit writes no visit, no
     audit row and does not move the entry's latest visit or version."""
     county = await token_for(client, COUNTY_EDU)
     city = await token_for(client, CITY_EDU)

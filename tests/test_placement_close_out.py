@@ -1,4 +1,4 @@
-"""Placement of returned children (分类安置, seed 001) and close-out (销号, seed 004 §2: dynamic close-out):
+"""Placement of returned children (分类安置, POLICY 001) and close-out (销号, POLICY 004 §2: dynamic close-out):
 each reason has its precondition, nothing is deleted, a stale version changes nothing."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def codes(result, field):
 
 
 async def test_placement_needs_a_returned_child(client):
-    """Seed 001: placement is for children back at school."""
+    """POLICY 001: placement is for children back at school."""
     county = await token_for(client, COUNTY_EDU)
     child = await make_student(client, county)
     entry = await open_entry(client, county, child["id"])
@@ -69,7 +69,7 @@ async def test_placement_needs_a_returned_child(client):
 
 @pytest.mark.parametrize("method", ["HOME_TEACHING", "SPECIAL_SCHOOL"])
 async def test_home_teaching_and_special_schools_are_for_disabled_children(client, method):
-    """Seed 001 §2.2: special-education schools and home teaching (送教上门) serve disabled children."""
+    """POLICY 001 §2.2: special-education schools and home teaching (送教上门) serve disabled children."""
     county = await token_for(client, COUNTY_EDU)
     entry = await returned_entry(client, county)
     placement = {"entryId": entry["id"], "placement": method, "placedOn": "2026-10-13", "version": entry["version"]}
@@ -85,7 +85,7 @@ async def test_home_teaching_and_special_schools_are_for_disabled_children(clien
 
 
 async def test_returned_and_placed_closes_only_after_placement(client):
-    """Seed 001: classified placement comes before close-out."""
+    """POLICY 001: classified placement comes before close-out."""
     county = await token_for(client, COUNTY_EDU)
     entry = await returned_entry(client, county)
     close = {"entryId": entry["id"], "reason": "RETURNED_AND_PLACED", "version": entry["version"]}
@@ -104,7 +104,7 @@ async def test_returned_and_placed_closes_only_after_placement(client):
 
 
 async def test_a_closed_entry_is_kept_and_cannot_change(client):
-    """DESIGN §5 / seed 004 §2: closed out, never deleted; the record stays readable and frozen."""
+    """ARCHITECTURE §5 / POLICY 004 §2: closed out, never deleted; the record stays readable and frozen."""
     county = await token_for(client, COUNTY_EDU)
     child = await make_student(client, county)
     entry = await open_entry(client, county, child["id"])
@@ -118,7 +118,7 @@ async def test_a_closed_entry_is_kept_and_cannot_change(client):
 
 
 async def test_each_close_reason_has_its_precondition(client):
-    """Seed 003 annex 1 note 3 (a dropout has a category), seed 001 §2.2 (deferral approved), compulsory ages."""
+    """POLICY 003 annex 1 note 3 (a dropout has a category), POLICY 001 §2.2 (deferral approved), compulsory ages."""
     county = await token_for(client, COUNTY_EDU)
     dropout = await open_entry(client, county, (await make_student(client, county))["id"], ledger="DROPOUT")
     v = dropout["version"]
@@ -143,7 +143,7 @@ async def test_each_close_reason_has_its_precondition(client):
 
 
 async def test_a_stale_version_gets_conflict_and_changes_nothing(client):
-    """DESIGN §5: optimistic versioning, never a silent overwrite."""
+    """ARCHITECTURE §5: optimistic versioning, never a silent overwrite."""
     county = await token_for(client, COUNTY_EDU)
     entry = await returned_entry(client, county)
     placement = {
@@ -162,7 +162,7 @@ async def test_a_stale_version_gets_conflict_and_changes_nothing(client):
 
 
 async def test_out_of_scope_and_roles_without_the_action_are_refused(client):
-    """Each level acts only inside its jurisdiction; close-out is the county bureau's (seed 004 §2)."""
+    """Each level acts only inside its jurisdiction; close-out is the county bureau's (POLICY 004 §2)."""
     county = await token_for(client, COUNTY_EDU)
     entry = await returned_entry(client, county)
     placement = {

@@ -209,7 +209,7 @@ async def test_the_replica_connection_refuses_writes(pair):
 
 
 async def test_readiness_covers_the_replica(pair, databases):
-    """The API is ready only while the replica its queries read answers too (DESIGN §8: replicas for
+    """The API is ready only while the replica its queries read answers too (ARCHITECTURE §8: replicas for
     reports and exports); a replica that goes away makes /readyz say so."""
     async with serve(make_settings(database_url=pair.primary, read_replica_url=pair.replica)) as client:
         ready = await client.get("/readyz")

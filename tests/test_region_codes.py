@@ -1,4 +1,4 @@
-"""Division codes → levels, parents and jurisdiction paths (DESIGN §3)."""
+"""Division codes → levels, parents and jurisdiction paths (ARCHITECTURE §3)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Report files (issue 6 item 9): `Report.downloadUrl` and GET /reports/{id}/download give Guyuan's Table 1
-and Table 2 (seed 003 annexes 1–2) as an Excel workbook or a CSV file, with what the API shows, to the
+and Table 2 (POLICY 003 annexes 1–2) as an Excel workbook or a CSV file, with what the API shows, to the
 readers of the report only, and every download is audited."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ READ = f"""query($id: ID!, $f: ReportFileFormat!) {{ report(id: $id) {{ id unitC
   dropouts {{ {ROW} }} }} }}"""
 AUDIT = """query($f: AuditFilter) { auditLog(filter: $f, first: 100) { edges { node { actor action targetId } } } }"""
 
-# Seed 003, annex 1 and annex 2: the tables' header lines exactly as the policy prints them (tab-separated).
+# POLICY 003, annex 1 and annex 2: the tables' header lines exactly as the policy prints them (tab-separated).
 ANNEX1_HEADER = [
     "学段\t应到校人数\t请假未到校人数\t疑似辍学人数\t辍学人数\t其中：辍学学生分类" + "\t" * 19,
     "\t" * 5 + "\t".join("ABCDEFGHIJKLMNOPQRST"),
@@ -59,7 +59,7 @@ def _headers(lines: list[str]) -> list[list[str]]:
 
 
 def test_the_header_lines_are_seed_003s():
-    """Seed 003 annexes 1–2: the header lines above are copied from the policy text (when it is at hand)."""
+    """POLICY 003 annexes 1–2: the header lines above are copied from the policy text (when it is at hand)."""
     seeds = sorted(SEED_003.glob("003_*.txt"))
     if not seeds:
         return  # a clone without shared/: the copies above stand for the text
@@ -165,7 +165,7 @@ async def _report_with_cases(client: httpx.AsyncClient) -> tuple[dict[str, Any],
 
 
 async def test_the_school_workbook_shows_what_the_api_shows(client):
-    """Seed 003 annexes 1–2: Table 1 (小学, 初中, 合计; 应到校人数 … 辍学人数, then A–T) and Table 2 with the
+    """POLICY 003 annexes 1–2: Table 1 (小学, 初中, 合计; 应到校人数 … 辍学人数, then A–T) and Table 2 with the
     annex's columns, every number and row as `Report.table1` and `Report.dropouts` give them, the IDs masked."""
     await _report_with_cases(client)
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
@@ -229,7 +229,7 @@ async def test_the_csv_file_shows_what_the_api_shows(client):
 
 
 async def test_the_county_quarter_file_holds_the_county_tables(client):
-    """Seed 004 §5: the county's quarter downloads like a school's month, with its own unit, period and rows."""
+    """POLICY 004 §5: the county's quarter downloads like a school's month, with its own unit, period and rows."""
     await _report_with_cases(client)
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
     county = await token_for(client, COUNTY_EDU)
@@ -325,7 +325,7 @@ async def test_a_signed_link_opens_only_as_it_was_signed(client):
 
 
 async def test_every_download_is_audited(client):
-    """DESIGN §5: each file served writes `report.download` (actor, report) in a committed transaction; a
+    """ARCHITECTURE §5: each file served writes `report.download` (actor, report) in a committed transaction; a
     refused download writes nothing."""
     report = await submitted_march(client, await token_for(client, STAFF), await token_for(client, PRINCIPAL))
     county, ministry = await token_for(client, COUNTY_EDU), await token_for(client, MINISTRY)

@@ -1,5 +1,5 @@
 """`reportingStatus` through the API (issue 6 item 7): who has not submitted for a period, at every level, and
-how many days late — the tree from a region down to the units of the period's cadence (seed 004 §4–§7)."""
+how many days late — the tree from a region down to the units of the period's cadence (POLICY 004 §4–§7)."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def counts(node: dict[str, Any]) -> tuple[int, ...]:
 
 
 async def test_the_county_tree_lists_every_school_with_its_standing(client):
-    """Seed 004 §4 (一月一报告) and issue 6 item 7: the county sees each of its schools' March standing. One
+    """POLICY 004 §4 (一月一报告) and issue 6 item 7: the county sees each of its schools' March standing. One
     school's report was approved, one's submitted; the third has only a draft, which the county does not
     see (a draft goes up when submitted), so it has not started for the county and is overdue by the
     days from the deadline to today."""
@@ -118,7 +118,7 @@ async def test_the_county_tree_lists_every_school_with_its_standing(client):
 
 
 async def test_the_city_tree_nests_its_counties_and_their_schools(client):
-    """Seed 004 §6 (the city researches its counties): the city's March tree has one node per county, each
+    """POLICY 004 §6 (the city researches its counties): the city's March tree has one node per county, each
     with its schools; the totals are the sums; a county's counts are what the county sees."""
     await submitted_march_of(client, WUDING_PRIMARY)
     city = await token_for(client, CITY_EDU)
@@ -147,7 +147,7 @@ async def test_the_city_tree_nests_its_counties_and_their_schools(client):
 
 
 async def test_a_quarter_lists_the_counties_and_a_county_sees_its_own_draft(client):
-    """Seed 004 §5 (一季度一复核): for a quarter the reporting units are the counties, due 15 days after it.
+    """POLICY 004 §5 (一季度一复核): for a quarter the reporting units are the counties, due 15 days after it.
     The county sees its own draft; the city sees the county's report once it is submitted (countersigned
     first by the county government, 004 §5)."""
     county = await token_for(client, COUNTY_EDU)
@@ -184,7 +184,7 @@ async def test_a_quarter_lists_the_counties_and_a_county_sees_its_own_draft(clie
 
 
 async def test_semesters_list_cities_and_school_years_provinces(client):
-    """Seed 004 §6–§7: a semester's units are the cities, a school year's the provinces (due 31 July, set by
+    """POLICY 004 §6–§7: a semester's units are the cities, a school year's the provinces (due 31 July, set by
     the ministry), which the ministry reads from the nation down."""
     province = await tree(client, await token_for(client, PROVINCE_EDU), "53", "2026-SPRING")
     assert (province["cadence"], province["unitLevel"]) == ("SEMESTER", "CITY")
@@ -196,7 +196,7 @@ async def test_semesters_list_cities_and_school_years_provinces(client):
 
 
 async def test_guyuans_term_survey_is_owed_by_the_counties_of_provinces_that_keep_it(client, session):
-    """Seed 003 §2(二): the term survey is the counties' report where the province keeps that calendar;
+    """POLICY 003 §2(二): the term survey is the counties' report where the province keeps that calendar;
     elsewhere nobody owes it."""
     city = await token_for(client, CITY_EDU)
     off = await tree(client, city, "5323", "2026-SPRING-MIDTERM")
@@ -225,7 +225,7 @@ async def test_deadlines_are_the_provinces_own(client, session):
 
 
 async def test_a_neighbour_and_the_levels_below_are_refused(client):
-    """DOMAIN 双线四级: a level never sees a sibling's data (NOT_FOUND, as for a region that does not exist);
+    """双线四级 (ARCHITECTURE §4): a level never sees a sibling's data (NOT_FOUND, as for a region that does not exist);
     the levels below do not read the level above's tree (OUT_OF_SCOPE)."""
     neighbour = await token_for(client, NEIGHBOUR_EDU)
     assert reasons(await status(client, neighbour, WUDING, "2026-03")) == ["NOT_FOUND"]

@@ -31,8 +31,8 @@ from tests.report_support import (
 
 
 async def test_school_month_to_county_quarter(client):
-    """Seed 004 §4 (school monthly report to the bureau), §5 (county quarterly re-check of every school's
-    suspected and dropout data, with the other departments: the county government countersigns), seed 003
+    """POLICY 004 §4 (school monthly report to the bureau), §5 (county quarterly re-check of every school's
+    suspected and dropout data, with the other departments: the county government countersigns), POLICY 003
     annexes 1–2 (Table 1 and Table 2)."""
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
     county, gov = await token_for(client, COUNTY_EDU), await token_for(client, COUNTY_GOV)
@@ -222,7 +222,7 @@ async def test_an_approved_report_returned_by_the_county_is_unlocked(client):
 
 
 async def test_every_report_change_is_audited(client):
-    """DESIGN §5: every mutation writes an audit row (actor, action, object) in the same transaction."""
+    """ARCHITECTURE §5: every mutation writes an audit row (actor, action, object) in the same transaction."""
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
     county = await token_for(client, COUNTY_EDU)
     report = await submitted_march(client, staff, principal)

@@ -1,5 +1,5 @@
 """Who may not do what in the reporting chain: each level re-checks only one level down, inside its own
-jurisdiction, never its own submission (seed 004 §4–§5; DOMAIN "双线四级"); locks, versions, reasons."""
+jurisdiction, never its own submission (POLICY 004 §4–§5; 双线四级, ARCHITECTURE §4); locks, versions, reasons."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ OTHER_WUDING_SCHOOL = "2153000037"  # 武定县环州乡中心小学
 
 
 async def test_a_neighbouring_county_neither_sees_nor_reviews_the_report(client):
-    """DOMAIN 双线四级: a level never sees a sibling's data; seed 004 §5: the county re-checks its own schools."""
+    """双线四级 (ARCHITECTURE §4): a level never sees a sibling's data; POLICY 004 §5: the county re-checks
+    its own schools."""
     report = await submitted_march(client, await token_for(client, STAFF), await token_for(client, PRINCIPAL))
     neighbour = await token_for(client, NEIGHBOUR_EDU)
     assert await read(client, neighbour, report["id"]) is None
@@ -47,7 +48,7 @@ async def test_a_neighbouring_county_neither_sees_nor_reviews_the_report(client)
 
 
 async def test_a_school_does_not_approve_its_own_report(client):
-    """Re-check separation (DESIGN §4): the level that submits is never the level that approves."""
+    """Re-check separation (ARCHITECTURE §4): the level that submits is never the level that approves."""
     principal = await token_for(client, PRINCIPAL)
     report = await submitted_march(client, await token_for(client, STAFF), principal)
     assert error_codes(await review(client, principal, report, "APPROVE")) == ["FORBIDDEN"]
@@ -55,7 +56,7 @@ async def test_a_school_does_not_approve_its_own_report(client):
 
 
 async def test_the_city_does_not_review_a_school_report_directly(client):
-    """Seed 004 §5–§6: the county re-checks schools; the city researches counties — one level down only."""
+    """POLICY 004 §5–§6: the county re-checks schools; the city researches counties — one level down only."""
     report = await submitted_march(client, await token_for(client, STAFF), await token_for(client, PRINCIPAL))
     city = await token_for(client, CITY_EDU)
     assert (await read(client, city, report["id"]))["id"] == report["id"]  # it may read it
@@ -88,7 +89,7 @@ async def test_nobody_reviews_their_own_submission(client):
 
 
 async def test_only_the_principal_submits_and_only_the_school_drafts(client):
-    """Seed 004 §4 and issue 6 §2: drafted by school staff, submitted by the principal; the county bureau
+    """POLICY 004 §4 and issue 6 §2: drafted by school staff, submitted by the principal; the county bureau
     reads a school's report once submitted but neither drafts nor submits it (the draft is not in its view)."""
     staff, county = await token_for(client, STAFF), await token_for(client, COUNTY_EDU)
     draft = (await draft_school(client, staff))["report"]
@@ -99,7 +100,7 @@ async def test_only_the_principal_submits_and_only_the_school_drafts(client):
 
 
 async def test_a_return_needs_reasons_and_a_dispute_needs_a_comment(client):
-    """Seed 004 §5 re-check: RETURN with reasons; a DISPUTED verdict with a comment; APPROVE only with a
+    """POLICY 004 §5 re-check: RETURN with reasons; a DISPUTED verdict with a comment; APPROVE only with a
     confirmed verdict on every listed child and no findings."""
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
     county = await token_for(client, COUNTY_EDU)
@@ -128,7 +129,7 @@ async def test_a_return_needs_reasons_and_a_dispute_needs_a_comment(client):
 
 
 async def test_verdicts_and_findings_name_children_only_to_readers_of_the_ledgers(client):
-    """DOMAIN (personal data) and issue 6 §5: the ministry reads figures, never a child. A verdict or a
+    """ARCHITECTURE §5 (personal data) and issue 6 §5: the ministry reads figures, never a child. A verdict or a
     finding names a child, so it is shown, and given, only with the ledgers' read right over the unit;
     a finding names a child of the reporting unit, not of a school next door; text has its limits."""
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
@@ -160,7 +161,7 @@ async def test_verdicts_and_findings_name_children_only_to_readers_of_the_ledger
 
 
 async def test_a_stale_version_is_a_conflict(client):
-    """DESIGN §5: optimistic versioning — a write based on a stale read is refused, never merged."""
+    """ARCHITECTURE §5: optimistic versioning — a write based on a stale read is refused, never merged."""
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
     draft = (await draft_school(client, staff))["report"]
     again = (await draft_school(client, staff, version=draft["version"]))["report"]
@@ -187,7 +188,7 @@ async def test_locked_reports_refuse_changes(client):
 
 
 async def test_countersignature_rules(client):
-    """Seed 004 §5 (the county re-checks with the other departments): the county's own government
+    """POLICY 004 §5 (the county re-checks with the other departments): the county's own government
     countersigns the county's draft, once, before submission; not a school's report."""
     county, gov = await token_for(client, COUNTY_EDU), await token_for(client, COUNTY_GOV)
     school_report = await submitted_march(client, await token_for(client, STAFF), await token_for(client, PRINCIPAL))
@@ -256,7 +257,7 @@ GRANT = """mutation($input: GrantRoleInput!) { grantRole(input: $input) { grant 
 
 
 async def test_whoever_drafted_a_report_does_not_re_check_it(client):
-    """DOMAIN (双线四级): a level never approves its own submission. An account also holding the county's
+    """双线四级, ARCHITECTURE §4: a level never approves its own submission. An account also holding the county's
     bureau role, which drafted the county's quarter, does not re-check it from the city either."""
     admin = await token_for(client, "admin-province-53")
     lent = {"username": CITY_EDU, "role": "COUNTY_EDU", "jurisdictionCode": WUDING, "reason": "借调"}

@@ -78,7 +78,7 @@ def _table1_counts(report: dict[str, Any]) -> dict[str, Counter[str]]:
     [(DEMO_JUNIOR, "2026-03", date(2026, 3, 31)), (DEMO_JUNIOR, "2026-10", date(2026, 10, 31))],
 )
 async def test_table1_equals_the_ledger_as_of_the_period_end(client, school, period, end):
-    """Seed 003 annex 1 notes 1–3: suspected and dropout counts, dropouts by category A–T, per stage — the
+    """POLICY 003 annex 1 notes 1–3: suspected and dropout counts, dropouts by category A–T, per stage — the
     entries `ledgerEntries` shows for the school opened by the month's end and not closed out by then."""
     staff = await token_for(client, f"staff-school-{school}")
     county = await token_for(client, "edu-county-532322")  # 双柏县
@@ -95,7 +95,7 @@ async def test_table1_equals_the_ledger_as_of_the_period_end(client, school, per
 
 
 async def test_table1_counts_new_cases_by_stage_and_category(client):
-    """Seed 003 annex 1: a dropout counts under its category; a case opened after the month does not."""
+    """POLICY 003 annex 1: a dropout counts under its category; a case opened after the month does not."""
     staff, county = await token_for(client, STAFF), await token_for(client, COUNTY_EDU)
     before = _table1_counts((await draft_school(client, staff))["report"])
     kids = [await make_student(client, county, enrolledOn="2025-09-01") for _ in range(3)]
@@ -113,7 +113,7 @@ async def test_table1_counts_new_cases_by_stage_and_category(client):
 
 
 async def test_should_attend_and_on_leave_as_of_the_month_end(client):
-    """Seed 003 annex 1: should attend (应到校人数) counts the children enrolled on the month's last day
+    """POLICY 003 annex 1: should attend (应到校人数) counts the children enrolled on the month's last day
     (enrolment history), on leave (请假未到校人数) those whose last school day of the month was leave."""
     staff, county = await token_for(client, STAFF), await token_for(client, COUNTY_EDU)
     before = (await draft_school(client, staff))["report"]
@@ -131,7 +131,7 @@ async def test_should_attend_and_on_leave_as_of_the_month_end(client):
 
 
 async def test_table2_has_the_columns_of_annex_2(client):
-    """Seed 003 annex 2: seq, name, gender, ID number, registry number, home address, poverty-registered,
+    """POLICY 003 annex 2: seq, name, gender, ID number, registry number, home address, poverty-registered,
     reason A–T, school after return, closed out, remarks — the ID numbers masked in the API."""
     staff, county = await token_for(client, STAFF), await token_for(client, COUNTY_EDU)
     kid = await make_student(client, county, enrolledOn="2025-09-01", special_groups=["POVERTY_REGISTERED"])

@@ -1,6 +1,6 @@
 """The upper half of the reporting chain through the API: the city's semester research over its counties'
-approved quarters (seed 004 §6), the province's school-year assessment over its cities' semesters with the
-consolidation rate (§7), the ministry taking it; and Guyuan's term survey of a county (seed 003 §2(二))."""
+approved quarters (POLICY 004 §6), the province's school-year assessment over its cities' semesters with the
+consolidation rate (§7), the ministry taking it; and Guyuan's term survey of a county (POLICY 003 §2(二))."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ async def submitted_semester(client: httpx.AsyncClient, city: str) -> dict[str, 
 
 
 async def test_the_city_researches_its_counties_and_reports_to_the_province(client):
-    """Seed 004 §6: each city researches its counties' work every semester, guiding each county, and
+    """POLICY 004 §6: each city researches its counties' work every semester, guiding each county, and
     reports the results to the province; §5–§6: the city reviews only its counties' reports."""
     city, province = await token_for(client, CITY_EDU), await token_for(client, PROVINCE_EDU)
     quarter = await submitted_quarter(client)
@@ -131,8 +131,8 @@ async def test_the_city_researches_its_counties_and_reports_to_the_province(clie
 
 
 async def test_the_province_assesses_its_cities_and_the_ministry_takes_it(client, session):
-    """Seed 004 §7: the province assesses its jurisdiction every school year and reports to the ministry by
-    31 July; seed 000 (preamble): the consolidation rate's 95% target. The ministry reads figures and
+    """POLICY 004 §7: the province assesses its jurisdiction every school year and reports to the ministry by
+    31 July; POLICY 000 (preamble): the consolidation rate's 95% target. The ministry reads figures and
     assessments, never a child's record."""
     city, province = await token_for(client, CITY_EDU), await token_for(client, PROVINCE_EDU)
     ministry = await token_for(client, MINISTRY)
@@ -237,7 +237,7 @@ async def expected_cohort(session: Any) -> tuple[int, int]:
 
 
 async def test_guyuans_term_survey_is_drafted_where_the_province_keeps_it(client, session):
-    """Seed 003 §2(二) and annex 1 note 4: Guyuan's survey points (the Friday of the first week of term,
+    """POLICY 003 §2(二) and annex 1 note 4: Guyuan's survey points (the Friday of the first week of term,
     mid-term, term end) in a province that keeps that calendar; the county's Table 1 as of the point."""
     county = await token_for(client, COUNTY_EDU)
     assert codes(await draft_region(client, county, "SURVEY", WUDING, "2026-SPRING-MIDTERM")) == ["TERM_SURVEY_OFF"]
@@ -284,7 +284,7 @@ async def open_cases(session: Any, county: str, day: date) -> tuple[int, int, in
 
 
 async def test_upper_level_drafts_refuse_other_jurisdictions_and_bad_input(client, session):
-    """Seed 004 §6–§7 and DOMAIN (双线四级): a city drafts and assesses only its own research, a province
+    """POLICY 004 §6–§7 and 双线四级, ARCHITECTURE §4: a city drafts and assesses only its own research, a province
     only its own assessment, a county only its own survey; bad input is named, and nothing is written."""
     city, province = await token_for(client, CITY_EDU), await token_for(client, PROVINCE_EDU)
     county, other_province = await token_for(client, COUNTY_EDU), await token_for(client, "edu-province-64")

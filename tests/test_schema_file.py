@@ -1,5 +1,5 @@
 """schema.graphql is what frontend teams generate clients from: it must match the code, and change
-only compatibly unless a breaking change is marked as intended (DESIGN §6)."""
+only compatibly unless a breaking change is marked as intended (ARCHITECTURE §6)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_committed_sdl_matches_the_code():
 
 
 def test_every_type_and_field_is_described():
-    """Frontend teams read the schema as the manual (STYLE: description= on every type and field)."""
+    """Frontend teams read the schema as the manual (ARCHITECTURE §6: a description on every type and field)."""
     from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
     missing = []

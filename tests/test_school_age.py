@@ -1,4 +1,4 @@
-"""The school-age children ledger (适龄儿童台账, seed 004 §2): derived from the children, migrants
+"""The school-age children ledger (适龄儿童台账, POLICY 004 §2): derived from the children, migrants
 included; and the ledger entries' filters."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from tests.migrant_support import (
 
 
 async def test_school_age_window_is_aged_6_to_15_on_31_august(client):
-    """Seed 004 §2 (适龄儿童台账), ages counted on the cut-off day (31 August by default): born 2010-09-01 …
+    """POLICY 004 §2 (适龄儿童台账), ages counted on the cut-off day (31 August by default): born 2010-09-01 …
     2020-08-31 are of school age in school year 2026."""
     county = await token_for(client, COUNTY_EDU)
     born = {
@@ -82,7 +82,7 @@ async def test_a_province_cut_off_moves_the_window(client, session):
 
 
 async def test_schooling_status_follows_school_and_ledger(client):
-    """Seed 004 §2: the school-age ledger shows each child's status — at school, out of school (失学),
+    """POLICY 004 §2: the school-age ledger shows each child's status — at school, out of school (失学),
     on the suspected or dropout ledger, returned."""
     county = await token_for(client, COUNTY_EDU)
     household_gov = await token_for(client, f"gov-county-{WUDING}")
@@ -107,7 +107,7 @@ async def test_schooling_status_follows_school_and_ledger(client):
 
 
 async def test_school_age_ledger_includes_migrants_on_both_sides_and_nothing_else(client):
-    """Seed 004 §2: 建立适龄儿童台账（含随迁子女）, kept by the county bureau for every child of its county
+    """POLICY 004 §2: 建立适龄儿童台账（含随迁子女）, kept by the county bureau for every child of its county
     (LEDGER:READ:GOV) — while its student list stays on the education line; a sibling county, a school
     outside the child's school and the ministry (aggregates only) see none of it."""
     county = await token_for(client, COUNTY_EDU)
@@ -147,7 +147,7 @@ async def test_school_age_ledger_includes_migrants_on_both_sides_and_nothing_els
 
 
 async def test_ledger_entry_filters(client):
-    """Seed 003 annex 1 (ledgers, categories A–T, stage) and seed 004 §3 (special groups): each filter of
+    """POLICY 003 annex 1 (ledgers, categories A–T, stage) and POLICY 004 §3 (special groups): each filter of
     ledgerEntries keeps exactly the entries it names; a child has one entry not closed out at a time."""
     county = await token_for(client, COUNTY_EDU)
     a = await make_student(client, county, special_groups=["LEFT_BEHIND"])

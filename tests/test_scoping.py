@@ -121,7 +121,7 @@ async def test_county_bureau_does_not_see_out_of_school_children(client):
 
 
 async def test_migrant_child_is_seen_by_both_counties_on_their_lines(client, session):
-    """Seed 001 §2.2: the flow-in region organises persuasion, the household region keeps track."""
+    """POLICY 001 §2.2: the flow-in region organises persuasion, the household region keeps track."""
     migrants = [
         c for c in (await session.scalars(select(Child))).all() if c.household_path[:14] != c.residence_path[:14]
     ]

@@ -187,7 +187,7 @@ async def test_county_bureau_cannot_register_a_child_without_a_school(client, se
 
 @pytest.mark.parametrize("username", [NEIGHBOUR_EDU, CITY_EDU, "edu-county-220802"])
 async def test_registration_at_a_wuding_school_is_refused_outside_its_jurisdiction(client, session, username):
-    """Even with an ID already registered: a refusal leaks nothing of who exists (STYLE, Errors)."""
+    """Even with an ID already registered: a refusal leaks nothing of who exists (ARCHITECTURE §6)."""
     taken = await new_input(session)
     await register(client, session, await token_for(client, STAFF), nationalId=taken["nationalId"])
     token, before = await token_for(client, username), await counts(session)

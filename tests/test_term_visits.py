@@ -1,4 +1,4 @@
-"""Term-start visits through the API (seed 004 §5: "每年春季、秋季开学时节，要确保开展一次'学校全覆盖、学生逐一核'式
+"""Term-start visits through the API (POLICY 004 §5: "每年春季、秋季开学时节，要确保开展一次'学校全覆盖、学生逐一核'式
 的进校、入户实地深度调研"): the county bureau records one visit per school and term, and coverage is its
 schools visited over its schools; a city reads it per county."""
 
@@ -78,8 +78,8 @@ async def schools_of(client: Any, token: str, region: str) -> dict[str, str]:
 
 
 async def test_coverage_is_the_schools_visited_over_the_county_schools(client, session):
-    """Seed 004 §5 "学校全覆盖、学生逐一核": every visit is recorded per school, and coverage counts the county's
-    schools visited against all of its schools; the record is audited (DESIGN §5)."""
+    """POLICY 004 §5 "学校全覆盖、学生逐一核": every visit is recorded per school, and coverage counts the county's
+    schools visited against all of its schools; the record is audited (ARCHITECTURE §5)."""
     county = await token_for(client, COUNTY_EDU)
     first = await record(client, county)
     assert first["errors"] == []
@@ -121,7 +121,7 @@ async def test_coverage_is_the_schools_visited_over_the_county_schools(client, s
 
 
 async def test_a_stale_version_conflicts_and_nothing_is_overwritten(client):
-    """DESIGN §5 optimistic versioning: a correction carries the version it read; a stale one is a CONFLICT,
+    """ARCHITECTURE §5 optimistic versioning: a correction carries the version it read; a stale one is a CONFLICT,
     and recording a visit the school already has (no version) is one too, never a silent overwrite."""
     county = await token_for(client, COUNTY_EDU)
     visit = (await record(client, county))["visit"]
@@ -141,7 +141,7 @@ async def test_a_stale_version_conflicts_and_nothing_is_overwritten(client):
 
 
 async def test_the_visit_falls_in_its_term_from_the_provinces_term_start(client, session):
-    """Seed 004 §5 "开学时节": the visit is in the term, from the province's term start (province_setting)
+    """POLICY 004 §5 "开学时节": the visit is in the term, from the province's term start (province_setting)
     to the half-year's end, and not in the future; the term is a semester code; counts are not negative."""
     county = await token_for(client, COUNTY_EDU)
     before_term = await record(client, county, visitedOn="2026-08-28")
@@ -174,7 +174,8 @@ async def test_the_visit_falls_in_its_term_from_the_provinces_term_start(client,
 
 
 async def test_a_neighbouring_county_neither_records_nor_reads_wuding(client, session):
-    """DOMAIN 双线四级: a level never sees a sibling's data; seed 004 §5: each county visits its own schools."""
+    """双线四级 (ARCHITECTURE §4): a level never sees a sibling's data; POLICY 004 §5: each county visits
+    its own schools."""
     neighbour = await token_for(client, NEIGHBOUR_EDU)
     refused = await record(client, neighbour)
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [("schoolCode", "NOT_FOUND")]
@@ -186,7 +187,7 @@ async def test_a_neighbouring_county_neither_records_nor_reads_wuding(client, se
 
 
 async def test_only_the_schools_own_county_bureau_records_a_visit(client, session):
-    """Seed 004 §5: the county organises the visit. The school's principal, the county government and the city
+    """POLICY 004 §5: the county organises the visit. The school's principal, the county government and the city
     see the school but do not record the county's visit (FORBIDDEN); a principal does not read the county's
     coverage (OUT_OF_SCOPE), and nothing is written or audited."""
     for account in (PRINCIPAL, COUNTY_GOV, CITY_EDU):
@@ -201,7 +202,7 @@ async def test_only_the_schools_own_county_bureau_records_a_visit(client, sessio
 
 
 async def test_the_city_reads_one_row_per_county_and_the_total(client):
-    """Seed 004 §6: the city researches its counties' work; coverage per county of the city, plus the total."""
+    """POLICY 004 §6: the city researches its counties' work; coverage per county of the city, plus the total."""
     county = await token_for(client, COUNTY_EDU)
     assert (await record(client, county))["errors"] == []
     assert (await record(client, county, WUDING_JUNIOR))["errors"] == []
@@ -222,7 +223,7 @@ async def test_the_city_reads_one_row_per_county_and_the_total(client):
 
 
 async def test_the_county_quarter_shows_the_coverage_of_the_term_starting_in_it(client):
-    """Seed 004 §5: the quarterly re-check and the term-start visit go together: the county's Q3 report shows
+    """POLICY 004 §5: the quarterly re-check and the term-start visit go together: the county's Q3 report shows
     the autumn term's coverage (the term starts on 1 September), Q2 none."""
     county = await token_for(client, COUNTY_EDU)
     assert (await record(client, county))["errors"] == []

@@ -1,4 +1,4 @@
-"""The ledger rules of seed 003 (固政办发〔2021〕28号), annex 1, notes 1–2, as pure functions.
+"""The ledger rules of POLICY 003 (固政办发〔2021〕28号), annex 1, notes 1–2, as pure functions.
 
 Note 1: 疑似辍学人数是指未到校上课超过一星期且未请假的学生数 (suspected: absent more than one week
 without leave). Note 2: 辍学人数是疑似辍学超过一个月仍未到校且未请假的学生数 (dropout: a suspected
@@ -37,7 +37,7 @@ def test_absence_counts_calendar_days_across_a_weekend():
 
 
 def test_one_week_is_not_yet_suspected_more_than_one_week_is():
-    """Seed 003 annex 1 note 1: more than one week without leave."""
+    """POLICY 003 annex 1 note 1: more than one week without leave."""
     marks = school_days(MONDAY, MONDAY + timedelta(10), Mark.ABSENT)
     assert next_action(marks, MONDAY + timedelta(6), None) is Action.NONE  # 7 days
     assert next_action(marks, MONDAY + timedelta(7), None) is Action.OPEN_SUSPECTED  # 8 days
@@ -45,7 +45,7 @@ def test_one_week_is_not_yet_suspected_more_than_one_week_is():
 
 
 def test_leave_is_not_absence_without_leave():
-    """Seed 003 annex 1: 请假未到校 is counted separately, never as a dropout."""
+    """POLICY 003 annex 1: 请假未到校 is counted separately, never as a dropout."""
     marks = school_days(MONDAY, MONDAY + timedelta(4), Mark.ABSENT) + school_days(
         MONDAY + timedelta(7), MONDAY + timedelta(11), Mark.EXCUSED
     )
@@ -63,7 +63,7 @@ def test_a_day_at_school_breaks_the_run():
 
 
 def test_still_absent_more_than_a_month_after_suspicion_becomes_dropout():
-    """Seed 003 annex 1 note 2: a suspected dropout still absent without leave more than one month later."""
+    """POLICY 003 annex 1 note 2: a suspected dropout still absent without leave more than one month later."""
     opened = MONDAY + timedelta(7)
     marks = school_days(MONDAY, date(2026, 4, 30), Mark.ABSENT)
     entry = OpenEntry("SUSPECTED", opened)

@@ -1,4 +1,4 @@
-"""Guyuan Table 1 and Table 2 as of a period's last day (seed 003 annexes 1–2), as pure functions.
+"""Guyuan Table 1 and Table 2 as of a period's last day (POLICY 003 annexes 1–2), as pure functions.
 
 Annex 1 columns: 应到校人数 (should attend), 请假未到校人数 (on leave), 疑似辍学人数, 辍学人数, 其中分类 A–T.
 Annex 2 column 是否销账: closed out — here, by the end of the period.
@@ -102,7 +102,7 @@ def test_should_attend_reads_the_enrolment_history(events, expected):
     ],
 )
 def test_on_leave_is_the_last_recorded_school_day_of_the_period(marks, on_leave):
-    """请假未到校人数: leave is counted separately, never as absence without leave (seed 003 annex 1)."""
+    """请假未到校人数: leave is counted separately, never as absence without leave (POLICY 003 annex 1)."""
     assert on_leave_at_end(marks, date(2026, 3, 1), END) is on_leave
 
 

@@ -1,6 +1,6 @@
-"""Reporting periods and deadlines of the "four ones" (四个一): seed 004 §4 (school, monthly), §5 (county,
+"""Reporting periods and deadlines of the "four ones" (四个一): POLICY 004 §4 (school, monthly), §5 (county,
 quarterly), §6 (city, each semester), §7 (province, each school year, due to the ministry by 31 July),
-and Guyuan's survey calendar (seed 003 §2(二), annex 1 note 4: the first week's Friday, end of April /
+and Guyuan's survey calendar (POLICY 003 §2(二), annex 1 note 4: the first week's Friday, end of April /
 October, end of June / December)."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_codes_of_another_shape_are_not_periods(cadence, code):
 
 
 def test_the_province_assessment_is_due_to_the_ministry_before_its_school_year_ends():
-    """Seed 004 §7: 本省份学年度控辍保学评估结果于每年7月底前报教育部 — whatever the province's settings."""
+    """POLICY 004 §7: 本省份学年度控辍保学评估结果于每年7月底前报教育部 — whatever the province's settings."""
     rules = ReportingRules(school_due_day=10, county_due_days=30, city_due_days=5)
     period = parse_period(Cadence.SCHOOL_YEAR, "2026-2027", rules)
     assert period is not None
@@ -105,12 +105,12 @@ def test_settings_become_rules_and_no_row_means_the_defaults():
     ],
 )
 def test_the_first_weeks_friday(term_start, friday):
-    """Seed 003 annex 1 note 4: 每学期开学后第一周周五."""
+    """POLICY 003 annex 1 note 4: 每学期开学后第一周周五."""
     assert first_friday_on_or_after(term_start) == friday
 
 
 def test_guyuan_survey_points_follow_the_terms():
-    """Seed 003 §2(二): 开学后第一周和学期中（4月、10月底）、学期末（6月、12月底）."""
+    """POLICY 003 §2(二): 开学后第一周和学期中（4月、10月底）、学期末（6月、12月底）."""
     rules = ReportingRules(spring_term_start=(3, 2), autumn_term_start=(9, 1))
     points = term_surveys(2026, rules)
     assert [(p.code, p.start, p.end, p.due) for p in points] == [
