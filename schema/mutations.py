@@ -1,8 +1,9 @@
-"""The one mutation runner: input → validation → use case (in a savepoint) → payload.
+"""The one mutation runner: input → use case, which validates it, in a savepoint → payload.
 
-A typed refusal (`BadInput`) becomes the payload's error, with the code of the payload's domain, and
-nothing the use case wrote is kept (no partial writes). Anything else propagates: a bug, or a refusal
-by authorization (FORBIDDEN), which the error policy turns into a GraphQL error.
+A typed refusal (`BadInput`, raised by the use case's checks) becomes the payload's error, with the
+code of the payload's domain, and nothing the use case wrote is kept (no partial writes). Anything
+else propagates: a bug, or a refusal by authorization (FORBIDDEN), which the error policy turns into
+a GraphQL error.
 """
 
 from __future__ import annotations
@@ -27,16 +28,10 @@ async def run_mutation(
     payload: type[P],
     work: Callable[[], Awaitable[T]],
     present: Callable[[T], P | Awaitable[P]],
-    *,
-    validate: Callable[[], None] | None = None,
 ) -> P:
-    """Run `work` in a savepoint and answer `present(result)`, or `payload(errors=[…])` on a refusal.
-
-    `validate` checks the input before any work (it raises `BadInput` naming the field)."""
+    """Run `work` in a savepoint and answer `present(result)`, or `payload(errors=[…])` on a refusal."""
     session = info.context.session
     try:
-        if validate is not None:
-            validate()
         async with session.begin_nested():
             value = await work()
     except BadInput as exc:
