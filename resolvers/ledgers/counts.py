@@ -1,5 +1,6 @@
-"""Aggregates for dashboards and integrators: counts of open ledger cases and month-end statistics,
-scoped like everything else.
+"""Ledger counts for dashboards and integrators: open cases now (the `ledger_count` table) and
+month-end statistics (`period_statistic`), scoped like everything else. One name, "ledger counts",
+for what the API calls ledgerCounts and the table ledger_count; `AGGREGATE:READ` is the right to read them.
 
 No personal data: the ministry (AGGREGATE:READ at the nation) reads them too.
 """

@@ -1,4 +1,4 @@
-"""Aggregates (汇总): counts of open ledger cases by region, ledger, status, stage and category, and
+"""Ledger counts (汇总): counts of open ledger cases by region, ledger, status, stage and category, and
 month-end statistics with rates by region, period, stage, category and special group."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import strawberry
 
 from models.child import SpecialGroup
 from models.period_statistics import ALL, rate
-from resolvers.ledgers import counts as aggregates
+from resolvers.ledgers import counts
 from resolvers.ledgers.counts import Statistics
 
 from ..context import Info
@@ -38,7 +38,7 @@ class LedgerCountRow:
 async def ledger_counts(
     info: Info, region_code: str | None = None, by: AggregateLevel = AggregateLevel.CITY
 ) -> list[LedgerCountRow]:
-    rows = await aggregates.ledger_counts_by(info.context, region_code=region_code, by=by.name)
+    rows = await counts.ledger_counts_by(info.context, region_code=region_code, by=by.name)
     return [
         LedgerCountRow(
             region_code=r.region_path.rsplit("/", 1)[-1],
@@ -168,7 +168,7 @@ async def ledger_statistics(
         strawberry.argument(description="再按哪些维度分 / dimensions to split the rows by."),
     ] = [],  # noqa: B006 - read, never mutated; the SDL shows the default
 ) -> LedgerStatistics:
-    found = await aggregates.ledger_statistics(
+    found = await counts.ledger_statistics(
         info.context, region_code=region_code, by=by.name, periods=periods, dimensions=[d.name for d in dimensions]
     )
     return _statistics(found)
