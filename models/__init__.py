@@ -25,6 +25,7 @@ from .report import (
     ReportSource,
     ReportVerdict,
 )
+from .roster_import import RosterImport, RosterRow
 from .school import School, SchoolKind, SchoolStage
 from .term_visit import TermVisit
 
@@ -58,6 +59,8 @@ __all__ = [
     "ReportSource",
     "ReportVerdict",
     "RoleGrant",
+    "RosterImport",
+    "RosterRow",
     "School",
     "SchoolKind",
     "SchoolStage",

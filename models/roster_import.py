@@ -1,0 +1,143 @@
+"""Roster imports (名册导入): a batch staged with its provenance, its rows, and how each row matched a child.
+
+Rosters are evidence, not truth (ARCHITECTURE §9): a batch is streamed into `roster_row` with COPY
+(`models/repos/roster_imports.py`), each row validated and matched, and the batch is then applied or
+discarded by a person. A match is exact on the national ID, or a candidate a person confirms; nothing
+here merges two children.
+
+A row carries the paths it would give a child, so it is scoped like a child on both lines (ARCHITECTURE §3),
+and the province code, like every table that holds a child's data (ARCHITECTURE §8).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, SQLModel
+
+from .base import created_at_field, enum_type, optional_time_field, path_type, version_field
+from .child import Gender
+
+# The four kinds of roster (四查). Stored as a short string until the roster reader's `RosterKind` enum
+# (models/roster.py) is merged; the check constraint keeps the same values either way.
+ROSTER_KINDS = ("HOUSEHOLD", "REGISTRY", "IN_SCHOOL", "POVERTY")
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class ImportStatus(enum.StrEnum):
+    STAGED = "STAGED"  # read, validated and matched; nothing applied yet
+    APPLIED = "APPLIED"  # a person applied it
+    DISCARDED = "DISCARDED"  # a person discarded it: the same file may be staged again
+
+
+class RowStatus(enum.StrEnum):
+    VALID = "VALID"
+    REFUSED = "REFUSED"  # kept with its problems, for the error-rows download
+
+
+class RowMatch(enum.StrEnum):
+    """How a valid row stands against the children already known (None: not matched yet)."""
+
+    EXACT = "EXACT"  # the same national ID: `child_id`
+    CANDIDATE = "CANDIDATE"  # one child of the county with the same name, birth date and gender: a person decides
+    NEW = "NEW"  # no child fits, or several do
+
+
+class RosterImport(SQLModel, table=True):
+    """One roster file brought in for a jurisdiction: who, when, which file, as of when, and its counts."""
+
+    __tablename__ = "roster_import"
+    __table_args__ = (
+        # The same file for the same jurisdiction and kind is staged once unless discarded: the use case
+        # refuses DUPLICATE_FILE, this index decides the race between two uploads (ARCHITECTURE §12).
+        sa.Index(
+            "ux_roster_import_live_file",
+            "jurisdiction_path",
+            "kind",
+            "file_sha256",
+            unique=True,
+            postgresql_where=sa.text("status <> 'DISCARDED'"),
+        ),
+        sa.CheckConstraint(f"kind IN {ROSTER_KINDS!r}", name="ck_roster_import_kind"),
+        sa.CheckConstraint("file_sha256 ~ '^[0-9a-f]{64}$'", name="ck_roster_import_sha256"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
+    kind: str = Field(max_length=16)
+    jurisdiction_code: str = Field(foreign_key="region.code", max_length=12)
+    jurisdiction_path: str = Field(sa_type=path_type(), index=True)
+    as_of: date = Field(description="the day the roster describes (its export date)")
+    file_name: str = Field(max_length=255)
+    file_sha256: str = Field(max_length=64)
+    size_bytes: int = Field(sa_type=sa.BigInteger)
+    status: ImportStatus = Field(default=ImportStatus.STAGED, sa_type=enum_type(ImportStatus))
+    rows_read: int = Field(default=0)
+    rows_valid: int = Field(default=0)
+    rows_refused: int = Field(default=0)
+    rows_matched: int = Field(default=0)
+    rows_new: int = Field(default=0)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = created_at_field()
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = optional_time_field()
+    decision_note: str | None = Field(default=None, max_length=500)
+    province_code: str = Field(max_length=2, index=True)
+    version: int = version_field()
+
+
+class RosterRow(SQLModel, table=True):
+    """One line of a roster file: its original cells, what was read from them, what was wrong, its match.
+
+    The key is (import, line): COPY writes it straight from the file, with no sequence to draw from, and
+    a batch's rows are read in file order from the key's index. The path indexes lead with the batch too,
+    since rows are only ever listed within one batch.
+    """
+
+    __tablename__ = "roster_row"
+    __table_args__ = (
+        sa.Index("ix_roster_row_import_school_path", "import_id", "school_path"),
+        sa.Index("ix_roster_row_import_household_path", "import_id", "household_path"),
+        sa.Index("ix_roster_row_import_residence_path", "import_id", "residence_path"),
+    )
+
+    import_id: int = Field(foreign_key="roster_import.id", primary_key=True, sa_type=sa.BigInteger)
+    line: int = Field(primary_key=True, description="the row's number in the file, the header being 1")
+    status: RowStatus = Field(sa_type=enum_type(RowStatus))
+    problems: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=postgresql.JSONB, description="[{column, code, message}]"
+    )
+    raw: dict[str, Any] = Field(
+        default_factory=dict, sa_type=postgresql.JSONB, description="the original cells by header"
+    )
+    name: str | None = Field(default=None, max_length=50)
+    gender: Gender | None = Field(default=None, sa_type=enum_type(Gender))
+    birth_date: date | None = None
+    national_id: str | None = Field(default=None, max_length=18)
+    registry_number: str | None = Field(default=None, max_length=20)
+    school_code: str | None = Field(default=None, max_length=10)
+    grade: int | None = Field(default=None, ge=1, le=9)
+    household_region_code: str | None = Field(default=None, max_length=12)
+    residence_region_code: str | None = Field(default=None, max_length=12)
+    poverty_kind: str | None = Field(default=None, max_length=24)
+    no_id_reason: str | None = Field(default=None, max_length=200)
+    school_path: str | None = Field(default=None, sa_type=path_type())
+    household_path: str | None = Field(default=None, sa_type=path_type())
+    residence_path: str | None = Field(default=None, sa_type=path_type())
+    child_id: int | None = Field(default=None, foreign_key="child.id", sa_type=sa.BigInteger)
+    match: RowMatch | None = Field(default=None, sa_type=enum_type(RowMatch))
+    candidate_child_id: int | None = Field(default=None, foreign_key="child.id", sa_type=sa.BigInteger)
+    province_code: str = Field(max_length=2)
+
+
+# The columns COPY writes, in order: every column of `roster_row` but the match, which is set afterwards.
+COPY_COLUMNS = (
+    "import_id", "line", "status", "problems", "raw", "name", "gender", "birth_date", "national_id",
+    "registry_number", "school_code", "grade", "household_region_code", "residence_region_code", "poverty_kind",
+    "no_id_reason", "school_path", "household_path", "residence_path", "province_code",
+)  # fmt: skip
