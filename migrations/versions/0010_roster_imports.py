@@ -107,11 +107,8 @@ def upgrade() -> None:
             ["child_id"],
             ["child.id"],
         ),
-        sa.ForeignKeyConstraint(
-            ["import_id"],
-            ["roster_import.id"],
-        ),
         sa.PrimaryKeyConstraint("import_id", "line"),
+        postgresql_with={"fillfactor": 50},
     )
     op.create_index("ix_roster_row_import_household_path", "roster_row", ["import_id", "household_path"], unique=False)
     op.create_index("ix_roster_row_import_residence_path", "roster_row", ["import_id", "residence_path"], unique=False)

@@ -1,0 +1,297 @@
+"""Roster imports (models/roster_import.py): batches, their rows staged with COPY, matches, counts.
+
+A batch is staged inside the caller's transaction, in this order: `create_import` (one row, refused by the
+partial unique index when a live batch holds the same file), `stage_rows` (COPY, streaming), `match_exact`,
+`match_candidates`, `count_rows`. Matching only ever fills a row's match columns: it never touches a child
+(ARCHITECTURE §9). List functions take the scope predicate they are given (ARCHITECTURE §4).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from ..child import Child
+from ..roster_import import (
+    COPY_COLUMNS,
+    ROSTER_KINDS,
+    SHA256_HEX,
+    ImportStatus,
+    RosterImport,
+    RosterRow,
+    RowMatch,
+    RowStatus,
+)
+from .paging import Page, fetch_page
+from .regions import SchoolPaths, within_path
+
+# Which path each line's scope is read from (ARCHITECTURE §3): a batch by its jurisdiction, a row like a child.
+IMPORT_SCOPE_COLUMNS: dict[str, list[Any]] = {
+    "EDU": [col(RosterImport.jurisdiction_path)],
+    "GOV": [col(RosterImport.jurisdiction_path)],
+}
+ROW_SCOPE_COLUMNS: dict[str, list[Any]] = {
+    "EDU": [SchoolPaths(cast(Any, RosterRow.school_path))],
+    "GOV": [col(RosterRow.household_path), col(RosterRow.residence_path)],
+}
+
+
+async def create_import(
+    session: AsyncSession,
+    *,
+    kind: str,
+    jurisdiction_code: str,
+    jurisdiction_path: str,
+    as_of: date,
+    file_name: str,
+    file_sha256: str,
+    size_bytes: int,
+    created_by: str,
+) -> RosterImport | None:
+    """A new STAGED batch, or None when a batch of the same file for the same jurisdiction and kind is live
+    (staged or applied): then `find_live_duplicate` names it and the use case refuses DUPLICATE_FILE.
+
+    Two uploads of one file at once: the second waits on the unique index until the first commits, then gets
+    None (`ON CONFLICT DO NOTHING`), not a unique violation (ARCHITECTURE §12).
+    """
+    if kind not in ROSTER_KINDS:
+        raise ValueError(f"unknown roster kind {kind!r}")
+    if not SHA256_HEX.fullmatch(file_sha256):
+        raise ValueError("file_sha256 must be 64 lowercase hex digits")
+    batch = RosterImport(
+        kind=kind, jurisdiction_code=jurisdiction_code, jurisdiction_path=jurisdiction_path, as_of=as_of,
+        file_name=file_name, file_sha256=file_sha256, size_bytes=size_bytes, created_by=created_by,
+        province_code=jurisdiction_code[:2],
+    )  # fmt: skip
+    stmt = (
+        insert(RosterImport)
+        .values(**batch.model_dump(exclude={"id"}))
+        .on_conflict_do_nothing(
+            index_elements=["jurisdiction_path", "kind", "file_sha256"],
+            index_where=col(RosterImport.status) != ImportStatus.DISCARDED,
+        )
+        .returning(RosterImport)
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def find_live_duplicate(
+    session: AsyncSession, jurisdiction_path: str, kind: str, sha256: str
+) -> RosterImport | None:
+    """The staged or applied batch of this file for this jurisdiction and kind, if any."""
+    stmt = select(RosterImport).where(
+        col(RosterImport.jurisdiction_path) == jurisdiction_path,
+        col(RosterImport.kind) == kind,
+        col(RosterImport.file_sha256) == sha256,
+        col(RosterImport.status) != ImportStatus.DISCARDED,
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def lock_import(session: AsyncSession, import_id: int) -> RosterImport | None:
+    """The batch, locked for this transaction: applying or discarding it sees the latest row."""
+    stmt = select(RosterImport).where(col(RosterImport.id) == import_id).with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+_NUL = "\\u0000"  # how JSON writes a NUL, which PostgreSQL cannot store (ARCHITECTURE, known traps)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps(**options) builds one a call
+
+
+def _json(value: Any) -> str:
+    if not value:
+        return "[]" if isinstance(value, list) else "{}"
+    out = _ENCODER.encode(value)
+    return out.replace(_NUL, "\\ufffd") if _NUL in out else out
+
+
+def _copy_values(import_id: int, province_code: str, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    get = row.get
+    return (
+        import_id, row["line"], str(row["status"]), _json(get("problems") or []), _json(get("raw") or {}),
+        get("name"), get("gender"), get("birth_date"), get("national_id"), get("registry_number"),
+        get("school_code"), get("grade"), get("household_region_code"), get("residence_region_code"),
+        get("poverty_kind"), get("no_id_reason"), get("school_path"), get("household_path"), get("residence_path"),
+        province_code,
+    )  # fmt: skip
+
+
+COPY_SQL = f"COPY roster_row ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+
+
+async def stage_rows(
+    session: AsyncSession, import_id: int, rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]
+) -> int:
+    """COPY the rows into `roster_row` for the batch, as they come (never all held at once), in the session's
+    transaction; returns how many. Each row maps `line`, `status` and any parsed fields of `RosterRow` (absent:
+    NULL), `problems` (a list of {column, code, message}) and `raw` (the cells by header). The province code
+    is the batch's."""
+    province_code = await session.scalar(
+        select(col(RosterImport.province_code)).where(col(RosterImport.id) == import_id)
+    )
+    if province_code is None:
+        raise LookupError(f"no roster import {import_id}")
+    connection = await session.connection()
+    raw_connection = await connection.get_raw_connection()
+    driver = raw_connection.driver_connection  # psycopg.AsyncConnection, in SQLAlchemy's transaction
+    assert driver is not None
+    count = 0
+    async with driver.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
+        async for row in rows if isinstance(rows, AsyncIterable) else _each(rows):
+            await copy.write_row(_copy_values(import_id, province_code, row))
+            count += 1
+    return count
+
+
+async def _each(rows: Iterable[Mapping[str, Any]]) -> AsyncIterator[Mapping[str, Any]]:
+    for row in rows:
+        yield row
+
+
+async def match_exact(session: AsyncSession, import_id: int) -> int:
+    """Valid rows not matched yet whose national ID a child has: that child, EXACT. Returns the rows matched."""
+    stmt = (
+        update(RosterRow)
+        .where(col(RosterRow.import_id) == import_id, col(RosterRow.status) == RowStatus.VALID)
+        .where(col(RosterRow.match).is_(None), col(RosterRow.national_id) == col(Child.national_id))
+        .values(child_id=Child.id, match=RowMatch.EXACT, candidate_child_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    return int(cast(Any, result).rowcount)
+
+
+MATCH_CANDIDATES_SQL = """
+WITH near AS (  -- the county's children, on either government path
+    SELECT id, name, birth_date, gender, national_id FROM child
+     WHERE (household_path >= :county AND household_path < :county_end)
+        OR (residence_path >= :county AND residence_path < :county_end)
+), fits AS (
+    SELECT r.line, count(n.id) AS n, min(n.id) AS child_id
+      FROM roster_row r
+      LEFT JOIN near n
+        ON n.name = r.name AND n.birth_date = r.birth_date AND n.gender = r.gender
+       AND (r.national_id IS NULL OR n.national_id IS NULL OR n.national_id = r.national_id)
+     WHERE r.import_id = :import_id AND r.status = 'VALID' AND r.match IS NULL
+     GROUP BY r.line
+), matched AS (
+    UPDATE roster_row r
+       SET match = CASE WHEN f.n = 1 THEN 'CANDIDATE' ELSE 'NEW' END,
+           candidate_child_id = CASE WHEN f.n = 1 THEN f.child_id END
+      FROM fits f
+     WHERE r.import_id = :import_id AND r.line = f.line
+    RETURNING r.match
+)
+SELECT count(*) FILTER (WHERE match = 'CANDIDATE') FROM matched
+"""
+
+
+async def match_candidates(session: AsyncSession, import_id: int, county_path: str) -> int:
+    """Valid rows still unmatched (run `match_exact` first): CANDIDATE when exactly one child registered or
+    living in the county has the row's name, birth date and gender (`candidate_child_id`, for a person to
+    confirm or reject); NEW when none or several do. A child whose national ID differs from the row's is
+    someone else and does not fit. Returns the rows given a candidate."""
+    if not county_path:
+        raise ValueError("a county path is required")
+    params = {"import_id": import_id, "county": county_path, "county_end": county_path + "0"}
+    return int(await session.scalar(text(MATCH_CANDIDATES_SQL), params) or 0)
+
+
+@dataclass(frozen=True)
+class RosterCounts:
+    """A batch's counts. `matched`: rows tied to a child (exact, or a candidate confirmed); `new`: rows no
+    child fits. Valid rows neither matched nor new await a person's decision on their candidate."""
+
+    read: int
+    valid: int
+    refused: int
+    matched: int
+    new: int
+
+
+async def count_rows(session: AsyncSession, import_id: int) -> RosterCounts:
+    """Count the batch's rows and write the counts onto the batch (its version bumped)."""
+    r = RosterRow
+    stmt = select(
+        func.count(),
+        func.count().filter(col(r.status) == RowStatus.VALID),
+        func.count().filter(col(r.status) == RowStatus.REFUSED),
+        func.count().filter(col(r.child_id).is_not(None)),
+        func.count().filter(col(r.match) == RowMatch.NEW),
+    ).where(col(r.import_id) == import_id)
+    counts = RosterCounts(*(int(v) for v in (await session.execute(stmt)).one()))
+    await session.execute(
+        update(RosterImport)
+        .where(col(RosterImport.id) == import_id)
+        .values(**{f"rows_{k}": v for k, v in asdict(counts).items()}, version=col(RosterImport.version) + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    return counts
+
+
+async def list_imports(
+    session: AsyncSession,
+    *,
+    scope: ColumnElement[bool],
+    region_path: str | None = None,
+    kind: str | None = None,
+    status: ImportStatus | None = None,
+    after: str | None,
+    limit: int,
+) -> Page[RosterImport]:
+    """Batches within `scope` (over `IMPORT_SCOPE_COLUMNS`), oldest first, by id."""
+    where = [scope]
+    if region_path is not None:
+        where.append(within_path(col(RosterImport.jurisdiction_path), region_path))
+    if kind is not None:
+        where.append(col(RosterImport.kind) == kind)
+    if status is not None:
+        where.append(col(RosterImport.status) == status)
+    return await fetch_page(session, RosterImport, col(RosterImport.id), where, after=after, limit=limit, key_type=int)
+
+
+async def list_rows(
+    session: AsyncSession,
+    *,
+    import_id: int,
+    scope: ColumnElement[bool],
+    status: RowStatus | None = None,
+    match: RowMatch | None = None,
+    after: str | None,
+    limit: int,
+) -> Page[RosterRow]:
+    """A batch's rows within `scope` (over `ROW_SCOPE_COLUMNS`), in file order, by line."""
+    where = [scope, col(RosterRow.import_id) == import_id]
+    if status is not None:
+        where.append(col(RosterRow.status) == status)
+    if match is not None:
+        where.append(col(RosterRow.match) == match)
+    return await fetch_page(session, RosterRow, col(RosterRow.line), where, after=after, limit=limit, key_type=int)
+
+
+class RefusedRow(NamedTuple):
+    line: int
+    raw: dict[str, Any]
+    problems: list[dict[str, Any]]
+
+
+async def refused_rows(session: AsyncSession, import_id: int, *, chunk: int = 2000) -> AsyncIterator[RefusedRow]:
+    """The batch's refused rows in file order, from a server-side cursor (constant memory): the error-rows
+    download writes each row's original cells and its problems."""
+    stmt = (
+        select(col(RosterRow.line), col(RosterRow.raw), col(RosterRow.problems))
+        .where(col(RosterRow.import_id) == import_id, col(RosterRow.status) == RowStatus.REFUSED)
+        .order_by(col(RosterRow.line))
+        .execution_options(yield_per=chunk)
+    )
+    result = await session.stream(stmt)
+    async for line, raw, problems in result:
+        yield RefusedRow(int(line), raw, problems)

@@ -1,0 +1,312 @@
+"""Roster imports below the use cases (models/repos/roster_imports.py, ARCHITECTURE §9): rows staged with COPY,
+matched exactly or as candidates and never merged, one live batch per file (ARCHITECTURE §12), counts, scope.
+
+Rows are plain dicts here, as the roster reader will hand them over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, or_
+
+from models.child import Child, Gender
+from models.region import path_of_code
+from models.repos import roster_imports as repo
+from models.repos.regions import within_path
+from models.roster_import import ImportStatus, RosterImport, RosterRow, RowMatch, RowStatus
+from tests.factories import make_child
+from tests.ledger_support import WUDING, WUDING_PRIMARY, WUDING_VILLAGE, YUANMOU, YUANMOU_VILLAGE
+
+WUDING_PATH = path_of_code(WUDING)
+YUANMOU_PATH = path_of_code(YUANMOU)
+
+
+def file_hash() -> str:
+    return hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+
+
+async def new_batch(session: AsyncSession, *, sha256: str | None = None, kind: str = "HOUSEHOLD") -> RosterImport:
+    batch = await repo.create_import(
+        session,
+        kind=kind,
+        jurisdiction_code=WUDING,
+        jurisdiction_path=WUDING_PATH,
+        as_of=date(2026, 9, 1),
+        file_name="532329-household.csv",
+        file_sha256=sha256 or file_hash(),
+        size_bytes=1234,
+        created_by="edu-county-532329",
+    )
+    assert batch is not None
+    return batch
+
+
+def roster_row(line: int, **fields: Any) -> dict[str, Any]:
+    """A valid household row of 狮山村 (the reader's output shape), overridden by `fields`."""
+    row: dict[str, Any] = {
+        "line": line,
+        "status": RowStatus.VALID,
+        "problems": [],
+        "raw": {"姓名": fields.get("name", f"儿童{line}"), "性别": "男", "出生日期": "2017-05-12"},
+        "name": f"儿童{line}",
+        "gender": Gender.MALE,
+        "birth_date": date(2017, 5, 12),
+        "household_region_code": WUDING_VILLAGE,
+        "residence_region_code": WUDING_VILLAGE,
+        "household_path": path_of_code(WUDING_VILLAGE),
+        "residence_path": path_of_code(WUDING_VILLAGE),
+    }
+    row.update(fields)
+    return row
+
+
+async def rows_of(session: AsyncSession, batch: RosterImport) -> dict[int, RosterRow]:
+    found = await session.scalars(select(RosterRow).where(col(RosterRow.import_id) == batch.id))
+    return {r.line: r for r in found}
+
+
+async def test_copy_lands_thousands_of_rows_with_their_problems_and_raw_cells_intact(session):
+    batch = await new_batch(session)
+    problem = {
+        "column": "公民身份号码",
+        "code": "INVALID_CHECK_DIGIT",
+        "message": "身份证号校验位错误 / the check digit",
+    }
+
+    def generated() -> Iterator[dict[str, Any]]:  # a generator: stage_rows never needs the whole list
+        for line in range(2, 3002):
+            if line % 10 == 0:
+                raw = {
+                    "姓名": f"错行{line}",
+                    "公民身份号码": "53232920170512001X",
+                    "备注": 'a "quote", a\ttab\nand\x00',
+                }
+                yield {"line": line, "status": RowStatus.REFUSED, "problems": [problem], "raw": raw}
+            else:
+                yield roster_row(line, grade=3, school_code=WUDING_PRIMARY)
+
+    assert await repo.stage_rows(session, batch.id, generated()) == 3000
+    rows = await rows_of(session, batch)
+    assert len(rows) == 3000
+    assert rows[2].status == RowStatus.VALID
+    assert rows[2].name == "儿童2"
+    assert rows[2].gender == Gender.MALE
+    assert rows[2].raw == {"姓名": "儿童2", "性别": "男", "出生日期": "2017-05-12"}
+    assert rows[2].problems == []
+    assert rows[2].match is None
+    assert rows[2].province_code == "53"
+    assert rows[2].birth_date == date(2017, 5, 12)
+    assert rows[2].grade == 3
+    assert rows[2].household_path == path_of_code(WUDING_VILLAGE)
+    refused = rows[3000]
+    assert refused.status == RowStatus.REFUSED
+    assert refused.name is None
+    assert refused.household_path is None
+    assert refused.problems == [problem]
+    # PostgreSQL cannot store NUL: the cell keeps its place with U+FFFD.
+    assert refused.raw == {
+        "姓名": "错行3000",
+        "公民身份号码": "53232920170512001X",
+        "备注": 'a "quote", a\ttab\nand\ufffd',
+    }
+
+    downloaded = [r async for r in repo.refused_rows(session, batch.id, chunk=50)]
+    assert [r.line for r in downloaded] == list(range(10, 3002, 10))
+    assert downloaded[-1].problems == [problem]
+    assert downloaded[-1].raw == refused.raw
+
+
+async def test_a_row_with_a_demo_childs_national_id_matches_that_child_exactly(session):
+    child = (
+        await session.scalars(
+            select(Child).where(
+                col(Child.national_id).is_not(None), within_path(col(Child.household_path), WUDING_PATH)
+            )
+        )
+    ).first()
+    assert child is not None, "the demo seeds children of 武定县 with national IDs"
+    batch = await new_batch(session)
+    staged = [roster_row(2, national_id=child.national_id, name=child.name), roster_row(3, national_id=None)]
+    await repo.stage_rows(session, batch.id, staged)
+
+    assert await repo.match_exact(session, batch.id) == 1
+    rows = await rows_of(session, batch)
+    assert (rows[2].child_id, rows[2].match) == (child.id, RowMatch.EXACT)
+    assert (rows[3].child_id, rows[3].match) == (None, None)
+
+
+async def test_a_single_child_of_the_county_with_the_same_name_birth_and_gender_is_a_candidate(session):
+    birth = date(2016, 3, 4)
+    known = await make_child(session, name="候选甲", birth_date=birth, gender=Gender.FEMALE)
+    # Same facts, but registered and living in the neighbouring county: not a candidate for 武定.
+    await make_child(
+        session, village=YUANMOU_VILLAGE, school=None, name="候选乙", birth_date=birth, gender=Gender.FEMALE
+    )
+    batch = await new_batch(session)
+    staged = [
+        roster_row(2, name="候选甲", birth_date=birth, gender=Gender.FEMALE),  # no ID on the roster
+        roster_row(3, name="候选甲", birth_date=birth, gender=Gender.MALE),  # another gender
+        roster_row(4, name="候选乙", birth_date=birth, gender=Gender.FEMALE),  # only in 元谋
+        roster_row(5, status=RowStatus.REFUSED, name="候选甲", birth_date=birth, gender=Gender.FEMALE),
+    ]
+    await repo.stage_rows(session, batch.id, staged)
+
+    assert await repo.match_exact(session, batch.id) == 0
+    assert await repo.match_candidates(session, batch.id, WUDING_PATH) == 1
+    rows = await rows_of(session, batch)
+    assert (rows[2].match, rows[2].candidate_child_id, rows[2].child_id) == (RowMatch.CANDIDATE, known.id, None)
+    assert (rows[3].match, rows[3].candidate_child_id) == (RowMatch.NEW, None)
+    assert (rows[4].match, rows[4].candidate_child_id) == (RowMatch.NEW, None)
+    assert rows[5].match is None  # refused rows are never matched
+    # Nothing merged: the child is as it was.
+    assert await session.scalar(select(Child.version).where(col(Child.id) == known.id)) == known.version
+
+
+async def test_two_children_fitting_the_row_make_it_new_and_a_different_id_is_someone_else(session):
+    birth = date(2015, 11, 30)
+    await make_child(session, name="同名丙", birth_date=birth)
+    await make_child(session, name="同名丙", birth_date=birth, residence=WUDING_VILLAGE, school=None)
+    lone = await make_child(session, name="单名丁", birth_date=birth)
+    batch = await new_batch(session)
+    other_id = "532329201511300999"  # not a child's: no exact match, and it is not `lone`'s either
+    staged = [roster_row(2, name="同名丙", birth_date=birth), roster_row(3, name="单名丁", birth_date=birth)]
+    staged.append(roster_row(4, name="单名丁", birth_date=birth, national_id=other_id))
+    await repo.stage_rows(session, batch.id, staged)
+
+    await repo.match_exact(session, batch.id)
+    assert await repo.match_candidates(session, batch.id, WUDING_PATH) == 1
+    rows = await rows_of(session, batch)
+    assert (rows[2].match, rows[2].candidate_child_id) == (RowMatch.NEW, None)
+    assert (rows[3].match, rows[3].candidate_child_id) == (RowMatch.CANDIDATE, lone.id)
+    assert (rows[4].match, rows[4].candidate_child_id) == (RowMatch.NEW, None)
+
+
+async def test_the_same_file_is_live_once_per_jurisdiction_and_kind_until_discarded(session):
+    sha = file_hash()
+    first = await new_batch(session, sha256=sha)
+    # The index refuses a second live batch outright...
+    with pytest.raises(IntegrityError, match="ux_roster_import_live_file"):
+        async with session.begin_nested():
+            session.add(RosterImport(**first.model_dump(exclude={"id", "created_by"}), created_by="gov-county-532329"))
+    # ...and create_import answers None, the live batch being the one to name.
+    assert await new_batch_or_none(session, sha) is None
+    assert (await repo.find_live_duplicate(session, WUDING_PATH, "HOUSEHOLD", sha)) == first
+    # Another kind of roster with the same bytes is another batch.
+    assert (await new_batch(session, sha256=sha, kind="POVERTY")).id != first.id
+
+    first.status = ImportStatus.DISCARDED
+    await session.flush()
+    assert await repo.find_live_duplicate(session, WUDING_PATH, "HOUSEHOLD", sha) is None
+    again = await new_batch(session, sha256=sha)
+    assert again.id != first.id
+    assert again.status == ImportStatus.STAGED
+
+
+async def new_batch_or_none(session: AsyncSession, sha: str) -> RosterImport | None:
+    return await repo.create_import(
+        session, kind="HOUSEHOLD", jurisdiction_code=WUDING, jurisdiction_path=WUDING_PATH, as_of=date(2026, 9, 1),
+        file_name="again.csv", file_sha256=sha, size_bytes=1234, created_by="edu-county-532329",
+    )  # fmt: skip
+
+
+INSERT_BATCH = text(
+    "INSERT INTO roster_import (kind, jurisdiction_code, jurisdiction_path, as_of, file_name, file_sha256, size_bytes,"
+    " status, rows_read, rows_valid, rows_refused, rows_matched, rows_new, created_by, province_code)"
+    " VALUES ('HOUSEHOLD', :code, :path, '2026-09-01', 'a.csv', :sha, 1, 'STAGED', 0, 0, 0, 0, 0, :by, '53')"
+)
+
+
+async def test_two_sessions_staging_the_same_file_at_once_have_exactly_one_winner(engine):
+    sha = file_hash()
+    params = {"code": WUDING, "path": WUDING_PATH, "sha": sha}
+    try:
+        async with engine.connect() as first, engine.connect() as second:
+            await first.execute(INSERT_BATCH, {**params, "by": "first"})
+            losing = asyncio.create_task(second.execute(INSERT_BATCH, {**params, "by": "second"}))
+            await asyncio.sleep(0.3)
+            assert not losing.done(), "the second insert waits on the unique index for the first to decide"
+            await first.commit()
+            with pytest.raises(IntegrityError, match="ux_roster_import_live_file"):
+                await losing
+            await second.rollback()
+            # The use case's path: create_import loses quietly and the winner is the batch to name.
+            async with AsyncSession(second) as late:
+                assert await new_batch_or_none(late, sha) is None
+                winner = await repo.find_live_duplicate(late, WUDING_PATH, "HOUSEHOLD", sha)
+                assert winner is not None
+                assert winner.created_by == "first"
+            await second.rollback()
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(RosterImport).where(col(RosterImport.file_sha256) == sha))
+
+
+async def test_counts_are_written_onto_the_batch(session):
+    known = await make_child(session, name="计数戊")
+    batch = await new_batch(session)
+    version = batch.version
+    staged = [
+        roster_row(2, national_id=known.national_id, name="计数戊"),  # matched
+        roster_row(3, name="计数戊", birth_date=known.birth_date),  # candidate
+        roster_row(4, name="无人己"),  # new
+        roster_row(5, name="无人庚"),  # new
+        {"line": 6, "status": RowStatus.REFUSED, "problems": [], "raw": {}},
+    ]
+    await repo.stage_rows(session, batch.id, staged)
+    await repo.match_exact(session, batch.id)
+    await repo.match_candidates(session, batch.id, WUDING_PATH)
+
+    counts = await repo.count_rows(session, batch.id)
+    assert counts == repo.RosterCounts(read=5, valid=4, refused=1, matched=1, new=2)
+    await session.refresh(batch)
+    assert (batch.rows_read, batch.rows_valid, batch.rows_refused, batch.rows_matched, batch.rows_new) == (
+        5, 4, 1, 1, 2,
+    )  # fmt: skip
+    assert batch.version == version + 1
+
+
+def scope_of(path: str, columns: dict[str, list[Any]]) -> Any:
+    """The predicate authz would compile for grants at `path` on both lines."""
+    return or_(*(within_path(c, path) for cols in columns.values() for c in cols))
+
+
+async def test_lists_take_the_scope_they_are_given_and_another_county_sees_nothing(session):
+    batch = await new_batch(session)
+    yuanmou_row = roster_row(3, household_region_code=YUANMOU_VILLAGE, household_path=path_of_code(YUANMOU_VILLAGE))
+    yuanmou_row["residence_path"] = path_of_code(YUANMOU_VILLAGE)
+    await repo.stage_rows(session, batch.id, [roster_row(2), yuanmou_row, roster_row(4, status=RowStatus.REFUSED)])
+
+    wuding = await repo.list_rows(
+        session, import_id=batch.id, scope=scope_of(WUDING_PATH, repo.ROW_SCOPE_COLUMNS), after=None, limit=10
+    )
+    assert [r.line for r in wuding.rows] == [2, 4]
+    assert wuding.total == 2
+    neighbour = await repo.list_rows(
+        session, import_id=batch.id, scope=scope_of(YUANMOU_PATH, repo.ROW_SCOPE_COLUMNS), after=None, limit=10
+    )
+    assert [r.line for r in neighbour.rows] == [3]
+    refused = await repo.list_rows(
+        session, import_id=batch.id, scope=scope_of(WUDING_PATH, repo.ROW_SCOPE_COLUMNS),
+        status=RowStatus.REFUSED, after="2", limit=10,
+    )  # fmt: skip
+    assert [r.line for r in refused.rows] == [4]
+
+    own = await repo.list_imports(
+        session, scope=scope_of(WUDING_PATH, repo.IMPORT_SCOPE_COLUMNS), after=str(batch.id - 1), limit=10
+    )
+    assert [b.id for b in own.rows] == [batch.id]
+    other = await repo.list_imports(
+        session, scope=scope_of(YUANMOU_PATH, repo.IMPORT_SCOPE_COLUMNS), after=str(batch.id - 1), limit=10
+    )
+    assert other.rows == []
+    assert other.total == 0
