@@ -310,3 +310,16 @@ async def test_lists_take_the_scope_they_are_given_and_another_county_sees_nothi
     )
     assert other.rows == []
     assert other.total == 0
+
+
+async def test_rows_may_come_from_an_async_reader_and_only_for_a_batch_that_exists(session):
+    batch = await new_batch(session)
+
+    async def read() -> Any:
+        for line in range(2, 52):
+            yield roster_row(line)
+
+    assert await repo.stage_rows(session, batch.id, read()) == 50
+    assert len(await rows_of(session, batch)) == 50
+    with pytest.raises(LookupError):
+        await repo.stage_rows(session, batch.id + 1_000_000, [roster_row(2)])
