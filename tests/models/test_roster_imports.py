@@ -1,8 +1,6 @@
 """Roster imports below the use cases (models/repos/roster_imports.py, ARCHITECTURE §9): rows staged with COPY,
 matched exactly or as candidates and never merged, one live batch per file (ARCHITECTURE §12), counts, scope.
-
-Rows are plain dicts here, as the roster reader will hand them over.
-"""
+Rows are plain dicts, as the roster reader will hand them over."""
 
 from __future__ import annotations
 
@@ -35,37 +33,30 @@ def file_hash() -> str:
     return hashlib.sha256(uuid.uuid4().bytes).hexdigest()
 
 
-async def new_batch(session: AsyncSession, *, sha256: str | None = None, kind: str = "HOUSEHOLD") -> RosterImport:
-    batch = await repo.create_import(
-        session,
-        kind=kind,
-        jurisdiction_code=WUDING,
-        jurisdiction_path=WUDING_PATH,
-        as_of=date(2026, 9, 1),
-        file_name="532329-household.csv",
-        file_sha256=sha256 or file_hash(),
-        size_bytes=1234,
+async def create(session: AsyncSession, *, sha256: str | None = None, kind: str = "HOUSEHOLD") -> RosterImport | None:
+    return await repo.create_import(
+        session, kind=kind, jurisdiction_code=WUDING, jurisdiction_path=WUDING_PATH, as_of=date(2026, 9, 1),
+        file_name="532329-household.csv", file_sha256=sha256 or file_hash(), size_bytes=1234,
         created_by="edu-county-532329",
-    )
+    )  # fmt: skip
+
+
+async def new_batch(session: AsyncSession, *, sha256: str | None = None, kind: str = "HOUSEHOLD") -> RosterImport:
+    batch = await create(session, sha256=sha256, kind=kind)
     assert batch is not None
     return batch
 
 
 def roster_row(line: int, **fields: Any) -> dict[str, Any]:
     """A valid household row of 狮山村 (the reader's output shape), overridden by `fields`."""
+    village = path_of_code(WUDING_VILLAGE)
     row: dict[str, Any] = {
-        "line": line,
-        "status": RowStatus.VALID,
-        "problems": [],
+        "line": line, "status": RowStatus.VALID, "problems": [],
         "raw": {"姓名": fields.get("name", f"儿童{line}"), "性别": "男", "出生日期": "2017-05-12"},
-        "name": f"儿童{line}",
-        "gender": Gender.MALE,
-        "birth_date": date(2017, 5, 12),
-        "household_region_code": WUDING_VILLAGE,
-        "residence_region_code": WUDING_VILLAGE,
-        "household_path": path_of_code(WUDING_VILLAGE),
-        "residence_path": path_of_code(WUDING_VILLAGE),
-    }
+        "name": f"儿童{line}", "gender": Gender.MALE, "birth_date": date(2017, 5, 12),
+        "household_region_code": WUDING_VILLAGE, "residence_region_code": WUDING_VILLAGE,
+        "household_path": village, "residence_path": village,
+    }  # fmt: skip
     row.update(fields)
     return row
 
@@ -83,7 +74,7 @@ async def test_copy_lands_thousands_of_rows_with_their_problems_and_raw_cells_in
         "message": "身份证号校验位错误 / the check digit",
     }
 
-    def generated() -> Iterator[dict[str, Any]]:  # a generator: stage_rows never needs the whole list
+    def generated() -> Iterator[dict[str, Any]]:  # stage_rows never needs the whole list
         for line in range(2, 3002):
             if line % 10 == 0:
                 raw = {
@@ -109,9 +100,7 @@ async def test_copy_lands_thousands_of_rows_with_their_problems_and_raw_cells_in
     assert rows[2].grade == 3
     assert rows[2].household_path == path_of_code(WUDING_VILLAGE)
     refused = rows[3000]
-    assert refused.status == RowStatus.REFUSED
-    assert refused.name is None
-    assert refused.household_path is None
+    assert (refused.status, refused.name, refused.household_path) == (RowStatus.REFUSED, None, None)
     assert refused.problems == [problem]
     # PostgreSQL cannot store NUL: the cell keeps its place with U+FFFD.
     assert refused.raw == {
@@ -199,7 +188,7 @@ async def test_the_same_file_is_live_once_per_jurisdiction_and_kind_until_discar
         async with session.begin_nested():
             session.add(RosterImport(**first.model_dump(exclude={"id", "created_by"}), created_by="gov-county-532329"))
     # ...and create_import answers None, the live batch being the one to name.
-    assert await new_batch_or_none(session, sha) is None
+    assert await create(session, sha256=sha) is None
     assert (await repo.find_live_duplicate(session, WUDING_PATH, "HOUSEHOLD", sha)) == first
     # Another kind of roster with the same bytes is another batch.
     assert (await new_batch(session, sha256=sha, kind="POVERTY")).id != first.id
@@ -210,13 +199,6 @@ async def test_the_same_file_is_live_once_per_jurisdiction_and_kind_until_discar
     again = await new_batch(session, sha256=sha)
     assert again.id != first.id
     assert again.status == ImportStatus.STAGED
-
-
-async def new_batch_or_none(session: AsyncSession, sha: str) -> RosterImport | None:
-    return await repo.create_import(
-        session, kind="HOUSEHOLD", jurisdiction_code=WUDING, jurisdiction_path=WUDING_PATH, as_of=date(2026, 9, 1),
-        file_name="again.csv", file_sha256=sha, size_bytes=1234, created_by="edu-county-532329",
-    )  # fmt: skip
 
 
 INSERT_BATCH = text(
@@ -241,7 +223,7 @@ async def test_two_sessions_staging_the_same_file_at_once_have_exactly_one_winne
             await second.rollback()
             # The use case's path: create_import loses quietly and the winner is the batch to name.
             async with AsyncSession(second) as late:
-                assert await new_batch_or_none(late, sha) is None
+                assert await create(late, sha256=sha) is None
                 winner = await repo.find_live_duplicate(late, WUDING_PATH, "HOUSEHOLD", sha)
                 assert winner is not None
                 assert winner.created_by == "first"
@@ -286,28 +268,21 @@ async def test_lists_take_the_scope_they_are_given_and_another_county_sees_nothi
     yuanmou_row["residence_path"] = path_of_code(YUANMOU_VILLAGE)
     await repo.stage_rows(session, batch.id, [roster_row(2), yuanmou_row, roster_row(4, status=RowStatus.REFUSED)])
 
-    wuding = await repo.list_rows(
-        session, import_id=batch.id, scope=scope_of(WUDING_PATH, repo.ROW_SCOPE_COLUMNS), after=None, limit=10
-    )
+    def rows_in(path: str, **filters: Any) -> Any:
+        scope = scope_of(path, repo.ROW_SCOPE_COLUMNS)
+        return repo.list_rows(session, import_id=batch.id, scope=scope, limit=10, **{"after": None, **filters})
+
+    def batches_in(path: str) -> Any:
+        scope = scope_of(path, repo.IMPORT_SCOPE_COLUMNS)
+        return repo.list_imports(session, scope=scope, after=str(batch.id - 1), limit=10)
+
+    wuding = await rows_in(WUDING_PATH)
     assert [r.line for r in wuding.rows] == [2, 4]
     assert wuding.total == 2
-    neighbour = await repo.list_rows(
-        session, import_id=batch.id, scope=scope_of(YUANMOU_PATH, repo.ROW_SCOPE_COLUMNS), after=None, limit=10
-    )
-    assert [r.line for r in neighbour.rows] == [3]
-    refused = await repo.list_rows(
-        session, import_id=batch.id, scope=scope_of(WUDING_PATH, repo.ROW_SCOPE_COLUMNS),
-        status=RowStatus.REFUSED, after="2", limit=10,
-    )  # fmt: skip
-    assert [r.line for r in refused.rows] == [4]
-
-    own = await repo.list_imports(
-        session, scope=scope_of(WUDING_PATH, repo.IMPORT_SCOPE_COLUMNS), after=str(batch.id - 1), limit=10
-    )
-    assert [b.id for b in own.rows] == [batch.id]
-    other = await repo.list_imports(
-        session, scope=scope_of(YUANMOU_PATH, repo.IMPORT_SCOPE_COLUMNS), after=str(batch.id - 1), limit=10
-    )
+    assert [r.line for r in (await rows_in(YUANMOU_PATH)).rows] == [3]
+    assert [r.line for r in (await rows_in(WUDING_PATH, status=RowStatus.REFUSED, after="2")).rows] == [4]
+    assert [b.id for b in (await batches_in(WUDING_PATH)).rows] == [batch.id]
+    other = await batches_in(YUANMOU_PATH)
     assert other.rows == []
     assert other.total == 0
 
