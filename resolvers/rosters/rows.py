@@ -100,7 +100,7 @@ def check_row(
     paths = _places(row, columns, region_path, school_path)
     if paths and not in_scope(paths):
         place = next(c for c in columns.values() if c.field.endswith("_code") and row.value(c))
-        row.refuse(place, RosterErrorCode.OUT_OF_SCOPE)
+        row.refuse(place, RosterErrorCode.OUT_OF_SCOPE)  # on the kind's first place column (the school for 学籍)
     grade = _grade(row, columns)
     group_of_poverty = _poverty(row, columns)
     if row.problems or gender is None or birth_date is None:
