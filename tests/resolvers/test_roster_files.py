@@ -207,3 +207,11 @@ def test_a_200000_row_file_is_read_in_constant_memory(tmp_path: object) -> None:
         tracemalloc.stop()
     assert last == 200_001
     assert peak < 2 << 20, f"peak {peak} bytes"
+
+
+@pytest.mark.parametrize("kind", list(RosterKind))
+def test_each_kinds_template_reads_back_without_a_problem(kind: RosterKind) -> None:
+    from resolvers.rosters.templates import template_xlsx
+
+    (record,) = records(template_xlsx(kind), f"{kind.value.lower()}.xlsx", kind)
+    assert (record.line, record.name, record.national_id) == (2, "李嘉俊", "532329201604060019")
