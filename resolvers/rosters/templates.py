@@ -10,15 +10,16 @@ import io
 
 from models.roster import COLUMNS, ONE_OF, RosterKind
 
-# One child of the demo (datagen/demo): 狮山镇 东岳社区, at 狮山镇中心小学 in grade 4.
+# One child of the demo (datagen/demo): 狮山镇 东岳社区, at 狮山镇中心小学 in grade 4 (the 帮扶类型 only
+# shows the form: she is not on the demo's poverty roster).
 EXAMPLE = {
-    "name": "李嘉俊",
-    "gender": "男",
-    "national_id": "532329201604060019",
-    "birth_date": "2016-04-06",
+    "name": "刘金花",
+    "gender": "女",
+    "national_id": "532329201705270007",
+    "birth_date": "2017-05-27",
     "household_region_code": "532329101001",
     "residence_region_code": "532329101001",
-    "registry_number": "G532329201604060019",
+    "registry_number": "G532329201705270007",
     "school_code": "2153000036",
     "grade": "四年级",
     "poverty_kind": "脱贫户",

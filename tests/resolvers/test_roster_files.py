@@ -214,4 +214,4 @@ def test_each_kinds_template_reads_back_without_a_problem(kind: RosterKind) -> N
     from resolvers.rosters.templates import template_xlsx
 
     (record,) = records(template_xlsx(kind), f"{kind.value.lower()}.xlsx", kind)
-    assert (record.line, record.name, record.national_id) == (2, "李嘉俊", "532329201604060019")
+    assert (record.line, record.name, record.national_id) == (2, "刘金花", "532329201705270007")
