@@ -14,7 +14,8 @@ Two passes over the bytes, never the whole file in memory:
    under a guess that a later byte disproves, and every whole-file error is raised before the first row.
 
 Rows are numbered as a person sees them: the header is line 1 (a CSV record with a quoted line break
-counts as one row, as in a spreadsheet). Blank rows are skipped, keeping the numbering.
+counts as one row, as in a spreadsheet). The header is the first row that is not blank; blank rows are
+skipped, keeping the numbering.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from models.roster import RosterKind, column_of_header, missing_columns
 from .errors import RosterErrorCode
 
 CHUNK = 1 << 16
+HEADER_MAX = 1 << 20  # characters read to find the delimiter, even from a file without line breaks
 SPOOL_IN_MEMORY = 1 << 20
 ZIP_SIGNATURE = b"PK\x03\x04"
 CSV_EXTENSIONS = frozenset({".csv", ".txt", ""})
@@ -136,11 +138,11 @@ def read_rows(
         yielded = False
         headers: list[str] | None = None
         for line, cells in rows:
-            if headers is None:
+            if not any(c.strip() for c in cells):
+                continue
+            if headers is None:  # the first row that is not blank
                 headers = [_header(c) for c in cells]
                 _check_headers(headers, kind)
-                continue
-            if not any(c.strip() for c in cells):
                 continue
             yielded = True
             yield line, {h: c for h, c in zip(headers, cells, strict=False) if h}
@@ -189,7 +191,7 @@ def _csv_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
     assert file.encoding is not None
     text = io.TextIOWrapper(file.data, encoding=file.encoding, newline="")
     try:
-        first = text.readline()
+        first = text.readline(HEADER_MAX)
         delimiter = "\t" if "\t" in first and "," not in first else ","
         reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
         yield from enumerate(reader, start=1)
@@ -217,6 +219,7 @@ def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
     import zipfile
 
     from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     try:
         book = load_workbook(file.data, read_only=True, data_only=True)
@@ -225,7 +228,10 @@ def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
     try:
         if not book.worksheets:
             raise RosterFileError(RosterErrorCode.EMPTY_FILE)
-        for row in book.worksheets[0].iter_rows():
+        sheet = book.worksheets[0]
+        if isinstance(sheet, ReadOnlyWorksheet):
+            sheet.reset_dimensions()  # some writers record a wrong sheet size: read to the real end
+        for row in sheet.iter_rows():
             cells = [c for c in row if c.value is not None]
             if not cells:
                 continue

@@ -112,6 +112,12 @@ def test_blank_rows_are_skipped_and_lines_keep_counting() -> None:
     assert [r.line for r in records(xlsx_bytes(rows), "r.xlsx")] == [2, 4]
 
 
+def test_the_header_is_the_first_row_that_is_not_blank() -> None:
+    rows = [[], ["", ""], *HOUSEHOLD]
+    assert [r.line for r in records(csv_bytes(rows), "r.csv")] == [4, 5]
+    assert [r.line for r in records(xlsx_bytes(rows), "r.xlsx")] == [4, 5]
+
+
 def test_a_tab_separated_export_is_read() -> None:
     data = "\n".join("\t".join(row) for row in HOUSEHOLD).encode("gb18030")
     assert facts(records(data, "r.txt")) == facts(records(csv_bytes(HOUSEHOLD), "r.csv"))

@@ -7,11 +7,13 @@ is refused (OUT_OF_SCOPE) and never becomes a record.
 from __future__ import annotations
 
 from datetime import date
+from typing import get_args
 
 import pytest
 
-from models.child import Gender, SpecialGroup
+from models.child import Gender, NationalIdProblem, SpecialGroup
 from models.roster import RosterKind, RosterRecord, RowProblem
+from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.rows import check_row, check_rows, max_length
 from tests.roster_support import BOY, GIRL, LOOKUPS, SHISHAN_SCHOOL, SHISHAN_VILLAGE, YUANMOU_VILLAGE
 
@@ -159,6 +161,10 @@ def test_a_child_registered_elsewhere_but_living_here_is_in_scope() -> None:
     assert isinstance(
         check({**BASE, "户籍地区划代码": YUANMOU_VILLAGE, "现住址区划代码": SHISHAN_VILLAGE}), RosterRecord
     )
+
+
+def test_every_national_id_problem_is_a_roster_code() -> None:
+    assert set(get_args(NationalIdProblem)) <= set(RosterErrorCode.__members__)
 
 
 def test_lengths_are_the_child_tables() -> None:
