@@ -4,11 +4,11 @@ Two passes over the bytes, never the whole file in memory:
 
 1. `inspect_file` reads the stream once in 64 KiB chunks: it counts the bytes (over `max_bytes` is
    `TOO_LARGE`, raised as soon as the limit is passed), hashes them (SHA-256, for `DUPLICATE_FILE`),
-   tells the format (XLSX by the zip signature `PK\\x03\\x04`, else CSV; the extension must be one of
-   .csv, .txt, .xlsx, .xlsm or none) and, for CSV, decides the encoding over the *whole* file: UTF-8
-   (with or without BOM) if every byte decodes as UTF-8, else GB18030 (a superset of GBK) if every byte
-   decodes as that, else `BAD_ENCODING`. A stream that cannot seek is first copied to a spooled temporary
-   file (in memory up to 1 MiB, on disk beyond).
+   tells the format (the extension must be .csv, .txt, .xlsx, .xlsm or none; then XLSX by the zip
+   signature `PK\\x03\\x04`, else CSV unless named .xlsx or .xlsm) and, for CSV, decides the encoding over
+   the *whole* file: UTF-8 (with or without BOM) if every byte decodes as UTF-8, else GB18030 (a superset
+   of GBK) if every byte decodes as that, else `BAD_ENCODING`. A stream that cannot seek is first copied
+   to a spooled temporary file (in memory up to 1 MiB, on disk beyond).
 2. `read_rows` then parses from the start with the encoding decided, so a file whose first megabytes are
    ASCII and which has GBK bytes further on is read as GB18030 from its first row: no row is ever yielded
    under a guess that a later byte disproves, and every whole-file error is raised before the first row.
@@ -78,11 +78,37 @@ def _fits(data: BinaryIO, start: int, encoding: str) -> bool:
 
 def inspect_file(stream: BinaryIO, filename: str, *, max_bytes: int) -> RosterFile:
     """Read the bytes once: size limit, hash, format and (CSV) encoding; raises `RosterFileError`."""
+    extension = PurePath(filename).suffix.lower()
+    if extension not in CSV_EXTENSIONS | XLSX_EXTENSIONS:
+        raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT)
     data, start = stream, 0
     if stream.seekable():
         start = stream.tell()
     else:
         data = cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY))  # noqa: SIM115 (read_rows closes it)
+    try:
+        size, digest, head, utf8 = _first_pass(stream, data, max_bytes)
+        if size == 0:
+            raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+        if head.startswith(ZIP_SIGNATURE):
+            fmt: Literal["csv", "xlsx"] = "xlsx"
+            encoding = None
+        elif extension in CSV_EXTENSIONS:
+            fmt, encoding = "csv", "utf-8-sig" if utf8 else "gb18030"
+            if not utf8 and not _fits(data, start, "gb18030"):
+                raise RosterFileError(RosterErrorCode.BAD_ENCODING)
+        else:  # named .xlsx, and not a zip: an old .xls renamed, say
+            raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT)
+        data.seek(start)
+    except BaseException:
+        if data is not stream:
+            data.close()
+        raise
+    return RosterFile(data, start, fmt, encoding, size, digest)
+
+
+def _first_pass(stream: BinaryIO, copy: BinaryIO, max_bytes: int) -> tuple[int, str, bytes, bool]:
+    """(size, SHA-256, first 4 bytes, whether all of it is UTF-8), copying into `copy` unless it is `stream`."""
     digest, size, head = hashlib.sha256(), 0, b""
     utf8: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8-sig")()
     while chunk := stream.read(CHUNK):
@@ -94,35 +120,20 @@ def inspect_file(stream: BinaryIO, filename: str, *, max_bytes: int) -> RosterFi
                 f"the file is over the size limit of {max_bytes} bytes",
             )
         digest.update(chunk)
-        head = head or chunk[:4]
-        if data is not stream:
-            data.write(chunk)
+        head = (head + chunk[:4])[:4]
+        if copy is not stream:
+            copy.write(chunk)
         if utf8 is not None:
             try:
                 utf8.decode(chunk)
             except UnicodeDecodeError:
-                utf8 = None  # decided below, over the whole file
-    if size == 0:
-        raise RosterFileError(RosterErrorCode.EMPTY_FILE)
-    extension = PurePath(filename).suffix.lower()
-    encoding: str | None = None
-    if head.startswith(ZIP_SIGNATURE) and extension in XLSX_EXTENSIONS | {".csv"}:
-        fmt: Literal["csv", "xlsx"] = "xlsx"
-    elif extension in CSV_EXTENSIONS:
-        fmt = "csv"
+                utf8 = None  # GB18030 is tried over the whole file afterwards
+    if utf8 is not None:
         try:
-            if utf8 is None:
-                raise UnicodeDecodeError("utf-8", b"", 0, 1, "not UTF-8")
             utf8.decode(b"", final=True)
-            encoding = "utf-8-sig"
-        except UnicodeDecodeError:
-            if not _fits(data, start, "gb18030"):
-                raise RosterFileError(RosterErrorCode.BAD_ENCODING) from None
-            encoding = "gb18030"
-    else:
-        raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT)
-    data.seek(start)
-    return RosterFile(data, start, fmt, encoding, size, digest.hexdigest())
+        except UnicodeDecodeError:  # the file ends inside a character
+            utf8 = None
+    return size, digest.hexdigest(), head, utf8 is not None
 
 
 def read_rows(

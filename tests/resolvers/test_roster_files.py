@@ -146,6 +146,7 @@ WHOLE_FILE_CASES = [
     ),
     ("pdf", b"%PDF-1.4\n", "r.pdf", "UNKNOWN_FORMAT", ""),
     ("old excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xls", "UNKNOWN_FORMAT", ""),
+    ("old excel renamed", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xlsx", "UNKNOWN_FORMAT", ""),
     ("broken xlsx", b"PK\x03\x04" + bytes(100), "r.xlsx", "UNKNOWN_FORMAT", ""),
 ]
 
