@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -165,16 +166,22 @@ def parse_grade(text: str) -> int | None:
 def normalise_national_id(text: str) -> str:
     """An ID as 18 upper-case characters: separators removed, an old 15-digit number converted to 18.
 
+    Full-width characters (an input method's "５３２３…") become ASCII; spaces and hyphens are dropped.
     The conversion (GB 11643-1999) inserts the century "19" before the 2-digit year and appends the
     check digit. Anything else is returned trimmed and upper-cased, for the validator to refuse.
     """
     from stdnum.cn import ric
 
-    number = ric.compact(text)
+    number = "".join(unicodedata.normalize("NFKC", text).split()).replace("-", "").upper()  # full-width digits too
     if len(number) == 15 and number.isdigit():
         body = number[:6] + "19" + number[6:]
         return body + ric.calc_check_digit(body + "X")  # it reads the first 17 characters
     return number
+
+
+def birth_date_of_national_id(national_id: str) -> date:
+    """Characters 7–14 of a valid 18-character ID: YYYYMMDD."""
+    return date(int(national_id[6:10]), int(national_id[10:12]), int(national_id[12:14]))
 
 
 def gender_of_national_id(national_id: str) -> Gender:

@@ -26,6 +26,7 @@ from models.roster import (
     RosterKind,
     RosterRecord,
     RowProblem,
+    birth_date_of_national_id,
     column_of_header,
     gender_of_national_id,
     normalise_national_id,
@@ -147,11 +148,13 @@ def _identity(row: _Row, columns: dict[str, Column]) -> tuple[Gender | None, dat
         code = RosterErrorCode[problem[0]]
         row.refuse(columns["birth_date" if code is RosterErrorCode.BIRTH_DATE_MISMATCH else "national_id"], code)
         return gender, birth_date, None
-    from stdnum.cn import ric
-
     if gender is not None and gender != gender_of_national_id(national_id):
         row.refuse(columns["gender"], RosterErrorCode.GENDER_MISMATCH)
-    return gender or gender_of_national_id(national_id), birth_date or ric.get_birth_date(national_id), national_id
+    return (
+        gender or gender_of_national_id(national_id),
+        birth_date or birth_date_of_national_id(national_id),
+        national_id,
+    )
 
 
 def _places(row: _Row, columns: dict[str, Column], region_path: Lookup, school_path: Lookup) -> list[str]:

@@ -63,6 +63,10 @@ def test_an_id_is_trimmed_and_upper_cased() -> None:
     assert normalise_national_id(" 11010519491231002x ") == "11010519491231002X"
 
 
+def test_full_width_digits_spaces_and_hyphens_are_read() -> None:
+    assert normalise_national_id("１１０１０５ 1949-1231-002ｘ") == "11010519491231002X"
+
+
 def test_the_order_code_gives_the_gender() -> None:
     assert gender_of_national_id("532329201604060019") is Gender.MALE
     assert gender_of_national_id("11010519491231002X") is Gender.FEMALE
