@@ -15,7 +15,9 @@ Two passes over the bytes, never the whole file in memory:
 
 Rows are numbered as a person sees them: the header is line 1 (a CSV record with a quoted line break
 counts as one row, as in a spreadsheet). The header is the first row that is not blank; blank rows are
-skipped, keeping the numbering.
+skipped, keeping the numbering. One whole-file error can only show while parsing: a CSV field over
+Python's `csv.field_size_limit()` (131,072 characters) fails the file as `UNKNOWN_FORMAT` where it is met,
+so a caller keeps what it read in a transaction it can roll back.
 """
 
 from __future__ import annotations

@@ -181,6 +181,15 @@ def test_a_file_over_the_limit_is_refused_while_reading_it() -> None:
     assert endless.read_bytes < 2 << 20
 
 
+def test_a_field_too_long_for_csv_fails_the_file_where_it_is_met() -> None:
+    data = csv_bytes([*HOUSEHOLD, ["x" * 200_000, "男", BOY, "", SHISHAN_VILLAGE, ""]])
+    rows = read_roster(io.BytesIO(data), "r.csv", RosterKind.HOUSEHOLD, max_bytes=LIMIT)
+    assert [next(rows)[0], next(rows)[0]] == [2, 3]
+    with pytest.raises(RosterFileError) as caught:
+        next(rows)
+    assert caught.value.code.name == "UNKNOWN_FORMAT"
+
+
 def test_no_row_is_yielded_before_a_whole_file_error() -> None:
     rows = read_roster(io.BytesIO(csv_bytes([["姓名"], ["张三"]])), "r.csv", RosterKind.HOUSEHOLD, max_bytes=LIMIT)
     with pytest.raises(RosterFileError):
