@@ -244,13 +244,8 @@ def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
         sheet = book.worksheets[0]
         if isinstance(sheet, ReadOnlyWorksheet):
             sheet.reset_dimensions()  # some writers record a wrong sheet size: read to the real end
-        for row in sheet.iter_rows():
-            cells = [c for c in row if c.value is not None]
-            if not cells:
-                continue
-            line = cells[0].row
-            values = {c.column: _cell_text(c.value) for c in cells if isinstance(c.column, int)}
-            width = max(values) if values else 0
-            yield int(line or 0), [values.get(n, "") for n in range(1, width + 1)]
+        # From column A and row 1, missing rows given as empty ones: the count is the sheet's row number.
+        for line, values in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
+            yield line, [_cell_text(v) for v in values]
     finally:
         book.close()

@@ -112,6 +112,21 @@ def test_blank_rows_are_skipped_and_lines_keep_counting() -> None:
     assert [r.line for r in records(xlsx_bytes(rows), "r.xlsx")] == [2, 4]
 
 
+def test_rows_missing_from_a_sheet_keep_the_sheets_row_numbers() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row, values in ((1, HOUSEHOLD[0]), (2, HOUSEHOLD[1]), (6, HOUSEHOLD[2])):
+        for column, value in enumerate(values, start=1):
+            if value:
+                sheet.cell(row=row, column=column, value=value)
+    out = io.BytesIO()
+    book.save(out)
+    assert [r.line for r in records(out.getvalue(), "r.xlsx")] == [2, 6]
+
+
 def test_the_header_is_the_first_row_that_is_not_blank() -> None:
     rows = [[], ["", ""], *HOUSEHOLD]
     assert [r.line for r in records(csv_bytes(rows), "r.csv")] == [4, 5]
