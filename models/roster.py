@@ -1,0 +1,219 @@
+"""Rosters (名册) of the four checks (四查, POLICY 004 §2): their kinds, columns and parsed rows.
+
+Pure rules that need only the data; reading files is `resolvers/rosters/files.py`, checking rows against
+the geography and the importer's jurisdiction is `resolvers/rosters/rows.py`.
+
+Which columns each kind must have (a file without one fails whole, naming it):
+
+- every kind: 姓名 and 公民身份号码. A row may leave the ID empty for a child without one (004 §2 铁脚板摸排:
+  无户籍、无学籍); that row then needs 出生日期, 性别 and 无身份证原因 (so those columns are optional in the
+  file, and required in such a row). With an ID, the birth date and gender may be left out: the ID
+  carries them, and when given they must agree with it.
+- `HOUSEHOLD` 户籍: 户籍地区划代码 or 现住址区划代码 (at least one of the two columns, and one of the two
+  values in each row): a township's door-to-door list knows where a child lives, not always where it
+  is registered.
+- `REGISTRY` 学籍: 学籍号, 学校标识码, 年级 (the registry export always has them).
+- `IN_SCHOOL` 在校: 学校标识码, 年级 (a school's roll need not carry registry numbers).
+- `POVERTY` 脱贫户/低保: 户籍地区划代码 and 帮扶类型 (the poverty database is kept by household registration).
+
+So every row has a place (a region or a school), which decides whether it lies in the importer's
+jurisdiction. Any other column of the table may be present; unknown columns are kept in `raw` only.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from .child import Gender, SpecialGroup
+
+
+class RosterKind(enum.StrEnum):
+    HOUSEHOLD = "HOUSEHOLD"
+    REGISTRY = "REGISTRY"
+    IN_SCHOOL = "IN_SCHOOL"
+    POVERTY = "POVERTY"
+
+
+ROSTER_KIND_LABELS = {
+    RosterKind.HOUSEHOLD: "户籍名册 / household registration",
+    RosterKind.REGISTRY: "学籍名册 / student registry",
+    RosterKind.IN_SCHOOL: "在校名册 / at school",
+    RosterKind.POVERTY: "脱贫户/低保名册 / poverty and minimum-allowance households",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A roster column: the field it fills, its header and accepted aliases (the first is the template's)."""
+
+    field: str
+    headers: tuple[str, ...]
+    required: bool = False
+
+    @property
+    def header(self) -> str:
+        return self.headers[0]
+
+
+NAME = Column("name", ("姓名", "学生姓名", "儿童姓名"))
+GENDER = Column("gender", ("性别",))
+NATIONAL_ID = Column("national_id", ("公民身份号码", "身份证号", "身份证号码", "身份证件号"))
+BIRTH_DATE = Column("birth_date", ("出生日期", "出生年月日"))
+HOUSEHOLD_REGION = Column("household_region_code", ("户籍地区划代码", "户籍区划代码", "户籍地代码"))
+RESIDENCE_REGION = Column("residence_region_code", ("现住址区划代码", "现住址代码", "居住地区划代码"))
+REGISTRY_NUMBER = Column("registry_number", ("学籍号", "全国学籍号", "学籍辅号"))
+SCHOOL_CODE = Column("school_code", ("学校标识码", "学校代码"))
+GRADE = Column("grade", ("年级",))
+POVERTY_KIND = Column("poverty_kind", ("帮扶类型", "户类型", "救助类型"))
+NO_ID_REASON = Column("no_id_reason", ("无身份证原因", "无身份证号原因"))
+
+
+def _required(column: Column) -> Column:
+    return Column(column.field, column.headers, required=True)
+
+
+_COMMON = (_required(NAME), GENDER, _required(NATIONAL_ID), BIRTH_DATE)
+
+COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
+    RosterKind.HOUSEHOLD: (*_COMMON, HOUSEHOLD_REGION, RESIDENCE_REGION, NO_ID_REASON),
+    RosterKind.REGISTRY: (
+        *_COMMON,
+        _required(REGISTRY_NUMBER),
+        _required(SCHOOL_CODE),
+        _required(GRADE),
+        HOUSEHOLD_REGION,
+        NO_ID_REASON,
+    ),
+    RosterKind.IN_SCHOOL: (*_COMMON, _required(SCHOOL_CODE), _required(GRADE), REGISTRY_NUMBER, NO_ID_REASON),
+    RosterKind.POVERTY: (*_COMMON, _required(HOUSEHOLD_REGION), _required(POVERTY_KIND), NO_ID_REASON),
+}
+
+# Fields of which a kind needs at least one column, and one value in each row.
+ONE_OF: dict[RosterKind, tuple[Column, ...]] = {RosterKind.HOUSEHOLD: (HOUSEHOLD_REGION, RESIDENCE_REGION)}
+
+# The longest reason for a missing ID kept (no column of the child table holds it yet).
+NO_ID_REASON_MAX = 100
+
+
+def column_of_header(kind: RosterKind, header: str) -> Column | None:
+    """The column a header (as written in the file, trimmed) stands for in a kind's roster."""
+    return next((c for c in COLUMNS[kind] if header in c.headers), None)
+
+
+def missing_columns(kind: RosterKind, headers: list[str]) -> list[str]:
+    """The headers (Chinese) of the required columns a file lacks; '户籍地区划代码或现住址区划代码' for a group."""
+    present = {c.field for h in headers if (c := column_of_header(kind, h)) is not None}
+    missing = [c.header for c in COLUMNS[kind] if c.required and c.field not in present]
+    group = ONE_OF.get(kind, ())
+    if group and not any(c.field in present for c in group):
+        missing.append("或".join(c.header for c in group))
+    return missing
+
+
+# 男/女, also 男性/女性 and the GB/T 2261.1 codes 1/2.
+GENDERS = {
+    "男": Gender.MALE,
+    "男性": Gender.MALE,
+    "1": Gender.MALE,
+    "女": Gender.FEMALE,
+    "女性": Gender.FEMALE,
+    "2": Gender.FEMALE,
+}
+
+POVERTY_KINDS = {
+    "脱贫户": SpecialGroup.POVERTY_REGISTERED,
+    "监测户": SpecialGroup.POVERTY_REGISTERED,
+    "建档立卡": SpecialGroup.POVERTY_REGISTERED,
+    "建档立卡户": SpecialGroup.POVERTY_REGISTERED,
+    "低保": SpecialGroup.LOW_INCOME,
+    "低保户": SpecialGroup.LOW_INCOME,
+    "农村低保": SpecialGroup.LOW_INCOME,
+}
+
+_NUMERALS = "一二三四五六七八九"
+GRADES = {str(n): n for n in range(1, 10)}
+GRADES.update({f"{_NUMERALS[n - 1]}年级": n for n in range(1, 10)})
+GRADES.update({f"{n}年级": n for n in range(1, 10)})
+GRADES.update({f"初{_NUMERALS[n - 7]}": n for n in range(7, 10)})
+
+_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(\d{4})(\d{2})(\d{2})")
+
+
+def parse_date(text: str) -> date | None:
+    """YYYY-MM-DD, YYYY/MM/DD (months and days with or without a leading zero), YYYYMMDD; else None.
+
+    Excel date cells arrive as YYYY-MM-DD (the file reader writes them so), a time part is ignored.
+    """
+    match = _DATE.fullmatch(text.split(" ")[0].split("T")[0])
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_grade(text: str) -> int | None:
+    """1–9 from "3", "三年级", "3年级", "初一" (7); None otherwise."""
+    return GRADES.get(text.replace(" ", ""))
+
+
+def normalise_national_id(text: str) -> str:
+    """An ID as 18 upper-case characters: separators removed, an old 15-digit number converted to 18.
+
+    Full-width characters (an input method's "５３２３…") become ASCII; spaces and hyphens are dropped.
+    The conversion (GB 11643-1999) inserts the century "19" before the 2-digit year and appends the
+    check digit. Anything else is returned trimmed and upper-cased, for the validator to refuse.
+    """
+    from stdnum.cn import ric
+
+    number = "".join(unicodedata.normalize("NFKC", text).split()).replace("-", "").upper()  # full-width digits too
+    if len(number) == 15 and number.isdigit():
+        body = number[:6] + "19" + number[6:]
+        return body + ric.calc_check_digit(body + "X")  # it reads the first 17 characters
+    return number
+
+
+def birth_date_of_national_id(national_id: str) -> date:
+    """Characters 7–14 of a valid 18-character ID: YYYYMMDD."""
+    return date(int(national_id[6:10]), int(national_id[10:12]), int(national_id[12:14]))
+
+
+def gender_of_national_id(national_id: str) -> Gender:
+    """The 17th character (order code) is odd for males, even for females."""
+    return Gender.MALE if int(national_id[16]) % 2 else Gender.FEMALE
+
+
+@dataclass(frozen=True)
+class RosterRecord:
+    """A valid roster row: `line` as the user sees it in the file (the header is line 1)."""
+
+    line: int
+    name: str
+    gender: Gender
+    birth_date: date
+    national_id: str | None = None
+    household_region_code: str | None = None
+    residence_region_code: str | None = None
+    registry_number: str | None = None
+    school_code: str | None = None
+    grade: int | None = None
+    special_group: SpecialGroup | None = None
+    no_id_reason: str | None = None
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why a row is refused: its line, the column's header as in the file, the code and the message."""
+
+    line: int
+    column: str
+    code: str
+    zh: str
+    en: str

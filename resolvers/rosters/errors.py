@@ -1,0 +1,36 @@
+"""The domain's refusal codes and their rules in Chinese and English: the one table that the GraphQL
+enum, its descriptions and the README's code list read (resolvers raise these codes by name)."""
+
+from __future__ import annotations
+
+from ..errors import NOT_FOUND, REQUIRED, ErrorCode
+
+
+class RosterErrorCode(ErrorCode):
+    """名册导入的错误代码 / error codes of roster imports"""
+
+    REQUIRED = REQUIRED
+    NOT_FOUND = NOT_FOUND
+    # A row's problems (with its line and column).
+    INVALID_NATIONAL_ID = ("身份证号无效", "not a valid national ID")
+    INVALID_CHECK_DIGIT = ("身份证号校验位错误", "the national ID check digit is wrong")
+    BIRTH_DATE_MISMATCH = ("出生日期与身份证号不符", "the birth date does not match the national ID")
+    GENDER_MISMATCH = ("性别与身份证号不符", "the gender does not match the national ID")
+    INVALID_DATE = ("日期格式应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD", "a date as YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD")
+    INVALID_GENDER = ("性别应为男或女", "the gender is 男 or 女")
+    INVALID_GRADE = ("年级应为 1–9 或一年级至九年级", "the grade is 1–9 or 一年级 to 九年级")
+    INVALID_POVERTY_KIND = ("帮扶类型应为脱贫户、监测户或低保", "脱贫户, 监测户 or 低保")
+    INVALID_TEXT = ("含有不允许的字符", "contains a character not allowed (NUL)")
+    UNKNOWN_REGION = ("没有这个区划", "no such region")
+    UNKNOWN_SCHOOL = ("没有这个学校", "no such school")
+    OUT_OF_SCOPE = ("不在本辖区内", "outside your jurisdiction")
+    DUPLICATE_IN_FILE = ("身份证号在本文件中重复", "the national ID appears earlier in this file")
+    TOO_LONG = ("超出最大长度", "longer than allowed")
+    # Whole-file errors (the batch fails, nothing is stored).
+    BAD_ENCODING = ("文件编码无法识别，请另存为 UTF-8 或 GB18030", "unreadable encoding: save as UTF-8 or GB18030")
+    MISSING_COLUMN = ("缺少必需的列", "a required column is missing")
+    DUPLICATE_COLUMN = ("同一列出现两次", "the same column appears twice")
+    EMPTY_FILE = ("文件没有数据行", "the file has no data rows")
+    TOO_LARGE = ("文件超过大小上限", "the file is over the size limit")
+    UNKNOWN_FORMAT = ("文件须为 CSV 或 XLSX", "the file must be CSV or XLSX")
+    DUPLICATE_FILE = ("同一文件已导入", "the same file was already imported")

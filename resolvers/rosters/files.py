@@ -1,0 +1,251 @@
+"""Reading a roster file (CSV or XLSX) row by row, in constant memory, or failing it whole.
+
+Two passes over the bytes, never the whole file in memory:
+
+1. `inspect_file` reads the stream once in 64 KiB chunks: it counts the bytes (over `max_bytes` is
+   `TOO_LARGE`, raised as soon as the limit is passed), hashes them (SHA-256, for `DUPLICATE_FILE`),
+   tells the format (the extension must be .csv, .txt, .xlsx, .xlsm or none; then XLSX by the zip
+   signature `PK\\x03\\x04`, else CSV unless named .xlsx or .xlsm) and, for CSV, decides the encoding over
+   the *whole* file: UTF-8 (with or without BOM) if every byte decodes as UTF-8, else GB18030 (a superset
+   of GBK) if every byte decodes as that, else `BAD_ENCODING`. A stream that cannot seek is first copied
+   to a spooled temporary file (in memory up to 1 MiB, on disk beyond).
+2. `read_rows` then parses from the start with the encoding decided, so a file whose first megabytes are
+   ASCII and which has GBK bytes further on is read as GB18030 from its first row: no row is ever yielded
+   under a guess that a later byte disproves, and every whole-file error is raised before the first row.
+
+Rows are numbered as a person sees them: the header is line 1 (a CSV record with a quoted line break
+counts as one row, as in a spreadsheet). The header is the first row that is not blank; blank rows are
+skipped, keeping the numbering. One whole-file error can only show while parsing: a CSV field over
+Python's `csv.field_size_limit()` (131,072 characters) fails the file as `UNKNOWN_FORMAT` where it is met,
+so a caller keeps what it read in a transaction it can roll back.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import itertools
+import tempfile
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import BinaryIO, Literal, cast
+
+from models.roster import RosterKind, column_of_header, missing_columns
+
+from .errors import RosterErrorCode
+
+CHUNK = 1 << 16
+HEADER_MAX = 1 << 20  # characters read to find the delimiter, even from a file without line breaks
+SPOOL_IN_MEMORY = 1 << 20
+ZIP_SIGNATURE = b"PK\x03\x04"
+CSV_EXTENSIONS = frozenset({".csv", ".txt", ""})
+XLSX_EXTENSIONS = frozenset({".xlsx", ".xlsm", ""})
+
+
+class RosterFileError(Exception):
+    """The whole file is refused: one code and one bilingual message; nothing of it is kept."""
+
+    def __init__(self, code: RosterErrorCode, zh: str | None = None, en: str | None = None) -> None:
+        self.code, self.zh, self.en = code, zh or code.zh, en or code.en
+        super().__init__(f"{self.zh} / {self.en}")
+
+
+@dataclass(frozen=True)
+class RosterFile:
+    """A roster's bytes, checked whole: seekable, with its format, encoding, size and hash."""
+
+    data: BinaryIO
+    start: int
+    format: Literal["csv", "xlsx"]
+    encoding: str | None  # "utf-8-sig" or "gb18030" for CSV
+    size: int
+    sha256: str
+
+
+def _fits(data: BinaryIO, start: int, encoding: str) -> bool:
+    data.seek(start)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        while chunk := data.read(CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def inspect_file(stream: BinaryIO, filename: str, *, max_bytes: int) -> RosterFile:
+    """Read the bytes once: size limit, hash, format and (CSV) encoding; raises `RosterFileError`."""
+    extension = PurePath(filename).suffix.lower()
+    if extension not in CSV_EXTENSIONS | XLSX_EXTENSIONS:
+        raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT)
+    data, start = stream, 0
+    if stream.seekable():
+        start = stream.tell()
+    else:
+        data = cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY))  # noqa: SIM115 (read_rows closes it)
+    try:
+        size, digest, head, utf8 = _first_pass(stream, data, max_bytes)
+        if size == 0:
+            raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+        if head.startswith(ZIP_SIGNATURE):
+            fmt: Literal["csv", "xlsx"] = "xlsx"
+            encoding = None
+        elif extension in CSV_EXTENSIONS:
+            fmt, encoding = "csv", "utf-8-sig" if utf8 else "gb18030"
+            if not utf8 and not _fits(data, start, "gb18030"):
+                raise RosterFileError(RosterErrorCode.BAD_ENCODING)
+        else:  # named .xlsx, and not a zip: an old .xls renamed, say
+            raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT)
+        data.seek(start)
+    except BaseException:
+        if data is not stream:
+            data.close()
+        raise
+    return RosterFile(data, start, fmt, encoding, size, digest)
+
+
+def _first_pass(stream: BinaryIO, copy: BinaryIO, max_bytes: int) -> tuple[int, str, bytes, bool]:
+    """(size, SHA-256, first 4 bytes, whether all of it is UTF-8), copying into `copy` unless it is `stream`."""
+    digest, size, head = hashlib.sha256(), 0, b""
+    utf8: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8-sig")()
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise RosterFileError(
+                RosterErrorCode.TOO_LARGE,
+                f"文件超过大小上限 {max_bytes} 字节",
+                f"the file is over the size limit of {max_bytes} bytes",
+            )
+        digest.update(chunk)
+        head = (head + chunk[:4])[:4]
+        if copy is not stream:
+            copy.write(chunk)
+        if utf8 is not None:
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = None  # GB18030 is tried over the whole file afterwards
+    if utf8 is not None:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:  # the file ends inside a character
+            utf8 = None
+    return size, digest.hexdigest(), head, utf8 is not None
+
+
+def read_rows(
+    stream: BinaryIO, filename: str, *, max_bytes: int, kind: RosterKind | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each non-blank data row as (line, {header as in the file: cell}); with `kind`, headers checked.
+
+    Raises `RosterFileError` before the first row for a file refused whole.
+    """
+    file = inspect_file(stream, filename, max_bytes=max_bytes)
+    rows = _csv_rows(file) if file.format == "csv" else _xlsx_rows(file)
+    try:
+        yielded = False
+        headers: list[str] | None = None
+        for line, cells in rows:
+            if not any(c.strip() for c in cells):
+                continue
+            if headers is None:  # the first row that is not blank
+                headers = [_header(c) for c in cells]
+                _check_headers(headers, kind)
+                continue
+            yielded = True
+            yield line, {h: c for h, c in zip(headers, cells, strict=False) if h}
+        if not yielded:
+            raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+    finally:
+        rows.close()  # before the bytes it reads are closed
+        if file.data is not stream:
+            file.data.close()
+
+
+def read_roster(
+    stream: BinaryIO, filename: str, kind: RosterKind, *, max_bytes: int
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of a roster of `kind`: a file without one of the kind's required columns fails whole."""
+    return read_rows(stream, filename, max_bytes=max_bytes, kind=kind)
+
+
+def _header(cell: str) -> str:
+    return cell.replace("\ufeff", "").strip()
+
+
+def _check_headers(headers: list[str], kind: RosterKind | None) -> None:
+    named = [h for h in headers if h]
+    if not named:
+        raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+    seen: dict[str, str] = {}
+    for header in named:
+        column = column_of_header(kind, header) if kind is not None else None
+        key = column.field if column is not None else header
+        if key in seen:
+            raise RosterFileError(
+                RosterErrorCode.DUPLICATE_COLUMN,
+                f"同一列出现两次：{seen[key]}、{header}",
+                f"the same column appears twice: {seen[key]}, {header}",
+            )
+        seen[key] = header
+    if kind is not None and (missing := missing_columns(kind, named)):
+        names = "、".join(missing)
+        raise RosterFileError(
+            RosterErrorCode.MISSING_COLUMN, f"缺少必需的列：{names}", f"a required column is missing: {names}"
+        )
+
+
+def _csv_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
+    assert file.encoding is not None
+    text = io.TextIOWrapper(file.data, encoding=file.encoding, newline="")
+    try:
+        first = text.readline(HEADER_MAX)
+        delimiter = "\t" if "\t" in first and "," not in first else ","
+        reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
+        yield from enumerate(reader, start=1)
+    except csv.Error as error:
+        raise RosterFileError(
+            RosterErrorCode.UNKNOWN_FORMAT, f"CSV 格式错误：{error}", f"not a well-formed CSV file: {error}"
+        ) from None
+    finally:
+        text.detach()  # the caller owns (and closes) the binary stream
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a number typed into a cell: 1 rather than 1.0
+    return str(value)
+
+
+def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    try:
+        book = load_workbook(file.data, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT) from None
+    try:
+        if not book.worksheets:
+            raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+        sheet = book.worksheets[0]
+        if isinstance(sheet, ReadOnlyWorksheet):
+            sheet.reset_dimensions()  # some writers record a wrong sheet size: read to the real end
+        # From column A and row 1, missing rows given as empty ones: the count is the sheet's row number.
+        for line, values in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
+            yield line, [_cell_text(v) for v in values]
+    finally:
+        book.close()

@@ -1,0 +1,248 @@
+"""Reading roster files (resolvers/rosters/files.py): the same roster in every encoding and format gives the
+same records, and a file refused whole says why in one message, before any row.
+
+No database: the lookups are the demo geography (datagen/demo/places.py); the importer holds 武定县 532329.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date
+from typing import BinaryIO
+
+import pytest
+
+from models.roster import RosterKind, RosterRecord
+from resolvers.rosters.files import RosterFileError, inspect_file, read_roster, read_rows
+from resolvers.rosters.rows import check_rows
+from tests.roster_support import BOY, GIRL, HOUSEHOLD, LOOKUPS, SHISHAN_VILLAGE, csv_bytes, xlsx_bytes
+
+LIMIT = 10 << 20
+
+
+def records(data: bytes, filename: str, kind: RosterKind = RosterKind.HOUSEHOLD) -> list[RosterRecord]:
+    rows = read_roster(io.BytesIO(data), filename, kind, max_bytes=LIMIT)
+    out = []
+    for result in check_rows(kind, rows, **LOOKUPS):
+        assert isinstance(result, RosterRecord), result
+        out.append(result)
+    return out
+
+
+def refusal(data: bytes, filename: str = "roster.csv", *, max_bytes: int = LIMIT) -> RosterFileError:
+    with pytest.raises(RosterFileError) as caught:
+        list(read_roster(io.BytesIO(data), filename, RosterKind.HOUSEHOLD, max_bytes=max_bytes))
+    return caught.value
+
+
+def facts(found: list[RosterRecord]) -> list[tuple[object, ...]]:
+    return [(r.line, r.name, r.gender, r.birth_date, r.national_id, r.household_region_code) for r in found]
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        (csv_bytes(HOUSEHOLD, "utf-8"), "532329-household.csv"),
+        (csv_bytes(HOUSEHOLD, "utf-8-sig"), "532329-household.csv"),
+        (csv_bytes(HOUSEHOLD, "gb18030"), "532329-household.csv"),
+        (csv_bytes(HOUSEHOLD, "gbk"), "532329-household.txt"),
+        (xlsx_bytes(HOUSEHOLD), "532329-household.xlsx"),
+    ],
+    ids=["utf-8", "utf-8-bom", "gb18030", "gbk", "xlsx"],
+)
+def test_every_encoding_and_format_gives_the_same_records(data: bytes, filename: str) -> None:
+    assert facts(records(data, filename)) == facts(records(csv_bytes(HOUSEHOLD), "roster.csv"))
+    assert [r.name for r in records(data, filename)] == ["张小军", "李美玲"]
+
+
+def test_the_encoding_is_decided_on_the_whole_file() -> None:
+    assert inspect_file(io.BytesIO(csv_bytes(HOUSEHOLD, "utf-8-sig")), "a.csv", max_bytes=LIMIT).encoding == "utf-8-sig"
+    assert inspect_file(io.BytesIO(csv_bytes(HOUSEHOLD, "gb18030")), "a.csv", max_bytes=LIMIT).encoding == "gb18030"
+
+
+def test_a_file_ascii_for_its_first_megabytes_and_gbk_later_is_read_as_gbk_from_the_start() -> None:
+    header = ["name", "id", "code"]  # an ASCII header, so nothing before the last row tells UTF-8 from GBK
+    rows = [header, *[["Zhang San", BOY, SHISHAN_VILLAGE]] * 60_000, ["李美玲", GIRL, SHISHAN_VILLAGE]]
+    data = csv_bytes(rows, "gbk")
+    assert data[:-64].isascii()
+    assert len(data) > 2 << 20
+    assert inspect_file(io.BytesIO(data), "mixed.csv", max_bytes=LIMIT).encoding == "gb18030"
+    read = list(read_rows(io.BytesIO(data), "mixed.csv", max_bytes=LIMIT))
+    assert len(read) == 60_001
+    assert read[-1] == (60_002, {"name": "李美玲", "id": GIRL, "code": SHISHAN_VILLAGE})
+
+
+class Unseekable(io.RawIOBase):
+    """An upload that can only be read forwards (a socket): the reader spools it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.source = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = self.source.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@pytest.mark.parametrize("data", [csv_bytes(HOUSEHOLD, "gb18030"), xlsx_bytes(HOUSEHOLD)], ids=["csv", "xlsx"])
+def test_a_stream_that_cannot_seek_is_read_the_same(data: bytes) -> None:
+    filename = "r.xlsx" if data.startswith(b"PK") else "r.csv"
+    stream: BinaryIO = io.BufferedReader(Unseekable(data))
+    assert [line for line, _ in read_rows(stream, filename, max_bytes=LIMIT)] == [2, 3]
+
+
+def test_header_aliases_and_spaces_name_the_same_columns() -> None:
+    rows = [["\ufeff 姓名 ", "性别", "身份证号码", "出生年月日", "户籍区划代码"], *(r[:5] for r in HOUSEHOLD[1:])]
+    assert facts(records(csv_bytes(rows), "r.csv")) == facts(records(csv_bytes(HOUSEHOLD), "r.csv"))
+
+
+def test_excel_date_cells_and_numeric_cells_are_read_as_text() -> None:
+    rows = [HOUSEHOLD[0], ["张小军", "男", BOY, date(2016, 4, 6), int(SHISHAN_VILLAGE), ""]]
+    (record,) = records(xlsx_bytes(rows), "r.xlsx")
+    assert (record.birth_date.isoformat(), record.household_region_code) == ("2016-04-06", SHISHAN_VILLAGE)
+
+
+def test_blank_rows_are_skipped_and_lines_keep_counting() -> None:
+    rows = [HOUSEHOLD[0], HOUSEHOLD[1], ["", "", "", "", "", ""], HOUSEHOLD[2]]
+    assert [r.line for r in records(csv_bytes(rows), "r.csv")] == [2, 4]
+    assert [r.line for r in records(xlsx_bytes(rows), "r.xlsx")] == [2, 4]
+
+
+def test_rows_missing_from_a_sheet_keep_the_sheets_row_numbers() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row, values in ((1, HOUSEHOLD[0]), (2, HOUSEHOLD[1]), (6, HOUSEHOLD[2])):
+        for column, value in enumerate(values, start=1):
+            if value:
+                sheet.cell(row=row, column=column, value=value)
+    out = io.BytesIO()
+    book.save(out)
+    assert [r.line for r in records(out.getvalue(), "r.xlsx")] == [2, 6]
+
+
+def test_the_header_is_the_first_row_that_is_not_blank() -> None:
+    rows = [[], ["", ""], *HOUSEHOLD]
+    assert [r.line for r in records(csv_bytes(rows), "r.csv")] == [4, 5]
+    assert [r.line for r in records(xlsx_bytes(rows), "r.xlsx")] == [4, 5]
+
+
+def test_a_tab_separated_export_is_read() -> None:
+    data = "\n".join("\t".join(row) for row in HOUSEHOLD).encode("gb18030")
+    assert facts(records(data, "r.txt")) == facts(records(csv_bytes(HOUSEHOLD), "r.csv"))
+
+
+WHOLE_FILE_CASES = [
+    ("empty", b"", "r.csv", "EMPTY_FILE", ""),
+    ("header only", csv_bytes(HOUSEHOLD[:1]), "r.csv", "EMPTY_FILE", ""),
+    ("header and blank rows", csv_bytes([HOUSEHOLD[0], ["", ""], []]), "r.csv", "EMPTY_FILE", ""),
+    ("xlsx header only", xlsx_bytes(HOUSEHOLD[:1]), "r.xlsx", "EMPTY_FILE", ""),
+    ("utf-16", "\ufeff姓名,身份证号\n张三,1\n".encode("utf-16-le"), "r.csv", "BAD_ENCODING", ""),
+    (
+        "no id column",
+        csv_bytes([["姓名", "户籍地区划代码"], ["张三", SHISHAN_VILLAGE]]),
+        "r.csv",
+        "MISSING_COLUMN",
+        "公民身份号码",
+    ),
+    ("no place", csv_bytes([["姓名", "身份证号"], ["张三", BOY]]), "r.csv", "MISSING_COLUMN", "现住址区划代码"),
+    (
+        "alias twice",
+        csv_bytes([[*HOUSEHOLD[0], "身份证号"], [*HOUSEHOLD[1], BOY]]),
+        "r.csv",
+        "DUPLICATE_COLUMN",
+        "身份证号",
+    ),
+    ("pdf", b"%PDF-1.4\n", "r.pdf", "UNKNOWN_FORMAT", ""),
+    ("old excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xls", "UNKNOWN_FORMAT", ""),
+    ("old excel renamed", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xlsx", "UNKNOWN_FORMAT", ""),
+    ("broken xlsx", b"PK\x03\x04" + bytes(100), "r.xlsx", "UNKNOWN_FORMAT", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "code", "named"), [c[1:] for c in WHOLE_FILE_CASES], ids=[c[0] for c in WHOLE_FILE_CASES]
+)
+def test_a_file_refused_whole_says_why_once(data: bytes, filename: str, code: str, named: str) -> None:
+    error = refusal(data, filename)
+    assert error.code.name == code
+    assert named in error.zh
+    assert named in error.en
+
+
+def test_a_file_over_the_limit_is_refused_while_reading_it() -> None:
+    class Endless(io.RawIOBase):
+        read_bytes = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            buffer[:] = b"a" * len(buffer)
+            self.read_bytes += len(buffer)
+            return len(buffer)
+
+    endless = Endless()
+    with pytest.raises(RosterFileError) as caught:
+        next(read_rows(io.BufferedReader(endless), "r.csv", max_bytes=1 << 20))
+    assert caught.value.code.name == "TOO_LARGE"
+    assert "1048576" in caught.value.en
+    assert endless.read_bytes < 2 << 20
+
+
+def test_a_field_too_long_for_csv_fails_the_file_where_it_is_met() -> None:
+    data = csv_bytes([*HOUSEHOLD, ["x" * 200_000, "男", BOY, "", SHISHAN_VILLAGE, ""]])
+    rows = read_roster(io.BytesIO(data), "r.csv", RosterKind.HOUSEHOLD, max_bytes=LIMIT)
+    assert [next(rows)[0], next(rows)[0]] == [2, 3]
+    with pytest.raises(RosterFileError) as caught:
+        next(rows)
+    assert caught.value.code.name == "UNKNOWN_FORMAT"
+
+
+def test_no_row_is_yielded_before_a_whole_file_error() -> None:
+    rows = read_roster(io.BytesIO(csv_bytes([["姓名"], ["张三"]])), "r.csv", RosterKind.HOUSEHOLD, max_bytes=LIMIT)
+    with pytest.raises(RosterFileError):
+        next(rows)
+
+
+def generated_roster(path: str, count: int) -> None:
+    with open(path, "w", encoding="gb18030", newline="") as out:
+        out.write(",".join(HOUSEHOLD[0]) + "\r\n")
+        line = ",".join(HOUSEHOLD[1]) + "\r\n"
+        for _ in range(count):
+            out.write(line)
+
+
+def test_a_200000_row_file_is_read_in_constant_memory(tmp_path: object) -> None:
+    import tracemalloc
+
+    path = f"{tmp_path}/big.csv"
+    generated_roster(path, 200_000)
+
+    def rows() -> Iterator[int]:
+        with open(path, "rb") as stream:
+            for line, _ in read_roster(stream, "big.csv", RosterKind.HOUSEHOLD, max_bytes=100 << 20):
+                yield line
+
+    tracemalloc.start()
+    try:
+        last = max(rows())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert last == 200_001
+    assert peak < 2 << 20, f"peak {peak} bytes"
+
+
+@pytest.mark.parametrize("kind", list(RosterKind))
+def test_each_kinds_template_reads_back_without_a_problem(kind: RosterKind) -> None:
+    from resolvers.rosters.templates import template_xlsx
+
+    (record,) = records(template_xlsx(kind), f"{kind.value.lower()}.xlsx", kind)
+    assert (record.line, record.name, record.national_id) == (2, "刘金花", "532329201705270007")
