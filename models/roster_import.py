@@ -22,10 +22,10 @@ from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, enum_type, optional_time_field, path_type, version_field
 from .child import Gender
+from .roster import RosterKind
 
-# The four kinds of roster (四查). Stored as a short string until the roster reader's `RosterKind` enum
-# (models/roster.py) is merged; the check constraint keeps the same values either way.
-ROSTER_KINDS = ("HOUSEHOLD", "REGISTRY", "IN_SCHOOL", "POVERTY")
+# The four kinds of roster (四查), as `models/roster.RosterKind` names them; the check constraint holds them.
+ROSTER_KINDS = tuple(kind.value for kind in RosterKind)
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
