@@ -255,6 +255,29 @@ def cmd_stats_snapshot(args: argparse.Namespace, settings: Settings) -> None:
     print(f"statistics {first:%Y-%m} to {last:%Y-%m}: {rows} rows in {time.perf_counter() - started:.1f} s")
 
 
+def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> None:
+    from models.base import today
+    from models.roster import RosterKind
+    from resolvers.rosters.imports import ImportResult, import_roster
+
+    path = Path(args.file)
+    as_of = date.fromisoformat(args.as_of) if args.as_of else today()
+
+    with path.open("rb") as stream:
+
+        def stage(ctx: Context) -> Awaitable[ImportResult]:
+            return import_roster(
+                ctx, kind=RosterKind(args.kind), jurisdiction_code=args.jurisdiction, as_of=as_of,
+                file_name=path.name, stream=stream,
+            )  # fmt: skip
+
+        found = run_in_transaction(_database(settings), stage).batch
+    print(
+        f"batch {found.id} {found.status}: {found.rows_read} rows read, {found.rows_valid} valid, "
+        f"{found.rows_refused} refused, {found.rows_matched} matched, {found.rows_new} new"
+    )
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
     from schema.errors import README_BEGIN, README_END, codes_markdown
     from schema.root import schema
@@ -353,6 +376,16 @@ def build_parser() -> argparse.ArgumentParser:
     lsweep = ledger.add_parser("sweep", help="apply the attendance rules (POLICY 003 annex 1) to every child")
     lsweep.add_argument("--as-of", help="the date to apply them as of (YYYY-MM-DD; default today in China)")
     lsweep.set_defaults(func=cmd_ledger_sweep)
+
+    roster = sub.add_parser("roster", help="rosters (四查): import a file as a staged batch").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    rimport = roster.add_parser("import", help="stage a roster file (CSV in UTF-8 or GB18030, or XLSX)")
+    rimport.add_argument("file", help="the roster file")
+    rimport.add_argument("--kind", required=True, choices=["HOUSEHOLD", "REGISTRY", "IN_SCHOOL", "POVERTY"])
+    rimport.add_argument("--jurisdiction", required=True, help="the county (or township, village) code")
+    rimport.add_argument("--as-of", help="the roster's date (YYYY-MM-DD; default today in China)")
+    rimport.set_defaults(func=cmd_roster_import)
 
     stats = sub.add_parser("stats", help="month-end statistics (ledgerStatistics)").add_subparsers(
         dest="action", required=True, metavar="ACTION"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from ..region import NATION_CODE, NATION_PATH, Region
 from ..school import School
@@ -17,3 +19,14 @@ async def path_of(session: AsyncSession, code: str) -> str | None:
         return school.path if school else None
     region = await session.get(Region, code)
     return region.path if region else None
+
+
+async def paths_in_province(session: AsyncSession, province_code: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Every region's and school's path in a province, by code: a roster's rows are checked against them
+    without a query per row (a county's regions and schools are a few hundred; a province's, tens of thousands)."""
+    prefix = province_code + "/%"
+    regions = await session.execute(
+        select(Region.code, Region.path).where(or_(col(Region.path) == province_code, col(Region.path).like(prefix)))
+    )
+    schools = await session.execute(select(School.code, School.path).where(col(School.path).like(prefix)))
+    return dict(regions.tuples().all()), dict(schools.tuples().all())

@@ -34,3 +34,10 @@ class RosterErrorCode(ErrorCode):
     TOO_LARGE = ("文件超过大小上限", "the file is over the size limit")
     UNKNOWN_FORMAT = ("文件须为 CSV 或 XLSX", "the file must be CSV or XLSX")
     DUPLICATE_FILE = ("同一文件已导入", "the same file was already imported")
+    # The batch itself.
+    NOT_A_COUNTY = ("名册按县级及以下辖区导入", "a roster is imported for a county or an area within one")
+    HOUSEHOLD_ONLY = (
+        "乡镇、村只导入入户摸排的户籍名册",
+        "townships and villages import door-to-door HOUSEHOLD lists only",
+    )
+    FUTURE_DATE = ("名册日期不能晚于今天", "the roster's date cannot be in the future")

@@ -145,7 +145,13 @@ def read_rows(
 
     Raises `RosterFileError` before the first row for a file refused whole.
     """
-    file = inspect_file(stream, filename, max_bytes=max_bytes)
+    yield from rows_of(inspect_file(stream, filename, max_bytes=max_bytes), kind, stream)
+
+
+def rows_of(
+    file: RosterFile, kind: RosterKind | None, stream: BinaryIO | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of a file already inspected (its hash known before any row is read); see `read_rows`."""
     rows = _csv_rows(file) if file.format == "csv" else _xlsx_rows(file)
     try:
         yielded = False
