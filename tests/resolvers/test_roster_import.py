@@ -1,0 +1,150 @@
+"""Importing a roster as a staged batch (resolvers/rosters/imports.py), with the example rosters of 武定县
+(docs/examples/rosters/): who may import, what is kept, what is refused whole, the same file twice."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from authz.errors import Forbidden
+from models import AuditLog
+from models.roster import RosterKind
+from models.roster_import import RosterImport, RosterRow, RowMatch, RowStatus
+from resolvers.errors import BadInput
+from resolvers.rosters.imports import import_roster
+from tests.ledger_support import STAFF
+from tests.resolvers.conftest import ContextFor, refusal
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rosters"
+COUNTY_EDU, NEIGHBOUR_EDU = "edu-county-532329", "edu-county-532328"
+TOWNSHIP = "gov-township-532329101"
+
+
+async def stage(ctx: Any, name: str, kind: RosterKind = RosterKind.HOUSEHOLD, jurisdiction: str = "532329") -> Any:
+    data = (EXAMPLES / name).read_bytes()
+    return await import_roster(
+        ctx,
+        kind=kind,
+        jurisdiction_code=jurisdiction,
+        as_of=date(2026, 11, 30),
+        file_name=name,
+        stream=io.BytesIO(data),
+    )
+
+
+async def batches(session: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(RosterImport)) or 0)
+
+
+async def test_a_county_bureau_stages_its_household_roster_with_every_row_checked_and_matched(
+    session: Any, context_for: ContextFor
+) -> None:
+    """POLICY 004 §2 (摸清底数): the file's 165 rows are read; the five bad ones are refused with their reasons,
+    the 元谋 row among them never stored; the children already known are matched on the national ID."""
+    audited = int(await session.scalar(select(func.count()).select_from(AuditLog)) or 0)
+    result = await stage(await context_for(COUNTY_EDU), "532329-household.csv")
+    batch = result.batch
+    assert (batch.status, batch.kind, batch.jurisdiction_path) == ("STAGED", "HOUSEHOLD", "53/5323/532329")
+    assert (batch.rows_read, batch.rows_valid, batch.rows_refused) == (165, 160, 5)
+    assert (batch.rows_matched, batch.rows_new, result.out_of_scope) == (159, 1, 1)
+    rows = (await session.scalars(select(RosterRow).where(RosterRow.import_id == batch.id))).all()
+    assert len(rows) == 164  # the row outside the county is counted, never kept
+    refused = {r.line: [p["code"] for p in r.problems] for r in rows if r.status is RowStatus.REFUSED}
+    assert refused == {
+        162: ["INVALID_CHECK_DIGIT"],
+        163: ["BIRTH_DATE_MISMATCH"],
+        165: ["DUPLICATE_IN_FILE"],
+        166: ["REQUIRED", "INVALID_GENDER"],
+    }
+    assert all(r.raw for r in rows if r.status is RowStatus.REFUSED)  # the original cells, for the error file
+    assert sum(r.match is RowMatch.EXACT for r in rows) == 159
+    assert int(await session.scalar(select(func.count()).select_from(AuditLog)) or 0) == audited + 1
+
+
+async def test_the_same_file_twice_is_refused_naming_the_earlier_batch(session: Any, context_for: ContextFor) -> None:
+    ctx = await context_for(COUNTY_EDU)
+    first = (await stage(ctx, "532329-household.csv")).batch
+    with pytest.raises(BadInput) as excinfo:
+        await stage(ctx, "532329-household.csv")
+    assert refusal(excinfo) == ("file", "DUPLICATE_FILE")
+    assert f"({first.id})" in excinfo.value.error.message.replace("批次 ", "(").replace("batch ", "(")
+    # the same rows in the other encoding are another file: staged, with the same counts
+    again = (await stage(ctx, "532329-household-gb18030.csv")).batch
+    assert (again.rows_read, again.rows_valid, again.rows_matched) == (165, 160, 159)
+
+
+async def test_the_registry_export_stages_from_xlsx(context_for: ContextFor) -> None:
+    batch = (await stage(await context_for(COUNTY_EDU), "532329-registry.xlsx", RosterKind.REGISTRY)).batch
+    assert batch.rows_read == batch.rows_valid == batch.rows_matched > 0
+
+
+async def test_the_neighbouring_county_cannot_import_for_wuding(session: Any, context_for: ContextFor) -> None:
+    before = await batches(session)
+    with pytest.raises(Forbidden):
+        await stage(await context_for(NEIGHBOUR_EDU), "532329-household.csv")
+    assert await batches(session) == before
+
+
+@pytest.mark.parametrize("username", [STAFF, "edu-city-5323"])
+async def test_a_school_or_the_city_cannot_import_a_county_roster(context_for: ContextFor, username: str) -> None:
+    with pytest.raises(Forbidden):
+        await stage(await context_for(username), "532329-household.csv")
+
+
+async def test_a_township_imports_only_its_door_to_door_household_list(context_for: ContextFor) -> None:
+    ctx = await context_for(TOWNSHIP)
+    with pytest.raises(BadInput) as excinfo:
+        await stage(ctx, "532329-registry.xlsx", RosterKind.REGISTRY, jurisdiction="532329101")
+    assert refusal(excinfo) == ("kind", "HOUSEHOLD_ONLY")
+    result = await stage(ctx, "532329-household.csv", jurisdiction="532329101")
+    assert 0 < result.batch.rows_valid < 160  # only the children of its own township
+    assert result.out_of_scope > 1
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "code"),
+    [
+        ("姓名,性别\n张三,男\n".encode(), "missing.csv", "MISSING_COLUMN"),
+        ("姓名,公民身份号码,户籍地区划代码\n".encode(), "empty.csv", "EMPTY_FILE"),
+        ("姓名,公民身份号码\n张三,1\n".encode("utf-16"), "utf16.csv", "BAD_ENCODING"),
+        (b"%PDF-1.4 not a roster", "roster.pdf", "UNKNOWN_FORMAT"),
+    ],
+)
+async def test_a_file_refused_whole_stores_nothing(
+    session: Any, context_for: ContextFor, content: bytes, name: str, code: str
+) -> None:
+    ctx = await context_for(COUNTY_EDU)
+    before = await batches(session)
+    with pytest.raises(BadInput) as excinfo:
+        async with session.begin_nested():  # as the endpoint and the CLI run it: refused, rolled back
+            await import_roster(
+                ctx, kind=RosterKind.HOUSEHOLD, jurisdiction_code="532329",
+                as_of=date(2026, 11, 30), file_name=name, stream=io.BytesIO(content),
+            )  # fmt: skip
+    assert refusal(excinfo) == ("file", code)
+    assert " / " in excinfo.value.error.message
+    assert await batches(session) == before
+    assert int(await session.scalar(select(func.count()).select_from(RosterRow)) or 0) == 0
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "as_of", "field", "code"),
+    [
+        ("5323", date(2026, 11, 30), "jurisdiction", "NOT_A_COUNTY"),
+        ("532399", date(2026, 11, 30), "jurisdiction", "NOT_FOUND"),
+        ("532329", date(2099, 1, 1), "asOf", "FUTURE_DATE"),
+    ],
+)
+async def test_the_batch_itself_is_checked(ctx: Any, jurisdiction: str, as_of: date, field: str, code: str) -> None:
+    """As the operator (the CLI), who may import anywhere: the rules of the batch still hold."""
+    with pytest.raises(BadInput) as excinfo:
+        await import_roster(
+            ctx, kind=RosterKind.HOUSEHOLD, jurisdiction_code=jurisdiction, as_of=as_of,
+            file_name="532329-household.csv", stream=io.BytesIO((EXAMPLES / "532329-household.csv").read_bytes()),
+        )  # fmt: skip
+    assert refusal(excinfo) == (field, code)
