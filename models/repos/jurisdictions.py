@@ -29,4 +29,4 @@ async def paths_in_province(session: AsyncSession, province_code: str) -> tuple[
         select(Region.code, Region.path).where(or_(col(Region.path) == province_code, col(Region.path).like(prefix)))
     )
     schools = await session.execute(select(School.code, School.path).where(col(School.path).like(prefix)))
-    return {code: path for code, path in regions}, {code: path for code, path in schools}
+    return dict(regions.all()), dict(schools.all())
