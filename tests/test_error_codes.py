@@ -33,6 +33,7 @@ COMPUTED_CODES = {
     "resolvers.admin.grants": "DelegationRefusal, looked up in AdminErrorCode",
     "resolvers.students.records": "NationalIdProblem from models.child.national_id_problem",
     "resolvers.reports.drafting": "ReportErrorCode members named in the module",
+    "resolvers.rosters.imports": "a RosterFileError's code, a RosterErrorCode member (resolvers/rosters/files.py)",
 }
 
 

@@ -35,6 +35,10 @@ class RosterErrorCode(ErrorCode):
     UNKNOWN_FORMAT = ("文件须为 CSV 或 XLSX", "the file must be CSV or XLSX")
     DUPLICATE_FILE = ("同一文件已导入", "the same file was already imported")
     # The batch itself.
+    INVALID_KIND = (
+        "名册类型应为 HOUSEHOLD、REGISTRY、IN_SCHOOL 或 POVERTY",
+        "the kind is HOUSEHOLD, REGISTRY, IN_SCHOOL or POVERTY",
+    )
     NOT_A_COUNTY = ("名册按县级及以下辖区导入", "a roster is imported for a county or an area within one")
     HOUSEHOLD_ONLY = (
         "乡镇、村只导入入户摸排的户籍名册",

@@ -59,7 +59,7 @@ async def import_roster(
     if as_of > today():
         raise BadInput("asOf", RosterErrorCode.FUTURE_DATE)
     try:
-        file = inspect_file(stream, file_name, max_bytes=MAX_ROSTER_BYTES)
+        file = await asyncio.to_thread(inspect_file, stream, file_name, max_bytes=MAX_ROSTER_BYTES)
     except RosterFileError as exc:
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
     batch = await repo.create_import(

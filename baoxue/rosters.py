@@ -1,0 +1,114 @@
+"""POST /rosters: upload a roster (四查) as a staged batch (multipart: `kind`, `jurisdiction`, `asOf`, `file`).
+
+The caller is read as for /graphql (`Authorization: Bearer …`); `ROSTER:IMPORT` over the jurisdiction is
+checked by the use case (resolvers/rosters/imports.py). One transaction per upload: a file refused whole,
+or any refusal, stores nothing. Answers JSON: the batch's global `id`, its `status` and its `counts`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from strawberry import relay
+
+from authz.authentication import authenticate
+from authz.errors import AccessError
+from authz.state import AuthzState
+from authz.tokens import TokenConfig
+from models.roster import RosterKind
+from resolvers.context import Context
+from resolvers.errors import BadInput
+from resolvers.rosters.errors import RosterErrorCode
+from resolvers.rosters.imports import import_roster
+
+from .observability import request_id_var
+
+log = logging.getLogger("baoxue.rosters")
+
+MAX_FIELD_BYTES = 1024  # kind, jurisdiction and asOf are short; the file has its own limit
+
+
+def _bad(exc: BadInput) -> JSONResponse:
+    e = exc.error
+    return JSONResponse({"error": "bad_input", "field": e.field, "code": e.code, "message": e.message}, status_code=400)
+
+
+def _refusal(exc: AccessError) -> JSONResponse:
+    if exc.code == "UNAUTHENTICATED":
+        body = {"error": "unauthenticated", "message": str(exc)}
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return JSONResponse({"error": "forbidden", "message": str(exc)}, status_code=403)
+
+
+def _fields(form: Any) -> tuple[RosterKind, str, date, UploadFile]:
+    """The multipart fields, each refused by name when missing or malformed."""
+    kind, jurisdiction, as_of, file = (form.get(k) for k in ("kind", "jurisdiction", "asOf", "file"))
+    for name, value in (("kind", kind), ("jurisdiction", jurisdiction), ("asOf", as_of), ("file", file)):
+        if value is None or value == "":
+            raise BadInput(name, RosterErrorCode.REQUIRED)
+    if not isinstance(file, UploadFile):
+        raise BadInput("file", RosterErrorCode.REQUIRED, "须上传名册文件", "upload the roster as a file")
+    if not isinstance(kind, str) or kind not in RosterKind.__members__:
+        raise BadInput("kind", RosterErrorCode.INVALID_KIND)
+    if not isinstance(jurisdiction, str) or not (jurisdiction.isascii() and jurisdiction.isdigit()):
+        raise BadInput("jurisdiction", RosterErrorCode.NOT_FOUND, "没有这个区划", "no such region")
+    try:
+        day = date.fromisoformat(str(as_of))
+    except ValueError:
+        raise BadInput("asOf", RosterErrorCode.INVALID_DATE) from None
+    return RosterKind(kind), jurisdiction, day, file
+
+
+def roster_endpoint(
+    sessions: async_sessionmaker[AsyncSession], tokens: TokenConfig, authz: AuthzState
+) -> Callable[[Request], Awaitable[Response]]:
+    async def upload(request: Request) -> Response:
+        session = sessions()
+        try:
+            auth = await authenticate(session, request.headers.get("authorization"), tokens)
+            ctx = Context(
+                session=session,
+                principal=auth.principal,
+                auth_error=auth.error,
+                request_id=request_id_var.get(),
+                authorizer=await authz.get(sessions),
+                sessions=sessions,
+            )
+            ctx.signed_in()  # before the upload is read
+            async with request.form(max_files=1, max_fields=4, max_part_size=MAX_FIELD_BYTES) as form:
+                kind, jurisdiction, as_of, file = _fields(form)
+                result = await import_roster(
+                    ctx, kind=kind, jurisdiction_code=jurisdiction, as_of=as_of,
+                    file_name=file.filename or "roster", stream=file.file,
+                )  # fmt: skip
+            await session.commit()
+        except AccessError as exc:
+            await session.rollback()
+            return _refusal(exc)
+        except BadInput as exc:
+            await session.rollback()
+            return _bad(exc)
+        finally:
+            await session.close()
+        batch = result.batch
+        log.info("roster staged", extra={"batch": batch.id, "kind": kind.value, "actor": ctx.actor})
+        counts = {
+            "read": batch.rows_read, "valid": batch.rows_valid, "refused": batch.rows_refused,
+            "matched": batch.rows_matched, "new": batch.rows_new, "outOfScope": result.out_of_scope,
+        }  # fmt: skip
+        body = {
+            "id": relay.to_base64("RosterImport", str(batch.id)),
+            "number": batch.id,
+            "status": batch.status,
+            "counts": counts,
+        }
+        return JSONResponse(body, status_code=201)
+
+    return upload

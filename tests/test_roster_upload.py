@@ -1,0 +1,81 @@
+"""POST /rosters through the ASGI app: a county bureau uploads its roster as a staged batch; refusals are
+typed JSON naming the field, and nothing is stored for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from models.roster_import import RosterImport
+from tests.conftest import token_for
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters"
+HOUSEHOLD = EXAMPLES / "532329-household.csv"
+
+
+def file_field(path: Path | None) -> dict[str, Any] | None:
+    return {"file": (path.name, path.read_bytes(), "text/csv")} if path else None
+
+
+async def upload(client: Any, token: str | None, fields: dict[str, str], path: Path | None = HOUSEHOLD) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return await client.post("/rosters", data=fields, files=file_field(path), headers=headers)
+
+
+FIELDS = {"kind": "HOUSEHOLD", "jurisdiction": "532329", "asOf": "2026-11-30"}
+
+
+async def batches(session: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(RosterImport)) or 0)
+
+
+async def test_a_county_bureau_uploads_its_household_roster(client: Any, session: Any) -> None:
+    response = await upload(client, await token_for(client, "edu-county-532329"), FIELDS)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "STAGED"
+    assert body["counts"] == {"read": 165, "valid": 160, "refused": 5, "matched": 159, "new": 1, "outOfScope": 1}
+    batch = await session.get(RosterImport, body["number"])
+    assert batch is not None
+    assert (batch.created_by, batch.file_name) == ("edu-county-532329", "532329-household.csv")
+    again = await upload(client, await token_for(client, "gov-county-532329"), FIELDS)
+    assert again.status_code == 400
+    assert (again.json()["field"], again.json()["code"]) == ("file", "DUPLICATE_FILE")
+
+
+async def test_the_neighbouring_county_is_refused_and_nothing_is_stored(client: Any, session: Any) -> None:
+    before = await batches(session)
+    response = await upload(client, await token_for(client, "edu-county-532328"), FIELDS)
+    assert response.status_code == 403
+    assert "532329" not in response.text
+    assert await batches(session) == before
+
+
+async def test_without_a_token_the_upload_is_unauthenticated(client: Any) -> None:
+    response = await upload(client, None, FIELDS)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "field", "code"),
+    [
+        ({**FIELDS, "kind": "CENSUS"}, HOUSEHOLD, "kind", "INVALID_KIND"),
+        ({**FIELDS, "asOf": "30/11/2026"}, HOUSEHOLD, "asOf", "INVALID_DATE"),
+        ({k: v for k, v in FIELDS.items() if k != "jurisdiction"}, HOUSEHOLD, "jurisdiction", "REQUIRED"),
+        (FIELDS, None, "file", "REQUIRED"),
+        (FIELDS, Path(__file__), "file", "UNKNOWN_FORMAT"),
+    ],
+)
+async def test_bad_fields_are_refused_by_name_in_both_languages(
+    client: Any, session: Any, fields: dict[str, str], path: Path | None, field: str, code: str
+) -> None:
+    before = await batches(session)
+    response = await upload(client, await token_for(client, "edu-county-532329"), fields, path)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert (body["field"], body["code"]) == (field, code)
+    assert " / " in body["message"]
+    assert await batches(session) == before
