@@ -1,4 +1,5 @@
-"""POST /rosters: upload a roster (四查) as a staged batch (multipart: `kind`, `jurisdiction`, `asOf`, `file`).
+"""POST /rosters: upload a roster (四查) as a staged batch (multipart: `kind`, `jurisdiction`, `asOf`, `file`);
+GET /rosters/templates/{kind}.xlsx: the blank roster of a kind, for any signed-in account.
 
 The caller is read as for /graphql (`Authorization: Bearer …`); `ROSTER:IMPORT` over the jurisdiction is
 checked by the use case (resolvers/rosters/imports.py). One transaction per upload: a file refused whole,
@@ -20,6 +21,7 @@ from strawberry import relay
 
 from authz.authentication import authenticate
 from authz.errors import AccessError
+from authz.principal import require_principal
 from authz.state import AuthzState
 from authz.tokens import TokenConfig
 from models.roster import RosterKind
@@ -27,6 +29,7 @@ from resolvers.context import Context
 from resolvers.errors import BadInput
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.imports import import_roster
+from resolvers.rosters.templates import template_xlsx
 
 from .observability import request_id_var
 
@@ -112,3 +115,26 @@ def roster_endpoint(
         return JSONResponse(body, status_code=201)
 
     return upload
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def template_endpoint(
+    sessions: async_sessionmaker[AsyncSession], tokens: TokenConfig
+) -> Callable[[Request], Awaitable[Response]]:
+    async def template(request: Request) -> Response:
+        async with sessions() as session:
+            auth = await authenticate(session, request.headers.get("authorization"), tokens)
+        try:
+            require_principal(auth.principal, auth.error)
+        except AccessError as exc:
+            return _refusal(exc)
+        kind = request.path_params["kind"].upper()
+        if kind not in RosterKind.__members__:
+            return _bad(BadInput("kind", RosterErrorCode.INVALID_KIND))
+        name = f"roster-template-{kind.lower()}.xlsx"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(template_xlsx(RosterKind(kind)), media_type=XLSX, headers=headers)
+
+    return template

@@ -79,3 +79,14 @@ async def test_bad_fields_are_refused_by_name_in_both_languages(
     assert (body["field"], body["code"]) == (field, code)
     assert " / " in body["message"]
     assert await batches(session) == before
+
+
+@pytest.mark.parametrize("kind", ["household", "REGISTRY", "in_school", "POVERTY"])
+async def test_a_signed_in_account_downloads_the_template_of_each_kind(client: Any, kind: str) -> None:
+    token = await token_for(client, "gov-township-532329101")
+    response = await client.get(f"/rosters/templates/{kind}.xlsx", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert response.content[:4] == b"PK\x03\x04"  # an XLSX (zip) workbook
+    assert (await client.get(f"/rosters/templates/{kind}.xlsx")).status_code == 401
+    unknown = await client.get("/rosters/templates/census.xlsx", headers={"Authorization": f"Bearer {token}"})
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "INVALID_KIND")
