@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from authz.errors import Forbidden
 from models import AuditLog
 from models.roster import RosterKind
 from models.roster_import import RosterImport, RosterRow, RowMatch, RowStatus
+from resolvers.context import Context
 from resolvers.errors import BadInput
 from resolvers.rosters.imports import import_roster
 from tests.ledger_support import STAFF
@@ -148,3 +152,34 @@ async def test_the_batch_itself_is_checked(ctx: Any, jurisdiction: str, as_of: d
             file_name="532329-household.csv", stream=io.BytesIO((EXAMPLES / "532329-household.csv").read_bytes()),
         )  # fmt: skip
     assert refusal(excinfo) == (field, code)
+
+
+async def test_two_uploads_of_one_file_at_once_have_one_winner_and_a_typed_loser(engine: Any) -> None:
+    """ARCHITECTURE §12: the second waits on the live-file index, then is refused DUPLICATE_FILE, not a 500."""
+    data = (EXAMPLES / "532329-poverty.csv").read_bytes()
+
+    async def upload(actor: str) -> Any:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            ctx = Context(session=session, principal=None, system_actor=actor, operator=True)
+            try:
+                result = await import_roster(
+                    ctx, kind=RosterKind.POVERTY, jurisdiction_code="532329", as_of=date(2026, 11, 30),
+                    file_name="532329-poverty.csv", stream=io.BytesIO(data),
+                )  # fmt: skip
+            except BadInput as exc:
+                await session.rollback()
+                return exc.error.code
+            await session.commit()
+            return result.batch.id
+
+    outcomes = await asyncio.gather(upload("first"), upload("second"))
+    try:
+        winners = [o for o in outcomes if isinstance(o, int)]
+        assert len(winners) == 1
+        assert [o for o in outcomes if not isinstance(o, int)] == ["DUPLICATE_FILE"]
+    finally:
+        async with engine.begin() as conn:
+            ids = [o for o in outcomes if isinstance(o, int)]
+            await conn.execute(delete(RosterRow).where(col(RosterRow.import_id).in_(ids)))
+            await conn.execute(delete(RosterImport).where(col(RosterImport.id).in_(ids)))
+            await conn.execute(delete(AuditLog).where(col(AuditLog.target_type) == "RosterImport"))
