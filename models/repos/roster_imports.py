@@ -33,11 +33,9 @@ from ..roster_import import (
 from .paging import Page, fetch_page
 from .regions import SchoolPaths, within_path
 
-# Which path each line's scope is read from (ARCHITECTURE §3): a batch by its jurisdiction, a row like a child.
-IMPORT_SCOPE_COLUMNS: dict[str, list[Any]] = {
-    "EDU": [col(RosterImport.jurisdiction_path)],
-    "GOV": [col(RosterImport.jurisdiction_path)],
-}
+# Which path each line's scope is read from (ARCHITECTURE §3): a batch by its jurisdiction (the ROSTER
+# permissions are granted over places), a row like a child (by school, or by household or residence).
+IMPORT_SCOPE_COLUMNS: dict[str, list[Any]] = {"PLACE": [col(RosterImport.jurisdiction_path)]}
 ROW_SCOPE_COLUMNS: dict[str, list[Any]] = {
     "EDU": [SchoolPaths(cast(Any, RosterRow.school_path))],
     "GOV": [col(RosterRow.household_path), col(RosterRow.residence_path)],
@@ -295,3 +293,10 @@ async def refused_rows(session: AsyncSession, import_id: int, *, chunk: int = 20
     result = await session.stream(stmt)
     async for line, raw, problems in result:
         yield RefusedRow(int(line), raw, problems)
+
+
+async def imports_by_id(session: AsyncSession, ids: list[int], *, scope: ColumnElement[bool]) -> list[RosterImport]:
+    """The batches among `ids` within `scope`."""
+    if not ids:
+        return []
+    return list((await session.scalars(select(RosterImport).where(col(RosterImport.id).in_(ids), scope))).all())

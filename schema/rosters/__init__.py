@@ -1,0 +1,20 @@
+"""Rosters (四查): batches imported with their provenance. Uploading is `POST /rosters` (bulk data goes
+over HTTP, not through field resolution: ARCHITECTURE §7); the schema reads what was imported.
+
+The domain's root fields: `schema/root.py` merges every domain's `Query` and `Mutation`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ..connection import Connection
+from . import types as roster_types
+
+
+@strawberry.type
+class Query:
+    roster_imports: Connection[roster_types.RosterImport] = strawberry.field(
+        resolver=roster_types.roster_imports,
+        description="名册导入批次（四查）/ roster batches of my jurisdiction (ROSTER:READ), oldest first: provenance "
+        "and counts, no personal data.",
+    )

@@ -1,0 +1,65 @@
+"""rosterImports through GraphQL: a county reads its own batches, the city above reads its counties', the
+neighbouring county reads none; node(id) answers the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import error_codes, gql, token_for
+
+HOUSEHOLD = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters" / "532329-household.csv"
+BATCHES = """query($filter: RosterImportFilter) { rosterImports(filter: $filter) { totalCount edges { node {
+  id number kind jurisdictionCode asOf fileName status counts { read valid refused matched new } createdBy } } } }"""
+NODE = "query($id: ID!) { node(id: $id) { ... on RosterImport { number fileName } } }"
+
+
+def household_file() -> dict[str, Any]:
+    return {"file": (HOUSEHOLD.name, HOUSEHOLD.read_bytes(), "text/csv")}
+
+
+async def staged(client: Any) -> dict[str, Any]:
+    token = await token_for(client, "edu-county-532329")
+    fields = {"kind": "HOUSEHOLD", "jurisdiction": "532329", "asOf": "2026-11-30"}
+    response = await client.post(
+        "/rosters", data=fields, files=household_file(), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_the_county_reads_its_batch_with_provenance_and_counts(client: Any) -> None:
+    body = await staged(client)
+    result = await gql(client, BATCHES, token=await token_for(client, "gov-county-532329"))
+    nodes = [e["node"] for e in result["data"]["rosterImports"]["edges"]]
+    assert [n["id"] for n in nodes] == [body["id"]]
+    node = nodes[0]
+    assert (node["kind"], node["jurisdictionCode"], node["status"], node["createdBy"]) == (
+        "HOUSEHOLD", "532329", "STAGED", "edu-county-532329",
+    )  # fmt: skip
+    assert node["counts"] == {"read": 165, "valid": 160, "refused": 5, "matched": 159, "new": 1}
+
+
+async def test_the_city_reads_its_counties_batches_and_filters_by_region(client: Any) -> None:
+    await staged(client)
+    city = await token_for(client, "edu-city-5323")
+    assert (await gql(client, BATCHES, token=city))["data"]["rosterImports"]["totalCount"] == 1
+    other = await gql(client, BATCHES, {"filter": {"regionCode": "532328"}}, token=city)
+    assert other["data"]["rosterImports"]["totalCount"] == 0
+
+
+async def test_the_neighbouring_county_sees_no_batch_of_wuding_not_even_by_id(client: Any) -> None:
+    body = await staged(client)
+    neighbour = await token_for(client, "edu-county-532328")
+    assert (await gql(client, BATCHES, token=neighbour))["data"]["rosterImports"]["totalCount"] == 0
+    assert (await gql(client, NODE, {"id": body["id"]}, token=neighbour))["data"]["node"] is None
+    mine = await gql(client, NODE, {"id": body["id"]}, token=await token_for(client, "edu-county-532329"))
+    assert mine["data"]["node"] == {"number": body["number"], "fileName": "532329-household.csv"}
+
+
+async def test_a_school_reads_no_batches(client: Any) -> None:
+    await staged(client)
+    school = await token_for(client, "staff-school-2153000036")
+    result = await gql(client, BATCHES, token=school)
+    assert error_codes(result) == []
+    assert result["data"]["rosterImports"]["totalCount"] == 0  # no ROSTER:READ anywhere: the empty scope
