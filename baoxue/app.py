@@ -36,7 +36,7 @@ from .database import check_migrated, head_revision, make_engine, make_replica_e
 from .downloads import download_endpoint
 from .http_auth import token_endpoint
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
-from .rosters import roster_endpoint, template_endpoint
+from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
 from .settings import Settings
 
 log = logging.getLogger("baoxue.app")
@@ -212,6 +212,7 @@ def create_app(
         Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/rosters", roster_endpoint(sessions, tokens, authz), methods=["POST"]),
         Route("/rosters/templates/{kind}.xlsx", template_endpoint(sessions, tokens), methods=["GET"]),
+        Route("/rosters/{id}/refused.csv", refused_rows_endpoint(sessions, tokens, authz), methods=["GET"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),

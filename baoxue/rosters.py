@@ -1,5 +1,6 @@
 """POST /rosters: upload a roster (四查) as a staged batch (multipart: `kind`, `jurisdiction`, `asOf`, `file`);
-GET /rosters/templates/{kind}.xlsx: the blank roster of a kind, for any signed-in account.
+GET /rosters/templates/{kind}.xlsx: the blank roster of a kind, for any signed-in account;
+GET /rosters/{id}/refused.csv: a batch's refused rows, the original columns plus the reasons.
 
 The caller is read as for /graphql (`Authorization: Bearer …`); `ROSTER:IMPORT` over the jurisdiction is
 checked by the use case (resolvers/rosters/imports.py). One transaction per upload: a file refused whole,
@@ -8,15 +9,17 @@ or any refusal, stores nothing. Answers JSON: the batch's global `id`, its `stat
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry import relay
 
 from authz.authentication import authenticate
@@ -29,6 +32,7 @@ from resolvers.context import Context
 from resolvers.errors import BadInput
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.imports import import_roster
+from resolvers.rosters.reading import refused_rows_of
 from resolvers.rosters.templates import template_xlsx
 
 from .observability import request_id_var
@@ -138,3 +142,58 @@ def template_endpoint(
         return Response(template_xlsx(RosterKind(kind)), media_type=XLSX, headers=headers)
 
     return template
+
+
+PROBLEMS_HEADER = "错误原因 / problems"
+
+
+def _csv_line(cells: list[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue().encode("utf-8")
+
+
+def refused_rows_endpoint(
+    sessions: async_sessionmaker[AsyncSession], tokens: TokenConfig, authz: AuthzState
+) -> Callable[[Request], Awaitable[Response]]:
+    """The error file as UTF-8 CSV with a BOM (Excel opens it), streamed from a server-side cursor."""
+
+    async def refused(request: Request) -> Response:
+        number = request.path_params["id"]
+        session = sessions()
+        try:
+            auth = await authenticate(session, request.headers.get("authorization"), tokens)
+            ctx = Context(
+                session=session, principal=auth.principal, auth_error=auth.error, request_id=request_id_var.get(),
+                authorizer=await authz.get(sessions), sessions=sessions,
+            )  # fmt: skip
+            ctx.signed_in()
+            batch, rows = await refused_rows_of(ctx, number)
+            await session.commit()  # the audit row stands before the first byte leaves
+        except AccessError as exc:
+            await session.rollback()
+            await session.close()
+            return _refusal(exc)
+        except BadInput as exc:
+            await session.rollback()
+            await session.close()
+            return JSONResponse({"error": "not_found", "message": exc.error.message}, status_code=404)
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                yield "\ufeff".encode()
+                headers: list[str] | None = None
+                async for row in rows:
+                    if headers is None:
+                        headers = list(row.raw)
+                        yield _csv_line(["行号 / line", *headers, PROBLEMS_HEADER])
+                    reasons = "；".join(f"{p['column']}: {p['message']}" for p in row.problems)
+                    yield _csv_line([str(row.line), *(str(row.raw.get(h, "")) for h in headers), reasons])
+            finally:
+                await session.close()
+
+        name = f"roster-{batch.id}-refused.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers=headers)
+
+    return refused

@@ -3,9 +3,14 @@ neighbouring county reads none; node(id) answers the same way."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
+from models import AuditLog
 from tests.conftest import error_codes, gql, token_for
 
 HOUSEHOLD = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters" / "532329-household.csv"
@@ -63,3 +68,40 @@ async def test_a_school_reads_no_batches(client: Any) -> None:
     result = await gql(client, BATCHES, token=school)
     assert error_codes(result) == []
     assert result["data"]["rosterImports"]["totalCount"] == 0  # no ROSTER:READ anywhere: the empty scope
+
+
+REFUSED = "/rosters/{}/refused.csv"
+
+
+async def test_the_importer_downloads_the_refused_rows_with_their_reasons(client: Any, session: Any) -> None:
+    """The original columns plus the reasons; the row outside the county was never kept, so it is not there."""
+    body = await staged(client)
+    token = await token_for(client, "edu-county-532329")
+    response = await client.get(REFUSED.format(body["number"]), headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert response.content.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert lines[0][0] == "行号 / line"
+    assert "公民身份号码" in lines[0]
+    assert lines[0][-1] == "错误原因 / problems"
+    assert [row[0] for row in lines[1:]] == ["162", "163", "165", "166"]
+    assert "INVALID_CHECK_DIGIT" not in lines[1][-1]  # the reason is the message, in both languages
+    assert "校验位" in lines[1][-1]
+    assert "check digit" in lines[1][-1]
+    audited = await session.scalar(
+        select(func.count()).select_from(AuditLog).where(AuditLog.action == "roster.download_refused_rows")
+    )
+    assert audited == 1
+
+
+async def test_the_refused_rows_are_not_for_the_neighbour_the_city_or_an_anonymous_caller(client: Any) -> None:
+    number = (await staged(client))["number"]
+    url = REFUSED.format(number)
+
+    async def status(username: str | None) -> int:
+        headers = {"Authorization": f"Bearer {await token_for(client, username)}"} if username else {}
+        return int((await client.get(url, headers=headers)).status_code)
+
+    assert await status("edu-county-532328") == 404  # as if it did not exist
+    assert await status("edu-city-5323") == 403  # reads the batch, not the children's cells
+    assert await status(None) == 401

@@ -3,14 +3,19 @@ batch's place). A batch holds no personal data; its rows do, and are read as chi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from models.repos import roster_imports as repo
 from models.repos.paging import Page
 from models.roster import RosterKind
 from models.roster_import import ImportStatus, RosterImport
 
+from ..audit import record_change
 from ..context import Context
+from ..errors import BadInput
 from ..geography.regions import filter_region_path
 from ..paging import decode_id_cursor, page_size, parse_id
+from .errors import RosterErrorCode
 
 
 async def list_imports(
@@ -41,3 +46,22 @@ async def get_imports(ctx: Context, ids: list[str]) -> dict[str, RosterImport]:
     numbers = [n for n in (parse_id(i) for i in ids) if n is not None]
     scope = ctx.access().scope("ROSTER", "READ", repo.IMPORT_SCOPE_COLUMNS)
     return {str(b.id): b for b in await repo.imports_by_id(ctx.session, numbers, scope=scope)}
+
+
+async def refused_rows_of(ctx: Context, import_id: str) -> tuple[RosterImport, AsyncIterator[repo.RefusedRow]]:
+    """A batch's refused rows, for the error file: the original cells are personal data, so only those who
+    may import for the batch's jurisdiction read them, and each download is audited."""
+    batch = (await get_imports(ctx, [import_id])).get(import_id)
+    if batch is None:
+        raise BadInput("id", RosterErrorCode.NOT_FOUND, "没有这个导入批次", "no such roster batch")
+    ctx.access().require("ROSTER", "IMPORT", {"PLACE": [batch.jurisdiction_path]})
+    await record_change(
+        ctx,
+        action="roster.download_refused_rows",
+        target_type="RosterImport",
+        target_id=str(batch.id),
+        scope_path=batch.jurisdiction_path,
+        summary={"refused": batch.rows_refused},
+    )
+    assert batch.id is not None
+    return batch, repo.refused_rows(ctx.session, batch.id)
