@@ -11,6 +11,7 @@ from resolvers.admin.errors import AdminErrorCode
 from resolvers.errors import ErrorCode
 from resolvers.ledgers.errors import LedgerErrorCode
 from resolvers.reports.errors import ReportErrorCode, TermVisitErrorCode
+from resolvers.rosters.errors import RosterErrorCode
 from resolvers.students.errors import StudentErrorCode
 
 C = TypeVar("C", bound=type[ErrorCode])
@@ -24,7 +25,7 @@ def expose(codes: C) -> C:
     return codes
 
 
-for table in (AdminErrorCode, LedgerErrorCode, ReportErrorCode, StudentErrorCode, TermVisitErrorCode):
+for table in (AdminErrorCode, LedgerErrorCode, ReportErrorCode, RosterErrorCode, StudentErrorCode, TermVisitErrorCode):
     expose(table)
 
 
@@ -51,6 +52,11 @@ class ReportError(UserError):
     code: ReportErrorCode = strawberry.field(description="错误代码 / the rule broken.")
 
 
+@strawberry.type(description="名册操作的错误 / an error of a roster mutation.")
+class RosterError(UserError):
+    code: RosterErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
 @strawberry.type(description="学生操作的错误 / an error of a student mutation.")
 class StudentError(UserError):
     code: StudentErrorCode = strawberry.field(description="错误代码 / the rule broken.")
@@ -66,6 +72,7 @@ CODES: dict[type[UserError], type[ErrorCode]] = {
     AdminError: AdminErrorCode,
     LedgerError: LedgerErrorCode,
     ReportError: ReportErrorCode,
+    RosterError: RosterErrorCode,
     StudentError: StudentErrorCode,
     TermVisitError: TermVisitErrorCode,
 }

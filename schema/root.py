@@ -44,7 +44,9 @@ Query = merge_types(
     "Query", (NodeQuery, admin.Query, geography.Query, students.Query, ledgers.Query, reports.Query, rosters.Query)
 )
 Query.__strawberry_definition__.description = "查询入口 / the root of all reads."  # type: ignore[attr-defined]
-Mutation = merge_types("Mutation", (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation))
+Mutation = merge_types(
+    "Mutation", (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation, rosters.Mutation)
+)
 Mutation.__strawberry_definition__.description = "变更入口 / the root of all changes."  # type: ignore[attr-defined]
 
 

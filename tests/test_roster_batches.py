@@ -105,3 +105,38 @@ async def test_the_refused_rows_are_not_for_the_neighbour_the_city_or_an_anonymo
     assert await status("edu-county-532328") == 404  # as if it did not exist
     assert await status("edu-city-5323") == 403  # reads the batch, not the children's cells
     assert await status(None) == 401
+
+
+DISCARD = """mutation($input: DiscardRosterImportInput!) { discardRosterImport(input: $input) {
+  rosterImport { number status decidedBy } errors { field message ... on RosterError { code } } } }"""
+
+
+async def discard(
+    client: Any, username: str, batch_id: str, version: int = 2, note: str = "名册有误 / wrong file"
+) -> Any:
+    token = await token_for(client, username)
+    return await gql(client, DISCARD, {"input": {"id": batch_id, "version": version, "note": note}}, token)
+
+
+async def test_a_discarded_batch_is_kept_and_its_file_may_be_imported_again(client: Any) -> None:
+    body = await staged(client)  # version 2: created, then its counts written
+    result = (await discard(client, "edu-county-532329", body["id"]))["data"]["discardRosterImport"]
+    assert result["errors"] == []
+    assert result["rosterImport"] == {"number": body["number"], "status": "DISCARDED", "decidedBy": "edu-county-532329"}
+    again = (await discard(client, "edu-county-532329", body["id"], version=3))["data"]["discardRosterImport"]
+    assert [e["code"] for e in again["errors"]] == ["NOT_STAGED"]
+    assert (await staged(client))["number"] != body["number"]  # the same file, staged anew
+
+
+async def test_a_discard_is_refused_on_a_stale_version_an_empty_note_and_outside_the_county(client: Any) -> None:
+    body = await staged(client)
+    stale = (await discard(client, "edu-county-532329", body["id"], version=1))["data"]["discardRosterImport"]
+    assert [(e["field"], e["code"]) for e in stale["errors"]] == [("version", "CONFLICT")]
+    empty = (await discard(client, "edu-county-532329", body["id"], note="  "))["data"]["discardRosterImport"]
+    assert [(e["field"], e["code"]) for e in empty["errors"]] == [("note", "REQUIRED")]
+    neighbour = (await discard(client, "edu-county-532328", body["id"]))["data"]["discardRosterImport"]
+    assert [(e["field"], e["code"]) for e in neighbour["errors"]] == [("id", "NOT_FOUND")]
+    city = await discard(client, "edu-city-5323", body["id"])
+    assert error_codes(city) == ["FORBIDDEN"]
+    still = await gql(client, BATCHES, token=await token_for(client, "edu-county-532329"))
+    assert still["data"]["rosterImports"]["edges"][0]["node"]["status"] == "STAGED"

@@ -45,3 +45,5 @@ class RosterErrorCode(ErrorCode):
         "townships and villages import door-to-door HOUSEHOLD lists only",
     )
     FUTURE_DATE = ("名册日期不能晚于今天", "the roster's date cannot be in the future")
+    CONFLICT = ("批次已被他人修改", "the batch changed since you read it")
+    NOT_STAGED = ("只有暂存的批次可以应用或放弃", "only a staged batch is applied or discarded")

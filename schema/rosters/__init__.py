@@ -18,3 +18,12 @@ class Query:
         description="名册导入批次（四查）/ roster batches of my jurisdiction (ROSTER:READ), oldest first: provenance "
         "and counts, no personal data.",
     )
+
+
+@strawberry.type
+class Mutation:
+    discard_roster_import: roster_types.RosterImportPayload = strawberry.mutation(
+        resolver=roster_types.discard_roster_import,
+        description="放弃导入批次 / discard a staged batch with the reason (kept, marked DISCARDED; the same file "
+        "may then be imported again).",
+    )

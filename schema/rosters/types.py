@@ -11,11 +11,14 @@ from strawberry import relay
 from models.roster import ROSTER_KIND_LABELS, RosterKind
 from models.roster_import import ImportStatus
 from models.roster_import import RosterImport as ImportRow
-from resolvers.rosters import reading
+from resolvers.rosters import decisions, reading
 
 from ..connection import Connection, to_connection
 from ..context import Info
 from ..enums import described
+from ..errors import RosterError
+from ..mutations import run_mutation
+from ..nodes import node_id_of
 
 described(RosterKind, ROSTER_KIND_LABELS, "名册类型（四查）/ kind of roster (the four checks)")
 described(
@@ -108,3 +111,27 @@ async def roster_imports(
         info.context, region_code=f.region_code, kind=f.kind, status=f.status, first=first, after=after
     )
     return to_connection(page, node=RosterImport.from_row, key=lambda r: str(r.id), after=after)
+
+
+@strawberry.input(description="放弃导入批次 / discard a staged roster batch.")
+class DiscardRosterImportInput:
+    id: relay.GlobalID = strawberry.field(description="批次 ID / the batch's global ID.")
+    version: int = strawberry.field(description="读取时的版本 / the version you read.")
+    note: str = strawberry.field(description="放弃原因（最多 500 字）/ why it is discarded (at most 500 characters).")
+
+
+@strawberry.type(description="导入批次操作结果 / result of a decision on a roster batch.")
+class RosterImportPayload:
+    roster_import: RosterImport | None = strawberry.field(default=None, description="批次 / the batch.")
+    errors: list[RosterError] = strawberry.field(default_factory=list, description="错误 / typed errors.")
+
+
+async def discard_roster_import(info: Info, input: DiscardRosterImportInput) -> RosterImportPayload:
+    return await run_mutation(
+        info,
+        RosterImportPayload,
+        lambda: decisions.discard_import(
+            info.context, import_id=node_id_of(input.id, "RosterImport"), version=input.version, note=input.note
+        ),
+        lambda row: RosterImportPayload(roster_import=RosterImport.from_row(row)),
+    )

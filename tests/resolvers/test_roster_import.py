@@ -20,6 +20,7 @@ from models.roster import RosterKind
 from models.roster_import import RosterImport, RosterRow, RowMatch, RowStatus
 from resolvers.context import Context
 from resolvers.errors import BadInput
+from resolvers.rosters.decisions import discard_import
 from resolvers.rosters.imports import import_roster
 from tests.ledger_support import STAFF
 from tests.resolvers.conftest import ContextFor, refusal
@@ -182,4 +183,44 @@ async def test_two_uploads_of_one_file_at_once_have_one_winner_and_a_typed_loser
             ids = [o for o in outcomes if isinstance(o, int)]
             await conn.execute(delete(RosterRow).where(col(RosterRow.import_id).in_(ids)))
             await conn.execute(delete(RosterImport).where(col(RosterImport.id).in_(ids)))
+            await conn.execute(delete(AuditLog).where(col(AuditLog.target_type) == "RosterImport"))
+
+
+async def test_two_discards_of_one_batch_at_once_have_one_winner_and_a_typed_loser(engine: Any) -> None:
+    """ARCHITECTURE §12: the batch row is locked; the second decision then sees the first (CONFLICT)."""
+    data = (EXAMPLES / "532329-poverty.csv").read_bytes()
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        ctx = Context(session=session, principal=None, system_actor="setup", operator=True)
+        batch = (
+            await import_roster(
+                ctx,
+                kind=RosterKind.POVERTY,
+                jurisdiction_code="532329",
+                as_of=date(2026, 11, 30),
+                file_name="532329-poverty.csv",
+                stream=io.BytesIO(data),
+            )
+        ).batch
+        await session.commit()
+    number, version = str(batch.id), batch.version
+
+    async def decide(actor: str) -> str:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            ctx = Context(session=session, principal=None, system_actor=actor, operator=True)
+            try:
+                await discard_import(ctx, import_id=number, version=version, note=f"{actor} 放弃")
+                await asyncio.sleep(0.2)  # hold the lock: the other decision waits for this commit
+            except BadInput as exc:
+                await session.rollback()
+                return exc.error.code
+            await session.commit()
+            return "DISCARDED"
+
+    try:
+        outcomes = sorted(await asyncio.gather(decide("first"), decide("second")))
+        assert outcomes == ["CONFLICT", "DISCARDED"]
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(RosterRow).where(col(RosterRow.import_id) == batch.id))
+            await conn.execute(delete(RosterImport).where(col(RosterImport.id) == batch.id))
             await conn.execute(delete(AuditLog).where(col(AuditLog.target_type) == "RosterImport"))
