@@ -20,12 +20,11 @@ from authz.authentication import Authentication, authenticate
 from authz.errors import AccessError
 from authz.state import AuthzState
 from authz.tokens import TokenConfig
-from resolvers.context import Context
 from resolvers.errors import BadInput
 from resolvers.reports.export import ReportFileFormat, download_report
 from resolvers.reports.links import LinkSigner, SignedLink, link_principal
 
-from .observability import request_id_var
+from .endpoints import refusal, request_context
 
 log = logging.getLogger("baoxue.downloads")
 
@@ -45,13 +44,6 @@ def _report_number(text: str) -> int | None:
     if gid.type_name != "Report" or not (node_id.isascii() and node_id.isdigit()) or len(node_id) > 18:
         return None
     return int(node_id)
-
-
-def _refusal(exc: AccessError) -> JSONResponse:
-    if exc.code == "UNAUTHENTICATED":
-        body = {"error": "unauthenticated", "message": str(exc)}
-        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    return JSONResponse({"error": "forbidden", "message": str(exc)}, status_code=403)
 
 
 def _disposition(filename: str, ascii_filename: str) -> str:
@@ -83,14 +75,7 @@ def download_endpoint(
                 auth = Authentication(await link_principal(session, links, link))
             else:
                 auth = await authenticate(session, request.headers.get("authorization"), tokens)
-            ctx = Context(
-                session=session,
-                principal=auth.principal,
-                auth_error=auth.error,
-                request_id=request_id_var.get(),
-                authorizer=await authz.get(sessions),
-                sessions=sessions,
-            )
+            ctx = await request_context(session, sessions, auth, authz)
             ctx.signed_in()
             if number is None:
                 return JSONResponse(NOT_FOUND, status_code=404)
@@ -98,7 +83,7 @@ def download_endpoint(
             await session.commit()
         except AccessError as exc:
             await session.rollback()
-            return _refusal(exc)
+            return refusal(exc)
         except BadInput as exc:
             await session.rollback()
             if exc.error.code != "NOT_FOUND":

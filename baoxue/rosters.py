@@ -28,14 +28,13 @@ from authz.principal import require_principal
 from authz.state import AuthzState
 from authz.tokens import TokenConfig
 from models.roster import RosterKind
-from resolvers.context import Context
 from resolvers.errors import BadInput
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.imports import import_roster
 from resolvers.rosters.reading import refused_rows_of
 from resolvers.rosters.templates import template_xlsx
 
-from .observability import request_id_var
+from .endpoints import refusal, request_context
 
 log = logging.getLogger("baoxue.rosters")
 
@@ -45,13 +44,6 @@ MAX_FIELD_BYTES = 1024  # kind, jurisdiction and asOf are short; the file has it
 def _bad(exc: BadInput) -> JSONResponse:
     e = exc.error
     return JSONResponse({"error": "bad_input", "field": e.field, "code": e.code, "message": e.message}, status_code=400)
-
-
-def _refusal(exc: AccessError) -> JSONResponse:
-    if exc.code == "UNAUTHENTICATED":
-        body = {"error": "unauthenticated", "message": str(exc)}
-        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    return JSONResponse({"error": "forbidden", "message": str(exc)}, status_code=403)
 
 
 def _fields(form: Any) -> tuple[RosterKind, str, date, UploadFile]:
@@ -80,14 +72,7 @@ def roster_endpoint(
         session = sessions()
         try:
             auth = await authenticate(session, request.headers.get("authorization"), tokens)
-            ctx = Context(
-                session=session,
-                principal=auth.principal,
-                auth_error=auth.error,
-                request_id=request_id_var.get(),
-                authorizer=await authz.get(sessions),
-                sessions=sessions,
-            )
+            ctx = await request_context(session, sessions, auth, authz)
             ctx.signed_in()  # before the upload is read
             async with request.form(max_files=1, max_fields=4, max_part_size=MAX_FIELD_BYTES) as form:
                 kind, jurisdiction, as_of, file = _fields(form)
@@ -98,7 +83,7 @@ def roster_endpoint(
             await session.commit()
         except AccessError as exc:
             await session.rollback()
-            return _refusal(exc)
+            return refusal(exc)
         except BadInput as exc:
             await session.rollback()
             return _bad(exc)
@@ -133,7 +118,7 @@ def template_endpoint(
         try:
             require_principal(auth.principal, auth.error)
         except AccessError as exc:
-            return _refusal(exc)
+            return refusal(exc)
         kind = request.path_params["kind"].upper()
         if kind not in RosterKind.__members__:
             return _bad(BadInput("kind", RosterErrorCode.INVALID_KIND))
@@ -163,17 +148,14 @@ def refused_rows_endpoint(
         session = sessions()
         try:
             auth = await authenticate(session, request.headers.get("authorization"), tokens)
-            ctx = Context(
-                session=session, principal=auth.principal, auth_error=auth.error, request_id=request_id_var.get(),
-                authorizer=await authz.get(sessions), sessions=sessions,
-            )  # fmt: skip
+            ctx = await request_context(session, sessions, auth, authz)
             ctx.signed_in()
             batch, rows = await refused_rows_of(ctx, number)
             await session.commit()  # the audit row stands before the first byte leaves
         except AccessError as exc:
             await session.rollback()
             await session.close()
-            return _refusal(exc)
+            return refusal(exc)
         except BadInput as exc:
             await session.rollback()
             await session.close()
