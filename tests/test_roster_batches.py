@@ -140,3 +140,11 @@ async def test_a_discard_is_refused_on_a_stale_version_an_empty_note_and_outside
     assert error_codes(city) == ["FORBIDDEN"]
     still = await gql(client, BATCHES, token=await token_for(client, "edu-county-532329"))
     assert still["data"]["rosterImports"]["edges"][0]["node"]["status"] == "STAGED"
+
+
+async def test_a_discard_note_with_a_nul_or_too_long_is_refused_by_name(client: Any) -> None:
+    body = await staged(client)
+    for note, code in (("坏\x00字", "INVALID_TEXT"), ("长" * 501, "TOO_LONG")):
+        result = (await discard(client, "edu-county-532329", body["id"], note=note))["data"]["discardRosterImport"]
+        assert [(e["field"], e["code"]) for e in result["errors"]] == [("note", code)]
+        assert " / " in result["errors"][0]["message"]

@@ -24,6 +24,8 @@ async def discard_import(ctx: Context, *, import_id: str, version: int, note: st
     note = note.strip()
     if not note:
         raise BadInput("note", RosterErrorCode.REQUIRED, "须写明放弃原因", "say why it is discarded")
+    if "\x00" in note:  # PostgreSQL text cannot hold NUL (ARCHITECTURE §12)
+        raise BadInput("note", RosterErrorCode.INVALID_TEXT)
     if len(note) > MAX_NOTE:
         raise BadInput("note", RosterErrorCode.TOO_LONG, f"不超过 {MAX_NOTE} 字", f"at most {MAX_NOTE} characters")
     visible = (await get_imports(ctx, [import_id])).get(import_id)

@@ -58,6 +58,8 @@ async def import_roster(
         raise BadInput("kind", RosterErrorCode.HOUSEHOLD_ONLY)
     if as_of > today():
         raise BadInput("asOf", RosterErrorCode.FUTURE_DATE)
+    if "\x00" in file_name:  # PostgreSQL text cannot hold NUL (ARCHITECTURE §12)
+        raise BadInput("file", RosterErrorCode.INVALID_TEXT, "文件名含有不允许的字符", "the file name holds a NUL")
     try:
         file = await asyncio.to_thread(inspect_file, stream, file_name, max_bytes=MAX_ROSTER_BYTES)
     except RosterFileError as exc:

@@ -224,3 +224,15 @@ async def test_two_discards_of_one_batch_at_once_have_one_winner_and_a_typed_los
             await conn.execute(delete(RosterRow).where(col(RosterRow.import_id) == batch.id))
             await conn.execute(delete(RosterImport).where(col(RosterImport.id) == batch.id))
             await conn.execute(delete(AuditLog).where(col(AuditLog.target_type) == "RosterImport"))
+
+
+async def test_a_file_name_holding_a_nul_is_refused_before_anything_is_written(session: Any, ctx: Any) -> None:
+    """PostgreSQL text cannot hold NUL: refused by name at the input, never an internal error."""
+    before = await batches(session)
+    with pytest.raises(BadInput) as excinfo:
+        await import_roster(
+            ctx, kind=RosterKind.HOUSEHOLD, jurisdiction_code="532329", as_of=date(2026, 11, 30),
+            file_name="bad\x00name.csv", stream=io.BytesIO((EXAMPLES / "532329-household.csv").read_bytes()),
+        )  # fmt: skip
+    assert refusal(excinfo) == ("file", "INVALID_TEXT")
+    assert await batches(session) == before
