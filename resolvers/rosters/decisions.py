@@ -4,6 +4,8 @@ may then be imported again."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from models.base import utcnow
 from models.repos import roster_imports as repo
 from models.roster_import import ImportStatus, RosterImport
@@ -16,7 +18,8 @@ from ..versioning import check_version
 from .errors import RosterErrorCode
 from .reading import get_imports
 
-MAX_NOTE = 500  # roster_import.decision_note
+# The note's bound is the column's, read from the table rather than written again.
+MAX_NOTE: int = getattr(sa.inspect(RosterImport).columns["decision_note"].type, "length", 500)
 
 
 async def discard_import(ctx: Context, *, import_id: str, version: int, note: str) -> RosterImport:
