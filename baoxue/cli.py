@@ -278,6 +278,20 @@ def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+def cmd_roster_apply(args: argparse.Namespace, settings: Settings) -> None:
+    """The operator's twin of applyRosterImport: the batch as it stands now (its current version)."""
+    from models.roster_import import RosterImport
+    from resolvers.rosters.decisions import apply_import
+
+    async def apply(ctx: Context) -> RosterImport:
+        batch = await ctx.session.get(RosterImport, int(args.number))
+        version = batch.version if batch is not None else 0
+        return await apply_import(ctx, import_id=str(args.number), version=version, note=args.note)
+
+    found = run_in_transaction(_database(settings), apply)
+    print(f"batch {found.id} {found.status}: {found.rows_matched} matched, {found.rows_new} registered as children")
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
     from schema.errors import README_BEGIN, README_END, codes_markdown
     from schema.root import schema
@@ -377,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     lsweep.add_argument("--as-of", help="the date to apply them as of (YYYY-MM-DD; default today in China)")
     lsweep.set_defaults(func=cmd_ledger_sweep)
 
-    roster = sub.add_parser("roster", help="rosters (四查): import a file as a staged batch").add_subparsers(
+    roster = sub.add_parser("roster", help="rosters (四查): stage a file as a batch, apply it").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
     rimport = roster.add_parser("import", help="stage a roster file (CSV in UTF-8 or GB18030, or XLSX)")
@@ -386,6 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     rimport.add_argument("--jurisdiction", required=True, help="the county (or township, village) code")
     rimport.add_argument("--as-of", help="the roster's date (YYYY-MM-DD; default today in China)")
     rimport.set_defaults(func=cmd_roster_import)
+    rapply = roster.add_parser("apply", help="apply a staged batch: register the children no one knew")
+    rapply.add_argument("number", type=int, help="the batch's number (as the import printed it)")
+    rapply.add_argument("--note", help="a note kept with the decision")
+    rapply.set_defaults(func=cmd_roster_apply)
 
     stats = sub.add_parser("stats", help="month-end statistics (ledgerStatistics)").add_subparsers(
         dest="action", required=True, metavar="ACTION"

@@ -42,11 +42,22 @@ class RowStatus(enum.StrEnum):
 
 
 class RowMatch(enum.StrEnum):
-    """How a valid row stands against the children already known (None: not matched yet)."""
+    """How a valid row stands against the children already known (None: not matched yet).
+
+    A candidate is decided by a person (`resolveRosterMatch`): CONFIRMED ties the row to the candidate,
+    REJECTED makes it a child not known yet. Applying the batch registers NEW and REJECTED rows as children.
+    """
 
     EXACT = "EXACT"  # the same national ID: `child_id`
     CANDIDATE = "CANDIDATE"  # one child of the county with the same name, birth date and gender: a person decides
+    CONFIRMED = "CONFIRMED"  # a person confirmed the candidate: `child_id` is it
+    REJECTED = "REJECTED"  # a person said the candidate is someone else: a new child on apply
     NEW = "NEW"  # no child fits, or several do
+
+
+# Rows tied to a known child, and rows that become children when the batch is applied.
+MATCHED = (RowMatch.EXACT, RowMatch.CONFIRMED)
+UNKNOWN = (RowMatch.NEW, RowMatch.REJECTED)
 
 
 class RosterImport(SQLModel, table=True):

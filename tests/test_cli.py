@@ -136,3 +136,23 @@ def test_the_operator_creates_the_first_admin_of_a_fresh_database(cli_db, capsys
     with pytest.raises(SystemExit):
         main(["grant", "create", "yn-first-admin", "COUNTY_EDU", "53", "--reason", "x"])
     assert "cannot be held at that jurisdiction's level" in capsys.readouterr().err
+
+
+def test_an_operator_stages_a_roster_then_applies_it(cli_db, capsys):
+    """The CLI twins of POST /rosters and applyRosterImport: the poverty roster of 武定县, staged then applied."""
+    from pathlib import Path
+
+    main(["migrate"])
+    main(["seed", "demo"])
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters" / "532329-poverty.csv"
+    main(["roster", "import", str(example), "--kind", "POVERTY", "--jurisdiction", "532329", "--as-of", "2026-11-30"])
+    staged = capsys.readouterr().out
+    assert " STAGED: " in staged
+    number = staged.split()[1]
+    main(["roster", "apply", number, "--note", "已核对"])
+    assert f"batch {number} APPLIED" in capsys.readouterr().out
+    assert _scalar(cli_db, "SELECT status FROM roster_import WHERE id = :n", n=int(number)) == "APPLIED"
+    assert _scalar(cli_db, "SELECT count(*) FROM audit_log WHERE action = 'roster.apply'") == 1
+    with pytest.raises(SystemExit):
+        main(["roster", "apply", number])
+    assert "NOT_STAGED" in capsys.readouterr().err

@@ -148,3 +148,75 @@ async def test_a_discard_note_with_a_nul_or_too_long_is_refused_by_name(client: 
         result = (await discard(client, "edu-county-532329", body["id"], note=note))["data"]["discardRosterImport"]
         assert [(e["field"], e["code"]) for e in result["errors"]] == [("note", code)]
         assert " / " in result["errors"][0]["message"]
+
+
+ROWS = """query($id: ID!, $status: RowStatus, $after: String) { node(id: $id) { ... on RosterImport {
+  rows(status: $status, first: 100, after: $after) { pageInfo { hasNextPage endCursor }
+  edges { node { id line status nationalId name match problems { column code } student { id name } } } } } } }"""
+APPLY = """mutation($input: ApplyRosterImportInput!) { applyRosterImport(input: $input) {
+  rosterImport { status version counts { matched new } } errors { field message ... on RosterError { code } } } }"""
+
+
+async def rows_seen(client: Any, username: str, batch_id: str, status: str | None = "VALID") -> list[dict[str, Any]]:
+    token, seen, after = await token_for(client, username), [], None
+    while True:
+        result = await gql(client, ROWS, {"id": batch_id, "status": status, "after": after}, token=token)
+        assert error_codes(result) == []
+        node = result["data"]["node"]
+        if node is None:
+            return seen
+        seen += [e["node"] for e in node["rows"]["edges"]]
+        if not node["rows"]["pageInfo"]["hasNextPage"]:
+            return seen
+        after = node["rows"]["pageInfo"]["endCursor"]
+
+
+async def test_the_importer_reads_every_row_in_full_and_each_full_read_is_audited(client: Any, session: Any) -> None:
+    body = await staged(client)
+    rows = await rows_seen(client, "edu-county-532329", body["id"], status=None)
+    assert len(rows) == 164  # 165 read, the one of 元谋 never stored
+    assert [r["line"] for r in rows if r["status"] == "REFUSED"] == [162, 163, 165, 166]
+    valid = [r for r in rows if r["status"] == "VALID"]
+    assert all("*" not in r["nationalId"] for r in valid if r["nationalId"])
+    assert sum(r["match"] == "EXACT" for r in valid) == 159
+    # The matched child is shown as Student shows it, to whom may read it: the bureau reads those at its
+    # schools, not the 18 out of school (the county government does).
+    assert sum(r["student"] is not None for r in valid) == 141
+    audited = await session.scalar(
+        select(func.count()).select_from(AuditLog).where(AuditLog.action == "roster.read_personal_data")
+    )
+    assert audited == sum(1 for r in rows if r["nationalId"])
+
+
+async def test_others_read_rows_as_they_read_the_children_masked_without_the_right(client: Any) -> None:
+    """ARCHITECTURE §4: a row is read like the child it describes. The city government reads its
+    counties' household rows with the IDs masked; a township none (the batch is the county's: it reads
+    its own door-to-door batches); the city education bureau none (no school on a household row); the neighbouring county nothing."""
+    body = await staged(client)
+    city_gov = await rows_seen(client, "gov-city-5323", body["id"])
+    assert len(city_gov) == 160
+    assert all(r["nationalId"] is None or r["nationalId"][6:-4] == "********" for r in city_gov)
+    township = await rows_seen(client, "gov-township-532329101", body["id"])
+    assert township == []
+    assert await rows_seen(client, "edu-city-5323", body["id"]) == []
+    assert await rows_seen(client, "edu-county-532328", body["id"]) == []
+    row_id = city_gov[0]["id"]
+    node = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": row_id},
+                     token=await token_for(client, "gov-county-532328"))  # fmt: skip
+    assert node["data"]["node"] is None
+
+
+async def test_applying_the_household_roster_registers_its_new_child_over_http(client: Any) -> None:
+    body = await staged(client)
+    neighbour = await gql(client, APPLY, {"input": {"id": body["id"], "version": 2}},
+                          token=await token_for(client, "gov-county-532328"))  # fmt: skip
+    assert [e["code"] for e in neighbour["data"]["applyRosterImport"]["errors"]] == ["NOT_FOUND"]
+    token = await token_for(client, "gov-county-532329")
+    applied = await gql(client, APPLY, {"input": {"id": body["id"], "version": 2, "note": "已核对"}}, token=token)
+    payload = applied["data"]["applyRosterImport"]
+    assert payload["errors"] == []
+    assert payload["rosterImport"]["status"] == "APPLIED"
+    assert payload["rosterImport"]["counts"] == {"matched": 159, "new": 1}
+    new = [r for r in await rows_seen(client, "gov-county-532329", body["id"]) if r["match"] == "NEW"]
+    assert len(new) == 1
+    assert new[0]["student"]["name"] == new[0]["name"]

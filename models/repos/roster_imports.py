@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -22,8 +22,10 @@ from sqlmodel import col
 from ..child import Child
 from ..roster_import import (
     COPY_COLUMNS,
+    MATCHED,
     ROSTER_KINDS,
     SHA256_HEX,
+    UNKNOWN,
     ImportStatus,
     RosterImport,
     RosterRow,
@@ -205,8 +207,9 @@ async def match_candidates(session: AsyncSession, import_id: int, county_path: s
 
 @dataclass(frozen=True)
 class RosterCounts:
-    """A batch's counts. `matched`: rows tied to a child (exact, or a candidate confirmed); `new`: rows no
-    child fits. Valid rows neither matched nor new await a person's decision on their candidate."""
+    """A batch's counts. `matched`: rows tied to a known child (exact, or a candidate confirmed); `new`: rows
+    no known child fits (a rejected candidate included). Valid rows neither matched nor new await a person's
+    decision on their candidate."""
 
     read: int
     valid: int
@@ -222,8 +225,8 @@ async def count_rows(session: AsyncSession, import_id: int) -> RosterCounts:
         func.count(),
         func.count().filter(col(r.status) == RowStatus.VALID),
         func.count().filter(col(r.status) == RowStatus.REFUSED),
-        func.count().filter(col(r.child_id).is_not(None)),
-        func.count().filter(col(r.match) == RowMatch.NEW),
+        func.count().filter(col(r.match).in_(MATCHED)),
+        func.count().filter(col(r.match).in_(UNKNOWN)),
     ).where(col(r.import_id) == import_id)
     counts = RosterCounts(*(int(v) for v in (await session.execute(stmt)).one()))
     await session.execute(
@@ -273,6 +276,103 @@ async def list_rows(
     if match is not None:
         where.append(col(RosterRow.match) == match)
     return await fetch_page(session, RosterRow, col(RosterRow.line), where, after=after, limit=limit, key_type=int)
+
+
+async def decide_candidates(
+    session: AsyncSession, import_id: int, decisions: Mapping[int, bool]
+) -> dict[int, RowMatch | None]:
+    """Confirm (True) or reject (False) the candidate of each line; returns each line's match before the
+    decision (None for a line that is not a valid row of the batch). Only lines still CANDIDATE change:
+    lock the batch first, so two decisions on one line give one winner."""
+    lines = list(decisions)
+    found = dict(
+        (
+            await session.execute(
+                select(col(RosterRow.line), col(RosterRow.match)).where(
+                    col(RosterRow.import_id) == import_id,
+                    col(RosterRow.line).in_(lines),
+                    col(RosterRow.status) == RowStatus.VALID,
+                )
+            )
+        ).all()
+    )
+    for confirm, outcome in ((True, RowMatch.CONFIRMED), (False, RowMatch.REJECTED)):
+        chosen = [line for line in lines if decisions[line] is confirm and found.get(line) is RowMatch.CANDIDATE]
+        if not chosen:
+            continue
+        await session.execute(
+            update(RosterRow)
+            .where(col(RosterRow.import_id) == import_id, col(RosterRow.line).in_(chosen))
+            .values(match=outcome, child_id=col(RosterRow.candidate_child_id) if confirm else None)
+            .execution_options(synchronize_session=False)
+        )
+    return {line: found.get(line) for line in lines}
+
+
+async def count_undecided(session: AsyncSession, import_id: int) -> int:
+    """Valid rows whose candidate awaits a person's decision: a batch is applied only when none is left."""
+    stmt = select(func.count()).where(col(RosterRow.import_id) == import_id, col(RosterRow.match) == RowMatch.CANDIDATE)
+    return int(await session.scalar(stmt) or 0)
+
+
+REMATCH_SQL = """
+UPDATE roster_row r SET child_id = c.id, match = 'EXACT'
+  FROM child c
+ WHERE r.import_id = :import_id AND r.status = 'VALID' AND r.child_id IS NULL
+   AND r.match IN ('NEW', 'REJECTED') AND c.national_id = r.national_id
+"""
+
+# One statement registers every row no known child fits, with ids drawn first so each row learns its
+# child; a child with a school gets its enrolment event on the roster's day (学籍变动 starts there).
+# The residence is the household region when the roster gives none (现住址默认户籍地).
+REGISTER_SQL = """
+WITH unknown AS (
+    SELECT r.line, nextval(pg_get_serial_sequence('child', 'id')) AS child_id
+      FROM roster_row r
+     WHERE r.import_id = :import_id AND r.status = 'VALID' AND r.child_id IS NULL AND r.match IN ('NEW', 'REJECTED')
+), born AS (
+    INSERT INTO child (id, name, gender, birth_date, national_id, registry_number, special_groups, school_code,
+                       grade, school_path, household_region_code, household_path, residence_region_code,
+                       residence_path, no_household_reason, no_id_reason, province_code)
+    SELECT u.child_id, r.name, r.gender, r.birth_date, r.national_id, r.registry_number,
+           CASE WHEN r.poverty_kind IS NULL THEN '{}'::varchar[] ELSE ARRAY[r.poverty_kind]::varchar[] END,
+           r.school_code, r.grade, r.school_path, r.household_region_code, r.household_path,
+           coalesce(r.residence_region_code, r.household_region_code), coalesce(r.residence_path, r.household_path),
+           CASE WHEN r.household_region_code IS NULL THEN :no_household END, r.no_id_reason, r.province_code
+      FROM unknown u JOIN roster_row r ON r.import_id = :import_id AND r.line = u.line
+    RETURNING id, school_code, grade, province_code
+), enrolled AS (
+    INSERT INTO enrolment_event (child_id, change, "on", school_code, grade, recorded_by, province_code)
+    SELECT id, 'ENROL', :as_of, school_code, grade, :actor, province_code FROM born WHERE school_code IS NOT NULL
+)
+UPDATE roster_row r SET child_id = u.child_id
+  FROM unknown u
+ WHERE r.import_id = :import_id AND r.line = u.line
+"""
+
+# Why a child registered from a roster has no household region: the roster did not give one.
+NO_HOUSEHOLD_ON_ROSTER = "名册未载户籍地 / not given by the roster"
+
+
+async def register_unknown(session: AsyncSession, batch: RosterImport, actor: str) -> tuple[int, int]:
+    """Apply a batch's rows: rows whose national ID a child took since staging become EXACT; every other
+    row no known child fits is registered as a child. Returns (re-matched, registered)."""
+    params = {"import_id": batch.id}
+    rematched = int(cast(Any, await session.execute(text(REMATCH_SQL), params)).rowcount)
+    result = await session.execute(
+        text(REGISTER_SQL),
+        {**params, "as_of": batch.as_of, "actor": actor, "no_household": NO_HOUSEHOLD_ON_ROSTER},
+    )
+    return rematched, int(cast(Any, result).rowcount)
+
+
+async def rows_by_key(session: AsyncSession, keys: Iterable[tuple[int, int]]) -> list[RosterRow]:
+    """Rows by (batch, line); the caller checks each row's scope."""
+    wanted = list(keys)
+    if not wanted:
+        return []
+    stmt = select(RosterRow).where(tuple_(col(RosterRow.import_id), col(RosterRow.line)).in_(wanted))
+    return list((await session.scalars(stmt)).all())
 
 
 class RefusedRow(NamedTuple):

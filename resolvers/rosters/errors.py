@@ -47,3 +47,12 @@ class RosterErrorCode(ErrorCode):
     FUTURE_DATE = ("名册日期不能晚于今天", "the roster's date cannot be in the future")
     CONFLICT = ("批次已被他人修改", "the batch changed since you read it")
     NOT_STAGED = ("只有暂存的批次可以应用或放弃", "only a staged batch is applied or discarded")
+    UNDECIDED_CANDIDATES = (
+        "尚有疑似对应待确认或否定，不能应用",
+        "candidate matches still await a decision: the batch cannot be applied yet",
+    )
+    # Decisions on candidate matches.
+    TOO_MANY = ("一次决定的行数超过上限", "too many decisions at once")
+    DUPLICATE_DECISION = ("同一行出现两次", "the same line is decided twice")
+    MIXED_BATCHES = ("一次只决定同一批次的行", "the decisions of one request are for rows of one batch")
+    ALREADY_DECIDED = ("该行不是待确认的疑似对应（已决定或无候选）", "the line is not an undecided candidate")

@@ -10,9 +10,9 @@ from sqlalchemy import ColumnElement, true
 from models.repos import roster_imports as repo
 from models.repos.paging import Page
 from models.roster import RosterKind
-from models.roster_import import ImportStatus, RosterImport
+from models.roster_import import ImportStatus, RosterImport, RosterRow, RowMatch, RowStatus
 
-from ..audit import record_change
+from ..audit import record_change, record_durable
 from ..context import Context
 from ..errors import BadInput
 from ..geography.regions import filter_region_path
@@ -71,3 +71,88 @@ async def refused_rows_of(ctx: Context, import_id: str) -> tuple[RosterImport, A
     )
     assert batch.id is not None
     return batch, repo.refused_rows(ctx.session, batch.id)
+
+
+async def list_rows(
+    ctx: Context,
+    import_id: str,
+    *,
+    status: RowStatus | None = None,
+    match: RowMatch | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page[RosterRow]:
+    """A batch's rows the caller may read, in file order (see `_reads_whole_batch` for who reads which)."""
+    batch = (await get_imports(ctx, [import_id])).get(import_id)
+    if batch is None or batch.id is None:
+        return Page(rows=[], has_next=False, total=0)
+    whole = _reads_whole_batch(ctx, batch)
+    scope = true() if whole else ctx.access().scope("CHILD", "READ", repo.ROW_SCOPE_COLUMNS)
+    return await repo.list_rows(
+        ctx.session,
+        import_id=batch.id,
+        scope=scope,
+        status=status,
+        match=match,
+        after=decode_id_cursor(after),
+        limit=page_size(first),
+    )
+
+
+def _reads_whole_batch(ctx: Context, batch: RosterImport) -> bool:
+    """Rows are personal data. Whoever may import for the batch's jurisdiction reads all its rows in full:
+    they brought the file, and must see a candidate to decide it (a county bureau's household roster holds
+    children no school scope reaches). Anyone else reads a row as they would read the child it describes
+    (`CHILD:READ`, and `CHILD:READ_PII` for the national ID, on either line)."""
+    return ctx.operator or ctx.access().allows("ROSTER", "IMPORT", {"PLACE": [batch.jurisdiction_path]}) is not None
+
+
+def row_paths(row: RosterRow) -> dict[str, list[str | None]]:
+    return {"EDU": [row.school_path], "GOV": [row.household_path, row.residence_path]}
+
+
+def row_key(import_id: int, line: int) -> str:
+    """A row's id: its batch and line, `12.163`."""
+    return f"{import_id}.{line}"
+
+
+def parse_row_key(key: str) -> tuple[int, int] | None:
+    number, _, line = key.partition(".")
+    parsed = (parse_id(number), parse_id(line))
+    return (parsed[0], parsed[1]) if parsed[0] is not None and parsed[1] is not None else None
+
+
+async def get_rows(ctx: Context, ids: list[str]) -> dict[str, RosterRow]:
+    """Rows by id (`12.163`) that the caller may read: the batch readable, the row like a child."""
+    keys = {key: parsed for key in ids if (parsed := parse_row_key(key)) is not None}
+    batches = await get_imports(ctx, sorted({str(i) for i, _ in keys.values()}))
+    whole = {number for number, batch in batches.items() if _reads_whole_batch(ctx, batch)}
+    wanted = [k for k in keys.values() if str(k[0]) in batches]
+    return {
+        row_key(row.import_id, row.line): row
+        for row in await repo.rows_by_key(ctx.session, wanted)
+        if str(row.import_id) in whole or ctx.access().allows("CHILD", "READ", row_paths(row))
+    }
+
+
+async def personal_data_of_rows(ctx: Context, ids: list[str]) -> dict[str, bool]:
+    """May the caller read these rows' national IDs in full (the batch's importer, or `CHILD:READ_PII` over
+    the row as for a child)? Every full read is audited, one audit row per row, kept whatever becomes of
+    the operation."""
+    rows = await get_rows(ctx, ids)
+    batches = await get_imports(ctx, sorted({str(row.import_id) for row in rows.values()}))
+    whole = {number for number, batch in batches.items() if _reads_whole_batch(ctx, batch)}
+    allowed = {
+        key: str(row.import_id) in whole or ctx.access().allows("CHILD", "READ_PII", row_paths(row)) is not None
+        for key, row in rows.items()
+    }
+    for key, row in rows.items():
+        if allowed[key] and row.national_id:
+            await record_durable(
+                ctx,
+                action="roster.read_personal_data",
+                target_type="RosterRow",
+                target_id=key,
+                scope_path=row.household_path or row.residence_path or row.school_path,
+            )
+    return allowed
