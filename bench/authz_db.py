@@ -128,9 +128,9 @@ def load(dsn: str, geo: Geo, children: int) -> dict[str, float]:
             SELECT (SELECT count(*) FROM child c LEFT JOIN school s ON s.code = c.school_code
                      WHERE c.school_code IS NOT NULL AND s.code IS NULL)
                  + (SELECT count(*) FROM child c LEFT JOIN region r ON r.code = c.household_region_code
-                     WHERE r.code IS NULL)
+                     WHERE c.household_region_code IS NOT NULL AND r.code IS NULL)
                  + (SELECT count(*) FROM child c LEFT JOIN region r ON r.code = c.residence_region_code
-                     WHERE r.code IS NULL)
+                     WHERE c.residence_region_code IS NOT NULL AND r.code IS NULL)
             """
         )
         row = cur.fetchone()

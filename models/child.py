@@ -1,7 +1,9 @@
 """Children (适龄儿童少年): who they are, where they are registered and live, where they study.
 
 A child carries two scopes (ARCHITECTURE §3): education (the school's path, empty when not enrolled) and
-government (household-registration and residence paths).
+government (household-registration and residence paths). A child found without a household registration
+(无户籍, POLICY 004 §2) has no household path and a reason instead; one found without an ID number a reason
+for that. Either path may be empty, never all three places: each child is somebody's to find.
 """
 
 from __future__ import annotations
@@ -118,6 +120,23 @@ class Child(SQLModel, table=True):
     """A school-age child, enrolled or not."""
 
     __tablename__ = "child"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "household_region_code IS NOT NULL OR no_household_reason IS NOT NULL", name="ck_child_household_or_reason"
+        ),
+        sa.CheckConstraint(
+            "national_id IS NOT NULL OR no_id_reason IS NOT NULL", name="ck_child_national_id_or_reason"
+        ),
+        sa.CheckConstraint(
+            "residence_region_code IS NOT NULL OR household_region_code IS NOT NULL OR school_code IS NOT NULL",
+            name="ck_child_has_a_place",
+        ),
+        sa.CheckConstraint(
+            "(household_region_code IS NULL) = (household_path IS NULL)"
+            " AND (residence_region_code IS NULL) = (residence_path IS NULL)",
+            name="ck_child_paths_follow_codes",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
     name: str = Field(max_length=50)
@@ -131,14 +150,22 @@ class Child(SQLModel, table=True):
     school_code: str | None = Field(default=None, foreign_key="school.code", index=True, max_length=10)
     grade: int | None = Field(default=None, ge=1, le=9)
     school_path: str | None = Field(default=None, sa_type=path_type(), index=True)
-    household_region_code: str = Field(foreign_key="region.code", max_length=12)
-    household_path: str = Field(sa_type=path_type(), index=True)
-    residence_region_code: str = Field(foreign_key="region.code", max_length=12)
-    residence_path: str = Field(sa_type=path_type(), index=True)
+    household_region_code: str | None = Field(default=None, foreign_key="region.code", max_length=12)
+    household_path: str | None = Field(default=None, sa_type=path_type(), index=True)
+    no_household_reason: str | None = Field(default=None, max_length=100, description="无户籍原因")
+    residence_region_code: str | None = Field(default=None, foreign_key="region.code", max_length=12)
+    residence_path: str | None = Field(default=None, sa_type=path_type(), index=True)
+    no_id_reason: str | None = Field(default=None, max_length=100, description="无身份证号原因")
     province_code: str = Field(max_length=2, index=True)
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
     version: int = version_field()
+
+
+def home_path(child: Child) -> str:
+    """The child's place on the government line for logs and reports: the household registration, else the
+    residence, else the school (a child from a school's roll whose home is not yet known)."""
+    return child.household_path or child.residence_path or child.school_path or ""
 
 
 class Guardian(SQLModel, table=True):

@@ -143,10 +143,14 @@ def county_of(path: str) -> str:
     return "/".join(path.split("/")[:3])
 
 
-def responsible_path(school_path: str | None, residence_path: str) -> str:
+def responsible_path(school_path: str | None, residence_path: str | None, household_path: str | None = None) -> str:
     """The flow-in region answers for a child (001 §2.2): the county of the school holding the registry
-    record, or, for a child not enrolled, the county the child lives in."""
-    return county_of(school_path or residence_path)
+    record, or, for a child not enrolled, the county the child lives in (for one whose residence is not
+    known, the county of the household registration; a child always has one of the three)."""
+    place = school_path or residence_path or household_path
+    if place is None:
+        raise ValueError("a child has a school, a residence or a household registration")
+    return county_of(place)
 
 
 def from_child(
@@ -155,8 +159,8 @@ def from_child(
     school_path: str | None,
     grade: int | None,
     birth_date: date,
-    household_path: str,
-    residence_path: str,
+    household_path: str | None,
+    residence_path: str | None,
     province_code: str,
     opened_on: date,
 ) -> dict[str, Any]:
@@ -170,7 +174,7 @@ def from_child(
         "stage": stage_at(grade, birth_date, opened_on),
         "household_path": household_path,
         "residence_path": residence_path,
-        "responsible_path": responsible_path(school_path, residence_path),
+        "responsible_path": responsible_path(school_path, residence_path, household_path),
         "province_code": province_code,
         "opened_on": opened_on,
     }
@@ -205,8 +209,9 @@ class LedgerEntry(SQLModel, table=True):
     grade: int | None = Field(default=None, ge=1, le=9)
     stage: Stage = Field(sa_type=enum_type(Stage))
     school_path: str | None = Field(default=None, sa_type=path_type(), index=True)
-    household_path: str = Field(sa_type=path_type(), index=True)
-    residence_path: str = Field(sa_type=path_type(), index=True)
+    # The child's paths, empty like the child's (no household registration, residence not yet known).
+    household_path: str | None = Field(default=None, sa_type=path_type(), index=True)
+    residence_path: str | None = Field(default=None, sa_type=path_type(), index=True)
     responsible_path: str = Field(sa_type=path_type(), index=True)
     handover_path: str | None = Field(default=None, sa_type=path_type(), index=True)
     last_visit_on: date | None = None

@@ -28,7 +28,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from .child import Gender, SpecialGroup
+from .child import Child, Gender, SpecialGroup
 
 
 class RosterKind(enum.StrEnum):
@@ -95,8 +95,8 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
 # Fields of which a kind needs at least one column, and one value in each row.
 ONE_OF: dict[RosterKind, tuple[Column, ...]] = {RosterKind.HOUSEHOLD: (HOUSEHOLD_REGION, RESIDENCE_REGION)}
 
-# The longest reason for a missing ID kept (no column of the child table holds it yet).
-NO_ID_REASON_MAX = 100
+# The longest reason for a missing ID kept: the bound of the child's own column, which it goes to.
+NO_ID_REASON_MAX: int = Child.__table__.c.no_id_reason.type.length  # type: ignore[attr-defined]
 
 
 def column_of_header(kind: RosterKind, header: str) -> Column | None:

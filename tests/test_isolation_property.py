@@ -108,7 +108,7 @@ class SchoolSpec:
 @dataclass(frozen=True)
 class ChildSpec:
     school: str | None  # a school code of the scenario
-    household: str  # a township or village code of the scenario
+    household: str | None  # a township or village code of the scenario; None: no household registration (无户籍)
     residence: str
 
 
@@ -192,7 +192,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     children = draw(
         st.lists(
             st.builds(
-                ChildSpec, school=school_choice, household=st.sampled_from(homes), residence=st.sampled_from(homes)
+                ChildSpec,
+                school=school_choice,
+                household=st.none() | st.sampled_from(homes),
+                residence=st.sampled_from(homes),
             ),
             min_size=1,
             max_size=10,
@@ -279,7 +282,9 @@ async def insert_world(session: AsyncSession, scenario: Scenario) -> list[Child]
             grade=None if c.school is None else 3,
             school_path=None if c.school is None else paths[c.school],
             household_region_code=c.household,
-            household_path=region_path(c.household),
+            household_path=None if c.household is None else region_path(c.household),
+            no_household_reason="未落户" if c.household is None else None,
+            no_id_reason="未落户",
             residence_region_code=c.residence,
             residence_path=region_path(c.residence),
             province_code=scenario.province,
@@ -332,7 +337,8 @@ async def check(session: AsyncSession, scenario: Scenario) -> list[str]:
         gov = {
             n
             for n, g in live
-            if g.role in CHILD_GOV and (inside(c.household_path, g.path) or inside(c.residence_path, g.path))
+            if g.role in CHILD_GOV
+            and any(p is not None and inside(p, g.path) for p in (c.household_path, c.residence_path))
         }
         return edu | gov
 

@@ -18,7 +18,7 @@ from .regions import SchoolPaths, within_path
 SCHOOL_PATH = SchoolPaths(cast(Any, Child.school_path))  # nullable: not enrolled
 SCOPE_COLUMNS: dict[str, list[Any]] = {
     "EDU": [SCHOOL_PATH],
-    "GOV": [col(Child.household_path), col(Child.residence_path)],
+    "GOV": [col(Child.household_path), col(Child.residence_path)],  # either may be NULL: it then matches nothing
 }
 
 
@@ -49,8 +49,8 @@ async def list_children(
     if region_path is not None:
         where.append(
             or_(
-                within_path(col(Child.household_path), region_path),
-                within_path(col(Child.residence_path), region_path),
+                within_path(cast(Any, Child.household_path), region_path),  # nullable: NULL matches nothing
+                within_path(cast(Any, Child.residence_path), region_path),
                 within_path(SCHOOL_PATH, region_path),
             )
         )

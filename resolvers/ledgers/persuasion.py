@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from models.base import today
+from models.child import home_path
 from models.persuasion import (
     MIN_STAGE_OF_METHOD,
     CasePlan,
@@ -153,7 +154,7 @@ async def set_plan(
         action="ledger.set_plan",
         target_type="Student",
         target_id=str(child.id),
-        scope_path=child.household_path,
+        scope_path=home_path(child),
         summary={"version": plan.version},
     )
     return plan

@@ -79,7 +79,8 @@ async def _child_rows(
 ) -> list[ReportChild]:
     session = ctx.session
     kids = await child_repo.get_children(session, {e.child_id for e in entries})
-    codes = {code for kid in kids.values() for code in path_of_code(kid.residence_region_code).split("/")}
+    homes = {i: kid.residence_region_code or kid.household_region_code for i, kid in kids.items()}
+    codes = {code for home in homes.values() if home for code in path_of_code(home).split("/")}
     places = await region_repo.get_regions(session, codes)
     schools = await school_repo.get_schools(
         session, {school.code, *(e.placement_school_code for e in entries if e.placement_school_code)}
@@ -99,7 +100,7 @@ async def _child_rows(
                     gender=kid.gender,
                     national_id=kid.national_id,
                     registry_number=kid.registry_number,
-                    home_address=_address(places, kid.residence_region_code),
+                    home_address=_address(places, homes[entry.child_id]),
                     poverty_registered=SpecialGroup.POVERTY_REGISTERED.value in kid.special_groups,
                     category=entry.category,
                     stage=entry.stage,
@@ -115,8 +116,11 @@ async def _child_rows(
     return rows
 
 
-def _address(places: dict[str, Region], code: str) -> str:
-    """家庭住址: the residence's full name from the province down (the finest record the system keeps)."""
+def _address(places: dict[str, Region], code: str | None) -> str:
+    """家庭住址: the residence's full name from the province down (the finest record the system keeps); the
+    household registration's for a child whose residence is not known, empty for one with neither."""
+    if code is None:
+        return ""
     return "".join(places[c].name for c in path_of_code(code).split("/") if c in places)
 
 

@@ -28,3 +28,6 @@ class StudentErrorCode(ErrorCode):
     BEFORE_LAST_CHANGE = ("日期早于上一次学籍变动", "before the last enrolment change")
     NOT_ENROLLED_HERE = ("不在此校就读", "not enrolled here")
     ALREADY_ENROLLED = ("已在他校就读，须先转出", "enrolled elsewhere: transfer out first")
+    TOO_LONG = ("文字过长", "the text is too long")
+    INVALID_TEXT = ("含有不允许的字符", "contains a character not allowed (NUL)")
+    REASON_NOT_NEEDED = ("户籍地或身份证号已有，无需原因", "a reason only when the household or ID is missing")

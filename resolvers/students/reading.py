@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from authz.catalogue import Level, level_of_path
-from models.child import GRADES_OF_STAGE, Child, Guardian, SpecialGroup, Stage
+from models.child import GRADES_OF_STAGE, Child, Guardian, SpecialGroup, Stage, home_path
 from models.enrolment import EnrolmentEvent
 from models.repos import children as child_repo
 from models.repos.paging import Page
@@ -81,7 +81,7 @@ async def personal_data_visible(ctx: Context, ids: list[str]) -> dict[str, bool]
                 action="student.read_personal_data",
                 target_type="Student",
                 target_id=str(child_id),
-                scope_path=child.school_path or child.household_path,
+                scope_path=child.school_path or home_path(child),
             )
     return allowed
 
@@ -101,7 +101,7 @@ async def reveal_national_id(ctx: Context, *, student_id: str, reason: str) -> s
         action="student.reveal_national_id",
         target_type="Student",
         target_id=student_id,
-        scope_path=child.household_path,
+        scope_path=home_path(child),
         reason=reason.strip(),
     )
     return child.national_id

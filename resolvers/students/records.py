@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+import sqlalchemy as sa
+
 from models.base import today
-from models.child import Child, Gender, Guardian, SpecialGroup, national_id_problem
+from models.child import Child, Gender, Guardian, SpecialGroup, home_path, national_id_problem
 from models.enrolment import ENDS_ENROLMENT, EnrolmentChange, EnrolmentEvent
 from models.region import RegionLevel, level_of_code
 from models.repos import children as child_repo
@@ -24,8 +26,18 @@ from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
 from ..versioning import check_version
+from .errors import StudentErrorCode
 
 PLACE_LEVELS = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+
+
+def _column_length(column: str) -> int:
+    return int(getattr(sa.inspect(Child).columns[column].type, "length", 100))
+
+
+# The longest reasons for a missing household registration or ID number: the columns' own bounds.
+MAX_NO_HOUSEHOLD_REASON = _column_length("no_household_reason")
+MAX_NO_ID_REASON = _column_length("no_id_reason")
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,8 @@ class StudentData:
     national_id: str | None = None
     household_region_code: str | None = None
     residence_region_code: str | None = None
+    no_household_reason: str | None = None
+    no_id_reason: str | None = None
     special_groups: list[SpecialGroup] | None = None
     disability_category: str | None = None
     disability_grade: int | None = None
@@ -54,32 +68,23 @@ class StudentData:
 async def create_student(
     ctx: Context, data: StudentData, *, school_code: str | None, grade: int | None, enrolled_on: date | None
 ) -> Child:
-    """Register a child (enrolled or found out of school); a duplicate national ID is refused."""
+    """Register a child (enrolled or found out of school); a duplicate national ID is refused.
+
+    A child found without a household registration or an ID number (POLICY 004 §2 无户籍、无学籍) is registered
+    with the reason instead, and then needs a residence: the government line finds the child there.
+    """
     for field, value in (("name", data.name), ("gender", data.gender), ("birthDate", data.birth_date)):
         if value is None or (isinstance(value, str) and not value.strip()):
             raise BadInput(field, "REQUIRED", "必填", "required")
-    for field, value in (
-        ("householdRegionCode", data.household_region_code),
-        ("residenceRegionCode", data.residence_region_code),
-    ):
-        if value is None:
-            raise BadInput(field, "REQUIRED", "必填", "required")
+    if data.residence_region_code is None:
+        raise BadInput("residenceRegionCode", "REQUIRED", "必填", "required")
     if enrolled_on is not None and enrolled_on > today():
         raise BadInput("enrolledOn", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
     if enrolled_on is not None and data.birth_date is not None and enrolled_on < data.birth_date:
         raise BadInput("enrolledOn", "BEFORE_BIRTH", "日期早于出生日期", "the date is before the child's birth")
-    child = Child(
-        name="",
-        gender=Gender.MALE,
-        birth_date=date(2000, 1, 1),
-        household_region_code="",
-        household_path="",
-        residence_region_code="",
-        residence_path="",
-        province_code="",
-        version=0,
-    )
-    await _apply(ctx, child, replace(data, national_id=None))
+    child = Child(name="", gender=Gender.MALE, birth_date=date(2000, 1, 1), province_code="", version=0)
+    await _apply(ctx, child, replace(data, national_id=None, no_id_reason=None))
+    _require_reasons(child, national_id=data.national_id, no_id_reason=data.no_id_reason)
     if school_code is not None:
         school = await _school_for(ctx, school_code, grade)
         child.school_code, child.school_path, child.grade = school.code, school.path, grade
@@ -87,7 +92,7 @@ async def create_student(
         raise BadInput("grade", "SCHOOL_REQUIRED", "有年级须有学校", "a grade needs a school")
     ctx.access().require("CHILD", "WRITE", child_repo.scope_paths(child))
     # Only now is the ID looked up among all children: a caller refused here learns nothing of who exists.
-    await _apply(ctx, child, StudentData(national_id=data.national_id))
+    await _apply(ctx, child, StudentData(national_id=data.national_id, no_id_reason=data.no_id_reason))
     child.registry_number = f"G{child.national_id}" if school_code and child.national_id else None
     child.version = 1
     ctx.session.add(child)
@@ -104,6 +109,7 @@ async def update_student(ctx: Context, *, student_id: str, data: StudentData, ve
     child = await _child_for_write(ctx, student_id, version)
     moved = (data.household_region_code, data.residence_region_code) != (None, None)
     await _apply(ctx, child, data)
+    _require_reasons(child, national_id=child.national_id, no_id_reason=child.no_id_reason)
     ctx.access().require("CHILD", "WRITE", child_repo.scope_paths(child))  # and still theirs afterwards
     if data.national_id is not None and child.registry_number is not None:
         child.registry_number = f"G{child.national_id}"  # the registry number is "G" + the ID
@@ -181,6 +187,13 @@ async def _apply(ctx: Context, child: Child, data: StudentData) -> None:
         child.birth_date = data.birth_date
     if data.national_id is not None:
         child.national_id = data.national_id.strip().upper()
+        child.no_id_reason = None  # the number found: no reason for its absence any more
+    if data.no_id_reason is not None:
+        if child.national_id is not None:
+            raise BadInput(
+                "noIdReason", StudentErrorCode.REASON_NOT_NEEDED, "已有身份证号，无需原因", "the ID is given"
+            )
+        child.no_id_reason = _reason("noIdReason", data.no_id_reason, MAX_NO_ID_REASON)
     if child.national_id is not None and (data.national_id is not None or data.birth_date is not None):
         problem = national_id_problem(child.national_id, child.birth_date)
         if problem is not None:
@@ -204,9 +217,19 @@ async def _apply(ctx: Context, child: Child, data: StudentData) -> None:
             raise BadInput(field, "NOT_A_PLACE", "须为乡镇或村级区划代码", "give a township or village code")
         if field == "householdRegionCode":
             child.household_region_code, child.household_path = code, region.path
+            child.no_household_reason = None  # registered now: no reason for its absence any more
         else:
             child.residence_region_code, child.residence_path = code, region.path
-        child.province_code = child.household_path.split("/")[0]
+        child.province_code = home_path(child).split("/")[0]
+    if data.no_household_reason is not None:
+        if child.household_region_code is not None:
+            raise BadInput(
+                "noHouseholdReason",
+                StudentErrorCode.REASON_NOT_NEEDED,
+                "已有户籍地，无需原因",
+                "the household registration is given",
+            )
+        child.no_household_reason = _reason("noHouseholdReason", data.no_household_reason, MAX_NO_HOUSEHOLD_REASON)
     if data.special_groups is not None:
         child.special_groups = sorted({g.value for g in data.special_groups})
     if data.disability_category is not None or data.disability_grade is not None:
@@ -221,6 +244,34 @@ async def _apply(ctx: Context, child: Child, data: StudentData) -> None:
         )
     if child.disability_grade is not None and not 1 <= child.disability_grade <= 4:
         raise BadInput("disabilityGrade", "OUT_OF_RANGE", "残疾等级为 1–4", "the disability grade is 1–4")
+
+
+def _reason(field: str, text: str, limit: int) -> str:
+    """A reason as stored: trimmed, not empty, within the column's bound, without NUL (PostgreSQL refuses it)."""
+    if "\x00" in text:
+        raise BadInput(field, StudentErrorCode.INVALID_TEXT)
+    reason = text.strip()
+    if not reason:
+        raise BadInput(field, StudentErrorCode.REQUIRED, "原因不能为空", "the reason cannot be empty")
+    if len(reason) > limit:
+        raise BadInput(field, StudentErrorCode.TOO_LONG, f"不超过 {limit} 字", f"at most {limit} characters")
+    return reason
+
+
+def _require_reasons(child: Child, *, national_id: str | None, no_id_reason: str | None) -> None:
+    """No household registration needs its reason; no ID number needs its reason. (Registration asks for a
+    residence always, so a child without a household is still found where it lives.)"""
+    if child.household_region_code is None and child.no_household_reason is None:
+        raise BadInput(
+            "noHouseholdReason",
+            StudentErrorCode.REQUIRED,
+            "无户籍地时须注明原因",
+            "without a household registration, give the reason",
+        )
+    if national_id is None and no_id_reason is None:
+        raise BadInput(
+            "noIdReason", StudentErrorCode.REQUIRED, "无身份证号时须注明原因", "without a national ID, give the reason"
+        )
 
 
 async def _school_for(ctx: Context, school_code: str, grade: int | None) -> School:
@@ -296,6 +347,6 @@ async def _audit(ctx: Context, child: Child, action: str, **summary: object) -> 
         action=action,
         target_type="Student",
         target_id=str(child.id),
-        scope_path=child.school_path or child.household_path,
+        scope_path=child.school_path or home_path(child),
         summary={k: str(v) for k, v in summary.items()} | {"version": child.version},
     )

@@ -33,8 +33,18 @@ class CreateStudentInput:
     gender: Gender = strawberry.field(description="性别 / gender.")
     birth_date: date = strawberry.field(description="出生日期（须与身份证号一致）/ must agree with the ID.")
     national_id: str | None = strawberry.field(default=None, description="身份证号 / national ID (validated).")
-    household_region_code: str = strawberry.field(description="户籍地（乡镇或村）/ household registration.")
+    household_region_code: str | None = strawberry.field(
+        default=None,
+        description="户籍地（乡镇或村）；无户籍时不填，写明 noHouseholdReason / household registration (township or "
+        "village); leave out for a child without one and give noHouseholdReason.",
+    )
+    no_household_reason: str | None = strawberry.field(
+        default=None, description="无户籍原因（无户籍地时必填，≤100 字）/ why there is no household registration."
+    )
     residence_region_code: str = strawberry.field(description="居住地（乡镇或村）/ residence.")
+    no_id_reason: str | None = strawberry.field(
+        default=None, description="无身份证号原因（无身份证号时必填，≤100 字）/ why there is no national ID."
+    )
     school_code: str | None = strawberry.field(default=None, description="就读学校 / school, if enrolled.")
     grade: int | None = strawberry.field(default=None, description="年级 1–9 / grade.")
     enrolled_on: date | None = strawberry.field(default=None, description="入学日期 / enrolled on.")
@@ -54,6 +64,12 @@ class UpdateStudentInput:
     national_id: str | None = strawberry.field(default=None, description="身份证号 / national ID.")
     household_region_code: str | None = strawberry.field(default=None, description="户籍地 / household region.")
     residence_region_code: str | None = strawberry.field(default=None, description="居住地 / residence region.")
+    no_household_reason: str | None = strawberry.field(
+        default=None, description="无户籍原因（仍无户籍地时）/ why there is no household registration."
+    )
+    no_id_reason: str | None = strawberry.field(
+        default=None, description="无身份证号原因（仍无身份证号时）/ why there is no national ID."
+    )
     special_groups: list[SpecialGroup] | None = strawberry.field(default=None, description="重点群体 / groups.")
     disability_category: str | None = strawberry.field(default=None, description="残疾类别 / disability category.")
     disability_grade: int | None = strawberry.field(default=None, description="残疾等级 / disability grade.")
@@ -89,6 +105,8 @@ def _data(input: CreateStudentInput | UpdateStudentInput) -> records.StudentData
         national_id=input.national_id,
         household_region_code=input.household_region_code,
         residence_region_code=input.residence_region_code,
+        no_household_reason=input.no_household_reason,
+        no_id_reason=input.no_id_reason,
         special_groups=input.special_groups,
         disability_category=input.disability_category,
         disability_grade=input.disability_grade,

@@ -72,8 +72,14 @@ class Student(relay.Node):
     full_national_id: strawberry.Private[str | None]
     full_registry_number: strawberry.Private[str | None]
     school_code: strawberry.Private[str | None]
-    household_region_code: strawberry.Private[str]
-    residence_region_code: strawberry.Private[str]
+    no_household_reason: str | None = strawberry.field(
+        description="无户籍原因（无户籍登记时）/ why the child has no household registration, when it has none."
+    )
+    no_id_reason: str | None = strawberry.field(
+        description="无身份证号原因（无身份证号时）/ why the child has no national ID number, when it has none."
+    )
+    household_region_code: strawberry.Private[str | None]
+    residence_region_code: strawberry.Private[str | None]
 
     @classmethod
     def resolve_id(cls, root: Student, *, info: Info) -> str:
@@ -103,6 +109,8 @@ class Student(relay.Node):
             full_national_id=row.national_id,
             full_registry_number=row.registry_number,
             school_code=row.school_code,
+            no_household_reason=row.no_household_reason,
+            no_id_reason=row.no_id_reason,
             household_region_code=row.household_region_code,
             residence_region_code=row.residence_region_code,
         )
@@ -159,13 +167,23 @@ class Student(relay.Node):
         row = await loader(info, "current-entry", current_entries).load(str(self.child_id))
         return LedgerEntry.from_row(row) if row else None
 
-    @strawberry.field(description="户籍所在地 / household-registration region.")  # type: ignore[untyped-decorator]
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="户籍所在地；无户籍儿童为空（见 noHouseholdReason）/ household-registration region; null for a "
+        "child without a household registration (see noHouseholdReason, POLICY 004 §2)."
+    )
     async def household_region(self, info: Info) -> Region | None:
+        if self.household_region_code is None:
+            return None
         row = await loader(info, "place", geo.places_named).load(self.household_region_code)
         return Region.from_row(row) if row else None
 
-    @strawberry.field(description="居住地 / residence region.")  # type: ignore[untyped-decorator]
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="居住地；由学校名册得知、住址尚未查明的儿童为空 / residence region; null for a child known from "
+        "a school's roster whose address is not known yet."
+    )
     async def residence_region(self, info: Info) -> Region | None:
+        if self.residence_region_code is None:
+            return None
         row = await loader(info, "place", geo.places_named).load(self.residence_region_code)
         return Region.from_row(row) if row else None
 
