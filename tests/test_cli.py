@@ -144,6 +144,7 @@ def test_an_operator_stages_a_roster_then_applies_it(cli_db, capsys):
 
     main(["migrate"])
     main(["seed", "demo"])
+    capsys.readouterr()
     example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters" / "532329-poverty.csv"
     main(["roster", "import", str(example), "--kind", "POVERTY", "--jurisdiction", "532329", "--as-of", "2026-11-30"])
     staged = capsys.readouterr().out
@@ -155,4 +156,4 @@ def test_an_operator_stages_a_roster_then_applies_it(cli_db, capsys):
     assert _scalar(cli_db, "SELECT count(*) FROM audit_log WHERE action = 'roster.apply'") == 1
     with pytest.raises(SystemExit):
         main(["roster", "apply", number])
-    assert "NOT_STAGED" in capsys.readouterr().err
+    assert "only a staged batch is applied" in capsys.readouterr().err

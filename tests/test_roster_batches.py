@@ -191,7 +191,8 @@ async def test_the_importer_reads_every_row_in_full_and_each_full_read_is_audite
 async def test_others_read_rows_as_they_read_the_children_masked_without_the_right(client: Any) -> None:
     """ARCHITECTURE §4: a row is read like the child it describes. The city government reads its
     counties' household rows with the IDs masked; a township none (the batch is the county's: it reads
-    its own door-to-door batches); the city education bureau none (no school on a household row); the neighbouring county nothing."""
+    its own door-to-door batches); the city education bureau none (no school on a household row); the
+    neighbouring county nothing."""
     body = await staged(client)
     city_gov = await rows_seen(client, "gov-city-5323", body["id"])
     assert len(city_gov) == 160
