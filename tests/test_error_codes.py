@@ -88,7 +88,18 @@ def callees(module: str, body: ast.AST) -> set[tuple[str, str]]:
     """The project functions a body refers to, as (module, name)."""
     names = imported_names(module)
     found: set[tuple[str, str]] = set()
+    # A field's own resolver (`strawberry.field(resolver=…)`) runs as a field of the payload, after the
+    # mutation's runner, and its refusals are GraphQL errors, not the payload's: not followed.
+    field_resolvers = {
+        id(keyword.value)
+        for node in ast.walk(body)
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "resolver"
+    }
     for node in ast.walk(body):
+        if id(node) in field_resolvers:
+            continue
         if isinstance(node, ast.Name):
             if node.id in definitions(module):
                 found.add((module, node.id))

@@ -65,79 +65,6 @@ class RosterCounts:
     new: int = strawberry.field(description="新发现 / valid rows that fit no known child.")
 
 
-@strawberry.type(description="名册导入批次 / a roster imported as a batch, with its provenance (POLICY 004 §2).")
-class RosterImport(relay.Node):
-    number: int = strawberry.field(description="批次号 / the batch's number (the CLI and the upload answer name it).")
-    kind: RosterKind = strawberry.field(description="名册类型 / kind of roster.")
-    jurisdiction_code: str = strawberry.field(description="导入辖区 / the jurisdiction it was imported for.")
-    as_of: date = strawberry.field(description="名册日期 / the roster's as-of date.")
-    file_name: str = strawberry.field(description="文件名 / the uploaded file's name.")
-    file_sha256: str = strawberry.field(description="文件 SHA-256 / the file's hash (the same file is refused twice).")
-    size_bytes: int = strawberry.field(description="文件大小（字节）/ the file's size in bytes.")
-    status: ImportStatus = strawberry.field(description="状态 / state.")
-    counts: RosterCounts = strawberry.field(description="计数 / row counts.")
-    created_by: str = strawberry.field(description="导入人 / imported by.")
-    created_at: datetime = strawberry.field(description="导入时间 / imported at.")
-    decided_by: str | None = strawberry.field(description="应用或放弃人 / applied or discarded by.")
-    decided_at: datetime | None = strawberry.field(description="应用或放弃时间 / applied or discarded at.")
-    version: int = strawberry.field(description="版本，应用或放弃时回传 / version, sent back to apply or discard.")
-
-    @strawberry.field(  # type: ignore[untyped-decorator]
-        description="名册行（按文件行号），按学生的范围读取并遮蔽 / the batch's rows in file order, "
-        "those you may read as you read children (by school, or household or residence), national IDs masked "
-        "as on Student."
-    )
-    async def rows(
-        self,
-        info: Info,
-        status: RowStatus | None = None,
-        match: RowMatch | None = None,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> Connection[RosterRow]:
-        page = await reading.list_rows(
-            info.context, str(self.number), status=status, match=match, first=first, after=after
-        )
-        return to_connection(page, node=RosterRow.from_row, key=lambda r: str(r.line), after=after)
-
-    @classmethod
-    def resolve_id(cls, root: RosterImport, *, info: Info) -> str:
-        return str(root.number)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[RosterImport | None]:
-        wanted = list(node_ids)
-        found = await reading.get_imports(info.context, wanted)
-        return [cls.from_row(found[i]) if i in found else None for i in wanted]
-
-    @classmethod
-    def from_row(cls, row: ImportRow) -> RosterImport:
-        return cls(
-            number=row.id or 0,
-            kind=RosterKind(row.kind),
-            jurisdiction_code=row.jurisdiction_code,
-            as_of=row.as_of,
-            file_name=row.file_name,
-            file_sha256=row.file_sha256,
-            size_bytes=row.size_bytes,
-            status=row.status,
-            counts=RosterCounts(
-                read=row.rows_read,
-                valid=row.rows_valid,
-                refused=row.rows_refused,
-                matched=row.rows_matched,
-                new=row.rows_new,
-            ),
-            created_by=row.created_by,
-            created_at=row.created_at,
-            decided_by=row.decided_by,
-            decided_at=row.decided_at,
-            version=row.version,
-        )
-
-
 @strawberry.type(description="名册行的问题 / a problem of a refused row.")
 class RowProblemInfo:
     column: str = strawberry.field(description="列名（文件中的表头）/ the column's header as in the file.")
@@ -230,6 +157,79 @@ async def _student(info: Info, child_id: int | None) -> Student | None:
         return None
     row = await loader(info, "roster-children", child_resolvers.get_children).load(str(child_id))
     return Student.from_row(row) if row else None
+
+
+async def roster_rows(
+    root: RosterImport,
+    info: Info,
+    status: RowStatus | None = None,
+    match: RowMatch | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Connection[RosterRow]:
+    page = await reading.list_rows(info.context, str(root.number), status=status, match=match, first=first, after=after)
+    return to_connection(page, node=RosterRow.from_row, key=lambda r: str(r.line), after=after)
+
+
+@strawberry.type(description="名册导入批次 / a roster imported as a batch, with its provenance (POLICY 004 §2).")
+class RosterImport(relay.Node):
+    number: int = strawberry.field(description="批次号 / the batch's number (the CLI and the upload answer name it).")
+    kind: RosterKind = strawberry.field(description="名册类型 / kind of roster.")
+    jurisdiction_code: str = strawberry.field(description="导入辖区 / the jurisdiction it was imported for.")
+    as_of: date = strawberry.field(description="名册日期 / the roster's as-of date.")
+    file_name: str = strawberry.field(description="文件名 / the uploaded file's name.")
+    file_sha256: str = strawberry.field(description="文件 SHA-256 / the file's hash (the same file is refused twice).")
+    size_bytes: int = strawberry.field(description="文件大小（字节）/ the file's size in bytes.")
+    status: ImportStatus = strawberry.field(description="状态 / state.")
+    counts: RosterCounts = strawberry.field(description="计数 / row counts.")
+    created_by: str = strawberry.field(description="导入人 / imported by.")
+    created_at: datetime = strawberry.field(description="导入时间 / imported at.")
+    decided_by: str | None = strawberry.field(description="应用或放弃人 / applied or discarded by.")
+    decided_at: datetime | None = strawberry.field(description="应用或放弃时间 / applied or discarded at.")
+    version: int = strawberry.field(description="版本，应用或放弃时回传 / version, sent back to apply or discard.")
+
+    rows: Connection[RosterRow] = strawberry.field(
+        resolver=roster_rows,
+        description="名册行（按文件行号），按学生的范围读取并遮蔽 / the batch's rows in file order, those you may read "
+        "as you read children (by school, or household or residence), national IDs masked as on Student.",
+    )
+
+    @classmethod
+    def resolve_id(cls, root: RosterImport, *, info: Info) -> str:
+        return str(root.number)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[RosterImport | None]:
+        wanted = list(node_ids)
+        found = await reading.get_imports(info.context, wanted)
+        return [cls.from_row(found[i]) if i in found else None for i in wanted]
+
+    @classmethod
+    def from_row(cls, row: ImportRow) -> RosterImport:
+        return cls(
+            number=row.id or 0,
+            kind=RosterKind(row.kind),
+            jurisdiction_code=row.jurisdiction_code,
+            as_of=row.as_of,
+            file_name=row.file_name,
+            file_sha256=row.file_sha256,
+            size_bytes=row.size_bytes,
+            status=row.status,
+            counts=RosterCounts(
+                read=row.rows_read,
+                valid=row.rows_valid,
+                refused=row.rows_refused,
+                matched=row.rows_matched,
+                new=row.rows_new,
+            ),
+            created_by=row.created_by,
+            created_at=row.created_at,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            version=row.version,
+        )
 
 
 @strawberry.input(description="名册批次筛选 / filter for roster batches.")
