@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, optional_time_field, path_type
@@ -29,6 +30,19 @@ class RoleGrant(SQLModel, table=True):
     """(account, role, jurisdiction) with who granted it and why; revocation keeps the row."""
 
     __tablename__ = "role_grant"
+    __table_args__ = (
+        # One grant not revoked per account, role and place (ARCHITECTURE §12): `grantRole` inserts with
+        # ON CONFLICT DO NOTHING against it. Expiry is a time, not a state, so it cannot be in the index:
+        # a new grant of the role ends an expired one first (resolvers/admin/grants.py).
+        sa.Index(
+            "ux_role_grant_live",
+            "account_id",
+            "role",
+            "scope_path",
+            unique=True,
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)

@@ -27,7 +27,7 @@ class LedgerCount(SQLModel, table=True):
     entries: int = Field(default=0, sa_type=sa.BigInteger)
 
 
-# The trigger that keeps these counts lives in migration 0005; this rebuilds them from the entries
+# The trigger that keeps these counts lives in migrations 0005 and 0013; this rebuilds them from the entries
 # (after a bulk load with the trigger disabled, or to check them).
 REBUILD_SQL = """
 DELETE FROM ledger_count;

@@ -80,6 +80,21 @@ async def lock_child(session: AsyncSession, child_id: int) -> Child | None:
     return (await session.scalars(select(Child).where(col(Child.id) == child_id).with_for_update())).first()
 
 
+async def lock_children(session: AsyncSession, child_ids: Iterable[int]) -> list[Child]:
+    """The children, read afresh and locked in id order (ARCHITECTURE §12): every writer of a child's
+    entries, plan or attendance locks the children first and in this one order, so two writers of the
+    same children wait for each other instead of deadlocking or both inserting. FOR NO KEY UPDATE still
+    lets other rows refer to the child (foreign keys take only a key-share lock)."""
+    stmt = (
+        select(Child)
+        .where(col(Child.id).in_(sorted(set(child_ids))))
+        .order_by(col(Child.id))
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(await session.scalars(stmt))
+
+
 async def child_with_national_id(session: AsyncSession, national_id: str) -> int | None:
     result = await session.scalar(select(Child.id).where(col(Child.national_id) == national_id))
     return int(result) if result is not None else None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -40,20 +41,50 @@ async def get_grant(session: AsyncSession, grant_id: int) -> RoleGrant | None:
     return await session.get(RoleGrant, grant_id)
 
 
-async def add_grant(session: AsyncSession, grant: RoleGrant) -> RoleGrant:
-    session.add(grant)
-    await session.flush()
-    return grant
-
-
-async def has_live_duplicate(session: AsyncSession, account_id: int, role: str, scope_path: str, now: datetime) -> bool:
-    stmt = select(RoleGrant.id).where(
-        col(RoleGrant.account_id) == account_id,
-        col(RoleGrant.role) == role,
-        col(RoleGrant.scope_path) == scope_path,
-        live(now),
+async def insert_unless_live(session: AsyncSession, values: dict[str, object]) -> RoleGrant | None:
+    """The new grant, or None where the account already holds the role there unrevoked: ON CONFLICT
+    against `ux_role_grant_live`, so of two grants at once the second waits and inserts nothing."""
+    stmt = (
+        insert(RoleGrant)
+        .values(values)
+        .on_conflict_do_nothing(
+            index_elements=["account_id", "role", "scope_path"], index_where=col(RoleGrant.revoked_at).is_(None)
+        )
+        .returning(RoleGrant)
     )
-    return (await session.scalars(stmt)).first() is not None
+    return (await session.scalars(stmt)).first()
+
+
+async def end_expired(
+    session: AsyncSession, account_id: int, role: str, scope_path: str, *, now: datetime, by: str, reason: str
+) -> list[RoleGrant]:
+    """Mark the expired grants of this role and place that nobody revoked as revoked (conditionally, so
+    two callers end each once): they would otherwise hold the unique index against a new grant."""
+    stmt = (
+        update(RoleGrant)
+        .where(
+            col(RoleGrant.account_id) == account_id,
+            col(RoleGrant.role) == role,
+            col(RoleGrant.scope_path) == scope_path,
+            col(RoleGrant.revoked_at).is_(None),
+            col(RoleGrant.expires_at) <= now,
+        )
+        .values(revoked_at=now, revoked_by=by, revoke_reason=reason)
+        .returning(RoleGrant)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def lock_grant(session: AsyncSession, grant_id: int) -> RoleGrant | None:
+    """The grant read afresh and locked: of two revocations at once, the second sees the first's."""
+    stmt = (
+        select(RoleGrant)
+        .where(col(RoleGrant.id) == grant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).first()
 
 
 async def list_grants(

@@ -125,8 +125,8 @@ async def active_entries(
     stmt = select(LedgerEntry).where(
         col(LedgerEntry.child_id).in_(list(child_ids)), col(LedgerEntry.status) != EntryStatus.CLOSED
     )
-    if lock:
-        stmt = stmt.with_for_update()
+    if lock:  # in id order, as the children were locked (ARCHITECTURE §12)
+        stmt = stmt.order_by(col(LedgerEntry.id)).with_for_update().execution_options(populate_existing=True)
     return {row.child_id: row for row in await session.scalars(stmt)}
 
 
@@ -204,7 +204,12 @@ async def plans_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[int,
 
 
 async def lock_plan(session: AsyncSession, child_id: int) -> CasePlan | None:
-    stmt = select(CasePlan).where(col(CasePlan.child_id) == child_id).with_for_update()
+    stmt = (
+        select(CasePlan)
+        .where(col(CasePlan.child_id) == child_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.scalars(stmt)).first()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,3 +45,20 @@ async def rebuild(session: AsyncSession) -> None:
     for statement in REBUILD_SQL.strip().split(";\n"):
         if statement.strip():
             await session.execute(text(statement))
+
+
+# A writer of one county's counts holds this advisory lock until it commits; the trigger of migration 0013
+# takes the same keys in the same order.
+LOCK_COUNTIES_SQL = text(
+    "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended('ledger_count:' || p, 0) AS k"
+    " FROM unnest(CAST(:paths AS text[])) AS p ORDER BY 1) AS keys"
+)
+
+
+async def lock_counties(session: AsyncSession, county_paths: Iterable[str]) -> None:
+    """Hold these counties' count locks until commit, taken in key order as the trigger takes them
+    (ARCHITECTURE §12): a writer of many entries (the attendance rules) takes them all before its
+    first write, so it never holds one county while waiting for another that a writer holds."""
+    paths = sorted(set(county_paths))
+    if paths:
+        await session.execute(LOCK_COUNTIES_SQL, {"paths": paths})

@@ -24,6 +24,8 @@ from ..paging import decode_id_cursor, page_size, parse_id
 from .accounts import visible_account
 from .errors import AdminErrorCode
 
+REPLACED_ON_EXPIRY = "已到期，由新授权接替 / expired; replaced by a new grant of the role"
+
 
 def _refuse(field: str, refusal: DelegationRefusal) -> BadInput:
     return BadInput(field, AdminErrorCode[refusal])
@@ -76,20 +78,37 @@ async def grant_role(
     if refusal is not None:
         raise _refuse("username" if refusal == "SELF_GRANT" else "role", refusal)
     assert account.id is not None
-    if await grant_repo.has_live_duplicate(ctx.session, account.id, role.value, path, utcnow()):
-        raise BadInput("role", "DUPLICATE", "该账号在此辖区已有这个角色", "the account already holds this role here")
-    grant = await grant_repo.add_grant(
-        ctx.session,
-        RoleGrant(
-            account_id=account.id,
-            role=role.value,
-            jurisdiction_code=jurisdiction_code,
-            scope_path=path,
-            expires_at=expires_at,
-            granted_by=ctx.actor,
-            reason=reason.strip(),
-        ),
+    now = utcnow()
+    # An expired grant nobody revoked still holds the unique index on live grants: the new one ends it.
+    ended = await grant_repo.end_expired(
+        ctx.session, account.id, role.value, path, now=now, by=ctx.actor, reason=REPLACED_ON_EXPIRY
     )
+    grant = await grant_repo.insert_unless_live(
+        ctx.session,
+        {
+            "account_id": account.id,
+            "role": role.value,
+            "jurisdiction_code": jurisdiction_code,
+            "scope_path": path,
+            "expires_at": expires_at,
+            "granted_by": ctx.actor,
+            "reason": reason.strip(),
+            "granted_at": now,
+        },
+    )
+    if grant is None:  # held already, or granted by another admin a moment ago (ARCHITECTURE §12)
+        raise BadInput("role", "DUPLICATE", "该账号在此辖区已有这个角色", "the account already holds this role here")
+    for old in ended:
+        await record_change(
+            ctx,
+            action="grant.revoke",
+            target_type="Grant",
+            target_id=str(old.id),
+            scope_path=old.scope_path,
+            summary={"before": {"expired": True}, "after": {"revoked": True, "replacedBy": grant.id}},
+            reason=REPLACED_ON_EXPIRY,
+        )
+        await _announce(ctx, _change("remove", old, account.username))
     await record_change(
         ctx,
         action="grant.create",
@@ -103,9 +122,12 @@ async def grant_role(
     return grant
 
 
-async def visible_grant(ctx: Context, grant_id: str, act: str = "READ") -> RoleGrant:
+async def visible_grant(ctx: Context, grant_id: str, act: str = "READ", *, lock: bool = False) -> RoleGrant:
     number = parse_id(grant_id)
-    grant = await grant_repo.get_grant(ctx.session, number) if number is not None else None
+    if number is None:
+        grant = None
+    else:
+        grant = await (grant_repo.lock_grant if lock else grant_repo.get_grant)(ctx.session, number)
     visible = grant is not None and (ctx.operator or ctx.access().allows("GRANT", act, {"PLACE": [grant.scope_path]}))
     if grant is None or not visible:
         raise BadInput("grantId", "NOT_FOUND", "没有这条授权", "no such grant")
@@ -116,7 +138,8 @@ async def revoke_grant(ctx: Context, *, grant_id: str, reason: str) -> RoleGrant
     _require_grant_admin(ctx)
     if not reason.strip():
         raise BadInput("reason", "REQUIRED", "撤销原因不能为空", "a reason is required")
-    grant = await visible_grant(ctx, grant_id)
+    # Locked and read afresh: of ten revocations at once one revokes, the rest find it revoked (§12).
+    grant = await visible_grant(ctx, grant_id, lock=True)
     if grant.revoked_at is not None:
         raise BadInput("grantId", "ALREADY_REVOKED", "该授权已撤销", "the grant is already revoked")
     username = (await account_repo.usernames_of(ctx.session, [grant.account_id]))[grant.account_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from models.base import today
 from models.child import Child
 from models.ledger import EntryStatus, LedgerEntry, from_child
 from models.repos import ledger as ledger_repo
@@ -31,6 +32,11 @@ def new_entry(child: Child, *, opened_on: date, **fields: Any) -> LedgerEntry:
         opened_on=opened_on,
     )
     return LedgerEntry(child_id=child.id or 0, **(copied | fields))
+
+
+def responsible_county(child: Child) -> str:
+    """The county a new entry for the child would answer to (the rule of `from_child`)."""
+    return new_entry(child, opened_on=today()).responsible_path
 
 
 def not_found(field: str = "entryId") -> BadInput:

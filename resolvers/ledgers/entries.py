@@ -117,6 +117,9 @@ async def open_entry(
         raise category_p_needs_deferral()
     if opened_on > today():
         raise BadInput("openedOn", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
+    # The child is locked first (ARCHITECTURE §12): of two openings at once, the second waits here and
+    # then finds the first's entry, instead of meeting the unique index ux_ledger_entry_active_child.
+    await child_repo.lock_children(ctx.session, [child.id or 0])
     if (await ledger_repo.active_entries(ctx.session, [child.id or 0])).get(child.id or 0):
         raise BadInput(
             "studentId",

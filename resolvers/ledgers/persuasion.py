@@ -16,6 +16,7 @@ from models.persuasion import (
     PersuasionVisit,
     VisitMethod,
 )
+from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 
 from ..audit import record_change
@@ -124,6 +125,9 @@ async def set_plan(
             raise BadInput(
                 name, "REQUIRED", "一人一案须写明目标和两线责任人", "a plan names its goal and both lines' leads"
             )
+    # The child first, then its plan (ARCHITECTURE §12): of two first plans at once, one creates it
+    # and the other, waiting here, finds it and is refused below.
+    await child_repo.lock_children(ctx.session, [child.id or 0])
     plan = await ledger_repo.lock_plan(ctx.session, child.id or 0)
     if plan is None:
         if version not in (None, 0):
@@ -137,8 +141,15 @@ async def set_plan(
             responsible_gov="",
             version=0,
         )
+    elif version is None:
+        raise BadInput(
+            "version",
+            "CONFLICT",
+            f"该学生已有方案（版本 {plan.version}），修改须带版本号",
+            f"the student already has a plan (version {plan.version}): pass its version to change it",
+        )
     else:
-        check_version(plan, version if version is not None else -1)
+        check_version(plan, version)
     plan.goal, plan.responsible_edu, plan.responsible_gov = (
         goal.strip(),
         responsible_edu.strip(),

@@ -21,6 +21,7 @@ from models.ledger_rules import suspected_threshold_day as threshold_day
 from models.repos import attendance as attendance_repo
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
+from models.repos import ledger_counts as count_repo
 from models.repos import schools as school_repo
 from models.repos.children import SCOPE_COLUMNS
 
@@ -28,7 +29,7 @@ from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
-from .common import audit_entry, new_entry
+from .common import audit_entry, new_entry, responsible_county
 
 # How far back the rules read marks: a week to become suspected plus a month to become a dropout, with room.
 LOOKBACK = timedelta(days=100)
@@ -74,6 +75,9 @@ async def record_attendance(
             raise BadInput("classOf.schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
         access.require("ATTENDANCE", "WRITE", {"EDU": [school.path]})  # the school's own, even for an empty class
         members = await attendance_repo.class_members(ctx.session, school_code, grade)
+    # Every child the batch may write for is locked first, in id order, as the sweep locks them
+    # (ARCHITECTURE §12): batches and sweeps of the same children wait for each other, never deadlock.
+    await child_repo.lock_children(ctx.session, [*found, *(m.id or 0 for m in members)])
     rows: list[dict[str, Any]] = []
     for n, (absence, child_id) in enumerate(zip(absences, ids, strict=True)):
         child = found.get(child_id or -1)
@@ -90,7 +94,8 @@ async def record_attendance(
             raise BadInput(f"absences.{n}.studentId", "NOT_IN_CLASS", "该学生不在此班级", "not in this class")
         mark = Mark.EXCUSED if absence.excused else Mark.ABSENT
         rows.append(_mark_row(ctx, child, day, mark))
-    rows = list({r["child_id"]: r for r in rows}.values())  # a child listed twice: the later listing stands
+    # A child listed twice: the later listing stands. Written in id order, as the children were locked.
+    rows = sorted({r["child_id"]: r for r in rows}.values(), key=lambda r: r["child_id"])
     marked = {r["child_id"] for r in rows}
     if members:
         await attendance_repo.upsert_register(
@@ -158,10 +163,16 @@ async def sweep(ctx: Context, as_of: date) -> RulesOutcome:
 async def apply_rules(ctx: Context, children: Sequence[Child], as_of: date) -> RulesOutcome:
     """Apply the rules to these children as of a date; each step is audited."""
     outcome = RulesOutcome()
-    unique = list({c.id: c for c in children}.values())
-    if not unique:
+    if not children:
         return outcome
+    # Locks in one order for every writer (ARCHITECTURE §12): the children (id order, read afresh), their
+    # open entries (id order), then the counts of every county these entries answer to (key order),
+    # before the first write. A batch and a sweep of the same pupils wait for each other; neither
+    # inserts a second open entry for a child, and no two hold count locks in opposite orders.
+    unique = await child_repo.lock_children(ctx.session, [c.id or 0 for c in children])
     active = await ledger_repo.active_entries(ctx.session, [c.id or 0 for c in unique])
+    counties = [e.responsible_path for e in active.values()] + [responsible_county(c) for c in unique]
+    await count_repo.lock_counties(ctx.session, counties)
     since = min([as_of - LOOKBACK, *(e.opened_on for e in active.values())])
     marks = await attendance_repo.day_marks(ctx.session, unique, since=since, as_of=as_of)
     for child in unique:
