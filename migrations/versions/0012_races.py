@@ -11,8 +11,8 @@
   counted where it was. Two writers of one county's counts then wait for each other instead of
   locking count rows in opposite orders and deadlocking.
 
-Revision ID: 0013
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 19:30:00.000000
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
