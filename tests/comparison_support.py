@@ -117,17 +117,14 @@ async def wuding_cases(session: AsyncSession, operator: Context, **child: Any) -
     household = [primary_out, junior_out_poor, at_school, not_attending, registered_only, on_ledger, too_old]
     registry = [at_school, not_attending, registered_only, poor_on_ledger]
     in_school = [at_school, poor_on_ledger]
-    H, R, S, P = RosterKind.HOUSEHOLD, RosterKind.REGISTRY, RosterKind.IN_SCHOOL, RosterKind.POVERTY
-    batches = {
-        H: await applied_roster(operator, H, [roster_line(H, c) for c in household]),
-        R: await applied_roster(operator, R, [roster_line(R, c) for c in registry]),
-        S: await applied_roster(operator, S, [roster_line(S, c) for c in in_school]),
-        P: await applied_roster(
-            operator,
-            P,
-            [roster_line(P, junior_out_poor, poverty="低保"), roster_line(P, poor_on_ledger, poverty="脱贫户")],
-        ),
+    poverty = [(junior_out_poor, "低保"), (poor_on_ledger, "脱贫户")]
+    lines = {
+        RosterKind.HOUSEHOLD: [roster_line(RosterKind.HOUSEHOLD, c) for c in household],
+        RosterKind.REGISTRY: [roster_line(RosterKind.REGISTRY, c) for c in registry],
+        RosterKind.IN_SCHOOL: [roster_line(RosterKind.IN_SCHOOL, c) for c in in_school],
+        RosterKind.POVERTY: [roster_line(RosterKind.POVERTY, c, poverty=kind) for c, kind in poverty],
     }
+    batches = {kind: await applied_roster(operator, kind, rows) for kind, rows in lines.items()}
     return Cases(
         primary_out, junior_out_poor, at_school, not_attending, registered_only, on_ledger, poor_on_ledger, too_old,
         entries, batches,
