@@ -96,7 +96,7 @@ async def batches_in_effect(session: AsyncSession, county_path: str, as_of: date
 FOUND_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS cmp_found (
     kind text NOT NULL, child_id bigint NOT NULL, facts text NOT NULL, import_id bigint, line int,
-    category text, special_group text, entry_id bigint
+    category text, special_group text, entry_id bigint, PRIMARY KEY (kind, child_id)
 ) ON COMMIT DROP
 """
 
@@ -132,7 +132,8 @@ SELECT DISTINCT ON (g.child_id) 'REGISTERED_NOT_ATTENDING', g.child_id,
  WHERE g.import_id = ANY(:registry) AND g.status = 'VALID' AND g.child_id IS NOT NULL
    AND NOT EXISTS (
        SELECT 1 FROM roster_row s
-        WHERE s.import_id IN (SELECT DISTINCT import_id FROM roll) AND s.child_id = g.child_id AND s.status = 'VALID'
+        WHERE s.import_id = ANY(:in_school) AND s.import_id IN (SELECT DISTINCT import_id FROM roll)
+          AND s.child_id = g.child_id AND s.status = 'VALID'
    )
  ORDER BY g.child_id, g.import_id DESC, g.line
 """
