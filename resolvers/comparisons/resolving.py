@@ -157,7 +157,9 @@ async def _dismiss(ctx: Context, finding: ComparisonFinding, d: Decision, note: 
     if d.reason is DismissReason.STUDYING_ELSEWHERE:
         if school is None and province is None:
             raise BadInput("schoolCode", Code.ELSEWHERE_REQUIRED)
-        if school is not None and (len(school) > 10 or await ctx.session.get(School, school) is None):
+        if school is not None and not (school.isascii() and school.isdigit() and len(school) == 10):
+            raise BadInput("schoolCode", Code.UNKNOWN_SCHOOL)
+        if school is not None and await ctx.session.get(School, school) is None:
             raise BadInput("schoolCode", Code.UNKNOWN_SCHOOL)
         if province is not None and not PROVINCE_CODE.fullmatch(province):
             raise BadInput(

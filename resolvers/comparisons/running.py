@@ -42,7 +42,8 @@ async def run_comparison(ctx: Context, *, region_code: str, as_of: date) -> list
     """Compare each county of the region as of `as_of`: one run per county, its findings raised, kept or
     closed; all of it or nothing (one transaction). The SQL writes findings and children behind the
     session's back: objects of them this session already holds are stale until read again."""
-    path = await jurisdictions.path_of(ctx.session, region_code) if len(region_code) <= 12 else None
+    digits = region_code.isascii() and region_code.isdigit() and len(region_code) <= 12  # no NUL reaches SQL
+    path = await jurisdictions.path_of(ctx.session, region_code) if digits else None
     if path is None or len(region_code) == 10 or path == "":
         raise BadInput("regionCode", ComparisonErrorCode.UNKNOWN_REGION)
     ctx.access().require(COMPARISON, "RUN", {"PLACE": [path]})

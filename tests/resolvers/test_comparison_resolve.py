@@ -102,6 +102,14 @@ async def test_a_dismissal_needs_its_reason_and_note_and_names_where_a_child_stu
             ("decisions.0.schoolCode", "UNKNOWN_SCHOOL"),
         ),
         ({"reason": DismissReason.OTHER, "note": "x\x00"}, ("decisions.0.note", "INVALID_TEXT")),
+        (
+            {"reason": DismissReason.STUDYING_ELSEWHERE, "note": "随父母", "school_code": "21530\x0000036"},
+            ("decisions.0.schoolCode", "UNKNOWN_SCHOOL"),
+        ),
+        (
+            {"reason": DismissReason.STUDYING_ELSEWHERE, "note": "随父母", "province_code": "5"},
+            ("decisions.0.provinceCode", "UNKNOWN_REGION"),
+        ),
         ({"reason": DismissReason.OTHER, "note": "长" * 501}, ("decisions.0.note", "TOO_LONG")),
     ):
         with pytest.raises(BadInput) as excinfo:

@@ -144,6 +144,7 @@ async def test_a_run_refuses_a_school_a_township_and_a_future_date(context_for: 
         ("532329101", AS_OF, ("regionCode", "NOT_A_COUNTY")),
         ("532329", date(2100, 1, 1), ("asOf", "FUTURE_DATE")),
         ("999999", AS_OF, ("regionCode", "UNKNOWN_REGION")),
+        ("5323\x00", AS_OF, ("regionCode", "UNKNOWN_REGION")),
     ):
         with pytest.raises(BadInput) as excinfo:
             await run_comparison(county, region_code=region, as_of=as_of)
