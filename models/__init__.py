@@ -7,6 +7,7 @@ from .account import Account, ApiToken, LoginThrottle
 from .attendance import AttendanceMark, ClassRegister
 from .audit import AuditLog
 from .child import Child, Gender, Guardian, SpecialGroup
+from .comparison import ComparisonFinding, ComparisonRun
 from .enrolment import EnrolmentEvent
 from .grant import RoleGrant
 from .ledger import Handover, LedgerEntry
@@ -37,6 +38,8 @@ __all__ = [
     "CasePlan",
     "Child",
     "ClassRegister",
+    "ComparisonFinding",
+    "ComparisonRun",
     "DeferralRequest",
     "EnrolmentEvent",
     "Gender",

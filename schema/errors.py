@@ -8,6 +8,7 @@ from typing import TypeVar
 import strawberry
 
 from resolvers.admin.errors import AdminErrorCode
+from resolvers.comparisons.errors import ComparisonErrorCode
 from resolvers.errors import ErrorCode
 from resolvers.ledgers.errors import LedgerErrorCode
 from resolvers.reports.errors import ReportErrorCode, TermVisitErrorCode
@@ -25,7 +26,15 @@ def expose(codes: C) -> C:
     return codes
 
 
-for table in (AdminErrorCode, LedgerErrorCode, ReportErrorCode, RosterErrorCode, StudentErrorCode, TermVisitErrorCode):
+for table in (
+    AdminErrorCode,
+    ComparisonErrorCode,
+    LedgerErrorCode,
+    ReportErrorCode,
+    RosterErrorCode,
+    StudentErrorCode,
+    TermVisitErrorCode,
+):
     expose(table)
 
 
@@ -40,6 +49,11 @@ class UserError:
 @strawberry.type(description="管理操作的错误 / an error of an administration mutation.")
 class AdminError(UserError):
     code: AdminErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
+@strawberry.type(description="三比对操作的错误 / an error of a comparison mutation.")
+class ComparisonError(UserError):
+    code: ComparisonErrorCode = strawberry.field(description="错误代码 / the rule broken.")
 
 
 @strawberry.type(description="台账操作的错误 / an error of a ledger mutation, citing the rule.")
@@ -70,6 +84,7 @@ class TermVisitError(UserError):
 # Each error type and the table its codes come from.
 CODES: dict[type[UserError], type[ErrorCode]] = {
     AdminError: AdminErrorCode,
+    ComparisonError: ComparisonErrorCode,
     LedgerError: LedgerErrorCode,
     ReportError: ReportErrorCode,
     RosterError: RosterErrorCode,

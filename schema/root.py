@@ -23,7 +23,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from . import admin, geography, ledgers, reports, rosters, students
+from . import admin, comparisons, geography, ledgers, reports, rosters, students
 from . import nodes as node_fields
 from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
 from .limits import cost_limit
@@ -40,12 +40,12 @@ class NodeQuery:
 
 
 # Each domain keeps its own root fields (schema/<domain>/__init__.py); the roots merge them.
-Query = merge_types(
-    "Query", (NodeQuery, admin.Query, geography.Query, students.Query, ledgers.Query, reports.Query, rosters.Query)
-)
+QUERIES = (NodeQuery, admin.Query, geography.Query, students.Query, ledgers.Query, reports.Query, rosters.Query)
+Query = merge_types("Query", (*QUERIES, comparisons.Query))
 Query.__strawberry_definition__.description = "查询入口 / the root of all reads."  # type: ignore[attr-defined]
 Mutation = merge_types(
-    "Mutation", (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation, rosters.Mutation)
+    "Mutation",
+    (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation, rosters.Mutation, comparisons.Mutation),
 )
 Mutation.__strawberry_definition__.description = "变更入口 / the root of all changes."  # type: ignore[attr-defined]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -31,6 +32,9 @@ from ..context import Info, loader
 from ..nodes import node_id_of
 from ..students.types import Student
 from .persuasion import CasePlan, DeferralRequest, Handover, PersuasionVisit, handover_from_row, path_code
+
+if TYPE_CHECKING:
+    from ..comparisons.types import ComparisonFinding
 
 
 @strawberry.type(description="分类安置 / how a returned child was placed.")
@@ -158,6 +162,19 @@ class LedgerEntry(relay.Node):
     async def plan(self, info: Info) -> CasePlan | None:
         row = await loader(info, "entry-plan", entry_resolvers.plans_of).load(str(self.child_id))
         return CasePlan.from_row(row) if row else None
+
+    @strawberry.field(
+        description="三比对发现 / the comparison findings put on the ledger as this entry, or tied to it."
+    )  # type: ignore[untyped-decorator]
+    async def findings(
+        self, info: Info
+    ) -> list[Annotated[ComparisonFinding, strawberry.lazy("schema.comparisons.types")]]:
+        from resolvers.comparisons.reading import findings_of_entries
+
+        from ..comparisons.types import ComparisonFinding  # that module imports this one
+
+        rows = await loader(info, "entry-findings", findings_of_entries).load(str(self.entry_id))
+        return [ComparisonFinding.from_row(r) for r in rows or []]
 
     @strawberry.field(description="升为辍学前的疑似记录 / the suspected entry this dropout entry grew from.")  # type: ignore[untyped-decorator]
     async def escalated_from(self, info: Info) -> LedgerEntry | None:
