@@ -30,7 +30,8 @@ from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.context import Context
 from resolvers.reports.links import LINKS, LinkSigner
-from schema.root import Limits, build_schema
+from schema.limits import Limits
+from schema.root import build_schema
 
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
 from .downloads import download_endpoint
