@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from authz.authentication import ThrottlePolicy, authenticate
 from authz.passwords import use_profile as use_password_profile
@@ -30,7 +32,8 @@ from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.context import Context
 from resolvers.reports.links import LINKS, LinkSigner
-from schema.root import Limits, build_schema
+from schema.limits import Limits
+from schema.root import build_schema
 
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
 from .downloads import download_endpoint
@@ -186,6 +189,13 @@ def create_app(
         return JSONResponse({"status": "ready", **body, "revision": head})
 
     async def metrics(request: Request) -> Response:
+        """Only for the configured scraper: the counts name operations and routes (none set: not served)."""
+        if not settings.metrics_token:
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        if not hmac.compare_digest(
+            request.headers.get("authorization", "").encode(), f"Bearer {settings.metrics_token}".encode()
+        ):
+            return JSONResponse({"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     authz = AuthzState()
@@ -218,6 +228,13 @@ def create_app(
         Route("/metrics", metrics),
     ]
     middleware = [
+        # The peer is the client unless it is a trusted proxy (BAOXUE_TRUSTED_PROXIES); `baoxue serve`
+        # turns uvicorn's own handling off, which would otherwise believe any loopback peer.
+        *(
+            [Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)]
+            if settings.trusted_proxies
+            else []
+        ),
         Middleware(RequestContextMiddleware, production=settings.production),
         Middleware(
             CORSMiddleware,

@@ -100,7 +100,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         workers=args.workers,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # The app believes X-Forwarded-For only from BAOXUE_TRUSTED_PROXIES; uvicorn's own handling would
+        # believe every loopback peer, letting a local client rotate the header past the login throttle.
+        proxy_headers=False,
     )
 
 

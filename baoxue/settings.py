@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     cors_origins: str = Field(default="", description="Comma-separated allowed origins.")
     log_level: str = "INFO"
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (login throttle, logs). Empty: none, the peer address is the client.",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends to read /metrics. Unset: /metrics answers 404.",
+    )
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError
@@ -13,6 +14,8 @@ from authz.errors import AccessError
 from resolvers.audit import keep_durable_audit
 from resolvers.context import Context
 from resolvers.errors import BadInput
+
+from .limits import parse_limit_error
 
 log = logging.getLogger("baoxue.graphql")
 
@@ -71,11 +74,24 @@ def _with_code(error: GraphQLError, message: str, extensions: dict[str, object])
     return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
 
 
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+def _without_suggestions(error: GraphQLError) -> GraphQLError:
+    """Production names nothing of the schema; validation hides suggestions itself, this catches the rest
+    (variable values are coerced at execution, where graphql-core still suggests enum values)."""
+    if "Did you mean" not in error.message:
+        return error
+    extensions = dict(error.extensions or {})
+    return GraphQLError(_SUGGESTION.sub("", error.message), error.nodes, path=error.path, extensions=extensions)
+
+
 def classify(error: GraphQLError, *, mask: bool, request_id: str | None) -> GraphQLError:
     """Refusals and bad input keep a typed code; unexpected exceptions are masked in production."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
-        return error
+        error = parse_limit_error(error) or error
+        return _without_suggestions(error) if mask else error
     if isinstance(original, AccessError):
         return _with_code(error, str(original), {"code": original.code})
     if isinstance(original, BadInput):

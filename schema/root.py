@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
@@ -26,7 +18,7 @@ from strawberry.types import ExecutionContext
 from . import admin, comparisons, geography, ledgers, reports, rosters, students
 from . import nodes as node_fields
 from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
-from .limits import cost_limit
+from .limits import CachedParsing, Limits, limited_validation
 
 
 @strawberry.type(description="查询入口 / the root of all reads.")
@@ -48,14 +40,6 @@ Mutation = merge_types(
     (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation, rosters.Mutation, comparisons.Mutation),
 )
 Mutation.__strawberry_definition__.description = "变更入口 / the root of all changes."  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_depth: int = 10
-    max_tokens: int = 2000
-    max_aliases: int = 15
-    max_cost: int = 10000
 
 
 class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -83,14 +67,10 @@ class Schema(strawberry.Schema):
 def build_schema(*, production: bool, limits: Limits | None = None, extra_extensions: Sequence[Any] = ()) -> Schema:
     """The schema with its limits and caches; production masks errors and refuses introspection."""
     limits = limits or Limits()
-    # The limits' validation rules are built once: a rule class made per request would make every
-    # request's rules differ, and the validation cache (keyed by schema, document and rules) would never
-    # hit (8.4 ms of validation per page request: bench/RESULTS.md).
-    rules: list[Any] = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
-        cost_limit(limits.max_cost),
-    ]
+    # The validation step is built once: rules made per request would make every request's rules differ,
+    # and the validation cache (keyed by schema, document and rules) would never hit (8.4 ms of
+    # validation per page request: bench/RESULTS.md). The limits run first, in linear time (schema/limits.py).
+    rules: list[Any] = []
     if production:
         from graphql.validation import NoSchemaIntrospectionCustomRule
 
@@ -99,9 +79,9 @@ def build_schema(*, production: bool, limits: Limits | None = None, extra_extens
         UnitOfWork,
         MaskingErrorPolicy if production else ErrorPolicy,
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(AddValidationRules, rules),
-        ParserCache,
-        ValidationCache,
+        CachedParsing,
+        # Production names nothing of the schema: no "Did you mean …" for types, fields, arguments or values.
+        limited_validation(limits, rules, hide_suggestions=production),
         *extra_extensions,
     ]
     return Schema(

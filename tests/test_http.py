@@ -60,11 +60,13 @@ async def test_security_headers(client):
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
-async def test_metrics_count_requests_and_graphql_operations_by_name(client):
-    token = await token_for(client, "edu-province-53")
-    await gql(client, "query MetricsProbe { viewer { username } }", token=token)
-    await gql(client, "query MetricsProbeFails { viewer { username } }")
-    text = (await client.get("/metrics")).text
+async def test_metrics_count_requests_and_graphql_operations_by_name(sessions):
+    app = create_app(make_settings(metrics_token="test-scraper"), sessions=sessions)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        token = await token_for(client, "edu-province-53")
+        await gql(client, "query MetricsProbe { viewer { username } }", token=token)
+        await gql(client, "query MetricsProbeFails { viewer { username } }")
+        text = (await client.get("/metrics", headers={"Authorization": "Bearer test-scraper"})).text
     assert 'baoxue_http_requests_total{method="POST",route="/graphql",status="200"}' in text
     assert 'baoxue_graphql_operations_total{operation="MetricsProbe",type="query"}' in text
     assert 'baoxue_graphql_errors_total{operation="MetricsProbeFails"}' in text
