@@ -80,7 +80,7 @@ def migrated(databases):
 
 @pytest.mark.parametrize(
     ("when", "signum"),
-    [("the worker has just started", signal.SIGKILL), ("rows are being copied", signal.SIGTERM)],
+    [("the worker has just started", signal.SIGKILL), ("rows are being copied", signal.SIGINT)],
 )
 def test_a_killed_seed_takes_its_worker_with_it_and_leaves_no_lock(migrated, tmp_path, when, signum):
     url = migrated
@@ -92,6 +92,7 @@ def test_a_killed_seed_takes_its_worker_with_it_and_leaves_no_lock(migrated, tmp
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=err,
+            start_new_session=True,  # a process group of its own, as a terminal's Ctrl-C reaches it
         )
     try:
         _until(lambda: _children_of(seed.pid), 60, "the generator worker starts")
@@ -101,13 +102,19 @@ def test_a_killed_seed_takes_its_worker_with_it_and_leaves_no_lock(migrated, tmp
             time.sleep(0.5)
         assert _seed_activity(url), "the seed holds its transaction open"
         assert seed.poll() is None
-        seed.send_signal(signum)
+        if signum == signal.SIGINT:
+            os.killpg(seed.pid, signum)  # Ctrl-C: to the seed and its worker alike
+        else:
+            seed.send_signal(signum)
         seed.wait(timeout=30)
     finally:
         if seed.poll() is None:
             seed.kill()
             seed.wait()
 
+    if signum == signal.SIGINT:
+        assert seed.returncode == 130
+        assert (tmp_path / "seed.err").read_text().strip() == "已中断 / interrupted"  # no traceback, no worker's
     _until(lambda: not _alive(worker), 10, "the worker ends with the seed")
     _until(lambda: not _seed_activity(url), 10, "PostgreSQL closes the seed's connection")
     assert _other_locks(url) == []

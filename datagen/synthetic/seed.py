@@ -119,6 +119,7 @@ def die_with(parent: int, inherited: tuple[int, ...] = ()) -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
     if os.getppid() != parent:  # the parent died before the signal was armed
         os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the worker
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
