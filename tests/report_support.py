@@ -156,9 +156,12 @@ async def read(client: httpx.AsyncClient, token: str, report_id: str) -> Any:
     return (await gql(client, READ, {"id": report_id}, token))["data"]["report"]
 
 
-async def submitted_march(client: httpx.AsyncClient, staff: str, principal: str) -> dict[str, Any]:
-    """The school's March report, drafted by its staff and submitted by its principal."""
-    drafted = await draft_school(client, staff)
+async def submitted_march(
+    client: httpx.AsyncClient, staff: str, principal: str, *, version: int | None = None
+) -> dict[str, Any]:
+    """The school's March report, drafted (again, with the version of the draft there is) by its staff and
+    submitted by its principal."""
+    drafted = await draft_school(client, staff, version=version)
     assert drafted["errors"] == [], drafted["errors"]
     submitted = await submit(client, principal, drafted["report"])
     assert submitted["errors"] == [], submitted["errors"]

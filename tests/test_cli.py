@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from baoxue.cli import main
@@ -157,3 +157,34 @@ def test_an_operator_stages_a_roster_then_applies_it(cli_db, capsys):
     with pytest.raises(SystemExit):
         main(["roster", "apply", number])
     assert "only a staged batch is applied" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("where", "english", "chinese"),
+    [
+        ("refused", "Connection refused", "连接被拒绝"),
+        ("unknown host", "no-such-host.invalid", "主机名无法解析"),
+        ("missing database", "does not exist", "数据库不存在"),
+    ],
+)
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["migrate"], ["seed", "demo"]])
+def test_an_unreachable_database_is_one_bilingual_line_and_exit_2(databases, monkeypatch, capsys, where, english,
+                                                                 chinese, command):  # fmt: skip
+    """Refused, unknown host, missing database: the cause in one line, in Chinese and English, not a traceback."""
+    url = {
+        "refused": "postgresql://postgres@127.0.0.1:1/baoxue",
+        "unknown host": "postgresql://postgres@no-such-host.invalid:5432/baoxue",
+        "missing database": make_url(databases.server_url)
+        .set(database="baoxue_no_such_database")
+        .render_as_string(hide_password=False),
+    }[where]
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("BAOXUE_JWT_SECRET", "cli-test-secret-0123456789abcdefghij")
+    with pytest.raises(SystemExit) as exit_info:
+        main(command)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("cannot reach the database ")
+    assert english in err
+    assert f"无法连接数据库（{chinese}" in err

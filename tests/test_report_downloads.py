@@ -167,9 +167,9 @@ async def _report_with_cases(client: httpx.AsyncClient) -> tuple[dict[str, Any],
 async def test_the_school_workbook_shows_what_the_api_shows(client):
     """POLICY 003 annexes 1–2: Table 1 (小学, 初中, 合计; 应到校人数 … 辍学人数, then A–T) and Table 2 with the
     annex's columns, every number and row as `Report.table1` and `Report.dropouts` give them, the IDs masked."""
-    await _report_with_cases(client)
+    draft, _ = await _report_with_cases(client)
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
-    report = await submitted_march(client, staff, principal)
+    report = await submitted_march(client, staff, principal, version=draft["version"])
     county = await token_for(client, COUNTY_EDU)
     seen = await _read(client, county, report["id"])
     assert seen["dropouts"], "the case opened above is listed"
@@ -230,10 +230,10 @@ async def test_the_csv_file_shows_what_the_api_shows(client):
 
 async def test_the_county_quarter_file_holds_the_county_tables(client):
     """POLICY 004 §5: the county's quarter downloads like a school's month, with its own unit, period and rows."""
-    await _report_with_cases(client)
+    draft, _ = await _report_with_cases(client)
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
     county = await token_for(client, COUNTY_EDU)
-    month = await submitted_march(client, staff, principal)
+    month = await submitted_march(client, staff, principal, version=draft["version"])
     assert (await review(client, county, month, "APPROVE", verdicts=confirm_all(month)))["errors"] == []
     quarter = await draft_county(client, county)
     assert quarter["errors"] == []
@@ -256,8 +256,9 @@ async def test_the_county_quarter_file_holds_the_county_tables(client):
 async def test_the_ministry_file_has_table1_and_no_children(client):
     """Issue 6 §5: the ministry reads figures, not children: Table 2 has its header and one line saying the
     list is not available to this account, in both formats."""
-    await _report_with_cases(client)
-    report = await submitted_march(client, await token_for(client, STAFF), await token_for(client, PRINCIPAL))
+    draft, _ = await _report_with_cases(client)
+    staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
+    report = await submitted_march(client, staff, principal, version=draft["version"])
     ministry = await token_for(client, MINISTRY)
     seen = await _read(client, ministry, report["id"])
     assert seen["dropouts"] is None

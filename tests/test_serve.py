@@ -1,4 +1,5 @@
-"""`baoxue serve` from nothing: embedded PostgreSQL, migrations, demo data, answers, clean stop."""
+"""`baoxue serve` from nothing: embedded PostgreSQL, migrations, demo data, answers, clean stop; and after a
+crash (kill -9) the next start adopts the orphaned PostgreSQL and its clean stop stops it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 
 def _free_port() -> int:
@@ -19,44 +21,135 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _postmaster_running(pgdata: Path) -> bool:
+def _postmaster_pid(pgdata: Path) -> int | None:
+    """The postmaster's PID when it runs (first line of postmaster.pid), else None."""
     pid_file = pgdata / "postmaster.pid"
-    if not pid_file.exists():
-        return False
     try:
-        os.kill(int(pid_file.read_text().split()[0]), 0)
-    except (ProcessLookupError, ValueError):
-        return False
-    return True
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, 0)
+    except (FileNotFoundError, IndexError, ProcessLookupError, ValueError):
+        return None
+    return pid
 
 
-def test_serve_on_an_empty_data_dir_answers_demo_queries_and_stops_its_database(tmp_path):
-    port = _free_port()
+def _postmaster_running(pgdata: Path) -> bool:
+    return _postmaster_pid(pgdata) is not None
+
+
+def _postgres_processes(pgdata: Path) -> list[int]:
+    """Every live process whose command line names this data directory (the postmaster, as `postgres -D …`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and str(pgdata).encode() in cmdline and any(b"postgres" in part for part in cmdline[:1]):
+            found.append(int(entry.name))
+    return found
+
+
+def _serve(data_dir: Path, port: int, stderr: Path) -> subprocess.Popen[bytes]:
+    """`baoxue serve` on the embedded database in data_dir, in a process group of its own (as a terminal runs
+    it), its standard error into a file (a pipe nobody reads would fill up with the request log)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BAOXUE_ENV", "BAOXUE_JWT_SECRET")}
-    env["BAOXUE_DATA_DIR"] = str(tmp_path)
-    process = subprocess.Popen(  # noqa: S603  (our own CLI, fixed arguments)
-        [sys.executable, "-m", "baoxue", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    env["BAOXUE_DATA_DIR"] = str(data_dir)
+    with stderr.open("ab") as err:
+        return subprocess.Popen(  # noqa: S603  (our own CLI, fixed arguments)
+            [sys.executable, "-m", "baoxue", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+
+
+def _wait_ready(process: subprocess.Popen[bytes], port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"serve exited with {process.returncode}"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"serve did not become ready within {seconds} seconds")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_serve_from_nothing_answers_and_every_clean_stop_stops_its_database_even_after_a_crash(tmp_path):
+    """From an empty data dir: demo answers. kill -9 then leaves the postmaster and a dead PID in pgserver's
+    handle list; the next start adopts that postmaster, and Ctrl-C to its process group (twice, as `uv run`
+    forwards it again) stops both, quietly. A start after that, stopped with SIGTERM, stops its own too."""
+    pgdata = tmp_path / "pgdata"
+    port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    crashed = _serve(tmp_path, port, tmp_path / "crashed.err")
     try:
-        deadline = time.monotonic() + 60
-        ready = False
-        while time.monotonic() < deadline and not ready:
-            try:
-                ready = httpx.get(f"{base}/readyz").status_code == 200
-            except httpx.TransportError:
-                time.sleep(0.5)
-        assert ready, "serve did not become ready within 60 seconds"
+        _wait_ready(crashed, port, seconds=120)  # initdb, migrations, demo data
         token = httpx.post(f"{base}/auth/token", data={"username": "edu-province-53", "password": "baoxue-demo"})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         query = '{ viewer { username } regions(filter: {parentCode: "5323"}) { totalCount } }'
         answer = httpx.post(f"{base}/graphql", json={"query": query}, headers=headers).json()
         assert answer["data"] == {"viewer": {"username": "edu-province-53"}, "regions": {"totalCount": 10}}
-        assert _postmaster_running(tmp_path / "pgdata")
     finally:
-        process.send_signal(signal.SIGTERM)
+        crashed.kill()  # SIGKILL: no exit hook runs
+        crashed.wait(timeout=30)
+    orphan = _postmaster_pid(pgdata)
+    assert orphan is not None, "kill -9 of serve leaves its PostgreSQL running"
+    assert str(crashed.pid) in (pgdata / ".handle_pids.json").read_text()
+
+    adopting = _serve(tmp_path, port, tmp_path / "adopting.err")
+    try:
+        _wait_ready(adopting, port)
+        assert _postmaster_pid(pgdata) == orphan, "the orphaned PostgreSQL is adopted, not started twice"
+        assert str(crashed.pid) not in (pgdata / ".handle_pids.json").read_text(), "the dead PID is forgotten"
+    finally:
+        os.killpg(adopting.pid, signal.SIGINT)
+        time.sleep(0.3)
+        if adopting.poll() is None:
+            os.killpg(adopting.pid, signal.SIGINT)
+        adopting.wait(timeout=60)
+    stderr = (tmp_path / "adopting.err").read_text()
+    assert adopting.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "Exception ignored" not in stderr
+    _assert_no_postgres(pgdata)
+
+    fresh = _serve(tmp_path, port, tmp_path / "fresh.err")
+    try:
+        _wait_ready(fresh, port)
+        assert _postmaster_pid(pgdata) not in (None, orphan)
+    finally:
+        fresh.send_signal(signal.SIGTERM)
+        fresh.wait(timeout=60)
+    assert fresh.returncode == 0
+    _assert_no_postgres(pgdata)
+
+
+def _assert_no_postgres(pgdata: Path) -> None:
+    deadline = time.monotonic() + 10
+    while _postgres_processes(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _postgres_processes(pgdata) == [], "the embedded PostgreSQL was left running"
+    assert not _postmaster_running(pgdata)
+
+
+def test_a_port_in_use_is_refused_before_the_database_starts(tmp_path):
+    """The port is checked first: a clear line and exit 2 at once, not after PostgreSQL started and the demo loaded."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _serve(tmp_path / "data", port, tmp_path / "serve.err")
         process.wait(timeout=30)
-    assert not _postmaster_running(tmp_path / "pgdata"), "the embedded PostgreSQL was left running"
+    stderr = (tmp_path / "serve.err").read_text()
+    assert process.returncode == 2, stderr
+    assert f"port 127.0.0.1:{port} is not available" in stderr
+    assert "已被占用" in stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "data" / "pgdata").exists(), "PostgreSQL was not started"

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 from sqlalchemy import make_url
 from tqdm import tqdm
 
@@ -134,8 +135,8 @@ class Loader:
         try:
             with self.cur.copy(statement) as copy:
                 yield copy
-        finally:
-            if replica:
+        finally:  # not in a failed transaction (a Ctrl-C during COPY): that error would hide the first one
+            if replica and self.conn.info.transaction_status == TransactionStatus.INTRANS:
                 self.cur.execute("SET session_replication_role = DEFAULT")
 
     def copy_rows(self, table: str, columns: tuple[str, ...] | str, rows: list[tuple[Any, ...]]) -> None:

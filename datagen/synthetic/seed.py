@@ -20,9 +20,13 @@ Provinces that already have regions are refused, so nothing is ever loaded twice
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import multiprocessing
+import os
 import random
+import signal
 import sys
 import time
 import traceback
@@ -58,6 +62,7 @@ LOADED = ("region", "school", "account", "role_grant", "child", "guardian", "led
           "deferral_request")  # fmt: skip
 SCHOOL_ACCOUNT_EVERY = 10  # principal and staff accounts for every tenth school of a county (and its first)
 CHUNK = 20_000  # children per message from the worker
+APPLICATION_NAME = "baoxue seed synthetic"  # how pg_stat_activity names the seed's connection
 
 
 class SyntheticDataExists(RuntimeError):
@@ -98,9 +103,41 @@ def provinces_for(children: int, provinces: int, seed: int) -> list[Province]:
     return sorted((build_province(c, n, seed) for c, n in zip(codes, shares, strict=True)), key=lambda p: p.code)
 
 
-def generate(out: Connection, children: int, provinces: int, seed: int, first_ids: tuple[int, int, int]) -> None:
+def die_with(parent: int, inherited: tuple[int, ...] = ()) -> None:
+    """Make this worker end with its parent: a killed seed must not leave a generator behind.
+
+    On Linux the kernel kills the worker when the parent dies (PR_SET_PDEATHSIG); elsewhere the worker
+    dies at its next send, on a pipe whose only reader is gone. Closing the descriptors it inherited by
+    fork (the pipe's reading end, the seed's database socket) is what makes that so, and what lets
+    PostgreSQL see the seed's connection close, end its transaction and release its locks."""
+    for fd in inherited:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the worker
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def generate(
+    out: Connection,
+    children: int,
+    provinces: int,
+    seed: int,
+    first_ids: tuple[int, int, int],
+    parent: int | None = None,
+    inherited: tuple[int, ...] = (),
+) -> None:
     """The worker process: every city's rows, as messages ("child", bytes)…, ("guardian", bytes)…,
     ("cases", entries, visits, deferrals, children); then ("done", next entry id) or ("error", traceback)."""
+    if parent is not None:
+        die_with(parent, inherited)
     try:
         places = provinces_for(children, provinces, seed)
         child_id, guardian_id, first_entry = first_ids  # one guardian per child, in the same order
@@ -155,7 +192,7 @@ def seed_synthetic(
     if children < 1 or not 1 <= provinces <= len(PROVINCE_CODES):
         raise ValueError(f"--children ≥ 1 and 1 ≤ --provinces ≤ {len(PROVINCE_CODES)}")
     started = time.perf_counter()
-    with psycopg.connect(libpq(url)) as conn:
+    with psycopg.connect(libpq(url), application_name=APPLICATION_NAME) as conn:
         load = Loader(conn, progress)
         cur = load.cur
         cur.execute("SET maintenance_work_mem = '1GB'")
@@ -224,7 +261,10 @@ def _stream(
         multiprocessing.get_context("fork") if sys.platform == "linux" else multiprocessing.get_context("spawn")
     )
     receive, send = context.Pipe(duplex=False)
-    worker = context.Process(target=generate, args=(send, children, provinces, seed, first), daemon=True)
+    inherited = (receive.fileno(), load.conn.pgconn.socket) if context.get_start_method() == "fork" else ()
+    worker = context.Process(
+        target=generate, args=(send, children, provinces, seed, first, os.getpid(), inherited), daemon=True
+    )
     worker.start()
     send.close()
     counts = dict.fromkeys(("children", "guardians", "ledger entries", "persuasion visits", "deferral requests"), 0)

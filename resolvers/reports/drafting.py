@@ -169,6 +169,13 @@ async def _draft_target(
         )
         revision = await _new_revision(ctx, report, span)
         return report, revision
+    if version is None:  # two first drafts at once: the second finds the first's and must not overwrite it
+        raise BadInput(
+            "version",
+            "CONFLICT",
+            f"该报告已存在（版本 {report.version}），重新生成须提供版本",
+            f"the report already exists (version {report.version}): give its version to generate it again",
+        )
     check_version(report, version)
     if report.status in (ReportStatus.SUBMITTED, ReportStatus.APPROVED):
         raise locked(report)
