@@ -74,7 +74,9 @@ async def create_import(
         .values(**batch.model_dump(exclude={"id"}))
         .on_conflict_do_nothing(
             index_elements=["jurisdiction_path", "kind", "file_sha256"],
-            index_where=col(RosterImport.status) != ImportStatus.DISCARDED,
+            # The index's own predicate, as a literal: with a bound parameter PostgreSQL cannot infer the
+            # partial index once psycopg prepares the statement (its 6th run on a connection), and fails.
+            index_where=text("status <> 'DISCARDED'"),
         )
         .returning(RosterImport)
     )

@@ -201,6 +201,16 @@ async def test_the_same_file_is_live_once_per_jurisdiction_and_kind_until_discar
     assert again.status == ImportStatus.STAGED
 
 
+async def test_many_batches_on_one_connection_are_each_staged_and_a_repeat_still_named(session):
+    # psycopg prepares a statement on its sixth run on a connection and PostgreSQL plans it generically
+    # after five more, as on a server's pooled connection after ten uploads: the partial unique index must
+    # still decide (it once failed: "no unique or exclusion constraint matching the ON CONFLICT specification").
+    hashes = [file_hash() for _ in range(16)]
+    batches = [await new_batch(session, sha256=sha) for sha in hashes]
+    assert len({b.id for b in batches}) == 16
+    assert await create(session, sha256=hashes[-1]) is None
+
+
 INSERT_BATCH = text(
     "INSERT INTO roster_import (kind, jurisdiction_code, jurisdiction_path, as_of, file_name, file_sha256, size_bytes,"
     " status, rows_read, rows_valid, rows_refused, rows_matched, rows_new, created_by, province_code)"
