@@ -57,8 +57,9 @@ class _Row:
         self.line, self.problems = line, list[RowProblem]()
         self.headers: dict[str, str] = {}
         self.values: dict[str, str] = {}
+        known = _columns_by_header(kind)
         for header, cell in cells.items():
-            if (column := column_of_header(kind, header)) is not None:
+            if (column := known.get(header)) is not None:
                 self.headers[column.field] = header
                 self.values[column.field] = cell.strip()
 
@@ -72,6 +73,17 @@ class _Row:
         self.problems.append(RowProblem(self.line, self.header(column), code.name, zh or code.zh, en or code.en))
 
 
+@cache
+def _columns_by_header(kind: RosterKind) -> dict[str, Column]:
+    """`column_of_header` for every header a kind accepts, looked up once per kind instead of once per cell."""
+    return {h: c for c in reversed(COLUMNS[kind]) for h in c.headers if column_of_header(kind, h) is c}
+
+
+@cache
+def _columns_by_field(kind: RosterKind) -> dict[str, Column]:
+    return {c.field: c for c in COLUMNS[kind]}
+
+
 def _column(kind: RosterKind, field: str) -> Column:
     return next(c for c in COLUMNS[kind] if c.field == field)
 
@@ -81,7 +93,7 @@ def check_row(
 ) -> RosterRecord | list[RowProblem]:
     """The row's record, or every problem it has (each with its line, column, code and message)."""
     row = _Row(kind, line, cells)
-    columns = {c.field: c for c in COLUMNS[kind]}
+    columns = _columns_by_field(kind)
     for column in columns.values():
         text = row.value(column)
         if text is None:
