@@ -34,6 +34,7 @@ import cProfile
 import csv
 import importlib.util
 import json
+import os
 import random
 import secrets
 import shutil
@@ -260,7 +261,7 @@ def import_over_http(base: str, roster: Roster) -> Imported:
                     files={"file": (path.name, f, "text/csv")},
                     headers={"authorization": f"Bearer {tokens[county]}"},
                 )
-            if r.status_code != 200:
+            if r.status_code not in (200, 201):
                 raise SystemExit(f"POST /rosters {path.name}: {r.status_code} {r.text[:500]}")
             spent = time.perf_counter() - began
             for key, value in r.json()["counts"].items():
@@ -407,12 +408,28 @@ def markdown(d: dict[str, Any]) -> str:
             else "No server process (in-process run): no server RSS."
         ),
         "",
+        _cpu_line(d),
+        "",
         "Rows by match state over the staged batches: "
         + "; ".join(f"{k}: " + ", ".join(f"{s} {n:,}" for s, n in sorted(v.items())) for k, v in d["states"].items()),
     ]
     if d.get("comparison") is None:
         lines += ["", "Comparison (`runComparison`): not run, `resolvers.comparisons` does not exist yet."]
     return "\n".join(lines)
+
+
+def _cpu_line(d: dict[str, Any]) -> str:
+    """CPU seconds of the server process and of PostgreSQL over both rosters: the figure a shared machine's
+    load does not distort as it does the wall clock (PostgreSQL's includes anything else it served)."""
+    cpu, rows = d.get("cpu_s"), sum(r["rows"] for r in d["rosters"])
+    if not cpu:
+        return "CPU: not sampled (in-process run)."
+    return (
+        f"CPU over both rosters: the server process {cpu['server']:.0f} s ({rows / cpu['server']:,.0f} rows per "
+        f"CPU-second), PostgreSQL {cpu['postgres']:.0f} s ({rows / cpu['postgres']:,.0f} rows per CPU-second, "
+        f"all its processes), wall {cpu['wall']:.0f} s; load average {cpu['loadavg_before']:.1f} before and "
+        f"{cpu['loadavg_after']:.1f} after on {d['machine']['cores']} cores (the machine is shared)."
+    )
 
 
 def main() -> None:
@@ -437,6 +454,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="baoxue-rosters-"))
     rosters: list[Imported] = []
     rss: dict[str, float] | None = None
+    cpu: dict[str, float] | None = None
     profiler = cProfile.Profile() if args.profile else None
     try:
         files = []
@@ -447,6 +465,7 @@ def main() -> None:
             files.append(roster)
         if args.via == "http":
             server = web.start_api(data.url, secrets.token_urlsafe(32))
+            load_before = os.getloadavg()[0]
             try:
                 idle = web.rss_mb(server.process.pid)
                 with web.Sampler(server.process.pid) as sampler:
@@ -455,6 +474,7 @@ def main() -> None:
                         log(f"{roster.kind}: {rosters[-1].rows_per_s:,.0f} rows/s ({rosters[-1].seconds:.1f} s)")
                 hwm = _vm_hwm_mb(server.process.pid)
                 rss = {"peak_mb": hwm, "sampled_max_mb": sampler.max_mb, "idle_mb": idle}
+                cpu = {**sampler.cpu_s, "loadavg_after": os.getloadavg()[0], "loadavg_before": load_before}
                 log(f"server RSS: peak {hwm:.0f} MB, sampled max {sampler.max_mb:.0f} MB, idle {idle:.0f} MB")
                 comparison = run_comparison_step(data.url, data.dsn, server.base)
             finally:
@@ -473,6 +493,7 @@ def main() -> None:
         "roster_import_rows_per_s": min(r.rows_per_s for r in rosters),
         "rosters": [asdict(r) for r in rosters],
         "server_rss_mb": rss,
+        "cpu_s": cpu,
         "states": states,
         "comparison": comparison,
         "children": data.children,

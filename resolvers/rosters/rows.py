@@ -84,6 +84,12 @@ def _columns_by_field(kind: RosterKind) -> dict[str, Column]:
     return {c.field: c for c in COLUMNS[kind]}
 
 
+@cache
+def _text_rules(kind: RosterKind) -> tuple[tuple[Column, int | None], ...]:
+    """Each column of a kind with the longest text it keeps (None: no bound, or the ID, checked as an ID)."""
+    return tuple((c, None if c.field == "national_id" else max_length(c.field)) for c in COLUMNS[kind])
+
+
 def _column(kind: RosterKind, field: str) -> Column:
     return next(c for c in COLUMNS[kind] if c.field == field)
 
@@ -94,15 +100,16 @@ def check_row(
     """The row's record, or every problem it has (each with its line, column, code and message)."""
     row = _Row(kind, line, cells)
     columns = _columns_by_field(kind)
-    for column in columns.values():
-        text = row.value(column)
-        if text is None:
+    values = row.values
+    for column, limit in _text_rules(kind):
+        text = values.get(column.field)
+        if not text:
             if column.required and column.field != "national_id":
                 row.refuse(column, RosterErrorCode.REQUIRED)
             continue
         if "\x00" in text:
             row.refuse(column, RosterErrorCode.INVALID_TEXT)
-        elif (limit := max_length(column.field)) is not None and len(text) > limit and column.field != "national_id":
+        elif limit is not None and len(text) > limit:
             row.refuse(column, RosterErrorCode.TOO_LONG, f"超出最大长度 {limit}", f"longer than {limit} characters")
     group = ONE_OF.get(kind, ())
     if group and not any(row.value(c) for c in group):
