@@ -1,9 +1,11 @@
 """Roster imports (models/roster_import.py): batches, their rows staged with COPY, matches, counts.
 
 A batch is staged inside the caller's transaction, in this order: `create_import` (one row, refused by the
-partial unique index when a live batch holds the same file), `stage_rows` (COPY, streaming), `match_exact`,
-`match_candidates`, `count_rows`. Matching only ever fills a row's match columns: it never touches a child
-(ARCHITECTURE §9). List functions take the scope predicate they are given (ARCHITECTURE §4).
+partial unique index when a live batch holds the same file), `stage_and_match` (COPY, streaming, into a
+temporary table, then each row written once with its match), `count_rows`; or, row by row as the tests and
+the staging bench do, `stage_rows` then `match_exact` and `match_candidates`, which follow the same rules.
+Matching only ever fills a row's match columns: it never touches a child (ARCHITECTURE §9). List functions
+take the scope predicate they are given (ARCHITECTURE §4).
 """
 
 from __future__ import annotations
