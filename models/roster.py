@@ -172,7 +172,10 @@ def normalise_national_id(text: str) -> str:
     """
     from stdnum.cn import ric
 
-    number = "".join(unicodedata.normalize("NFKC", text).split()).replace("-", "").upper()  # full-width digits too
+    if text.isascii() and text.isalnum():  # the usual cell: nothing to normalise, drop or convert
+        number = text.upper()
+    else:
+        number = "".join(unicodedata.normalize("NFKC", text).split()).replace("-", "").upper()  # full-width too
     if len(number) == 15 and number.isdigit():
         body = number[:6] + "19" + number[6:]
         return body + ric.calc_check_digit(body + "X")  # it reads the first 17 characters

@@ -109,10 +109,12 @@ class RosterRow(SQLModel, table=True):
     a batch's rows are read in file order from the key's index. The path indexes lead with the batch too,
     since rows are only ever listed within one batch.
 
-    `import_id` has no foreign key, on purpose: PostgreSQL checks a foreign key row by row, and on COPY that
-    check took a quarter to a third of the server's time (64,000 → 87,000 rows/s without it, server side
-    alone). Rows are written only by `stage_rows`, which looks the batch up first, and batches are never
-    deleted (ARCHITECTURE §5).
+    No column has a foreign key, on purpose: PostgreSQL checks a foreign key row by row, and on COPY the
+    check of `import_id` took a quarter to a third of the server's time (64,000 → 87,000 rows/s without it,
+    server side alone); the checks of `child_id` and `candidate_child_id` also locked each child's row.
+    Rows are written only by `stage_and_match` (and `stage_rows`), which look the batch up first and take
+    the children from `child` in the same statement; batches and children are never deleted
+    (ARCHITECTURE §5).
     """
 
     __tablename__ = "roster_row"
@@ -120,10 +122,10 @@ class RosterRow(SQLModel, table=True):
         sa.Index("ix_roster_row_import_school_path", "import_id", "school_path"),
         sa.Index("ix_roster_row_import_household_path", "import_id", "household_path"),
         sa.Index("ix_roster_row_import_residence_path", "import_id", "residence_path"),
-        # Half of each page left free: matching updates every valid row once, and with room on its page
-        # the new version is a heap-only tuple, with no entry in the four indexes (3.5 times faster at
-        # 200,000 rows, bench/roster_staging.py). The price: the table takes twice the disk.
-        {"postgresql_with": {"fillfactor": 50}},
+        # Full pages: a row is written once with its match (`stage_and_match`); only the few candidates a
+        # person decides are updated afterwards. (Matching used to update every row, with half of each
+        # page left free for it: migration 0011.)
+        {"postgresql_with": {"fillfactor": 100}},
     )
 
     import_id: int = Field(primary_key=True, sa_type=sa.BigInteger)
@@ -149,9 +151,9 @@ class RosterRow(SQLModel, table=True):
     school_path: str | None = Field(default=None, sa_type=path_type())
     household_path: str | None = Field(default=None, sa_type=path_type())
     residence_path: str | None = Field(default=None, sa_type=path_type())
-    child_id: int | None = Field(default=None, foreign_key="child.id", sa_type=sa.BigInteger)
+    child_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # a child's id (no foreign key: above)
     match: RowMatch | None = Field(default=None, sa_type=enum_type(RowMatch))
-    candidate_child_id: int | None = Field(default=None, foreign_key="child.id", sa_type=sa.BigInteger)
+    candidate_child_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # idem
     province_code: str = Field(max_length=2)
 
 

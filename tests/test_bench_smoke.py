@@ -77,3 +77,27 @@ def test_province_benchmark_runs_at_tiny_scale(databases: Databases, tmp_path: P
     report = (tmp_path / "RESULTS.md").read_text()
     assert "## a. County page query" in report
     assert "## d. Memory" in report
+
+
+def test_roster_import_benchmark_runs_at_tiny_scale(databases: Databases, tmp_path: Path) -> None:
+    """bench/rosters_1m.py: both rosters built from the synthetic children, uploaded county by county to a
+    real server, their rows matched (exact, candidate, new and refused all present), the numbers written."""
+    url = databases.create("bench_rosters")
+    command = [
+        sys.executable, "-m", "bench.rosters_1m", "--database-url", url, "--children", "2000", "--rows", "2000",
+        "--output", str(tmp_path),
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["roster_import_rows_per_s"] > 0
+    rosters = {r["kind"]: r for r in results["rosters_1m"]["rosters"]}
+    assert set(rosters) == {"HOUSEHOLD", "REGISTRY"}
+    for roster in rosters.values():
+        assert roster["rows"] == 2000
+        assert roster["counts"]["read"] == 2000
+    assert results["rosters_1m"]["server_rss_mb"]["peak_mb"] > 0
+    for kind in ("HOUSEHOLD", "REGISTRY"):
+        assert {"EXACT", "CANDIDATE", "NEW", "REFUSED"} <= set(results["rosters_1m"]["states"][kind]), kind
+    assert "## f. Roster imports at province scale" in (tmp_path / "RESULTS.md").read_text()

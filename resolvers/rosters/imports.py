@@ -82,11 +82,9 @@ async def import_roster(
     counted = _Counter()
     try:
         rows = _staged(kind, rows_of(file, kind), path, lookups, counted)
-        await repo.stage_rows(session, batch.id, _in_threads(rows))
+        await repo.stage_and_match(session, batch.id, _in_threads(rows), _county_of(path))
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
-    await repo.match_exact(session, batch.id)
-    await repo.match_candidates(session, batch.id, _county_of(path))
     counts = await repo.count_rows(session, batch.id)
     batch.rows_read += counted.out_of_scope
     batch.rows_refused += counted.out_of_scope

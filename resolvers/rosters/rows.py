@@ -57,8 +57,9 @@ class _Row:
         self.line, self.problems = line, list[RowProblem]()
         self.headers: dict[str, str] = {}
         self.values: dict[str, str] = {}
+        known = _columns_by_header(kind)
         for header, cell in cells.items():
-            if (column := column_of_header(kind, header)) is not None:
+            if (column := known.get(header)) is not None:
                 self.headers[column.field] = header
                 self.values[column.field] = cell.strip()
 
@@ -72,6 +73,23 @@ class _Row:
         self.problems.append(RowProblem(self.line, self.header(column), code.name, zh or code.zh, en or code.en))
 
 
+@cache
+def _columns_by_header(kind: RosterKind) -> dict[str, Column]:
+    """`column_of_header` for every header a kind accepts, looked up once per kind instead of once per cell."""
+    return {h: c for c in reversed(COLUMNS[kind]) for h in c.headers if column_of_header(kind, h) is c}
+
+
+@cache
+def _columns_by_field(kind: RosterKind) -> dict[str, Column]:
+    return {c.field: c for c in COLUMNS[kind]}
+
+
+@cache
+def _text_rules(kind: RosterKind) -> tuple[tuple[Column, int | None], ...]:
+    """Each column of a kind with the longest text it keeps (None: no bound, or the ID, checked as an ID)."""
+    return tuple((c, None if c.field == "national_id" else max_length(c.field)) for c in COLUMNS[kind])
+
+
 def _column(kind: RosterKind, field: str) -> Column:
     return next(c for c in COLUMNS[kind] if c.field == field)
 
@@ -81,16 +99,17 @@ def check_row(
 ) -> RosterRecord | list[RowProblem]:
     """The row's record, or every problem it has (each with its line, column, code and message)."""
     row = _Row(kind, line, cells)
-    columns = {c.field: c for c in COLUMNS[kind]}
-    for column in columns.values():
-        text = row.value(column)
-        if text is None:
+    columns = _columns_by_field(kind)
+    values = row.values
+    for column, limit in _text_rules(kind):
+        text = values.get(column.field)
+        if not text:
             if column.required and column.field != "national_id":
                 row.refuse(column, RosterErrorCode.REQUIRED)
             continue
         if "\x00" in text:
             row.refuse(column, RosterErrorCode.INVALID_TEXT)
-        elif (limit := max_length(column.field)) is not None and len(text) > limit and column.field != "national_id":
+        elif limit is not None and len(text) > limit:
             row.refuse(column, RosterErrorCode.TOO_LONG, f"超出最大长度 {limit}", f"longer than {limit} characters")
     group = ONE_OF.get(kind, ())
     if group and not any(row.value(c) for c in group):

@@ -201,6 +201,16 @@ async def test_the_same_file_is_live_once_per_jurisdiction_and_kind_until_discar
     assert again.status == ImportStatus.STAGED
 
 
+async def test_many_batches_on_one_connection_are_each_staged_and_a_repeat_still_named(session):
+    # psycopg prepares a statement on its sixth run on a connection and PostgreSQL plans it generically
+    # after five more, as on a server's pooled connection after ten uploads: the partial unique index must
+    # still decide (it once failed: "no unique or exclusion constraint matching the ON CONFLICT specification").
+    hashes = [file_hash() for _ in range(16)]
+    batches = [await new_batch(session, sha256=sha) for sha in hashes]
+    assert len({b.id for b in batches}) == 16
+    assert await create(session, sha256=hashes[-1]) is None
+
+
 INSERT_BATCH = text(
     "INSERT INTO roster_import (kind, jurisdiction_code, jurisdiction_path, as_of, file_name, file_sha256, size_bytes,"
     " status, rows_read, rows_valid, rows_refused, rows_matched, rows_new, created_by, province_code)"
@@ -298,3 +308,37 @@ async def test_rows_may_come_from_an_async_reader_and_only_for_a_batch_that_exis
     assert len(await rows_of(session, batch)) == 50
     with pytest.raises(LookupError):
         await repo.stage_rows(session, batch.id + 1_000_000, [roster_row(2)])
+
+
+async def test_staging_with_the_match_gives_what_staging_then_matching_gives(session):
+    """`stage_and_match` (the import's path: each row written once) against `stage_rows` + `match_exact` +
+    `match_candidates`, over every case of the tests above, and twice in one transaction."""
+    birth = date(2016, 3, 4)
+    known = await make_child(session, name="同路甲", birth_date=birth, gender=Gender.FEMALE)
+    await make_child(session, village=YUANMOU_VILLAGE, school=None, name="同路乙", birth_date=birth)
+    await make_child(session, name="同路丙", birth_date=birth)
+    await make_child(session, name="同路丙", birth_date=birth, residence=WUDING_VILLAGE, school=None)
+    staged = [
+        roster_row(2, national_id=known.national_id, name="同路甲", birth_date=birth, gender=Gender.FEMALE),
+        roster_row(3, name="同路甲", birth_date=birth, gender=Gender.FEMALE),  # candidate: no ID
+        roster_row(4, name="同路甲", birth_date=birth, gender=Gender.MALE),  # new: another gender
+        roster_row(5, name="同路乙", birth_date=birth),  # new: only in 元谋
+        roster_row(6, name="同路丙", birth_date=birth),  # new: two fit
+        roster_row(7, name="同路甲", birth_date=birth, gender=Gender.FEMALE, national_id="532329201603040999"),
+        roster_row(8, status=RowStatus.REFUSED, national_id=known.national_id, name="同路甲", birth_date=birth),
+    ]
+    before = await new_batch(session)
+    await repo.stage_rows(session, before.id, staged)
+    await repo.match_exact(session, before.id)
+    await repo.match_candidates(session, before.id, WUDING_PATH)
+    for _ in range(2):
+        batch = await new_batch(session)
+        assert await repo.stage_and_match(session, batch.id, iter(staged), WUDING_PATH) == 7
+        expected, got = await rows_of(session, before), await rows_of(session, batch)
+        for line, row in expected.items():
+            fields = ("status", "match", "child_id", "candidate_child_id", "name", "raw", "household_path")
+            assert [getattr(got[line], f) for f in fields] == [getattr(row, f) for f in fields], line
+    assert (got[2].match, got[2].child_id) == (RowMatch.EXACT, known.id)
+    assert (got[3].match, got[3].candidate_child_id) == (RowMatch.CANDIDATE, known.id)
+    assert [got[n].match for n in (4, 5, 6, 7, 8)] == [RowMatch.NEW] * 4 + [None]
+    assert await repo.count_rows(session, batch.id) == repo.RosterCounts(read=7, valid=6, refused=1, matched=1, new=4)
