@@ -101,3 +101,7 @@ def test_roster_import_benchmark_runs_at_tiny_scale(databases: Databases, tmp_pa
     for kind in ("HOUSEHOLD", "REGISTRY"):
         assert {"EXACT", "CANDIDATE", "NEW", "REFUSED"} <= set(results["rosters_1m"]["states"][kind]), kind
     assert "## f. Roster imports at province scale" in (tmp_path / "RESULTS.md").read_text()
+    compared = results["rosters_1m"]["comparison"]  # then applied and compared over the province
+    assert compared["batches_applied"] == sum(r["files"] for r in rosters.values())
+    assert compared["findings"] > 0
+    assert results["comparison_s"] == compared["comparison_s"] > 0
