@@ -11,11 +11,14 @@ import json
 from typing import Any
 
 import pytest
+import strawberry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditLog, LedgerEntry
+from schema.extensions import ErrorPolicy
 from schema.inputs import DEFAULT_MAX_TEXT, column_length
+from schema.root import Schema
 from tests.conftest import gql, token_for
 from tests.ledger_support import COUNTY_EDU, WUDING, WUDING_PRIMARY, make_student
 
@@ -237,3 +240,28 @@ async def test_an_argument_without_a_declared_bound_gets_the_default(client: Any
 async def test_an_anonymous_caller_is_refused_before_its_input_is_judged(client: Any) -> None:
     result = await gql(client, "{ ledgerEntries(filter: {noVisitForDays: 2147483647}) { totalCount } }")
     assert [e["extensions"]["code"] for e in result["errors"]] == ["UNAUTHENTICATED"]
+
+
+@strawberry.input
+class NewFilter:
+    """An input type as another domain would add it, with no bounds declared."""
+
+    code: str | None = None
+    within_days: int | None = None
+
+
+@strawberry.type
+class NewQuery:
+    @strawberry.field
+    def compare(self, filter: NewFilter) -> str:
+        raise AssertionError("the resolver must not run on refused input")
+
+
+async def test_an_input_type_added_later_is_covered_with_no_code_of_its_own() -> None:
+    """A new field and input type: building the schema alone guards them."""
+    schema = Schema(query=NewQuery, extensions=[ErrorPolicy])
+    nul = await schema.execute('{ compare(filter: {code: "a\\u0000"}) }')
+    far = await schema.execute("{ compare(filter: {withinDays: 2147483647}) }")
+    errors = (nul.errors or []) + (far.errors or [])
+    assert [(e.extensions or {}).get("field") for e in errors] == ["filter.code", "filter.withinDays"]
+    assert {(e.extensions or {}).get("code") for e in errors} == {"BAD_USER_INPUT"}
