@@ -10,11 +10,12 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from authz.errors import AccessError
+from authz.errors import AccessError, Unauthenticated
 from resolvers.audit import keep_durable_audit
 from resolvers.context import Context
 from resolvers.errors import BadInput
 
+from .inputs import coded_input_error
 from .limits import parse_limit_error
 
 log = logging.getLogger("baoxue.graphql")
@@ -115,7 +116,22 @@ class ErrorPolicy(SchemaExtension):
             return
         ctx = self.execution_context.context
         request_id = ctx.request_id if isinstance(ctx, Context) else None
-        result.errors = [classify(e, mask=self.mask, request_id=request_id) for e in result.errors]
+        document, variables = self.execution_context.graphql_document, self.execution_context.variables
+        errors = [
+            coded_input_error(e, document, variables) or classify(e, mask=self.mask, request_id=request_id)
+            for e in result.errors
+        ]
+        if isinstance(ctx, Context) and ctx.principal is None and not ctx.operator:
+            errors = [_signed_in_first(e, ctx) for e in errors]
+        result.errors = errors
+
+
+def _signed_in_first(error: GraphQLError, ctx: Context) -> GraphQLError:
+    """Without a sign-in, input refusals answer UNAUTHENTICATED: an anonymous caller is refused first."""
+    if (error.extensions or {}).get("code") != "BAD_USER_INPUT":
+        return error
+    refusal = Unauthenticated(ctx.auth_error or "sign-in required")
+    return _with_code(error, str(refusal), {"code": refusal.code})
 
 
 class MaskingErrorPolicy(ErrorPolicy):

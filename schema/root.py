@@ -14,10 +14,13 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
 
 from . import admin, comparisons, geography, ledgers, reports, rosters, students
 from . import nodes as node_fields
 from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
+from .inputs import guard
 from .limits import CachedParsing, Limits, limited_validation
 
 
@@ -57,6 +60,14 @@ class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 class Schema(strawberry.Schema):
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        """Every field taking arguments gets the input checks (schema/inputs.py), with no code of its own."""
+        fields = super().get_fields(type_definition)
+        if not type_definition.is_input:
+            for field in fields:
+                guard(field)
+        return fields
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Refusals and bad input are normal answers: log only the unexpected (ErrorPolicy logs those)."""
         unexpected = [e for e in errors if not is_expected(e)]

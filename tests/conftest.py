@@ -266,5 +266,14 @@ def codes(payload: dict[str, Any]) -> list[str]:
     return [e["code"] for e in payload["errors"]]
 
 
+def input_refusals(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, reason) of each input refused before any work (BAD_USER_INPUT, schema/inputs.py)."""
+    return [
+        (e["extensions"]["field"], e["extensions"]["reason"])
+        for e in result.get("errors") or []
+        if e.get("extensions", {}).get("code") == "BAD_USER_INPUT"
+    ]
+
+
 def error_codes(result: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in result.get("errors") or []]

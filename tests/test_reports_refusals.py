@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from models import ProvinceSetting
-from tests.conftest import error_codes, gql, token_for
+from tests.conftest import error_codes, gql, input_refusals, token_for
 from tests.ledger_support import WUDING, WUDING_PRIMARY, YUANMOU, make_student, open_entry
 from tests.report_support import (
     CITY_EDU,
@@ -143,7 +143,7 @@ async def test_verdicts_and_findings_name_children_only_to_readers_of_the_ledger
     next_door = [{"studentId": elsewhere["id"], "note": "未上报"}]
     assert codes(await review(client, county, report, "RETURN", findings=next_door, reasons="x")) == ["NOT_IN_UNIT"]
     too_long = await return_report(client, county, report, "理" * 2001)
-    assert [(e["field"], e["code"]) for e in too_long["errors"]] == [("reason", "TOO_LONG")]
+    assert input_refusals(too_long) == [("input.reason", "TOO_LONG")]
     disputed = [{"studentId": kid["id"], "verdict": "DISPUTED", "comment": "已返校，请核实"}]
     found = [{"studentId": missing["id"], "note": "长期未到校，未上报"}]
     returned = await review(client, county, report, "RETURN", verdicts=disputed, findings=found, reasons="请核实")

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from models import AuditLog, ProvinceSetting, TermVisit
 from models.base import today
-from tests.conftest import error_codes, gql, token_for
+from tests.conftest import error_codes, gql, input_refusals, token_for
 from tests.ledger_support import WUDING, WUDING_PRIMARY, YUANMOU
 from tests.report_support import (
     CITY_EDU,
@@ -157,8 +157,8 @@ async def test_the_visit_falls_in_its_term_from_the_provinces_term_start(client,
         ("term", "BAD_PERIOD")
     ]
     negative = await record(client, county, householdsVisited=-1)
-    assert [(e["field"], e["code"]) for e in negative["errors"]] == [("householdsVisited", "OUT_OF_RANGE")]
-    assert codes(await record(client, county, findings="查" * 2001)) == ["TOO_LONG"]
+    assert input_refusals(negative) == [("input.householdsVisited", "OUT_OF_RANGE")]
+    assert input_refusals(await record(client, county, findings="查" * 2001)) == [("input.findings", "TOO_LONG")]
     assert (await session.scalars(select(TermVisit))).all() == []
 
     # A province whose spring term starts on 20 February: a visit on the 25th is in the term.

@@ -9,12 +9,14 @@ import strawberry
 from strawberry import relay
 
 from models.account import Account as AccountRow
+from models.audit import AuditLog as AuditRow
 from resolvers.admin import accounts as account_resolvers
 from resolvers.errors import BadInput
 
 from ..connection import Connection, to_connection
 from ..context import Info
 from ..errors import AdminError
+from ..inputs import stored_in, text
 from ..mutations import run_mutation
 
 
@@ -79,10 +81,16 @@ async def accounts(
 
 @strawberry.input(description="新建账号 / create an account.")
 class CreateAccountInput:
-    username: str = strawberry.field(description="用户名 / username (3–64 of a-z 0-9 . _ -).")
-    display_name: str = strawberry.field(description="显示名称 / display name.")
+    username: str = strawberry.field(
+        metadata=stored_in(AccountRow, "username"), description="用户名 / username (3–64 of a-z 0-9 . _ -)."
+    )
+    display_name: str = strawberry.field(
+        metadata=stored_in(AccountRow, "display_name"), description="显示名称 / display name."
+    )
     jurisdiction_code: str = strawberry.field(description="所属辖区代码 / the jurisdiction it belongs to.")
-    password: str | None = strawberry.field(default=None, description="密码（服务账号不填）/ password.")
+    password: str | None = strawberry.field(
+        metadata=text(256), default=None, description="密码（服务账号不填）/ password."
+    )
     is_service: bool = strawberry.field(default=False, description="服务账号 / service account.")
 
 
@@ -96,8 +104,8 @@ class CreateAccountPayload:
 
 @strawberry.input(description="停用账号 / disable an account.")
 class DisableAccountInput:
-    username: str = strawberry.field(description="用户名 / username.")
-    reason: str = strawberry.field(description="原因 / why.")
+    username: str = strawberry.field(metadata=stored_in(AccountRow, "username"), description="用户名 / username.")
+    reason: str = strawberry.field(metadata=stored_in(AuditRow, "reason"), description="原因 / why.")
 
 
 @strawberry.type(description="停用账号结果 / result of disableAccount.")

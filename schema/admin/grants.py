@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from authz.catalogue import ROLES, Role
+from models.account import Account as AccountRow
 from models.base import utcnow
 from models.grant import GrantStatus, grant_status
 from models.grant import RoleGrant as GrantRow
@@ -21,6 +22,7 @@ from ..connection import Connection, to_connection
 from ..context import Info
 from ..enums import described
 from ..errors import AdminError
+from ..inputs import stored_in
 from ..mutations import run_mutation
 from ..nodes import node_id_of
 
@@ -121,10 +123,13 @@ async def grants(
 
 @strawberry.input(description="授予角色 / grant a role.")
 class GrantRoleInput:
-    username: str = strawberry.field(description="账号 / account.")
+    username: str = strawberry.field(metadata=stored_in(AccountRow, "username"), description="账号 / account.")
     role: Role = strawberry.field(description="角色 / role.")
-    jurisdiction_code: str = strawberry.field(description="辖区代码：区划、10 位学校标识码或 CN / jurisdiction.")
-    reason: str = strawberry.field(description="原因 / why.")
+    jurisdiction_code: str = strawberry.field(
+        metadata=stored_in(GrantRow, "jurisdiction_code"),
+        description="辖区代码：区划、10 位学校标识码或 CN / jurisdiction.",
+    )
+    reason: str = strawberry.field(metadata=stored_in(GrantRow, "reason"), description="原因 / why.")
     expires_at: datetime | None = strawberry.field(default=None, description="到期时间 / expiry (optional).")
 
 
@@ -137,7 +142,7 @@ class GrantRolePayload:
 @strawberry.input(description="撤销授权 / revoke a grant.")
 class RevokeGrantInput:
     grant_id: relay.GlobalID = strawberry.field(description="授权 ID / the grant's global ID.")
-    reason: str = strawberry.field(description="原因 / why.")
+    reason: str = strawberry.field(metadata=stored_in(GrantRow, "revoke_reason"), description="原因 / why.")
 
 
 @strawberry.type(description="撤销授权结果 / result of revokeGrant.")

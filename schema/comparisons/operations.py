@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 from strawberry import relay
 
+from models.comparison import ComparisonFinding as ComparisonFindingRow
 from models.comparison import DismissReason, FindingAction, FindingKind, FindingState
 from models.region import NATION_PATH
 from resolvers.comparisons import reading, resolving, running
@@ -14,6 +15,7 @@ from resolvers.comparisons import reading, resolving, running
 from ..connection import Connection, to_connection
 from ..context import Info
 from ..errors import ComparisonError
+from ..inputs import stored_in
 from ..ledgers.persuasion import path_code
 from ..mutations import run_mutation
 from ..nodes import node_id_of
@@ -104,7 +106,9 @@ class FindingDecisionInput:
     )
     reason: DismissReason | None = strawberry.field(default=None, description="排除原因（DISMISS）/ reason.")
     note: str | None = strawberry.field(
-        default=None, description="说明（DISMISS 必填，最多 500 字）/ note (required to dismiss; at most 500)."
+        default=None,
+        description="说明（DISMISS 必填，最多 500 字）/ note (required to dismiss; at most 500).",
+        metadata=stored_in(ComparisonFindingRow, "dismiss_note"),
     )
     school_code: str | None = strawberry.field(
         default=None, description="在外地就读的学校 / the school studied at (STUDYING_ELSEWHERE)."

@@ -12,6 +12,7 @@ from strawberry import relay
 from models.ledger import CloseReason, DropoutCategory, EntrySource, Ledger, Placement
 from models.ledger import Handover as HandoverRow
 from models.ledger import LedgerEntry as EntryRow
+from models.persuasion import CasePlan as CasePlanRow
 from models.persuasion import DeferralBasis, Line, VisitMethod
 from models.persuasion import DeferralRequest as DeferralRow
 from models.persuasion import PersuasionVisit as VisitRow
@@ -19,6 +20,7 @@ from resolvers.ledgers import deferral, entries, handover, persuasion
 
 from ..context import Info
 from ..errors import LedgerError
+from ..inputs import stored_in, text
 from ..mutations import run_mutation
 from ..nodes import node_id_of
 from .entries import LedgerEntry
@@ -59,7 +61,7 @@ class OpenLedgerEntryInput:
     source: EntrySource = strawberry.field(description="发现途径 / how the child was found.")
     opened_on: date = strawberry.field(description="发现日期 / found on.")
     category: DropoutCategory | None = strawberry.field(default=None, description="辍学类别 / category, if known.")
-    note: str | None = strawberry.field(default=None, description="说明 / note.")
+    note: str | None = strawberry.field(metadata=stored_in(EntryRow, "note"), default=None, description="说明 / note.")
 
 
 async def open_ledger_entry(info: Info, input: OpenLedgerEntryInput) -> LedgerEntryPayload:
@@ -121,7 +123,9 @@ class RecordPlacementInput:
     placement: Placement = strawberry.field(description="安置方式 / placement.")
     placed_on: date = strawberry.field(description="安置日期 / date.")
     school_code: str | None = strawberry.field(default=None, description="安置学校 / school.")
-    note: str | None = strawberry.field(default=None, description="说明 / note.")
+    note: str | None = strawberry.field(
+        metadata=stored_in(EntryRow, "placement_note"), default=None, description="说明 / note."
+    )
     version: int = strawberry.field(description="读取时的版本 / the version you read.")
 
 
@@ -146,7 +150,11 @@ async def record_placement(info: Info, input: RecordPlacementInput) -> LedgerEnt
 class CloseOutLedgerEntryInput:
     entry_id: relay.GlobalID = strawberry.field(description="记录 ID / the entry.")
     reason: CloseReason = strawberry.field(description="原因 / reason.")
-    note: str | None = strawberry.field(default=None, description="说明（OTHER 必填）/ note, required for OTHER.")
+    note: str | None = strawberry.field(
+        metadata=stored_in(EntryRow, "close_note"),
+        default=None,
+        description="说明（OTHER 必填）/ note, required for OTHER.",
+    )
     version: int = strawberry.field(description="读取时的版本 / the version you read.")
 
 
@@ -182,8 +190,10 @@ class RecordPersuasionVisitInput:
     method: VisitMethod = strawberry.field(description="方式 / method.")
     stage: int = strawberry.field(description="四步法阶段 1–4 / four-step stage.")
     participants: list[ParticipantInput] = strawberry.field(description="参加人员 / who took part.")
-    outcome: str = strawberry.field(description="结果 / outcome.")
-    next_step: str | None = strawberry.field(default=None, description="下一步 / next step.")
+    outcome: str = strawberry.field(metadata=stored_in(VisitRow, "outcome"), description="结果 / outcome.")
+    next_step: str | None = strawberry.field(
+        metadata=stored_in(VisitRow, "next_step"), default=None, description="下一步 / next step."
+    )
     next_on: date | None = strawberry.field(default=None, description="下一步日期 / when.")
 
 
@@ -221,10 +231,14 @@ async def _visit_payload(info: Info, visit: VisitRow) -> RecordPersuasionVisitPa
 @strawberry.input(description="一人一案 / set a child's plan (version 0 or omitted to create).")
 class SetCasePlanInput:
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the child.")
-    goal: str = strawberry.field(description="目标 / goal.")
-    responsible_edu: str = strawberry.field(description="教育线责任人 / education-line lead.")
-    responsible_gov: str = strawberry.field(description="政府线责任人 / government-line lead.")
-    steps: list[str] = strawberry.field(description="计划步骤 / planned steps.")
+    goal: str = strawberry.field(metadata=stored_in(CasePlanRow, "goal"), description="目标 / goal.")
+    responsible_edu: str = strawberry.field(
+        metadata=stored_in(CasePlanRow, "responsible_edu"), description="教育线责任人 / education-line lead."
+    )
+    responsible_gov: str = strawberry.field(
+        metadata=stored_in(CasePlanRow, "responsible_gov"), description="政府线责任人 / government-line lead."
+    )
+    steps: list[str] = strawberry.field(metadata=text(500), description="计划步骤 / planned steps.")
     version: int | None = strawberry.field(default=None, description="读取时的版本 / the version you read.")
 
 
@@ -255,15 +269,23 @@ async def set_case_plan(info: Info, input: SetCasePlanInput) -> SetCasePlanPaylo
 class RequestDeferralInput:
     entry_id: relay.GlobalID = strawberry.field(description="记录 ID / the entry.")
     basis: DeferralBasis = strawberry.field(description="依据 / grounds.")
-    grounds: str = strawberry.field(description="理由 / stated grounds.")
-    document_ref: str | None = strawberry.field(default=None, description="文书编号 / ruling or assessment ref.")
+    grounds: str = strawberry.field(metadata=stored_in(DeferralRow, "grounds"), description="理由 / stated grounds.")
+    document_ref: str | None = strawberry.field(
+        metadata=stored_in(DeferralRow, "document_ref"),
+        default=None,
+        description="文书编号 / ruling or assessment ref.",
+    )
 
 
 @strawberry.input(description="审批延缓申请（县级）/ decide a deferral request (county level).")
 class DecideDeferralInput:
     deferral_id: relay.GlobalID = strawberry.field(description="申请 ID / the request.")
     approve: bool = strawberry.field(description="批准 / approve (false: reject).")
-    note: str | None = strawberry.field(default=None, description="意见（驳回必填）/ note, required to reject.")
+    note: str | None = strawberry.field(
+        metadata=stored_in(DeferralRow, "decision_note"),
+        default=None,
+        description="意见（驳回必填）/ note, required to reject.",
+    )
 
 
 @strawberry.type(description="延缓申请结果 / result of requestDeferral or decideDeferral.")
@@ -313,7 +335,9 @@ async def decide_deferral(info: Info, input: DecideDeferralInput) -> DeferralPay
 class HandOverLedgerEntryInput:
     entry_id: relay.GlobalID = strawberry.field(description="记录 ID / the entry.")
     to_region_code: str = strawberry.field(description="接收地区代码（县级及以上）/ the receiving county or above.")
-    notice: str = strawberry.field(description="书面通知 / the written notice.")
+    notice: str = strawberry.field(
+        metadata=stored_in(HandoverRow, "notice"), description="书面通知 / the written notice."
+    )
     version: int = strawberry.field(description="读取时的版本 / the version you read.")
 
 

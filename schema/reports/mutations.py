@@ -6,13 +6,23 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from models.report import AssessmentGrade, ReviewDecision, Verdict
+from models.report import (
+    AssessmentGrade,
+    ReportAssessment,
+    ReportChild,
+    ReportFinding,
+    ReportRevision,
+    ReportVerdict,
+    ReviewDecision,
+    Verdict,
+)
 from models.report import Report as ReportRow
 from models.reporting_calendar import ReportLevel
 from resolvers.reports import assessing, drafting, workflow
 
 from ..context import Info
 from ..errors import ReportError
+from ..inputs import stored_in
 from ..mutations import run_mutation
 from ..nodes import node_id_of
 from .types import Report
@@ -124,8 +134,14 @@ async def draft_term_survey(info: Info, input: DraftTermSurveyInput) -> ReportPa
 class UnitAssessmentInput:
     subject_code: str = strawberry.field(description="下级区划代码（市：县；省：市）/ the county or city assessed.")
     grade: AssessmentGrade | None = strawberry.field(default=None, description="等次（省级评估必填）/ grade.")
-    findings: str = strawberry.field(description="调研或评估发现 / findings.")
-    guidance: str | None = strawberry.field(default=None, description="指导意见（地市调研必填）/ guidance.")
+    findings: str = strawberry.field(
+        metadata=stored_in(ReportAssessment, "findings"), description="调研或评估发现 / findings."
+    )
+    guidance: str | None = strawberry.field(
+        metadata=stored_in(ReportAssessment, "guidance"),
+        default=None,
+        description="指导意见（地市调研必填）/ guidance.",
+    )
 
 
 @strawberry.input(description="调研、评估下级单位 / assess units directly below, on the draft.")
@@ -151,7 +167,9 @@ async def assess_report_units(info: Info, input: AssessReportUnitsInput) -> Repo
 class SetReportNoteInput:
     report_id: relay.GlobalID = strawberry.field(description="报告 ID / the report.")
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the listed student.")
-    note: str | None = strawberry.field(default=None, description="备注，空则清除 / the note; empty clears it.")
+    note: str | None = strawberry.field(
+        metadata=stored_in(ReportChild, "note"), default=None, description="备注，空则清除 / the note; empty clears it."
+    )
     version: int = strawberry.field(description="报告版本 / the report's version.")
 
 
@@ -188,7 +206,9 @@ async def submit_report(info: Info, input: SubmitReportInput) -> ReportPayload:
 @strawberry.input(description="会签 / the county government countersigns its county's quarterly draft.")
 class CountersignReportInput:
     report_id: relay.GlobalID = strawberry.field(description="报告 ID / the report.")
-    note: str | None = strawberry.field(default=None, description="会签意见 / note.")
+    note: str | None = strawberry.field(
+        metadata=stored_in(ReportRevision, "cosign_note"), default=None, description="会签意见 / note."
+    )
     version: int = strawberry.field(description="报告版本 / the report's version.")
 
 
@@ -207,13 +227,17 @@ async def countersign_report(info: Info, input: CountersignReportInput) -> Repor
 class ReviewVerdictInput:
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the listed student.")
     verdict: Verdict = strawberry.field(description="结论 / verdict.")
-    comment: str | None = strawberry.field(default=None, description="说明（存疑必填）/ comment, required if disputed.")
+    comment: str | None = strawberry.field(
+        metadata=stored_in(ReportVerdict, "comment"),
+        default=None,
+        description="说明（存疑必填）/ comment, required if disputed.",
+    )
 
 
 @strawberry.input(description="复核发现的遗漏学生 / a child missing from the report.")
 class ReviewFindingInput:
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student.")
-    note: str = strawberry.field(description="发现情况 / what was found.")
+    note: str = strawberry.field(metadata=stored_in(ReportFinding, "note"), description="发现情况 / what was found.")
 
 
 @strawberry.input(description="复核 / re-check a submitted report one level down (004 §5).")
@@ -226,7 +250,11 @@ class ReviewReportInput:
         default_factory=list, description="遗漏的学生 / children found missing from the report."
     )
     decision: ReviewDecision = strawberry.field(description="通过或退回 / approve or return.")
-    reasons: str | None = strawberry.field(default=None, description="退回理由（退回必填）/ reasons, for a return.")
+    reasons: str | None = strawberry.field(
+        metadata=stored_in(ReportRevision, "review_reasons"),
+        default=None,
+        description="退回理由（退回必填）/ reasons, for a return.",
+    )
     version: int = strawberry.field(description="报告版本 / the report's version.")
 
 
@@ -254,7 +282,7 @@ async def review_report(info: Info, input: ReviewReportInput) -> ReportPayload:
 @strawberry.input(description="退回（含已通过的报告，解除锁定）/ return a submitted or approved report: unlocks it.")
 class ReturnReportInput:
     report_id: relay.GlobalID = strawberry.field(description="报告 ID / the report.")
-    reason: str = strawberry.field(description="理由 / reason.")
+    reason: str = strawberry.field(metadata=stored_in(ReportRevision, "return_reason"), description="理由 / reason.")
     version: int = strawberry.field(description="报告版本 / the report's version.")
 
 

@@ -10,11 +10,13 @@ import strawberry
 from strawberry import relay
 
 from models.reporting_calendar import ReportLevel
+from models.term_visit import TermVisit as TermVisitRow
 from resolvers.reports import term_visits as visit_resolvers
 
 from ..context import Info, loader
 from ..enums import RegionLevel
 from ..errors import TermVisitError
+from ..inputs import stored_in
 from ..mutations import run_mutation
 
 
@@ -121,7 +123,9 @@ class RecordTermVisitInput:
     visited_on: date = strawberry.field(description="调研日期（本学期内，不晚于今天）/ day of the visit, in the term.")
     students_checked: int = strawberry.field(description="逐一核查学生数 / students checked in person (≥ 0).")
     households_visited: int = strawberry.field(description="入户家庭数 / homes visited (≥ 0).")
-    findings: str | None = strawberry.field(default=None, description="调研发现（最多 2000 字）/ findings.")
+    findings: str | None = strawberry.field(
+        metadata=stored_in(TermVisitRow, "findings"), default=None, description="调研发现（最多 2000 字）/ findings."
+    )
     version: int | None = strawberry.field(
         default=None, description="已登记调研的版本（修改时必填）/ version of the recorded visit, to correct it."
     )

@@ -13,6 +13,7 @@ from models.child import Gender, SpecialGroup, mask_national_id
 from models.roster import ROSTER_KIND_LABELS, RosterKind
 from models.roster_import import ImportStatus, RowMatch, RowStatus
 from models.roster_import import RosterImport as ImportRow
+from models.roster_import import RosterImport as RosterImportRow
 from models.roster_import import RosterRow as RowRecord
 from resolvers.rosters import decisions, reading
 from resolvers.students import reading as child_resolvers
@@ -21,6 +22,7 @@ from ..connection import Connection, to_connection
 from ..context import Info, loader
 from ..enums import described
 from ..errors import RosterError
+from ..inputs import stored_in
 from ..mutations import run_mutation
 from ..nodes import node_id_of
 from ..students.types import Student
@@ -253,7 +255,10 @@ async def roster_imports(
 class DiscardRosterImportInput:
     id: relay.GlobalID = strawberry.field(description="批次 ID / the batch's global ID.")
     version: int = strawberry.field(description="读取时的版本 / the version you read.")
-    note: str = strawberry.field(description="放弃原因（最多 500 字）/ why it is discarded (at most 500 characters).")
+    note: str = strawberry.field(
+        metadata=stored_in(RosterImportRow, "decision_note"),
+        description="放弃原因（最多 500 字）/ why it is discarded (at most 500 characters).",
+    )
 
 
 @strawberry.type(description="导入批次操作结果 / result of a decision on a roster batch.")
@@ -267,7 +272,9 @@ class ApplyRosterImportInput:
     id: relay.GlobalID = strawberry.field(description="批次 ID / the batch's global ID.")
     version: int = strawberry.field(description="读取时的版本 / the version you read.")
     note: str | None = strawberry.field(
-        default=None, description="备注（最多 500 字）/ a note (at most 500 characters)."
+        metadata=stored_in(RosterImportRow, "decision_note"),
+        default=None,
+        description="备注（最多 500 字）/ a note (at most 500 characters).",
     )
 
 

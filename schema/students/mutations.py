@@ -7,14 +7,16 @@ from datetime import date
 import strawberry
 from strawberry import relay
 
+from models.audit import AuditLog
+from models.child import Child, Gender, Guardian, SpecialGroup
 from models.child import Child as ChildRow
-from models.child import Gender, SpecialGroup
 from models.enrolment import EnrolmentChange
 from resolvers.students import reading as child_resolvers
 from resolvers.students import records
 
 from ..context import Info
 from ..errors import StudentError
+from ..inputs import stored_in
 from ..mutations import run_mutation
 from ..nodes import node_id_of
 from .types import Student
@@ -22,14 +24,16 @@ from .types import Student
 
 @strawberry.input(description="监护人 / a guardian.")
 class GuardianInput:
-    name: str = strawberry.field(description="姓名 / name.")
-    relation: str = strawberry.field(description="关系 / relation.")
-    phone: str | None = strawberry.field(default=None, description="电话 / phone (digits).")
+    name: str = strawberry.field(metadata=stored_in(Guardian, "name"), description="姓名 / name.")
+    relation: str = strawberry.field(metadata=stored_in(Guardian, "relation"), description="关系 / relation.")
+    phone: str | None = strawberry.field(
+        metadata=stored_in(Guardian, "phone"), default=None, description="电话 / phone (digits)."
+    )
 
 
 @strawberry.input(description="登记学生 / register a child, enrolled or found out of school.")
 class CreateStudentInput:
-    name: str = strawberry.field(description="姓名 / name.")
+    name: str = strawberry.field(metadata=stored_in(Child, "name"), description="姓名 / name.")
     gender: Gender = strawberry.field(description="性别 / gender.")
     birth_date: date = strawberry.field(description="出生日期（须与身份证号一致）/ must agree with the ID.")
     national_id: str | None = strawberry.field(default=None, description="身份证号 / national ID (validated).")
@@ -39,17 +43,23 @@ class CreateStudentInput:
         "village); leave out for a child without one and give noHouseholdReason.",
     )
     no_household_reason: str | None = strawberry.field(
-        default=None, description="无户籍原因（无户籍地时必填，≤100 字）/ why there is no household registration."
+        metadata=stored_in(Child, "no_household_reason"),
+        default=None,
+        description="无户籍原因（无户籍地时必填，≤100 字）/ why there is no household registration.",
     )
     residence_region_code: str = strawberry.field(description="居住地（乡镇或村）/ residence.")
     no_id_reason: str | None = strawberry.field(
-        default=None, description="无身份证号原因（无身份证号时必填，≤100 字）/ why there is no national ID."
+        metadata=stored_in(Child, "no_id_reason"),
+        default=None,
+        description="无身份证号原因（无身份证号时必填，≤100 字）/ why there is no national ID.",
     )
     school_code: str | None = strawberry.field(default=None, description="就读学校 / school, if enrolled.")
     grade: int | None = strawberry.field(default=None, description="年级 1–9 / grade.")
     enrolled_on: date | None = strawberry.field(default=None, description="入学日期 / enrolled on.")
     special_groups: list[SpecialGroup] = strawberry.field(default_factory=list, description="重点群体 / groups.")
-    disability_category: str | None = strawberry.field(default=None, description="残疾类别 / disability category.")
+    disability_category: str | None = strawberry.field(
+        metadata=stored_in(Child, "disability_category"), default=None, description="残疾类别 / disability category."
+    )
     disability_grade: int | None = strawberry.field(default=None, description="残疾等级 1–4 / disability grade.")
     guardians: list[GuardianInput] = strawberry.field(default_factory=list, description="监护人 / guardians.")
 
@@ -58,20 +68,26 @@ class CreateStudentInput:
 class UpdateStudentInput:
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student.")
     version: int = strawberry.field(description="读取时的版本 / the version you read.")
-    name: str | None = strawberry.field(default=None, description="姓名 / name.")
+    name: str | None = strawberry.field(metadata=stored_in(Child, "name"), default=None, description="姓名 / name.")
     gender: Gender | None = strawberry.field(default=None, description="性别 / gender.")
     birth_date: date | None = strawberry.field(default=None, description="出生日期 / date of birth.")
     national_id: str | None = strawberry.field(default=None, description="身份证号 / national ID.")
     household_region_code: str | None = strawberry.field(default=None, description="户籍地 / household region.")
     residence_region_code: str | None = strawberry.field(default=None, description="居住地 / residence region.")
     no_household_reason: str | None = strawberry.field(
-        default=None, description="无户籍原因（仍无户籍地时）/ why there is no household registration."
+        metadata=stored_in(Child, "no_household_reason"),
+        default=None,
+        description="无户籍原因（仍无户籍地时）/ why there is no household registration.",
     )
     no_id_reason: str | None = strawberry.field(
-        default=None, description="无身份证号原因（仍无身份证号时）/ why there is no national ID."
+        metadata=stored_in(Child, "no_id_reason"),
+        default=None,
+        description="无身份证号原因（仍无身份证号时）/ why there is no national ID.",
     )
     special_groups: list[SpecialGroup] | None = strawberry.field(default=None, description="重点群体 / groups.")
-    disability_category: str | None = strawberry.field(default=None, description="残疾类别 / disability category.")
+    disability_category: str | None = strawberry.field(
+        metadata=stored_in(Child, "disability_category"), default=None, description="残疾类别 / disability category."
+    )
     disability_grade: int | None = strawberry.field(default=None, description="残疾等级 / disability grade.")
     guardians: list[GuardianInput] | None = strawberry.field(default=None, description="监护人（整体替换）/ replace.")
 
@@ -160,7 +176,9 @@ async def record_enrolment_change(info: Info, input: RecordEnrolmentChangeInput)
 @strawberry.input(description="查看完整身份证号 / reveal a student's full national ID.")
 class RevealNationalIdInput:
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student's global ID.")
-    reason: str = strawberry.field(description="查看原因（记入审计）/ why, for the audit log.")
+    reason: str = strawberry.field(
+        metadata=stored_in(AuditLog, "reason"), description="查看原因（记入审计）/ why, for the audit log."
+    )
 
 
 @strawberry.type(description="查看身份证号结果 / result of revealNationalId.")
