@@ -25,7 +25,7 @@ from strawberry.types import ExecutionContext
 
 from . import admin, geography, ledgers, reports, rosters, students
 from . import nodes as node_fields
-from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
+from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
 from .limits import cost_limit
 
 
@@ -96,6 +96,7 @@ def build_schema(*, production: bool, limits: Limits | None = None, extra_extens
 
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
+        SignInFirst,
         UnitOfWork,
         MaskingErrorPolicy if production else ErrorPolicy,
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
