@@ -76,6 +76,7 @@ def cost_limit(max_cost: int) -> type[ValidationRule]:
                         f"查询代价 {cost} 超过上限 {max_cost}，请减少字段或分页大小 / "
                         f"query cost {cost} exceeds the limit of {max_cost}: select fewer fields or smaller pages",
                         node,
+                        extensions={"code": "QUERY_TOO_COMPLEX"},
                     )
                 )
 
