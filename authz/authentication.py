@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,8 +42,20 @@ class LoginResult:
     retry_after: int | None = None
 
 
+USERNAME_MAX: int = Account.__table__.c.username.type.length  # type: ignore[attr-defined]
+
+
+def possible_username(username: str) -> bool:
+    """Could an account have this name? Longer than the column, or holding a NUL, none can: such a
+    login is refused like any wrong one (same 401, same hashing cost), never sent to the database."""
+    return 0 < len(username) <= USERNAME_MAX and "\x00" not in username
+
+
 def _throttle_keys(username: str, client: str) -> tuple[str, str]:
-    return f"user:{username.strip().lower()}", f"client:{client}"
+    name = username.strip().lower()
+    if not possible_username(name):  # counted under a key that fits the throttle's column
+        name = "#" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"user:{name}", f"client:{client[:150]}"
 
 
 async def login(
@@ -67,7 +80,7 @@ async def login(
         until = max(blocked) + policy.window
         return LoginResult(retry_after=max(1, math.ceil((until - now).total_seconds())))
 
-    account = await accounts.get_account_by_username(session, username)
+    account = await accounts.get_account_by_username(session, username) if possible_username(username) else None
     # argon2 takes tens of milliseconds: keep it off the event loop.
     password_ok = await asyncio.to_thread(verify_password, account.password_hash if account else None, password)
     if account is None or not password_ok or not account.active:
@@ -113,7 +126,7 @@ async def authenticate(session: AsyncSession, authorization: str | None, tokens:
         username, external = decode_access_token(tokens, credential)
     except InvalidToken as exc:
         return Authentication(None, str(exc))
-    account = await accounts.get_account_by_username(session, username)
+    account = await accounts.get_account_by_username(session, username) if possible_username(username) else None
     if account is None or not account.active:
         return Authentication(None, "account unknown or disabled")
     if external and account.is_service:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -43,6 +44,32 @@ from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
 from .settings import Settings
 
 log = logging.getLogger("baoxue.app")
+
+
+MAX_BODY_NESTING = 64
+"""How deep a request body's JSON may nest (objects and lists); deeper bodies are refused before use."""
+
+HTTP_CODES = {405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    """Without recursion: a body is checked before anything walks it recursively."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def http_refusal(exc: HTTPException) -> JSONResponse:
+    """A request /graphql cannot take at all (not JSON, not an object, wrong method): a JSON error with a
+    code, as GraphQL clients read errors, instead of the plain-text answer strawberry gives."""
+    code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+    message = exc.reason if " / " in exc.reason else f"请求无法处理 / {exc.reason}"
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=exc.status_code)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -87,6 +114,20 @@ class GraphQLView(GraphQL[Context, None]):
         """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
+    def decode_json(self, data: str | bytes) -> object:
+        """A body (or GET `variables`) is a JSON object in UTF-8, nested at most MAX_BODY_NESTING deep."""
+        try:
+            value = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+        except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
+            raise HTTPException(400, "请求体不是 UTF-8 编码的 JSON / the body is not JSON in UTF-8") from exc
+        if not isinstance(value, dict):
+            raise HTTPException(400, "请求体须为 JSON 对象 / the body must be a JSON object")
+        if _nested_deeper_than(value, MAX_BODY_NESTING):
+            raise HTTPException(
+                400, f"请求体嵌套超过 {MAX_BODY_NESTING} 层 / the body nests deeper than {MAX_BODY_NESTING} levels"
+            )
+        return value
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         session = self.sessions()
         request.state.db_session = session
@@ -108,6 +149,8 @@ class GraphQLView(GraphQL[Context, None]):
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            return http_refusal(exc)
         finally:
             session = getattr(request.state, "db_session", None)
             if session is not None:

@@ -6,7 +6,8 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 
-from graphql import GraphQLError
+from graphql import ExecutionResult, FieldNode, GraphQLError
+from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -21,6 +22,39 @@ from .limits import parse_limit_error
 log = logging.getLogger("baoxue.graphql")
 
 EXPECTED = (AccessError, BadInput)
+
+
+INTROSPECTION = frozenset({"__typename", "__schema", "__type"})
+
+
+class SignInFirst(SchemaExtension):
+    """Without a credential, an operation that reads or changes data is refused before any of it runs.
+
+    Its variables are not even coerced: an anonymous caller learns UNAUTHENTICATED, never which of its
+    inputs were wrong, and no resolver starts work for it. Introspection alone still answers.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context.context
+        if isinstance(ctx, Context) and ctx.principal is None and self._touches_data():
+            try:
+                ctx.signed_in()
+            except AccessError as exc:
+                error = GraphQLError(str(exc), extensions={"code": exc.code})
+                self.execution_context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+    def _touches_data(self) -> bool:
+        document = self.execution_context.graphql_document
+        if document is None:
+            return True
+        operation = get_operation_ast(document, self.execution_context.operation_name)
+        if operation is None:
+            return False  # graphql-core answers that with its own error
+        return any(
+            not isinstance(selection, FieldNode) or selection.name.value not in INTROSPECTION
+            for selection in operation.selection_set.selections
+        )
 
 
 class UnitOfWork(SchemaExtension):
@@ -121,6 +155,8 @@ class ErrorPolicy(SchemaExtension):
             coded_input_error(e, document, variables) or classify(e, mask=self.mask, request_id=request_id)
             for e in result.errors
         ]
+        if self.mask:  # the input errors quote graphql-core's message, suggestions included
+            errors = [_without_suggestions(e) for e in errors]
         if isinstance(ctx, Context) and ctx.principal is None and not ctx.operator:
             errors = [_signed_in_first(e, ctx) for e in errors]
         result.errors = errors

@@ -19,7 +19,7 @@ from strawberry.types.field import StrawberryField
 
 from . import admin, comparisons, geography, ledgers, reports, rosters, students
 from . import nodes as node_fields
-from .extensions import ErrorPolicy, MaskingErrorPolicy, UnitOfWork, is_expected
+from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
 from .inputs import guard
 from .limits import CachedParsing, Limits, limited_validation
 
@@ -87,6 +87,7 @@ def build_schema(*, production: bool, limits: Limits | None = None, extra_extens
 
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
+        SignInFirst,
         UnitOfWork,
         MaskingErrorPolicy if production else ErrorPolicy,
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),

@@ -183,3 +183,4 @@ async def test_cost_limit_refuses_queries_that_could_return_too_much(client, tok
     result = await gql(client, too_much, token=token)
     assert result.get("data") is None
     assert "query cost" in result["errors"][0]["message"]
+    assert result["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -70,3 +71,9 @@ async def list_entries(
     if target_type is not None:
         where.append(col(AuditLog.target_type) == target_type)
     return await fetch_page(session, AuditLog, col(AuditLog.id), where, after=after, limit=limit, key_type=int)
+
+
+async def get_entries(session: AsyncSession, *, scope: ColumnElement[bool], ids: Iterable[int]) -> dict[int, AuditLog]:
+    """Entries by id, only those within `scope`."""
+    rows = await session.scalars(select(AuditLog).where(scope, col(AuditLog.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}

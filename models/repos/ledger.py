@@ -180,6 +180,11 @@ async def deferrals_of(session: AsyncSession, entry_ids: Iterable[int]) -> dict[
     return out
 
 
+async def get_deferrals(session: AsyncSession, ids: Iterable[int]) -> dict[int, DeferralRequest]:
+    rows = await session.scalars(select(DeferralRequest).where(col(DeferralRequest.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}
+
+
 async def lock_deferral(session: AsyncSession, deferral_id: int) -> DeferralRequest | None:
     stmt = select(DeferralRequest).where(col(DeferralRequest.id) == deferral_id).with_for_update()
     return (await session.scalars(stmt)).first()
@@ -191,6 +196,11 @@ async def handovers_of(session: AsyncSession, entry_ids: Iterable[int]) -> dict[
     for row in await session.scalars(stmt):
         out.setdefault(row.entry_id, []).append(row)
     return out
+
+
+async def get_handovers(session: AsyncSession, ids: Iterable[int]) -> dict[int, Handover]:
+    rows = await session.scalars(select(Handover).where(col(Handover.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}
 
 
 async def lock_handover(session: AsyncSession, handover_id: int) -> Handover | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col
 
 from models.audit import AuditLog
@@ -9,7 +10,18 @@ from models.repos import audit
 from models.repos.paging import Page
 
 from ..context import Context
-from ..paging import decode_id_cursor, page_size
+from ..paging import decode_id_cursor, page_size, parse_id
+
+
+def _scope(ctx: Context) -> ColumnElement[bool]:
+    return ctx.access().scope("AUDIT", "READ", {"PLACE": [col(AuditLog.scope_path)]})
+
+
+async def get_audit_entries(ctx: Context, ids: list[str]) -> dict[str, AuditLog]:
+    """Entries by id (`node`), read as `auditLog` reads them: one outside the caller's view answers as missing."""
+    wanted = [n for n in map(parse_id, ids) if n is not None]
+    found = await audit.get_entries(ctx.session, scope=_scope(ctx), ids=wanted) if wanted else {}
+    return {str(k): v for k, v in found.items()}
 
 
 async def list_audit_log(
@@ -21,7 +33,7 @@ async def list_audit_log(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[AuditLog]:
-    scope = ctx.access().scope("AUDIT", "READ", {"PLACE": [col(AuditLog.scope_path)]})
+    scope = _scope(ctx)
     return await audit.list_entries(
         ctx.session,
         scope=scope,

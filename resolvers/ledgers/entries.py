@@ -80,6 +80,20 @@ async def get_entries(ctx: Context, ids: list[str]) -> dict[str, LedgerEntry]:
     }
 
 
+async def get_deferrals(ctx: Context, ids: list[str]) -> dict[str, DeferralRequest]:
+    """Deferral requests by id (`node`): each readable exactly where its ledger entry is."""
+    found = await ledger_repo.get_deferrals(ctx.session, [n for n in map(parse_id, ids) if n is not None])
+    entries = await get_entries(ctx, sorted({str(d.entry_id) for d in found.values()}))
+    return {str(k): d for k, d in found.items() if str(d.entry_id) in entries}
+
+
+async def get_handovers(ctx: Context, ids: list[str]) -> dict[str, Handover]:
+    """Handovers by id (`node`): each readable exactly where its ledger entry is."""
+    found = await ledger_repo.get_handovers(ctx.session, [n for n in map(parse_id, ids) if n is not None])
+    entries = await get_entries(ctx, sorted({str(h.entry_id) for h in found.values()}))
+    return {str(k): h for k, h in found.items() if str(h.entry_id) in entries}
+
+
 async def child_for_ledger(ctx: Context, student_id: str, act: str) -> Child:
     """A child the caller may see on the ledgers (else NOT_FOUND) and do `act` for (else FORBIDDEN)."""
     number = parse_id(student_id)

@@ -34,10 +34,12 @@ class AuditEntry(relay.Node):
         return str(root.entry_id)
 
     @classmethod
-    def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AuditEntry | None]:
-        return [None for _ in node_ids]  # read the log through `auditLog`
+        wanted = list(node_ids)
+        found = await audit_resolvers.get_audit_entries(info.context, wanted)
+        return [cls.from_row(found[i]) if i in found else None for i in wanted]
 
     @classmethod
     def from_row(cls, row: AuditRow) -> AuditEntry:

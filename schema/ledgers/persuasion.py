@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import strawberry
@@ -19,6 +20,7 @@ from models.persuasion import (
 from models.persuasion import CasePlan as PlanRow
 from models.persuasion import DeferralRequest as DeferralRow
 from models.persuasion import PersuasionVisit as VisitRow
+from resolvers.ledgers import entries as entry_resolvers
 
 from ..context import Info
 from ..enums import described
@@ -90,6 +92,15 @@ class DeferralRequest(relay.Node):
         return str(root.deferral_id)
 
     @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[DeferralRequest | None]:
+        """Readable where the ledger entry it belongs to is."""
+        wanted = list(node_ids)
+        found = await entry_resolvers.get_deferrals(info.context, wanted)
+        return [cls.from_row(found[i]) if i in found else None for i in wanted]
+
+    @classmethod
     def from_row(cls, row: DeferralRow) -> DeferralRequest:
         return cls(
             deferral_id=row.id or 0,
@@ -119,6 +130,15 @@ class Handover(relay.Node):
     @classmethod
     def resolve_id(cls, root: Handover, *, info: Info) -> str:
         return str(root.handover_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Handover | None]:
+        """Readable where the ledger entry it belongs to is."""
+        wanted = list(node_ids)
+        found = await entry_resolvers.get_handovers(info.context, wanted)
+        return [handover_from_row(found[i]) if i in found else None for i in wanted]
 
 
 @strawberry.type(description="一人一案 / the child's plan: goal, both lines' leads, planned steps.")
