@@ -67,7 +67,7 @@ def _serve(data_dir: Path, port: int, stderr: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _wait_ready(process: subprocess.Popen[bytes], port: int, seconds: float = 60) -> None:
+def _wait_ready(process: subprocess.Popen[bytes], port: int, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, f"serve exited with {process.returncode}"
