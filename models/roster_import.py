@@ -122,6 +122,8 @@ class RosterRow(SQLModel, table=True):
         sa.Index("ix_roster_row_import_school_path", "import_id", "school_path"),
         sa.Index("ix_roster_row_import_household_path", "import_id", "household_path"),
         sa.Index("ix_roster_row_import_residence_path", "import_id", "residence_path"),
+        # The comparisons ask whether a child is on another batch: one probe each (migration 0015).
+        sa.Index("ix_roster_row_child_import", "child_id", "import_id"),
         # Full pages: a row is written once with its match (`stage_and_match`); only the few candidates a
         # person decides are updated afterwards. (Matching used to update every row, with half of each
         # page left free for it: migration 0011.)
