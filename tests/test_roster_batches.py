@@ -221,3 +221,22 @@ async def test_applying_the_household_roster_registers_its_new_child_over_http(c
     new = [r for r in await rows_seen(client, "gov-county-532329", body["id"]) if r["match"] == "NEW"]
     assert len(new) == 1
     assert new[0]["student"]["name"] == new[0]["name"]
+
+
+RESOLVE_MATCH = """mutation($input: ResolveRosterMatchInput!) { resolveRosterMatch(input: $input) {
+  rosterImport { number } errors { field ... on RosterError { code } } } }"""
+
+
+async def test_candidates_are_decided_only_by_whoever_may_import_for_the_county_over_http(client: Any) -> None:
+    """The neighbour finds no such batch, the city may not decide; a forged row id is NOT_FOUND by name."""
+    body = await staged(client)
+    row = (await rows_seen(client, "gov-county-532329", body["id"]))[0]
+    decisions = {"input": {"decisions": [{"rowId": row["id"], "decision": "CONFIRM"}]}}
+    neighbour = await gql(client, RESOLVE_MATCH, decisions, token=await token_for(client, "gov-county-532328"))
+    assert [e["code"] for e in neighbour["data"]["resolveRosterMatch"]["errors"]] == ["NOT_FOUND"]
+    city = await gql(client, RESOLVE_MATCH, decisions, token=await token_for(client, "gov-city-5323"))
+    assert error_codes(city) == ["FORBIDDEN"]
+    mine = await gql(client, RESOLVE_MATCH, decisions, token=await token_for(client, "gov-county-532329"))
+    assert [(e["field"], e["code"]) for e in mine["data"]["resolveRosterMatch"]["errors"]] == [
+        ("decisions.0.rowId", "ALREADY_DECIDED")  # an exact match, not a candidate: nothing to decide
+    ]

@@ -235,3 +235,45 @@ async def test_an_apply_and_a_discard_at_once_have_one_winner_and_a_typed_loser(
             await conn.execute(delete(EnrolmentEvent).where(col(EnrolmentEvent.child_id).in_(made_ids)))
             await conn.execute(delete(Child).where(col(Child.id).in_(made_ids)))
             await conn.execute(delete(AuditLog).where(col(AuditLog.target_type) == "RosterImport"))
+
+
+async def test_two_decisions_on_one_candidate_at_once_have_one_winner_and_a_typed_loser(engine: Any) -> None:
+    """ARCHITECTURE §12: both lock the batch; the second sees the row decided (ALREADY_DECIDED), on two
+    connections, and the row keeps the winner's decision."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        known = await make_child(session, name="并发儿", birth_date=date(2016, 2, 2), school=None)
+        ctx = Context(session=session, principal=None, system_actor="setup", operator=True)
+        batch = await stage(ctx, [HEADER, ["并发儿", "男", "", "2016-02-02", WUDING_VILLAGE, "", "户口未登记"]])
+        await session.commit()
+    assert (await _match_of(engine, batch.id)) is RowMatch.CANDIDATE
+
+    async def decide(actor: str, confirm: bool) -> str:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            ctx = Context(session=session, principal=None, system_actor=actor, operator=True)
+            try:
+                await resolve_matches(ctx, decisions=[MatchDecision(f"{batch.id}.2", confirm=confirm)])
+                await asyncio.sleep(0.2)  # hold the lock: the other decision waits for this commit
+            except BadInput as exc:
+                await session.rollback()
+                return exc.error.code
+            await session.commit()
+            return "CONFIRMED" if confirm else "REJECTED"
+
+    outcomes = await asyncio.gather(decide("one", True), decide("two", False))
+    try:
+        winners = [o for o in outcomes if o in ("CONFIRMED", "REJECTED")]
+        assert len(winners) == 1
+        assert [o for o in outcomes if o not in winners] == ["ALREADY_DECIDED"]
+        assert (await _match_of(engine, batch.id)) == winners[0]
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(RosterRow).where(col(RosterRow.import_id) == batch.id))
+            await conn.execute(delete(RosterImport).where(col(RosterImport.id) == batch.id))
+            await conn.execute(delete(Child).where(col(Child.id) == known.id))
+            await conn.execute(delete(AuditLog).where(col(AuditLog.target_type) == "RosterImport"))
+
+
+async def _match_of(engine: Any, import_id: int | None) -> RowMatch | None:
+    async with AsyncSession(engine) as session:
+        row = await session.get(RosterRow, (import_id, 2))
+        return row.match if row else None
