@@ -20,7 +20,7 @@ from datagen.synthetic.seed import APPLICATION_NAME
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
-CHILDREN = 100_000  # enough for the worker to be busy for seconds; the seed never gets to commit
+CHILDREN = 300_000  # enough for the worker to be busy for many seconds on a quiet machine too; the seed never commits
 
 
 def _alive(pid: int) -> bool:
@@ -99,7 +99,6 @@ def test_a_killed_seed_takes_its_worker_with_it_and_leaves_no_lock(migrated, tmp
         [worker] = _children_of(seed.pid)
         if when == "rows are being copied":
             _until(lambda: any(str(q).startswith("COPY") for *_, q in _seed_activity(url)), 60, "COPY starts")
-            time.sleep(0.5)
         assert _seed_activity(url), "the seed holds its transaction open"
         assert seed.poll() is None
         if signum == signal.SIGINT:
