@@ -108,11 +108,20 @@ async def _is_empty(session: AsyncSession) -> bool:
     return await count_regions(session) == 0
 
 
+def _exit_once(*_: object) -> None:
+    """Exit on the first SIGINT/SIGTERM and ignore the ones after it: a second Ctrl-C (or `uv run` forwarding
+    the one the process group already got) landing in the interpreter's shutdown would raise SystemExit
+    inside whatever runs there and print its traceback. The embedded PostgreSQL's stop is bounded (60 s)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN)
+    sys.exit(0)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit (here from the start,
     # also while migrating or loading the demo) lets the exit hook stop the embedded PostgreSQL.
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: sys.exit(0))
+        signal.signal(signum, _exit_once)
     _port_free(args.host, args.port)
 
     import uvicorn

@@ -192,7 +192,9 @@ def seed_synthetic(
     if children < 1 or not 1 <= provinces <= len(PROVINCE_CODES):
         raise ValueError(f"--children ≥ 1 and 1 ≤ --provinces ≤ {len(PROVINCE_CODES)}")
     started = time.perf_counter()
-    with psycopg.connect(libpq(url), application_name=APPLICATION_NAME) as conn:
+    # Closed, not rolled back, on the way out: after a Ctrl-C mid-COPY the connection is still busy and a
+    # rollback fails noisily; closing it is the rollback (the server discards the open transaction).
+    with contextlib.closing(psycopg.connect(libpq(url), application_name=APPLICATION_NAME)) as conn:
         load = Loader(conn, progress)
         cur = load.cur
         cur.execute("SET maintenance_work_mem = '1GB'")
