@@ -38,6 +38,7 @@ from schema.root import build_schema
 
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
 from .downloads import download_endpoint
+from .exports import export_endpoint
 from .http_auth import token_endpoint
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
@@ -270,6 +271,8 @@ def create_app(
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
         Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/rosters", roster_endpoint(sessions, tokens, authz), methods=["POST"]),
+        # More specific /exports/… routes (the change feed) go above this one: routes match in order.
+        Route("/exports/{dataset}", export_endpoint(sessions, tokens, authz), methods=["GET"]),
         Route("/rosters/templates/{kind}.xlsx", template_endpoint(sessions, tokens), methods=["GET"]),
         Route("/rosters/{id}/refused.csv", refused_rows_endpoint(sessions, tokens, authz), methods=["GET"]),
         Route("/healthz", healthz),

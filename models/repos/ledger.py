@@ -62,7 +62,7 @@ class EntryFilter:
     child_id: int | None = None
 
 
-def _entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
+def entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
     e = LedgerEntry
     where: list[ColumnElement[bool]] = []
     if f.ledger is not None:
@@ -102,7 +102,7 @@ def _entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
 async def list_entries(
     session: AsyncSession, *, scope: ColumnElement[bool], filter: EntryFilter, after: str | None, limit: int
 ) -> Page[LedgerEntry]:
-    where = [scope, *_entry_conditions(filter)]
+    where = [scope, *entry_conditions(filter)]
     return await fetch_page(session, LedgerEntry, col(LedgerEntry.id), where, after=after, limit=limit, key_type=int)
 
 
