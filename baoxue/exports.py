@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from datetime import date
+from typing import Any, cast
 from urllib.parse import quote
 
 import anyio
@@ -22,6 +24,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from authz.authentication import authenticate
 from authz.errors import AccessError
@@ -89,33 +92,33 @@ def _csv_line(cells: list[str]) -> str:
     return ",".join('"' + c.replace('"', '""') + '"' if any(x in c for x in ',"\r\n') else c for c in cells) + "\n"
 
 
-async def _csv(export: Export, encoding: str, header: str) -> AsyncIterator[bytes]:
+async def _csv(export: Export, encoding: str, header: str) -> AsyncGenerator[bytes, None]:
     columns = export.query.columns
     head = "" if header == "machine" else _csv_line([c.label for c in columns])
     head += _csv_line([c.name for c in columns])
-    if encoding == "utf-8":
-        yield ("\ufeff" + head).encode()  # the BOM Excel needs to read UTF-8
-        async for chunk in export.csv_chunks():
-            yield chunk
-        return
-    yield head.encode(encoding)
-    async for chunk in export.csv_chunks():  # whole rows: no character is split between chunks
-        yield chunk.decode("utf-8").encode(encoding)
+    yield ("\ufeff" + head).encode() if encoding == "utf-8" else head.encode(encoding)  # Excel reads UTF-8 by its BOM
+    async with aclosing(export.csv_chunks()) as chunks:
+        async for chunk in chunks:  # whole rows: no character is split between chunks
+            yield chunk if encoding == "utf-8" else chunk.decode("utf-8").encode(encoding)
 
 
 def _cell(value: Any) -> Any:
+    """A cell as the CSV writes it: dates in ISO text, no control characters (Excel refuses them)."""
+    if isinstance(value, date):
+        return value.isoformat()
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
-async def _xlsx(export: Export) -> AsyncIterator[bytes]:
+async def _xlsx(export: Export) -> AsyncGenerator[bytes, None]:
     """A write-only workbook: rows go to a temporary file as they come; the file is sent when complete."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(export.dataset.name)
     sheet.append([c.label for c in export.query.columns])
     sheet.append([c.name for c in export.query.columns])
-    async for batch in export.row_batches():
-        for row in batch:
-            sheet.append([_cell(v) for v in row])
+    async with aclosing(export.row_batches()) as batches:
+        async for batch in batches:
+            for row in batch:
+                sheet.append([_cell(v) for v in row])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
@@ -167,11 +170,12 @@ def export_endpoint(
         else:
             rows = _csv(export, encoding, header)
 
-        async def body() -> AsyncIterator[bytes]:
+        async def body() -> AsyncGenerator[bytes, None]:
             complete = False
             try:
-                async for chunk in rows:
-                    yield chunk
+                async with aclosing(rows) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
                 complete = True
             finally:
                 with anyio.CancelScope(shield=True):  # a client gone still gets its closing audit row
@@ -181,9 +185,21 @@ def export_endpoint(
         if options.format == "csv":
             media += f"; charset={encoding}"
         headers = {"Content-Disposition": _disposition(export), "X-Export-Id": export.export_id}
-        return StreamingResponse(body(), media_type=media, headers=headers)
+        return ExportResponse(body(), media_type=media, headers=headers)
 
     return export_rows
+
+
+class ExportResponse(StreamingResponse):
+    """A stream whose body is closed however sending ends: a client gone mid-stream cuts the COPY at once
+    and the export's closing audit row is written (Starlette leaves the body suspended after a send fails)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await cast(AsyncGenerator[bytes, None], self.body_iterator).aclose()
 
 
 async def _close(session: AsyncSession, export: Export, complete: bool) -> None:

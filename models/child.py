@@ -92,7 +92,8 @@ def mask_national_id(national_id: str | None) -> str | None:
 def mask_national_id_sql(value: Any) -> Any:
     """`mask_national_id` in SQL, character for character (bulk exports mask in the database; a test
     holds the two equal): PostgreSQL's `repeat` of a negative count is empty, as Python's `*` is."""
-    return sa.func.left(value, 6) + sa.func.repeat("*", sa.func.length(value) - 10) + sa.func.right(value, 4)
+    concat = sa.func.left(value, 6).op("||")(sa.func.repeat("*", sa.func.length(value) - 10))
+    return concat.op("||")(sa.func.right(value, 4))
 
 
 # Why a national ID is refused: each is a code of StudentErrorCode.

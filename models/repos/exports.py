@@ -9,7 +9,7 @@ filters reuse the GraphQL lists' own conditions. Rows come in key order, so a re
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -315,9 +315,10 @@ STAGE_KEYS = ("JUNIOR", "PRIMARY")  # the order of a report's two rows (text ord
 def report_tables(scope: ColumnElement[bool], f: Filters) -> Query:
     """Table 1 (摸底排查统计报表) of each submitted report: its latest submitted version's rows."""
     r, v, t = Report, ReportRevision, ReportFigure
+    other = aliased(ReportRevision)
     latest = (
-        select(func.max(v.number))
-        .where(col(v.report_id) == col(r.id), col(v.submitted_at).is_not(None))
+        select(func.max(other.number))
+        .where(col(other.report_id) == col(r.id), col(other.submitted_at).is_not(None))
         .scalar_subquery()
     )
     categories = [
@@ -370,20 +371,19 @@ def psycopg_dialect() -> Any:
 
 def compiled(stmt: Select[Any]) -> tuple[str, dict[str, Any]]:
     """The statement as psycopg runs it (`%(name)s` placeholders, merged client-side inside COPY)."""
-    c = stmt.compile(dialect=psycopg_dialect())
+    c = stmt.compile(dialect=psycopg_dialect(), compile_kwargs={"render_postcompile": True})
     return str(c), dict(c.params)
 
 
-async def begin_snapshot(session: AsyncSession) -> None:
-    """One consistent snapshot for the whole export, times written in UTC and dates in ISO."""
+async def set_output_style(session: AsyncSession) -> None:
+    """Times written in UTC and dates in ISO for this transaction (one COPY is one snapshot by itself)."""
     from sqlalchemy import text
 
-    await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
     await session.execute(text("SET LOCAL TIME ZONE 'UTC'"))
     await session.execute(text("SET LOCAL DateStyle = 'ISO'"))
 
 
-async def copy_rows(session: AsyncSession, stmt: Select[Any], *, csv_quote: bool) -> AsyncIterator[bytes]:
+async def copy_rows(session: AsyncSession, stmt: Select[Any], *, csv_quote: bool) -> AsyncGenerator[bytes, None]:
     """`COPY (stmt) TO STDOUT`: one block per row, as the server sends it.
 
     CSV rows use PostgreSQL's CSV quoting. A JSON object is one cell written as it is: JSON has no raw
@@ -398,7 +398,9 @@ async def copy_rows(session: AsyncSession, stmt: Select[Any], *, csv_quote: bool
             yield bytes(block)
 
 
-async def stream_rows(session: AsyncSession, stmt: Select[Any], batch: int = 2000) -> AsyncIterator[Sequence[Any]]:
+async def stream_rows(
+    session: AsyncSession, stmt: Select[Any], batch: int = 2000
+) -> AsyncGenerator[Sequence[Any], None]:
     """Rows from a server-side cursor, `batch` at a time (the XLSX writer's input)."""
     result = await session.stream(stmt.execution_options(yield_per=batch))
     async for part in result.partitions(batch):

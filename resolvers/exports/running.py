@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -200,40 +201,38 @@ class Export:
         """Each chunk's rows, before the chunk is sent: the one place a per-account row budget can refuse."""
         self.rows += rows
 
-    async def _chunks(self, blocks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async def _chunks(self, select: Any, *, csv_quote: bool) -> AsyncGenerator[bytes, None]:
+        """Rows from `COPY`, in chunks of about CHUNK_BYTES; closing this ends the COPY (psycopg cancels it)."""
+        await export_repo.set_output_style(self.ctx.session)
         pending: list[bytes] = []
         size = 0
-        async for block in blocks:
-            pending.append(block)
-            size += len(block)
-            if size >= CHUNK_BYTES:
-                await self.counted(len(pending))
-                yield b"".join(pending)
-                pending, size = [], 0
+        async with aclosing(export_repo.copy_rows(self.ctx.session, select, csv_quote=csv_quote)) as blocks:
+            async for block in blocks:
+                pending.append(block)
+                size += len(block)
+                if size >= CHUNK_BYTES:
+                    await self.counted(len(pending))
+                    yield b"".join(pending)
+                    pending, size = [], 0
         if pending:
             await self.counted(len(pending))
             yield b"".join(pending)
 
-    async def csv_chunks(self) -> AsyncIterator[bytes]:
+    def csv_chunks(self) -> AsyncGenerator[bytes, None]:
         """The rows as UTF-8 CSV, without the header (PostgreSQL writes the cells)."""
-        await export_repo.begin_snapshot(self.ctx.session)
-        blocks = export_repo.copy_rows(self.ctx.session, self.query.csv_select(), csv_quote=True)
-        async for chunk in self._chunks(blocks):
-            yield chunk
+        return self._chunks(self.query.csv_select(), csv_quote=True)
 
-    async def jsonl_chunks(self) -> AsyncIterator[bytes]:
+    def jsonl_chunks(self) -> AsyncGenerator[bytes, None]:
         """The rows as JSON Lines (PostgreSQL writes the objects)."""
-        await export_repo.begin_snapshot(self.ctx.session)
-        blocks = export_repo.copy_rows(self.ctx.session, self.query.json_select(), csv_quote=False)
-        async for chunk in self._chunks(blocks):
-            yield chunk
+        return self._chunks(self.query.json_select(), csv_quote=False)
 
-    async def row_batches(self) -> AsyncIterator[Sequence[Sequence[Any]]]:
+    async def row_batches(self) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
         """The CSV cells as Python values, a batch at a time from a server-side cursor (XLSX)."""
-        await export_repo.begin_snapshot(self.ctx.session)
-        async for batch in export_repo.stream_rows(self.ctx.session, self.query.csv_select()):
-            await self.counted(len(batch))
-            yield batch
+        await export_repo.set_output_style(self.ctx.session)
+        async with aclosing(export_repo.stream_rows(self.ctx.session, self.query.csv_select())) as batches:
+            async for batch in batches:
+                await self.counted(len(batch))
+                yield batch
 
     async def check_sheet_fits(self) -> None:
         if await export_repo.count(self.ctx.session, self.query, XLSX_MAX_ROWS + 1) > XLSX_MAX_ROWS:
