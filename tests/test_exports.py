@@ -364,3 +364,17 @@ async def test_update_time_is_utc_iso(client):
     token = await token_for(client, INTEGRATOR)
     row = jsonl_rows(await export(client, token, "children", format="jsonl"))[0]
     assert datetime.fromisoformat(row["updatedAt"]).tzinfo == UTC
+
+
+async def test_text_that_needs_escaping_survives_both_formats(client, session):
+    """Quotes, backslashes, commas and line breaks come back as they were, in CSV and in JSON Lines."""
+    awkward = '王"小\\明,\n二\t世'
+    child = await make_child(session, name=awkward, special_groups=["ORPHAN", "DISABLED"], disability_grade=2)
+    gid = relay.to_base64("Student", str(child.id))
+    token = await token_for(client, INTEGRATOR)
+    row = next(r for r in jsonl_rows(await export(client, token, "children", format="jsonl")) if r["id"] == gid)
+    assert row["name"] == awkward
+    assert (row["specialGroups"], row["disabilityGrade"], row["birthDate"]) == (["ORPHAN", "DISABLED"], 2, "2017-05-12")
+    assert row["disabilityCategory"] is None
+    cells = next(r for r in csv_rows(await export(client, token, "children")) if r["id"] == gid)
+    assert (cells["name"], cells["specialGroups"], cells["disabilityGrade"]) == (awkward, "ORPHAN;DISABLED", "2")

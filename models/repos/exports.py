@@ -9,6 +9,7 @@ filters reuse the GraphQL lists' own conditions. Rows come in key order, so a re
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +17,9 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    DateTime,
+    Integer,
     Select,
     Text,
     case,
@@ -24,10 +28,12 @@ from sqlalchemy import (
     literal_column,
     select,
     tuple_,
+    type_coerce,
 )
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import col
 
 from ..child import Child, mask_national_id_sql
@@ -71,6 +77,23 @@ class Column:
             return cast(ColumnElement[Any], self.expr.cast(Text))
         return cast(ColumnElement[Any], self.expr)
 
+    def json_value(self) -> ColumnElement[str]:
+        """The value as JSON text. Numbers, dates and global IDs are written as they are (they hold no
+        character JSON escapes), the rest by `to_json`: as fast as the CSV cells, where `json_build_object`
+        or `row_to_json` cost PostgreSQL 2–3 times as much (bench/RESULTS.md, "Bulk export")."""
+        sql_type = getattr(self.expr, "type", None)
+        if self.kind is Kind.BOOL:
+            return case((self.expr, "true"), (~self.expr, "false"), else_="null")
+        if self.kind is Kind.TEXT and isinstance(sql_type, GlobalId | Integer):
+            text_value: ColumnElement[Any] = cast(ColumnElement[Any], self.expr).cast(Text)
+        elif self.kind is Kind.TEXT and isinstance(sql_type, Date) and not isinstance(sql_type, DateTime):
+            text_value = literal('"').op("||")(cast(ColumnElement[Any], self.expr).cast(Text)).op("||")('"')
+        else:
+            text_value = func.to_json(self.expr).cast(Text)
+        if isinstance(sql_type, GlobalId):
+            text_value = literal('"').op("||")(text_value).op("||")('"')
+        return func.coalesce(text_value, "null")
+
 
 @dataclass(frozen=True)
 class Query:
@@ -87,10 +110,11 @@ class Query:
         return self._ordered(*(c.csv_cell().label(c.name) for c in self.columns))
 
     def json_select(self) -> Select[Any]:
-        pairs: list[Any] = []
-        for c in self.columns:
-            pairs += [literal(c.name), c.expr]
-        return self._ordered(func.json_build_object(*pairs).cast(Text).label("row"))
+        """One JSON object a row, written by concatenation (keys are plain ASCII names)."""
+        row: ColumnElement[Any] = literal("{")
+        for i, c in enumerate(self.columns):
+            row = row.op("||")(literal(("," if i else "") + json.dumps(c.name) + ":")).op("||")(c.json_value())
+        return self._ordered(row.op("||")(literal("}")).label("row"))
 
     def count_select(self, limit: int) -> Select[Any]:
         """How many rows, counting no further than `limit` (the XLSX sheet limit)."""
@@ -98,10 +122,18 @@ class Query:
         return select(func.count()).select_from(inner)
 
 
+class GlobalId(TypeDecorator[str]):
+    """Text that is a relay global ID (base64: nothing to escape in JSON)."""
+
+    impl = Text
+    cache_ok = True
+
+
 def global_id(type_name: str, node_id: Any) -> ColumnElement[str]:
     """A relay global ID in SQL: base64 of `Type:id`, as strawberry's `relay.to_base64` writes it."""
     raw = func.convert_to(literal(f"{type_name}:") + node_id.cast(Text), "UTF8")
-    return func.translate(func.encode(raw, "base64"), "\n", "")
+    encoded = func.translate(func.encode(raw, "base64"), func.chr(10), "")  # PostgreSQL wraps base64 at 76
+    return type_coerce(encoded, GlobalId())
 
 
 def path_code(path: Any) -> ColumnElement[str]:
