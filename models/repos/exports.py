@@ -1,9 +1,8 @@
-"""The SQL of bulk exports (issue 15 §1): one SELECT per dataset, rendered by PostgreSQL as CSV cells or
-JSON objects and streamed with `COPY … TO STDOUT`, or read from a server-side cursor (XLSX).
+"""Running bulk exports' SQL (issue 15 §1): a dataset's SELECT (export_datasets.py) rendered by PostgreSQL
+as CSV cells or JSON objects and streamed with `COPY … TO STDOUT`, or read from a server-side cursor (XLSX).
 
-The scope and personal-data predicates come from the caller (authz), as for every list here; the
-filters reuse the GraphQL lists' own conditions. Rows come in key order, so a resumed export
-(`after` = the key of the last row received) repeats none and skips none.
+Rows come in key order, so a resumed export (`after` = the key of the last row received) repeats none
+and skips none.
 """
 
 from __future__ import annotations
@@ -12,9 +11,13 @@ import enum
 import json
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, cast
 
+import psycopg
+from psycopg import pq
+from psycopg.generators import _fetch_many as fetch_many
+from psycopg.waiting import Wait
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -27,25 +30,11 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
-    tuple_,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import col
-
-from ..child import Child, mask_national_id_sql
-from ..ledger import LedgerEntry
-from ..persuasion import CasePlan, DeferralRequest, PersuasionVisit
-from ..region import Region
-from ..report import Report, ReportFigure, ReportRevision
-from ..school import School
-from . import ledger as ledger_repo
-from .children import region_condition
-from .regions import within_path
-from .reports import readable
 
 
 class Kind(enum.Enum):
@@ -141,17 +130,6 @@ def path_code(path: Any) -> ColumnElement[str]:
     return func.substring(cast(ColumnElement[str], path), r"[^/]+$")
 
 
-def _since(column: Any, updated_after: datetime | None) -> list[ColumnElement[bool]]:
-    return [cast(ColumnElement[bool], column > updated_after)] if updated_after is not None else []
-
-
-def _school_year(column: Any, school_year: int | None) -> list[ColumnElement[bool]]:
-    """Inside the school year starting 1 September `school_year` (report_tables.school_year_of)."""
-    if school_year is None:
-        return []
-    return [col(column) >= date(school_year, 9, 1), col(column) < date(school_year + 1, 9, 1)]
-
-
 @dataclass(frozen=True)
 class Filters:
     """The export's filters, already checked (resolvers/exports/params.py)."""
@@ -162,239 +140,6 @@ class Filters:
     status: str | None = None
     school_year: int | None = None
     after: tuple[Any, ...] | None = None
-
-
-def children(scope: ColumnElement[bool], pii: ColumnElement[bool], f: Filters) -> Query:
-    """Children with their school and regions; national ID and registry number in full only where `pii`."""
-    household, residence = aliased(Region), aliased(Region)
-    c = Child
-    columns = [
-        Column("id", "学生ID", global_id("Student", col(c.id))),
-        Column("name", "姓名", col(c.name)),
-        Column("gender", "性别", col(c.gender)),
-        Column("birthDate", "出生日期", col(c.birth_date)),
-        Column("nationalId", "身份证号", _masked(col(c.national_id), pii)),
-        Column("registryNumber", "学籍号", _masked(col(c.registry_number), pii)),
-        Column("grade", "年级", col(c.grade)),
-        Column("stage", "学段", case((col(c.grade) <= 6, "PRIMARY"), (col(c.grade) >= 7, "JUNIOR"))),
-        Column("specialGroups", "重点群体", col(c.special_groups), Kind.ARRAY),
-        Column("disabilityCategory", "残疾类别", col(c.disability_category)),
-        Column("disabilityGrade", "残疾等级", col(c.disability_grade)),
-        Column("schoolCode", "学校代码", col(c.school_code)),
-        Column("schoolName", "学校", col(School.name)),
-        Column("householdRegionCode", "户籍地代码", col(c.household_region_code)),
-        Column("householdRegionName", "户籍地", household.name),
-        Column("residenceRegionCode", "居住地代码", col(c.residence_region_code)),
-        Column("residenceRegionName", "居住地", residence.name),
-        Column("noHouseholdReason", "无户籍原因", col(c.no_household_reason)),
-        Column("noIdReason", "无身份证号原因", col(c.no_id_reason)),
-        Column("version", "版本", col(c.version)),
-        Column("updatedAt", "更新时间", col(c.updated_at), Kind.TIME),
-    ]
-    where = [scope, *_since(c.updated_at, f.updated_after), *_after(col(c.id), f.after)]
-    if f.region_path is not None:
-        where.append(region_condition(f.region_path))
-    base = (
-        select(cast(Any, c.id))
-        .select_from(c)
-        .outerjoin(School, col(School.code) == col(c.school_code))
-        .outerjoin(household, col(household.code) == col(c.household_region_code))
-        .outerjoin(residence, col(residence.code) == col(c.residence_region_code))
-        .where(*where)
-    )
-    return Query(columns, base, [col(c.id)])
-
-
-def _masked(value: Any, pii: ColumnElement[bool]) -> ColumnElement[Any]:
-    return case((pii, value), else_=mask_national_id_sql(value))
-
-
-def _after(key: Any, after: tuple[Any, ...] | None) -> list[ColumnElement[bool]]:
-    return [key > after[0]] if after is not None else []
-
-
-def ledger_entries(scope: ColumnElement[bool], f: Filters) -> Query:
-    e = LedgerEntry
-    columns = [
-        Column("id", "台账记录ID", global_id("LedgerEntry", col(e.id))),
-        Column("studentId", "学生ID", global_id("Student", col(e.child_id))),
-        Column("ledger", "台账", col(e.ledger)),
-        Column("status", "状态", col(e.status)),
-        Column("source", "来源", col(e.source)),
-        Column("category", "辍学分类", col(e.category)),
-        Column("stage", "学段", col(e.stage)),
-        Column("grade", "年级", col(e.grade)),
-        Column("schoolCode", "学校代码", col(e.school_code)),
-        Column("openedOn", "登记日期", col(e.opened_on)),
-        Column("openedAt", "登记时间", col(e.opened_at), Kind.TIME),
-        Column("openedBy", "登记人", col(e.opened_by)),
-        Column("note", "备注", col(e.note)),
-        Column("isRelapse", "是否复辍", col(e.is_relapse), Kind.BOOL),
-        Column("responsibleRegionCode", "责任地区代码", path_code(e.responsible_path)),
-        Column("handoverRegionCode", "移交地区代码", path_code(e.handover_path)),
-        Column("lastVisitOn", "最近劝返日期", col(e.last_visit_on)),
-        Column("returnedOn", "返校日期", col(e.returned_on)),
-        Column("placement", "安置方式", col(e.placement)),
-        Column("placementSchoolCode", "安置学校代码", col(e.placement_school_code)),
-        Column("placedOn", "安置日期", col(e.placed_on)),
-        Column("closedAt", "销号时间", col(e.closed_at), Kind.TIME),
-        Column("closedBy", "销号人", col(e.closed_by)),
-        Column("closeReason", "销号原因", col(e.close_reason)),
-        Column("version", "版本", col(e.version)),
-        Column("updatedAt", "更新时间", col(e.updated_at), Kind.TIME),
-    ]
-    entry_filter = ledger_repo.EntryFilter(
-        ledger=cast(Any, f.ledger), statuses=(cast(Any, f.status),) if f.status else (), region_path=f.region_path
-    )
-    where = [
-        scope,
-        *ledger_repo.entry_conditions(entry_filter),
-        *_since(e.updated_at, f.updated_after),
-        *_school_year(e.opened_on, f.school_year),
-        *_after(col(e.id), f.after),
-    ]
-    return Query(columns, select(cast(Any, e.id)).select_from(e).where(*where), [col(e.id)])
-
-
-def _entry_in_scope(entry_id: Any, scope: ColumnElement[bool], f: Filters) -> ColumnElement[bool]:
-    """The row's ledger entry is one the caller may read (visits, deferrals and plans are read through it)."""
-    entry_filter = ledger_repo.EntryFilter(ledger=cast(Any, f.ledger), region_path=f.region_path)
-    conditions = [scope, *ledger_repo.entry_conditions(entry_filter)]
-    return col(entry_id).in_(select(cast(Any, LedgerEntry.id)).where(*conditions))
-
-
-def persuasion_visits(scope: ColumnElement[bool], f: Filters) -> Query:
-    v = PersuasionVisit
-    columns = [
-        Column("id", "劝返记录ID", global_id("PersuasionVisit", col(v.id))),
-        Column("entryId", "台账记录ID", global_id("LedgerEntry", col(v.entry_id))),
-        Column("studentId", "学生ID", global_id("Student", col(v.child_id))),
-        Column("visitedOn", "劝返日期", col(v.visited_on)),
-        Column("method", "方式", col(v.method)),
-        Column("stage", "劝返步骤", col(v.stage)),
-        Column("participants", "参与人员", col(v.participants), Kind.JSON),
-        Column("outcome", "结果", col(v.outcome)),
-        Column("nextStep", "下一步", col(v.next_step)),
-        Column("nextOn", "下一步日期", col(v.next_on)),
-        Column("recordedBy", "记录人", col(v.recorded_by)),
-        Column("createdAt", "记录时间", col(v.created_at), Kind.TIME),
-    ]
-    where = [
-        _entry_in_scope(v.entry_id, scope, f),
-        *_since(v.created_at, f.updated_after),
-        *_school_year(v.visited_on, f.school_year),
-        *_after(col(v.id), f.after),
-    ]
-    return Query(columns, select(cast(Any, v.id)).select_from(v).where(*where), [col(v.id)])
-
-
-def deferrals(scope: ColumnElement[bool], f: Filters) -> Query:
-    d = DeferralRequest
-    changed = func.greatest(col(d.requested_at), col(d.decided_at))
-    columns = [
-        Column("id", "延缓入学申请ID", global_id("DeferralRequest", col(d.id))),
-        Column("entryId", "台账记录ID", global_id("LedgerEntry", col(d.entry_id))),
-        Column("studentId", "学生ID", global_id("Student", col(d.child_id))),
-        Column("basis", "依据", col(d.basis)),
-        Column("grounds", "理由", col(d.grounds)),
-        Column("documentRef", "证明材料", col(d.document_ref)),
-        Column("status", "状态", col(d.status)),
-        Column("requestedBy", "申请人", col(d.requested_by)),
-        Column("requestedAt", "申请时间", col(d.requested_at), Kind.TIME),
-        Column("decidedBy", "审批人", col(d.decided_by)),
-        Column("decidedAt", "审批时间", col(d.decided_at), Kind.TIME),
-        Column("decisionNote", "审批意见", col(d.decision_note)),
-    ]
-    where = [
-        _entry_in_scope(d.entry_id, scope, f),
-        *([col(d.status) == f.status] if f.status else []),
-        *_since(changed, f.updated_after),
-        *_school_year(func.date(col(d.requested_at)), f.school_year),
-        *_after(col(d.id), f.after),
-    ]
-    return Query(columns, select(cast(Any, d.id)).select_from(d).where(*where), [col(d.id)])
-
-
-def case_plans(scope: ColumnElement[bool], f: Filters) -> Query:
-    """Plans (一人一案) of children with a ledger entry the caller may read."""
-    p = CasePlan
-    columns = [
-        Column("id", "一人一案ID", global_id("CasePlan", col(p.id))),
-        Column("studentId", "学生ID", global_id("Student", col(p.child_id))),
-        Column("goal", "目标", col(p.goal)),
-        Column("responsibleEdu", "教育部门责任人", col(p.responsible_edu)),
-        Column("responsibleGov", "政府责任人", col(p.responsible_gov)),
-        Column("steps", "措施", col(p.steps), Kind.JSON),
-        Column("updatedBy", "更新人", col(p.updated_by)),
-        Column("version", "版本", col(p.version)),
-        Column("updatedAt", "更新时间", col(p.updated_at), Kind.TIME),
-    ]
-    entry_filter = ledger_repo.EntryFilter(ledger=cast(Any, f.ledger), region_path=f.region_path)
-    readable_children = select(cast(Any, LedgerEntry.child_id)).where(
-        scope, *ledger_repo.entry_conditions(entry_filter)
-    )
-    where = [
-        col(p.child_id).in_(readable_children),
-        *_since(p.updated_at, f.updated_after),
-        *_after(col(p.id), f.after),
-    ]
-    return Query(columns, select(cast(Any, p.id)).select_from(p).where(*where), [col(p.id)])
-
-
-STAGE_KEYS = ("JUNIOR", "PRIMARY")  # the order of a report's two rows (text order of the stage)
-
-
-def report_tables(scope: ColumnElement[bool], f: Filters) -> Query:
-    """Table 1 (摸底排查统计报表) of each submitted report: its latest submitted version's rows."""
-    r, v, t = Report, ReportRevision, ReportFigure
-    other = aliased(ReportRevision)
-    latest = (
-        select(func.max(other.number))
-        .where(col(other.report_id) == col(r.id), col(other.submitted_at).is_not(None))
-        .scalar_subquery()
-    )
-    categories = [
-        Column(f"dropouts{x.upper()}", f"辍学{x.upper()}类", getattr(t, f"dropouts_{x}"))
-        for x in "abcdefghijklmnopqrst"
-    ]
-    columns = [
-        Column("id", "行ID", global_id("Table1Row", cast(Any, r.id).cast(Text) + ":" + cast(Any, t.stage).cast(Text))),
-        Column("reportId", "报表ID", global_id("Report", col(r.id))),
-        Column("level", "层级", col(r.level)),
-        Column("cadence", "周期类型", col(r.cadence)),
-        Column("period", "期间", col(r.period)),
-        Column("unitCode", "单位代码", col(r.unit_code)),
-        Column("unitName", "单位", col(r.unit_name)),
-        Column("status", "状态", col(r.status)),
-        Column("revision", "版本号", col(v.number)),
-        Column("submittedAt", "报送时间", col(v.submitted_at), Kind.TIME),
-        Column("stage", "学段", col(t.stage)),
-        Column("shouldAttend", "应到校人数", col(t.should_attend)),
-        Column("onLeave", "请假未到校人数", col(t.on_leave)),
-        Column("suspected", "疑似辍学人数", col(t.suspected)),
-        Column("dropouts", "辍学人数", col(t.dropouts)),
-        *categories,
-    ]
-    where = [
-        readable(scope, drafts_of=()),  # submitted reports, as `reports` lists them to a non-author
-        col(v.number) == latest,
-        *([col(r.status) == f.status] if f.status else []),
-        *_since(v.submitted_at, f.updated_after),
-        *_school_year(r.period_start, f.school_year),
-    ]
-    if f.region_path is not None:
-        where.append(within_path(col(r.unit_path), f.region_path))
-    if f.after is not None:
-        row_key = tuple_(col(r.id), cast(Any, t.stage).cast(Text))
-        where.append(row_key > tuple_(literal(f.after[0]), literal(f.after[1])))
-    base = (
-        select(cast(Any, r.id))
-        .select_from(r)
-        .join(v, col(v.report_id) == col(r.id))
-        .join(t, col(t.revision_id) == col(v.id))
-        .where(*where)
-    )
-    return Query(columns, base, [col(r.id), cast(Any, t.stage).cast(Text)])
 
 
 def psycopg_dialect() -> Any:
@@ -415,19 +160,51 @@ async def set_output_style(session: AsyncSession) -> None:
     await session.execute(text("SET LOCAL DateStyle = 'ISO'"))
 
 
-async def copy_rows(session: AsyncSession, stmt: Select[Any], *, csv_quote: bool) -> AsyncGenerator[bytes, None]:
-    """`COPY (stmt) TO STDOUT`: one block per row, as the server sends it.
+async def copy_rows(
+    session: AsyncSession, stmt: Select[Any], *, csv_quote: bool, chunk_bytes: int
+) -> AsyncGenerator[tuple[bytes, int], None]:
+    """`COPY (stmt) TO STDOUT` in chunks of about `chunk_bytes`: (the rows' bytes, how many rows).
 
     CSV rows use PostgreSQL's CSV quoting. A JSON object is one cell written as it is: JSON has no raw
     control characters, so with control characters as the quote and delimiter CSV never quotes it.
+    The server sends one message a row; psycopg's own reader waits on the event loop for each, which
+    cost more than PostgreSQL's work per row, so `_rows_gen` takes every row already received at once.
     """
     query, params = compiled(stmt)
     options = "FORMAT csv" if csv_quote else "FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02'"
     conn = await session.connection()
     raw: Any = (await conn.get_raw_connection()).driver_connection
     async with raw.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT ({options})", params) as copy:
-        async for block in copy:
-            yield bytes(block)
+        while True:
+            rows = await raw.wait(_rows_gen(copy, chunk_bytes))
+            if not rows:
+                return
+            yield b"".join(rows), len(rows)
+
+
+def _rows_gen(copy: Any, chunk_bytes: int) -> Any:
+    """psycopg's `copy_from` generator, taking up to `chunk_bytes` of rows per wait (the end as psycopg's)."""
+    if copy._finished:
+        return []
+    pgconn = copy._pgconn
+    rows: list[bytes] = []
+    size = 0
+    while size < chunk_bytes:
+        nbytes, data = pgconn.get_copy_data(1)
+        if nbytes > 0:
+            rows.append(bytes(data))
+            size += nbytes
+        elif nbytes == 0:  # nothing buffered: wait for more
+            while not (yield Wait.R):
+                continue
+            pgconn.consume_input()
+        else:  # the COPY is done: its result, as psycopg's reader takes it
+            results = yield from fetch_many(pgconn)
+            if results[-1].status != pq.ExecStatus.COMMAND_OK:
+                raise psycopg.errors.error_from_result(results[-1], encoding=pgconn._encoding)
+            copy._finished = True
+            return rows
+    return rows
 
 
 async def stream_rows(

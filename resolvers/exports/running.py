@@ -29,6 +29,7 @@ from models.ledger import EntryStatus, Ledger
 from models.persuasion import DeferralStatus
 from models.report import ReportStatus
 from models.repos import children as child_repo
+from models.repos import export_datasets as datasets
 from models.repos import exports as export_repo
 from models.repos import ledger as ledger_repo
 from models.repos import regions as region_repo
@@ -66,14 +67,14 @@ ENTRY_COLUMNS = ledger_repo.ENTRY_SCOPE_COLUMNS
 DATASETS = {
     d.name: d
     for d in (
-        Dataset("children", "学生", "Student", "CHILD", child_repo.SCOPE_COLUMNS, export_repo.children, {}, True),
+        Dataset("children", "学生", "Student", "CHILD", child_repo.SCOPE_COLUMNS, datasets.children, {}, True),
         Dataset(
             "ledger-entries",
             "台账记录",
             "LedgerEntry",
             "LEDGER",
             ENTRY_COLUMNS,
-            _no_pii(export_repo.ledger_entries),
+            _no_pii(datasets.ledger_entries),
             {"ledger": Ledger, "status": EntryStatus, "schoolYear": int},
         ),
         Dataset(
@@ -82,7 +83,7 @@ DATASETS = {
             "PersuasionVisit",
             "LEDGER",
             ENTRY_COLUMNS,
-            _no_pii(export_repo.persuasion_visits),
+            _no_pii(datasets.persuasion_visits),
             {"ledger": Ledger, "schoolYear": int},
         ),
         Dataset(
@@ -91,7 +92,7 @@ DATASETS = {
             "CasePlan",
             "LEDGER",
             ENTRY_COLUMNS,
-            _no_pii(export_repo.case_plans),
+            _no_pii(datasets.case_plans),
             {"ledger": Ledger},
         ),
         Dataset(
@@ -100,7 +101,7 @@ DATASETS = {
             "DeferralRequest",
             "LEDGER",
             ENTRY_COLUMNS,
-            _no_pii(export_repo.deferrals),
+            _no_pii(datasets.deferrals),
             {"ledger": Ledger, "status": DeferralStatus, "schoolYear": int},
         ),
         Dataset(
@@ -109,7 +110,7 @@ DATASETS = {
             "Table1Row",
             "REPORT",
             report_repo.REPORT_SCOPE_COLUMNS,
-            _no_pii(export_repo.report_tables),
+            _no_pii(datasets.report_tables),
             {"status": ReportStatus, "schoolYear": int},
         ),
     )
@@ -176,7 +177,7 @@ def _cursor(dataset: Dataset, text: str | None) -> tuple[Any, ...] | None:
     if not (number.isascii() and number.isdigit() and len(number) <= 18):
         raise BadInput("after", E.INVALID_CURSOR)
     if dataset.row_type == "Table1Row":
-        if stage not in export_repo.STAGE_KEYS:
+        if stage not in datasets.STAGE_KEYS:
             raise BadInput("after", E.INVALID_CURSOR)
         return (int(number), stage)
     if stage:
@@ -204,19 +205,11 @@ class Export:
     async def _chunks(self, select: Any, *, csv_quote: bool) -> AsyncGenerator[bytes, None]:
         """Rows from `COPY`, in chunks of about CHUNK_BYTES; closing this ends the COPY (psycopg cancels it)."""
         await export_repo.set_output_style(self.ctx.session)
-        pending: list[bytes] = []
-        size = 0
-        async with aclosing(export_repo.copy_rows(self.ctx.session, select, csv_quote=csv_quote)) as blocks:
-            async for block in blocks:
-                pending.append(block)
-                size += len(block)
-                if size >= CHUNK_BYTES:
-                    await self.counted(len(pending))
-                    yield b"".join(pending)
-                    pending, size = [], 0
-        if pending:
-            await self.counted(len(pending))
-            yield b"".join(pending)
+        rows = export_repo.copy_rows(self.ctx.session, select, csv_quote=csv_quote, chunk_bytes=CHUNK_BYTES)
+        async with aclosing(rows) as chunks:
+            async for chunk, count in chunks:
+                await self.counted(count)
+                yield chunk
 
     def csv_chunks(self) -> AsyncGenerator[bytes, None]:
         """The rows as UTF-8 CSV, without the header (PostgreSQL writes the cells)."""
