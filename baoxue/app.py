@@ -1,4 +1,5 @@
-"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /rosters, /healthz, /readyz, /metrics."""
+"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /rosters, /exports/changes, /healthz,
+/readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from resolvers.reports.links import LINKS, LinkSigner
 from schema.limits import Limits
 from schema.root import build_schema
 
+from .changes import changes_endpoint
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
 from .downloads import download_endpoint
 from .http_auth import token_endpoint
@@ -270,6 +272,9 @@ def create_app(
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
         Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/rosters", roster_endpoint(sessions, tokens, authz), methods=["POST"]),
+        # --- change feed (issue 15 §2): before any /exports/{dataset} route, which would take "changes" ---
+        Route("/exports/changes", changes_endpoint(sessions, tokens, authz), methods=["GET"]),
+        # --- end change feed ---
         Route("/rosters/templates/{kind}.xlsx", template_endpoint(sessions, tokens), methods=["GET"]),
         Route("/rosters/{id}/refused.csv", refused_rows_endpoint(sessions, tokens, authz), methods=["GET"]),
         Route("/healthz", healthz),

@@ -6,6 +6,7 @@ Importing this package registers every table on `SQLModel.metadata` (Alembic rea
 from .account import Account, ApiToken, LoginThrottle
 from .attendance import AttendanceMark, ClassRegister
 from .audit import AuditLog
+from .change_feed import ChangeEvent, ChangeFeedState
 from .child import Child, Gender, Guardian, SpecialGroup
 from .comparison import ComparisonFinding, ComparisonRun
 from .enrolment import EnrolmentEvent
@@ -36,6 +37,8 @@ __all__ = [
     "AttendanceMark",
     "AuditLog",
     "CasePlan",
+    "ChangeEvent",
+    "ChangeFeedState",
     "Child",
     "ClassRegister",
     "ComparisonFinding",

@@ -208,6 +208,22 @@ async def lock_handover(session: AsyncSession, handover_id: int) -> Handover | N
     return (await session.scalars(stmt)).first()
 
 
+async def get_visits(session: AsyncSession, ids: Iterable[int]) -> dict[int, PersuasionVisit]:
+    rows = await session.scalars(select(PersuasionVisit).where(col(PersuasionVisit.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}
+
+
+async def get_plans(session: AsyncSession, ids: Iterable[int]) -> dict[int, CasePlan]:
+    rows = await session.scalars(select(CasePlan).where(col(CasePlan.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}
+
+
+async def latest_entries_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, LedgerEntry]:
+    """Each child's most recent entry (a case plan is seen where it is: the change feed's rule too)."""
+    stmt = select(LedgerEntry).where(col(LedgerEntry.child_id).in_(list(child_ids))).order_by(col(LedgerEntry.id))
+    return {row.child_id: row for row in await session.scalars(stmt)}  # the last one per child wins
+
+
 async def plans_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, CasePlan]:
     rows = await session.scalars(select(CasePlan).where(col(CasePlan.child_id).in_(list(child_ids))))
     return {row.child_id: row for row in rows}
