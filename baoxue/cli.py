@@ -300,6 +300,17 @@ def cmd_ledger_sweep(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+def cmd_changes_prune(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.changes.retention import prune
+
+    days = args.days if args.days is not None else settings.change_retention_days
+    pruned = run_in_transaction(_database(settings), lambda ctx: prune(ctx, days))
+    print(
+        f"change feed: {pruned.deleted} changes older than {days} days deleted; cursors before change "
+        f"{pruned.through} now answer CURSOR_EXPIRED"
+    )
+
+
 def cmd_stats_snapshot(args: argparse.Namespace, settings: Settings) -> None:
     import time
 
@@ -476,6 +487,13 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--from", dest="first", help="first month, YYYY-MM (default: the current month in China)")
     snapshot.add_argument("--to", dest="last", help="last month, YYYY-MM (default: the current month in China)")
     snapshot.set_defaults(func=cmd_stats_snapshot)
+
+    changes = sub.add_parser("changes", help="the change feed (GET /exports/changes)").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    cprune = changes.add_parser("prune", help="delete changes older than the retention (BAOXUE_CHANGE_RETENTION_DAYS)")
+    cprune.add_argument("--days", type=int, help="keep this many days instead (1–3650)")
+    cprune.set_defaults(func=cmd_changes_prune)
 
     export = sub.add_parser(
         "export-schema", help="write the GraphQL SDL (default: schema.graphql, and the README's error codes)"

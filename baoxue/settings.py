@@ -56,6 +56,13 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token a Prometheus scraper sends to read /metrics. Unset: /metrics answers 404.",
     )
+    change_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days the change feed keeps changes; `baoxue changes prune` deletes older ones, and a "
+        "cursor older than what it deleted answers CURSOR_EXPIRED (README, Integrators).",
+    )
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15

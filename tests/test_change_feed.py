@@ -8,17 +8,19 @@ writers are real concurrent PostgreSQL connections.
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import random
+import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import timedelta
+from subprocess import PIPE
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from authz.catalogue import within
@@ -26,8 +28,6 @@ from baoxue.app import create_app
 from baoxue.database import migrate
 from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from datagen.synthetic.load import libpq
-from models.base import utcnow
-from models.repos import change_feed as feed_repo
 from resolvers.changes.objects import api_object
 from tests.conftest import Databases, error_codes, gql, make_settings
 
@@ -46,12 +46,6 @@ TABLES = {
     "report": "Report",
 }
 ENTRY_PATHS = ("school_path", "household_path", "residence_path", "responsible_path", "handover_path")
-
-
-@dataclass
-class FeedDb:
-    url: str
-    engine: AsyncEngine
 
 
 @pytest.fixture(scope="module")
@@ -351,25 +345,39 @@ async def test_graphql_connection_pages_and_nodes(feed: httpx.AsyncClient) -> No
         assert theirs["data"]["node"] is None
 
 
-async def test_pruned_cursor_is_expired(feed: httpx.AsyncClient, feed_url: str) -> None:
-    """Retention: after a prune, a cursor below what was pruned answers 410 CURSOR_EXPIRED telling the
-    client to export again; `latest` and a cursor at or after the prune still work. (Runs last: it prunes.)"""
+async def test_pruned_cursor_is_expired(feed: httpx.AsyncClient, db: Any, feed_url: str) -> None:
+    """Retention: `baoxue changes prune` deletes changes older than BAOXUE_CHANGE_RETENTION_DAYS; a cursor
+    below them then answers 410 CURSOR_EXPIRED telling the client to export again, and one at the last
+    pruned change goes on without a gap. (Runs last: it prunes.)"""
     wuding = await sign_in(feed, INTEGRATOR)
-    first, _ = await page(feed, wuding, limit=1)
-    engine = create_async_engine(feed_url, poolclass=NullPool)
-    async with async_sessionmaker(engine)() as session:
-        deleted, through = await feed_repo.prune(session, before=utcnow() + timedelta(seconds=1))
-        await session.commit()
-    await engine.dispose()
-    assert deleted > 0
-    assert through > 0
-    response = await feed.get("/exports/changes", params={"after": first[0]["cursor"]}, headers=wuding)
+    everything, _ = await page(feed, wuding, limit=10000)
+    with db.begin() as conn:  # the first changes were made 40 days ago
+        last_old = conn.execute(text("SELECT max(seq) FROM change_event")).scalar_one()
+        boundary = int(base64.urlsafe_b64decode(everything[9]["cursor"]).decode().removeprefix("change:"))
+        old = conn.execute(text("SELECT count(*) FROM change_event WHERE seq <= :s"), {"s": boundary}).scalar_one()
+        conn.execute(
+            text("UPDATE change_event SET changed_at = now() - interval '40 days' WHERE seq <= :s"), {"s": boundary}
+        )
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "DATABASE_URL")}
+    env.update(DATABASE_URL=feed_url, BAOXUE_CHANGE_RETENTION_DAYS="30", BAOXUE_LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "baoxue", "changes", "prune", env=env, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    assert f"{old} changes older than 30 days deleted" in out.decode()
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT min(seq) FROM change_event")).scalar_one() > boundary
+        assert conn.execute(text("SELECT max(seq) FROM change_event")).scalar_one() == last_old
+    response = await feed.get("/exports/changes", params={"after": everything[8]["cursor"]}, headers=wuding)
     assert response.status_code == 410
     assert response.json()["code"] == "CURSOR_EXPIRED"
     assert "export" in response.json()["message"]
     result = await gql(feed, "{ changes { edges { cursor } } }", token=wuding["Authorization"][7:])
     assert [e["extensions"].get("reason") for e in result["errors"]] == ["CURSOR_EXPIRED"]
+    rest, _ = await page(feed, wuding, after=everything[9]["cursor"], limit=10000)
+    assert rest == everything[10:]
     _, latest = await page(feed, wuding, after="latest")
-    rest, more = await page(feed, wuding, after=latest.headers["X-Next-Cursor"])
-    assert rest == []
+    none, more = await page(feed, wuding, after=latest.headers["X-Next-Cursor"])
+    assert none == []
     assert more.headers["X-Has-More"] == "false"
