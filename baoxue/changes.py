@@ -11,7 +11,6 @@ The caller is read as for /graphql (a bearer token or a service token); everythi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -88,9 +87,7 @@ def changes_endpoint(
             return _refused(exc)
         finally:
             await session.close()
-        body = "".join(
-            json.dumps(change.as_json(), ensure_ascii=False, separators=(",", ":")) + "\n" for change in page.changes
-        )
+        body = "".join(line + "\n" for line in page.lines)
         headers = {"X-Next-Cursor": page.end_cursor, "X-Has-More": "true" if page.has_next else "false"}
         return Response(body.encode("utf-8"), media_type=MEDIA_TYPE, headers=headers)
 

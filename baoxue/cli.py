@@ -189,7 +189,9 @@ def cmd_seed_synthetic(args: argparse.Namespace, settings: Settings) -> None:
 
     url = _database(settings, migrate_if_embedded=True)
     try:
-        result = seed_synthetic(url, children=args.children, provinces=args.provinces, seed=args.seed)
+        result = seed_synthetic(
+            url, children=args.children, provinces=args.provinces, seed=args.seed, change_feed=args.with_change_feed
+        )
     except (SyntheticDataExists, ValueError) as exc:
         _fail(str(exc))
         raise  # unreachable: _fail exits
@@ -408,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--children", type=int, required=True, help="children in all, e.g. 7000000")
     synthetic.add_argument("--provinces", type=int, default=1, help="how many provinces share them (default 1)")
     synthetic.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same rows")
+    synthetic.add_argument(
+        "--with-change-feed",
+        action="store_true",
+        help="also write the loaded rows to the change feed (default: skipped, see README Integrators)",
+    )
     synthetic.set_defaults(func=cmd_seed_synthetic)
 
     account = sub.add_parser("account", help="create or disable accounts").add_subparsers(

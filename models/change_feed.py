@@ -24,8 +24,8 @@ from .base import path_type
 FEED_SETTING = "baoxue.change_feed"
 """A session setting: `off` makes the triggers skip (the synthetic seed's default; README, Integrators)."""
 
-ADVISORY_LOCK_KEY = 150_019
-"""The transaction-level advisory lock that orders commits of feed rows (migration 0019)."""
+FEED_TRIGGER = "change_feed"
+"""The name of the trigger on each followed table (migration 0019)."""
 
 
 class ChangeType(enum.StrEnum):

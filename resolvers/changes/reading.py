@@ -15,14 +15,13 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from authz.access import Access
 from authz.errors import Forbidden
-from models.change_feed import ChangeOperation, ChangeType
+from models.change_feed import ChangeType
 from models.repos import change_feed as feed_repo
 from models.repos.children import SCOPE_COLUMNS as CHILD_COLUMNS
 from models.repos.ledger import ENTRY_SCOPE_COLUMNS
@@ -33,7 +32,6 @@ from ..context import Context
 from ..errors import BadInput
 from ..geography.regions import get_regions
 from ..reports.common import own_unit_paths
-from .objects import api_object, global_id
 
 EXPORT, RUN = "EXPORT", "RUN"
 MAX_LIMIT = 10_000
@@ -50,37 +48,13 @@ READ_AS: dict[ChangeType, tuple[str, dict[str, list[Any]]]] = {
     ChangeType.HANDOVER: ("LEDGER", ENTRY_SCOPE_COLUMNS),
     ChangeType.REPORT: ("REPORT", REPORT_SCOPE_COLUMNS),
 }
-PLACES = ("school_path", "household_path", "residence_path")  # where a full read is audited, as GraphQL does
 MOVABLE = {"CHILD", "LEDGER"}  # reports never move: their `was_` paths do not exist
 
 
 @dataclass(frozen=True)
-class Change:
-    cursor: str
-    seq: int
-    changed_at: datetime
-    type: ChangeType
-    id: str  # the object's global ID
-    operation: ChangeOperation
-    version: int
-    object: dict[str, Any] | None  # None for LEFT_SCOPE
-
-    def as_json(self) -> dict[str, Any]:
-        """One JSON Lines record (GET /exports/changes), named as the GraphQL `Change` fields."""
-        return {
-            "cursor": self.cursor,
-            "changedAt": self.changed_at.isoformat(),
-            "type": self.type.name,
-            "objectId": self.id,
-            "operation": self.operation.name,
-            "version": self.version,
-            "object": self.object,
-        }
-
-
-@dataclass(frozen=True)
 class ChangePage:
-    changes: list[Change]
+    lines: list[str]  # one JSON object per change, as the API shows it (`cursor`, `changedAt`, `type`,
+    # `objectId`, `operation`, `version`, `object`): sent as they are by GET /exports/changes
     end_cursor: str  # where to continue: the last change shown, or the newest one looked at
     has_next: bool
 
@@ -181,7 +155,6 @@ async def read_changes(
             "游标早于保留期，变更已清理：请重新全量导出，再从导出前取得的游标继续",
             "the cursor is older than the feed keeps changes: export again, then follow from a cursor taken before it",
         )
-    changes = [_change(row) for row in rows]
     for row in rows:
         if row.visible and row.personal_data:
             await record_durable(
@@ -189,22 +162,8 @@ async def read_changes(
                 action="student.read_personal_data",
                 target_type="Student",
                 target_id=str(row.object_id),
-                scope_path=next((row.object[k] or "" for k in PLACES if row.object.get(k)), ""),
+                scope_path=row.place or "",
                 reason="change feed",
             )
     end = rows[-1].seq if has_next else max(newest, start)
-    return ChangePage(changes, encode_cursor(end), has_next)
-
-
-def _change(row: feed_repo.FeedRow) -> Change:
-    change_type = ChangeType(row.object_type)
-    return Change(
-        cursor=encode_cursor(row.seq),
-        seq=row.seq,
-        changed_at=row.changed_at,
-        type=change_type,
-        id=global_id(change_type.value, row.object_id),
-        operation=ChangeOperation(row.operation) if row.visible else ChangeOperation.LEFT_SCOPE,
-        version=row.version,
-        object=api_object(change_type.value, row.object, personal_data=row.personal_data) if row.visible else None,
-    )
+    return ChangePage([row.line for row in rows], encode_cursor(end), has_next)

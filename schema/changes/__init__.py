@@ -6,8 +6,9 @@ The domain's root field: `schema/root.py` merges it. The same pages go out as JS
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -61,14 +62,15 @@ class Change:
     )
 
     @classmethod
-    def of(cls, change: reading.Change) -> Change:
+    def of(cls, line: dict[str, Any]) -> Change:
+        """From one line of the feed (resolvers/changes/reading.py), the same as GET /exports/changes sends."""
         return cls(
-            object_id=relay.GlobalID.from_id(change.id),
-            type=change.type,
-            operation=change.operation,
-            version=change.version,
-            changed_at=change.changed_at,
-            object=JSON(change.object) if change.object is not None else None,
+            object_id=relay.GlobalID.from_id(line["objectId"]),
+            type=ChangeType[line["type"]],
+            operation=ChangeOperation[line["operation"]],
+            version=line["version"],
+            changed_at=datetime.fromisoformat(line["changedAt"]),
+            object=JSON(line["object"]) if line["object"] is not None else None,
         )
 
 
@@ -109,7 +111,8 @@ async def changes(
         region_code=region_code,
         limit=reading.check_limit(first, 100),
     )
-    edges = [ChangeEdge(cursor=c.cursor, node=Change.of(c)) for c in page.changes]
+    lines = [json.loads(line) for line in page.lines]
+    edges = [ChangeEdge(cursor=line["cursor"], node=Change.of(line)) for line in lines]
     return ChangeConnection(
         edges=edges,
         page_info=relay.PageInfo(
