@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 
 from authz.catalogue import within
 from baoxue.app import create_app
+from baoxue.cli import main
 from baoxue.database import migrate
 from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from datagen.synthetic.load import libpq
@@ -390,3 +391,26 @@ async def test_pruned_cursor_is_expired(feed: httpx.AsyncClient, db: Any, feed_u
     none, more = await page(feed, wuding, after=latest.headers["X-Next-Cursor"])
     assert none == []
     assert more.headers["X-Has-More"] == "false"
+
+
+def test_the_synthetic_seed_skips_the_feed_unless_asked(databases: Databases, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`baoxue seed synthetic` writes nothing to the feed by default (a generated province is exported whole);
+    with `--with-change-feed` every loaded child, entry and visit is one CREATE."""
+    counts: dict[bool, dict[str, int]] = {}
+    for with_feed in (False, True):
+        url = databases.create("feed_seed")
+        migrate(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        main(["seed", "synthetic", "--children", "2000", *(["--with-change-feed"] if with_feed else [])])
+        engine = create_engine(url, poolclass=NullPool)
+        with engine.connect() as conn:
+            feed = {t: n for t, n in conn.execute(text("SELECT object_type, count(*) FROM change_event GROUP BY 1"))}
+            assert set(conn.execute(text("SELECT DISTINCT operation FROM change_event")).scalars()) <= {"CREATE"}
+            rows = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}  # noqa: S608
+        engine.dispose()
+        assert rows["child"] == 2000
+        counts[with_feed] = {TABLES[t]: n for t, n in rows.items() if n} if with_feed else feed
+        if with_feed:
+            assert feed == counts[True]
+    assert counts[False] == {}
+    assert {"Student", "LedgerEntry", "PersuasionVisit"} <= counts[True].keys()
