@@ -6,7 +6,8 @@ when no change is returned), and `X-Has-More: true` says another page is already
 The caller is read as for /graphql (a bearer token or a service token); everything else is
 `resolvers/changes/reading.py`, the same as the GraphQL `changes` field. Refusals are JSON:
 400 bad input naming the parameter, 404 a region that is missing or outside the caller's view,
-410 `CURSOR_EXPIRED` (the changes after the cursor were pruned: export again), 401/403 as elsewhere.
+410 `CURSOR_EXPIRED` (the changes after the cursor were pruned) or `SCOPE_CHANGED` (the caller's grants
+changed since the cursor): export again; 401/403 as elsewhere.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .endpoints import refusal, request_context
 
 DEFAULT_LIMIT = 1_000
 MEDIA_TYPE = "application/jsonl; charset=utf-8"
-STATUS = {"CURSOR_EXPIRED": 410, "UNKNOWN_REGION": 404}
+STATUS = {"CURSOR_EXPIRED": 410, "SCOPE_CHANGED": 410, "UNKNOWN_REGION": 404}
 
 
 def _types(text: str | None) -> list[ChangeType] | None:

@@ -103,10 +103,8 @@ BEGIN
 END $$;
 """
 
-# How a stored row is shown (the one place: the feed's readers and the tests call it): GraphQL field names
-# (camelCase), `id` and references as Relay global IDs, path columns dropped (a handover's two paths shown as
-# the region codes they end in), and a child's national ID and registry number masked (first 6, last 4, as
-# models/child.py `mask_national_id`) unless the reader may see them.
+# Two helpers of how a stored row is shown (models/repos/change_feed.py `api_object`): a Relay global ID,
+# and personal data masked as models/child.py `mask_national_id` masks it (first 6, last 4).
 API_SQL = r"""
 CREATE FUNCTION change_global_id(type_name text, object_id text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -114,27 +112,6 @@ CREATE FUNCTION change_global_id(type_name text, object_id text) RETURNS text
 CREATE FUNCTION change_mask(personal text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN left(personal, 6) || repeat('*', length(personal) - 10) || right(personal, 4);
-CREATE FUNCTION change_api_object(type_name text, stored jsonb, personal_data boolean) RETURNS jsonb
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (
-  SELECT jsonb_build_object('id', change_global_id(type_name, stored->>'id')) || coalesce(jsonb_object_agg(
-    CASE key
-      WHEN 'child_id' THEN 'studentId'
-      WHEN 'from_path' THEN 'fromRegionCode'
-      WHEN 'to_path' THEN 'toRegionCode'
-      ELSE lower(left(key, 1)) || substr(replace(initcap(replace(key, '_', ' ')), ' ', ''), 2) END,
-    CASE
-      WHEN value = 'null'::jsonb THEN value
-      WHEN key = 'child_id' THEN to_jsonb(change_global_id('Student', value #>> '{}'))
-      WHEN key IN ('entry_id', 'escalated_from_id', 'previous_entry_id')
-        THEN to_jsonb(change_global_id('LedgerEntry', value #>> '{}'))
-      WHEN key IN ('from_path', 'to_path') THEN to_jsonb(regexp_replace(value #>> '{}', '^.*/', ''))
-      WHEN type_name = 'Student' AND key IN ('national_id', 'registry_number') AND NOT personal_data
-        THEN to_jsonb(change_mask(value #>> '{}'))
-      ELSE value END
-  ) FILTER (WHERE key <> 'id' AND (key NOT LIKE '%\_path' OR key IN ('from_path', 'to_path'))), '{}'::jsonb)
-  FROM jsonb_each(stored)
-);
 """
 
 TRIGGER_SQL = """
@@ -187,7 +164,6 @@ def downgrade() -> None:
     for table in FOLLOWED:
         op.execute(f"DROP TRIGGER IF EXISTS change_feed ON {table}")
     op.execute("DROP FUNCTION IF EXISTS change_feed_record()")
-    op.execute("DROP FUNCTION IF EXISTS change_api_object(text, jsonb, boolean)")
     op.execute("DROP FUNCTION IF EXISTS change_mask(text)")
     op.execute("DROP FUNCTION IF EXISTS change_global_id(text, text)")
     op.drop_table("change_feed_state")

@@ -16,7 +16,11 @@ from sqlalchemy import ColumnElement, Text, and_, case, delete, false, func, lit
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..change_feed import ChangeEvent, ChangeFeedState
+from ..change_feed import ChangeEvent, ChangeFeedState, ChangeType
+from ..child import Child
+from ..ledger import Handover, LedgerEntry
+from ..persuasion import CasePlan, DeferralRequest, PersuasionVisit
+from ..report import Report
 from .regions import SchoolPaths, within_path
 
 FEED = ChangeEvent.__table__.c  # type: ignore[attr-defined]
@@ -53,30 +57,86 @@ class FeedRow:
     place: str | None  # where a full read of personal data is audited: the child's school, else its home
 
 
-def change_line(visible: ColumnElement[bool], personal_data: ColumnElement[bool]) -> ColumnElement[str]:
-    """The change as the API shows it, built by PostgreSQL (`change_api_object`, migration 0019): the text is
-    sent as it is, so 10,000 changes cost the server no JSON parsing (bench/RESULTS.md, change feed)."""
+# Columns that point at another object: the API's field name and the referenced type (shown as global IDs).
+REFERENCES = {
+    "child_id": ("studentId", ChangeType.STUDENT),
+    "entry_id": ("entryId", ChangeType.LEDGER_ENTRY),
+    "escalated_from_id": ("escalatedFromId", ChangeType.LEDGER_ENTRY),
+    "previous_entry_id": ("previousEntryId", ChangeType.LEDGER_ENTRY),
+}
+AS_CODE = {"from_path": "fromRegionCode", "to_path": "toRegionCode"}  # a handover's paths: the codes they end in
+PERSONAL = ("national_id", "registry_number")  # a child's, masked unless the reader holds CHILD:READ_PII
+TABLES: dict[ChangeType, Any] = {
+    ChangeType.STUDENT: Child,
+    ChangeType.LEDGER_ENTRY: LedgerEntry,
+    ChangeType.PERSUASION_VISIT: PersuasionVisit,
+    ChangeType.CASE_PLAN: CasePlan,
+    ChangeType.DEFERRAL_REQUEST: DeferralRequest,
+    ChangeType.HANDOVER: Handover,
+    ChangeType.REPORT: Report,
+}
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def api_object(
+    change_type: ChangeType, stored: ColumnElement[Any], personal_data: ColumnElement[bool]
+) -> ColumnElement[Any]:
+    """A stored row (`to_jsonb` of the table's row) as the API shows it: the one place for the rule.
+
+    GraphQL field names (camelCase), `id` and references as Relay global IDs, path columns left out (a
+    handover's two paths shown as the region codes they end in), a child's national ID and registry number
+    masked (first 6, last 4, as models/child.py `mask_national_id`) unless `personal_data`. Built as one
+    `jsonb_build_object` per type from the model's columns, so PostgreSQL renders 10,000 changes in a few
+    tens of milliseconds (bench/RESULTS.md, change feed).
+    """
+    args: list[Any] = ["id", func.change_global_id(change_type.value, stored["id"].astext)]
+    for column in TABLES[change_type].__table__.columns:
+        name = column.name
+        if name == "id" or (name.endswith("_path") and name not in AS_CODE):
+            continue
+        if name in REFERENCES:
+            field, target = REFERENCES[name]
+            args += [field, func.change_global_id(target.value, stored[name].astext)]
+        elif name in AS_CODE:
+            args += [AS_CODE[name], func.regexp_replace(stored[name].astext, "^.*/", "")]
+        elif change_type is ChangeType.STUDENT and name in PERSONAL:
+            masked = func.to_jsonb(func.change_mask(stored[name].astext))
+            args += [camel(name), case((personal_data, stored[name]), else_=masked)]
+        else:
+            args += [camel(name), stored[name]]
+    return func.jsonb_build_object(*args)
+
+
+def change_line(row: Any, types: Sequence[ChangeType], scope: str) -> ColumnElement[str]:
+    """The change as one JSON object, built by PostgreSQL from the page's row (`visible`, `personal_data`
+    computed once below): sent as it is, so the server parses no JSON (bench/RESULTS.md, change feed)."""
     cursor = func.translate(
-        func.encode(func.convert_to(func.concat("change:", FEED.seq), "UTF8"), "base64"), "+/", "-_"
+        func.encode(func.convert_to(func.concat("change:", row.seq, ":", scope), "UTF8"), "base64"), "+/", "-_"
     )
-    type_name = func.upper(func.regexp_replace(FEED.object_type, "([a-z])([A-Z])", "\\1_\\2", "g"))
-    shown = func.jsonb_build_object(
+    shown = case(
+        *((row.object_type == t.value, api_object(t, row.object, row.personal_data)) for t in types), else_=null()
+    )
+    line = func.jsonb_build_object(
         "cursor",
         cursor,
         "changedAt",
-        FEED.changed_at,
+        row.changed_at,
         "type",
-        type_name,
+        func.upper(func.regexp_replace(row.object_type, "([a-z])([A-Z])", "\\1_\\2", "g")),
         "objectId",
-        func.change_global_id(FEED.object_type, func.cast(FEED.object_id, Text)),
+        func.change_global_id(row.object_type, func.cast(row.object_id, Text)),
         "operation",
-        case((visible, FEED.operation), else_=literal("LEFT_SCOPE")),
+        case((row.visible, row.operation), else_=literal("LEFT_SCOPE")),
         "version",
-        FEED.version,
+        row.version,
         "object",
-        case((visible, func.change_api_object(FEED.object_type, FEED.object, personal_data)), else_=null()),
+        case((row.visible, shown), else_=null()),
     )
-    return func.cast(shown, Text)
+    return func.cast(line, Text)
 
 
 async def head(session: AsyncSession) -> int:
@@ -95,22 +155,27 @@ async def read_changes(
     *,
     after: int,
     through: int,
-    types: Sequence[str],
+    types: Sequence[ChangeType],
     visible: ColumnElement[bool],
     was_visible: ColumnElement[bool],
     personal_data: ColumnElement[bool],
     limit: int,
+    scope: str,
 ) -> tuple[list[FeedRow], bool]:
     """Changes numbered in (after, through], in commit order, that the caller sees now or saw before them.
 
-    Returns the rows and whether more follow up to `through`.
+    Returns the rows and whether more follow up to `through`. Each row's cursor carries the caller's `scope`
+    mark (resolvers/changes/reading.py).
     """
-    statement = (
+    page = (
         select(
             FEED.seq,
+            FEED.changed_at,
             FEED.object_type,
             FEED.object_id,
-            change_line(visible, personal_data).label("line"),
+            FEED.operation,
+            FEED.version,
+            FEED.object,
             visible.label("visible"),
             personal_data.label("personal_data"),
             func.coalesce(FEED.school_path, FEED.household_path, FEED.residence_path).label("place"),
@@ -118,12 +183,22 @@ async def read_changes(
         .where(
             FEED.seq > after,
             FEED.seq <= through,
-            FEED.object_type.in_(list(types)),
+            FEED.object_type.in_([t.value for t in types]),
             or_(visible, and_(FEED.moved, was_visible)),
         )
         .order_by(FEED.seq)
         .limit(limit + 1)
+        .subquery()
     )
+    statement = select(
+        page.c.seq,
+        page.c.object_type,
+        page.c.object_id,
+        change_line(page.c, types, scope).label("line"),
+        page.c.visible,
+        page.c.personal_data,
+        page.c.place,
+    ).order_by(page.c.seq)
     rows = [FeedRow(**row._mapping) for row in (await session.execute(statement)).all()]
     return rows[:limit], len(rows) > limit
 

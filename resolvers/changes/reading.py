@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,24 +60,39 @@ class ChangePage:
     has_next: bool
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"change:{seq}".encode()).decode()
+def encode_cursor(seq: int, scope: str) -> str:
+    return base64.urlsafe_b64encode(f"change:{seq}:{scope}".encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> int | None:
-    """The change number inside a cursor (0: from the oldest kept change; None: `latest`)."""
+def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
+    """The change number and scope mark inside a cursor ((0, ""): from the oldest kept change; None: `latest`)."""
     if cursor is None or cursor == "":
-        return 0
+        return 0, ""
     if cursor == LATEST:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError):
         text = ""
-    number = text.removeprefix("change:")
-    if not text.startswith("change:") or not (number.isdigit() and len(number) <= 18):
+    _, number, scope = ([*text.split(":"), "", ""])[:3] if text.startswith("change:") else ("", "", "")
+    if not (number.isdigit() and len(number) <= 18 and len(scope) <= 16):
         raise BadInput("after", "INVALID_CURSOR", "游标无效", "the cursor is not valid")
-    return int(number)
+    return int(number), scope
+
+
+def scope_mark(access: Access) -> str:
+    """A short mark of every jurisdiction whose changes the caller may read now (a cursor carries it).
+
+    A cursor taken under other grants is refused (SCOPE_CHANGED) rather than followed: changes already
+    read under a wider scope would stay in the client's copy, and rows newly in scope would be missing.
+    """
+    granted = sorted(
+        f"{obj}:{act}:{line}:{path}"
+        for obj, act in {(EXPORT, RUN), *((o, "READ") for o, _ in READ_AS.values())}
+        for line, paths in access.authorizer.scope_paths(access.username, obj, act, access.now).items()
+        for path in paths
+    )
+    return hashlib.sha256("|".join(granted).encode()).hexdigest()[:12]
 
 
 def check_limit(limit: int, maximum: int) -> int:
@@ -126,26 +142,36 @@ async def read_changes(
     access = ctx.access()
     if not access.holds_anywhere(EXPORT, RUN):
         raise Forbidden()
-    start = decode_cursor(after)
+    position = decode_cursor(after)
+    mark = scope_mark(access)
+    if position is not None and position[1] and position[1] != mark:
+        raise BadInput(
+            "after",
+            "SCOPE_CHANGED",
+            "授权范围已变化，游标作废：请重新全量导出，再从导出前取得的游标继续",
+            "your grants changed since this cursor: export again, then follow from a cursor taken before it",
+        )
     region_path = await _region_path(ctx, region_code)
     wanted = list(dict.fromkeys(types)) if types else list(ChangeType)
     # The newest change first, then the page below it: every change numbered up to it has committed.
     newest = max(await feed_repo.head(ctx.session), await feed_repo.pruned_through(ctx.session))
-    if start is None:
-        return ChangePage([], encode_cursor(newest), False)
+    if position is None:
+        return ChangePage([], encode_cursor(newest, mark), False)
+    start = position[0]
     drafts = sorted(own_unit_paths(ctx))
     student_columns = feed_repo.feed_columns(CHILD_COLUMNS)
     rows, has_next = await feed_repo.read_changes(
         ctx.session,
         after=start,
         through=newest,
-        types=[t.value for t in wanted],
+        types=wanted,
         visible=_seen(access, wanted, region_path, before=False, drafts=drafts),
         was_visible=_seen(access, wanted, region_path, before=True, drafts=drafts),
         personal_data=and_(
             feed_repo.FEED.object_type == ChangeType.STUDENT.value, access.scope("CHILD", "READ_PII", student_columns)
         ),
         limit=limit,
+        scope=mark,
     )
     # Checked after reading: a prune that committed before the read is seen here, one after it took nothing read.
     if start < await feed_repo.pruned_through(ctx.session):
@@ -166,4 +192,4 @@ async def read_changes(
                 reason="change feed",
             )
     end = rows[-1].seq if has_next else max(newest, start)
-    return ChangePage([row.line for row in rows], encode_cursor(end), has_next)
+    return ChangePage([row.line for row in rows], encode_cursor(end, mark), has_next)
