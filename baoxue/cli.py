@@ -370,6 +370,26 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
         print(f"wrote the error codes in {readme}")
 
 
+def cmd_operations_add(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.operations import ManifestError, read_manifest, register
+
+    try:
+        operations = read_manifest(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ManifestError) as exc:
+        _fail(f"{args.file}: {exc}")
+    done = run_in_transaction(_database(settings), lambda ctx: register(ctx, operations))
+    print(
+        f"registered {done.added} operations, {done.known} already known / 新登记 {done.added} 个，已有 {done.known} 个"
+    )
+
+
+def cmd_operations_list(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.operations import list_operations
+
+    for op in run_in_transaction(_database(settings), list_operations):
+        print(f"{op.sha256}  {op.operation_name or '(anonymous)'}  {op.created_at:%Y-%m-%d} {op.added_by}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baoxue",
@@ -476,6 +496,16 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--from", dest="first", help="first month, YYYY-MM (default: the current month in China)")
     snapshot.add_argument("--to", dest="last", help="last month, YYYY-MM (default: the current month in China)")
     snapshot.set_defaults(func=cmd_stats_snapshot)
+
+    operations = sub.add_parser(
+        "operations", help="persisted operations: the documents clients may send by hash"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    oadd = operations.add_parser(
+        "add", help="register the operations of a manifest ({sha256: document}, or Apollo's operation manifest)"
+    )
+    oadd.add_argument("file", help="the manifest (JSON)")
+    oadd.set_defaults(func=cmd_operations_add)
+    operations.add_parser("list", help="list the registered operations").set_defaults(func=cmd_operations_list)
 
     export = sub.add_parser(
         "export-schema", help="write the GraphQL SDL (default: schema.graphql, and the README's error codes)"

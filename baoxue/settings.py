@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from authz.catalogue import Level
 from authz.passwords import TEST_ONLY_PROFILES, PasswordProfile
+from resolvers.budgets import DEFAULT_EXPORT_ROWS_PER_DAY, DEFAULT_QUERY_COST_PER_MINUTE, BudgetPolicy
 
 
 class Settings(BaseSettings):
@@ -60,6 +62,21 @@ class Settings(BaseSettings):
     max_query_tokens: int = 2000
     max_query_aliases: int = 15
     max_query_cost: int = 10000
+    persisted_only: bool = Field(
+        default=False,
+        description="Refuse ad-hoc documents: only operations registered with `baoxue operations add` run "
+        "(README, Persisted operations).",
+    )
+    query_budgets: dict[Level, int] = Field(
+        default_factory=lambda: dict(DEFAULT_QUERY_COST_PER_MINUTE),
+        description="Query cost an account may spend per minute, by its highest level, as JSON: "
+        '{"SCHOOL": 30000, …}; levels left out keep their default (README, Budgets).',
+    )
+    export_rows_per_day: dict[Level, int] = Field(
+        default_factory=lambda: dict(DEFAULT_EXPORT_ROWS_PER_DAY),
+        description="Export rows an account may receive per day, by its highest level, as JSON (as above); "
+        "a permission admin may set one account's own (setExportBudget).",
+    )
     password_hasher: PasswordProfile = Field(
         default="recommended",
         description="argon2 parameters for new password hashes: `recommended`, or `fast` for test runs "
@@ -74,6 +91,26 @@ class Settings(BaseSettings):
                 " / 生产环境只用 argon2 推荐参数"
             )
         return self
+
+    @field_validator("query_budgets", "export_rows_per_day", mode="before")
+    @classmethod
+    def _levels_by_name(cls, value: object) -> object:
+        """Levels by name (`"PROVINCE"`), as JSON keys are."""
+        if isinstance(value, dict):
+            return {Level[k] if isinstance(k, str) else k: v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _budgets_for_every_level(self) -> Settings:
+        self.query_budgets = {**DEFAULT_QUERY_COST_PER_MINUTE, **self.query_budgets}
+        self.export_rows_per_day = {**DEFAULT_EXPORT_ROWS_PER_DAY, **self.export_rows_per_day}
+        if min([*self.query_budgets.values(), *self.export_rows_per_day.values()]) < 0:
+            raise ValueError("budgets must not be negative / 额度不能为负")
+        return self
+
+    @property
+    def budget_policy(self) -> BudgetPolicy:
+        return BudgetPolicy(self.query_budgets, self.export_rows_per_day)
 
     @property
     def embedded(self) -> bool:

@@ -6,6 +6,7 @@ Importing this package registers every table on `SQLModel.metadata` (Alembic rea
 from .account import Account, ApiToken, LoginThrottle
 from .attendance import AttendanceMark, ClassRegister
 from .audit import AuditLog
+from .budget import ExportAllowance, ExportRowsSpent, QueryBudgetWindow
 from .child import Child, Gender, Guardian, SpecialGroup
 from .comparison import ComparisonFinding, ComparisonRun
 from .enrolment import EnrolmentEvent
@@ -13,6 +14,7 @@ from .grant import RoleGrant
 from .ledger import Handover, LedgerEntry
 from .ledger_counts import LedgerCount
 from .period_statistics import PeriodStatistic
+from .persisted_operation import PersistedOperation
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from .province import ProvinceSetting
 from .region import Region, RegionLevel
@@ -42,6 +44,8 @@ __all__ = [
     "ComparisonRun",
     "DeferralRequest",
     "EnrolmentEvent",
+    "ExportAllowance",
+    "ExportRowsSpent",
     "Gender",
     "Guardian",
     "Handover",
@@ -49,8 +53,10 @@ __all__ = [
     "LedgerEntry",
     "LoginThrottle",
     "PeriodStatistic",
+    "PersistedOperation",
     "PersuasionVisit",
     "ProvinceSetting",
+    "QueryBudgetWindow",
     "Region",
     "RegionLevel",
     "Report",

@@ -8,6 +8,7 @@ worker. Passwords are hashed with argon2's cheap test profile (BAOXUE_PASSWORD_H
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import tempfile
@@ -25,12 +26,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.pool import NullPool
 
 from authz import state
+from authz.catalogue import Level
 from authz.passwords import current_profile, use_profile
 from baoxue.app import create_app
 from baoxue.database import migrate, normalize_url
 from baoxue.settings import Settings
 from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from resolvers.context import Context
+
+# Budgets (README, Budgets) far out of reach, for every app and server process the tests start:
+# tests/test_budgets.py gives its own apps and servers their own small budgets.
+UNREACHABLE_BUDGETS = json.dumps({level.name: 10**15 for level in Level})
+os.environ.setdefault("BAOXUE_QUERY_BUDGETS", UNREACHABLE_BUDGETS)
+os.environ.setdefault("BAOXUE_EXPORT_ROWS_PER_DAY", UNREACHABLE_BUDGETS)
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop"
 TEST_PASSWORD_HASHER = "fast"
