@@ -30,7 +30,7 @@ class Spend:
 _SPEND_QUERY_COST = text(
     """
     INSERT INTO query_budget_window AS b (account_id, window_start, spent, allowance)
-    VALUES (:account, date_trunc('minute', clock_timestamp()), :cost, :allowance)
+    SELECT :account, date_trunc('minute', clock_timestamp()), :cost, :allowance WHERE :cost <= :allowance
     ON CONFLICT (account_id) DO UPDATE
     SET spent = CASE WHEN b.window_start = EXCLUDED.window_start THEN b.spent + EXCLUDED.spent
                      ELSE EXCLUDED.spent END,
