@@ -60,7 +60,8 @@ async def test_a_school_account_spends_its_minute_then_gets_429_with_retry_after
     assert refused.json()["data"] is None
     assert error_codes(refused.json()) == ["QUERY_BUDGET_SPENT"]
     message = refused.json()["errors"][0]["message"]
-    assert "查询额度已用完" in message and "query budget of this minute is spent" in message
+    assert "查询额度已用完" in message
+    assert "query budget of this minute is spent" in message
     wait = int(refused.headers["Retry-After"])
     assert 1 <= wait <= 60
     assert refused.json()["errors"][0]["extensions"]["retryAfter"] == wait
@@ -142,7 +143,8 @@ async def test_a_county_admin_sets_a_school_accounts_export_budget_and_it_is_aud
         "errors": [],
     }
     assert payload(again, "setExportBudget")["budget"]["rowsPerDay"] == 0
-    audit = """query($f: AuditFilter) { auditLog(filter: $f, first: 10) { edges { node { action targetId summary } } } }"""
+    audit = """query($f: AuditFilter) {
+      auditLog(filter: $f, first: 10) { edges { node { action targetId summary } } } }"""
     supervisor = await token_for(client, "supervisor-county-532329")
     log = await gql(client, audit, {"f": {"action": "account.export_budget"}}, supervisor)
     summaries = [e["node"]["summary"] for e in log["data"]["auditLog"]["edges"] if e["node"]["targetId"] == STAFF]

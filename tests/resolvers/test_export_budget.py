@@ -34,9 +34,7 @@ POLICY = BudgetPolicy(
 
 
 @pytest.fixture
-def context_of(
-    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], authorizer: Authorizer
-):
+def context_of(session: AsyncSession, sessions: async_sessionmaker[AsyncSession], authorizer: Authorizer):
     async def make(username: str) -> Context:
         account = await accounts.get_account_by_username(session, username)
         assert account is not None
@@ -54,7 +52,8 @@ async def test_an_export_spends_its_rows_until_the_day_is_spent(context_of):
         await spend_export_rows(ctx, 41, POLICY)  # all or none: 40 are left
     assert refused.value.code == EXPORT_BUDGET_SPENT
     assert refused.value.state.remaining == 40
-    assert "今日导出额度已用完" in str(refused.value) and "export budget is spent" in str(refused.value)
+    assert "今日导出额度已用完" in str(refused.value)
+    assert "export budget is spent" in str(refused.value)
     assert 1 <= refused.value.state.resets_in_seconds <= 24 * 3600
     assert (await spend_export_rows(ctx, 40, POLICY)).remaining == 0
     with pytest.raises(BudgetSpent):
