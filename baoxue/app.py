@@ -103,7 +103,8 @@ class GraphQLView(GraphQL[Context, None]):
         schema = build_schema(
             production=settings.production,
             limits=limits,
-            extra_extensions=[OperationMetrics, query_budgets(settings.budget_policy, limits)],
+            extra_extensions=[OperationMetrics],
+            on_the_primary=[query_budgets(settings.budget_policy, limits)],
         )
         super().__init__(
             schema,

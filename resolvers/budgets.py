@@ -83,16 +83,17 @@ def _state(spend: Spend, allowance: int) -> BudgetState:
 async def charge_query(ctx: Context, cost: int, policy: BudgetPolicy) -> BudgetState:
     """Spend an operation's cost from the caller's budget of this minute, or refuse it (BudgetSpent).
 
-    The spend commits in a transaction of its own, on the primary: a refused or failed operation has
-    still been paid for, and a query served by the replica is counted where every process counts.
+    Called before any resolver runs, on the primary, when the operation's transaction holds only the
+    sign-in's reads: the spend commits at once on the operation's own connection (a second connection
+    per request would let a burst exhaust the pool, every request holding one and waiting for another),
+    so a refused or failed operation has still been paid for.
     """
     principal = ctx.signed_in()
+    if ctx.on_replica:
+        raise RuntimeError("the query budget is spent on the primary, before a query moves to the replica")
     allowance = policy.query_cost_per_minute[account_level(ctx)]
-    if ctx.sessions is None:
-        raise RuntimeError("no primary sessions in this context to count the budget")
-    async with ctx.sessions() as session:
-        spend = await budget_repo.spend_query_cost(session, principal.account_id, cost, allowance)
-        await session.commit()
+    spend = await budget_repo.spend_query_cost(ctx.session, principal.account_id, cost, allowance)
+    await ctx.session.commit()
     state = _state(spend, allowance)
     if not spend.granted:
         raise BudgetSpent(
