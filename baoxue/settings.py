@@ -67,10 +67,10 @@ class Settings(BaseSettings):
         description="Refuse ad-hoc documents: only operations registered with `baoxue operations add` run "
         "(README, Persisted operations).",
     )
-    query_budgets: dict[Level, int] = Field(
+    query_budgets: dict[Level, int | None] = Field(
         default_factory=lambda: dict(DEFAULT_QUERY_COST_PER_MINUTE),
         description="Query cost an account may spend per minute, by its highest level, as JSON: "
-        '{"SCHOOL": 30000, …}; levels left out keep their default (README, Budgets).',
+        '{"SCHOOL": 30000, …}; levels left out keep their default; null: not counted (README, Budgets).',
     )
     export_rows_per_day: dict[Level, int] = Field(
         default_factory=lambda: dict(DEFAULT_EXPORT_ROWS_PER_DAY),
@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     def _budgets_for_every_level(self) -> Settings:
         self.query_budgets = {**DEFAULT_QUERY_COST_PER_MINUTE, **self.query_budgets}
         self.export_rows_per_day = {**DEFAULT_EXPORT_ROWS_PER_DAY, **self.export_rows_per_day}
-        if min([*self.query_budgets.values(), *self.export_rows_per_day.values()]) < 0:
+        counted = [v for v in self.query_budgets.values() if v is not None]
+        if min([*counted, *self.export_rows_per_day.values()]) < 0:
             raise ValueError("budgets must not be negative / 额度不能为负")
         return self
 

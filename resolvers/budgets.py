@@ -21,7 +21,7 @@ from .audit import record_change
 from .context import Context
 from .errors import BadInput
 
-DEFAULT_QUERY_COST_PER_MINUTE: Mapping[Level, int] = {
+DEFAULT_QUERY_COST_PER_MINUTE: Mapping[Level, int | None] = {
     Level.NATION: 1_000_000,
     Level.PROVINCE: 600_000,
     Level.CITY: 300_000,
@@ -46,9 +46,12 @@ EXPORT_BUDGET_SPENT = "EXPORT_BUDGET_SPENT"
 
 @dataclass(frozen=True)
 class BudgetPolicy:
-    """The allowances by level (BAOXUE_QUERY_BUDGETS, BAOXUE_EXPORT_ROWS_PER_DAY)."""
+    """The allowances by level (BAOXUE_QUERY_BUDGETS, BAOXUE_EXPORT_ROWS_PER_DAY); a level's query
+    budget of None is no budget: its operations are not counted."""
 
-    query_cost_per_minute: Mapping[Level, int] = field(default_factory=lambda: dict(DEFAULT_QUERY_COST_PER_MINUTE))
+    query_cost_per_minute: Mapping[Level, int | None] = field(
+        default_factory=lambda: dict(DEFAULT_QUERY_COST_PER_MINUTE)
+    )
     export_rows_per_day: Mapping[Level, int] = field(default_factory=lambda: dict(DEFAULT_EXPORT_ROWS_PER_DAY))
 
 
@@ -80,18 +83,20 @@ def _state(spend: Spend, allowance: int) -> BudgetState:
     return BudgetState(allowance, max(0, allowance - spend.spent), spend.resets_in_seconds)
 
 
-async def charge_query(ctx: Context, cost: int, policy: BudgetPolicy) -> BudgetState:
+async def charge_query(ctx: Context, cost: int, policy: BudgetPolicy) -> BudgetState | None:
     """Spend an operation's cost from the caller's budget of this minute, or refuse it (BudgetSpent).
 
     Called before any resolver runs, on the primary, when the operation's transaction holds only the
     sign-in's reads: the spend commits at once on the operation's own connection (a second connection
     per request would let a burst exhaust the pool, every request holding one and waiting for another),
-    so a refused or failed operation has still been paid for.
+    so a refused or failed operation has still been paid for. None: the caller's level has no budget.
     """
     principal = ctx.signed_in()
     if ctx.on_replica:
         raise RuntimeError("the query budget is spent on the primary, before a query moves to the replica")
     allowance = policy.query_cost_per_minute[account_level(ctx)]
+    if allowance is None:
+        return None
     spend = await budget_repo.spend_query_cost(ctx.session, principal.account_id, cost, allowance)
     await ctx.session.commit()
     state = _state(spend, allowance)

@@ -7,6 +7,7 @@ state of the budget (`BUDGET` in the context's cache) goes into the response's `
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from graphql import ExecutionResult, GraphQLError
@@ -16,6 +17,8 @@ from resolvers.budgets import BudgetPolicy, BudgetSpent, BudgetState, charge_que
 from resolvers.context import Context
 
 from .limits import Limits, operation_cost
+
+log = logging.getLogger("baoxue.graphql")
 
 BUDGET = "budget"
 """Key of the caller's `BudgetState` in `Context.cache` once the operation has paid (or was refused)."""
@@ -37,11 +40,20 @@ def query_budgets(policy: BudgetPolicy, limits: Limits) -> type[SchemaExtension]
             if isinstance(ctx, Context) and ctx.principal is not None and ec.result is None and ec.graphql_document:
                 cost = operation_cost(ec.graphql_document, ec.operation_name, limits)
                 try:
-                    ctx.cache[BUDGET] = await charge_query(ctx, cost, policy)
+                    state = await charge_query(ctx, cost, policy)
                 except BudgetSpent as refusal:
                     ctx.cache[BUDGET], ctx.cache[BUDGET_REFUSED] = refusal.state, True
                     extensions = {"code": refusal.code, "retryAfter": refusal.state.resets_in_seconds}
                     ec.result = ExecutionResult(data=None, errors=[GraphQLError(str(refusal), extensions=extensions)])
+                except Exception:  # the budget cannot be counted (a database error): nothing runs unpaid
+                    log.exception("the query budget could not be counted")
+                    extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": ctx.request_id}
+                    ec.result = ExecutionResult(
+                        data=None, errors=[GraphQLError("内部错误 / internal error", extensions=extensions)]
+                    )
+                else:
+                    if state is not None:
+                        ctx.cache[BUDGET] = state
             yield
 
     return QueryBudgets

@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from baoxue.app import create_app
+from baoxue.database import make_replica_engine
 from tests.conftest import codes, error_codes, gql, input_refusals, make_settings, payload, token_for
 from tests.ledger_support import WUDING_PRIMARY, YUANMOU_PRIMARY
 
@@ -167,3 +169,28 @@ async def test_export_budgets_are_refused_out_of_scope_for_others_and_for_onesel
     assert codes(payload(self_set, "setExportBudget")) == ["SELF_GRANT"]
     negative = await gql(client, SET_BUDGET, {"input": {"username": STAFF, "rowsPerDay": -1}}, admin)
     assert input_refusals(negative) == [("input.rowsPerDay", "OUT_OF_RANGE")]
+
+
+async def test_a_level_without_a_budget_is_not_counted(sessions):
+    async with app_client(sessions, query_budgets={"SCHOOL": None}) as client:
+        answer = await post(client, await token_for(client, STAFF))
+    assert answer.status_code == 200
+    assert "budget" not in (answer.json().get("extensions") or {})
+    async with sessions() as session:
+        assert await session.scalar(text("SELECT count(*) FROM query_budget_window")) == 0
+
+
+async def test_a_budget_that_cannot_be_counted_runs_nothing(client, database_url):
+    """A primary that refuses the spend (here: read-only connections) answers an internal error, no data."""
+    token = await token_for(client, STAFF)
+    read_only = make_replica_engine(database_url)
+    try:
+        app = create_app(make_settings(), sessions=async_sessionmaker(read_only, expire_on_commit=False))
+        transport = httpx.ASGITransport(app=app, client=("10.0.0.4", 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://baoxue.test") as broken:
+            answer = await post(broken, token)
+    finally:
+        await read_only.dispose()
+    assert answer.json()["data"] is None
+    assert error_codes(answer.json()) == ["INTERNAL_SERVER_ERROR"]
+    assert answer.json()["errors"][0]["extensions"]["requestId"] == answer.headers["X-Request-ID"]
