@@ -185,7 +185,8 @@ async def test_a_budget_that_cannot_be_counted_runs_nothing(client, database_url
     token = await token_for(client, STAFF)
     read_only = make_replica_engine(database_url)
     try:
-        app = create_app(make_settings(), sessions=async_sessionmaker(read_only, expire_on_commit=False))
+        settings = make_settings(query_budgets={"SCHOOL": 1000})
+        app = create_app(settings, sessions=async_sessionmaker(read_only, expire_on_commit=False))
         transport = httpx.ASGITransport(app=app, client=("10.0.0.4", 1234))
         async with httpx.AsyncClient(transport=transport, base_url="http://baoxue.test") as broken:
             answer = await post(broken, token)
