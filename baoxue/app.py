@@ -1,4 +1,5 @@
-"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /rosters, /healthz, /readyz, /metrics."""
+"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /rosters, /exports/changes, /healthz,
+/readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,7 +25,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -33,13 +37,18 @@ from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.context import Context
 from resolvers.reports.links import LINKS, LinkSigner
+from schema.budgets import BUDGET, BUDGET_REFUSED, budget_extensions, query_budgets
 from schema.limits import Limits
 from schema.root import build_schema
 
+from .budget_metrics import BUDGET_REFUSALS, publish_budgets
+from .changes import changes_endpoint
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
 from .downloads import download_endpoint
+from .exports import export_endpoint
 from .http_auth import token_endpoint
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
+from .persisted import PersistedOperations
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
 from .settings import Settings
 
@@ -88,15 +97,17 @@ class GraphQLView(GraphQL[Context, None]):
         replica_sessions: async_sessionmaker[AsyncSession] | None = None,
         links: LinkSigner | None = None,
     ) -> None:
+        limits = Limits(
+            settings.max_query_depth,
+            settings.max_query_tokens,
+            settings.max_query_aliases,
+            settings.max_query_cost,
+        )
         schema = build_schema(
             production=settings.production,
-            limits=Limits(
-                settings.max_query_depth,
-                settings.max_query_tokens,
-                settings.max_query_aliases,
-                settings.max_query_cost,
-            ),
+            limits=limits,
             extra_extensions=[OperationMetrics],
+            on_the_primary=[query_budgets(settings.budget_policy, limits)],
         )
         super().__init__(
             schema,
@@ -109,6 +120,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.tokens = tokens
         self.authz = authz
         self.links = links
+        self.persisted = PersistedOperations(required=settings.persisted_only)
 
     def encode_json(self, data: object) -> str:
         """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""
@@ -144,7 +156,37 @@ class GraphQLView(GraphQL[Context, None]):
             cache={LINKS: self.links} if self.links else {},
         )
         request.state.graphql_context = context
+        request.state.sub_response = response
         return context
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A persisted operation's hash becomes its document here, before strawberry parses anything."""
+        resolved = await self.persisted.resolve(request_data.query, request_data.extensions, context)
+        if isinstance(resolved, GraphQLError):
+            return ExecutionResult(data=None, errors=[resolved])
+        request_data.query = resolved
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """The caller's query budget goes into `extensions.budget`; a spent one answers 429 with Retry-After."""
+        response = await super().process_result(request, result)
+        context = getattr(request.state, "graphql_context", None)
+        state = context.cache.get(BUDGET) if isinstance(context, Context) else None
+        if isinstance(context, Context) and state is not None:
+            response["extensions"] = {**(response.get("extensions") or {}), "budget": budget_extensions(state)}
+            if context.cache.get(BUDGET_REFUSED):
+                BUDGET_REFUSALS.labels(budget="query").inc()
+                request.state.sub_response.status_code = 429
+                request.state.sub_response.headers["Retry-After"] = str(state.resets_in_seconds)
+        return response
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
@@ -239,6 +281,7 @@ def create_app(
             request.headers.get("authorization", "").encode(), f"Bearer {settings.metrics_token}".encode()
         ):
             return JSONResponse({"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        await publish_budgets(sessions)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     authz = AuthzState()
@@ -249,7 +292,13 @@ def create_app(
         if url is not None:
             listener = asyncio.create_task(listen(authz, url, sessions))  # builds once it listens
         log.info("baoxue started", extra={"environment": settings.environment})
-        yield
+        try:
+            yield
+        except asyncio.CancelledError:
+            # uvicorn's forced exit (a second Ctrl-C, as `uv run` forwards the terminal's again) skips the
+            # lifespan's shutdown and cancels it when the loop closes; starlette would then report a failed
+            # shutdown with a traceback. Release the same things quietly instead.
+            log.info("baoxue stopped without a graceful shutdown (forced exit)")
         if listener is not None:
             listener.cancel()
         if engine is not None:
@@ -264,6 +313,11 @@ def create_app(
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
         Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/rosters", roster_endpoint(sessions, tokens, authz), methods=["POST"]),
+        # --- change feed (issue 15 §2): before any /exports/{dataset} route, which would take "changes" ---
+        Route("/exports/changes", changes_endpoint(sessions, tokens, authz), methods=["GET"]),
+        # --- end change feed ---
+        # More specific /exports/… routes (the change feed) go above this one: routes match in order.
+        Route("/exports/{dataset}", export_endpoint(sessions, tokens, authz, settings.budget_policy), methods=["GET"]),
         Route("/rosters/templates/{kind}.xlsx", template_endpoint(sessions, tokens), methods=["GET"]),
         Route("/rosters/{id}/refused.csv", refused_rows_endpoint(sessions, tokens, authz), methods=["GET"]),
         Route("/healthz", healthz),

@@ -108,11 +108,14 @@ async def _is_empty(session: AsyncSession) -> bool:
     return await count_regions(session) == 0
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 def _exit_once(*_: object) -> None:
-    """Exit on the first SIGINT/SIGTERM and ignore the ones after it: a second Ctrl-C (or `uv run` forwarding
-    the one the process group already got) landing in the interpreter's shutdown would raise SystemExit
-    inside whatever runs there and print its traceback. The embedded PostgreSQL's stop is bounded (60 s)."""
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    """Before uvicorn runs (migrating, loading the demo): exit on the first SIGINT/SIGTERM through SystemExit,
+    so the exit hook stops the embedded PostgreSQL, and ignore the ones after it, which would otherwise
+    raise again inside the interpreter's shutdown and print a traceback."""
+    for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     sys.exit(0)
 
@@ -120,7 +123,7 @@ def _exit_once(*_: object) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit (here from the start,
     # also while migrating or loading the demo) lets the exit hook stop the embedded PostgreSQL.
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in _STOP_SIGNALS:
         signal.signal(signum, _exit_once)
     _port_free(args.host, args.port)
 
@@ -143,6 +146,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     os.environ["BAOXUE_ENV"] = settings.environment
     os.environ.setdefault("BAOXUE_JWT_SECRET", settings.signing_secret)
     print(f"baoxue on http://{args.host}:{args.port}/graphql ({settings.environment})", file=sys.stderr)
+    # uvicorn takes the signals while it runs and, after its graceful shutdown, raises each one it caught
+    # again against the handler it found. That handler must do nothing: raising SystemExit there, inside
+    # the event loop, cancels a lifespan still pending (a second Ctrl-C skips its shutdown) with a logged
+    # traceback. uvicorn.run then returns, and the normal exit runs the embedded PostgreSQL's stop hook.
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     uvicorn.run(
         "baoxue.app:create_app",
         factory=True,
@@ -180,7 +189,9 @@ def cmd_seed_synthetic(args: argparse.Namespace, settings: Settings) -> None:
 
     url = _database(settings, migrate_if_embedded=True)
     try:
-        result = seed_synthetic(url, children=args.children, provinces=args.provinces, seed=args.seed)
+        result = seed_synthetic(
+            url, children=args.children, provinces=args.provinces, seed=args.seed, change_feed=args.with_change_feed
+        )
     except (SyntheticDataExists, ValueError) as exc:
         _fail(str(exc))
         raise  # unreachable: _fail exits
@@ -291,6 +302,17 @@ def cmd_ledger_sweep(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+def cmd_changes_prune(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.changes.retention import prune
+
+    days = args.days if args.days is not None else settings.change_retention_days
+    pruned = run_in_transaction(_database(settings), lambda ctx: prune(ctx, days))
+    print(
+        f"change feed: {pruned.deleted} changes older than {days} days deleted; cursors before change "
+        f"{pruned.through} now answer CURSOR_EXPIRED"
+    )
+
+
 def cmd_stats_snapshot(args: argparse.Namespace, settings: Settings) -> None:
     import time
 
@@ -361,6 +383,26 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
         print(f"wrote the error codes in {readme}")
 
 
+def cmd_operations_add(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.operations import ManifestError, read_manifest, register
+
+    try:
+        operations = read_manifest(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ManifestError) as exc:
+        _fail(f"{args.file}: {exc}")
+    done = run_in_transaction(_database(settings), lambda ctx: register(ctx, operations))
+    print(
+        f"registered {done.added} operations, {done.known} already known / 新登记 {done.added} 个，已有 {done.known} 个"
+    )
+
+
+def cmd_operations_list(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.operations import list_operations
+
+    for op in run_in_transaction(_database(settings), list_operations):
+        print(f"{op.sha256}  {op.operation_name or '(anonymous)'}  {op.created_at:%Y-%m-%d} {op.added_by}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baoxue",
@@ -388,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--children", type=int, required=True, help="children in all, e.g. 7000000")
     synthetic.add_argument("--provinces", type=int, default=1, help="how many provinces share them (default 1)")
     synthetic.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same rows")
+    synthetic.add_argument(
+        "--with-change-feed",
+        action="store_true",
+        help="also write the loaded rows to the change feed (default: skipped, see README Integrators)",
+    )
     synthetic.set_defaults(func=cmd_seed_synthetic)
 
     account = sub.add_parser("account", help="create or disable accounts").add_subparsers(
@@ -467,6 +514,22 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--from", dest="first", help="first month, YYYY-MM (default: the current month in China)")
     snapshot.add_argument("--to", dest="last", help="last month, YYYY-MM (default: the current month in China)")
     snapshot.set_defaults(func=cmd_stats_snapshot)
+
+    changes = sub.add_parser("changes", help="the change feed (GET /exports/changes)").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    cprune = changes.add_parser("prune", help="delete changes older than the retention (BAOXUE_CHANGE_RETENTION_DAYS)")
+    cprune.add_argument("--days", type=int, help="keep this many days instead (1–3650)")
+    cprune.set_defaults(func=cmd_changes_prune)
+    operations = sub.add_parser(
+        "operations", help="persisted operations: the documents clients may send by hash"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    oadd = operations.add_parser(
+        "add", help="register the operations of a manifest ({sha256: document}, or Apollo's operation manifest)"
+    )
+    oadd.add_argument("file", help="the manifest (JSON)")
+    oadd.set_defaults(func=cmd_operations_add)
+    operations.add_parser("list", help="list the registered operations").set_defaults(func=cmd_operations_list)
 
     export = sub.add_parser(
         "export-schema", help="write the GraphQL SDL (default: schema.graphql, and the README's error codes)"

@@ -4,7 +4,9 @@ GET /rosters/{id}/refused.csv: a batch's refused rows, the original columns plus
 
 The caller is read as for /graphql (`Authorization: Bearer …`); `ROSTER:IMPORT` over the jurisdiction is
 checked by the use case (resolvers/rosters/imports.py). One transaction per upload: a file refused whole,
-or any refusal, stores nothing. Answers JSON: the batch's global `id`, its `status` and its `counts`.
+or any refusal, stores nothing. Every limit of the body (a field unknown, repeated or over 1 KiB, a second
+file, a body over MAX_ROSTER_BYTES by its Content-Length or while it streams) is a typed JSON error naming
+the field. Answers JSON: the batch's global `id`, its `status` and its `counts`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Any
+from urllib.parse import unquote_plus
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry import relay
@@ -29,6 +33,7 @@ from authz.state import AuthzState
 from authz.tokens import TokenConfig
 from models.roster import RosterKind
 from resolvers.errors import BadInput
+from resolvers.rosters import imports
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.imports import import_roster
 from resolvers.rosters.reading import refused_rows_of
@@ -39,16 +44,97 @@ from .endpoints import refusal, request_context
 log = logging.getLogger("baoxue.rosters")
 
 MAX_FIELD_BYTES = 1024  # kind, jurisdiction and asOf are short; the file has its own limit
+MULTIPART_OVERHEAD = 16 * 1024  # the three fields and the parts' headers, on top of the file's own limit
+FIELDS = ("kind", "jurisdiction", "asOf", "file")
+MAX_FIELDS = 8  # parsed before an unknown or repeated one is named; past this the parser stops reading
 
 
 def _bad(exc: BadInput) -> JSONResponse:
     e = exc.error
-    return JSONResponse({"error": "bad_input", "field": e.field, "code": e.code, "message": e.message}, status_code=400)
+    status = 413 if e.code == RosterErrorCode.TOO_LARGE.name else 400
+    return JSONResponse(
+        {"error": "bad_input", "field": e.field, "code": e.code, "message": e.message}, status_code=status
+    )
+
+
+def _too_large() -> BadInput:
+    limit = imports.MAX_ROSTER_BYTES
+    return BadInput(
+        "file",
+        RosterErrorCode.TOO_LARGE,
+        f"文件超过大小上限 {limit} 字节",
+        f"the file is over the size limit of {limit} bytes",
+    )
+
+
+async def _counted(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    """The body, refused as soon as it passes `limit` bytes (a chunked upload declares no length)."""
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > limit:
+            raise _too_large()
+        yield chunk
+
+
+async def _read_form(request: Request) -> FormData:
+    """The multipart form, the file spooled to disk, with every limit refused as a typed error naming the field.
+
+    Starlette's own `request.form()` answers its limits in plain English text; here the body's size is
+    checked from its Content-Length before a byte is read, and counted while it is parsed.
+    """
+    limit = imports.MAX_ROSTER_BYTES + MULTIPART_OVERHEAD
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large()
+    content_type = request.headers.get("content-type", "").lower()
+    parser: MultiPartParser | FormParser
+    if content_type.startswith("multipart/form-data"):
+        parser = MultiPartParser(
+            request.headers, _counted(request, limit), max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES
+        )
+    elif content_type.startswith("application/x-www-form-urlencoded"):  # the fields without a file
+        parser = FormParser(
+            request.headers, _counted(request, limit), max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES
+        )
+    else:
+        return FormData()  # each field then refused as REQUIRED
+    try:
+        return await parser.parse()
+    except MultiPartException as exc:
+        raise _form_refusal(parser, exc.message) from None
+
+
+def _form_refusal(parser: MultiPartParser | FormParser, message: str) -> BadInput:
+    """A limit the form parser met, named by the part it was reading."""
+    if isinstance(parser, MultiPartParser):
+        field = parser._current_part.field_name or "file"
+    else:
+        field = unquote_plus(parser._field_name.decode("latin-1")) or "file"
+    field = field[:64]
+    if message.startswith(("Field exceeded", "Part exceeded")):
+        return BadInput(
+            field,
+            RosterErrorCode.TOO_LONG,
+            f"字段超过 {MAX_FIELD_BYTES} 字节",
+            f"the field is longer than {MAX_FIELD_BYTES} bytes",
+        )
+    if message.startswith(("Too many fields", "Too many files")):
+        return BadInput(field, RosterErrorCode.UNEXPECTED_FIELD)
+    return BadInput(
+        "file",
+        RosterErrorCode.UNKNOWN_FORMAT,
+        "上传内容不是有效的 multipart/form-data",
+        "the upload is not valid multipart/form-data",
+    )
 
 
 def _fields(form: Any) -> tuple[RosterKind, str, date, UploadFile]:
     """The multipart fields, each refused by name when missing or malformed."""
-    kind, jurisdiction, as_of, file = (form.get(k) for k in ("kind", "jurisdiction", "asOf", "file"))
+    for name in form:
+        if name not in FIELDS or len(form.getlist(name)) > 1:
+            raise BadInput(name[:64], RosterErrorCode.UNEXPECTED_FIELD)
+    kind, jurisdiction, as_of, file = (form.get(k) for k in FIELDS)
     for name, value in (("kind", kind), ("jurisdiction", jurisdiction), ("asOf", as_of), ("file", file)):
         if value is None or value == "":
             raise BadInput(name, RosterErrorCode.REQUIRED)
@@ -74,12 +160,15 @@ def roster_endpoint(
             auth = await authenticate(session, request.headers.get("authorization"), tokens)
             ctx = await request_context(session, sessions, auth, authz)
             ctx.signed_in()  # before the upload is read
-            async with request.form(max_files=1, max_fields=4, max_part_size=MAX_FIELD_BYTES) as form:
+            form = await _read_form(request)
+            try:
                 kind, jurisdiction, as_of, file = _fields(form)
                 result = await import_roster(
                     ctx, kind=kind, jurisdiction_code=jurisdiction, as_of=as_of,
                     file_name=file.filename or "roster", stream=file.file,
                 )  # fmt: skip
+            finally:
+                await form.close()
             await session.commit()
         except AccessError as exc:
             await session.rollback()

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from authz.catalogue import Level
 from authz.passwords import TEST_ONLY_PROFILES, PasswordProfile
+from resolvers.budgets import DEFAULT_EXPORT_ROWS_PER_DAY, DEFAULT_QUERY_COST_PER_MINUTE, BudgetPolicy
 
 
 class Settings(BaseSettings):
@@ -56,10 +58,32 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token a Prometheus scraper sends to read /metrics. Unset: /metrics answers 404.",
     )
+    change_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days the change feed keeps changes; `baoxue changes prune` deletes older ones, and a "
+        "cursor older than what it deleted answers CURSOR_EXPIRED (README, Integrators).",
+    )
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15
     max_query_cost: int = 10000
+    persisted_only: bool = Field(
+        default=False,
+        description="Refuse ad-hoc documents: only operations registered with `baoxue operations add` run "
+        "(README, Persisted operations).",
+    )
+    query_budgets: dict[Level, int | None] = Field(
+        default_factory=lambda: dict(DEFAULT_QUERY_COST_PER_MINUTE),
+        description="Query cost an account may spend per minute, by its highest level, as JSON: "
+        '{"SCHOOL": 30000, …}; levels left out keep their default; null: not counted (README, Budgets).',
+    )
+    export_rows_per_day: dict[Level, int] = Field(
+        default_factory=lambda: dict(DEFAULT_EXPORT_ROWS_PER_DAY),
+        description="Export rows an account may receive per day, by its highest level, as JSON (as above); "
+        "a permission admin may set one account's own (setExportBudget).",
+    )
     password_hasher: PasswordProfile = Field(
         default="recommended",
         description="argon2 parameters for new password hashes: `recommended`, or `fast` for test runs "
@@ -74,6 +98,27 @@ class Settings(BaseSettings):
                 " / 生产环境只用 argon2 推荐参数"
             )
         return self
+
+    @field_validator("query_budgets", "export_rows_per_day", mode="before")
+    @classmethod
+    def _levels_by_name(cls, value: object) -> object:
+        """Levels by name (`"PROVINCE"`), as JSON keys are."""
+        if isinstance(value, dict):
+            return {Level[k] if isinstance(k, str) else k: v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _budgets_for_every_level(self) -> Settings:
+        self.query_budgets = {**DEFAULT_QUERY_COST_PER_MINUTE, **self.query_budgets}
+        self.export_rows_per_day = {**DEFAULT_EXPORT_ROWS_PER_DAY, **self.export_rows_per_day}
+        counted = [v for v in self.query_budgets.values() if v is not None]
+        if min([*counted, *self.export_rows_per_day.values()]) < 0:
+            raise ValueError("budgets must not be negative / 额度不能为负")
+        return self
+
+    @property
+    def budget_policy(self) -> BudgetPolicy:
+        return BudgetPolicy(self.query_budgets, self.export_rows_per_day)
 
     @property
     def embedded(self) -> bool:

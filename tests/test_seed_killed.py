@@ -20,7 +20,8 @@ from datagen.synthetic.seed import APPLICATION_NAME
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
-CHILDREN = 300_000  # enough for the worker to be busy for many seconds on a quiet machine too; the seed never commits
+# The seed is always killed first: this many keeps it copying far longer than the test waits, however fast the machine.
+CHILDREN = 3_000_000
 
 
 def _alive(pid: int) -> bool:

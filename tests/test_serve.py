@@ -4,11 +4,14 @@ crash (kill -9) the next start adopts the orphaned PostgreSQL and its clean stop
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -80,15 +83,25 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, seconds: float = 12
     raise AssertionError(f"serve did not become ready within {seconds} seconds")
 
 
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A data directory outside pytest's temporary root: a pytest run starting meanwhile takes that root back
+    to mode 0700, and the embedded PostgreSQL (its own system user when the tests run as root) would lose it."""
+    path = Path(tempfile.mkdtemp(prefix="baoxue-serve-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-def test_serve_from_nothing_answers_and_every_clean_stop_stops_its_database_even_after_a_crash(tmp_path):
+def test_serve_from_nothing_answers_and_every_clean_stop_stops_its_database_even_after_a_crash(data_dir):
     """From an empty data dir: demo answers. kill -9 then leaves the postmaster and a dead PID in pgserver's
     handle list; the next start adopts that postmaster, and Ctrl-C to its process group (twice, as `uv run`
-    forwards it again) stops both, quietly. A start after that, stopped with SIGTERM, stops its own too."""
-    pgdata = tmp_path / "pgdata"
+    forwards it again, the second forcing uvicorn's exit while a slow request holds it) stops both, quietly.
+    A start after that, stopped with SIGTERM, stops its own too."""
+    pgdata = data_dir / "pgdata"
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    crashed = _serve(tmp_path, port, tmp_path / "crashed.err")
+    crashed = _serve(data_dir, port, data_dir / "crashed.err")
     try:
         _wait_ready(crashed, port, seconds=120)  # initdb, migrations, demo data
         token = httpx.post(f"{base}/auth/token", data={"username": "edu-province-53", "password": "baoxue-demo"})
@@ -103,24 +116,29 @@ def test_serve_from_nothing_answers_and_every_clean_stop_stops_its_database_even
     assert orphan is not None, "kill -9 of serve leaves its PostgreSQL running"
     assert str(crashed.pid) in (pgdata / ".handle_pids.json").read_text()
 
-    adopting = _serve(tmp_path, port, tmp_path / "adopting.err")
+    adopting = _serve(data_dir, port, data_dir / "adopting.err")
     try:
         _wait_ready(adopting, port)
         assert _postmaster_pid(pgdata) == orphan, "the orphaned PostgreSQL is adopted, not started twice"
         assert str(crashed.pid) not in (pgdata / ".handle_pids.json").read_text(), "the dead PID is forgotten"
+        # A request still arriving holds uvicorn's graceful shutdown, so the second Ctrl-C always lands in
+        # it and forces the exit (skipping the lifespan's shutdown), as a slow client would make it.
+        slow = socket.create_connection(("127.0.0.1", port))
+        slow.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
     finally:
         os.killpg(adopting.pid, signal.SIGINT)
         time.sleep(0.3)
         if adopting.poll() is None:
             os.killpg(adopting.pid, signal.SIGINT)
         adopting.wait(timeout=60)
-    stderr = (tmp_path / "adopting.err").read_text()
+    slow.close()
+    stderr = (data_dir / "adopting.err").read_text()
     assert adopting.returncode == 0, stderr
     assert "Traceback" not in stderr, stderr[-6000:]
     assert "Exception ignored" not in stderr, stderr[-6000:]
     _assert_no_postgres(pgdata)
 
-    fresh = _serve(tmp_path, port, tmp_path / "fresh.err")
+    fresh = _serve(data_dir, port, data_dir / "fresh.err")
     try:
         _wait_ready(fresh, port)
         assert _postmaster_pid(pgdata) not in (None, orphan)

@@ -14,6 +14,8 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import make_url
 from tqdm import tqdm
 
+from models.change_feed import FEED_SETTING, FEED_TRIGGER
+
 
 def libpq(url: str) -> str:
     """psycopg's connection string for a SQLAlchemy URL."""
@@ -23,14 +25,21 @@ def libpq(url: str) -> str:
 class Loader:
     """The transaction's cursor, what it may skip, and the seconds each phase took."""
 
-    def __init__(self, conn: psycopg.Connection[Any], progress: bool) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], progress: bool, *, change_feed: bool = False) -> None:
         self.conn = conn
+        # The change feed's triggers (models/change_feed.py) count as the table's own only when the load is to
+        # be in the feed; otherwise the session turns them off and tables without others load as before.
+        self.change_feed = change_feed
         self.cur = conn.cursor()
         self.progress = progress
         self.timings: dict[str, float] = {}
         self.superuser = self.one("SHOW is_superuser") == "on"
         self.fresh = False  # the children's tables were empty and are truncated: COPY ... FREEZE
         self._replica: dict[str, bool] = {}
+        if not change_feed:
+            self.cur.execute("SELECT set_config(%s, 'off', false)", [FEED_SETTING])
+        else:  # at each statement's end, not at commit: the indexes rebuilt after the COPY need no events pending
+            self.cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     def one(self, query: str | sql.Composed, params: Any = None) -> Any:
         row = self.cur.execute(query, params).fetchone()
@@ -125,6 +134,8 @@ class Loader:
         replica = self._replica.get(table)
         if replica is None:
             own = "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
+            if not self.change_feed:
+                own += f" AND tgname <> '{FEED_TRIGGER}'"
             replica = self._replica[table] = self.superuser and self.one(own, [table]) == 0
         names = columns if isinstance(columns, str) else ", ".join(columns)
         statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(

@@ -185,17 +185,20 @@ def seed_synthetic(
     progress: bool = True,
     drop_indexes: bool | None = None,
     actor: str = "cli",
+    change_feed: bool = False,
 ) -> dict[str, Any]:
     """Load the synthetic provinces; returns the rows added per table and the seconds each phase took.
 
-    `drop_indexes`: None decides per table (drop when the table more than doubles), True/False force it."""
+    `drop_indexes`: None decides per table (drop when the table more than doubles), True/False force it.
+    `change_feed`: also write every loaded row to the change feed (off by default: a generated province is
+    exported whole, and the feed's triggers would keep the COPY off its fast path)."""
     if children < 1 or not 1 <= provinces <= len(PROVINCE_CODES):
         raise ValueError(f"--children ≥ 1 and 1 ≤ --provinces ≤ {len(PROVINCE_CODES)}")
     started = time.perf_counter()
     # Closed, not rolled back, on the way out: after a Ctrl-C mid-COPY the connection is still busy and a
     # rollback fails noisily; closing it is the rollback (the server discards the open transaction).
     with contextlib.closing(psycopg.connect(libpq(url), application_name=APPLICATION_NAME)) as conn:
-        load = Loader(conn, progress)
+        load = Loader(conn, progress, change_feed=change_feed)
         cur = load.cur
         cur.execute("SET maintenance_work_mem = '1GB'")
         cur.execute(

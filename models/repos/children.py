@@ -26,6 +26,15 @@ def scope_paths(child: Child) -> dict[str, list[str | None]]:
     return {"EDU": [child.school_path], "GOV": [child.household_path, child.residence_path]}
 
 
+def region_condition(region_path: str) -> ColumnElement[bool]:
+    """A child of this region: household, residence or school inside it (the `regionCode` filter)."""
+    return or_(
+        within_path(cast(Any, Child.household_path), region_path),  # nullable: NULL matches nothing
+        within_path(cast(Any, Child.residence_path), region_path),
+        within_path(SCHOOL_PATH, region_path),
+    )
+
+
 async def list_children(
     session: AsyncSession,
     *,
@@ -47,13 +56,7 @@ async def list_children(
     if special_group is not None:
         where.append(col(Child.special_groups).contains([special_group]))
     if region_path is not None:
-        where.append(
-            or_(
-                within_path(cast(Any, Child.household_path), region_path),  # nullable: NULL matches nothing
-                within_path(cast(Any, Child.residence_path), region_path),
-                within_path(SCHOOL_PATH, region_path),
-            )
-        )
+        where.append(region_condition(region_path))
     if enrolled is not None:
         school = cast(Any, Child.school_code)
         where.append(school.is_not(None) if enrolled else school.is_(None))

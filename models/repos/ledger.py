@@ -62,7 +62,7 @@ class EntryFilter:
     child_id: int | None = None
 
 
-def _entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
+def entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
     e = LedgerEntry
     where: list[ColumnElement[bool]] = []
     if f.ledger is not None:
@@ -102,7 +102,7 @@ def _entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
 async def list_entries(
     session: AsyncSession, *, scope: ColumnElement[bool], filter: EntryFilter, after: str | None, limit: int
 ) -> Page[LedgerEntry]:
-    where = [scope, *_entry_conditions(filter)]
+    where = [scope, *entry_conditions(filter)]
     return await fetch_page(session, LedgerEntry, col(LedgerEntry.id), where, after=after, limit=limit, key_type=int)
 
 
@@ -206,6 +206,22 @@ async def get_handovers(session: AsyncSession, ids: Iterable[int]) -> dict[int, 
 async def lock_handover(session: AsyncSession, handover_id: int) -> Handover | None:
     stmt = select(Handover).where(col(Handover.id) == handover_id).with_for_update()
     return (await session.scalars(stmt)).first()
+
+
+async def get_visits(session: AsyncSession, ids: Iterable[int]) -> dict[int, PersuasionVisit]:
+    rows = await session.scalars(select(PersuasionVisit).where(col(PersuasionVisit.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}
+
+
+async def get_plans(session: AsyncSession, ids: Iterable[int]) -> dict[int, CasePlan]:
+    rows = await session.scalars(select(CasePlan).where(col(CasePlan.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}
+
+
+async def latest_entries_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, LedgerEntry]:
+    """Each child's most recent entry (a case plan is seen where it is: the change feed's rule too)."""
+    stmt = select(LedgerEntry).where(col(LedgerEntry.child_id).in_(list(child_ids))).order_by(col(LedgerEntry.id))
+    return {row.child_id: row for row in await session.scalars(stmt)}  # the last one per child wins
 
 
 async def plans_of(session: AsyncSession, child_ids: Iterable[int]) -> dict[int, CasePlan]:

@@ -63,7 +63,7 @@ def _authorize(ctx: Context, act: str, path: str) -> bool:
     return ctx.access().allows("ACCOUNT", act, {"PLACE": [path]}) is not None
 
 
-def _require_admin(ctx: Context) -> None:
+def require_admin(ctx: Context) -> None:
     """Callers with no account-administration grant at all are refused outright (FORBIDDEN)."""
     if not ctx.operator and not ctx.access().holds_anywhere("ACCOUNT", "WRITE"):
         raise Forbidden()
@@ -109,7 +109,7 @@ async def create_account(
     is_service: bool = False,
     jurisdiction_code: str | None = None,
 ) -> Account:
-    _require_admin(ctx)
+    require_admin(ctx)
     if not USERNAME.match(username):
         raise BadInput(
             "username",
@@ -159,7 +159,7 @@ async def create_account(
 
 
 async def disable_account(ctx: Context, *, username: str, reason: str) -> Account:
-    _require_admin(ctx)
+    require_admin(ctx)
     account = await visible_account(ctx, username, "WRITE")
     if ctx.principal is not None and account.username == ctx.principal.username:
         raise BadInput("username", "SELF_GRANT", "不能停用自己的账号", "you cannot disable your own account")
@@ -204,7 +204,7 @@ class IssuedToken:
 
 async def create_token(ctx: Context, *, username: str, name: str, valid_days: int) -> IssuedToken:
     """Issue a service-account token; the secret is returned this once only."""
-    _require_admin(ctx)
+    require_admin(ctx)
     account = await visible_account(ctx, username, "WRITE")
     if not account.is_service:
         raise BadInput(
@@ -237,7 +237,7 @@ async def create_token(ctx: Context, *, username: str, name: str, valid_days: in
 
 
 async def revoke_token(ctx: Context, *, prefix: str, reason: str) -> ApiToken:
-    _require_admin(ctx)
+    require_admin(ctx)
     token = await account_repo.get_token_by_prefix(ctx.session, prefix)
     owner = await account_repo.get_account(ctx.session, token.account_id) if token else None
     if token is None or owner is None or not _authorize(ctx, "WRITE", owner.home_path):

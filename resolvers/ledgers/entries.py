@@ -94,6 +94,26 @@ async def get_handovers(ctx: Context, ids: list[str]) -> dict[str, Handover]:
     return {str(k): h for k, h in found.items() if str(h.entry_id) in entries}
 
 
+async def get_visits(ctx: Context, ids: list[str]) -> dict[str, PersuasionVisit]:
+    """Persuasion visits by id (`node`): each readable exactly where its ledger entry is."""
+    found = await ledger_repo.get_visits(ctx.session, [n for n in map(parse_id, ids) if n is not None])
+    entries = await get_entries(ctx, sorted({str(v.entry_id) for v in found.values()}))
+    return {str(k): v for k, v in found.items() if str(v.entry_id) in entries}
+
+
+async def get_plans(ctx: Context, ids: list[str]) -> dict[str, CasePlan]:
+    """Case plans by id (`node`): each readable where its child's latest ledger entry is."""
+    access = ctx.access()
+    found = await ledger_repo.get_plans(ctx.session, [n for n in map(parse_id, ids) if n is not None])
+    latest = await ledger_repo.latest_entries_of(ctx.session, {p.child_id for p in found.values()})
+    return {
+        str(k): plan
+        for k, plan in found.items()
+        if (entry := latest.get(plan.child_id)) is not None
+        and access.allows(LEDGER, "READ", ledger_repo.entry_scope_paths(entry))
+    }
+
+
 async def child_for_ledger(ctx: Context, student_id: str, act: str) -> Child:
     """A child the caller may see on the ledgers (else NOT_FOUND) and do `act` for (else FORBIDDEN)."""
     number = parse_id(student_id)

@@ -34,6 +34,11 @@ class RosterErrorCode(ErrorCode):
     TOO_LARGE = ("文件超过大小上限", "the file is over the size limit")
     UNKNOWN_FORMAT = ("文件须为 CSV 或 XLSX", "the file must be CSV or XLSX")
     DUPLICATE_FILE = ("同一文件已导入", "the same file was already imported")
+    # The upload itself (POST /rosters).
+    UNEXPECTED_FIELD = (
+        "上传只接受 kind、jurisdiction、asOf 和一个 file",
+        "the upload takes kind, jurisdiction, asOf and one file only",
+    )
     # The batch itself.
     INVALID_KIND = (
         "名册类型应为 HOUSEHOLD、REGISTRY、IN_SCHOOL 或 POVERTY",

@@ -9,6 +9,7 @@ import strawberry
 from ..connection import Connection
 from . import accounts as account_types
 from . import audit as audit_types
+from . import budgets as budget_types
 from . import explain as explain_types
 from . import grants as grant_types
 from . import viewer as viewer_types
@@ -49,4 +50,8 @@ class Mutation:
     )
     revoke_grant: grant_types.RevokeGrantPayload = strawberry.mutation(
         resolver=grant_types.revoke_grant, description="撤销授权 / revoke a grant I could have made."
+    )
+    set_export_budget: budget_types.SetExportBudgetPayload = strawberry.mutation(
+        resolver=budget_types.set_export_budget,
+        description="设定导出额度 / set an account's export rows per day (permission admins, in their jurisdiction).",
     )

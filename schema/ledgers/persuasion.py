@@ -48,7 +48,8 @@ class Participant:
 
 
 @strawberry.type(description="劝返记录（每次劝返都记录，004 §9）/ one persuasion attempt.")
-class PersuasionVisit:
+class PersuasionVisit(relay.Node):
+    visit_id: strawberry.Private[int]
     visited_on: date = strawberry.field(description="日期 / date.")
     method: VisitMethod = strawberry.field(description="方式 / method.")
     stage: int = strawberry.field(description="四步法阶段 1–4（000 §2）/ four-step stage 1–4.")
@@ -59,8 +60,22 @@ class PersuasionVisit:
     recorded_by: str = strawberry.field(description="记录人 / recorded by.")
 
     @classmethod
+    def resolve_id(cls, root: PersuasionVisit, *, info: Info) -> str:
+        return str(root.visit_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PersuasionVisit | None]:
+        """Readable where the ledger entry it belongs to is."""
+        wanted = list(node_ids)
+        found = await entry_resolvers.get_visits(info.context, wanted)
+        return [cls.from_row(found[i]) if i in found else None for i in wanted]
+
+    @classmethod
     def from_row(cls, row: VisitRow) -> PersuasionVisit:
         return cls(
+            visit_id=row.id or 0,
             visited_on=row.visited_on,
             method=row.method,
             stage=row.stage,
@@ -142,7 +157,8 @@ class Handover(relay.Node):
 
 
 @strawberry.type(description="一人一案 / the child's plan: goal, both lines' leads, planned steps.")
-class CasePlan:
+class CasePlan(relay.Node):
+    plan_id: strawberry.Private[int]
     goal: str = strawberry.field(description="目标 / goal.")
     responsible_edu: str = strawberry.field(description="教育线责任人 / lead on the education line.")
     responsible_gov: str = strawberry.field(description="政府线责任人 / lead on the government line.")
@@ -151,8 +167,22 @@ class CasePlan:
     version: int = strawberry.field(description="版本（更新时提交）/ version, sent back with an update.")
 
     @classmethod
+    def resolve_id(cls, root: CasePlan, *, info: Info) -> str:
+        return str(root.plan_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[CasePlan | None]:
+        """Readable where the child's latest ledger entry is."""
+        wanted = list(node_ids)
+        found = await entry_resolvers.get_plans(info.context, wanted)
+        return [cls.from_row(found[i]) if i in found else None for i in wanted]
+
+    @classmethod
     def from_row(cls, row: PlanRow) -> CasePlan:
         return cls(
+            plan_id=row.id or 0,
             goal=row.goal,
             responsible_edu=row.responsible_edu,
             responsible_gov=row.responsible_gov,

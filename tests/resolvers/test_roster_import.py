@@ -101,14 +101,26 @@ async def test_a_school_or_the_city_cannot_import_a_county_roster(context_for: C
         await stage(await context_for(username), "532329-household.csv")
 
 
-async def test_a_township_imports_only_its_door_to_door_household_list(context_for: ContextFor) -> None:
-    ctx = await context_for(TOWNSHIP)
+@pytest.mark.parametrize(
+    ("username", "area"),
+    [(TOWNSHIP, "532329101"), ("gov-village-532329101201", "532329101201")],
+)
+async def test_a_township_imports_only_its_door_to_door_household_list(
+    session: Any, context_for: ContextFor, username: str, area: str
+) -> None:
+    """Townships and villages bring their own door-to-door (铁脚板) lists, as HOUSEHOLD rows of their area
+    (seed 004 §2 入户摸排): another kind is refused, rows elsewhere are counted and never stored."""
+    ctx = await context_for(username)
     with pytest.raises(BadInput) as excinfo:
-        await stage(ctx, "532329-registry.xlsx", RosterKind.REGISTRY, jurisdiction="532329101")
+        await stage(ctx, "532329-registry.xlsx", RosterKind.REGISTRY, jurisdiction=area)
     assert refusal(excinfo) == ("kind", "HOUSEHOLD_ONLY")
-    result = await stage(ctx, "532329-household.csv", jurisdiction="532329101")
-    assert 0 < result.batch.rows_valid < 160  # only the children of its own township
+    result = await stage(ctx, "532329-household.csv", jurisdiction=area)
+    assert 0 < result.batch.rows_valid < 160  # only the children of its own area
     assert result.out_of_scope > 1
+    rows = (await session.scalars(select(RosterRow).where(RosterRow.import_id == result.batch.id))).all()
+    valid = [r for r in rows if r.status == RowStatus.VALID]
+    assert len(valid) == result.batch.rows_valid
+    assert all(area in f"{r.household_path}/{r.residence_path}".split("/") for r in valid)
 
 
 @pytest.mark.parametrize(
