@@ -14,7 +14,7 @@ from .ledger import Handover, LedgerEntry
 from .ledger_counts import LedgerCount
 from .period_statistics import PeriodStatistic
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
-from .province import ProvinceSetting
+from .province import CitySetting, ProvinceSetting
 from .region import Region, RegionLevel
 from .report import (
     Report,
@@ -37,6 +37,7 @@ __all__ = [
     "AuditLog",
     "CasePlan",
     "Child",
+    "CitySetting",
     "ClassRegister",
     "ComparisonFinding",
     "ComparisonRun",
