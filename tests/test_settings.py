@@ -292,6 +292,8 @@ async def test_city_settings_are_refused_outside_the_city_itself(client, session
         e["extensions"]["reason"] for e in (await gql(client, READ_CITY, {"code": CHUXIONG}, kunming))["errors"]
     ] == ["NOT_FOUND"]
     guyuan = await token_for(client, OTHER_CITY_EDU)
+    own = changed(await gql(client, READ_CITY, {"code": "6404"}, guyuan), "citySettings")
+    assert (own["cityName"], own["termSurveyEnabled"]) == ("固原市", True)  # the demo's 固原市 keeps its calendar
     assert codes(
         changed(await update_city(client, guyuan, version=0, termSurveyEnabled=True), "updateCitySettings")
     ) == ["NOT_FOUND"]

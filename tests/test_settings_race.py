@@ -125,7 +125,7 @@ def test_ten_first_writes_of_a_city_switch_at_once_leave_one_row_and_nine_confli
     cities = found["cities"]
     assert sum(1 for c in cities if c["errors"] == []) == 1
     assert sorted(e["code"] for c in cities for e in c["errors"]) == ["CONFLICT"] * (CLIENTS - 1)
-    assert _rows(committed_db, "SELECT city_code, term_survey_enabled, version FROM city_setting") == [
-        ("5323", True, 1)
-    ]
+    assert _rows(
+        committed_db, "SELECT city_code, term_survey_enabled, version FROM city_setting WHERE city_code = '5323'"
+    ) == [("5323", True, 1)]
     assert _rows(committed_db, "SELECT count(*) FROM audit_log WHERE action = 'settings.city.update'") == [(1,)]
