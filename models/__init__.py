@@ -17,7 +17,7 @@ from .ledger_counts import LedgerCount
 from .period_statistics import PeriodStatistic
 from .persisted_operation import PersistedOperation
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
-from .province import ProvinceSetting
+from .province import CitySetting, ProvinceSetting
 from .region import Region, RegionLevel
 from .report import (
     Report,
@@ -42,6 +42,7 @@ __all__ = [
     "ChangeEvent",
     "ChangeFeedState",
     "Child",
+    "CitySetting",
     "ClassRegister",
     "ComparisonFinding",
     "ComparisonRun",

@@ -1,17 +1,30 @@
-"""Per-province settings: the rules a province may set differently from the national defaults."""
+"""Per-province and per-city settings: the rules a province (or a city, for itself) may set differently
+from the national defaults. Each bound is declared once here (`BOUNDS`): the tables and the GraphQL
+inputs (`updateProvinceSettings`) read it."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from .base import updated_at_field
+from .base import updated_at_field, version_field
 
 # The school-age cut-off (入学年龄截止日): ages are counted on 31 August unless a province says otherwise.
 DEFAULT_CUTOFF = (8, 31)
 SCHOOL_AGE = (6, 15)  # compulsory-education ages, inclusive, on the cut-off day
+
+# Inclusive bounds of each numeric setting. The cut-off day is also a day of its month, 29 February
+# excepted (it is not a day of every year); the school's due day stops at 28, a day of every month.
+BOUNDS: dict[str, tuple[int, int]] = {
+    "age_cutoff_month": (1, 12),
+    "age_cutoff_day": (1, 31),
+    "school_report_due_day": (1, 28),
+    "county_report_due_days": (0, 90),
+    "city_report_due_days": (0, 90),
+}
 
 
 def _setting(default: Any, **kwargs: Any) -> Any:
@@ -20,26 +33,52 @@ def _setting(default: Any, **kwargs: Any) -> Any:
     return Field(default=default, sa_column_kwargs={"server_default": server}, **kwargs)
 
 
+def _bounded(name: str, default: int) -> Any:
+    low, high = BOUNDS[name]
+    return _setting(default, ge=low, le=high)
+
+
+def cutoff_day_fits(month: int, day: int) -> bool:
+    """Is (month, day) a day of every year (29 February is not)?"""
+    return day <= calendar.monthrange(2001, month)[1]
+
+
 class ProvinceSetting(SQLModel, table=True):
-    """Reporting deadlines and switches (models/reporting_calendar.py) default to `DEFAULT_RULES`."""
+    """Reporting deadlines and switches (models/reporting_calendar.py) default to `DEFAULT_RULES`.
+
+    No row means the defaults everywhere; `version` counts the changes made through the API
+    (`updateProvinceSettings`), 0 before the first."""
 
     __tablename__ = "province_setting"
 
     province_code: str = Field(primary_key=True, max_length=2)
-    age_cutoff_month: int = Field(default=DEFAULT_CUTOFF[0], ge=1, le=12)
-    age_cutoff_day: int = Field(default=DEFAULT_CUTOFF[1], ge=1, le=31)
+    age_cutoff_month: int = Field(default=DEFAULT_CUTOFF[0], ge=1, le=BOUNDS["age_cutoff_month"][1])
+    age_cutoff_day: int = Field(default=DEFAULT_CUTOFF[1], ge=1, le=BOUNDS["age_cutoff_day"][1])
     # The reporting chain (四个一, POLICY 004 §4–§7).
-    school_report_due_day: int = _setting(5, ge=1, le=28)
-    county_report_due_days: int = _setting(15, ge=0, le=90)
-    city_report_due_days: int = _setting(15, ge=0, le=90)
+    school_report_due_day: int = _bounded("school_report_due_day", 5)
+    county_report_due_days: int = _bounded("county_report_due_days", 15)
+    city_report_due_days: int = _bounded("city_report_due_days", 15)
     late_submission_allowed: bool = _setting(True)
     cosign_required: bool = _setting(True)
-    term_survey_enabled: bool = _setting(False)
     spring_term_start_month: int = _setting(3, ge=1, le=12)
     spring_term_start_day: int = _setting(1, ge=1, le=31)
     autumn_term_start_month: int = _setting(9, ge=1, le=12)
     autumn_term_start_day: int = _setting(1, ge=1, le=31)
     updated_at: datetime = updated_at_field()
+    version: int = version_field()
+
+
+class CitySetting(SQLModel, table=True):
+    """What a city sets for itself: whether its counties keep Guyuan's term survey (固原市, POLICY 003
+    §2(二)), a city's calendar, not a whole province's. No row: off. `version` as for a province."""
+
+    __tablename__ = "city_setting"
+
+    city_code: str = Field(primary_key=True, max_length=4)
+    province_code: str = Field(max_length=2, index=True)
+    term_survey_enabled: bool = _setting(False)
+    updated_at: datetime = updated_at_field()
+    version: int = version_field()
 
 
 def school_age_birth_window(cutoff: date) -> tuple[date, date]:

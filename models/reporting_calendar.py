@@ -5,7 +5,7 @@
 - SEMESTER `2026-SPRING` (1 Jan–30 Jun) / `2026-AUTUMN` (1 Jul–31 Dec); due 15 days after (city, 004 §6).
 - SCHOOL_YEAR `2025-2026`: 1 Sep 2025–31 Aug 2026; due 31 July 2026, fixed by the ministry (004 §7).
 - TERM_SURVEY `2026-SPRING-OPENING` / `-MIDTERM` / `-CLOSING`: Guyuan's survey (003 §2(二)), as of the
-  survey day; due `school_due_day` days after it (5 by default).
+  survey day and due on it (003 annex 1 note 4: the tables are sent *on* those days).
 
 The school, county and city deadlines are the defaults; a province sets its own in `province_setting`.
 
@@ -14,8 +14,9 @@ Guyuan's term-end dates (end of June, end of December); a school year's assessme
 semesters that end inside it (autumn of its first year, spring of its second), both due before 31 July.
 
 Guyuan's extra calendar (POLICY 003 §2(二), annex 1 note 4) is the cadence TERM_SURVEY, on for a
-province with `term_survey_enabled`: the Friday of the first week of term (the first Friday on or
-after the term start), mid-term (end of April / October) and term end (end of June / December).
+city with `city_setting.term_survey_enabled` (a city's choice, 固原市): the Friday of the first week of
+term (the first Friday on or after the term start), mid-term (end of April / October) and term end
+(end of June / December).
 """
 
 from __future__ import annotations
@@ -71,7 +72,6 @@ class ReportingRules:
     city_due_days: int = 15  # days after the semester's last day
     late_submission_allowed: bool = True  # else a late submission is refused (DEADLINE_PASSED)
     cosign_required: bool = True  # the county government countersigns the county report (004 §5)
-    term_survey_enabled: bool = False  # Guyuan's extra calendar (003 §2(二))
     spring_term_start: tuple[int, int] = (3, 1)  # (month, day)
     autumn_term_start: tuple[int, int] = (9, 1)
 
@@ -178,9 +178,9 @@ def _term_survey(code: str, year: int, half: str, point: TermPoint, rules: Repor
         TermPoint.MIDTERM: (opening + timedelta(days=1), mid),
         TermPoint.CLOSING: (mid + timedelta(days=1), close),
     }[point]
-    # The figures are as of the survey day, which must be over before they are drafted; the county sends
-    # them within as many days as a school has after its month (`school_due_day`, 5 by default).
-    return Period(Cadence.TERM_SURVEY, code, start, end, end + timedelta(days=rules.school_due_day))
+    # 003 annex 1 note 4: the county sends its tables *on* the survey day (开学后第一周周五和学期中（4月、
+    # 10月底）、学期末（6月、12月底）将统计表…发至), as of that day: due on it, drafted from it.
+    return Period(Cadence.TERM_SURVEY, code, start, end, end)
 
 
 def period_containing(cadence: Cadence, day: date, rules: ReportingRules = DEFAULT_RULES) -> Period | None:
@@ -233,6 +233,13 @@ def figures_as_of(period: Period) -> date:
     return period.end
 
 
+def first_drafting_day(period: Period) -> date:
+    """The first day a report of the period may be drafted: the day after its figures' day, which must
+    be over; a term survey on its survey day itself, the day it is counted and due (003 annex 1 note 4)."""
+    as_of = figures_as_of(period)
+    return as_of if period.cadence is Cadence.TERM_SURVEY else as_of + timedelta(days=1)
+
+
 def days_late(due: date, submitted_on: date) -> int:
     """Whole days after the deadline (0 when on time)."""
     return max(0, (submitted_on - due).days)
@@ -248,7 +255,6 @@ def rules_of(setting: ProvinceSetting | None) -> ReportingRules:
         city_due_days=setting.city_report_due_days,
         late_submission_allowed=setting.late_submission_allowed,
         cosign_required=setting.cosign_required,
-        term_survey_enabled=setting.term_survey_enabled,
         spring_term_start=(setting.spring_term_start_month, setting.spring_term_start_day),
         autumn_term_start=(setting.autumn_term_start_month, setting.autumn_term_start_day),
     )

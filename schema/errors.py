@@ -13,6 +13,7 @@ from resolvers.errors import ErrorCode
 from resolvers.ledgers.errors import LedgerErrorCode
 from resolvers.reports.errors import ReportErrorCode, TermVisitErrorCode
 from resolvers.rosters.errors import RosterErrorCode
+from resolvers.settings.errors import SettingErrorCode
 from resolvers.students.errors import StudentErrorCode
 
 C = TypeVar("C", bound=type[ErrorCode])
@@ -32,6 +33,7 @@ for table in (
     LedgerErrorCode,
     ReportErrorCode,
     RosterErrorCode,
+    SettingErrorCode,
     StudentErrorCode,
     TermVisitErrorCode,
 ):
@@ -71,6 +73,11 @@ class RosterError(UserError):
     code: RosterErrorCode = strawberry.field(description="错误代码 / the rule broken.")
 
 
+@strawberry.type(description="设置操作的错误 / an error of a settings mutation.")
+class SettingError(UserError):
+    code: SettingErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
 @strawberry.type(description="学生操作的错误 / an error of a student mutation.")
 class StudentError(UserError):
     code: StudentErrorCode = strawberry.field(description="错误代码 / the rule broken.")
@@ -88,6 +95,7 @@ CODES: dict[type[UserError], type[ErrorCode]] = {
     LedgerError: LedgerErrorCode,
     ReportError: ReportErrorCode,
     RosterError: RosterErrorCode,
+    SettingError: SettingErrorCode,
     StudentError: StudentErrorCode,
     TermVisitError: TermVisitErrorCode,
 }

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from models import ProvinceSetting
+from models import CitySetting, ProvinceSetting
 from models.base import today
 from tests.conftest import gql, token_for
 from tests.ledger_support import WUDING, WUDING_PRIMARY, YUANMOU
@@ -195,22 +195,20 @@ async def test_semesters_list_cities_and_school_years_provinces(client):
     assert {u["dueOn"] for u in nation["root"]["units"]} == {"2026-07-31"}
 
 
-async def test_guyuans_term_survey_is_owed_by_the_counties_of_provinces_that_keep_it(client, session):
-    """POLICY 003 §2(二): the term survey is the counties' report where the province keeps that calendar;
-    elsewhere nobody owes it."""
+async def test_guyuans_term_survey_is_owed_by_the_counties_of_cities_that_keep_it(client, session):
+    """POLICY 003 §2(二): the term survey is the counties' report where the city keeps that calendar (固原市's
+    own choice); elsewhere nobody owes it. Due on the survey day itself (003 annex 1 note 4)."""
     city = await token_for(client, CITY_EDU)
     off = await tree(client, city, "5323", "2026-SPRING-MIDTERM")
     assert (off["cadence"], off["unitLevel"], off["root"]["expected"]) == ("TERM_SURVEY", "COUNTY", 0)
-    setting = await session.get(ProvinceSetting, "53") or ProvinceSetting(province_code="53")
-    setting.term_survey_enabled = True
-    session.add(setting)
+    session.add(CitySetting(city_code="5323", province_code="53", term_survey_enabled=True))
     await session.flush()
     counties = await gql(client, REGIONS, {"parent": "5323", "level": "COUNTY"}, city)
     on = await tree(client, city, "5323", "2026-SPRING-MIDTERM")
     assert sorted(u["code"] for u in on["root"]["units"]) == sorted(
         e["node"]["code"] for e in counties["data"]["regions"]["edges"]
     )
-    assert {u["dueOn"] for u in on["root"]["units"]} == {"2026-05-05"}
+    assert {u["dueOn"] for u in on["root"]["units"]} == {"2026-04-30"}
     assert on["root"]["overdue"] == on["root"]["expected"]
 
 

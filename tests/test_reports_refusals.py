@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from models import ProvinceSetting
 from tests.conftest import error_codes, gql, input_refusals, token_for
 from tests.ledger_support import WUDING, WUDING_PRIMARY, YUANMOU, make_student, open_entry
 from tests.report_support import (
@@ -17,6 +16,7 @@ from tests.report_support import (
     NEIGHBOUR_EDU,
     NEIGHBOUR_GOV,
     PRINCIPAL,
+    PROVINCE_EDU,
     STAFF,
     codes,
     confirm_all,
@@ -29,6 +29,7 @@ from tests.report_support import (
     submit,
     submitted_march,
 )
+from tests.test_settings import UPDATE_PROVINCE
 
 OTHER_WUDING_SCHOOL = "2153000037"  # 武定县环州乡中心小学
 
@@ -202,7 +203,7 @@ async def test_countersignature_rules(client):
     assert codes(await submit(client, county, regenerated)) == ["COSIGN_REQUIRED"]
 
 
-async def test_periods_deadlines_and_units_are_checked(client, session):
+async def test_periods_deadlines_and_units_are_checked(client):
     """Issue 6 §1, §7: periods per cadence, no report of a period not over, late submission refused where
     the province forbids it (DEADLINE_PASSED); a quarterly report is a county's."""
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
@@ -214,10 +215,9 @@ async def test_periods_deadlines_and_units_are_checked(client, session):
     assert codes(await draft_county(client, county, county=f"{WUDING}101")) == ["NOT_A_COUNTY"]
     assert codes(await draft_county(client, county, county=YUANMOU)) == ["NOT_FOUND"]
 
-    setting = await session.get(ProvinceSetting, "53") or ProvinceSetting(province_code="53")
-    setting.late_submission_allowed = False
-    session.add(setting)
-    await session.flush()
+    refuse_late = {"provinceCode": "53", "version": 0, "lateSubmissionAllowed": False}  # the province, by the API
+    changed = await gql(client, UPDATE_PROVINCE, {"input": refuse_late}, await token_for(client, PROVINCE_EDU))
+    assert changed["data"]["updateProvinceSettings"]["errors"] == []
     draft = (await draft_school(client, staff))["report"]
     assert codes(await submit(client, principal, draft)) == ["DEADLINE_PASSED"]
 

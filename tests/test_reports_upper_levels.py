@@ -13,7 +13,7 @@ import httpx
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from models import ProvinceSetting
+from models import CitySetting
 from tests.conftest import error_codes, gql, input_refusals, token_for
 from tests.ledger_support import WUDING
 from tests.report_support import (
@@ -236,14 +236,12 @@ async def expected_cohort(session: Any) -> tuple[int, int]:
     return int(cohort), int(retained)
 
 
-async def test_guyuans_term_survey_is_drafted_where_the_province_keeps_it(client, session):
+async def test_guyuans_term_survey_is_drafted_where_the_city_keeps_it(client, session):
     """POLICY 003 §2(二) and annex 1 note 4: Guyuan's survey points (the Friday of the first week of term,
-    mid-term, term end) in a province that keeps that calendar; the county's Table 1 as of the point."""
+    mid-term, term end) in a city that keeps that calendar; the county's Table 1 as of the point, due on it."""
     county = await token_for(client, COUNTY_EDU)
     assert codes(await draft_region(client, county, "SURVEY", WUDING, "2026-SPRING-MIDTERM")) == ["TERM_SURVEY_OFF"]
-    setting = await session.get(ProvinceSetting, "53") or ProvinceSetting(province_code="53")
-    setting.term_survey_enabled = True
-    session.add(setting)
+    session.add(CitySetting(city_code="5323", province_code="53", term_survey_enabled=True))
     await session.flush()
 
     assert codes(await draft_region(client, county, "SURVEY", WUDING, "2026-SPRING")) == ["BAD_PERIOD"]
@@ -254,7 +252,7 @@ async def test_guyuans_term_survey_is_drafted_where_the_province_keeps_it(client
         "COUNTY",
         "TERM_SURVEY",
         "2026-04-30",
-        "2026-05-05",  # as of the survey day, sent within the days a school has after its month
+        "2026-04-30",  # as of the survey day and sent on it: 4月底 (003 annex 1 note 4)
     )
     day = date(2026, 4, 30)
     suspected, dropouts, schools = await open_cases(session, WUDING, day)
@@ -294,9 +292,7 @@ async def test_upper_level_drafts_refuse_other_jurisdictions_and_bad_input(clien
     assert codes(await draft_region(client, other_province, "PROVINCE", "53", "2025-2026")) == ["NOT_FOUND"]
     assert codes(await draft_region(client, city, "PROVINCE", "53", "2025-2026")) == ["NOT_FOUND"]
     assert codes(await draft_region(client, county, "CITY", CHUXIONG, "2026-SPRING")) == ["NOT_FOUND"]
-    setting = await session.get(ProvinceSetting, "53") or ProvinceSetting(province_code="53")
-    setting.term_survey_enabled = True
-    session.add(setting)
+    session.add(CitySetting(city_code="5323", province_code="53", term_survey_enabled=True))
     await session.flush()
     neighbour = await token_for(client, NEIGHBOUR_EDU)
     assert codes(await draft_region(client, neighbour, "SURVEY", WUDING, "2026-SPRING-MIDTERM")) == ["NOT_FOUND"]

@@ -27,6 +27,7 @@ from models.enrolment import EnrolmentEvent
 from models.grant import RoleGrant
 from models.ledger import Handover, LedgerEntry
 from models.persuasion import CasePlan, DeferralRequest, PersuasionVisit
+from models.province import CitySetting
 from models.region import NATION_CODE, NATION_PATH, Region, level_of_code, path_of_code
 from models.repos import period_statistics
 from models.school import School, school_path
@@ -58,6 +59,9 @@ GOV_ROLE = {
     "township": Role.TOWNSHIP,
     "village": Role.VILLAGE,
 }
+
+
+GUYUAN = "6404"  # 固原市, whose own practice the term survey is
 
 
 def demo_accounts() -> list[DemoAccount]:
@@ -231,6 +235,10 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
     if grants:
         await session.execute(insert(RoleGrant).values(grants))
         await publish_rebuild(session)  # running servers pick the new grants up
+
+    # 固原市 keeps its own term-survey calendar (POLICY 003 §2(二)); a choice changed since is kept.
+    guyuan = {"city_code": GUYUAN, "province_code": GUYUAN[:2], "term_survey_enabled": True}
+    await session.execute(insert(CitySetting).values(guyuan).on_conflict_do_nothing())
 
     added.update(dict.fromkeys(POPULATION, 0))
     if not await session.scalar(select(func.count()).select_from(Child)):

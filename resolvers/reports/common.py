@@ -10,6 +10,7 @@ from authz.recheck import ReviewDecision, may_review
 from models.report import Report, ReportRevision, ReportStatus
 from models.reporting_calendar import PERIOD_FORMATS, Cadence, ReportingRules, rules_of
 from models.repos import reports as report_repo
+from models.repos import settings as settings_repo
 
 from ..audit import record_change
 from ..context import Context
@@ -143,6 +144,17 @@ async def report_for_reviewer(ctx: Context, report_id: str, *, version: int | No
 async def rules_for(ctx: Context, province_code: str) -> ReportingRules:
     """The province's deadlines and switches (defaults where it sets none)."""
     return rules_of(await report_repo.province_setting(ctx.session, province_code))
+
+
+def city_of(path: str) -> str:
+    """The city code of a region path below a province (`53/5323/532329` → `5323`)."""
+    return path.split("/")[1]
+
+
+async def term_survey_kept(ctx: Context, county_path: str) -> bool:
+    """Does the county's city keep Guyuan's term survey (POLICY 003 §2(二); a city's choice)?"""
+    city = city_of(county_path)
+    return city in await settings_repo.term_survey_cities(ctx.session, [city])
 
 
 async def save_report(ctx: Context, report: Report, action: str, **summary: Any) -> Report:

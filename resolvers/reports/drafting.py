@@ -12,7 +12,15 @@ from authz.errors import Forbidden
 from models.base import today, utcnow
 from models.region import Region, RegionLevel
 from models.report import Report, ReportChild, ReportRevision, ReportStatus
-from models.reporting_calendar import CADENCE_OF_LEVEL, Cadence, Period, ReportLevel, figures_as_of, parse_period
+from models.reporting_calendar import (
+    CADENCE_OF_LEVEL,
+    Cadence,
+    Period,
+    ReportLevel,
+    figures_as_of,
+    first_drafting_day,
+    parse_period,
+)
 from models.repos import regions as region_repo
 from models.repos import reports as report_repo
 from models.repos import schools as school_repo
@@ -23,7 +31,17 @@ from ..errors import BadInput
 from ..paging import parse_id
 from ..versioning import check_version
 from .assessing import carry_forward
-from .common import REPORT, bad_period, clean_text, locked, report_for_unit, rules_for, save_report, unit_grant
+from .common import (
+    REPORT,
+    bad_period,
+    clean_text,
+    locked,
+    report_for_unit,
+    rules_for,
+    save_report,
+    term_survey_kept,
+    unit_grant,
+)
 from .errors import ReportErrorCode
 from .snapshot import Snapshot, aggregate_snapshot, school_snapshot, term_survey_snapshot
 
@@ -77,14 +95,14 @@ async def draft_region_report(
 
 async def draft_term_survey(ctx: Context, *, region_code: str, period: str, version: int | None) -> Report:
     """Guyuan's term survey (POLICY 003 §2(二)): a county's Table 1 and Table 2 as of the survey day, in a
-    province that keeps that calendar (`term_survey_enabled`)."""
+    city that keeps that calendar (`city_setting.term_survey_enabled`, the city's own choice)."""
     county = await _own_region(ctx, ReportLevel.COUNTY, region_code)
-    if not (await rules_for(ctx, county.code[:2])).term_survey_enabled:
+    if not await term_survey_kept(ctx, county.path):
         raise BadInput(
             "period",
             "TERM_SURVEY_OFF",
-            "本省未启用学期摸排报表（固原做法，003 §2(二)）",
-            "the province does not keep Guyuan's term survey calendar (POLICY 003 §2(二))",
+            "本市未启用学期摸排报表（固原做法，003 §2(二)）",
+            "the city does not keep Guyuan's term survey calendar (POLICY 003 §2(二))",
         )
     span = await _period(ctx, Cadence.TERM_SURVEY, period, county.code[:2])
     report, revision = await _draft_target(ctx, ReportLevel.COUNTY, span, county, version)
@@ -132,7 +150,7 @@ async def _period(ctx: Context, cadence: Cadence, code: str, province_code: str)
     if span is None:
         raise bad_period(cadence)
     as_of = figures_as_of(span)
-    if as_of >= today():  # the last day is over only tomorrow
+    if today() < first_drafting_day(span):
         raise BadInput(
             "period",
             "PERIOD_NOT_OVER",

@@ -17,7 +17,7 @@ class ReportErrorCode(ErrorCode):
     NOT_A_COUNTY = ("须为县级区划", "a county's code is needed")
     NOT_A_CITY = ("须为地市级区划", "a city's code is needed")
     NOT_A_PROVINCE = ("须为省级区划", "a province's code is needed")
-    TERM_SURVEY_OFF = ("本省未启用学期摸排", "the province keeps no term survey")
+    TERM_SURVEY_OFF = ("本市未启用学期摸排", "the city keeps no term survey")
     NOT_ASSESSED = ("该报告不评价下级", "this report does not assess units below")
     NOT_A_SUBJECT = ("不是直属下级单位", "not a unit directly below")
     DUPLICATE_UNIT = ("同一单位重复", "the same unit twice")

@@ -3,7 +3,7 @@ a dashboard draws, from a region down to the units that report on the period's c
 
 - The period's format says the cadence and so the reporting units: `2026-03` schools (monthly, §4),
   `2026-Q1` counties (quarterly, §5), `2026-SPRING` cities (each semester, §6), `2025-2026` provinces
-  (each school year, §7); `2026-SPRING-MIDTERM` the counties of provinces keeping Guyuan's survey.
+  (each school year, §7); `2026-SPRING-MIDTERM` the counties of cities keeping Guyuan's survey.
   Schools hang under their county; regions go province → city → county.
 - A unit is NOT_STARTED without a report, else its report's status. SUBMITTED and APPROVED count as
   submitted. A draft never submitted is seen only by those who work on it (`common.may_read`): to the
@@ -32,13 +32,14 @@ from models.reporting_calendar import (
     rules_of,
 )
 from models.repos import reporting_status as status_repo
+from models.repos import settings as settings_repo
 from models.repos.reporting_status import Place
 from models.repos.reports import REPORT_SCOPE_COLUMNS, readable
 
 from ..context import Context
 from ..errors import BadInput
 from ..geography.regions import get_regions
-from .common import REPORT, own_unit_paths
+from .common import REPORT, city_of, own_unit_paths
 
 
 class NodeLevel(enum.StrEnum):
@@ -53,7 +54,7 @@ class NodeLevel(enum.StrEnum):
 
 
 DEPTH = {level: n for n, level in enumerate(NodeLevel)}
-# Guyuan's term survey is a county's, in the provinces that keep that calendar (POLICY 003 §2(二)).
+# Guyuan's term survey is a county's, in the cities that keep that calendar (POLICY 003 §2(二)).
 LEVEL_OF_CADENCE = {cadence: level for level, cadence in CADENCE_OF_LEVEL.items()} | {
     Cadence.TERM_SURVEY: ReportLevel.COUNTY
 }
@@ -235,8 +236,9 @@ async def reporting_status(ctx: Context, *, region_code: str, period: str) -> Re
         )
     }
     rules = await _rules(ctx, {place.path[:2] for _, place in owing})
-    if span.cadence is Cadence.TERM_SURVEY:  # only where the province keeps Guyuan's calendar
-        owing = [(parent, place) for parent, place in owing if rules[place.path[:2]].term_survey_enabled]
+    if span.cadence is Cadence.TERM_SURVEY:  # only where the city keeps Guyuan's calendar
+        kept = await settings_repo.term_survey_cities(session, {city_of(place.path) for _, place in owing})
+        owing = [(parent, place) for parent, place in owing if city_of(place.path) in kept]
     on = today()
     for parent, place in owing:
         due = _due(span, rules.get(place.path[:2]))

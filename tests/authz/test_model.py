@@ -66,6 +66,12 @@ def authorizer() -> Authorizer:
         ("supervisor", "AUDIT:READ:PLACE", WUDING, True),
         ("supervisor", "CHILD:WRITE:EDU", WUDING_SCHOOL, False),  # reads everything, writes nothing
         ("nobody", "REGION:READ:PLACE", WUDING, False),
+        # settings (issue 14 §6): a city sets its own choice; a county sets and reads none
+        ("city-edu", "SETTING:WRITE_CITY:PLACE", "53/5323", True),
+        ("city-edu", "SETTING:WRITE_CITY:PLACE", "53/5301", False),  # a sibling city
+        ("city-edu", "SETTING:WRITE:PLACE", "53", False),  # the province's are the province's
+        ("county-edu", "SETTING:READ:PLACE", WUDING, False),
+        ("supervisor", "SETTING:WRITE:PLACE", "53/5323", False),
     ],
 )
 def test_decisions(authorizer, user, perm, path, allowed):

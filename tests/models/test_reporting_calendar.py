@@ -15,6 +15,7 @@ from models.reporting_calendar import (
     Cadence,
     ReportingRules,
     days_late,
+    first_drafting_day,
     first_friday_on_or_after,
     parse_period,
     period_containing,
@@ -84,7 +85,6 @@ def test_settings_become_rules_and_no_row_means_the_defaults():
         city_report_due_days=20,
         late_submission_allowed=False,
         cosign_required=False,
-        term_survey_enabled=True,
         spring_term_start_month=2,
         spring_term_start_day=24,
         autumn_term_start_month=9,
@@ -92,7 +92,7 @@ def test_settings_become_rules_and_no_row_means_the_defaults():
     )
     rules = rules_of(setting)
     assert (rules.school_due_day, rules.county_due_days, rules.city_due_days) == (8, 10, 20)
-    assert (rules.late_submission_allowed, rules.cosign_required, rules.term_survey_enabled) == (False, False, True)
+    assert (rules.late_submission_allowed, rules.cosign_required) == (False, False)
     assert rules.spring_term_start == (2, 24)
 
 
@@ -109,18 +109,25 @@ def test_the_first_weeks_friday(term_start, friday):
     assert first_friday_on_or_after(term_start) == friday
 
 
-def test_guyuan_survey_points_follow_the_terms():
-    """POLICY 003 §2(二): 开学后第一周和学期中（4月、10月底）、学期末（6月、12月底）."""
-    rules = ReportingRules(spring_term_start=(3, 2), autumn_term_start=(9, 1))
+def test_guyuan_survey_points_follow_the_terms_and_are_due_on_the_point():
+    """POLICY 003 §2(二) and annex 1 note 4: "各县（区）每学期开学后第一周周五和学期中（4月、10月底）、学期末
+    （6月、12月底）将统计表……发至固原市教育体育局": the tables are sent ON each survey point, not days after it,
+    whatever a province's other deadlines are."""
+    rules = ReportingRules(spring_term_start=(3, 2), autumn_term_start=(9, 1), school_due_day=10)
     points = term_surveys(2026, rules)
     assert [(p.code, p.start, p.end, p.due) for p in points] == [
-        ("2026-SPRING-OPENING", date(2026, 3, 2), date(2026, 3, 6), date(2026, 3, 11)),
-        ("2026-SPRING-MIDTERM", date(2026, 3, 7), date(2026, 4, 30), date(2026, 5, 5)),
-        ("2026-SPRING-CLOSING", date(2026, 5, 1), date(2026, 6, 30), date(2026, 7, 5)),
-        ("2026-AUTUMN-OPENING", date(2026, 9, 1), date(2026, 9, 4), date(2026, 9, 9)),
-        ("2026-AUTUMN-MIDTERM", date(2026, 9, 5), date(2026, 10, 31), date(2026, 11, 5)),
-        ("2026-AUTUMN-CLOSING", date(2026, 11, 1), date(2026, 12, 31), date(2027, 1, 5)),
+        ("2026-SPRING-OPENING", date(2026, 3, 2), date(2026, 3, 6), date(2026, 3, 6)),  # the first week's Friday
+        ("2026-SPRING-MIDTERM", date(2026, 3, 7), date(2026, 4, 30), date(2026, 4, 30)),  # 4月底
+        ("2026-SPRING-CLOSING", date(2026, 5, 1), date(2026, 6, 30), date(2026, 6, 30)),  # 6月底
+        ("2026-AUTUMN-OPENING", date(2026, 9, 1), date(2026, 9, 4), date(2026, 9, 4)),
+        ("2026-AUTUMN-MIDTERM", date(2026, 9, 5), date(2026, 10, 31), date(2026, 10, 31)),  # 10月底
+        ("2026-AUTUMN-CLOSING", date(2026, 11, 1), date(2026, 12, 31), date(2026, 12, 31)),  # 12月底
     ]
+    # Counted and sent on the day: a county may draft it on the survey day, a month's report only after.
+    assert [first_drafting_day(p) for p in points[:2]] == [date(2026, 3, 6), date(2026, 4, 30)]
+    month = parse_period(Cadence.MONTH, "2026-04", rules)
+    assert month is not None
+    assert first_drafting_day(month) == date(2026, 5, 1)
     assert parse_period(Cadence.TERM_SURVEY, "2026-AUTUMN-MIDTERM", rules) == points[4]
     assert period_containing(Cadence.TERM_SURVEY, date(2026, 8, 1), rules) is None  # between terms
 
