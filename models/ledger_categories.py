@@ -1,0 +1,123 @@
+"""Which dropout categories fit the child (POLICY 003 annex 1 note 3): the one place for each rule.
+
+A category names why a child is out of school; some say something the record can check, and a category
+that contradicts the record is refused (`CATEGORY_MISMATCH`, the message naming the rule below). The
+rest (E–N, Q, T) say what only a visit can find out, and fit any child. Each rule is read as the README's
+"Categories fit the child" says, and the facts are the record as it stands when the category is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .child import JUNIOR_AGE
+from .ledger import DropoutCategory
+from .province import SCHOOL_AGE
+
+PRIMARY_LAST_GRADE = 6  # 小升初: the step from grade 6 to grade 7
+
+
+@dataclass(frozen=True)
+class CategoryFacts:
+    """What the record says about the child of an entry."""
+
+    age: int  # on the day the entry opened
+    grade: int | None  # the entry's grade: the child's when it opened
+    ever_enrolled: bool  # a school, on the entry, the child or in the enrolment history
+    left_after_primary: bool  # flagged in grade 6, or last left school by finishing grade 6
+    disabled: bool
+    expert_assessed: bool  # a county expert committee's assessment on record (an EXPERT_ASSESSMENT request)
+    relocated: bool  # the household is marked as moved by poverty-relief relocation (RELOCATED)
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """One rule: `holds(facts)` must be true for a category in `categories`."""
+
+    name: str
+    categories: frozenset[DropoutCategory]
+    zh: str
+    en: str
+    holds: Callable[[CategoryFacts], bool]
+
+
+def _school_age(facts: CategoryFacts) -> bool:
+    return SCHOOL_AGE[0] <= facts.age <= SCHOOL_AGE[1]
+
+
+C = DropoutCategory
+RULES: tuple[CategoryRule, ...] = (
+    CategoryRule(
+        "NEVER_ENROLLED",
+        frozenset({C.A, C.B}),
+        "A、B 类（失学）须从未入学",
+        "A and B (out of school) are for a child never enrolled",
+        lambda f: not f.ever_enrolled,
+    ),
+    CategoryRule(
+        "PRIMARY_AGE",
+        frozenset({C.A}),
+        f"A 类须为小学适龄（建档时 {SCHOOL_AGE[0]}–{JUNIOR_AGE - 1} 周岁）",
+        f"A needs primary-school age ({SCHOOL_AGE[0]}–{JUNIOR_AGE - 1} when the entry opened)",
+        lambda f: _school_age(f) and f.age < JUNIOR_AGE,
+    ),
+    CategoryRule(
+        "JUNIOR_AGE",
+        frozenset({C.B}),
+        f"B 类须为初中适龄（建档时 {JUNIOR_AGE}–{SCHOOL_AGE[1]} 周岁）",
+        f"B needs junior-secondary age ({JUNIOR_AGE}–{SCHOOL_AGE[1]} when the entry opened)",
+        lambda f: _school_age(f) and f.age >= JUNIOR_AGE,
+    ),
+    CategoryRule(
+        "DISABLED",
+        frozenset({C.C, C.D}),
+        "C、D 类（因残辍学）须为残疾儿童",
+        "C and D (disability) are for a disabled child",
+        lambda f: f.disabled,
+    ),
+    CategoryRule(
+        "EXPERT_ASSESSED",
+        frozenset({C.D}),
+        "D 类须有县级残疾人教育专家委员会的评估（延缓申请依据 EXPERT_ASSESSMENT）",
+        "D needs the county expert committee's assessment on record (a request on EXPERT_ASSESSMENT)",
+        lambda f: f.expert_assessed,
+    ),
+    CategoryRule(
+        "OVER_AGE",
+        frozenset({C.O}),
+        f"O 类（超龄离校）须建档时已超过 {SCHOOL_AGE[1]} 周岁",
+        f"O (over-age) needs a child older than {SCHOOL_AGE[1]} when the entry opened",
+        lambda f: f.age > SCHOOL_AGE[1],
+    ),
+    CategoryRule(
+        "PRIMARY_TO_JUNIOR",
+        frozenset({C.S}),
+        "S 类（小升初辍学）须在六年级或小学毕业后辍学",
+        "S (primary to junior) needs a child in grade 6 or out of school after finishing primary",
+        lambda f: f.left_after_primary,
+    ),
+    CategoryRule(
+        "RELOCATED",
+        frozenset({C.R}),
+        "R 类须为易地扶贫搬迁户（重点群体 RELOCATED）",
+        "R needs a household marked as relocated (special group RELOCATED)",
+        lambda f: f.relocated,
+    ),
+)
+
+
+def deferral_refusal(category: DropoutCategory, deferred: bool) -> str | None:
+    """P (延缓入学) is the category of a deferred entry and of no other (seed 001 二2): P on an entry not
+    deferred is DEFERRAL_NOT_APPROVED, another category on a deferred one BAD_STATUS (codes older than
+    the rules above). An approved deferral sets P itself."""
+    if category is C.P and not deferred:
+        return "DEFERRAL_NOT_APPROVED"
+    if deferred and category is not C.P:
+        return "BAD_STATUS"
+    return None
+
+
+def broken_rule(category: DropoutCategory, facts: CategoryFacts) -> CategoryRule | None:
+    """The first rule the category breaks for this child, or None when it fits."""
+    return next((r for r in RULES if category in r.categories and not r.holds(facts)), None)
