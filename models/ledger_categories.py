@@ -8,14 +8,18 @@ rest (E–N, Q, T) say what only a visit can find out, and fit any child. Each r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
-from .child import JUNIOR_AGE
+from .child import JUNIOR_AGE, SpecialGroup
+from .enrolment import EnrolmentChange
 from .ledger import DropoutCategory
-from .province import SCHOOL_AGE
+from .persuasion import DeferralBasis, DeferralStatus
+from .province import SCHOOL_AGE, age_on
 
-PRIMARY_LAST_GRADE = 6  # 小升初: the step from grade 6 to grade 7
+PRIMARY_LAST_GRADE = 6  # 小升初: the step from grade 6 (the last of primary) to grade 7 (the first of junior)
+TRANSITION_GRADES = frozenset({PRIMARY_LAST_GRADE, PRIMARY_LAST_GRADE + 1})
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,8 @@ class CategoryFacts:
     """What the record says about the child of an entry."""
 
     age: int  # on the day the entry opened
-    grade: int | None  # the entry's grade: the child's when it opened
     ever_enrolled: bool  # a school, on the entry, the child or in the enrolment history
-    left_after_primary: bool  # flagged in grade 6, or last left school by finishing grade 6
+    at_transition: bool  # flagged in grade 6 or 7, or last left school by finishing grade 6
     disabled: bool
     expert_assessed: bool  # a county expert committee's assessment on record (an EXPERT_ASSESSMENT request)
     relocated: bool  # the household is marked as moved by poverty-relief relocation (RELOCATED)
@@ -93,9 +96,9 @@ RULES: tuple[CategoryRule, ...] = (
     CategoryRule(
         "PRIMARY_TO_JUNIOR",
         frozenset({C.S}),
-        "S 类（小升初辍学）须在六年级或小学毕业后辍学",
-        "S (primary to junior) needs a child in grade 6 or out of school after finishing primary",
-        lambda f: f.left_after_primary,
+        "S 类（小升初辍学）须在六、七年级或小学毕业后辍学",
+        "S (primary to junior) needs a child in grade 6 or 7, or out of school after finishing primary",
+        lambda f: f.at_transition,
     ),
     CategoryRule(
         "RELOCATED",
@@ -105,6 +108,36 @@ RULES: tuple[CategoryRule, ...] = (
         lambda f: f.relocated,
     ),
 )
+
+
+def facts_of(
+    *,
+    birth_date: date,
+    special_groups: Iterable[str],
+    child_school_code: str | None,
+    entry_school_code: str | None,
+    entry_grade: int | None,
+    opened_on: date,
+    enrolment: Iterable[tuple[EnrolmentChange, int]],
+    requests: Iterable[tuple[DeferralBasis, DeferralStatus]],
+) -> CategoryFacts:
+    """The facts from the child's row, its entry, its enrolment history (change, grade, in order) and the
+    entry's deferral requests (basis, status): the one reading for the API and the demo data alike."""
+    history = list(enrolment)
+    groups = set(special_groups)
+    last = history[-1] if history else None
+    return CategoryFacts(
+        age=age_on(birth_date, opened_on),
+        ever_enrolled=bool(history or entry_school_code or child_school_code),
+        at_transition=entry_grade in TRANSITION_GRADES
+        or (last is not None and last == (EnrolmentChange.GRADUATE, PRIMARY_LAST_GRADE)),
+        disabled=SpecialGroup.DISABLED.value in groups,
+        expert_assessed=any(
+            basis is DeferralBasis.EXPERT_ASSESSMENT and status is not DeferralStatus.REJECTED
+            for basis, status in requests
+        ),
+        relocated=SpecialGroup.RELOCATED.value in groups,
+    )
 
 
 def deferral_refusal(category: DropoutCategory, deferred: bool) -> str | None:

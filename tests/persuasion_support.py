@@ -28,11 +28,13 @@ CASE_FIELDS = "id status category version openedOn lastVisitOn"
 OPEN = f"""mutation($input: OpenLedgerEntryInput!) {{ openLedgerEntry(input: $input) {{
   entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 VISIT = f"""mutation($input: RecordPersuasionVisitInput!) {{ recordPersuasionVisit(input: $input) {{
-  visit {{ id visitedOn method stage correctBy liabilityOutcome recordedBy }} entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
+  visit {{ id visitedOn method stage correctBy liabilityOutcome recordedBy }}
+  entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 PLAN = f"""mutation($input: SetCasePlanInput!) {{ setCasePlan(input: $input) {{
   plan {{ goal responsibleEdu responsibleGov steps updatedBy version }} {ERRORS} }} }}"""
 REQUEST = f"""mutation($input: RequestDeferralInput!) {{ requestDeferral(input: $input) {{
-  deferral {{ id basis status documentRef guardianStatement statementVisit {{ id visitedOn }} requestedBy }} entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
+  deferral {{ id basis status documentRef guardianStatement statementVisit {{ id visitedOn }} requestedBy }}
+  entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 DECIDE = f"""mutation($input: DecideDeferralInput!) {{ decideDeferral(input: $input) {{
   deferral {{ id status decidedBy decisionNote }} entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 CATEGORY = f"""mutation($input: SetLedgerCategoryInput!) {{ setLedgerCategory(input: $input) {{

@@ -138,9 +138,7 @@ async def decide_deferral(ctx: Context, *, deferral_id: str, approve: bool, note
         raise BadInput("deferralId", "NOT_FOUND", "没有这个申请", "no such request")
     entry = await entry_for(ctx, str(request.entry_id), "APPROVE_DEFERRAL")
     # The leading group of the county answering for the case (001 二2), not the household side of a migrant's.
-    ctx.access().require(
-        LEDGER, "APPROVE_DEFERRAL", {"EDU": [entry.responsible_path], "GOV": [entry.responsible_path]}
-    )
+    ctx.access().require(LEDGER, "APPROVE_DEFERRAL", {"EDU": [entry.responsible_path], "GOV": [entry.responsible_path]})
     if request.status is not DeferralStatus.PENDING:
         raise BadInput("deferralId", "ALREADY_DECIDED", "该申请已审批", "the request has been decided")
     if request.requested_by == ctx.actor:

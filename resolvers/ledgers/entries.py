@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from models.base import today, utcnow
 from models.child import Child, SpecialGroup
-from models.enrolment import EnrolmentChange
 from models.ledger import (
     DISABILITY_PLACEMENTS,
     CloseReason,
@@ -19,8 +18,8 @@ from models.ledger import (
     LedgerEntry,
     Placement,
 )
-from models.ledger_categories import PRIMARY_LAST_GRADE, CategoryFacts, broken_rule, deferral_refusal
-from models.persuasion import CasePlan, DeferralBasis, DeferralRequest, DeferralStatus, PersuasionVisit
+from models.ledger_categories import broken_rule, deferral_refusal, facts_of
+from models.persuasion import CasePlan, DeferralRequest, DeferralStatus, PersuasionVisit
 from models.province import SCHOOL_AGE, age_on
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
@@ -58,18 +57,15 @@ async def check_category(ctx: Context, entry: LedgerEntry, child: Child, categor
         )
     events = (await child_repo.enrolment_events_of(ctx.session, [child.id or 0])).get(child.id or 0, [])
     requests = (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, [])
-    last = events[-1] if events else None
-    facts = CategoryFacts(
-        age=age_on(child.birth_date, entry.opened_on),
-        grade=entry.grade,
-        ever_enrolled=bool(events or entry.school_code or child.school_code),
-        left_after_primary=entry.grade == PRIMARY_LAST_GRADE
-        or (last is not None and last.change is EnrolmentChange.GRADUATE and last.grade == PRIMARY_LAST_GRADE),
-        disabled=SpecialGroup.DISABLED.value in child.special_groups,
-        expert_assessed=any(
-            r.basis is DeferralBasis.EXPERT_ASSESSMENT and r.status is not DeferralStatus.REJECTED for r in requests
-        ),
-        relocated=SpecialGroup.RELOCATED.value in child.special_groups,
+    facts = facts_of(
+        birth_date=child.birth_date,
+        special_groups=child.special_groups,
+        child_school_code=child.school_code,
+        entry_school_code=entry.school_code,
+        entry_grade=entry.grade,
+        opened_on=entry.opened_on,
+        enrolment=[(e.change, e.grade) for e in events],
+        requests=[(r.basis, r.status) for r in requests],
     )
     rule = broken_rule(category, facts)
     if rule is not None:
