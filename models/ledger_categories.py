@@ -26,7 +26,8 @@ TRANSITION_GRADES = frozenset({PRIMARY_LAST_GRADE, PRIMARY_LAST_GRADE + 1})
 class CategoryFacts:
     """What the record says about the child of an entry."""
 
-    age: int  # on the day the entry opened
+    age: int  # on the day the entry opened: the age that gave the entry its stage (models.ledger.from_child)
+    age_at_year_end: int  # on the cut-off day ending the school year the entry opened in
     ever_enrolled: bool  # a school, on the entry, the child or in the enrolment history
     at_transition: bool  # flagged in grade 6 or 7, or last left school by finishing grade 6
     disabled: bool
@@ -89,9 +90,9 @@ RULES: tuple[CategoryRule, ...] = (
     CategoryRule(
         "OVER_AGE",
         frozenset({C.O}),
-        f"O 类（超龄离校）须建档时已超过 {SCHOOL_AGE[1]} 周岁",
-        f"O (over-age) needs a child older than {SCHOOL_AGE[1]} when the entry opened",
-        lambda f: f.age > SCHOOL_AGE[1],
+        f"O 类（超龄离校）须在建档学年结束时已超过 {SCHOOL_AGE[1]} 周岁",
+        f"O (over-age) needs a child older than {SCHOOL_AGE[1]} by the end of the school year it opened in",
+        lambda f: f.age_at_year_end > SCHOOL_AGE[1],
     ),
     CategoryRule(
         "PRIMARY_TO_JUNIOR",
@@ -113,21 +114,24 @@ RULES: tuple[CategoryRule, ...] = (
 def facts_of(
     *,
     birth_date: date,
+    opened_on: date,
+    year_end: date,
     special_groups: Iterable[str],
     child_school_code: str | None,
     entry_school_code: str | None,
     entry_grade: int | None,
-    opened_on: date,
     enrolment: Iterable[tuple[EnrolmentChange, int]],
     requests: Iterable[tuple[DeferralBasis, DeferralStatus]],
 ) -> CategoryFacts:
     """The facts from the child's row, its entry, its enrolment history (change, grade, in order) and the
-    entry's deferral requests (basis, status): the one reading for the API and the demo data alike."""
+    entry's deferral requests (basis, status): the one reading for the API and the demo data alike.
+    `year_end` is the province's cut-off day ending the school year the entry opened in."""
     history = list(enrolment)
     groups = set(special_groups)
     last = history[-1] if history else None
     return CategoryFacts(
         age=age_on(birth_date, opened_on),
+        age_at_year_end=age_on(birth_date, year_end),
         ever_enrolled=bool(history or entry_school_code or child_school_code),
         at_transition=entry_grade in TRANSITION_GRADES
         or (last is not None and last == (EnrolmentChange.GRADUATE, PRIMARY_LAST_GRADE)),

@@ -31,6 +31,7 @@ from ..errors import BadInput
 from ..geography.regions import filter_region_path, filter_school_path
 from ..paging import decode_id_cursor, page_size, parse_id
 from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry
+from .school_age import current_school_year, cutoff_day
 
 
 def category_p_needs_deferral() -> BadInput:
@@ -59,11 +60,12 @@ async def check_category(ctx: Context, entry: LedgerEntry, child: Child, categor
     requests = (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, [])
     facts = facts_of(
         birth_date=child.birth_date,
+        opened_on=entry.opened_on,
+        year_end=await cutoff_day(ctx, current_school_year(entry.opened_on) + 1, entry.province_code),
         special_groups=child.special_groups,
         child_school_code=child.school_code,
         entry_school_code=entry.school_code,
         entry_grade=entry.grade,
-        opened_on=entry.opened_on,
         enrolment=[(e.change, e.grade) for e in events],
         requests=[(r.basis, r.status) for r in requests],
     )
