@@ -27,7 +27,8 @@ class CategoryFacts:
     """What the record says about the child of an entry."""
 
     age: int  # on the day the entry opened: the age that gave the entry its stage (models.ledger.from_child)
-    age_at_year_end: int  # on the cut-off day ending the school year the entry opened in
+    age_at_cutoff: int  # on the cut-off day of the school year it opened in (school-age ledger, comparisons)
+    age_at_year_end: int  # on the cut-off day ending that school year
     ever_enrolled: bool  # a school, on the entry, the child or in the enrolment history
     at_transition: bool  # flagged in grade 6 or 7, or last left school by finishing grade 6
     disabled: bool
@@ -46,8 +47,17 @@ class CategoryRule:
     holds: Callable[[CategoryFacts], bool]
 
 
-def _school_age(facts: CategoryFacts) -> bool:
-    return SCHOOL_AGE[0] <= facts.age <= SCHOOL_AGE[1]
+def _ages(facts: CategoryFacts) -> tuple[int, int]:
+    """The child's age counted both ways baoxue counts it: a band fits when either count falls in it."""
+    return facts.age, facts.age_at_cutoff
+
+
+def _primary_age(facts: CategoryFacts) -> bool:
+    return any(SCHOOL_AGE[0] <= age < JUNIOR_AGE for age in _ages(facts))
+
+
+def _junior_age(facts: CategoryFacts) -> bool:
+    return any(JUNIOR_AGE <= age <= SCHOOL_AGE[1] for age in _ages(facts))
 
 
 C = DropoutCategory
@@ -62,16 +72,18 @@ RULES: tuple[CategoryRule, ...] = (
     CategoryRule(
         "PRIMARY_AGE",
         frozenset({C.A}),
-        f"A 类须为小学适龄（建档时 {SCHOOL_AGE[0]}–{JUNIOR_AGE - 1} 周岁）",
-        f"A needs primary-school age ({SCHOOL_AGE[0]}–{JUNIOR_AGE - 1} when the entry opened)",
-        lambda f: _school_age(f) and f.age < JUNIOR_AGE,
+        f"A 类须为小学适龄（建档日或该学年截止日 {SCHOOL_AGE[0]}–{JUNIOR_AGE - 1} 周岁）",
+        f"A needs primary-school age ({SCHOOL_AGE[0]}–{JUNIOR_AGE - 1} when the entry opened or on its school "
+        "year's cut-off day)",
+        _primary_age,
     ),
     CategoryRule(
         "JUNIOR_AGE",
         frozenset({C.B}),
-        f"B 类须为初中适龄（建档时 {JUNIOR_AGE}–{SCHOOL_AGE[1]} 周岁）",
-        f"B needs junior-secondary age ({JUNIOR_AGE}–{SCHOOL_AGE[1]} when the entry opened)",
-        lambda f: _school_age(f) and f.age >= JUNIOR_AGE,
+        f"B 类须为初中适龄（建档日或该学年截止日 {JUNIOR_AGE}–{SCHOOL_AGE[1]} 周岁）",
+        f"B needs junior-secondary age ({JUNIOR_AGE}–{SCHOOL_AGE[1]} when the entry opened or on its school "
+        "year's cut-off day)",
+        _junior_age,
     ),
     CategoryRule(
         "DISABLED",
@@ -115,6 +127,7 @@ def facts_of(
     *,
     birth_date: date,
     opened_on: date,
+    year_start: date,
     year_end: date,
     special_groups: Iterable[str],
     child_school_code: str | None,
@@ -125,12 +138,14 @@ def facts_of(
 ) -> CategoryFacts:
     """The facts from the child's row, its entry, its enrolment history (change, grade, in order) and the
     entry's deferral requests (basis, status): the one reading for the API and the demo data alike.
-    `year_end` is the province's cut-off day ending the school year the entry opened in."""
+    `year_start` and `year_end` are the province's cut-off days opening and ending the school year the entry
+    opened in."""
     history = list(enrolment)
     groups = set(special_groups)
     last = history[-1] if history else None
     return CategoryFacts(
         age=age_on(birth_date, opened_on),
+        age_at_cutoff=age_on(birth_date, year_start),
         age_at_year_end=age_on(birth_date, year_end),
         ever_enrolled=bool(history or entry_school_code or child_school_code),
         at_transition=entry_grade in TRANSITION_GRADES

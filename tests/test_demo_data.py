@@ -290,7 +290,8 @@ async def test_every_demo_category_fits_its_child(session):
         facts = facts_of(
             birth_date=child.birth_date,
             opened_on=entry.opened_on,
-            year_end=date(entry.opened_on.year + (entry.opened_on.month >= 9), 8, 31),  # no demo province moves it
+            year_start=date(entry.opened_on.year - (entry.opened_on.month < 9), 8, 31),  # no demo province
+            year_end=date(entry.opened_on.year + (entry.opened_on.month >= 9), 8, 31),  # moves the cut-off day
             special_groups=child.special_groups,
             child_school_code=child.school_code,
             entry_school_code=entry.school_code,

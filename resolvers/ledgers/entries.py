@@ -57,11 +57,13 @@ async def check_category(ctx: Context, entry: LedgerEntry, child: Child, categor
             "a deferred child counts under category P while deferred (POLICY 001 §2.2)",
         )
     events = (await child_repo.enrolment_events_of(ctx.session, [child.id or 0])).get(child.id or 0, [])
+    year = current_school_year(entry.opened_on)
     requests = (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, [])
     facts = facts_of(
         birth_date=child.birth_date,
         opened_on=entry.opened_on,
-        year_end=await cutoff_day(ctx, current_school_year(entry.opened_on) + 1, entry.province_code),
+        year_start=await cutoff_day(ctx, year, entry.province_code),
+        year_end=await cutoff_day(ctx, year + 1, entry.province_code),
         special_groups=child.special_groups,
         child_school_code=child.school_code,
         entry_school_code=entry.school_code,
