@@ -51,7 +51,8 @@ async def record_visit(
     liability_outcome: LiabilityOutcome | None = None,
 ) -> PersuasionVisit:
     """Record one persuasion attempt, also on a deferred case (seed 001 二2: 并继续做好劝返复学工作).
-    The four steps (POLICY 000 §2) are taken in order, none skipped; see `_check_four_steps`."""
+    The four steps (POLICY 000 §2) are taken in order, none skipped; step 2 is the township's or the county
+    bureau's with its time limit, step 3 waits for it to pass (`_check_overdue`), step 4 records its outcome."""
     entry = await entry_for(ctx, entry_id, "WRITE", obj="VISIT")
     require_not_closed(entry)
     if not entry.opened_on <= visited_on <= today():
