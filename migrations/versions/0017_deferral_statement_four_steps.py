@@ -32,9 +32,7 @@ OUTCOMES = ("ADMONISHED", "ADMINISTRATIVE_PENALTY", "COURT_JUDGMENT", "CRIMINAL_
 
 
 def upgrade() -> None:
-    op.add_column(
-        "deferral_request", sa.Column("guardian_statement", sqlmodel.sql.sqltypes.AutoString(length=1000))
-    )
+    op.add_column("deferral_request", sa.Column("guardian_statement", sqlmodel.sql.sqltypes.AutoString(length=1000)))
     op.add_column("deferral_request", sa.Column("statement_visit_id", sa.BigInteger()))
     op.create_foreign_key(
         "deferral_request_statement_visit_id_fkey",
@@ -46,9 +44,7 @@ def upgrade() -> None:
     op.add_column("persuasion_visit", sa.Column("correct_by", sa.Date()))
     op.add_column(
         "persuasion_visit",
-        sa.Column(
-            "liability_outcome", sa.Enum(*OUTCOMES, name="liabilityoutcome", native_enum=False, length=24)
-        ),
+        sa.Column("liability_outcome", sa.Enum(*OUTCOMES, name="liabilityoutcome", native_enum=False, length=24)),
     )
     op.execute(
         """
