@@ -367,7 +367,14 @@ def cmd_roster_apply(args: argparse.Namespace, settings: Settings) -> None:
     print(f"batch {found.id} {found.status}: {found.rows_matched} matched, {found.rows_new} registered as children")
 
 
+def _replace_between(text: str, begin: str, end: str, block: str) -> str:
+    """`text` with the block from `begin` to `end` (both kept, as `block` holds them) replaced."""
+    start, stop = text.find(begin), text.find(end)
+    return text[:start] + block + text[stop + len(end) :] if start >= 0 and stop > start else text
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
+    from authz import policy_table
     from schema.errors import README_BEGIN, README_END, codes_markdown
     from schema.root import schema
 
@@ -377,10 +384,11 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
         return
     readme = SCHEMA_FILE.parent / "README.md"  # the repository's own, next to schema.graphql
     text = readme.read_text(encoding="utf-8")
-    start, end = text.find(README_BEGIN), text.find(README_END)
-    if start >= 0 and end > start:
-        readme.write_text(text[:start] + codes_markdown() + text[end + len(README_END) :], encoding="utf-8")
-        print(f"wrote the error codes in {readme}")
+    text = _replace_between(text, README_BEGIN, README_END, codes_markdown())
+    perms = policy_table.permissions_markdown()
+    text = _replace_between(text, policy_table.README_BEGIN, policy_table.README_END, perms)
+    readme.write_text(text, encoding="utf-8")
+    print(f"wrote the error codes and the role permissions in {readme}")
 
 
 def cmd_operations_add(args: argparse.Namespace, settings: Settings) -> None:

@@ -43,6 +43,7 @@ class SpecialGroup(enum.StrEnum):
     PRISONERS_CHILD = "PRISONERS_CHILD"
     POVERTY_REGISTERED = "POVERTY_REGISTERED"
     LOW_INCOME = "LOW_INCOME"
+    RELOCATED = "RELOCATED"  # 易地扶贫搬迁户: category R needs it (models/ledger_categories.py)
 
 
 SPECIAL_GROUP_LABELS = {
@@ -56,6 +57,7 @@ SPECIAL_GROUP_LABELS = {
     SpecialGroup.PRISONERS_CHILD: "服刑人员未成年子女 / child of a prisoner",
     SpecialGroup.POVERTY_REGISTERED: "建档立卡/脱贫户 / poverty-registered household",
     SpecialGroup.LOW_INCOME: "农村低保 / rural minimum-allowance family",
+    SpecialGroup.RELOCATED: "易地扶贫搬迁户 / household moved by poverty-relief relocation",
 }
 
 

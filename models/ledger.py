@@ -92,10 +92,10 @@ CATEGORY_LABELS: dict[DropoutCategory, str] = {
 
 
 class CloseReason(enum.StrEnum):
-    """Why an entry was closed out (销号)."""
+    """Why an entry was closed out (销号). An approved deferral is none: the deferred case stays open for
+    persuasion (seed 001 二2: 并继续做好劝返复学工作), as status DEFERRED."""
 
     RETURNED_AND_PLACED = "RETURNED_AND_PLACED"
-    DEFERRAL_APPROVED = "DEFERRAL_APPROVED"
     ENROLLED_ELSEWHERE_CONFIRMED = "ENROLLED_ELSEWHERE_CONFIRMED"
     AGED_OUT = "AGED_OUT"
     DECEASED = "DECEASED"
@@ -105,7 +105,6 @@ class CloseReason(enum.StrEnum):
 
 CLOSE_REASON_LABELS: dict[CloseReason, str] = {
     CloseReason.RETURNED_AND_PLACED: "已返校并安置 / returned to school and placed",
-    CloseReason.DEFERRAL_APPROVED: "经批准延缓入学或休学 / deferral or suspension approved",
     CloseReason.ENROLLED_ELSEWHERE_CONFIRMED: "经核实在外地就读 / confirmed enrolled elsewhere",
     CloseReason.AGED_OUT: "超出义务教育年龄 / beyond compulsory-education age",
     CloseReason.DECEASED: "死亡 / deceased",

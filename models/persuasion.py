@@ -24,6 +24,7 @@ class VisitMethod(enum.StrEnum):
     WRITTEN_NOTICE = "WRITTEN_NOTICE"
     ORDER_TO_CORRECT = "ORDER_TO_CORRECT"
     JUDICIAL_DOCUMENT = "JUDICIAL_DOCUMENT"
+    LEGAL_LIABILITY = "LEGAL_LIABILITY"
 
 
 VISIT_METHOD_LABELS: dict[VisitMethod, str] = {
@@ -33,6 +34,7 @@ VISIT_METHOD_LABELS: dict[VisitMethod, str] = {
     VisitMethod.WRITTEN_NOTICE: "书面通知 / written notice",
     VisitMethod.ORDER_TO_CORRECT: "责令限期改正 / order to correct within a time limit",
     VisitMethod.JUDICIAL_DOCUMENT: "司法文书督促 / judicial document urging return",
+    VisitMethod.LEGAL_LIABILITY: "依法追究法律责任 / legal liability pursued",
 }
 
 # The four steps (依法控辍四步法, POLICY 000 §2): the first stage at which each method belongs.
@@ -42,7 +44,30 @@ FOUR_STEPS = {
     3: "司法部门发放文书督促 / judicial department issues documents",
     4: "依法追究法律责任 / legal liability pursued",
 }
-MIN_STAGE_OF_METHOD = {VisitMethod.ORDER_TO_CORRECT: 2, VisitMethod.JUDICIAL_DOCUMENT: 3}
+MIN_STAGE_OF_METHOD = {
+    VisitMethod.ORDER_TO_CORRECT: 2,
+    VisitMethod.JUDICIAL_DOCUMENT: 3,
+    VisitMethod.LEGAL_LIABILITY: 4,
+}
+
+
+class LiabilityOutcome(enum.StrEnum):
+    """What pursuing legal liability came to (step 4, seed 000 一2: 情节严重或构成犯罪的，依法追究法律责任)."""
+
+    ADMONISHED = "ADMONISHED"
+    ADMINISTRATIVE_PENALTY = "ADMINISTRATIVE_PENALTY"
+    COURT_JUDGMENT = "COURT_JUDGMENT"
+    CRIMINAL_LIABILITY = "CRIMINAL_LIABILITY"
+    NOT_PURSUED = "NOT_PURSUED"
+
+
+LIABILITY_OUTCOME_LABELS: dict[LiabilityOutcome, str] = {
+    LiabilityOutcome.ADMONISHED: "训诫 / admonished",
+    LiabilityOutcome.ADMINISTRATIVE_PENALTY: "行政处罚 / administrative penalty",
+    LiabilityOutcome.COURT_JUDGMENT: "法院判决或裁定 / court judgment or ruling",
+    LiabilityOutcome.CRIMINAL_LIABILITY: "追究刑事责任 / criminal liability",
+    LiabilityOutcome.NOT_PURSUED: "经审查未予追究 / examined, not pursued",
+}
 
 JOINT_VISITS_FOR_DEFERRAL = 3  # "经多部门联合劝返三次以上" (POLICY 001 §2.2)
 
@@ -67,6 +92,9 @@ class PersuasionVisit(SQLModel, table=True):
     outcome: str = Field(max_length=1000)
     next_step: str | None = Field(default=None, max_length=500)
     next_on: date | None = None
+    # Step 2's time limit (责令限期改正) and step 4's outcome: each only on its own method.
+    correct_by: date | None = None
+    liability_outcome: LiabilityOutcome | None = Field(default=None, sa_type=enum_type(LiabilityOutcome))
     recorded_by: str = Field(max_length=64)
     created_at: datetime = created_at_field()
     province_code: str = Field(max_length=2)
@@ -111,7 +139,8 @@ class DeferralStatus(enum.StrEnum):
 
 
 class DeferralRequest(SQLModel, table=True):
-    """A request to defer or suspend schooling (延缓入学 / 休学), decided by a county-level role."""
+    """A request to defer or suspend schooling (延缓入学 / 休学): proposed by the county education bureau,
+    decided by the county leading group (county government, seed 001 二2)."""
 
     __tablename__ = "deferral_request"
 
@@ -121,6 +150,9 @@ class DeferralRequest(SQLModel, table=True):
     basis: DeferralBasis = Field(sa_type=enum_type(DeferralBasis))
     grounds: str = Field(max_length=2000)
     document_ref: str | None = Field(default=None, max_length=200)
+    # 监护人已履行相应法定义务，但学生本人拒不返校 (seed 001 二2), and the visit it was recorded on.
+    guardian_statement: str | None = Field(default=None, max_length=1000)
+    statement_visit_id: int | None = Field(default=None, foreign_key="persuasion_visit.id", sa_type=sa.BigInteger)
     status: DeferralStatus = Field(default=DeferralStatus.PENDING, sa_type=enum_type(DeferralStatus))
     requested_by: str = Field(max_length=64)
     requested_at: datetime = created_at_field()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from authz.catalogue import Level, level_of_path
 from models.budget import ExportAllowance
 from models.repos import budgets as budget_repo
@@ -111,10 +113,10 @@ async def charge_query(ctx: Context, cost: int, policy: BudgetPolicy) -> BudgetS
     return state
 
 
-async def export_allowance(ctx: Context, policy: BudgetPolicy) -> int:
+async def export_allowance(ctx: Context, policy: BudgetPolicy, session: AsyncSession | None = None) -> int:
     """The caller's export rows per day: its own allowance if an admin set one, else its level's."""
     principal = ctx.signed_in()
-    own = await budget_repo.get_export_allowance(ctx.session, principal.account_id)
+    own = await budget_repo.get_export_allowance(session or ctx.session, principal.account_id)
     return own.rows_per_day if own is not None else policy.export_rows_per_day[account_level(ctx)]
 
 
@@ -136,10 +138,10 @@ async def spend_export_rows(ctx: Context, rows: int, policy: BudgetPolicy) -> Bu
     if rows < 0:
         raise ValueError("rows must not be negative")
     principal = ctx.signed_in()
-    allowance = await export_allowance(ctx, policy)
     if ctx.sessions is None:
         raise RuntimeError("no primary sessions in this context to count the budget")
-    async with ctx.sessions() as session:
+    async with ctx.sessions() as session:  # not ctx.session: it may be busy streaming the export's COPY
+        allowance = await export_allowance(ctx, policy, session)
         spend = await budget_repo.spend_export_rows(session, principal.account_id, rows, allowance)
         await session.commit()
     state = _state(spend, allowance)

@@ -28,11 +28,13 @@ CASE_FIELDS = "id status category version openedOn lastVisitOn"
 OPEN = f"""mutation($input: OpenLedgerEntryInput!) {{ openLedgerEntry(input: $input) {{
   entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 VISIT = f"""mutation($input: RecordPersuasionVisitInput!) {{ recordPersuasionVisit(input: $input) {{
-  visit {{ visitedOn method stage recordedBy }} entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
+  visit {{ id visitedOn method stage correctBy liabilityOutcome recordedBy }}
+  entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 PLAN = f"""mutation($input: SetCasePlanInput!) {{ setCasePlan(input: $input) {{
   plan {{ goal responsibleEdu responsibleGov steps updatedBy version }} {ERRORS} }} }}"""
 REQUEST = f"""mutation($input: RequestDeferralInput!) {{ requestDeferral(input: $input) {{
-  deferral {{ id basis status documentRef requestedBy }} entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
+  deferral {{ id basis status documentRef guardianStatement statementVisit {{ id visitedOn }} requestedBy }}
+  entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 DECIDE = f"""mutation($input: DecideDeferralInput!) {{ decideDeferral(input: $input) {{
   deferral {{ id status decidedBy decisionNote }} entry {{ {CASE_FIELDS} }} {ERRORS} }} }}"""
 CATEGORY = f"""mutation($input: SetLedgerCategoryInput!) {{ setLedgerCategory(input: $input) {{
@@ -41,7 +43,7 @@ CLOSE = f"""mutation($input: CloseOutLedgerEntryInput!) {{ closeOutLedgerEntry(i
   entry {{ {CASE_FIELDS} closeOut {{ reason by }} }} {ERRORS} }} }}"""
 CASE = f"""query($id: ID!) {{ node(id: $id) {{ ... on LedgerEntry {{ {CASE_FIELDS}
   visits {{ visitedOn method stage outcome recordedBy participants {{ name department line }} }}
-  deferrals {{ id status basis requestedBy decidedBy }}
+  deferrals {{ id status basis requestedBy decidedBy guardianStatement }}
   plan {{ goal version }} }} }} }}"""
 AUDIT = """query($f: AuditFilter) { auditLog(filter: $f, first: 100) {
   edges { node { actor action targetType targetId } } } }"""
@@ -81,6 +83,7 @@ async def visit(
     stage: int = 1,
     people: list[dict[str, str]] | None = None,
     outcome: str = "家长表示考虑送孩子返校",
+    **more: Any,
 ) -> Any:
     visited = visited_on if isinstance(visited_on, str) else visited_on.isoformat()
     input = {
@@ -90,24 +93,41 @@ async def visit(
         "stage": stage,
         "participants": TEACHER if people is None else people,
         "outcome": outcome,
+        **more,
     }
     return await mutate(client, VISIT, "recordPersuasionVisit", input, token)
 
 
-async def joint_visits(client: httpx.AsyncClient, token: str, entry: dict[str, Any], days: list[str]) -> None:
+async def joint_visits(client: httpx.AsyncClient, token: str, entry: dict[str, Any], days: list[str]) -> list[str]:
+    """Joint visits on these days: their ids."""
+    ids = []
     for day in days:
         payload = await visit(client, token, entry, day, method="JOINT_VISIT", people=JOINT)
         assert payload["errors"] == [], payload
+        ids.append(str(payload["visit"]["id"]))
+    return ids
+
+
+STATEMENT = "监护人已履行送学义务（多次送学、接受训诫），学生本人拒不返校"
 
 
 async def request_deferral(
-    client: httpx.AsyncClient, token: str, entry: dict[str, Any], basis: str, document_ref: str | None = None
+    client: httpx.AsyncClient,
+    token: str,
+    entry: dict[str, Any],
+    basis: str,
+    document_ref: str | None = None,
+    *,
+    statement: str | None = STATEMENT,
+    statement_visit: str | None = None,
 ) -> Any:
     input = {
         "entryId": entry["id"],
         "basis": basis,
         "grounds": "监护人已履行义务，本人仍拒不返校",
         "documentRef": document_ref,
+        "guardianStatement": statement,
+        "statementVisitId": statement_visit,
     }
     return await mutate(client, REQUEST, "requestDeferral", input, token)
 
@@ -119,11 +139,11 @@ async def decide(
     return await mutate(client, DECIDE, "decideDeferral", input, token)
 
 
-async def deferred_on_joint_visits(client: httpx.AsyncClient, requester: str, entry: dict[str, Any]) -> str:
-    """Three joint visits, then a deferral request by `requester`: the request's id."""
+async def deferred_on_joint_visits(client: httpx.AsyncClient, entry: dict[str, Any]) -> str:
+    """Three joint visits, then the county bureau's deferral proposal resting on the last: the request's id."""
     county = await token_for(client, COUNTY_EDU)
-    await joint_visits(client, county, entry, ["2026-09-10", "2026-09-20", "2026-09-30"])
-    payload = await request_deferral(client, requester, entry, "JOINT_VISITS")
+    visits = await joint_visits(client, county, entry, ["2026-09-10", "2026-09-20", "2026-09-30"])
+    payload = await request_deferral(client, county, entry, "JOINT_VISITS", statement_visit=visits[-1])
     assert payload["errors"] == [], payload
     return str(payload["deferral"]["id"])
 

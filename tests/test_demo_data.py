@@ -17,6 +17,7 @@ from models import Account, Child, Region, School
 from models.attendance import AttendanceMark, ClassRegister
 from models.enrolment import EnrolmentEvent
 from models.ledger import Handover, LedgerEntry
+from models.ledger_categories import broken_rule, facts_of
 from models.ledger_rules import add_month
 from models.persuasion import MIN_STAGE_OF_METHOD, CasePlan, DeferralRequest, PersuasionVisit
 from models.province import age_on
@@ -271,6 +272,38 @@ async def test_escalations_and_relapses_are_linked(session):
     assert all(e.placement and e.placed_on and e.returned_on <= e.placed_on for e in placed)
 
 
+async def test_every_demo_category_fits_its_child(session):
+    """Seed 003 annex 1 note 3 (issue 14 §5): the demo's categories pass the rules the API applies
+    (models/ledger_categories.py), as the record stood when the data was made."""
+    children = {c.id: c for c in await children_of(session)}
+    events: dict[int, list[EnrolmentEvent]] = defaultdict(list)
+    for event in (await session.scalars(select(EnrolmentEvent).order_by(EnrolmentEvent.on, EnrolmentEvent.id))).all():
+        events[event.child_id].append(event)
+    requests: dict[int, list[DeferralRequest]] = defaultdict(list)
+    for request in (await session.scalars(select(DeferralRequest))).all():
+        requests[request.entry_id].append(request)
+    checked = set()
+    for entry in await entries_of(session):
+        if entry.category is None or entry.category == "P":
+            continue
+        child = children[entry.child_id]
+        facts = facts_of(
+            birth_date=child.birth_date,
+            opened_on=entry.opened_on,
+            year_start=date(entry.opened_on.year - (entry.opened_on.month < 9), 8, 31),  # no demo province
+            year_end=date(entry.opened_on.year + (entry.opened_on.month >= 9), 8, 31),  # moves the cut-off day
+            special_groups=child.special_groups,
+            child_school_code=child.school_code,
+            entry_school_code=entry.school_code,
+            entry_grade=entry.grade,
+            enrolment=[(e.change, e.grade) for e in events[child.id or 0] if e.on <= entry.opened_on],
+            requests=[(r.basis, r.status) for r in requests[entry.id or 0]],
+        )
+        assert broken_rule(entry.category, facts) is None, (entry.category, child.name, facts)
+        checked.add(entry.category)
+    assert set("ABCDORS") <= checked
+
+
 async def test_persuasion_takes_the_four_steps_in_order(session):
     """POLICY 000 §2: the four steps in order, none skipped; POLICY 004 §9: every visit recorded."""
     entries = {e.id: e for e in await entries_of(session)}
@@ -289,6 +322,12 @@ async def test_persuasion_takes_the_four_steps_in_order(session):
         last[visit.entry_id] = max(last.get(visit.entry_id, visit.visited_on), visit.visited_on)
     assert {e.id: e.last_visit_on for e in entries.values() if e.last_visit_on} == last
     assert {v.stage for v in visits} == {1, 2, 3}
+    # Seed 000 一2: an order names its time limit, and judicial documents follow one that passed.
+    assert all(v.correct_by and v.correct_by > v.visited_on for v in visits if v.method == "ORDER_TO_CORRECT")
+    for visit in visits:
+        if visit.method == "JUDICIAL_DOCUMENT":
+            orders = [o for o in visits if o.child_id == visit.child_id and o.method == "ORDER_TO_CORRECT"]
+            assert any(o.correct_by and o.correct_by < visit.visited_on for o in orders)
     active = [e for e in entries.values() if e.status != "CLOSED"]
     assert sum(e.id in last for e in active) >= 0.75 * len(active)
     plans = set((await session.scalars(select(CasePlan.child_id))).all())
@@ -311,6 +350,13 @@ async def test_deferrals_follow_seed_001(session):
         if request.basis == "EXPERT_ASSESSMENT":
             assert "DISABLED" in children[request.child_id].special_groups
             assert request.document_ref
+        else:  # 监护人已履行相应法定义务，但学生本人拒不返校, recorded on a visit of the child
+            assert request.guardian_statement
+            statement = next(v for v in visits if v.id == request.statement_visit_id)
+            assert statement.child_id == request.child_id
+        # The county bureau proposes, the county leading group (county government) decides.
+        assert request.requested_by.startswith("edu-county-")
+        assert request.decided_by is None or request.decided_by.startswith("gov-county-")
         assert entry.status == {"PENDING": "OPEN", "REJECTED": "OPEN", "APPROVED": "DEFERRED"}[request.status]
         assert (request.decided_at is None) == (request.status == "PENDING")
 

@@ -68,6 +68,7 @@ NODE_TYPES = [
     "Student",
     "LedgerEntry",
     "DeferralRequest",
+    "PersuasionVisit",
     "Handover",
     "Account",
     "Grant",

@@ -15,7 +15,9 @@ from tests.conftest import error_codes, gql, login, make_settings, token_for
 
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id __typename } }"
-ENTRY_PARTS = """{ ledgerEntries(first: 100) { edges { node { id deferrals { id } handovers { id } } } } }"""
+ENTRY_PARTS = (
+    """{ ledgerEntries(first: 100) { edges { node { id deferrals { id } handovers { id } visits { id } } } } }"""
+)
 AUDIT = "{ auditLog(first: 5) { edges { node { id action } } } }"
 
 
@@ -23,22 +25,25 @@ def gid(type_name: str, node_id: str) -> str:
     return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
 
 
-async def _entry_parts(client: httpx.AsyncClient, token: str) -> tuple[tuple[str, str], tuple[str, str]]:
-    """(entry id, deferral id) and (entry id, handover id) from the demo's cases."""
+async def _entry_parts(client: httpx.AsyncClient, token: str) -> list[tuple[str, str]]:
+    """(entry id, deferral id), (entry id, handover id) and (entry id, visit id) from the demo's cases."""
     result = await gql(client, ENTRY_PARTS, token=token)
     nodes = [e["node"] for e in result["data"]["ledgerEntries"]["edges"]]
     deferral = next((n["id"], d["id"]) for n in nodes for d in n["deferrals"])
     handover = next((n["id"], h["id"]) for n in nodes for h in n["handovers"])
-    return deferral, handover
+    visit = next((n["id"], v["id"]) for n in nodes for v in n["visits"])
+    return [deferral, handover, visit]
 
 
 READERS = ["edu-province-64", "edu-county-532328", "edu-county-532329", "gov-township-532329101", "edu-county-220802"]
 
 
-async def test_deferrals_and_handovers_are_read_by_id_exactly_where_their_entry_is(client):
+async def test_deferrals_handovers_and_visits_are_read_by_id_exactly_where_their_entry_is(client):
     city = await token_for(client, "edu-city-5323")
     refused = 0
-    for (entry, part), type_name in zip(await _entry_parts(client, city), ("DeferralRequest", "Handover"), strict=True):
+    for (entry, part), type_name in zip(
+        await _entry_parts(client, city), ("DeferralRequest", "Handover", "PersuasionVisit"), strict=True
+    ):
         result = await gql(client, NODE, {"id": part}, city)
         assert result == {"data": {"node": {"id": part, "__typename": type_name}}}
         missing = await gql(client, NODE, {"id": gid(type_name, "999999999")}, city)
@@ -80,7 +85,7 @@ async def test_audit_entries_are_read_by_id_within_the_readers_jurisdiction(clie
 
 async def test_a_batch_with_ids_of_every_kind_answers_each_position(client):
     city = await token_for(client, "edu-city-5323")
-    (_, deferral), (_, handover) = await _entry_parts(client, city)
+    (_, deferral), (_, handover), _ = await _entry_parts(client, city)
     ids = [
         deferral,
         gid("AuditEntry", "1"),

@@ -74,7 +74,7 @@ async def audit_rows(sessions) -> int:
 async def case(client):
     county = await token_for(client, COUNTY_EDU)
     entry = await new_case(client, county)
-    deferral_id = await deferred_on_joint_visits(client, county, entry)
+    deferral_id = await deferred_on_joint_visits(client, entry)
     current = (await gql(client, ENTRY, {"id": entry["id"]}, county))["data"]["node"]
     return {**entry, "version": current["version"]}, deferral_id
 

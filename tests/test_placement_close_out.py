@@ -118,7 +118,8 @@ async def test_a_closed_entry_is_kept_and_cannot_change(client):
 
 
 async def test_each_close_reason_has_its_precondition(client):
-    """POLICY 003 annex 1 note 3 (a dropout has a category), POLICY 001 §2.2 (deferral approved), compulsory ages."""
+    """POLICY 003 annex 1 note 3 (a dropout has a category), compulsory ages; a deferral is no close-out reason
+    (seed 001 二2, tests/test_deferral.py)."""
     county = await token_for(client, COUNTY_EDU)
     dropout = await open_entry(client, county, (await make_student(client, county))["id"], ledger="DROPOUT")
     v = dropout["version"]
@@ -132,7 +133,6 @@ async def test_each_close_reason_has_its_precondition(client):
     sv = suspected["version"]
     assert await refused("OTHER", entry=suspected, version=sv) == ["REQUIRED"]
     assert await refused("OTHER", "  ", entry=suspected, version=sv) == ["REQUIRED"]
-    assert await refused("DEFERRAL_APPROVED", entry=suspected, version=sv) == ["DEFERRAL_NOT_APPROVED"]
     assert await refused("AGED_OUT", entry=suspected, version=sv) == ["STILL_SCHOOL_AGE"]
     assert await refused("ESCALATED_TO_DROPOUT", entry=suspected, version=sv) == ["RULE_OWNED"]
 

@@ -26,8 +26,18 @@ from baoxue.database import migrate
 from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from models.base import today
 from tests.conftest import Databases, gql
-from tests.ledger_support import ATTENDANCE, COUNTY_EDU, OPEN_ENTRY, RULES, STAFF, WUDING_PRIMARY, make_student, raw_id
-from tests.persuasion_support import PLAN
+from tests.ledger_support import (
+    ATTENDANCE,
+    COUNTY_EDU,
+    OPEN_ENTRY,
+    RULES,
+    STAFF,
+    WUDING,
+    WUDING_PRIMARY,
+    make_student,
+    raw_id,
+)
+from tests.persuasion_support import COUNTY_GOV, DECIDE, PLAN, joint_visits, new_case, request_deferral
 from tests.test_grant_sync import GRANT, REVOKE, Server, _environment
 
 ADMINS = ("admin-county-532329", "admin-city-5323", "admin-province-53")
@@ -241,3 +251,51 @@ async def test_ten_admins_revoking_one_grant_at_once_revoke_it_once(served: Serv
     assert outcome(results, "revokeGrant") == (1, ["ALREADY_REVOKED"] * 9)
     audits = "SELECT count(*) FROM audit_log WHERE action = 'grant.revoke' AND target_id = :g"
     assert served.scalar(audits, g=str(raw_id(grant_id))) == 1
+
+
+async def test_two_members_of_the_leading_group_deciding_one_deferral_at_once_make_one_decision(
+    served: Served,
+) -> None:
+    """Seed 001 二2 (经县级…领导小组核实同意): two county-government accounts decide the bureau's proposal at
+    the same moment, one approving and one rejecting. Each time one decision stands, the other is told
+    ALREADY_DECIDED, the entry follows the winner (DEFERRED and P only when approved), one audit row each."""
+    async with served.client() as client:
+        admin = await served.token(client, ADMINS[0])
+        await new_account(client, admin, "race-leading-group")
+        member = {"username": "race-leading-group", "role": "COUNTY_GOV", "jurisdictionCode": WUDING}
+        granted = await gql(client, GRANT, {"input": {**member, "reason": "县领导小组成员"}}, admin)
+        assert granted["data"]["grantRole"]["errors"] == [], granted
+        signed = await client.post("/auth/token", data={"username": "race-leading-group", "password": "a-pass-1234"})
+        deciders = [await served.token(client, COUNTY_GOV), str(signed.json()["access_token"])]
+        county = await served.token(client, COUNTY_EDU)
+        requests = []
+        for _ in range(4):
+            entry = await new_case(client, county)
+            visits = await joint_visits(client, county, entry, ["2026-09-10", "2026-09-20", "2026-09-30"])
+            proposed = await request_deferral(client, county, entry, "JOINT_VISITS", statement_visit=visits[-1])
+            assert proposed["errors"] == [], proposed
+            requests.append(proposed["deferral"]["id"])
+        for n, deferral_id in enumerate(requests):
+            approve, reject = (0, 1) if n % 2 == 0 else (1, 0)
+            decisions = {
+                approve: {"deferralId": deferral_id, "approve": True, "note": "同意"},
+                reject: {"deferralId": deferral_id, "approve": False, "note": "监护人未履行义务"},
+            }
+            results = list(
+                await asyncio.gather(*(gql(client, DECIDE, {"input": decisions[i]}, deciders[i]) for i in (0, 1)))
+            )
+            assert internal_errors(results) == []
+            assert outcome(results, "decideDeferral") == (1, ["ALREADY_DECIDED"])
+            [winner] = [p for p in (r["data"]["decideDeferral"] for r in results) if p["errors"] == []]
+            number = raw_id(deferral_id)
+            status = served.scalar("SELECT status FROM deferral_request WHERE id = :d", d=number)
+            assert status == winner["deferral"]["status"]
+            entry_status, category = served.rows(
+                "SELECT e.status, e.category FROM ledger_entry e JOIN deferral_request d ON d.entry_id = e.id "
+                "WHERE d.id = :d",
+                d=number,
+            )[0]
+            assert (entry_status, category) == (("DEFERRED", "P") if status == "APPROVED" else ("OPEN", None))
+            audits = """SELECT count(*) FROM audit_log WHERE action = 'ledger.decide_deferral'
+                        AND summary->>'request' = :d"""
+            assert served.scalar(audits, d=str(number)) == 1

@@ -156,6 +156,30 @@ class Cases(Persuasion):
             note="同意延缓入学一年，由学校每周送教上门两次",
         )
 
+    def assessed(self, d: int) -> None:
+        """D (经评估不适宜在校就读) rests on the county expert committee's assessment (003 annex 1 note 3,
+        001 二2): on record as the bureau's proposal on it, awaiting the leading group."""
+        entry, county = self.data.entries[d], self.area(d)["county"]
+        requested = min(entry["opened_on"] + timedelta(days=20), AS_OF)
+        self.data.deferrals.append(
+            {
+                "_entry": d,
+                "_child": entry["_child"],
+                "_visit": None,
+                "basis": "EXPERT_ASSESSMENT",
+                "grounds": "经县残疾人教育专家委员会评估，该生暂不适宜在校就读，申请延缓入学，期间送教上门",
+                "document_ref": f"{self.geo.names[county]}残疾人教育专家委员会评估〔2026〕1号",
+                "guardian_statement": None,
+                "status": "PENDING",
+                "requested_by": f"edu-county-{county}",
+                "requested_at": at(requested, 15),
+                "decided_by": None,
+                "decided_at": None,
+                "decision_note": None,
+                "province_code": entry["province_code"],
+            }
+        )
+
     def handovers(self) -> None:
         """Migrant dropouts who went home to another province (001 §2.2): the former flow-in county writes
         to the household-registration side; one notice acknowledged, one still waiting."""
@@ -218,6 +242,8 @@ class Cases(Persuasion):
         ]
         for category, want, source in specs:
             n = self.pick(want)
+            if category is DropoutCategory.R:  # R needs a household known as relocated (ledger_categories.py)
+                self.children[n]["special_groups"].append(SpecialGroup.RELOCATED.value)
             if source == "ATTENDANCE":
                 self.escalated(n, category, autumn if category is DropoutCategory.S else year)
             else:
@@ -225,6 +251,8 @@ class Cases(Persuasion):
                     n, "DROPOUT", source, self.any_day(date(2025, 9, 15), date(2026, 10, 23)), category=category
                 )
                 self.follow_up(d, AS_OF)
+                if category is DropoutCategory.D:
+                    self.assessed(d)
         self.escalated(self.story[AGED_16[2].name], DropoutCategory.O, year)
         for category, want in (
             (DropoutCategory.A, lambda c: out_of_school(c) and age_at(c, CUTOFF) <= 10),

@@ -12,6 +12,8 @@ from models.persuasion import VisitMethod
 from .casework import AS_OF, Casework
 from .people import at, person_name
 
+ORDER_TIME_LIMIT = timedelta(days=5)  # every later step in the demo comes at least six days after an order
+
 OUTCOMES = {
     VisitMethod.HOME_VISIT: [
         "家长表示孩子厌学，答应做好思想工作，下周一送返学校",
@@ -109,6 +111,9 @@ class Persuasion(Casework):
                 "outcome": outcome or self.rng.choice(OUTCOMES[method]),
                 "next_step": None,
                 "next_on": None,
+                # 责令限期改正: five days to send the child back (seed 000 一2); the next step comes later.
+                "correct_by": day + ORDER_TIME_LIMIT if method is VisitMethod.ORDER_TO_CORRECT else None,
+                "liability_outcome": None,
                 "recorded_by": self.recorder(e, method),
                 "created_at": at(day, 17, self.rng.randrange(60)),
                 "province_code": entry["province_code"],
@@ -229,17 +234,24 @@ class Persuasion(Casework):
         entry = self.data.entries[e]
         area = self.area(e)
         decided = requested + timedelta(days=self.rng.randint(5, 12))
+        joint = [
+            n
+            for n, v in enumerate(self.data.visits)
+            if v["_entry"] == e and v["method"] == VisitMethod.JOINT_VISIT.value and v["visited_on"] <= requested
+        ]
+        statement = basis != "EXPERT_ASSESSMENT"  # 监护人已履行相应法定义务，但学生本人拒不返校 (001 二2)
         self.data.deferrals.append(
             {
                 "_entry": e,
                 "_child": entry["_child"],
+                "_visit": joint[-1] if statement and joint else None,
                 "basis": basis,
                 "grounds": grounds,
                 "document_ref": document_ref,
+                "guardian_statement": "监护人已履行送学义务，多次送子女到校，学生本人拒不返校" if statement else None,
                 "status": status,
-                "requested_by": f"edu-school-{area['school']}"
-                if area["school"]
-                else f"gov-township-{area['township']}",
+                # The county bureau proposes; the county leading group (county government) decides (001 二2).
+                "requested_by": f"edu-county-{area['county']}",
                 "requested_at": at(requested, 15),
                 "decided_by": None if status == "PENDING" else f"gov-county-{area['county']}",
                 "decided_at": None if status == "PENDING" else at(decided, 10),

@@ -138,6 +138,7 @@ async def load_population(session: AsyncSession, data: DemoData) -> dict[str, in
     """Insert the generated children and everything about them with COPY, table by table."""
     child = await _new_ids(session, Child, len(data.children))
     entry = await _new_ids(session, LedgerEntry, len(data.entries))
+    visit = await _new_ids(session, PersuasionVisit, len(data.visits))
 
     def of_child(row: dict[str, Any]) -> dict[str, Any]:
         return _columns(row, child_id=child[row["_child"]])
@@ -164,9 +165,18 @@ async def load_population(session: AsyncSession, data: DemoData) -> dict[str, in
         "guardians": await _copy(session, Guardian, [of_child(r) for r in data.guardians]),
         "enrolment events": await _copy(session, EnrolmentEvent, [of_child(r) for r in data.enrolments]),
         "ledger entries": await _copy(session, LedgerEntry, entries),
-        "persuasion visits": await _copy(session, PersuasionVisit, [of_entry(r) for r in data.visits]),
+        "persuasion visits": await _copy(
+            session, PersuasionVisit, [of_entry(r) | {"id": visit[n]} for n, r in enumerate(data.visits)]
+        ),
         "case plans": await _copy(session, CasePlan, [of_child(r) for r in data.plans]),
-        "deferral requests": await _copy(session, DeferralRequest, [of_entry(r) for r in data.deferrals]),
+        "deferral requests": await _copy(
+            session,
+            DeferralRequest,
+            [
+                of_entry(r) | {"statement_visit_id": None if r["_visit"] is None else visit[r["_visit"]]}
+                for r in data.deferrals
+            ],
+        ),
         "handovers": await _copy(session, Handover, [of_entry(r) for r in data.handovers]),
         "attendance marks": await _copy(session, AttendanceMark, [of_child(r) for r in data.marks]),
         "class registers": await _copy(session, ClassRegister, data.registers),

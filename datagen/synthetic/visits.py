@@ -85,7 +85,6 @@ class Persuasion:
             self.visit(e, day, method, stage)
             day += timedelta(days=9 + int(rng.random() * 6))
         decided = day + timedelta(days=5 + int(rng.random() * 8))
-        school, village = kid[SCHOOL], kid[RESIDENCE]
         county = e["responsible_path"][-6:]
         self.deferrals.append(
             (
@@ -97,7 +96,7 @@ class Persuasion:
                 if disabled
                 else None,
                 status,
-                f"edu-school-{school.code}" if school else f"gov-township-{village.township.code}",
+                f"edu-county-{county}",  # the bureau proposes, the county government decides (001 二2)
                 at(day, 15),
                 None if status == "PENDING" else f"gov-county-{county}",
                 None if status == "PENDING" else at(decided, 10),

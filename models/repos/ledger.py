@@ -163,6 +163,11 @@ async def visits_of(session: AsyncSession, entry_ids: Iterable[int]) -> dict[int
     return out
 
 
+async def get_visits(session: AsyncSession, ids: Iterable[int]) -> dict[int, PersuasionVisit]:
+    rows = await session.scalars(select(PersuasionVisit).where(col(PersuasionVisit.id).in_(list(ids))))
+    return {row.id or 0: row for row in rows}
+
+
 async def visits_of_child(session: AsyncSession, child_id: int) -> list[PersuasionVisit]:
     stmt = select(PersuasionVisit).where(col(PersuasionVisit.child_id) == child_id)
     return list(await session.scalars(stmt.order_by(col(PersuasionVisit.visited_on))))
@@ -206,11 +211,6 @@ async def get_handovers(session: AsyncSession, ids: Iterable[int]) -> dict[int, 
 async def lock_handover(session: AsyncSession, handover_id: int) -> Handover | None:
     stmt = select(Handover).where(col(Handover.id) == handover_id).with_for_update()
     return (await session.scalars(stmt)).first()
-
-
-async def get_visits(session: AsyncSession, ids: Iterable[int]) -> dict[int, PersuasionVisit]:
-    rows = await session.scalars(select(PersuasionVisit).where(col(PersuasionVisit.id).in_(list(ids))))
-    return {row.id or 0: row for row in rows}
 
 
 async def get_plans(session: AsyncSession, ids: Iterable[int]) -> dict[int, CasePlan]:

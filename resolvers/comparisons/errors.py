@@ -36,3 +36,5 @@ class ComparisonErrorCode(ErrorCode):
     ALREADY_ON_LEDGER = ("已有未销号的记录，请改为关联", "already has an entry not closed out: link it instead")
     RULE_OWNED = ("由考勤规则自动处理", "the attendance rules do this")
     DEFERRAL_NOT_APPROVED = ("无县级批准的延缓", "no deferral approved at county level")
+    BAD_STATUS = ("当前状态不允许此操作", "not allowed in the entry's status")
+    CATEGORY_MISMATCH = ("类别与学生记录不符", "the category contradicts the child's record")

@@ -18,6 +18,7 @@ from models.ledger import (
     LedgerEntry,
     Placement,
 )
+from models.ledger_categories import broken_rule, deferral_refusal, facts_of
 from models.persuasion import CasePlan, DeferralRequest, DeferralStatus, PersuasionVisit
 from models.province import SCHOOL_AGE, age_on
 from models.repos import children as child_repo
@@ -30,15 +31,54 @@ from ..errors import BadInput
 from ..geography.regions import filter_region_path, filter_school_path
 from ..paging import decode_id_cursor, page_size, parse_id
 from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry
+from .school_age import current_school_year, cutoff_day
 
 
 def category_p_needs_deferral() -> BadInput:
     return BadInput(
         "category",
         "DEFERRAL_NOT_APPROVED",
-        "P 类（延缓入学）只能由县级批准的延缓入学申请设定（001 §2.2）",
-        "category P (deferred) comes only from a deferral approved at county level (POLICY 000 §9)",
+        "P 类（延缓入学）只能由县级批准的延缓入学申请设定（001 二2）",
+        "category P (deferred) comes only from a deferral approved at county level (POLICY 001 §2.2)",
     )
+
+
+async def check_category(ctx: Context, entry: LedgerEntry, child: Child, category: DropoutCategory) -> None:
+    """Refuse a category that contradicts the child's record (POLICY 003 annex 1 note 3,
+    `models/ledger_categories.py`)."""
+    refusal = deferral_refusal(category, entry.status is EntryStatus.DEFERRED)
+    if refusal == "DEFERRAL_NOT_APPROVED":
+        raise category_p_needs_deferral()
+    if refusal == "BAD_STATUS":
+        raise BadInput(
+            "category",
+            "BAD_STATUS",
+            "延缓入学期间计入 P 类（001 二2）",
+            "a deferred child counts under category P while deferred (POLICY 001 §2.2)",
+        )
+    events = (await child_repo.enrolment_events_of(ctx.session, [child.id or 0])).get(child.id or 0, [])
+    year = current_school_year(entry.opened_on)
+    requests = (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, [])
+    facts = facts_of(
+        birth_date=child.birth_date,
+        opened_on=entry.opened_on,
+        year_start=await cutoff_day(ctx, year, entry.province_code),
+        year_end=await cutoff_day(ctx, year + 1, entry.province_code),
+        special_groups=child.special_groups,
+        child_school_code=child.school_code,
+        entry_school_code=entry.school_code,
+        entry_grade=entry.grade,
+        enrolment=[(e.change, e.grade) for e in events],
+        requests=[(r.basis, r.status) for r in requests],
+    )
+    rule = broken_rule(category, facts)
+    if rule is not None:
+        raise BadInput(
+            "category",
+            "CATEGORY_MISMATCH",
+            f"{rule.zh}（规则 {rule.name}，003 附件1 注3）",
+            f"{rule.en} (rule {rule.name}, POLICY 003 annex 1 note 3)",
+        )
 
 
 async def list_entries(
@@ -87,18 +127,18 @@ async def get_deferrals(ctx: Context, ids: list[str]) -> dict[str, DeferralReque
     return {str(k): d for k, d in found.items() if str(d.entry_id) in entries}
 
 
-async def get_handovers(ctx: Context, ids: list[str]) -> dict[str, Handover]:
-    """Handovers by id (`node`): each readable exactly where its ledger entry is."""
-    found = await ledger_repo.get_handovers(ctx.session, [n for n in map(parse_id, ids) if n is not None])
-    entries = await get_entries(ctx, sorted({str(h.entry_id) for h in found.values()}))
-    return {str(k): h for k, h in found.items() if str(h.entry_id) in entries}
-
-
 async def get_visits(ctx: Context, ids: list[str]) -> dict[str, PersuasionVisit]:
     """Persuasion visits by id (`node`): each readable exactly where its ledger entry is."""
     found = await ledger_repo.get_visits(ctx.session, [n for n in map(parse_id, ids) if n is not None])
     entries = await get_entries(ctx, sorted({str(v.entry_id) for v in found.values()}))
     return {str(k): v for k, v in found.items() if str(v.entry_id) in entries}
+
+
+async def get_handovers(ctx: Context, ids: list[str]) -> dict[str, Handover]:
+    """Handovers by id (`node`): each readable exactly where its ledger entry is."""
+    found = await ledger_repo.get_handovers(ctx.session, [n for n in map(parse_id, ids) if n is not None])
+    entries = await get_entries(ctx, sorted({str(h.entry_id) for h in found.values()}))
+    return {str(k): h for k, h in found.items() if str(h.entry_id) in entries}
 
 
 async def get_plans(ctx: Context, ids: list[str]) -> dict[str, CasePlan]:
@@ -147,8 +187,6 @@ async def open_entry(
             "考勤来源的记录由考勤规则自动生成（003 附件1 注1–2）",
             "attendance entries are opened by the attendance rules (POLICY 003 annex 1 notes 1–2)",
         )
-    if category is DropoutCategory.P:
-        raise category_p_needs_deferral()
     if opened_on > today():
         raise BadInput("openedOn", "FUTURE_DATE", "日期不能晚于今天", "the date cannot be in the future")
     # The child is locked first (ARCHITECTURE §12): of two openings at once, the second waits here and
@@ -173,23 +211,18 @@ async def open_entry(
         previous_entry_id=previous.id if previous else None,
         is_relapse=previous is not None,
     )
+    if category is not None:
+        await check_category(ctx, entry, child, category)
     entry.version = 0
     return await save_entry(ctx, entry, "ledger.open", ledger=ledger, source=source, relapse=entry.is_relapse)
 
 
 async def set_category(ctx: Context, *, entry_id: str, category: DropoutCategory, version: int) -> LedgerEntry:
-    """Set the dropout category A–T (POLICY 003 annex 1 note 3); P is set only by an approved deferral."""
+    """Set the dropout category A–T (POLICY 003 annex 1 note 3), if it fits the child's record."""
     entry = await entry_for(ctx, entry_id, "WRITE", version=version)
     require_not_closed(entry)
-    if category is DropoutCategory.P and entry.status is not EntryStatus.DEFERRED:
-        raise category_p_needs_deferral()
-    if entry.status is EntryStatus.DEFERRED and category is not DropoutCategory.P:
-        raise BadInput(
-            "category",
-            "BAD_STATUS",
-            "延缓入学期间计入 P 类（001 §2.2）",
-            "a deferred child counts under category P while deferred (POLICY 000 §9)",
-        )
+    child = (await child_repo.get_children(ctx.session, [entry.child_id]))[entry.child_id]
+    await check_category(ctx, entry, child, category)
     before = entry.category
     entry.category = category
     return await save_entry(ctx, entry, "ledger.set_category", before=before, after=category)
@@ -290,15 +323,6 @@ async def _check_close_reason(ctx: Context, entry: LedgerEntry, reason: CloseRea
             "返校学生须先完成分类安置才能销号（001）",
             "a returned child must be placed before close-out (POLICY 001)",
         )
-    if reason is CloseReason.DEFERRAL_APPROVED:
-        deferrals = (await ledger_repo.deferrals_of(ctx.session, [entry.id or 0])).get(entry.id or 0, [])
-        if not any(d.status is DeferralStatus.APPROVED for d in deferrals):
-            raise BadInput(
-                "reason",
-                "DEFERRAL_NOT_APPROVED",
-                "没有经县级批准的延缓入学申请（001 §2.2）",
-                "no deferral approved at county level (POLICY 000 §9)",
-            )
     if reason is CloseReason.AGED_OUT:
         child = (await child_repo.get_children(ctx.session, [entry.child_id]))[entry.child_id]
         if age_on(child.birth_date, today()) <= SCHOOL_AGE[1]:

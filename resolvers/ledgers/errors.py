@@ -38,3 +38,10 @@ class LedgerErrorCode(ErrorCode):
     UNKNOWN_REGION = ("没有这个区划", "no such region")
     SAME_REGION = ("已由该地区负责", "that region is already responsible")
     ALREADY_ACKNOWLEDGED = ("已接收", "already acknowledged")
+    NOT_ISSUER = (
+        "责令限期改正由乡镇政府或县教育局作出",
+        "only the township government or the county education bureau orders correction",
+    )
+    NOT_OVERDUE = ("责令改正尚未逾期", "the order's time limit has not passed without return")
+    NOT_APPLICABLE = ("该字段不适用于此方式", "the field belongs to another method")
+    CATEGORY_MISMATCH = ("类别与学生记录不符", "the category contradicts the child's record")

@@ -9,9 +9,11 @@ from datetime import date
 
 from models.base import today
 from models.child import home_path
+from models.ledger import EntryStatus, LedgerEntry
 from models.persuasion import (
     MIN_STAGE_OF_METHOD,
     CasePlan,
+    LiabilityOutcome,
     Line,
     PersuasionVisit,
     VisitMethod,
@@ -45,8 +47,12 @@ async def record_visit(
     outcome: str,
     next_step: str | None,
     next_on: date | None,
+    correct_by: date | None = None,
+    liability_outcome: LiabilityOutcome | None = None,
 ) -> PersuasionVisit:
-    """Record one persuasion attempt. The four steps (POLICY 000 §2) are taken in order, none skipped."""
+    """Record one persuasion attempt, also on a deferred case (seed 001 二2: 并继续做好劝返复学工作).
+    The four steps (POLICY 000 §2) are taken in order, none skipped; step 2 is the township's or the county
+    bureau's with its time limit, step 3 waits for it to pass (`_check_overdue`), step 4 records its outcome."""
     entry = await entry_for(ctx, entry_id, "WRITE", obj="VISIT")
     require_not_closed(entry)
     if not entry.opened_on <= visited_on <= today():
@@ -73,6 +79,18 @@ async def record_visit(
             f"四步法须依次进行：尚未进行第 {reached + 1} 步（000 §2）",
             f"the four steps go in order: step {reached + 1} has not been taken (POLICY 000 §2)",
         )
+    _check_method_fields(method, visited_on, correct_by, liability_outcome)
+    if method is VisitMethod.ORDER_TO_CORRECT and not ctx.access().allows(
+        "VISIT", "ORDER", ledger_repo.entry_work_paths(entry)
+    ):
+        raise BadInput(
+            "method",
+            "NOT_ISSUER",
+            "责令限期改正由乡镇人民政府或县级教育行政部门作出（000 一2）",
+            "only the township government or the county education bureau orders correction (POLICY 000 §2)",
+        )
+    if method is VisitMethod.JUDICIAL_DOCUMENT or (stage >= 3 and reached < 3):
+        _check_overdue(entry, earlier, visited_on)
     if not participants:
         raise BadInput("participants", "REQUIRED", "须填写参加人员", "name who took part")
     if method is VisitMethod.JOINT_VISIT and len({p.department.strip() for p in participants} - {""}) < 2:
@@ -98,6 +116,8 @@ async def record_visit(
         outcome=outcome.strip(),
         next_step=next_step,
         next_on=next_on,
+        correct_by=correct_by,
+        liability_outcome=liability_outcome,
         recorded_by=ctx.actor,
         province_code=entry.province_code,
     )
@@ -106,6 +126,54 @@ async def record_visit(
         entry.last_visit_on = visited_on
     await save_entry(ctx, entry, "ledger.record_visit", method=method, stage=stage, visited_on=visited_on)
     return visit
+
+
+def _check_method_fields(
+    method: VisitMethod, visited_on: date, correct_by: date | None, outcome: LiabilityOutcome | None
+) -> None:
+    """Step 2 carries its time limit (责令限期改正) and step 4 its outcome (依法追究法律责任), each only there."""
+    if method is VisitMethod.ORDER_TO_CORRECT:
+        if correct_by is None:
+            raise BadInput(
+                "correctBy", "REQUIRED", "责令限期改正须写明期限（000 一2）", "an order to correct names its time limit"
+            )
+        if correct_by <= visited_on:
+            raise BadInput(
+                "correctBy", "OUT_OF_RANGE", "改正期限须晚于责令之日", "the time limit falls after the order's day"
+            )
+    elif correct_by is not None:
+        raise BadInput(
+            "correctBy", "NOT_APPLICABLE", "改正期限仅用于责令限期改正", "a time limit belongs to ORDER_TO_CORRECT"
+        )
+    if method is VisitMethod.LEGAL_LIABILITY and outcome is None:
+        raise BadInput(
+            "liabilityOutcome",
+            "REQUIRED",
+            "追究法律责任须记录结果（000 一2）",
+            "pursuing legal liability records its outcome (POLICY 000 §2)",
+        )
+    if method is not VisitMethod.LEGAL_LIABILITY and outcome is not None:
+        raise BadInput(
+            "liabilityOutcome",
+            "NOT_APPLICABLE",
+            "结果仅用于追究法律责任",
+            "an outcome belongs to LEGAL_LIABILITY",
+        )
+
+
+def _check_overdue(entry: LedgerEntry, earlier: list[PersuasionVisit], visited_on: date) -> None:
+    """Step 3 comes only once step 2's time limit has passed without return (逾期不改, 000 一2): an order to
+    correct whose limit lies before this day, and the child not back at school."""
+    passed = [
+        v for v in earlier if v.method is VisitMethod.ORDER_TO_CORRECT and v.correct_by and v.correct_by < visited_on
+    ]
+    if not passed or entry.status is EntryStatus.RETURNED:
+        raise BadInput(
+            "method",
+            "NOT_OVERDUE",
+            "司法文书须在责令限期改正逾期不改后发放（000 一2）",
+            "judicial documents come only after the order's time limit passed without return (POLICY 000 §2)",
+        )
 
 
 async def set_plan(

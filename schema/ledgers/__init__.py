@@ -61,10 +61,12 @@ class Mutation:
         resolver=entry_mutations.set_case_plan, description="一人一案 / set the child's plan."
     )
     request_deferral: entry_mutations.DeferralPayload = strawberry.mutation(
-        resolver=entry_mutations.request_deferral, description="申请延缓入学 / request deferral or suspension."
+        resolver=entry_mutations.request_deferral,
+        description="县教育局提出延缓入学或休学（001 二2）/ the county bureau proposes deferral or suspension.",
     )
     decide_deferral: entry_mutations.DeferralPayload = strawberry.mutation(
-        resolver=entry_mutations.decide_deferral, description="审批延缓入学（县级）/ approve or reject a deferral."
+        resolver=entry_mutations.decide_deferral,
+        description="县领导小组（县政府）审批延缓入学 / the county government approves or rejects a deferral.",
     )
     mark_returned: entry_mutations.LedgerEntryPayload = strawberry.mutation(
         resolver=entry_mutations.mark_returned, description="标记返校 / the child is back at school."

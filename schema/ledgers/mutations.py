@@ -13,7 +13,7 @@ from models.ledger import CloseReason, DropoutCategory, EntrySource, Ledger, Pla
 from models.ledger import Handover as HandoverRow
 from models.ledger import LedgerEntry as EntryRow
 from models.persuasion import CasePlan as CasePlanRow
-from models.persuasion import DeferralBasis, Line, VisitMethod
+from models.persuasion import DeferralBasis, LiabilityOutcome, Line, VisitMethod
 from models.persuasion import DeferralRequest as DeferralRow
 from models.persuasion import PersuasionVisit as VisitRow
 from resolvers.ledgers import deferral, entries, handover, persuasion
@@ -195,6 +195,14 @@ class RecordPersuasionVisitInput:
         metadata=stored_in(VisitRow, "next_step"), default=None, description="下一步 / next step."
     )
     next_on: date | None = strawberry.field(default=None, description="下一步日期 / when.")
+    correct_by: date | None = strawberry.field(
+        default=None,
+        description="改正期限（ORDER_TO_CORRECT 必填）/ the time limit to correct by (required on ORDER_TO_CORRECT).",
+    )
+    liability_outcome: LiabilityOutcome | None = strawberry.field(
+        default=None,
+        description="追究法律责任的结果（LEGAL_LIABILITY 必填）/ the outcome (required on LEGAL_LIABILITY).",
+    )
 
 
 @strawberry.type(description="劝返记录结果 / result of recordPersuasionVisit.")
@@ -219,6 +227,8 @@ async def record_persuasion_visit(info: Info, input: RecordPersuasionVisitInput)
             outcome=input.outcome,
             next_step=input.next_step,
             next_on=input.next_on,
+            correct_by=input.correct_by,
+            liability_outcome=input.liability_outcome,
         ),
         lambda visit: _visit_payload(info, visit),
     )
@@ -275,9 +285,19 @@ class RequestDeferralInput:
         default=None,
         description="文书编号 / ruling or assessment ref.",
     )
+    guardian_statement: str | None = strawberry.field(
+        metadata=stored_in(DeferralRow, "guardian_statement"),
+        default=None,
+        description="监护人已履行法定义务、学生本人拒不返校的情况（JOINT_VISITS、JUDICIAL_RULING 必填）/ the guardian "
+        "has met their legal duty but the child refuses (required on JOINT_VISITS and JUDICIAL_RULING).",
+    )
+    statement_visit_id: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="记录该情况的劝返（JOINT_VISITS 必填）/ the visit it was recorded on (required on JOINT_VISITS).",
+    )
 
 
-@strawberry.input(description="审批延缓申请（县级）/ decide a deferral request (county level).")
+@strawberry.input(description="审批延缓申请（县领导小组：县政府）/ decide a deferral request (the county government).")
 class DecideDeferralInput:
     deferral_id: relay.GlobalID = strawberry.field(description="申请 ID / the request.")
     approve: bool = strawberry.field(description="批准 / approve (false: reject).")
@@ -309,6 +329,10 @@ async def request_deferral(info: Info, input: RequestDeferralInput) -> DeferralP
             basis=input.basis,
             grounds=input.grounds,
             document_ref=input.document_ref,
+            guardian_statement=input.guardian_statement,
+            statement_visit_id=node_id_of(input.statement_visit_id, "PersuasionVisit")
+            if input.statement_visit_id is not None
+            else None,
         ),
         lambda row: _deferral_payload(info, row),
     )

@@ -11,9 +11,11 @@ from strawberry import relay
 from models.ledger import Handover as HandoverRow
 from models.persuasion import (
     DEFERRAL_BASIS_LABELS,
+    LIABILITY_OUTCOME_LABELS,
     VISIT_METHOD_LABELS,
     DeferralBasis,
     DeferralStatus,
+    LiabilityOutcome,
     Line,
     VisitMethod,
 )
@@ -26,6 +28,7 @@ from ..context import Info
 from ..enums import described
 
 described(VisitMethod, VISIT_METHOD_LABELS, "劝返方式 / persuasion method")
+described(LiabilityOutcome, LIABILITY_OUTCOME_LABELS, "追究法律责任的结果（四步法第 4 步）/ outcome of step 4")
 described(DeferralBasis, DEFERRAL_BASIS_LABELS, "延缓入学依据 / grounds for deferral (POLICY 001 §2.2)")
 described(
     DeferralStatus,
@@ -57,6 +60,12 @@ class PersuasionVisit(relay.Node):
     outcome: str = strawberry.field(description="结果 / outcome.")
     next_step: str | None = strawberry.field(description="下一步 / next step.")
     next_on: date | None = strawberry.field(description="下一步日期 / when.")
+    correct_by: date | None = strawberry.field(
+        description="责令限期改正的期限（第 2 步）/ the time limit of an order to correct (step 2)."
+    )
+    liability_outcome: LiabilityOutcome | None = strawberry.field(
+        description="追究法律责任的结果（第 4 步）/ the outcome of pursuing legal liability (step 4)."
+    )
     recorded_by: str = strawberry.field(description="记录人 / recorded by.")
 
     @classmethod
@@ -76,6 +85,8 @@ class PersuasionVisit(relay.Node):
     def from_row(cls, row: VisitRow) -> PersuasionVisit:
         return cls(
             visit_id=row.id or 0,
+            correct_by=row.correct_by,
+            liability_outcome=row.liability_outcome,
             visited_on=row.visited_on,
             method=row.method,
             stage=row.stage,
@@ -95,12 +106,27 @@ class DeferralRequest(relay.Node):
     basis: DeferralBasis = strawberry.field(description="依据 / grounds.")
     grounds: str = strawberry.field(description="申请理由 / stated grounds.")
     document_ref: str | None = strawberry.field(description="裁判或评估文书编号 / ruling or assessment reference.")
+    guardian_statement: str | None = strawberry.field(
+        description="监护人已履行法定义务、学生本人拒不返校的记录（001 二2）/ the recorded statement that the guardian "
+        "has met their legal duty but the child refuses."
+    )
+    statement_visit_id: strawberry.Private[int | None]
     status: DeferralStatus = strawberry.field(description="审批状态 / decision.")
     requested_by: str = strawberry.field(description="申请人 / requested by.")
     requested_at: datetime = strawberry.field(description="申请时间 / requested at.")
     decided_by: str | None = strawberry.field(description="审批人 / decided by.")
     decided_at: datetime | None = strawberry.field(description="审批时间 / decided at.")
     decision_note: str | None = strawberry.field(description="审批意见 / decision note.")
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="监护人声明所依据的劝返记录 / the visit the guardian's statement was recorded on."
+    )
+    async def statement_visit(self, info: Info) -> PersuasionVisit | None:
+        if self.statement_visit_id is None:
+            return None
+        found = await entry_resolvers.get_visits(info.context, [str(self.statement_visit_id)])
+        row = found.get(str(self.statement_visit_id))
+        return PersuasionVisit.from_row(row) if row else None
 
     @classmethod
     def resolve_id(cls, root: DeferralRequest, *, info: Info) -> str:
@@ -122,6 +148,8 @@ class DeferralRequest(relay.Node):
             basis=row.basis,
             grounds=row.grounds,
             document_ref=row.document_ref,
+            guardian_statement=row.guardian_statement,
+            statement_visit_id=row.statement_visit_id,
             status=row.status,
             requested_by=row.requested_by,
             requested_at=row.requested_at,

@@ -42,7 +42,9 @@ def authorizer() -> Authorizer:
         ("county-edu", "CHILD:READ:EDU", WUDING_SCHOOL, True),
         ("county-edu", "CHILD:READ:EDU", YUANMOU_SCHOOL, False),  # sibling county
         ("county-edu", "CHILD:READ:GOV", SHISHAN_VILLAGE, False),  # not by household: wrong line
-        ("county-edu", "LEDGER:APPROVE_DEFERRAL:EDU", WUDING_SCHOOL, True),
+        # seed 001 二2: the bureau proposes a deferral, the county leading group (government) approves it
+        ("county-edu", "LEDGER:PROPOSE_DEFERRAL:EDU", WUDING_SCHOOL, True),
+        ("county-edu", "LEDGER:APPROVE_DEFERRAL:EDU", WUDING_SCHOOL, False),
         ("city-edu", "CHILD:READ:EDU", YUANMOU_SCHOOL, True),
         ("city-edu", "CHILD:READ_PII:EDU", YUANMOU_SCHOOL, False),
         ("city-edu", "LEDGER:APPROVE_DEFERRAL:EDU", WUDING_SCHOOL, False),

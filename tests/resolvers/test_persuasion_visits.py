@@ -52,7 +52,14 @@ async def test_the_steps_are_taken_in_order_by_the_day_of_the_visit(session, con
     with pytest.raises(BadInput) as refused:
         await visit(county, entry, visited_on=date(2026, 10, 13), stage=2)  # before the first step was taken
     assert refusal(refused) == ("stage", "STAGE_SKIPPED")
-    second = await visit(county, entry, visited_on=date(2026, 10, 15), stage=2, method=VisitMethod.ORDER_TO_CORRECT)
+    second = await visit(
+        county,
+        entry,
+        visited_on=date(2026, 10, 15),
+        stage=2,
+        method=VisitMethod.ORDER_TO_CORRECT,
+        correct_by=date(2026, 10, 29),
+    )
     assert second.stage == 2
 
 
