@@ -8,7 +8,7 @@ counted in PostgreSQL (models/repos/budgets.py), so the budgets hold across serv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,17 +130,17 @@ async def export_budget(ctx: Context, policy: BudgetPolicy) -> BudgetState:
 async def spend_export_rows(ctx: Context, rows: int, policy: BudgetPolicy) -> BudgetState:
     """Spend `rows` export rows from the caller's budget of today (China Standard Time), all or none.
 
-    An export calls this before it sends each chunk of rows (and once with 0 before the first byte, to
-    refuse at once when the day's rows are spent); `BudgetSpent` (EXPORT_BUDGET_SPENT, HTTP 429 with
-    Retry-After until midnight) otherwise. The spend commits in a transaction of its own, so rows
-    already streamed stay counted whatever becomes of the export.
+    An export reserves its rows this way before the first byte (`reserve_export_rows`); `BudgetSpent`
+    (EXPORT_BUDGET_SPENT, HTTP 429 with Retry-After until midnight) when they do not fit, or when nothing
+    is left at all. The spend commits in a transaction of its own, so it stands whatever becomes of the
+    export; `settle_export_rows` corrects it by what was really sent.
     """
     if rows < 0:
         raise ValueError("rows must not be negative")
     principal = ctx.signed_in()
     if ctx.sessions is None:
         raise RuntimeError("no primary sessions in this context to count the budget")
-    async with ctx.sessions() as session:  # not ctx.session: it may be busy streaming the export's COPY
+    async with ctx.sessions() as session:
         allowance = await export_allowance(ctx, policy, session)
         spend = await budget_repo.spend_export_rows(session, principal.account_id, rows, allowance)
         await session.commit()
@@ -148,12 +148,30 @@ async def spend_export_rows(ctx: Context, rows: int, policy: BudgetPolicy) -> Bu
     if not spend.granted or (rows == 0 and state.remaining == 0):
         raise BudgetSpent(
             EXPORT_BUDGET_SPENT,
-            f"今日导出额度已用完（每日 {allowance} 行，剩余 {state.remaining} 行），请明日再试或联系权限管理员",
-            f"today's export budget is spent ({allowance} rows a day, {state.remaining} left): "
-            "retry tomorrow or ask your permission admin",
+            f"今日导出额度不足（每日 {allowance} 行，剩余 {state.remaining} 行，本次需要 {rows} 行）："
+            "请缩小范围（region、updatedAfter、筛选）、明日再试或联系权限管理员",
+            f"today's export budget does not cover this export ({allowance} rows a day, {state.remaining} left, "
+            f"it needs {rows}): narrow it (region, updatedAfter, filters), retry tomorrow or ask your permission "
+            "admin",
             state,
         )
     return state
+
+
+async def reserve_export_rows(ctx: Context, policy: BudgetPolicy, count: Callable[[int], Awaitable[int]]) -> int:
+    """Reserve an export's rows before its first byte: `count(limit)` counts them (up to `limit`), and they
+    are spent all or none. Spending while the rows stream would need a second connection per export."""
+    remaining = (await export_budget(ctx, policy)).remaining
+    rows = await count(remaining + 1)
+    await spend_export_rows(ctx, rows, policy)
+    return rows
+
+
+async def settle_export_rows(ctx: Context, policy: BudgetPolicy, reserved: int, sent: int) -> None:
+    """After the stream: pay for rows sent beyond the reservation, give back those never sent."""
+    if sent != reserved:
+        allowance = await export_allowance(ctx, policy)
+        await budget_repo.settle_export_rows(ctx.session, ctx.signed_in().account_id, sent - reserved, allowance)
 
 
 async def set_export_budget(ctx: Context, *, username: str, rows_per_day: int) -> ExportAllowance:

@@ -211,15 +211,14 @@ async def _rows_spent_today(sessions: Any, username: str) -> int:
 
 async def test_an_export_spends_its_rows_and_a_spent_day_is_429_before_the_first_byte(sessions):
     """GET /exports/{dataset} counts its rows against the account's day (issue 15 §3): an export sent in
-    full spends what it sent; once the day's rows are spent the next export is 429 with Retry-After and
-    writes no audit row; a day with room for fewer rows than the next chunk ends the stream there."""
+    full spends what it sent; an export the day's remaining rows cannot cover is 429 with Retry-After
+    before the first byte and spends nothing; one that fits exactly is sent whole."""
     county = "integrator-county-532329"
+    jsonl = {"format": "jsonl"}
     async with app_client(sessions, export_rows_per_day={"COUNTY": 10**9}) as client:
         token = await token_for(client, county)
         before = await _rows_spent_today(sessions, county)
-        sent = await client.get(
-            "/exports/children", params={"format": "jsonl"}, headers={"Authorization": f"Bearer {token}"}
-        )
+        sent = await client.get("/exports/children", params=jsonl, headers={"Authorization": f"Bearer {token}"})
         assert sent.status_code == 200
         rows = len(sent.text.splitlines())
         assert rows > 0
@@ -232,14 +231,18 @@ async def test_an_export_spends_its_rows_and_a_spent_day_is_429_before_the_first
         assert int(refused.headers["Retry-After"]) > 0
         assert refused.json()["code"] == "EXPORT_BUDGET_SPENT"
         assert " / " in refused.json()["message"]
-    async with app_client(sessions, export_rows_per_day={"COUNTY": spent + 1}) as client:
+    async with app_client(sessions, export_rows_per_day={"COUNTY": spent + rows - 1}) as client:
         token = await token_for(client, county)
-        cut = await client.get(
-            "/exports/children", params={"format": "jsonl"}, headers={"Authorization": f"Bearer {token}"}
-        )
-        assert cut.status_code == 200
-        assert cut.text == "", "no row beyond the day's budget is sent"
-        assert await _rows_spent_today(sessions, county) == spent, "a chunk the day cannot pay is not spent"
+        short = await client.get("/exports/children", params=jsonl, headers={"Authorization": f"Bearer {token}"})
+        assert short.status_code == 429, "one row short of the export: refused whole, nothing half-sent"
+        assert f"{rows - 1} left" in short.json()["message"]
+        assert await _rows_spent_today(sessions, county) == spent, "a refused export spends nothing"
+    async with app_client(sessions, export_rows_per_day={"COUNTY": spent + rows}) as client:
+        token = await token_for(client, county)
+        exact = await client.get("/exports/children", params=jsonl, headers={"Authorization": f"Bearer {token}"})
+        assert exact.status_code == 200
+        assert len(exact.text.splitlines()) == rows
+        assert await _rows_spent_today(sessions, county) == spent + rows
     async with app_client(sessions) as client:  # out of scope: the neighbour integrator's budget is its own
         neighbour = await token_for(client, "integrator-county-532328")
         other = await client.get("/exports/children", headers={"Authorization": f"Bearer {neighbour}"})

@@ -90,6 +90,21 @@ async def spend_export_rows(session: AsyncSession, account_id: int, rows: int, a
     return Spend(granted is not None, int(spent), max(1, int(resets)))
 
 
+_SETTLE_EXPORT_ROWS = text(
+    f"""
+    INSERT INTO export_rows_spent AS s (account_id, day, rows, allowance)
+    VALUES (:account, {SHANGHAI_NOW}::date, greatest(:delta, 0), :allowance)
+    ON CONFLICT (account_id, day) DO UPDATE SET rows = greatest(0, s.rows + :delta)
+    """  # noqa: S608  (a fixed SQL expression, no input)
+)
+
+
+async def settle_export_rows(session: AsyncSession, account_id: int, delta: int, allowance: int) -> None:
+    """Correct today's spent rows by `delta` without the allowance check: an export that sent more rows
+    than it reserved (rows added meanwhile) pays the rest, one cut off gets back what it did not send."""
+    await session.execute(_SETTLE_EXPORT_ROWS, {"account": account_id, "delta": delta, "allowance": allowance})
+
+
 async def export_rows_spent_today(session: AsyncSession, account_id: int) -> tuple[int, int]:
     """(rows spent today, seconds until the day ends)."""
     spent, resets = (await session.execute(_EXPORT_DAY, {"account": account_id})).one()

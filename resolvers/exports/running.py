@@ -36,7 +36,7 @@ from models.repos import regions as region_repo
 from models.repos import reports as report_repo
 
 from ..audit import record_change
-from ..budgets import BudgetPolicy, spend_export_rows
+from ..budgets import BudgetPolicy, reserve_export_rows, settle_export_rows
 from ..context import Context
 from ..errors import BadInput
 from .errors import ExportErrorCode as E
@@ -198,13 +198,12 @@ class Export:
     scope_path: str
     full_personal_data: bool
     budget: BudgetPolicy | None = None
+    reserved: int = 0  # the day's export rows spent before the first byte (`reserve_export_rows`)
     rows: int = 0
 
     async def counted(self, rows: int) -> None:
-        """Each chunk's rows, before the chunk is sent: the day's export rows are spent here, and a spent
-        budget (`BudgetSpent`) ends the stream there; the client resumes tomorrow with `after`."""
-        if self.budget is not None:
-            await spend_export_rows(self.ctx, rows, self.budget)
+        """Each chunk's rows, before the chunk is sent (the export's session is busy with the rows
+        until the stream ends: nothing else may run on it here)."""
         self.rows += rows
 
     async def _chunks(self, select: Any, *, csv_quote: bool) -> AsyncGenerator[bytes, None]:
@@ -232,13 +231,11 @@ class Export:
                 await self.counted(len(batch))
                 yield batch
 
-    async def check_sheet_fits(self) -> None:
-        if await export_repo.count(self.ctx.session, self.query, XLSX_MAX_ROWS + 1) > XLSX_MAX_ROWS:
-            raise BadInput("format", E.TOO_MANY_ROWS, f"超过 {XLSX_MAX_ROWS} 行，请用 format=csv 或 jsonl 导出",
-                           f"more than {XLSX_MAX_ROWS} rows: export with format=csv or jsonl")  # fmt: skip
-
     async def finish(self, *, complete: bool) -> None:
-        """The closing audit row: the final row count, and whether the stream ran to its end."""
+        """The closing audit row: the final row count, and whether the stream ran to its end; the day's
+        export rows corrected from the reservation to the rows really sent."""
+        if self.budget is not None:
+            await settle_export_rows(self.ctx, self.budget, self.reserved, self.rows)
         await record_change(
             self.ctx, action="export.finish", target_type="Export", target_id=self.export_id,
             scope_path=self.scope_path,
@@ -267,8 +264,11 @@ async def start_export(ctx: Context, request: ExportRequest, budget: BudgetPolic
     pii = access.scope("CHILD", "READ_PII", dataset.columns) if dataset.personal_data else false()
     full = not isinstance(pii, False_)
     query = dataset.build(scope, pii, filters)
-    if budget is not None:
-        await spend_export_rows(ctx, 0, budget)  # BudgetSpent: 429 before the first byte
+    if request.format == "xlsx":
+        await _check_sheet_fits(ctx, query)
+    reserved = 0
+    if budget is not None:  # BudgetSpent: 429 before anything is written
+        reserved = await reserve_export_rows(ctx, budget, lambda limit: export_repo.count(ctx.session, query, limit))
     export_id = uuid.uuid4().hex
     scope_path = filters.region_path or ""
     chosen = {"region": request.region, "updatedAfter": request.updated_after, "after": request.after, **values}
@@ -283,7 +283,13 @@ async def start_export(ctx: Context, request: ExportRequest, budget: BudgetPolic
     if full:  # a full-PII export is a personal-data read (README: who sees what)
         await record_change(ctx, action="export.read_personal_data", target_type="Export", target_id=export_id,
                             scope_path=scope_path, summary={"dataset": dataset.name})  # fmt: skip
-    return Export(ctx, dataset, request.format, query, export_id, scope_path, full, budget)
+    return Export(ctx, dataset, request.format, query, export_id, scope_path, full, budget, reserved)
+
+
+async def _check_sheet_fits(ctx: Context, query: export_repo.Query) -> None:
+    if await export_repo.count(ctx.session, query, XLSX_MAX_ROWS + 1) > XLSX_MAX_ROWS:
+        raise BadInput("format", E.TOO_MANY_ROWS, f"超过 {XLSX_MAX_ROWS} 行，请用 format=csv 或 jsonl 导出",
+                       f"more than {XLSX_MAX_ROWS} rows: export with format=csv or jsonl")  # fmt: skip
 
 
 async def _region_path(ctx: Context, code: str | None) -> str | None:

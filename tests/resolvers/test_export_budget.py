@@ -52,8 +52,8 @@ async def test_an_export_spends_its_rows_until_the_day_is_spent(context_of):
         await spend_export_rows(ctx, 41, POLICY)  # all or none: 40 are left
     assert refused.value.code == EXPORT_BUDGET_SPENT
     assert refused.value.state.remaining == 40
-    assert "今日导出额度已用完" in str(refused.value)
-    assert "export budget is spent" in str(refused.value)
+    assert "剩余 40 行，本次需要 41 行" in str(refused.value)
+    assert "40 left, it needs 41" in str(refused.value)
     assert 1 <= refused.value.state.resets_in_seconds <= 24 * 3600
     assert (await spend_export_rows(ctx, 40, POLICY)).remaining == 0
     with pytest.raises(BudgetSpent):
