@@ -28,6 +28,7 @@ from .report import (
 )
 from .roster_import import RosterImport, RosterRow
 from .school import School, SchoolKind, SchoolStage
+from .school_calendar import SchoolCalendar, SchoolCalendarDay, SchoolTerm
 from .term_visit import TermVisit
 
 __all__ = [
@@ -38,6 +39,9 @@ __all__ = [
     "CasePlan",
     "Child",
     "ClassRegister",
+    "SchoolCalendar",
+    "SchoolCalendarDay",
+    "SchoolTerm",
     "ComparisonFinding",
     "ComparisonRun",
     "DeferralRequest",

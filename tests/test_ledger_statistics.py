@@ -34,7 +34,7 @@ from tests.ledger_support import (
     make_student,
     open_entry,
     record_absent,
-    weekdays,
+    school_days,
 )
 
 FIELDS = """regionCode period stage specialGroup category enrolled population suspected dropouts deferred cases
@@ -189,7 +189,7 @@ async def test_an_escalation_recorded_late_moves_the_child_to_the_dropout_ledger
     before = await by_month(client, county, months)
     student = await make_student(client, county)
     monday = month_start(this, 2) + timedelta(days=(7 - month_start(this, 2).weekday()) % 7)
-    await record_absent(client, staff, student["id"], weekdays(monday, monday + timedelta(days=4)))
+    await record_absent(client, staff, student["id"], school_days(monday, monday + timedelta(days=4)))
     [late] = await record_absent(client, staff, student["id"], [this])
     [dropout] = late["escalated"]
     assert month_code(date.fromisoformat(dropout["openedOn"])) == months[2]

@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from baoxue.database import migrate
 from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from models.base import today
+from models.school_calendar import national_working_day
 from tests.conftest import Databases, gql
 from tests.ledger_support import ATTENDANCE, COUNTY_EDU, OPEN_ENTRY, RULES, STAFF, WUDING_PRIMARY, make_student, raw_id
 from tests.persuasion_support import PLAN
@@ -131,7 +132,7 @@ def school_days_before(end: date, count: int) -> list[date]:
     day = end
     while len(days) < count:
         day -= timedelta(days=1)
-        if day.weekday() < 5:
+        if national_working_day(day):  # a school day where no calendar is kept (models/school_calendar.py)
             days.append(day)
     return sorted(days)
 
@@ -147,7 +148,9 @@ async def test_attendance_batches_and_sweeps_at_once_keep_every_mark_and_open_on
         excused = {(students[0], days[0]), (students[1], days[-1])}  # the same in both orders of a day
         for day in days:
             for order in (students, students[::-1]):
-                absences = [{"studentId": s, "excused": (s, day) in excused} for s in order]
+                absences = [
+                    {"studentId": s, "leave": {"reason": "FAMILY"} if (s, day) in excused else None} for s in order
+                ]
                 batches.append((ATTENDANCE, {"day": str(day), "absences": absences}, staff))
         for _ in range(4):
             batches.append((RULES, {"asOf": str(today())}, county))

@@ -121,7 +121,7 @@ async def test_should_attend_and_on_leave_as_of_the_month_end(client):
     on_leave = await make_student(client, county, enrolledOn="2026-02-10")
     await make_student(client, county, enrolledOn="2026-02-10")
     await make_student(client, county, enrolledOn="2026-04-01")  # not yet at the school in March
-    assert (await record_absent(client, staff, on_leave["id"], [date(2026, 3, 31)], excused=True))[0]["errors"] == []
+    assert (await record_absent(client, staff, on_leave["id"], [date(2026, 3, 31)], leave="ILLNESS"))[0]["errors"] == []
     after = (await draft_school(client, staff, version=before["version"]))["report"]
     rows = {r["stage"]: r for r in after["table1"]}
     old = {r["stage"]: r for r in before["table1"]}

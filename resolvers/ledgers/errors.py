@@ -38,3 +38,9 @@ class LedgerErrorCode(ErrorCode):
     UNKNOWN_REGION = ("没有这个区划", "no such region")
     SAME_REGION = ("已由该地区负责", "that region is already responsible")
     ALREADY_ACKNOWLEDGED = ("已接收", "already acknowledged")
+    # The school calendar and attendance on school days only (issue 14 §1).
+    NOT_A_SCHOOL_DAY = ("不是上课日", "not a school day")
+    PROVINCE_ONLY = ("学期和调课上课日由省级设定", "terms and make-up school days are set by the province")
+    NOT_PROVINCE_OR_COUNTY = ("校历由省或县设定", "a calendar belongs to a province or a county")
+    NOT_IN_YEAR = ("日期不在该年度内", "the date is not in the calendar's year")
+    TERMS_OVERLAP = ("学期重叠或首尾颠倒", "terms overlap, or a term ends before it starts")
