@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import chinese_calendar
+import chinese_calendar  # type: ignore[import-untyped]
 from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, enum_type, path_type, version_field

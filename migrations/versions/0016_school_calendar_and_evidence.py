@@ -1,8 +1,10 @@
-"""school calendar, leave reasons, the evidence of attendance entries
+"""school calendar, leave reasons, the evidence of attendance entries, returned children in the statistics
 
 Issue 14 §1: attendance counts on school days only (a province's terms and days, a county's days off,
 over the national calendar); leave has a reason and an optional last day; an entry the attendance rules
 open carries the run of evidenced absence it opened on. Existing leave marks get the reason OTHER.
+Issue 14 §2: the month-end statistics count a child back at school awaiting close-out apart
+(`awaiting_close_out`), not as suspected or a dropout; months already taken read 0 until taken again.
 
 Revision ID: 0016
 Revises: 0015
@@ -65,9 +67,14 @@ def upgrade() -> None:
     op.add_column("ledger_entry", sa.Column("evidence_first_absent_on", sa.Date(), nullable=True))
     op.add_column("ledger_entry", sa.Column("evidence_last_absent_on", sa.Date(), nullable=True))
     op.add_column("ledger_entry", sa.Column("evidence_school_days_absent", sa.Integer(), nullable=True))
+    op.add_column(
+        "period_statistic",
+        sa.Column("awaiting_close_out", sa.BigInteger(), server_default="0", nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("period_statistic", "awaiting_close_out")
     op.drop_column("ledger_entry", "evidence_school_days_absent")
     op.drop_column("ledger_entry", "evidence_last_absent_on")
     op.drop_column("ledger_entry", "evidence_first_absent_on")

@@ -115,3 +115,22 @@ async def registers_taken(
 async def class_members(session: AsyncSession, school_code: str, grade: int) -> list[Child]:
     stmt = select(Child).where(col(Child.school_code) == school_code, col(Child.grade) == grade)
     return list(await session.scalars(stmt.order_by(col(Child.id))))
+
+
+async def mark_rows(
+    session: AsyncSession, child_ids: list[int], first: date, last: date
+) -> dict[int, dict[date, AttendanceMark]]:
+    """The recorded marks themselves (with their leave) from `first` to `last`."""
+    stmt = select(AttendanceMark).where(
+        col(AttendanceMark.child_id).in_(child_ids), col(AttendanceMark.day).between(first, last)
+    )
+    out: dict[int, dict[date, AttendanceMark]] = {}
+    for m in await session.scalars(stmt):
+        out.setdefault(m.child_id, {})[m.day] = m
+    return out
+
+
+async def grades_of(session: AsyncSession, school_code: str) -> list[int]:
+    """The grades the school has pupils in."""
+    stmt = select(Child.grade).where(col(Child.school_code) == school_code, col(Child.grade).is_not(None)).distinct()
+    return sorted(g for g in await session.scalars(stmt) if g is not None)

@@ -13,22 +13,11 @@ from models.ledger_rules import LeaveReason
 from resolvers.ledgers import rules
 
 from ..context import Info
-from ..enums import described
 from ..errors import LedgerError
 from ..mutations import run_mutation
 from ..nodes import node_id_of
+from . import attendance_reads  # noqa: F401 - describes the LeaveReason enum first
 from .entries import LedgerEntry
-
-
-described(
-    LeaveReason,
-    {
-        LeaveReason.ILLNESS: "病假 / illness",
-        LeaveReason.FAMILY: "事假（家庭原因）/ family reasons",
-        LeaveReason.OTHER: "其他 / other",
-    },
-    "请假事由（POLICY 002 二(七)）/ why leave was given",
-)
 
 
 @strawberry.input(description="请假（POLICY 002 二(七)）/ leave: its reason and, for more than the day, its last day.")

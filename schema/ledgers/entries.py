@@ -90,8 +90,8 @@ class LedgerEntry(relay.Node):
     last_visit_on: date | None = strawberry.field(description="最近劝返日期 / latest visit.")
     returned_on: date | None = strawberry.field(description="返校日期 / back at school on.")
     evidence: AbsenceEvidence | None = strawberry.field(
-        description="考勤规则纳入（或重新纳入、转辍学）所依据的缺勤 / the absence the attendance rules opened, reopened "
-        "or escalated the entry on; null for entries opened by hand or before the calendar rules."
+        description="考勤规则纳入（或重新纳入、转辍学）所依据的缺勤 / the absence the attendance rules opened, "
+        "reopened or escalated the entry on; null for entries opened by hand or before the calendar rules."
     )
     placement: PlacementInfo | None = strawberry.field(description="分类安置 / placement.")
     close_out: CloseOut | None = strawberry.field(description="销号 / close-out, null while open.")
