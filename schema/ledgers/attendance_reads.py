@@ -14,6 +14,7 @@ from resolvers.ledgers.attendance_reads import DayStatus
 
 from ..context import Info
 from ..enums import described
+from ..inputs import ints
 
 if TYPE_CHECKING:
     from ..students.types import Student
@@ -135,5 +136,7 @@ async def report_class_attendance(root: Any, info: Info) -> list[ClassAttendance
     return None if classes is None else [class_month(c) for c in classes]
 
 
-async def class_attendance(info: Info, school_code: str, grade: int, month: str) -> ClassAttendance:
+async def class_attendance(
+    info: Info, school_code: str, grade: Annotated[int, strawberry.argument(metadata=ints(1, 9))], month: str
+) -> ClassAttendance:
     return class_month(await reads.class_attendance(info.context, school_code, grade, month))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
 from models.school_calendar import DayKind, DaySource
+from models.school_calendar import SchoolCalendarDay as DayRow
 from resolvers.ledgers import calendar as calendar_resolvers
 
 from ..context import Info
 from ..enums import described
 from ..errors import LedgerError
+from ..inputs import ints, stored_in
 from ..mutations import run_mutation
 
 described(
@@ -78,7 +81,12 @@ def _calendar(view: calendar_resolvers.CalendarView) -> SchoolCalendar:
     )
 
 
-async def school_calendar(info: Info, region_code: str, year: int) -> SchoolCalendar:
+YEARS = ints(2000, 2100)
+
+
+async def school_calendar(
+    info: Info, region_code: str, year: Annotated[int, strawberry.argument(metadata=YEARS)]
+) -> SchoolCalendar:
     return _calendar(await calendar_resolvers.read_calendar(info.context, region_code, year))
 
 
@@ -91,7 +99,9 @@ class SchoolTermInput:
 @strawberry.input(description="校历中的一天 / a marked day.")
 class CalendarDayInput:
     day: date = strawberry.field(description="日期（在该年度内）/ the day, in the year.")
-    note: str = strawberry.field(default="", description="说明（最多 100 字）/ note, up to 100 characters.")
+    note: str = strawberry.field(
+        default="", metadata=stored_in(DayRow, "note"), description="说明（最多 100 字）/ note, up to 100 characters."
+    )
 
 
 @strawberry.input(
@@ -99,7 +109,7 @@ class CalendarDayInput:
 )
 class SetSchoolCalendarInput:
     region_code: str = strawberry.field(description="省或县代码 / the province or county.")
-    year: int = strawberry.field(description="年度 2000–2100 / the calendar year.")
+    year: int = strawberry.field(metadata=YEARS, description="年度 2000–2100 / the calendar year.")
     version: int = strawberry.field(description="读取时的版本，未设定为 0 / the version read, 0 if never kept.")
     terms: list[SchoolTermInput] | None = strawberry.field(
         default=None,
