@@ -38,7 +38,7 @@ from tests.ledger_support import (
 )
 
 FIELDS = """regionCode period stage specialGroup category enrolled population suspected dropouts deferred cases
-  returned placed closedOut dropoutRate suspectedRate returnRate takenAt"""
+  returned awaitingCloseOut placed closedOut dropoutRate suspectedRate returnRate takenAt"""
 STATS = f"""query($r: String, $by: AggregateLevel! = CITY, $p: [String!], $d: [StatisticDimension!]! = []) {{
   ledgerStatistics(regionCode: $r, by: $by, periods: $p, dimensions: $d) {{
     periods missingPeriods rows {{ {FIELDS} }} }} }}"""
@@ -50,7 +50,18 @@ PLACE = """mutation($input: RecordPlacementInput!) { recordPlacement(input: $inp
 CLOSE = """mutation($input: CloseOutLedgerEntryInput!) { closeOutLedgerEntry(input: $input) {
   entry { id version } errors { code } } }"""
 NOT_CLOSED = ["OPEN", "RETURNED", "DEFERRED", "TRANSFERRED"]
-COUNTS = ("enrolled", "population", "suspected", "dropouts", "deferred", "cases", "returned", "placed", "closedOut")
+COUNTS = (
+    "enrolled",
+    "population",
+    "suspected",
+    "dropouts",
+    "deferred",
+    "cases",
+    "returned",
+    "awaitingCloseOut",
+    "placed",
+    "closedOut",
+)
 FIRST_DEMO_MONTH = date(2025, 9, 1)
 
 
@@ -140,9 +151,10 @@ async def step(client: Any, token: str, mutation: str, name: str, entry: dict[st
 
 async def test_a_case_counts_in_the_months_it_was_on_the_ledger_and_nowhere_else(client, sessions):
     """A dropout opened four months ago, back at school two months ago and placed, closed out today: on the
-    dropout ledger at the end of each month from its opening until its close-out (returned children count
-    until closed out, as in Table 1), returned and placed in its month, closed out in this one. Enrolment
-    has no history: the new child counts as enrolled in the earlier months too, except while a dropout."""
+    dropout ledger at the end of each month from its opening until it is back at school; from then until its
+    close-out it counts as returned, awaiting close-out, and in school (Table 1 counts who is absent now,
+    issue 14 §2); returned and placed in its month, closed out in this one. Enrolment has no history: the
+    new child counts as enrolled in the earlier months too, except while a dropout not back at school."""
     token = await token_for(client, COUNTY_EDU)
     this = today()
     months = [month_code(month_start(this, n)) for n in (5, 4, 3, 2, 1, 0)]
@@ -168,12 +180,13 @@ async def test_a_case_counts_in_the_months_it_was_on_the_ledger_and_nowhere_else
     change = {m: {k: after[m][k] - before[m][k] for k in COUNTS} for m in months}
     none = dict.fromkeys(COUNTS, 0)
     out = none | {"dropouts": 1, "cases": 1, "population": 1}
+    back_at_school = none | {"enrolled": 1, "population": 1, "cases": 1, "awaitingCloseOut": 1}
     assert change == {
         months[0]: none | {"enrolled": 1, "population": 1},
         months[1]: out,
         months[2]: out,
-        months[3]: out | {"returned": 1, "placed": 1},
-        months[4]: out,
+        months[3]: back_at_school | {"returned": 1, "placed": 1},
+        months[4]: back_at_school,
         months[5]: none | {"enrolled": 1, "population": 1, "cases": 1, "closedOut": 1},
     }
 
@@ -296,9 +309,11 @@ def recount(entries: list[dict[str, Any]], approved: dict[int, date], months: li
                 continue
             on_ledger = gone is None or gone > last
             c = out.setdefault((e["responsible_path"][:2], code), Counter())
-            c["suspected"] += on_ledger and e["ledger"] == "SUSPECTED"
-            c["dropouts"] += on_ledger and e["ledger"] == "DROPOUT"
             back = e["returned_on"]
+            back_at_end = on_ledger and bool(back and back <= last)
+            c["suspected"] += on_ledger and not back_at_end and e["ledger"] == "SUSPECTED"
+            c["dropouts"] += on_ledger and not back_at_end and e["ledger"] == "DROPOUT"
+            c["awaitingCloseOut"] += back_at_end
             c["deferred"] += (
                 on_ledger and e["id"] in approved and approved[e["id"]] <= last and not (back and back <= last)
             )
@@ -325,7 +340,7 @@ async def test_the_national_series_matches_a_recount_of_every_entry_month_by_mon
         approved = {entry_id: china_day(at) for entry_id, at in decided.all()}
         places = await session.execute(
             text(
-                "SELECT left(c.school_path, 2), e.opened_on, e.closed_at FROM child c JOIN ledger_entry e "
+                "SELECT left(c.school_path, 2), e.opened_on, e.closed_at, e.returned_on FROM child c JOIN ledger_entry e "
                 "ON e.child_id = c.id WHERE e.ledger = 'DROPOUT' AND c.school_path IS NOT NULL"
             )
         )
@@ -344,8 +359,11 @@ async def test_the_national_series_matches_a_recount_of_every_entry_month_by_mon
         last = month_start(date(int(month[:4]), int(month[5:]), 1), -1) - timedelta(days=1)
         out = sum(
             1
-            for code, opened, closed in withdrawn
-            if code == province and opened <= last and (closed is None or china_day(closed) > last)
+            for code, opened, closed, back in withdrawn
+            if code == province
+            and opened <= last
+            and (closed is None or china_day(closed) > last)
+            and not (back and back <= last)  # back at school: in school again (issue 14 §2)
         )
         assert row["enrolled"] == holding[province] - out
 
