@@ -34,6 +34,7 @@ from tests.ledger_support import (
     make_student,
     open_entry,
     record_absent,
+    run_rules,
     school_days,
 )
 
@@ -192,9 +193,10 @@ async def test_a_case_counts_in_the_months_it_was_on_the_ledger_and_nowhere_else
 
 
 async def test_an_escalation_recorded_late_moves_the_child_to_the_dropout_ledger_on_the_day_it_opened(client, sessions):
-    """POLICY 003 annex 1 notes 1–2: absent a week two months ago, the child is a suspected dropout from the
-    8th day and a dropout a month later. Recorded only today, the suspected entry is closed today, but the
-    child left the suspected ledger the day the dropout entry opened: counted on one ledger at a time."""
+    """POLICY 003 annex 1 notes 1–2: absent every school day since two months ago, the child is a suspected
+    dropout from the 6th school day and a dropout a month later. Entered late (latest day first, so no batch
+    sees the run) and swept only today, the suspected entry is closed today, but the child left the suspected
+    ledger the day the dropout entry opened: counted on one ledger at a time."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     this = today()
     months = [month_code(month_start(this, n)) for n in (3, 2, 1, 0)]
@@ -202,9 +204,10 @@ async def test_an_escalation_recorded_late_moves_the_child_to_the_dropout_ledger
     before = await by_month(client, county, months)
     student = await make_student(client, county)
     monday = month_start(this, 2) + timedelta(days=(7 - month_start(this, 2).weekday()) % 7)
-    await record_absent(client, staff, student["id"], school_days(monday, monday + timedelta(days=4)))
-    [late] = await record_absent(client, staff, student["id"], [this])
-    [dropout] = late["escalated"]
+    backlog = await record_absent(client, staff, student["id"], school_days(monday, this - timedelta(days=1))[::-1])
+    assert not any(p["opened"] or p["escalated"] for p in backlog)
+    swept = await run_rules(client, county, this)
+    [dropout] = [e for e in swept["escalated"] if e["student"]["id"] == student["id"]]
     assert month_code(date.fromisoformat(dropout["openedOn"])) == months[2]
     await take(sessions, month_start(this, 3), this)
     after = await by_month(client, county, months)
@@ -340,8 +343,8 @@ async def test_the_national_series_matches_a_recount_of_every_entry_month_by_mon
         approved = {entry_id: china_day(at) for entry_id, at in decided.all()}
         places = await session.execute(
             text(
-                "SELECT left(c.school_path, 2), e.opened_on, e.closed_at, e.returned_on FROM child c JOIN ledger_entry e "
-                "ON e.child_id = c.id WHERE e.ledger = 'DROPOUT' AND c.school_path IS NOT NULL"
+                "SELECT left(c.school_path, 2), e.opened_on, e.closed_at, e.returned_on FROM child c "
+                "JOIN ledger_entry e ON e.child_id = c.id WHERE e.ledger = 'DROPOUT' AND c.school_path IS NOT NULL"
             )
         )
         withdrawn = places.all()

@@ -264,4 +264,4 @@ async def test_a_class_month_summary_counts_each_pupils_school_days(client):
     assert error_codes(await gql(client, CLASS_MONTH, variables, neighbour)) == ["FORBIDDEN"]
     hidden = await gql(client, STUDENT_MONTH, {"id": a["id"], "month": "2026-11"}, neighbour)
     assert hidden == {"data": {"node": None}}  # the neighbour does not see the child, nor its attendance
-    assert error_codes(await gql(client, CLASS_MONTH, {**variables, "month": "2026-13"}, staff)) == ["BAD_PERIOD"]
+    assert error_codes(await gql(client, CLASS_MONTH, {**variables, "month": "2026-13"}, staff)) == ["BAD_USER_INPUT"]
