@@ -28,7 +28,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 DEMO_JUNIOR = "2153000011"  # 双柏县大庄镇中学: demo cases in March and October 2026
 ENTRIES = """query($f: LedgerEntryFilter, $after: String) { ledgerEntries(filter: $f, first: 100, after: $after) {
   pageInfo { hasNextPage endCursor } edges { node { id ledger stage category openedOn student { id }
-  closeOut { at } } } } }"""
+  returnedOn closeOut { at } } } } }"""
 LEDGER_COUNTS = """query($r: String) { ledgerCounts(regionCode: $r, by: COUNTY) { ledger status countedAs entries } }"""
 MARK_RETURNED = """mutation($input: MarkReturnedInput!) { markReturned(input: $input) {
   entry { version } errors { code } } }"""
