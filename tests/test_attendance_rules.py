@@ -426,3 +426,31 @@ async def test_a_county_sweep_leaves_another_countys_children_alone(client):
     assert await entries_of(client, yuanmou, child["id"]) == []
     own = await run_rules(client, yuanmou, date(2026, 9, 30))  # the child's own county would open it
     assert [e["openedOn"] for e in own["opened"] if e["student"]["id"] == child["id"]] == ["2026-09-14"]
+
+
+async def test_the_opening_day_gives_the_same_answer_whichever_order_the_register_and_the_sweep_come_in(client):
+    """Issue 14 §1 on POLICY 003 annex 1 note 1: five school days absent, then on the 6th the day's class register
+    and the day's sweep in either order: listed absent, the entry opens on the 6th with the same evidence; not
+    listed (present), no entry opens, whichever came first."""
+    county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
+    week, sixth = school_days(date(2026, 9, 7), date(2026, 9, 11)), date(2026, 9, 14)
+    children = {grade: await make_student(client, county, grade=grade) for grade in (2, 4, 5, 6)}
+    for child in children.values():
+        await record_absent(client, staff, child["id"], week)
+
+    def opened(payload: dict[str, Any], child: dict[str, Any]) -> list[dict[str, Any]]:
+        return [e for e in payload["opened"] if e["student"]["id"] == child["id"]]
+
+    register_first = await register(client, staff, sixth, [children[4]["id"]], grade=4)
+    assert opened(await run_rules(client, county, sixth), children[4]) == []
+    assert opened(await run_rules(client, county, sixth), children[5]) == []
+    sweep_first = await register(client, staff, sixth, [children[5]["id"]], grade=5)
+    [a], [b] = opened(register_first, children[4]), opened(sweep_first, children[5])
+    assert (a["openedOn"], a["evidence"]) == (b["openedOn"], b["evidence"])
+    assert a["evidence"] == {"firstAbsentOn": "2026-09-07", "lastAbsentOn": "2026-09-14", "schoolDaysAbsent": 6}
+
+    await register(client, staff, sixth, [], grade=6)  # present on the 6th: register, then sweep
+    assert opened(await run_rules(client, county, sixth), children[6]) == []
+    assert opened(await run_rules(client, county, sixth), children[2]) == []  # sweep, then the register
+    assert opened(await register(client, staff, sixth, [], grade=2), children[2]) == []
+    assert [await entries_of(client, county, children[g]["id"]) for g in (2, 6)] == [[], []]
