@@ -215,6 +215,20 @@ async def test_leave_takes_a_reason_and_an_end_date_covering_the_school_days_to_
     assert month["attendance"]["totals"]["absent"] == 0
 
 
+async def test_a_leave_corrected_to_an_absence_keeps_no_leave(client):
+    """POLICY 003 annex 1 (leave counted apart): a later record of the same day replaces the leave whole."""
+    county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
+    student = await make_student(client, county)
+    absence = {"studentId": student["id"], "leave": {"reason": "ILLNESS", "until": "2026-11-13"}}
+    await gql(client, ATTENDANCE, {"input": {"day": "2026-11-09", "absences": [absence]}}, staff)
+    [corrected] = await record_absent(client, staff, student["id"], [date(2026, 11, 9)])
+    assert corrected["errors"] == []
+    month = (await gql(client, STUDENT_MONTH, {"id": student["id"], "month": "2026-11"}, county))["data"]["node"]
+    days = {d["day"]: d for d in month["attendance"]["days"]}
+    assert days["2026-11-09"] == {"day": "2026-11-09", "status": "ABSENT", "leaveReason": None, "leaveUntil": None}
+    assert days["2026-11-10"]["status"] == "UNKNOWN"  # the leave that covered it is gone
+
+
 async def test_bad_leave_is_refused_with_the_field(client):
     """POLICY 002 二(七): leave has its reason; an end date comes after the day, within 92 days."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)

@@ -18,8 +18,8 @@ from typing import Any
 from models.child import SpecialGroup, Stage, stage_at
 from models.ledger import DropoutCategory, county_of, from_child
 from models.ledger_rules import SUSPECTED_AFTER_SCHOOL_DAYS, add_month
-from models.school_calendar import national_working_day
 from models.province import age_on
+from models.school_calendar import national_working_day
 
 from ..entries import open_entry
 from .people import ABSENCE_STORY, CUTOFF, STORY_CHILDREN, Row, at

@@ -29,6 +29,8 @@ async def upsert_marks(session: AsyncSession, rows: list[dict[str, object]]) -> 
         index_elements=["child_id", "day"],
         set_={
             "mark": stmt.excluded.mark,
+            "leave_reason": stmt.excluded.leave_reason,
+            "leave_until": stmt.excluded.leave_until,
             "school_code": stmt.excluded.school_code,
             "recorded_by": stmt.excluded.recorded_by,
             "recorded_at": stmt.excluded.recorded_at,

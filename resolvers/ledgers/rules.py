@@ -167,14 +167,8 @@ async def _audit_batch(
 
 
 def _check_leave(n: int, day: date, absence: Absence) -> None:
-    """A leave's last day comes after the day it starts and within LONGEST_LEAVE of it; only leave has one."""
-    if absence.leave_until is None:
-        return
-    if absence.leave_reason is None:
-        raise BadInput(
-            f"absences.{n}.leave", "REQUIRED", "请假须注明事由", "a leave's last day needs the leave and its reason"
-        )
-    if not day < absence.leave_until <= day + LONGEST_LEAVE:
+    """A leave's last day comes after the day it starts and within LONGEST_LEAVE of it."""
+    if absence.leave_until is not None and not day < absence.leave_until <= day + LONGEST_LEAVE:
         raise BadInput(
             f"absences.{n}.leave.until",
             "OUT_OF_RANGE",
