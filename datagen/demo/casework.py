@@ -65,7 +65,8 @@ def weekdays(start: date, end: date) -> list[date]:
 def school_days_from(start: date, count: int, step: int = 1) -> list[date]:
     """`count` school days of the national calendar (the demo keeps no calendar of its own) from `start`
     on (step 1) or back (step -1), `start` included when it is one."""
-    out, day = [], start
+    out: list[date] = []
+    day = start
     while len(out) < count:
         if national_working_day(day):
             out.append(day)
