@@ -31,6 +31,7 @@ from .report import (
 )
 from .roster_import import RosterImport, RosterRow
 from .school import School, SchoolKind, SchoolStage
+from .school_calendar import SchoolCalendar, SchoolCalendarDay, SchoolTerm
 from .term_visit import TermVisit
 
 __all__ = [
@@ -75,8 +76,11 @@ __all__ = [
     "RosterImport",
     "RosterRow",
     "School",
+    "SchoolCalendar",
+    "SchoolCalendarDay",
     "SchoolKind",
     "SchoolStage",
+    "SchoolTerm",
     "SpecialGroup",
     "TermVisit",
 ]

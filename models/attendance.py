@@ -9,18 +9,27 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from .base import created_at_field, enum_type
-from .ledger_rules import Mark
+from .ledger_rules import LeaveReason, Mark
 
 
 class AttendanceMark(SQLModel, table=True):
     """One child's mark on one school day; a later record of the same day replaces it."""
 
     __tablename__ = "attendance_mark"
-    __table_args__ = (sa.Index("ix_attendance_mark_day", "day"),)
+    __table_args__ = (
+        sa.Index("ix_attendance_mark_day", "day"),
+        sa.CheckConstraint(
+            "(mark = 'EXCUSED') = (leave_reason IS NOT NULL) AND (leave_until IS NULL OR leave_until > day)",
+            name="ck_attendance_mark_leave",
+        ),
+    )
 
     child_id: int = Field(foreign_key="child.id", primary_key=True, sa_type=sa.BigInteger)
     day: date = Field(primary_key=True)
     mark: Mark = Field(sa_type=enum_type(Mark))
+    # Leave (请假, POLICY 002 二(七)): its reason, and the last day it covers when longer than the day.
+    leave_reason: LeaveReason | None = Field(default=None, sa_type=enum_type(LeaveReason))
+    leave_until: date | None = None
     school_code: str = Field(max_length=10)
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime = created_at_field()

@@ -200,6 +200,10 @@ class LedgerEntry(SQLModel, table=True):
     opened_on: date = Field(description="the day the rule held or the finding was made")
     opened_at: datetime = created_at_field()
     opened_by: str = Field(max_length=64)
+    # The run of evidenced absence an attendance entry opened (or reopened, or escalated) on (issue 14 §1).
+    evidence_first_absent_on: date | None = None
+    evidence_last_absent_on: date | None = None
+    evidence_school_days_absent: int | None = Field(default=None, ge=1)
     note: str | None = Field(default=None, max_length=500)
     escalated_from_id: int | None = Field(default=None, foreign_key="ledger_entry.id", sa_type=sa.BigInteger)
     previous_entry_id: int | None = Field(default=None, foreign_key="ledger_entry.id", sa_type=sa.BigInteger)

@@ -58,6 +58,7 @@ class PeriodStatistic(SQLModel, table=True):
     returned: int = count_field()
     placed: int = count_field()
     closed_out: int = count_field()
+    awaiting_close_out: int = count_field()  # back at school by the month's end, not yet closed out
     taken_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 

@@ -8,10 +8,12 @@
   absence, a leave, or a class register that makes the unmarked present) was on leave (POLICY 003
   annex 1: leave is counted separately and is not absence without leave);
 - suspected / dropouts: ledger entries of the school opened on or before that day and not closed out
-  on or before it, by the stage and category A–T on the entry;
+  on or before it, by the stage and category A–T on the entry, less those back at school by then
+  (returned, awaiting placement and close-out): Table 1 counts who is absent now (POLICY 003 annex 1
+  note 1: 未到校上课; issue 14 §2). They stay on the lists, with the return in the remarks;
 - the lists (Table 2 for dropouts, and the suspected list) hold every entry of the school that was on
   the ledger at any time in the period, with "closed out?" (是否销账) for those closed by its end:
-  the open ones are exactly what Table 1 counts.
+  the open ones not back at school are exactly what Table 1 counts.
 """
 
 from __future__ import annotations
@@ -124,6 +126,11 @@ def listed_in_period(entry: LedgerEntry, start: date, end: date) -> bool:
     return entry.opened_on <= end and (closed is None or closed >= start)
 
 
+def back_at_school(entry: LedgerEntry, end: date) -> bool:
+    """Was the child back at school by the end of `end` (returned, whether or not closed out since)?"""
+    return entry.returned_on is not None and entry.returned_on <= end
+
+
 def open_at_end(entry: LedgerEntry, end: date) -> bool:
     """Does the entry count at the end of `end`: opened by then and not closed out by then?"""
     closed = china_day(entry.closed_at)
@@ -138,6 +145,7 @@ class Listed:
     stage: Stage
     category: DropoutCategory | None
     closed_out: bool
+    returned: bool = False  # back at school by the period's end (returned, awaiting close-out)
 
 
 def figures_by_stage(
@@ -149,7 +157,7 @@ def figures_by_stage(
     for stage in on_leave:
         out[stage].on_leave += 1
     for row in listed:
-        if row.closed_out:
+        if row.closed_out or row.returned:
             continue
         figures = out[row.stage]
         if row.ledger is Ledger.SUSPECTED:

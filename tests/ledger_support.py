@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import itertools
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import httpx
 
 from datagen.demo.seed import national_id
+from models.school_calendar import CountyCalendar
 from tests.conftest import gql, payload
 
 WUDING = "532329"  # 武定县
@@ -28,6 +29,7 @@ STAFF = f"staff-school-{WUDING_PRIMARY}"
 _sequence = itertools.count(300)
 
 ENTRY_FIELDS = """id ledger status source category stage openedOn isRelapse version responsibleRegionCode
+  evidence { firstAbsentOn lastAbsentOn schoolDaysAbsent }
   handoverRegionCode lastVisitOn returnedOn placement { method placedOn } closeOut { reason note by }
   student { id name }"""
 
@@ -94,22 +96,27 @@ async def make_student(
     raise AssertionError("no free national ID")
 
 
-def weekdays(start: date, end: date) -> list[date]:
-    return [
-        start + timedelta(days=n) for n in range((end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5
-    ]
+def school_days(start: date, end: date) -> list[date]:
+    """The school days from start to end where no calendar is kept: the national calendar's working days
+    (Monday to Friday less public holidays, plus make-up days such as Sunday 20 September 2026)."""
+    return CountyCalendar().school_days(start, end)
 
 
 async def record_absent(
-    client: httpx.AsyncClient, token: str, student_id: str, days: list[date], *, excused: bool = False
+    client: httpx.AsyncClient, token: str, student_id: str, days: list[date], *, leave: str | None = None
 ) -> list[dict[str, Any]]:
-    """One absence per day, recorded singly; the payloads in order."""
+    """One absence per day, recorded singly (on leave for `leave`'s reason, if given); the payloads in order."""
     out = []
     for day in days:
         result = await gql(
             client,
             ATTENDANCE,
-            {"input": {"day": day.isoformat(), "absences": [{"studentId": student_id, "excused": excused}]}},
+            {
+                "input": {
+                    "day": day.isoformat(),
+                    "absences": [{"studentId": student_id, "leave": {"reason": leave} if leave else None}],
+                }
+            },
             token,
         )
         out.append(payload(result, "recordAttendance"))

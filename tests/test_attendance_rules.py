@@ -29,22 +29,19 @@ from tests.ledger_support import (
     make_student,
     record_absent,
     run_rules,
-    weekdays,
+    school_days,
 )
 
 NEIGHBOUR_STAFF = f"staff-school-{YUANMOU_PRIMARY}"  # 元谋县元马镇中心小学
 TOWNSHIP = "gov-township-532329101"  # 狮山镇
 OTHER_WUDING_PRIMARY = "2153000037"  # 武定县环州乡中心小学
-NATIONAL_DAY = {date(2026, 10, d) for d in range(1, 8)}  # 国庆: no school, no marks
 
+STUDENT_ATTENDANCE = """query($id: ID!, $month: String!) { node(id: $id) { ... on Student {
+  attendance(month: $month) { days { day status } } } } }"""
 LINKS = """query($id: ID!) { node(id: $id) { ... on LedgerEntry { id ledger status openedOn returnedOn
   isRelapse version closeOut { reason } escalatedFrom { id } previousEntry { id } } } }"""
 CLOSE = """mutation($input: CloseOutLedgerEntryInput!) { closeOutLedgerEntry(input: $input) {
   entry { status version } errors { field code message } } }"""
-
-
-def school_days(start: date, end: date) -> list[date]:
-    return [d for d in weekdays(start, end) if d not in NATIONAL_DAY]
 
 
 async def register(
@@ -74,11 +71,12 @@ def opened_for(payloads: list[dict[str, Any]], student_id: str) -> list[int]:
     return [len([e for e in p["opened"] if e["student"]["id"] == student_id]) for p in payloads]
 
 
-async def test_seven_calendar_days_absent_open_nothing_and_the_eighth_opens_a_suspected_entry(client):
-    """POLICY 003 annex 1 note 1: suspected dropout is absent "超过一星期" (more than one week) without leave."""
+async def test_five_school_days_absent_open_nothing_and_the_sixth_opens_a_suspected_entry(client):
+    """POLICY 003 annex 1 note 1: suspected dropout is absent "超过一星期" (more than one week) without leave:
+    more than five school days (README "School days and unknown days"); the weekend counts for nothing."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    week = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 11)))
+    week = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 11)))
     assert opened_for(week, student["id"]) == [0, 0, 0, 0, 0]
     sunday = await run_rules(client, county, date(2026, 9, 13))  # Mon 7th – Sun 13th: exactly seven days
     assert all(e["student"]["id"] != student["id"] for e in sunday["opened"])
@@ -90,8 +88,9 @@ async def test_seven_calendar_days_absent_open_nothing_and_the_eighth_opens_a_su
         "SUSPECTED",
         "OPEN",
         "ATTENDANCE",
-        "2026-09-14",  # the first absent day + 7
+        "2026-09-14",  # the 6th school day absent
     )
+    assert entry["evidence"] == {"firstAbsentOn": "2026-09-07", "lastAbsentOn": "2026-09-14", "schoolDaysAbsent": 6}
     assert [e["id"] for e in await entries_of(client, county, student["id"])] == [entry["id"]]
 
 
@@ -100,7 +99,7 @@ async def test_leave_of_absence_never_opens_an_entry(client):
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
     days = school_days(date(2026, 9, 7), date(2026, 10, 23))
-    payloads = await record_absent(client, staff, student["id"], days, excused=True)
+    payloads = await record_absent(client, staff, student["id"], days, leave="ILLNESS")
     assert all(p["errors"] == [] and p["recorded"] == 1 for p in payloads)
     assert sum(opened_for(payloads, student["id"])) == 0
     await run_rules(client, county, date(2026, 11, 20))
@@ -111,18 +110,18 @@ async def test_a_day_on_leave_breaks_a_run_of_absence(client):
     """POLICY 003 annex 1 note 1: the week without leave must be unbroken; a day on leave (请假) starts it afresh."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 10)))
-    await record_absent(client, staff, student["id"], [date(2026, 9, 11)], excused=True)
-    later = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 14), date(2026, 9, 21)))
-    assert opened_for(later, student["id"]) == [0, 0, 0, 0, 0, 1]  # Mon 14th + 7 = Mon 21st
-    assert later[-1]["opened"][0]["openedOn"] == "2026-09-21"
+    await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 10)))
+    await record_absent(client, staff, student["id"], [date(2026, 9, 11)], leave="ILLNESS")
+    later = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 14), date(2026, 9, 20)))
+    assert opened_for(later, student["id"]) == [0, 0, 0, 0, 0, 1]  # Mon 14th … Fri 18th, Sun 20th (make-up day)
+    assert later[-1]["opened"][0]["openedOn"] == "2026-09-20"
 
 
 async def test_a_weekend_without_marks_does_not_break_a_run(client):
-    """POLICY 003 annex 1 note 1: a week is calendar days; Saturday and Sunday (no marks) keep the run going."""
+    """POLICY 003 annex 1 note 1: Saturday and Sunday are no school days: without marks they keep the run going."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    payloads = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 9), date(2026, 9, 16)))
+    payloads = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 9), date(2026, 9, 16)))
     assert opened_for(payloads, student["id"]) == [0, 0, 0, 0, 0, 1]  # Wed 9th … Wed 16th, six marks
     assert payloads[-1]["opened"][0]["openedOn"] == "2026-09-16"
 
@@ -132,14 +131,15 @@ async def test_a_class_register_without_the_child_counts_as_present_and_breaks_a
     list the child means the child was there, one that lists the child is an absence."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    for day in weekdays(date(2026, 9, 7), date(2026, 9, 10)):
+    for day in school_days(date(2026, 9, 7), date(2026, 9, 10)):
         assert (await register(client, staff, day, [student["id"]]))["errors"] == []
     present = await register(client, staff, date(2026, 9, 11))
     assert (present["errors"], present["recorded"]) == ([], 0)
-    later = [await register(client, staff, d, [student["id"]]) for d in weekdays(date(2026, 9, 14), date(2026, 9, 21))]
+    days = school_days(date(2026, 9, 14), date(2026, 9, 20))
+    later = [await register(client, staff, d, [student["id"]]) for d in days]
     assert opened_for(later, student["id"]) == [0, 0, 0, 0, 0, 1]
     [entry] = [e for e in later[-1]["opened"] if e["student"]["id"] == student["id"]]
-    assert entry["openedOn"] == "2026-09-21"
+    assert entry["openedOn"] == "2026-09-20"
 
 
 async def test_escalates_to_dropout_only_more_than_a_month_after_it_opened(client):
@@ -147,7 +147,7 @@ async def test_escalates_to_dropout_only_more_than_a_month_after_it_opened(clien
     month is not yet more than one. The suspected entry is closed as escalated and linked from the dropout."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    first = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14)))
+    first = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 14)))
     suspected = first[-1]["opened"][0]
     month = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 15), date(2026, 10, 14)))
     assert not any(p["escalated"] for p in month)  # 14 October is one month after 14 September
@@ -165,9 +165,9 @@ async def test_attendance_resuming_marks_an_open_entry_returned_on_that_day(clie
     """POLICY 003 annex 1 note 1 read backwards: back at class, no longer absent; a day on leave is not a return."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    entry = (await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14))))[-1]
+    entry = (await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 14))))[-1]
     entry = entry["opened"][0]
-    leave = (await record_absent(client, staff, student["id"], [date(2026, 9, 15)], excused=True))[0]
+    leave = (await record_absent(client, staff, student["id"], [date(2026, 9, 15)], leave="ILLNESS"))[0]
     assert leave["returned"] == []
     assert (await links(client, county, entry["id"]))["status"] == "OPEN"
 
@@ -185,22 +185,22 @@ async def test_an_entry_reopened_after_a_return_escalates_a_month_after_it_reope
     RETURNED on the strength of the old return."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    entry = (await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14))))[-1]
+    entry = (await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 14))))[-1]
     entry = entry["opened"][0]
     assert [e["returnedOn"] for e in (await register(client, staff, date(2026, 9, 15)))["returned"]] == ["2026-09-15"]
 
-    days = school_days(date(2026, 9, 16), date(2026, 10, 23))  # Wed 16th + 7 = Wed 23rd: suspected again
+    days = school_days(date(2026, 9, 16), date(2026, 10, 22))  # 16, 17, 18, 20 (make-up), 21, 22: suspected again
     again = await record_absent(client, staff, student["id"], days)
     assert [p["returned"] for p in again] == [[]] * len(days)
-    assert [p["escalated"] for p in again] == [[]] * len(days)  # 23 October is one month after 23 September
+    assert [p["escalated"] for p in again] == [[]] * len(days)  # 22 October is one month after 22 September
     reopened = [(e["id"], day) for p, day in zip(again, days, strict=True) for e in p["reopened"]]
-    assert reopened == [(entry["id"], date(2026, 9, 23))]  # the 8th calendar day of the new absence
+    assert reopened == [(entry["id"], date(2026, 9, 22))]  # the 6th school day of the new absence
     assert not any(p["opened"] for p in again)  # the same entry, not a new one
     now = await links(client, county, entry["id"])
     assert (now["status"], now["returnedOn"]) == ("OPEN", None)
 
-    [dropout] = (await record_absent(client, staff, student["id"], [date(2026, 10, 26)]))[0]["escalated"]
-    assert (dropout["ledger"], dropout["openedOn"]) == ("DROPOUT", "2026-10-24")
+    [dropout] = (await record_absent(client, staff, student["id"], [date(2026, 10, 23)]))[0]["escalated"]
+    assert (dropout["ledger"], dropout["openedOn"]) == ("DROPOUT", "2026-10-23")
     assert (await links(client, county, dropout["id"]))["escalatedFrom"] == {"id": entry["id"]}
 
 
@@ -209,8 +209,8 @@ async def test_a_child_listed_twice_in_one_batch_is_recorded_once_the_later_list
     earlier one; a batch naming a child twice is no server error."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 11)))
-    twice = [{"studentId": student["id"]}, {"studentId": student["id"], "excused": True}]
+    await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 11)))
+    twice = [{"studentId": student["id"]}, {"studentId": student["id"], "leave": {"reason": "FAMILY"}}]
     result = await gql(client, ATTENDANCE, {"input": {"day": "2026-09-14", "absences": twice}}, staff)
     payload = result["data"]["recordAttendance"]
     assert (payload["errors"], payload["recorded"], payload["opened"]) == ([], 1, [])  # on leave: run broken
@@ -221,7 +221,7 @@ async def test_a_child_flagged_again_after_close_out_gets_a_new_relapse_entry(cl
     after close-out is a relapse (反弹) on a new entry that points to the closed one."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    first = (await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14))))[-1]
+    first = (await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 14))))[-1]
     first = first["opened"][0]
     assert first["isRelapse"] is False
     close = {"entryId": first["id"], "reason": "ENROLLED_ELSEWHERE_CONFIRMED", "version": first["version"]}
@@ -229,28 +229,62 @@ async def test_a_child_flagged_again_after_close_out_gets_a_new_relapse_entry(cl
     assert (closed["errors"], closed["entry"]["status"]) == ([], "CLOSED")
 
     await register(client, staff, date(2026, 9, 15))  # at school again
-    again = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 16), date(2026, 9, 23)))
+    again = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 16), date(2026, 9, 22)))
     [relapse] = again[-1]["opened"]
     assert relapse["id"] != first["id"]
     seen = await links(client, county, relapse["id"])
-    assert (seen["ledger"], seen["openedOn"], seen["isRelapse"]) == ("SUSPECTED", "2026-09-23", True)
+    assert (seen["ledger"], seen["openedOn"], seen["isRelapse"]) == ("SUSPECTED", "2026-09-22", True)
     assert seen["previousEntry"] == {"id": first["id"]}
     assert (await links(client, county, first["id"]))["status"] == "CLOSED"
 
 
-async def test_a_late_sweep_catches_up_opening_and_escalating_in_one_run(client):
-    """POLICY 003 annex 1 notes 1–2 applied as of a date: with no marks since, a child last seen absent on
-    Friday 11 September is suspected from the 14th and a dropout from 15 October."""
+async def test_a_single_absence_with_nothing_after_it_never_grows_into_an_entry(client):
+    """Issue 14 §1 on POLICY 003 annex 1 note 1: unknown is not absent. A school recording absences one child
+    at a time records one absence, then nothing: no entry a week, nor a month, later."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     student = await make_student(client, county)
-    week = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 11)))
-    assert sum(opened_for(week, student["id"])) == 0  # each batch ran the rules as of its own day
+    await record_absent(client, staff, student["id"], [date(2026, 9, 7)])
+    for as_of in (date(2026, 9, 15), date(2026, 10, 20)):
+        swept = await run_rules(client, county, as_of)
+        assert all(e["student"]["id"] != student["id"] for k in ("opened", "escalated") for e in swept[k])
+    assert await entries_of(client, county, student["id"]) == []
+
+
+async def test_an_unknown_school_day_ends_the_run(client):
+    """Issue 14 §1: a school day with no record ends the run's evidence; absences after it start afresh."""
+    county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
+    student = await make_student(client, county)
+    await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 10)))
+    # Friday 11th: nothing recorded
+    later = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 14), date(2026, 9, 20)))
+    assert opened_for(later, student["id"]) == [0, 0, 0, 0, 0, 1]  # 14–18 and Sunday 20th: six, from the 14th
+    assert later[-1]["opened"][0]["evidence"] == {
+        "firstAbsentOn": "2026-09-14",
+        "lastAbsentOn": "2026-09-20",
+        "schoolDaysAbsent": 6,
+    }
+
+
+async def test_a_late_sweep_catches_up_opening_and_escalating_in_one_run(client):
+    """POLICY 003 annex 1 notes 1–2 applied as of a date: a backlog entered late and latest day first (each
+    batch runs the rules as of its own day, so none of them sees the run), absent on every school day from
+    7 September to 16 October: the sweep finds the child suspected from the 14th, a dropout from 15 October."""
+    county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
+    student = await make_student(client, county)
+    backlog = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 10, 16))[::-1])
+    assert sum(opened_for(backlog, student["id"])) == 0  # each batch ran the rules as of its own day
 
     swept = await run_rules(client, county, date(2026, 10, 20))
     assert swept["errors"] == []
     [suspected] = [e for e in swept["opened"] if e["student"]["id"] == student["id"]]
     [dropout] = [e for e in swept["escalated"] if e["student"]["id"] == student["id"]]
     assert (suspected["openedOn"], dropout["ledger"], dropout["openedOn"]) == ("2026-09-14", "DROPOUT", "2026-10-15")
+    absent = len(school_days(date(2026, 9, 7), date(2026, 10, 15)))  # 25: holidays and make-up days counted right
+    assert dropout["evidence"] == {
+        "firstAbsentOn": "2026-09-07",
+        "lastAbsentOn": "2026-10-15",
+        "schoolDaysAbsent": absent,
+    }
     assert (await links(client, county, dropout["id"]))["escalatedFrom"] == {"id": suspected["id"]}
     assert (await links(client, county, suspected["id"]))["closeOut"] == {"reason": "ESCALATED_TO_DROPOUT"}
 
@@ -271,8 +305,9 @@ def sweep_db(databases, monkeypatch):
 
 
 async def _absences_committed(url: str) -> None:
-    """Through the API with each operation committed: A absent Mon 7 – Fri 11 September only (not yet
-    suspected); B absent 7–14 September (suspected by the batch of the 14th); C on leave throughout."""
+    """Through the API with each operation committed: A absent 7–14 September, entered latest day first
+    (no batch sees the run); B absent 7–14 September (suspected by the batch of the 14th), then to 15 October
+    entered latest day first; C on leave throughout."""
     engine = create_async_engine(url, poolclass=NullPool)
     app = create_app(make_settings(), sessions=async_sessionmaker(engine, expire_on_commit=False))
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 1234))
@@ -280,10 +315,17 @@ async def _absences_committed(url: str) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://baoxue.test") as client:
             county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
             a, b, c = [await make_student(client, county) for _ in range(3)]
-            await record_absent(client, staff, a["id"], weekdays(date(2026, 9, 7), date(2026, 9, 11)))
-            b_days = await record_absent(client, staff, b["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14)))
+            a_days = await record_absent(client, staff, a["id"], school_days(date(2026, 9, 7), date(2026, 9, 14))[::-1])
+            assert not any(p["opened"] for p in a_days)
+            b_days = await record_absent(client, staff, b["id"], school_days(date(2026, 9, 7), date(2026, 9, 14)))
             assert len(b_days[-1]["opened"]) == 1
-            await record_absent(client, staff, c["id"], weekdays(date(2026, 9, 7), date(2026, 10, 16)), excused=True)
+            b_more = await record_absent(
+                client, staff, b["id"], school_days(date(2026, 9, 15), date(2026, 10, 15))[::-1]
+            )
+            assert not any(p["escalated"] for p in b_more)
+            await record_absent(
+                client, staff, c["id"], school_days(date(2026, 9, 7), date(2026, 10, 16)), leave="ILLNESS"
+            )
     finally:
         await engine.dispose()
 
@@ -297,7 +339,7 @@ def test_cli_ledger_sweep_applies_the_rules_as_of_a_date_and_prints_the_counts(s
     main(["ledger", "sweep", "--as-of", "2026-10-15"])
     assert capsys.readouterr().out.splitlines() == [
         "ledger rules as of 2026-10-14: 1 suspected opened, 0 reopened, 0 escalated to dropout, 0 returned",
-        "ledger rules as of 2026-10-15: 0 suspected opened, 0 reopened, 2 escalated to dropout, 0 returned",
+        "ledger rules as of 2026-10-15: 0 suspected opened, 0 reopened, 1 escalated to dropout, 0 returned",
         "ledger rules as of 2026-10-15: 0 suspected opened, 0 reopened, 0 escalated to dropout, 0 returned",
     ]
 
@@ -338,12 +380,15 @@ async def test_a_neighbouring_school_cannot_take_a_wuding_class_register(client)
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     neighbour_staff = await token_for(client, NEIGHBOUR_STAFF)
     student = await make_student(client, county)
-    await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 10)))
+    await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 10)))
     assert error_codes(await register(client, neighbour_staff, date(2026, 9, 11))) == ["FORBIDDEN"]
     # Nor a class with nobody in it: the answer does not tell a neighbour which of 武定's classes are empty.
     assert error_codes(await register(client, neighbour_staff, date(2026, 9, 11), grade=9)) == ["FORBIDDEN"]
-    later = await record_absent(client, staff, student["id"], [date(2026, 9, 14)])
-    assert [e["openedOn"] for e in later[0]["opened"]] == ["2026-09-14"]
+    later = await record_absent(client, staff, student["id"], [date(2026, 9, 14), date(2026, 9, 15)])
+    assert [e["openedOn"] for p in later for e in p["opened"]] == []  # the 11th is unknown: the run starts again
+    seen = await gql(client, STUDENT_ATTENDANCE, {"id": student["id"], "month": "2026-09"}, county)
+    days = {d["day"]: d["status"] for d in seen["data"]["node"]["attendance"]["days"]}
+    assert (days["2026-09-10"], days["2026-09-11"], days["2026-09-14"]) == ("ABSENT", "UNKNOWN", "ABSENT")
 
 
 @pytest.mark.parametrize("username", [TOWNSHIP, COUNTY_EDU])
@@ -353,9 +398,9 @@ async def test_roles_without_attendance_write_are_forbidden_and_nothing_is_kept(
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     other = await token_for(client, username)
     student = await make_student(client, county)
-    refused = await record_absent(client, other, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14)))
+    refused = await record_absent(client, other, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 14)))
     assert all(error_codes(r) == ["FORBIDDEN"] for r in refused)
-    # had the refused marks been kept, one more absent day would make eight and open an entry
+    # had the refused marks been kept, one more absent day would make six school days and open an entry
     [payload] = await record_absent(client, staff, student["id"], [date(2026, 9, 15)])
     assert (payload["errors"], payload["opened"]) == ([], [])
 
@@ -372,11 +417,40 @@ async def test_a_county_sweep_leaves_another_countys_children_alone(client):
     wuding = await token_for(client, COUNTY_EDU)
     yuanmou, yuanmou_staff = await token_for(client, NEIGHBOUR_EDU), await token_for(client, NEIGHBOUR_STAFF)
     child = await make_student(client, yuanmou, village=YUANMOU_VILLAGE, school=YUANMOU_PRIMARY)
-    week = await record_absent(client, yuanmou_staff, child["id"], weekdays(date(2026, 9, 7), date(2026, 9, 11)))
-    assert sum(opened_for(week, child["id"])) == 0  # five days as of Friday: not yet suspected
+    backlog = school_days(date(2026, 9, 7), date(2026, 9, 14))[::-1]  # latest day first: no batch sees the run
+    week = await record_absent(client, yuanmou_staff, child["id"], backlog)
+    assert sum(opened_for(week, child["id"])) == 0
 
     swept = await run_rules(client, wuding, date(2026, 9, 30))
     assert all(e["student"]["id"] != child["id"] for k in ("opened", "escalated", "returned") for e in swept[k])
     assert await entries_of(client, yuanmou, child["id"]) == []
     own = await run_rules(client, yuanmou, date(2026, 9, 30))  # the child's own county would open it
     assert [e["openedOn"] for e in own["opened"] if e["student"]["id"] == child["id"]] == ["2026-09-14"]
+
+
+async def test_the_opening_day_gives_the_same_answer_whichever_order_the_register_and_the_sweep_come_in(client):
+    """Issue 14 §1 on POLICY 003 annex 1 note 1: five school days absent, then on the 6th the day's class register
+    and the day's sweep in either order: listed absent, the entry opens on the 6th with the same evidence; not
+    listed (present), no entry opens, whichever came first."""
+    county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
+    week, sixth = school_days(date(2026, 9, 7), date(2026, 9, 11)), date(2026, 9, 14)
+    children = {grade: await make_student(client, county, grade=grade) for grade in (2, 4, 5, 6)}
+    for child in children.values():
+        await record_absent(client, staff, child["id"], week)
+
+    def opened(payload: dict[str, Any], child: dict[str, Any]) -> list[dict[str, Any]]:
+        return [e for e in payload["opened"] if e["student"]["id"] == child["id"]]
+
+    register_first = await register(client, staff, sixth, [children[4]["id"]], grade=4)
+    assert opened(await run_rules(client, county, sixth), children[4]) == []
+    assert opened(await run_rules(client, county, sixth), children[5]) == []
+    sweep_first = await register(client, staff, sixth, [children[5]["id"]], grade=5)
+    [a], [b] = opened(register_first, children[4]), opened(sweep_first, children[5])
+    assert (a["openedOn"], a["evidence"]) == (b["openedOn"], b["evidence"])
+    assert a["evidence"] == {"firstAbsentOn": "2026-09-07", "lastAbsentOn": "2026-09-14", "schoolDaysAbsent": 6}
+
+    await register(client, staff, sixth, [], grade=6)  # present on the 6th: register, then sweep
+    assert opened(await run_rules(client, county, sixth), children[6]) == []
+    assert opened(await run_rules(client, county, sixth), children[2]) == []  # sweep, then the register
+    assert opened(await register(client, staff, sixth, [], grade=2), children[2]) == []
+    assert [await entries_of(client, county, children[g]["id"]) for g in (2, 6)] == [[], []]

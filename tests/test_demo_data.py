@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from datagen.demo.cases import demo_data
-from datagen.demo.casework import AS_OF
+from datagen.demo.casework import AS_OF, school_days_from
 from datagen.demo.places import SCHOOLS
 from datagen.demo.seed import ABSENCE_STORY_NAMES, POPULATION, demo_accounts, seed_demo
 from models import Account, Child, Region, School
@@ -253,7 +253,9 @@ async def test_escalations_and_relapses_are_linked(session):
             "ESCALATED_TO_DROPOUT",
         )
         assert (dropout.ledger, dropout.source, dropout.child_id) == ("DROPOUT", "ATTENDANCE", suspected.child_id)
-        assert (dropout.opened_on - add_month(suspected.opened_on)).days == 1
+        # the first school day after the same date a month on (models/ledger_rules.escalation_day)
+        assert dropout.opened_on == school_days_from(add_month(suspected.opened_on) + timedelta(days=1), 1)[0]
+        assert dropout.evidence_first_absent_on == suspected.evidence_first_absent_on
     assert all(e.escalated_from_id for e in entries.values() if e.ledger == "DROPOUT" and e.source == "ATTENDANCE")
     relapses = [e for e in entries.values() if e.is_relapse]
     assert relapses

@@ -16,7 +16,7 @@ from tests.ledger_support import (
     make_student,
     record_absent,
     run_rules,
-    weekdays,
+    school_days,
 )
 
 VISIT = """mutation($input: RecordPersuasionVisitInput!) { recordPersuasionVisit(input: $input) {
@@ -39,8 +39,8 @@ async def test_a_case_from_attendance_to_close_out(client):
     neighbour = await token_for(client, NEIGHBOUR_EDU)
     student = await make_student(client, county)
 
-    # absent without leave from Monday 7 September: the 8th calendar day (Mon 14th) makes it suspected
-    payloads = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14)))
+    # absent without leave from Monday 7 September: the 6th school day (Mon 14th) makes it suspected
+    payloads = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 14)))
     assert [len(p["opened"]) for p in payloads] == [0, 0, 0, 0, 0, 1]
     suspected = payloads[-1]["opened"][0]
     assert (suspected["ledger"], suspected["source"], suspected["openedOn"]) == (
@@ -68,8 +68,12 @@ async def test_a_case_from_attendance_to_close_out(client):
     assert result["entry"]["lastVisitOn"] == "2026-09-15"
 
     # still absent more than a month after it became suspected: a dropout entry, linked
-    batches = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 15), date(2026, 10, 14)))
-    assert not any(p["escalated"] for p in batches)  # 14 October is one month, not more than one
+    # the school enters the month's absences late, latest day first: no batch sees the run, the sweep does
+    batches = await record_absent(
+        client, staff, student["id"], school_days(date(2026, 9, 15), date(2026, 10, 15))[::-1]
+    )
+    assert not any(p["escalated"] for p in batches)
+    assert (await run_rules(client, county, date(2026, 10, 14)))["escalated"] == []  # one month, not more
     swept = await run_rules(client, county, date(2026, 10, 15))
     dropout = next(e for e in swept["escalated"] if e["student"]["id"] == student["id"])
     assert (dropout["ledger"], dropout["openedOn"]) == ("DROPOUT", "2026-10-15")
@@ -130,7 +134,7 @@ async def test_neighbouring_county_can_do_nothing_to_the_case(client):
     staff = await token_for(client, STAFF)
     neighbour = await token_for(client, NEIGHBOUR_EDU)
     student = await make_student(client, county)
-    payloads = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14)))
+    payloads = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 14)))
     entry = payloads[-1]["opened"][0]
 
     assert await entries_of(client, neighbour, student["id"]) == []
@@ -149,7 +153,7 @@ async def test_a_school_may_not_close_out_or_run_the_rules(client):
     county = await token_for(client, COUNTY_EDU)
     staff = await token_for(client, STAFF)
     student = await make_student(client, county)
-    payloads = await record_absent(client, staff, student["id"], weekdays(date(2026, 9, 7), date(2026, 9, 14)))
+    payloads = await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 14)))
     entry = payloads[-1]["opened"][0]
     refused = await gql(
         client, CLOSE, {"input": {"entryId": entry["id"], "reason": "DECEASED", "version": entry["version"]}}, staff

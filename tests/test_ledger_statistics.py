@@ -34,11 +34,12 @@ from tests.ledger_support import (
     make_student,
     open_entry,
     record_absent,
-    weekdays,
+    run_rules,
+    school_days,
 )
 
 FIELDS = """regionCode period stage specialGroup category enrolled population suspected dropouts deferred cases
-  returned placed closedOut dropoutRate suspectedRate returnRate takenAt"""
+  returned awaitingCloseOut placed closedOut dropoutRate suspectedRate returnRate takenAt"""
 STATS = f"""query($r: String, $by: AggregateLevel! = CITY, $p: [String!], $d: [StatisticDimension!]! = []) {{
   ledgerStatistics(regionCode: $r, by: $by, periods: $p, dimensions: $d) {{
     periods missingPeriods rows {{ {FIELDS} }} }} }}"""
@@ -50,7 +51,18 @@ PLACE = """mutation($input: RecordPlacementInput!) { recordPlacement(input: $inp
 CLOSE = """mutation($input: CloseOutLedgerEntryInput!) { closeOutLedgerEntry(input: $input) {
   entry { id version } errors { code } } }"""
 NOT_CLOSED = ["OPEN", "RETURNED", "DEFERRED", "TRANSFERRED"]
-COUNTS = ("enrolled", "population", "suspected", "dropouts", "deferred", "cases", "returned", "placed", "closedOut")
+COUNTS = (
+    "enrolled",
+    "population",
+    "suspected",
+    "dropouts",
+    "deferred",
+    "cases",
+    "returned",
+    "awaitingCloseOut",
+    "placed",
+    "closedOut",
+)
 FIRST_DEMO_MONTH = date(2025, 9, 1)
 
 
@@ -140,9 +152,10 @@ async def step(client: Any, token: str, mutation: str, name: str, entry: dict[st
 
 async def test_a_case_counts_in_the_months_it_was_on_the_ledger_and_nowhere_else(client, sessions):
     """A dropout opened four months ago, back at school two months ago and placed, closed out today: on the
-    dropout ledger at the end of each month from its opening until its close-out (returned children count
-    until closed out, as in Table 1), returned and placed in its month, closed out in this one. Enrolment
-    has no history: the new child counts as enrolled in the earlier months too, except while a dropout."""
+    dropout ledger at the end of each month from its opening until it is back at school; from then until its
+    close-out it counts as returned, awaiting close-out, and in school (Table 1 counts who is absent now,
+    issue 14 §2); returned and placed in its month, closed out in this one. Enrolment has no history: the
+    new child counts as enrolled in the earlier months too, except while a dropout not back at school."""
     token = await token_for(client, COUNTY_EDU)
     this = today()
     months = [month_code(month_start(this, n)) for n in (5, 4, 3, 2, 1, 0)]
@@ -168,20 +181,22 @@ async def test_a_case_counts_in_the_months_it_was_on_the_ledger_and_nowhere_else
     change = {m: {k: after[m][k] - before[m][k] for k in COUNTS} for m in months}
     none = dict.fromkeys(COUNTS, 0)
     out = none | {"dropouts": 1, "cases": 1, "population": 1}
+    back_at_school = none | {"enrolled": 1, "population": 1, "cases": 1, "awaitingCloseOut": 1}
     assert change == {
         months[0]: none | {"enrolled": 1, "population": 1},
         months[1]: out,
         months[2]: out,
-        months[3]: out | {"returned": 1, "placed": 1},
-        months[4]: out,
+        months[3]: back_at_school | {"returned": 1, "placed": 1},
+        months[4]: back_at_school,
         months[5]: none | {"enrolled": 1, "population": 1, "cases": 1, "closedOut": 1},
     }
 
 
 async def test_an_escalation_recorded_late_moves_the_child_to_the_dropout_ledger_on_the_day_it_opened(client, sessions):
-    """POLICY 003 annex 1 notes 1–2: absent a week two months ago, the child is a suspected dropout from the
-    8th day and a dropout a month later. Recorded only today, the suspected entry is closed today, but the
-    child left the suspected ledger the day the dropout entry opened: counted on one ledger at a time."""
+    """POLICY 003 annex 1 notes 1–2: absent every school day since two months ago, the child is a suspected
+    dropout from the 6th school day and a dropout a month later. Entered late (latest day first, so no batch
+    sees the run) and swept only today, the suspected entry is closed today, but the child left the suspected
+    ledger the day the dropout entry opened: counted on one ledger at a time."""
     county, staff = await token_for(client, COUNTY_EDU), await token_for(client, STAFF)
     this = today()
     months = [month_code(month_start(this, n)) for n in (3, 2, 1, 0)]
@@ -189,9 +204,10 @@ async def test_an_escalation_recorded_late_moves_the_child_to_the_dropout_ledger
     before = await by_month(client, county, months)
     student = await make_student(client, county)
     monday = month_start(this, 2) + timedelta(days=(7 - month_start(this, 2).weekday()) % 7)
-    await record_absent(client, staff, student["id"], weekdays(monday, monday + timedelta(days=4)))
-    [late] = await record_absent(client, staff, student["id"], [this])
-    [dropout] = late["escalated"]
+    backlog = await record_absent(client, staff, student["id"], school_days(monday, this - timedelta(days=1))[::-1])
+    assert not any(p["opened"] or p["escalated"] for p in backlog)
+    swept = await run_rules(client, county, this)
+    [dropout] = [e for e in swept["escalated"] if e["student"]["id"] == student["id"]]
     assert month_code(date.fromisoformat(dropout["openedOn"])) == months[2]
     await take(sessions, month_start(this, 3), this)
     after = await by_month(client, county, months)
@@ -296,9 +312,11 @@ def recount(entries: list[dict[str, Any]], approved: dict[int, date], months: li
                 continue
             on_ledger = gone is None or gone > last
             c = out.setdefault((e["responsible_path"][:2], code), Counter())
-            c["suspected"] += on_ledger and e["ledger"] == "SUSPECTED"
-            c["dropouts"] += on_ledger and e["ledger"] == "DROPOUT"
             back = e["returned_on"]
+            back_at_end = on_ledger and bool(back and back <= last)
+            c["suspected"] += on_ledger and not back_at_end and e["ledger"] == "SUSPECTED"
+            c["dropouts"] += on_ledger and not back_at_end and e["ledger"] == "DROPOUT"
+            c["awaitingCloseOut"] += back_at_end
             c["deferred"] += (
                 on_ledger and e["id"] in approved and approved[e["id"]] <= last and not (back and back <= last)
             )
@@ -325,8 +343,8 @@ async def test_the_national_series_matches_a_recount_of_every_entry_month_by_mon
         approved = {entry_id: china_day(at) for entry_id, at in decided.all()}
         places = await session.execute(
             text(
-                "SELECT left(c.school_path, 2), e.opened_on, e.closed_at FROM child c JOIN ledger_entry e "
-                "ON e.child_id = c.id WHERE e.ledger = 'DROPOUT' AND c.school_path IS NOT NULL"
+                "SELECT left(c.school_path, 2), e.opened_on, e.closed_at, e.returned_on FROM child c "
+                "JOIN ledger_entry e ON e.child_id = c.id WHERE e.ledger = 'DROPOUT' AND c.school_path IS NOT NULL"
             )
         )
         withdrawn = places.all()
@@ -344,8 +362,11 @@ async def test_the_national_series_matches_a_recount_of_every_entry_month_by_mon
         last = month_start(date(int(month[:4]), int(month[5:]), 1), -1) - timedelta(days=1)
         out = sum(
             1
-            for code, opened, closed in withdrawn
-            if code == province and opened <= last and (closed is None or china_day(closed) > last)
+            for code, opened, closed, back in withdrawn
+            if code == province
+            and opened <= last
+            and (closed is None or china_day(closed) > last)
+            and not (back and back <= last)  # back at school: in school again (issue 14 §2)
         )
         assert row["enrolled"] == holding[province] - out
 

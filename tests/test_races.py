@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from baoxue.database import migrate
 from datagen.demo.seed import DEMO_PASSWORD, seed_demo
 from models.base import today
+from models.school_calendar import national_working_day
 from tests.conftest import Databases, gql
 from tests.ledger_support import (
     ATTENDANCE,
@@ -39,6 +40,7 @@ from tests.ledger_support import (
 )
 from tests.persuasion_support import COUNTY_GOV, DECIDE, PLAN, joint_visits, new_case, request_deferral
 from tests.test_grant_sync import GRANT, REVOKE, Server, _environment
+from tests.test_school_calendar import SET_CALENDAR
 
 ADMINS = ("admin-county-532329", "admin-city-5323", "admin-province-53")
 NEIGHBOUR_ADMIN = "admin-county-532328"  # 元谋县: may not touch 武定's grants
@@ -141,7 +143,7 @@ def school_days_before(end: date, count: int) -> list[date]:
     day = end
     while len(days) < count:
         day -= timedelta(days=1)
-        if day.weekday() < 5:
+        if national_working_day(day):  # a school day where no calendar is kept (models/school_calendar.py)
             days.append(day)
     return sorted(days)
 
@@ -157,7 +159,9 @@ async def test_attendance_batches_and_sweeps_at_once_keep_every_mark_and_open_on
         excused = {(students[0], days[0]), (students[1], days[-1])}  # the same in both orders of a day
         for day in days:
             for order in (students, students[::-1]):
-                absences = [{"studentId": s, "excused": (s, day) in excused} for s in order]
+                absences = [
+                    {"studentId": s, "leave": {"reason": "FAMILY"} if (s, day) in excused else None} for s in order
+                ]
                 batches.append((ATTENDANCE, {"day": str(day), "absences": absences}, staff))
         for _ in range(4):
             batches.append((RULES, {"asOf": str(today())}, county))
@@ -194,6 +198,31 @@ async def new_account(client: httpx.AsyncClient, admin: str, username: str) -> N
     account = {"username": username, "displayName": "并发测试", "jurisdictionCode": "532329", "password": "a-pass-1234"}
     result = await gql(client, create, {"input": account}, admin)
     assert result["data"]["createAccount"]["errors"] == [], result
+
+
+async def test_twenty_calendar_saves_at_once_keep_one_and_the_rest_conflict(served: Served) -> None:
+    """Issue 14 §1: a county's calendar of a year, saved by twenty clients from the same read (version 0, then 1):
+    one wins each round, the rest are CONFLICT, and the stored days are exactly the winner's."""
+    async with served.client() as client:
+        county = await served.token(client, COUNTY_EDU)
+        for version in (0, 1):
+            inputs = [
+                {"regionCode": "532329", "year": 2025, "version": version, "daysOff": [{"day": f"2025-11-{n + 3:02d}"}]}
+                for n in range(20)
+            ]
+            results = await at_once(client, county, SET_CALENDAR, inputs)
+            assert internal_errors(results) == []
+            assert outcome(results, "setSchoolCalendar") == (1, ["CONFLICT"] * 19)
+            [won] = [
+                r["data"]["setSchoolCalendar"]["calendar"]
+                for r in results
+                if r["data"]["setSchoolCalendar"]["calendar"]
+            ]
+            assert won["version"] == version + 1
+            stored = served.rows("SELECT day FROM school_calendar_day WHERE region_path = '53/5323/532329'")
+            assert [str(d) for (d,) in stored] == [d["day"] for d in won["days"] if d["source"] == "COUNTY"]
+            assert len(stored) == 1
+    assert served.scalar("SELECT version FROM school_calendar WHERE region_path = '53/5323/532329'") == 2
 
 
 async def test_ten_admins_granting_one_role_at_once_make_one_grant(served: Served) -> None:

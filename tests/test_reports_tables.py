@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import gql, token_for
-from tests.ledger_support import WUDING_PRIMARY, make_student, open_entry, record_absent
+from tests.ledger_support import WUDING, WUDING_PRIMARY, make_student, open_entry, record_absent
 from tests.report_support import (
     COUNTY_EDU,
     MINISTRY,
@@ -28,7 +28,8 @@ CHINA = ZoneInfo("Asia/Shanghai")
 DEMO_JUNIOR = "2153000011"  # 双柏县大庄镇中学: demo cases in March and October 2026
 ENTRIES = """query($f: LedgerEntryFilter, $after: String) { ledgerEntries(filter: $f, first: 100, after: $after) {
   pageInfo { hasNextPage endCursor } edges { node { id ledger stage category openedOn student { id }
-  closeOut { at } } } } }"""
+  returnedOn closeOut { at } } } } }"""
+LEDGER_COUNTS = """query($r: String) { ledgerCounts(regionCode: $r, by: COUNTY) { ledger status countedAs entries } }"""
 MARK_RETURNED = """mutation($input: MarkReturnedInput!) { markReturned(input: $input) {
   entry { version } errors { code } } }"""
 
@@ -51,10 +52,11 @@ def _open_at(entry: dict[str, Any], end: date) -> bool:
 
 
 def _table1_from_ledger(entries: list[dict[str, Any]], end: date) -> dict[str, Counter[str]]:
-    """What `ledgerEntries` says Table 1 must count: entries opened by the end and not closed out by then."""
+    """What `ledgerEntries` says Table 1 must count: entries opened by the end, not closed out by then and not
+    back at school by then (issue 14 §2: Table 1 counts who is absent now)."""
     out: dict[str, Counter[str]] = {"PRIMARY": Counter(), "JUNIOR": Counter(), "TOTAL": Counter()}
     for e in entries:
-        if not _open_at(e, end):
+        if not _open_at(e, end) or (e["returnedOn"] and date.fromisoformat(e["returnedOn"]) <= end):
             continue
         keys = (
             ["suspected"] if e["ledger"] == "SUSPECTED" else ["dropouts", *([e["category"]] if e["category"] else [])]
@@ -121,7 +123,7 @@ async def test_should_attend_and_on_leave_as_of_the_month_end(client):
     on_leave = await make_student(client, county, enrolledOn="2026-02-10")
     await make_student(client, county, enrolledOn="2026-02-10")
     await make_student(client, county, enrolledOn="2026-04-01")  # not yet at the school in March
-    assert (await record_absent(client, staff, on_leave["id"], [date(2026, 3, 31)], excused=True))[0]["errors"] == []
+    assert (await record_absent(client, staff, on_leave["id"], [date(2026, 3, 31)], leave="ILLNESS"))[0]["errors"] == []
     after = (await draft_school(client, staff, version=before["version"]))["report"]
     rows = {r["stage"]: r for r in after["table1"]}
     old = {r["stage"]: r for r in before["table1"]}
@@ -129,6 +131,31 @@ async def test_should_attend_and_on_leave_as_of_the_month_end(client):
         assert rows[stage]["shouldAttend"] - old[stage]["shouldAttend"] == 2
         assert rows[stage]["onLeave"] - old[stage]["onLeave"] == 1
     assert rows["JUNIOR"]["shouldAttend"] == 0  # a primary school
+
+
+async def test_a_child_back_at_school_awaiting_close_out_counts_as_returned_not_as_a_dropout(client):
+    """POLICY 003 annex 1 note 1 (pupils not at school) and issue 14 §2: a dropout back at school by the month's
+    end but not closed out leaves Table 1's dropouts and stays on Table 2 with the return in the remarks;
+    `ledgerCounts` shows the case as RETURNED."""
+    staff, county = await token_for(client, STAFF), await token_for(client, COUNTY_EDU)
+    first = (await draft_school(client, staff))["report"]
+    kid = await make_student(client, county, enrolledOn="2025-09-01")
+    entry = (await open_entry(client, staff, kid["id"], ledger="DROPOUT", opened_on=date(2026, 3, 2), category="G"))[
+        "entry"
+    ]
+    absent = (await draft_school(client, staff, version=first["version"]))["report"]
+    assert _table1_counts(absent)["TOTAL"] - _table1_counts(first)["TOTAL"] == Counter({"dropouts": 1, "G": 1})
+    back = {"entryId": entry["id"], "returnedOn": "2026-03-20", "version": entry["version"]}
+    assert (await gql(client, MARK_RETURNED, {"input": back}, county))["data"]["markReturned"]["errors"] == []
+    returned = (await draft_school(client, staff, version=absent["version"]))["report"]
+    assert _table1_counts(returned) == _table1_counts(first)
+    row = next(r for r in returned["dropouts"] if r["studentId"] == kid["id"])
+    assert (row["closedOut"], row["remarks"]) == (False, "2026-03-20 返校")
+    counts = (await gql(client, LEDGER_COUNTS, {"r": WUDING}, county))["data"]["ledgerCounts"]
+    assert {(r["ledger"], r["status"], r["countedAs"]) for r in counts if r["status"] == "RETURNED"} >= {
+        ("DROPOUT", "RETURNED", "RETURNED")
+    }
+    assert all(r["countedAs"] == r["ledger"] for r in counts if r["status"] != "RETURNED")
 
 
 async def test_table2_has_the_columns_of_annex_2(client):

@@ -17,8 +17,9 @@ from typing import Any
 
 from models.child import SpecialGroup, Stage, stage_at
 from models.ledger import DropoutCategory, county_of, from_child
-from models.ledger_rules import add_month
+from models.ledger_rules import SUSPECTED_AFTER_SCHOOL_DAYS, add_month
 from models.province import age_on
+from models.school_calendar import national_working_day
 
 from ..entries import open_entry
 from .people import ABSENCE_STORY, CUTOFF, STORY_CHILDREN, Row, at
@@ -59,6 +60,31 @@ class DemoData:
 
 def weekdays(start: date, end: date) -> list[date]:
     return [start + timedelta(n) for n in range((end - start).days + 1) if (start + timedelta(n)).weekday() < 5]
+
+
+def school_days_from(start: date, count: int, step: int = 1) -> list[date]:
+    """`count` school days of the national calendar (the demo keeps no calendar of its own) from `start`
+    on (step 1) or back (step -1), `start` included when it is one."""
+    out: list[date] = []
+    day = start
+    while len(out) < count:
+        if national_working_day(day):
+            out.append(day)
+        day += timedelta(days=step)
+    return out if step > 0 else out[::-1]
+
+
+def evidence(first: date, last: date) -> dict[str, Any]:
+    """The run of school days absent an attendance entry rests on (every school day first to last)."""
+    days = [d for d in (first + timedelta(n) for n in range((last - first).days + 1)) if national_working_day(d)]
+    return {
+        "evidence_first_absent_on": first,
+        "evidence_last_absent_on": last,
+        "evidence_school_days_absent": len(days),
+    }
+
+
+NO_EVIDENCE = {"evidence_first_absent_on": None, "evidence_last_absent_on": None, "evidence_school_days_absent": None}
 
 
 def age_at(child: Row, day: date) -> int:
@@ -149,7 +175,11 @@ class Casework:
                 village_code=child["residence_region_code"],
             ),
             "category": category.value if category else None,
+            **NO_EVIDENCE,
         }
+        if source == "ATTENDANCE" and ledger == "SUSPECTED":  # opened on the 6th school day of its run
+            first = school_days_from(opened_on, SUSPECTED_AFTER_SCHOOL_DAYS + 1, step=-1)[0]
+            row.update(evidence(first, opened_on))
         row.update(extra)
         self.data.entries.append(row)
         return len(self.data.entries) - 1
@@ -160,7 +190,7 @@ class Casework:
     def escalate(self, s: int, category: DropoutCategory | None) -> int:
         """The attendance rules' escalation (resolvers/ledgers/rules.py `_escalate`)."""
         suspected = self.data.entries[s]
-        on = add_month(suspected["opened_on"]) + timedelta(days=1)
+        on = school_days_from(add_month(suspected["opened_on"]) + timedelta(days=1), 1)[0]
         sweeper = "edu-county-" + suspected["responsible_path"].rsplit("/", 1)[-1]
         suspected.update(status="CLOSED", close_reason="ESCALATED_TO_DROPOUT", closed_at=at(on, 6), closed_by=sweeper)
         suspected["updated_at"] = suspected["closed_at"]
@@ -177,12 +207,16 @@ class Casework:
             responsible_path=suspected["responsible_path"],
             opened_by=sweeper,
             opened_at=at(on, 6),
+            **(evidence(suspected["evidence_first_absent_on"], on) if suspected["evidence_first_absent_on"] else {}),
         )
 
     def attendance_start(self, term: tuple[date, date], *, latest: date = AS_OF) -> date:
-        """The day a suspected entry opens: the 8th calendar day of an absence beginning on a school day."""
-        days = [d + timedelta(days=7) for d in weekdays(*term) if d + timedelta(days=7) <= min(term[1], latest)]
-        return self.rng.choice(days)
+        """The day a suspected entry opens: the 6th school day of an absence (models/ledger_rules.py), and
+        by `latest` and the term's end."""
+        limit = min(term[1], latest)
+        start = self.rng.choice([d for d in weekdays(*term) if d + timedelta(days=7) <= limit])
+        opened = school_days_from(start, SUSPECTED_AFTER_SCHOOL_DAYS + 1)[-1]
+        return opened if opened <= limit else school_days_from(limit, 1, step=-1)[0]
 
     def any_day(self, start: date, end: date) -> date:
         return self.rng.choice(weekdays(start, end))

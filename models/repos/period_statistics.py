@@ -71,17 +71,22 @@ listed AS (  -- (month, entry) for every month the entry was on its ledger at so
       FROM month m
       JOIN entry x ON x.opened_on <= m.last_day AND (x.ended_on IS NULL OR x.ended_on >= m.first_day)
 ),
+present AS (  -- Table 1 counts who is absent now (issue 14 §2): an entry back at school by the month's end
+              -- and not closed out is returned, awaiting close-out, not a suspected child or a dropout
+    SELECT l.*, (l.open_at_end AND (l.returned_on <= l.last_day) IS TRUE) AS back_at_end FROM listed l
+),
 counted AS (
     SELECT l.period, g.special_group, k.category, l.county_path, l.stage, 0 AS enrolled,
-           (l.ledger = 'SUSPECTED' AND l.open_at_end)::int AS suspected,
-           (l.ledger = 'DROPOUT' AND l.open_at_end)::int AS dropouts,
+           (l.ledger = 'SUSPECTED' AND l.open_at_end AND NOT l.back_at_end)::int AS suspected,
+           (l.ledger = 'DROPOUT' AND l.open_at_end AND NOT l.back_at_end)::int AS dropouts,
            ((l.open_at_end AND l.approved_on <= l.last_day
              AND (l.returned_on IS NULL OR l.returned_on > l.last_day)) IS TRUE)::int AS deferred,
            (NOT l.superseded OR l.open_at_end)::int AS cases,
            ((l.returned_on BETWEEN l.first_day AND l.last_day) IS TRUE)::int AS returned,
            ((l.placed_on BETWEEN l.first_day AND l.last_day) IS TRUE)::int AS placed,
-           ((NOT l.superseded AND l.ended_on BETWEEN l.first_day AND l.last_day) IS TRUE)::int AS closed_out
-      FROM listed l
+           ((NOT l.superseded AND l.ended_on BETWEEN l.first_day AND l.last_day) IS TRUE)::int AS closed_out,
+           l.back_at_end::int AS awaiting_close_out
+      FROM present l
      CROSS JOIN LATERAL unnest(ARRAY['']::varchar[] || l.special_groups) AS g(special_group)
      CROSS JOIN LATERAL unnest(CASE WHEN l.category = '' THEN ARRAY[''] ELSE ARRAY['', l.category] END)
            AS k(category)
@@ -90,27 +95,29 @@ withdrawn AS (  -- on the dropout ledger at the month's end but still holding a 
     SELECT l.period, g.special_group, '' AS category,
            concat_ws('/', split_part(s.path, '/', 1), split_part(s.path, '/', 2), split_part(s.path, '/', 3))
            AS county_path, CASE WHEN coalesce(l.child_grade, 1) <= 6 THEN 'PRIMARY' ELSE 'JUNIOR' END AS stage,
-           -1 AS enrolled, 0, 0, 0, 0, 0, 0, 0
-      FROM listed l JOIN school s ON s.code = l.child_school
+           -1 AS enrolled, 0, 0, 0, 0, 0, 0, 0, 0
+      FROM present l JOIN school s ON s.code = l.child_school
      CROSS JOIN LATERAL unnest(ARRAY['']::varchar[] || l.special_groups) AS g(special_group)
-     WHERE l.ledger = 'DROPOUT' AND l.open_at_end
+     WHERE l.ledger = 'DROPOUT' AND l.open_at_end AND NOT l.back_at_end
 ),
 everything AS (  -- the column names are counted's
     SELECT * FROM counted
     UNION ALL
     SELECT * FROM withdrawn
     UNION ALL
-    SELECT m.period, n.special_group, '' AS category, n.county_path, n.stage, n.enrolled, 0, 0, 0, 0, 0, 0, 0
+    SELECT m.period, n.special_group, '' AS category, n.county_path, n.stage, n.enrolled, 0, 0, 0, 0, 0, 0, 0, 0
       FROM month m CROSS JOIN enrolment n
 )
 INSERT INTO period_statistic (period, special_group, category, county_path, stage, province_code, enrolled,
-                              suspected, dropouts, deferred, cases, returned, placed, closed_out, taken_at)
+                              suspected, dropouts, deferred, cases, returned, placed, closed_out,
+                              awaiting_close_out, taken_at)
 SELECT period, special_group, category, county_path, stage, split_part(county_path, '/', 1),
        sum(enrolled), sum(suspected), sum(dropouts), sum(deferred), sum(cases), sum(returned), sum(placed),
-       sum(closed_out), now()
+       sum(closed_out), sum(awaiting_close_out), now()
   FROM everything
  GROUP BY period, special_group, category, county_path, stage
-HAVING sum(enrolled) <> 0 OR sum(cases) <> 0 OR sum(suspected + dropouts + returned + placed + closed_out) <> 0
+HAVING sum(enrolled) <> 0 OR sum(cases) <> 0
+    OR sum(suspected + dropouts + returned + placed + closed_out + awaiting_close_out) <> 0
 """
 
 
@@ -157,11 +164,22 @@ class StatisticRow:
     returned: int
     placed: int
     closed_out: int
+    awaiting_close_out: int
     taken_at: datetime
     population: int  # the rates' denominator: enrolled + dropouts of every category
 
 
-COUNTS = ("enrolled", "suspected", "dropouts", "deferred", "cases", "returned", "placed", "closed_out")
+COUNTS = (
+    "enrolled",
+    "suspected",
+    "dropouts",
+    "deferred",
+    "cases",
+    "returned",
+    "placed",
+    "closed_out",
+    "awaiting_close_out",
+)
 
 
 async def statistics_by_region(

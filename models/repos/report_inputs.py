@@ -5,19 +5,19 @@ The counting rules are in `models/report_tables.py`; these queries only fetch wh
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from ..attendance import AttendanceMark, ClassRegister
 from ..base import CHINA_TIME
 from ..enrolment import EnrolmentEvent
 from ..ledger import LedgerEntry
-from ..ledger_rules import DayMark, Mark
+from ..ledger_rules import DayMark, day_marks
 from ..report_tables import Cohort
+from .attendance import recorded_marks, registers_taken
 
 
 async def enrolment_histories(session: AsyncSession, school_code: str, day: date) -> dict[int, list[EnrolmentEvent]]:
@@ -55,28 +55,16 @@ async def entries_of_school(session: AsyncSession, school_code: str, start: date
 async def attendance_in(
     session: AsyncSession, school_code: str, grades: dict[int, int], start: date, end: date
 ) -> dict[int, list[DayMark]]:
-    """Each child's school days from `start` to `end`: its own marks, and the days the register of its
-    class then (the school and the grade it was in) was taken with no mark for it, as present."""
-    days: dict[int, dict[date, Mark]] = {child_id: {} for child_id in grades}
-    marks = await session.scalars(
-        select(AttendanceMark).where(
-            col(AttendanceMark.child_id).in_(list(grades)), col(AttendanceMark.day).between(start, end)
-        )
-    )
-    for mark in marks:
-        days[mark.child_id][mark.day] = mark.mark
-    registers = await session.scalars(
-        select(ClassRegister).where(
-            col(ClassRegister.school_code) == school_code, col(ClassRegister.day).between(start, end)
-        )
-    )
-    taken: dict[int, list[date]] = {}
-    for register in registers:
-        taken.setdefault(register.grade, []).append(register.day)
-    for child_id, grade in grades.items():
-        for day in taken.get(grade, []):
-            days[child_id].setdefault(day, Mark.PRESENT)
-    return {child_id: [DayMark(d, m) for d, m in sorted(by_day.items())] for child_id, by_day in days.items()}
+    """Each child's known school days from `start` to `end` (models/ledger_rules.day_marks): its own marks
+    and leave, and the days the register of its class then (the school and the grade it was in) was taken
+    with no mark for it, as present."""
+    before = start - timedelta(days=1)
+    recorded = await recorded_marks(session, list(grades), since=before, as_of=end)
+    taken = await registers_taken(session, {(school_code, g) for g in grades.values()}, since=before, as_of=end)
+    return {
+        child_id: day_marks(recorded.get(child_id, {}), taken.get((school_code, grade), []), start, end)
+        for child_id, grade in grades.items()
+    }
 
 
 # The consolidation rate's cohort and who of it is still schooling (docs/CONSOLIDATION.md), in one

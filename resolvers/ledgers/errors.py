@@ -45,3 +45,9 @@ class LedgerErrorCode(ErrorCode):
     NOT_OVERDUE = ("责令改正尚未逾期", "the order's time limit has not passed without return")
     NOT_APPLICABLE = ("该字段不适用于此方式", "the field belongs to another method")
     CATEGORY_MISMATCH = ("类别与学生记录不符", "the category contradicts the child's record")
+    # The school calendar and attendance on school days only (issue 14 §1).
+    NOT_A_SCHOOL_DAY = ("不是上课日", "not a school day")
+    PROVINCE_ONLY = ("学期和调课上课日由省级设定", "terms and make-up school days are set by the province")
+    NOT_PROVINCE_OR_COUNTY = ("校历由省或县设定", "a calendar belongs to a province or a county")
+    NOT_IN_YEAR = ("日期不在该年度内", "the date is not in the calendar's year")
+    TERMS_OVERLAP = ("学期重叠或首尾颠倒", "terms overlap, or a term ends before it starts")

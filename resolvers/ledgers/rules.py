@@ -1,6 +1,8 @@
 """Attendance and the ledger rules (POLICY 003, annex 1, notes 1–2), run after each batch and by a sweep.
 
-- absent more than 7 calendar days without leave → a suspected-dropout entry opens (source ATTENDANCE);
+How days are counted is in models/ledger_rules.py (school days only; unknown is not absent):
+- absent more than a school week without leave → a suspected-dropout entry opens on the 6th evidenced
+  absent school day (source ATTENDANCE), with that evidence;
 - a suspected entry whose child is still absent more than a month later → a dropout entry, linked;
 - attendance resumes → the entry is RETURNED, awaiting placement and close-out.
 """
@@ -16,20 +18,33 @@ from authz.errors import Forbidden
 from models.base import today, utcnow
 from models.child import Child
 from models.ledger import CloseReason, EntrySource, EntryStatus, Ledger, LedgerEntry
-from models.ledger_rules import Action, DayMark, Mark, OpenEntry, absent_since, add_month, next_action, returned_since
-from models.ledger_rules import suspected_threshold_day as threshold_day
+from models.ledger_rules import (
+    Action,
+    DayMark,
+    LeaveReason,
+    Mark,
+    OpenEntry,
+    Run,
+    current_run,
+    escalation_day,
+    next_action,
+    returned_on,
+)
 from models.repos import attendance as attendance_repo
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 from models.repos import ledger_counts as count_repo
+from models.repos import school_calendar as calendar_repo
 from models.repos import schools as school_repo
 from models.repos.children import SCOPE_COLUMNS
+from models.school_calendar import CountyCalendar, county_of
 
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
 from .common import audit_entry, new_entry, responsible_county
+from .errors import LedgerErrorCode
 
 # How far back the rules read marks: a week to become suspected plus a month to become a dropout, with room.
 LOOKBACK = timedelta(days=100)
@@ -43,10 +58,17 @@ class RulesOutcome:
     returned: list[LedgerEntry] = field(default_factory=list)
 
 
+# The longest leave one record covers (请假 up to a term's quarter); the repository reads back this far.
+LONGEST_LEAVE = attendance_repo.LONGEST_LEAVE
+
+
 @dataclass(frozen=True)
 class Absence:
+    """One child absent that day: without leave, or on leave with its reason and optional last day."""
+
     child_id: str
-    excused: bool
+    leave_reason: LeaveReason | None = None
+    leave_until: date | None = None
 
 
 async def record_attendance(
@@ -74,6 +96,7 @@ async def record_attendance(
         if school is None:
             raise BadInput("classOf.schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
         access.require("ATTENDANCE", "WRITE", {"EDU": [school.path]})  # the school's own, even for an empty class
+        await _require_school_day(ctx, day, [school.path])
         members = await attendance_repo.class_members(ctx.session, school_code, grade)
     # Every child the batch may write for is locked first, in id order, as the sweep locks them
     # (ARCHITECTURE §12): batches and sweeps of the same children wait for each other, never deadlock.
@@ -92,8 +115,10 @@ async def record_attendance(
             )
         if grade is not None and child.grade != grade:
             raise BadInput(f"absences.{n}.studentId", "NOT_IN_CLASS", "该学生不在此班级", "not in this class")
-        mark = Mark.EXCUSED if absence.excused else Mark.ABSENT
-        rows.append(_mark_row(ctx, child, day, mark))
+        _check_leave(n, day, absence)
+        rows.append(_mark_row(ctx, child, day, absence))
+    if school_code is None:
+        await _require_school_day(ctx, day, [c.school_path for c in found.values() if c.school_path])
     # A child listed twice: the later listing stands. Written in id order, as the children were locked.
     rows = sorted({r["child_id"]: r for r in rows}.values(), key=lambda r: r["child_id"])
     marked = {r["child_id"] for r in rows}
@@ -131,16 +156,46 @@ async def _audit_batch(
             "day": day.isoformat(),
             "absent": [r["child_id"] for r in rows if r["mark"] is Mark.ABSENT],
             "excused": [r["child_id"] for r in rows if r["mark"] is Mark.EXCUSED],
+            "leave": {
+                str(r["child_id"]): [r["leave_reason"], r["leave_until"] and r["leave_until"].isoformat()]
+                for r in rows
+                if r["mark"] is Mark.EXCUSED
+            },
             "register": school is not None,
         },
     )
 
 
-def _mark_row(ctx: Context, child: Child, day: date, mark: Mark) -> dict[str, Any]:
+def _check_leave(n: int, day: date, absence: Absence) -> None:
+    """A leave's last day comes after the day it starts and within LONGEST_LEAVE of it."""
+    if absence.leave_until is not None and not day < absence.leave_until <= day + LONGEST_LEAVE:
+        raise BadInput(
+            f"absences.{n}.leave.until",
+            "OUT_OF_RANGE",
+            f"请假截止日须在当天之后 {LONGEST_LEAVE.days} 天以内",
+            f"a leave ends after its first day and within {LONGEST_LEAVE.days} days of it",
+        )
+
+
+async def _require_school_day(ctx: Context, day: date, school_paths: Sequence[str]) -> None:
+    """Attendance is recorded on school days only (the school's county calendar): NOT_A_SCHOOL_DAY."""
+    calendars = await calendar_repo.county_calendars(ctx.session, {county_of(p) for p in school_paths})
+    if any(not c.is_school_day(day) for c in calendars.values()):
+        raise BadInput(
+            "day",
+            LedgerErrorCode.NOT_A_SCHOOL_DAY,
+            f"{day.isoformat()} 不是上课日（周末、节假日、放假或学期外）",
+            f"{day.isoformat()} is not a school day (weekend, holiday, day off or out of term)",
+        )
+
+
+def _mark_row(ctx: Context, child: Child, day: date, absence: Absence) -> dict[str, Any]:
     return {
         "child_id": child.id,
         "day": day,
-        "mark": mark,
+        "mark": Mark.EXCUSED if absence.leave_reason else Mark.ABSENT,
+        "leave_reason": absence.leave_reason,
+        "leave_until": absence.leave_until,
         "school_code": child.school_code,
         "recorded_by": ctx.actor,
         "recorded_at": utcnow(),
@@ -175,47 +230,70 @@ async def apply_rules(ctx: Context, children: Sequence[Child], as_of: date) -> R
     await count_repo.lock_counties(ctx.session, counties)
     since = min([as_of - LOOKBACK, *(e.opened_on for e in active.values())])
     marks = await attendance_repo.day_marks(ctx.session, unique, since=since, as_of=as_of)
+    calendars = await calendar_repo.county_calendars(ctx.session, {county_of(c.school_path or "") for c in unique})
+    school_days: dict[str, list[date]] = {}
     for child in unique:
-        await _apply_to_child(ctx, child, marks.get(child.id or 0, []), active.get(child.id or 0), as_of, outcome)
+        county = county_of(child.school_path or "")
+        if county not in school_days:
+            calendar = calendars.get(county) or CountyCalendar()
+            school_days[county] = calendar.school_days(since + timedelta(days=1), as_of)
+        days = SchoolDays(marks.get(child.id or 0, []), school_days[county])
+        await _apply_to_child(ctx, child, days, active.get(child.id or 0), as_of, outcome)
     return outcome
+
+
+@dataclass(frozen=True)
+class SchoolDays:
+    """One child's known days and the school days of its county, over the rules' window."""
+
+    marks: list[DayMark]
+    days: list[date]
 
 
 async def _apply_to_child(
     ctx: Context,
     child: Child,
-    marks: list[DayMark],
+    days: SchoolDays,
     entry: LedgerEntry | None,
     as_of: date,
     outcome: RulesOutcome,
 ) -> None:
+    marks = days.marks
     # A suspected entry opened late by a sweep may already be due to escalate: apply until nothing is due.
     for _ in range(3):
         if entry is not None and entry.status is EntryStatus.RETURNED:
-            if next_action(marks, as_of, None) is Action.OPEN_SUSPECTED:  # absent again, a week and more
-                entry.status = EntryStatus.OPEN
+            run = current_run(marks, days.days, as_of)
+            if run is not None and run.opens_on is not None and run.opens_on > (entry.returned_on or entry.opened_on):
+                entry.status = EntryStatus.OPEN  # absent again, more than a school week
                 entry.returned_on = None
+                _set_evidence(entry, run)
                 entry.version += 1
                 ctx.session.add(entry)
-                await audit_entry(ctx, entry, "ledger.rules.reopen", as_of=as_of)
+                await audit_entry(ctx, entry, "ledger.rules.reopen", as_of=as_of, evidence=_evidence_of(run))
                 outcome.reopened.append(entry)
             return
         if entry is not None and entry.status is not EntryStatus.OPEN:
             return  # deferred or in handover: the rules leave it to the people working the case
-        since = _suspected_since(entry, marks, as_of) if entry else as_of
-        action = next_action(marks, as_of, OpenEntry(entry.ledger, since) if entry else None)
+        since = _suspected_since(entry, days, as_of) if entry else as_of
+        action = next_action(marks, days.days, as_of, OpenEntry(entry.ledger, since) if entry else None)
         if action is Action.NONE:
             return
         if action is Action.OPEN_SUSPECTED:
-            start = absent_since(marks, as_of)
-            assert start is not None
-            entry = await _open_suspected(ctx, child, threshold_day(start))
+            run = current_run(marks, days.days, as_of)
+            assert run is not None
+            assert run.opens_on is not None
+            if not await _after_last_close_out(ctx, child, run):
+                return
+            entry = await _open_suspected(ctx, child, run)
             outcome.opened.append(entry)
         elif action is Action.ESCALATE_TO_DROPOUT and entry is not None:
-            entry = await _escalate(ctx, child, entry, since)
+            on = escalation_day(marks, days.days, since, as_of)
+            assert on is not None
+            entry = await _escalate(ctx, child, entry, on, _run_through(days, since, on))
             outcome.escalated.append(entry)
         elif action is Action.MARK_RETURNED and entry is not None:
             entry.status = EntryStatus.RETURNED
-            entry.returned_on = next(m.day for m in marks if m.mark is Mark.PRESENT and m.day > since)
+            entry.returned_on = returned_on(marks, since, as_of)
             entry.version += 1
             ctx.session.add(entry)
             await ctx.session.flush()
@@ -224,36 +302,72 @@ async def _apply_to_child(
             return
 
 
-async def _open_suspected(ctx: Context, child: Child, on: date) -> LedgerEntry:
+def _set_evidence(entry: LedgerEntry, run: Run) -> None:
+    entry.evidence_first_absent_on = run.first
+    entry.evidence_last_absent_on = run.last
+    entry.evidence_school_days_absent = len(run.days)
+
+
+def _evidence_of(run: Run) -> dict[str, Any]:
+    return {
+        "first_absent_on": run.first.isoformat(),
+        "last_absent_on": run.last.isoformat(),
+        "school_days": len(run.days),
+    }
+
+
+def _run_through(days: SchoolDays, since: date, on: date) -> Run:
+    """The run the spell begun on `since` rests on, up to `on`."""
+    run = current_run(days.marks, days.days, on)
+    assert run is not None
+    return Run(tuple(d for d in run.days if d <= on))
+
+
+async def _after_last_close_out(ctx: Context, child: Child, run: Run) -> bool:
+    """A run begun before the child's last (closed) entry opened was that entry's own: it opens nothing."""
+    previous = await ledger_repo.last_closed_entry(ctx.session, child.id or 0)
+    return previous is None or run.first > previous.opened_on
+
+
+async def _open_suspected(ctx: Context, child: Child, run: Run) -> LedgerEntry:
+    assert run.opens_on is not None
     previous = await ledger_repo.last_closed_entry(ctx.session, child.id or 0)
     entry = new_entry(
         child,
         ledger=Ledger.SUSPECTED,
         source=EntrySource.ATTENDANCE,
-        opened_on=on,
+        opened_on=run.opens_on,
         opened_by=ctx.actor,
         previous_entry_id=previous.id if previous else None,
         is_relapse=previous is not None,
     )
+    _set_evidence(entry, run)
     ctx.session.add(entry)
     await ctx.session.flush()
-    await audit_entry(ctx, entry, "ledger.rules.open_suspected", opened_on=on, relapse=entry.is_relapse)
+    await audit_entry(
+        ctx,
+        entry,
+        "ledger.rules.open_suspected",
+        opened_on=run.opens_on,
+        relapse=entry.is_relapse,
+        evidence=_evidence_of(run),
+    )
     return entry
 
 
-def _suspected_since(entry: LedgerEntry, marks: list[DayMark], as_of: date) -> date:
+def _suspected_since(entry: LedgerEntry, days: SchoolDays, as_of: date) -> date:
     """When the entry's current spell of suspicion began: its opening or, for an entry reopened because the
-    child came back and was then absent more than a week again, the 8th day of that new absence."""
-    if returned_since(marks, entry.opened_on, as_of) and next_action(marks, as_of, None) is Action.OPEN_SUSPECTED:
-        start = absent_since(marks, as_of)
-        assert start is not None
-        return threshold_day(start)
+    child came back and was then absent more than a school week again, the 6th day of that new absence."""
+    if returned_on(days.marks, entry.opened_on, as_of) is not None:
+        run = current_run(days.marks, days.days, as_of)
+        if run is not None and run.opens_on is not None and run.opens_on > entry.opened_on:
+            return run.opens_on
     return entry.opened_on
 
 
-async def _escalate(ctx: Context, child: Child, suspected: LedgerEntry, since: date) -> LedgerEntry:
-    """The suspected entry is closed as superseded and a dropout entry opens, linked to it."""
-    on = add_month(since) + timedelta(days=1)
+async def _escalate(ctx: Context, child: Child, suspected: LedgerEntry, on: date, run: Run) -> LedgerEntry:
+    """The suspected entry is closed as superseded and a dropout entry opens on `on`, linked to it, with
+    the run it rests on up to that day as its evidence."""
     suspected.status = EntryStatus.CLOSED
     suspected.close_reason = CloseReason.ESCALATED_TO_DROPOUT
     suspected.closed_at = utcnow()
@@ -273,6 +387,7 @@ async def _escalate(ctx: Context, child: Child, suspected: LedgerEntry, since: d
         is_relapse=suspected.is_relapse,
         responsible_path=suspected.responsible_path,
     )
+    _set_evidence(dropout, run)
     ctx.session.add(dropout)
     await ctx.session.flush()
     await audit_entry(ctx, dropout, "ledger.rules.escalate", from_entry=suspected.id, opened_on=on)

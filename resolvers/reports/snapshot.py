@@ -20,6 +20,7 @@ from models.report_tables import (
     Cohort,
     Figures,
     Listed,
+    back_at_school,
     enrolled_grade,
     figure_row,
     figures_by_stage,
@@ -68,7 +69,7 @@ async def school_snapshot(ctx: Context, school: School, period: Period, revision
     ]
     entries = await report_inputs.entries_of_school(session, school.code, period.start, end)
     children = await _child_rows(ctx, entries, school, end, revision_id)
-    listed = [Listed(r.ledger, r.stage, r.category, r.closed_out) for r in children]
+    listed = [Listed(e.ledger, e.stage, e.category, not open_at_end(e, end), back_at_school(e, end)) for e in entries]
     by_stage = figures_by_stage(enrolled, on_leave, listed)
     figures = [figure_row(revision_id, s, by_stage[s], school.province_code) for s in STAGES]
     return Snapshot(figures=figures, children=children)

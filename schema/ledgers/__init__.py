@@ -9,6 +9,8 @@ import strawberry
 
 from ..connection import Connection
 from . import attendance as attendance_mutations
+from . import attendance_reads
+from . import calendar as calendar_types
 from . import counts as count_types
 from . import entries as entry_types
 from . import mutations as entry_mutations
@@ -30,6 +32,14 @@ class Query:
         description="台账汇总（无个人信息）/ open suspected and dropout cases counted by region, ledger, status, "
         "stage and category, inside my aggregate scope; no personal data.",
     )
+    class_attendance: attendance_reads.ClassAttendance = strawberry.field(
+        resolver=attendance_reads.class_attendance,
+        description="各班考勤汇总 / a class's monthly attendance summary (month YYYY-MM), for readers of its pupils.",
+    )
+    school_calendar: calendar_types.SchoolCalendar = strawberry.field(
+        resolver=calendar_types.school_calendar,
+        description="校历 / a province's or county's school calendar of a year (CALENDAR:READ).",
+    )
     ledger_statistics: count_types.LedgerStatistics = strawberry.field(
         resolver=count_types.ledger_statistics,
         description="月末统计与比率（无个人信息）/ month-end counts and rates by region, month, stage, category and "
@@ -46,6 +56,11 @@ class Mutation:
     run_ledger_rules: attendance_mutations.LedgerRulesPayload = strawberry.mutation(
         resolver=attendance_mutations.run_ledger_rules,
         description="执行台账规则（县级）/ run the ledger rules as of a date (county roles).",
+    )
+    set_school_calendar: calendar_types.SchoolCalendarPayload = strawberry.mutation(
+        resolver=calendar_types.set_school_calendar,
+        description="设定校历：省设学期、放假和调课日，县设本地放假日 / keep a year's school calendar: a province its "
+        "terms, days off and make-up days, a county its local days off (CALENDAR:WRITE).",
     )
     open_ledger_entry: entry_mutations.LedgerEntryPayload = strawberry.mutation(
         resolver=entry_mutations.open_ledger_entry,

@@ -9,19 +9,33 @@ import strawberry
 from strawberry import relay
 
 from models.ledger import LedgerEntry as EntryRow
+from models.ledger_rules import LeaveReason
 from resolvers.ledgers import rules
 
 from ..context import Info
 from ..errors import LedgerError
 from ..mutations import run_mutation
 from ..nodes import node_id_of
+from . import attendance_reads  # noqa: F401 - describes the LeaveReason enum first
 from .entries import LedgerEntry
+
+
+@strawberry.input(description="请假（POLICY 002 二(七)）/ leave: its reason and, for more than the day, its last day.")
+class LeaveInput:
+    reason: LeaveReason = strawberry.field(description="事由 / reason: ILLNESS, FAMILY, OTHER.")
+    until: date | None = strawberry.field(
+        default=None,
+        description="请假截止日（含），不填为当天 / the last day on leave (included); null: that day only. After the "
+        "day, at most 92 days later (OUT_OF_RANGE). Later school days up to it count as on leave unless recorded.",
+    )
 
 
 @strawberry.input(description="一名缺勤学生 / one absent student.")
 class AbsenceInput:
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student.")
-    excused: bool = strawberry.field(default=False, description="请假 / on leave (excused).")
+    leave: LeaveInput | None = strawberry.field(
+        default=None, description="请假则填，不填为无故缺勤 / leave, if on leave; null: absent without leave."
+    )
 
 
 @strawberry.input(description="班级 / a class: school and grade.")
@@ -73,7 +87,14 @@ def _rules_payload(recorded: int, outcome: rules.RulesOutcome) -> LedgerRulesPay
 
 
 async def record_attendance(info: Info, input: RecordAttendanceInput) -> LedgerRulesPayload:
-    absences = [rules.Absence(child_id=node_id_of(a.student_id, "Student"), excused=a.excused) for a in input.absences]
+    absences = [
+        rules.Absence(
+            child_id=node_id_of(a.student_id, "Student"),
+            leave_reason=a.leave.reason if a.leave else None,
+            leave_until=a.leave.until if a.leave else None,
+        )
+        for a in input.absences
+    ]
     return await run_mutation(
         info,
         LedgerRulesPayload,

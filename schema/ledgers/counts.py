@@ -25,6 +25,15 @@ class AggregateLevel(Enum):
     COUNTY = strawberry.enum_value("COUNTY", description="县 / county")
 
 
+@strawberry.enum(description="表1计入 / what Table 1 counts a case as (who is absent now, issue 14 §2)")
+class CountedAs(Enum):
+    SUSPECTED = strawberry.enum_value("SUSPECTED", description="疑似辍学（未到校）/ suspected: not at school")
+    DROPOUT = strawberry.enum_value("DROPOUT", description="辍学（未到校）/ dropout: not at school")
+    RETURNED = strawberry.enum_value(
+        "RETURNED", description="已返校，待安置销号：不计入疑似、辍学 / back at school, awaiting close-out: neither"
+    )
+
+
 @strawberry.type(description="台账汇总的一行 / one line of the ledger counts.")
 class LedgerCountRow:
     region_code: str = strawberry.field(description="区划代码（责任地）/ region (where the case is answered for).")
@@ -33,6 +42,10 @@ class LedgerCountRow:
     stage: Stage = strawberry.field(description="学段 / stage.")
     category: DropoutCategory | None = strawberry.field(description="辍学类别，未定为空 / category, null if not set.")
     entries: int = strawberry.field(description="人数 / how many children.")
+    counted_as: CountedAs = strawberry.field(
+        description="表1计入：状态 RETURNED 为已返校，不计入疑似或辍学 / how Table 1 and the statistics count these "
+        "children: a RETURNED row is back at school awaiting close-out, not suspected nor a dropout."
+    )
 
 
 async def ledger_counts(
@@ -47,6 +60,7 @@ async def ledger_counts(
             stage=Stage(r.stage),
             category=DropoutCategory(r.category) if r.category else None,
             entries=r.entries,
+            counted_as=CountedAs.RETURNED if r.status == EntryStatus.RETURNED.value else CountedAs(r.ledger),
         )
         for r in rows
     ]
@@ -98,11 +112,12 @@ class LedgerStatisticRow:
     )
     suspected: int = strawberry.field(
         description="月末疑似辍学台账在册（未销号）人数 / on the suspected-dropout ledger at the month's end "
-        "(opened by then, not closed out by then; returned children awaiting close-out included)."
+        "(opened by then, not closed out by then), not back at school by then: a returned child awaiting "
+        "close-out counts in awaitingCloseOut (Table 1 counts who is absent now, POLICY 003 annex 1 note 1)."
     )
     dropouts: int = strawberry.field(
         description="月末辍学台账在册（未销号）人数 / on the dropout ledger at the month's end (opened by then, "
-        "not closed out by then; returned children awaiting close-out included)."
+        "not closed out by then), not back at school by then (see suspected)."
     )
     deferred: int = strawberry.field(
         description="月末延缓入学人数：在册、已批准延缓且未返校 / of those on a ledger at the month's end, "
@@ -113,6 +128,10 @@ class LedgerStatisticRow:
         "time in the month (a suspected entry superseded by its dropout entry is not counted twice)."
     )
     returned: int = strawberry.field(description="本月返校人数 / cases back at school within the month.")
+    awaiting_close_out: int = strawberry.field(
+        description="月末已返校待安置销号人数（不计入疑似、辍学）/ back at school by the month's end and not yet "
+        "closed out: counted as returned, not as suspected or dropouts (issue 14 §2)."
+    )
     placed: int = strawberry.field(description="本月安置人数 / returned children placed within the month.")
     closed_out: int = strawberry.field(
         description="本月销号人数（不含疑似转入辍学）/ cases closed out (销号) within the month, not counting "
@@ -192,6 +211,7 @@ def _statistics(found: Statistics) -> LedgerStatistics:
                 deferred=r.deferred,
                 cases=r.cases,
                 returned=r.returned,
+                awaiting_close_out=r.awaiting_close_out,
                 placed=r.placed,
                 closed_out=r.closed_out,
                 taken_at=r.taken_at,

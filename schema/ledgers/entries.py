@@ -53,6 +53,18 @@ class CloseOut:
     note: str | None = strawberry.field(description="说明 / note.")
 
 
+@strawberry.type(
+    description="纳入依据：连续有记录的缺勤上课日 / the evidence an attendance entry opened on: its run of "
+    "consecutive school days, each with a recorded absence (README: School days and unknown days)."
+)
+class AbsenceEvidence:
+    first_absent_on: date = strawberry.field(description="首个缺勤上课日 / the run's first absent school day.")
+    last_absent_on: date = strawberry.field(
+        description="最后一个有记录的缺勤上课日（规则执行时）/ its last evidenced absent school day when the rules ran."
+    )
+    school_days_absent: int = strawberry.field(description="缺勤上课日数 / school days absent in the run.")
+
+
 @strawberry.type(description="台账记录 / a child on the suspected-dropout or dropout ledger, opening to close-out.")
 class LedgerEntry(relay.Node):
     entry_id: strawberry.Private[int]
@@ -77,6 +89,10 @@ class LedgerEntry(relay.Node):
     )
     last_visit_on: date | None = strawberry.field(description="最近劝返日期 / latest visit.")
     returned_on: date | None = strawberry.field(description="返校日期 / back at school on.")
+    evidence: AbsenceEvidence | None = strawberry.field(
+        description="考勤规则纳入（或重新纳入、转辍学）所依据的缺勤 / the absence the attendance rules opened, "
+        "reopened or escalated the entry on; null for entries opened by hand or before the calendar rules."
+    )
     placement: PlacementInfo | None = strawberry.field(description="分类安置 / placement.")
     close_out: CloseOut | None = strawberry.field(description="销号 / close-out, null while open.")
     version: int = strawberry.field(description="版本（修改时提交，过期返回 CONFLICT）/ version for optimistic writes.")
@@ -131,6 +147,13 @@ class LedgerEntry(relay.Node):
             handover_region_code=path_code(row.handover_path),
             last_visit_on=row.last_visit_on,
             returned_on=row.returned_on,
+            evidence=AbsenceEvidence(
+                first_absent_on=row.evidence_first_absent_on,
+                last_absent_on=row.evidence_last_absent_on,
+                school_days_absent=row.evidence_school_days_absent or 0,
+            )
+            if row.evidence_first_absent_on and row.evidence_last_absent_on
+            else None,
             placement=placement,
             close_out=close_out,
             version=row.version,

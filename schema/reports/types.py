@@ -22,6 +22,7 @@ from models.reporting_calendar import Cadence, ReportLevel
 from resolvers.reports import reading
 
 from ..context import Info, loader
+from ..ledgers.attendance_reads import ClassAttendance, report_class_attendance
 from .downloads import ReportFileFormat, report_download_url
 from .tables import (
     ConsolidationRate,
@@ -301,6 +302,13 @@ class Report(relay.Node):
         from .term_visits import county_report_coverage  # lazy, like the field type above
 
         return await county_report_coverage(info, level=self.level, unit_path=self.unit_path, period=self.period)
+
+    class_attendance: list[ClassAttendance] | None = strawberry.field(
+        resolver=report_class_attendance,
+        description="各班考勤汇总（学校月报，POLICY 004 §4）：本月各班上课日考勤，实时读取；其他报告或无权查看学生时"
+        "为空 / each class's attendance of the month (a school's monthly report, POLICY 004 §4), read live; "
+        "null for other reports or a reader who may not read the school's pupils.",
+    )
 
     @strawberry.field(description="所有版本（从 1 起，均保留）/ every version, from 1; none is ever dropped.")  # type: ignore[untyped-decorator]
     async def versions(self, info: Info) -> list[ReportVersion]:

@@ -33,8 +33,10 @@ from ..connection import Connection, to_connection
 from ..context import Info, loader
 from ..enums import described
 from ..geography.regions import Region, School
+from ..ledgers.attendance_reads import student_attendance
 
 if TYPE_CHECKING:
+    from ..ledgers.attendance_reads import StudentAttendance
     from ..ledgers.entries import LedgerEntry
 
 described(Gender, GENDER_LABELS, "性别 / gender")
@@ -155,6 +157,12 @@ class Student(relay.Node):
         return [
             EnrolmentEventInfo(change=r.change, on=r.on, school_code=r.school_code, grade=r.grade) for r in rows or []
         ]
+
+    attendance: Annotated[StudentAttendance, strawberry.lazy("schema.ledgers.attendance_reads")] = strawberry.field(
+        resolver=student_attendance,
+        description="月考勤：每个上课日到校、缺勤、请假或无记录 / the month's school days: present, absent, on leave "
+        "or unknown (issue 14 §1); month YYYY-MM.",
+    )
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="未销号的台账记录（疑似辍学或辍学），无则为空 / the ledger entry not yet closed out, if any."
