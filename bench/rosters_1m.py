@@ -390,7 +390,7 @@ def run_comparison_step(url: str, dsn: str, base: str | None) -> dict[str, Any] 
         "batches_applied": len(staged),
         "candidates_confirmed": confirmed,
         "apply_s": round(applied_s, 1),
-        "comparison_s": round(compared_s, 1),
+        "comparison_s": round(compared_s, 3),
         "findings": found,
         "bench_process_peak_mb": _vm_hwm_mb(os.getpid()),
     }

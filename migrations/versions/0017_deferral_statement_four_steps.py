@@ -66,6 +66,9 @@ def upgrade() -> None:
          WHERE close_reason = 'DEFERRAL_APPROVED'
         """
     )
+    # The change feed's deferred triggers (0019) fire now, not at commit: a later migration of the same
+    # upgrade may ALTER ledger_entry, which PostgreSQL refuses while trigger events are pending.
+    op.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def downgrade() -> None:
