@@ -6,11 +6,17 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from datagen.demo.people import national_id
 from datagen.demo.places import Geography
+from models.roster import RosterKind
+from models.roster_import import RosterImport
+from resolvers.context import Context
+from resolvers.rosters.imports import import_roster
 
 GEO = Geography()
 WUDING = "53/5323/532329"  # 武定县; its neighbour 元谋县 is 532328
@@ -57,3 +63,22 @@ def xlsx_bytes(rows: Sequence[Sequence[object]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples" / "rosters"
+
+
+async def committed_example_batch(engine: AsyncEngine, file_name: str, kind: RosterKind) -> RosterImport:
+    """One of the example rosters staged by the operator and committed (for tests on two connections)."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        ctx = Context(session=session, principal=None, system_actor="setup", operator=True)
+        imported = await import_roster(
+            ctx,
+            kind=kind,
+            jurisdiction_code="532329",
+            as_of=date(2026, 11, 30),
+            file_name=file_name,
+            stream=io.BytesIO((EXAMPLES / file_name).read_bytes()),
+        )
+        await session.commit()
+    return imported.batch

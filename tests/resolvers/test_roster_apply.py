@@ -27,7 +27,7 @@ from resolvers.rosters.imports import import_roster
 from tests.factories import free_national_id, make_child
 from tests.ledger_support import WUDING_PRIMARY, WUDING_VILLAGE
 from tests.resolvers.conftest import ContextFor, refusal
-from tests.roster_support import csv_bytes
+from tests.roster_support import committed_example_batch, csv_bytes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rosters"
 COUNTY_EDU, NEIGHBOUR_EDU, CITY_EDU = "edu-county-532329", "edu-county-532328", "edu-city-5323"
@@ -185,20 +185,7 @@ async def test_bad_decisions_are_refused_by_name_and_nothing_is_decided(
 async def test_an_apply_and_a_discard_at_once_have_one_winner_and_a_typed_loser(engine: Any) -> None:
     """ARCHITECTURE §12: both lock the batch; the second sees the first's decision (NOT_STAGED), on two
     connections, and the loser writes nothing."""
-    data = (EXAMPLES / "532329-poverty.csv").read_bytes()
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        ctx = Context(session=session, principal=None, system_actor="setup", operator=True)
-        batch = (
-            await import_roster(
-                ctx,
-                kind=RosterKind.POVERTY,
-                jurisdiction_code="532329",
-                as_of=date(2026, 11, 30),
-                file_name="532329-poverty.csv",
-                stream=io.BytesIO(data),
-            )
-        ).batch
-        await session.commit()
+    batch = await committed_example_batch(engine, "532329-poverty.csv", RosterKind.POVERTY)
     number, version = str(batch.id), batch.version
 
     async def decide(actor: str, apply: bool) -> str:

@@ -24,6 +24,7 @@ from resolvers.rosters.decisions import discard_import
 from resolvers.rosters.imports import import_roster
 from tests.ledger_support import STAFF
 from tests.resolvers.conftest import ContextFor, refusal
+from tests.roster_support import committed_example_batch
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rosters"
 COUNTY_EDU, NEIGHBOUR_EDU = "edu-county-532329", "edu-county-532328"
@@ -200,20 +201,7 @@ async def test_two_uploads_of_one_file_at_once_have_one_winner_and_a_typed_loser
 
 async def test_two_discards_of_one_batch_at_once_have_one_winner_and_a_typed_loser(engine: Any) -> None:
     """ARCHITECTURE §12: the batch row is locked; the second decision then sees the first (CONFLICT)."""
-    data = (EXAMPLES / "532329-poverty.csv").read_bytes()
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        ctx = Context(session=session, principal=None, system_actor="setup", operator=True)
-        batch = (
-            await import_roster(
-                ctx,
-                kind=RosterKind.POVERTY,
-                jurisdiction_code="532329",
-                as_of=date(2026, 11, 30),
-                file_name="532329-poverty.csv",
-                stream=io.BytesIO(data),
-            )
-        ).batch
-        await session.commit()
+    batch = await committed_example_batch(engine, "532329-poverty.csv", RosterKind.POVERTY)
     number, version = str(batch.id), batch.version
 
     async def decide(actor: str) -> str:
