@@ -7,6 +7,7 @@ worker. Passwords are hashed with argon2's cheap test profile (BAOXUE_PASSWORD_H
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -121,6 +122,21 @@ class Databases:
         engine.dispose()
         self.created.append(name)
         return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    def create_demo(self, label: str) -> str:
+        """A fresh database, migrated, with the demo data committed (for tests that need their own)."""
+        url = self.create(label)
+        migrate(url)
+
+        async def seed() -> None:
+            engine = create_async_engine(url, poolclass=NullPool)
+            async with async_sessionmaker(engine)() as session:
+                await seed_demo(session)
+                await session.commit()
+            await engine.dispose()
+
+        asyncio.run(seed())
+        return url
 
     def drop_all(self) -> None:
         engine = self._admin()

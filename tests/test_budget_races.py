@@ -25,8 +25,7 @@ from authz.catalogue import Level
 from authz.enforcer import Authorizer
 from authz.principal import CredentialKind
 from authz.state import load_grants
-from baoxue.database import migrate
-from datagen.demo.seed import DEMO_PASSWORD, seed_demo
+from datagen.demo.seed import DEMO_PASSWORD
 from models.repos import accounts
 from resolvers.budgets import DEFAULT_QUERY_COST_PER_MINUTE, BudgetPolicy, BudgetSpent, spend_export_rows
 from resolvers.context import Context
@@ -42,18 +41,7 @@ CLIENTS = 40
 
 @pytest.fixture(scope="module")
 def database(databases: Databases) -> str:
-    url = databases.create("budgets")
-    migrate(url)
-
-    async def seed() -> None:
-        engine = create_async_engine(url, poolclass=NullPool)
-        async with async_sessionmaker(engine)() as session:
-            await seed_demo(session)
-            await session.commit()
-        await engine.dispose()
-
-    asyncio.run(seed())
-    return url
+    return databases.create_demo("budgets")
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from authz.catalogue import within
 from baoxue.app import create_app
 from baoxue.cli import main
 from baoxue.database import migrate
-from datagen.demo.seed import DEMO_PASSWORD, seed_demo
+from datagen.demo.seed import DEMO_PASSWORD
 from datagen.synthetic.load import libpq
 from models.change_feed import ChangeType
 from models.repos.change_feed import api_object
@@ -54,18 +54,7 @@ ENTRY_PATHS = ("school_path", "household_path", "residence_path", "responsible_p
 
 @pytest.fixture(scope="module")
 def feed_url(databases: Databases) -> str:
-    url = databases.create("feed")
-    migrate(url)
-
-    async def seed() -> None:
-        engine = create_async_engine(url, poolclass=NullPool)
-        async with async_sessionmaker(engine)() as session:
-            await seed_demo(session)
-            await session.commit()
-        await engine.dispose()
-
-    asyncio.run(seed())
-    return url
+    return databases.create_demo("feed")
 
 
 @pytest.fixture

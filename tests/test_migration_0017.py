@@ -3,28 +3,14 @@ reason DEFERRAL_APPROVED come back as DEFERRED, or stay closed as OTHER where th
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import create_engine, text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from baoxue.database import downgrade, migrate
-from datagen.demo.seed import seed_demo
 
 
 def test_entries_closed_for_a_deferral_are_reopened_as_deferred(databases):
-    url = databases.create("deferral_reopen")
-    migrate(url)
-
-    async def seed() -> None:
-        engine = create_async_engine(url, poolclass=NullPool)
-        async with async_sessionmaker(engine)() as session:
-            await seed_demo(session)
-            await session.commit()
-        await engine.dispose()
-
-    asyncio.run(seed())
+    url = databases.create_demo("deferral_reopen")
     downgrade(url, "0015")
     engine = create_engine(url, poolclass=NullPool)
     closed = """SELECT e.id FROM ledger_entry e WHERE e.status = 'CLOSED' AND {} EXISTS

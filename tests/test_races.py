@@ -19,11 +19,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from baoxue.database import migrate
-from datagen.demo.seed import DEMO_PASSWORD, seed_demo
+from datagen.demo.seed import DEMO_PASSWORD
 from models.base import today
 from models.school_calendar import national_working_day
 from tests.conftest import Databases, gql
@@ -76,17 +74,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    url = databases.create("races")
-    migrate(url)
-
-    async def seed() -> None:
-        engine = create_async_engine(url, poolclass=NullPool)
-        async with async_sessionmaker(engine)() as session:
-            await seed_demo(session)
-            await session.commit()
-        await engine.dispose()
-
-    asyncio.run(seed())
+    url = databases.create_demo("races")
     log_dir: Path = tmp_path_factory.mktemp("races")
     server = Server("races", _environment(url, log_dir), log_dir)
     served = Served(server, url)
