@@ -27,6 +27,20 @@ def minimal_paths(paths: Sequence[str]) -> list[str]:
     return kept
 
 
+def scope_over(granted: Mapping[str, Sequence[str]], columns: Mapping[str, Sequence[Any]]) -> ColumnElement[bool]:
+    """Rows whose path (per line) lies in one of the granted paths (per line); none granted: `false`.
+
+    `Access.scope` over the live grants; the change feed also over the grants a cursor was taken under.
+    """
+    clauses: list[ColumnElement[bool]] = []
+    for line, cols in columns.items():
+        for path in minimal_paths(granted.get(line, [])):
+            if path == NATION_PATH:
+                return true()
+            clauses += [within_path(c, path) for c in cols]
+    return or_(*clauses) if clauses else false()
+
+
 @dataclass
 class Access:
     """What this principal may do now. Every resolver asks here; nothing decides elsewhere."""
@@ -44,14 +58,7 @@ class Access:
 
         No grant gives `false`, never "no filter" (ARCHITECTURE, known traps).
         """
-        granted = self.authorizer.scope_paths(self.username, obj, act, self.now)
-        clauses: list[ColumnElement[bool]] = []
-        for line, cols in columns.items():
-            for path in minimal_paths(granted.get(line, [])):
-                if path == NATION_PATH:
-                    return true()
-                clauses += [within_path(c, path) for c in cols]
-        return or_(*clauses) if clauses else false()
+        return scope_over(self.authorizer.scope_paths(self.username, obj, act, self.now), columns)
 
     def granted_paths(self, obj: str, act: str, line: str) -> list[str]:
         return minimal_paths(self.authorizer.scope_paths(self.username, obj, act, self.now).get(line, []))

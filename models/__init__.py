@@ -7,7 +7,7 @@ from .account import Account, ApiToken, LoginThrottle
 from .attendance import AttendanceMark, ClassRegister
 from .audit import AuditLog
 from .budget import ExportAllowance, ExportRowsSpent, QueryBudgetWindow
-from .change_feed import ChangeEvent, ChangeFeedState
+from .change_feed import ChangeEvent, ChangeFeedScope, ChangeFeedState
 from .child import Child, Gender, Guardian, SpecialGroup
 from .comparison import ComparisonFinding, ComparisonRun
 from .enrolment import EnrolmentEvent
@@ -41,6 +41,7 @@ __all__ = [
     "AuditLog",
     "CasePlan",
     "ChangeEvent",
+    "ChangeFeedScope",
     "ChangeFeedState",
     "Child",
     "CitySetting",

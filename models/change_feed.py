@@ -90,3 +90,18 @@ class ChangeFeedState(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     pruned_through: int = Field(default=0, sa_type=sa.BigInteger)
     pruned_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True), nullable=True)
+
+
+class ChangeFeedScope(SQLModel, table=True):
+    """The grants an account read the feed under, by the scope mark its cursors carry: when a grant is
+    narrowed, what the account saw under the old mark and cannot see now is sent as LEFT_SCOPE tombstones
+    (resolvers/changes/reading.py). Kept per account: a cursor never reveals another account's scope."""
+
+    __tablename__ = "change_feed_scope"
+
+    account_id: int = Field(primary_key=True, foreign_key="account.id")
+    mark: str = Field(primary_key=True, max_length=16)
+    grants: dict[str, Any] = Field(sa_type=postgresql.JSONB)  # "OBJECT:ACTION" → line → paths
+    first_seen: datetime = Field(
+        sa_type=sa.DateTime(timezone=True), sa_column_kwargs={"server_default": sa.func.now()}, nullable=False
+    )

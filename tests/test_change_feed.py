@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import random
@@ -57,15 +58,21 @@ def feed_url(databases: Databases) -> str:
     return databases.create_demo("feed")
 
 
-@pytest.fixture
-async def feed(feed_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The app over the module's database; every operation commits for real."""
-    engine = create_async_engine(feed_url, pool_size=4)
+@contextlib.asynccontextmanager
+async def app_client(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over the module's database, with the grants as they are now; every operation commits."""
+    engine = create_async_engine(url, pool_size=4)
     app = create_app(make_settings(), sessions=async_sessionmaker(engine, expire_on_commit=False))
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 1234))
     async with httpx.AsyncClient(transport=transport, base_url="http://baoxue.test", timeout=60) as client:
         yield client
     await engine.dispose()
+
+
+@pytest.fixture
+async def feed(feed_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(feed_url) as client:
+        yield client
 
 
 @pytest.fixture
@@ -408,3 +415,89 @@ def test_the_synthetic_seed_skips_the_feed_unless_asked(databases: Databases, mo
             assert feed == counts[True]
     assert counts[False] == {}
     assert {"Student", "LedgerEntry", "PersuasionVisit"} <= counts[True].keys()
+
+
+async def test_a_narrowed_grant_sends_tombstones_for_what_left_then_the_changes(
+    feed_url: str, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15 §2: a row that leaves the caller's scope because a grant was narrowed is a LEFT_SCOPE
+    tombstone. 元谋县's integrator also holds 武定县 when it takes its cursor; after 武定县 is revoked the same
+    cursor first gives a tombstone for every student, ledger entry and report of 武定县 it could see (and
+    nothing of its own county), paged, then the changes. Another account cannot follow that cursor, and a
+    cursor whose grants were since widened is refused: rows newly in scope were never sent."""
+    monkeypatch.setenv("DATABASE_URL", feed_url)
+    await asyncio.to_thread(main, ["grant", "create", NEIGHBOUR, "INTEGRATOR", "532329", "--reason", "借调 / seconded"])
+    with db.connect() as conn:
+        grant = conn.execute(
+            text(
+                "SELECT g.id FROM role_grant g JOIN account a ON a.id = g.account_id WHERE a.username = :u"
+                " AND g.scope_path = :p AND g.revoked_at IS NULL"
+            ),
+            {"u": NEIGHBOUR, "p": WUDING},
+        ).scalar_one()
+    try:
+        async with app_client(feed_url) as wide:
+            cursor = (await page(wide, await sign_in(wide, NEIGHBOUR), after="latest"))[1].headers["X-Next-Cursor"]
+        with db.begin() as conn:  # a change of 元谋县 made after the cursor: it follows the tombstones
+            own = conn.execute(
+                text("UPDATE child SET version = version + 1 WHERE id = (SELECT min(id) FROM child WHERE "
+                     "school_path LIKE :p) RETURNING id"), {"p": YUANMOU + "/%"},
+            ).scalar_one()  # fmt: skip
+        await asyncio.to_thread(main, ["grant", "revoke", str(grant), "--reason", "借调结束 / back home"])
+        async with app_client(feed_url) as narrow:
+            headers = await sign_in(narrow, NEIGHBOUR)
+            lines: list[dict[str, Any]] = []
+            after, pages = cursor, 0
+            while True:
+                got, response = await page(narrow, headers, after=after, limit=100)
+                lines += got
+                pages += 1
+                after = response.headers["X-Next-Cursor"]
+                if response.headers["X-Has-More"] == "false":
+                    break
+            assert pages > 2, "the tombstones are paged like changes"
+            tombstones = [c for c in lines if c["operation"] == "LEFT_SCOPE"]
+            assert lines[: len(tombstones)] == tombstones, "the tombstones come first"
+            assert all(c["object"] is None for c in tombstones)
+            expected = set()
+            with db.connect() as conn:
+                for table, type_name, paths in (
+                    ("child", "Student", ("school_path", "household_path", "residence_path")),
+                    ("ledger_entry", "LedgerEntry", ENTRY_PATHS),
+                    ("report", "Report", ("unit_path",)),
+                ):
+                    for (row,) in conn.execute(text(f"SELECT to_jsonb(t) FROM {table} t")):  # noqa: S608 (fixed names)
+                        held = [row[p] for p in paths]
+                        if in_county(held) and not any(p is not None and within(p, YUANMOU) for p in held):
+                            expected.add(base64.b64encode(f"{type_name}:{row['id']}".encode()).decode())
+            assert {c["objectId"] for c in tombstones} == expected
+            assert len(tombstones) == len(expected), "each once"
+            assert {"STUDENT", "LEDGER_ENTRY"} <= {c["type"] for c in tombstones}  # the demo has no report of 武定县
+            rest = lines[len(tombstones) :]
+            assert [(c["objectId"], c["operation"]) for c in rest] == [
+                (base64.b64encode(f"Student:{own}".encode()).decode(), "UPDATE")
+            ]
+            # The cursor is its holder's: 武定县's own integrator cannot follow it.
+            other = await narrow.get(
+                "/exports/changes", params={"after": cursor}, headers=await sign_in(narrow, INTEGRATOR)
+            )
+            assert other.status_code == 410
+            assert other.json()["code"] == "SCOPE_CHANGED"
+        await asyncio.to_thread(
+            main, ["grant", "create", NEIGHBOUR, "INTEGRATOR", "532329", "--reason", "再借调 / again"]
+        )
+        async with app_client(feed_url) as widened:
+            refused = await widened.get(
+                "/exports/changes", params={"after": after}, headers=await sign_in(widened, NEIGHBOUR)
+            )
+            assert refused.status_code == 410, "rows newly in scope were never sent: export again"
+            assert refused.json()["code"] == "SCOPE_CHANGED"
+    finally:
+        with db.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE role_grant SET revoked_at = now(), revoked_by = 'test' WHERE revoked_at IS NULL"
+                    " AND scope_path = :p AND account_id = (SELECT id FROM account WHERE username = :u)"
+                ),
+                {"p": WUDING, "u": NEIGHBOUR},
+            )

@@ -12,11 +12,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, delete, false, func, literal, null, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..change_feed import ChangeEvent, ChangeFeedState, ChangeType
+from ..change_feed import ChangeEvent, ChangeFeedScope, ChangeFeedState, ChangeType
 from ..child import Child
 from ..ledger import Handover, LedgerEntry
 from ..persuasion import CasePlan, DeferralRequest, PersuasionVisit
@@ -235,3 +250,45 @@ async def prune(session: AsyncSession, *, before: datetime) -> tuple[int, int]:
 async def skip_feed_in_this_transaction(session: AsyncSession) -> None:
     """Writes of this transaction leave no changes (bulk loads that document it: README, Integrators)."""
     await session.execute(text("SELECT set_config('baoxue.change_feed', 'off', true)"))
+
+
+async def remember_scope(session: AsyncSession, account_id: int, mark: str, grants: Mapping[str, Any]) -> None:
+    """Keep the grants behind an account's scope mark (once: a mark names the same grants forever)."""
+    row = {"account_id": account_id, "mark": mark, "grants": grants}
+    await session.execute(insert(ChangeFeedScope).values(row).on_conflict_do_nothing())
+
+
+async def remembered_scope(session: AsyncSession, account_id: int, mark: str) -> dict[str, Any] | None:
+    scope = await session.get(ChangeFeedScope, (account_id, mark))
+    return scope.grants if scope is not None else None
+
+
+async def left_scope(
+    session: AsyncSession,
+    change_type: ChangeType,
+    *,
+    was_seen: ColumnElement[bool],
+    moved_from_seen: ColumnElement[bool] | None,
+    seen: ColumnElement[bool],
+    after_seq: int,
+    through: int,
+    after_id: int,
+    limit: int,
+) -> list[tuple[int, int]]:
+    """(id, version) of the objects of a type seen under the old grants, now or, `moved_from_seen` over the
+    feed's `was_` paths, before a move after `after_seq`, and not seen now; by id after `after_id`."""
+    table = TABLES[change_type]
+    held = was_seen
+    if moved_from_seen is not None:
+        moved = select(FEED.object_id).where(
+            FEED.object_type == change_type.value, FEED.seq > after_seq, FEED.seq <= through, FEED.moved,
+            moved_from_seen,
+        )  # fmt: skip
+        held = or_(was_seen, col(table.id).in_(moved))
+    statement = (
+        select(col(table.id), col(table.version))
+        .where(held, seen.is_not(True), col(table.id) > after_id)  # NULL paths make `seen` NULL: not seen
+        .order_by(col(table.id))
+        .limit(limit)
+    )
+    return [(int(i), int(v)) for i, v in (await session.execute(statement)).all()]

@@ -8,6 +8,13 @@ the lists use (authz/access.py over the list's own path columns, models/repos/ch
 A change that moved an object out of that scope (a child transferred to another county, a case handed
 over and acknowledged) is shown to whoever saw it before as `LEFT_SCOPE` with no object, so a mirror
 deletes it. Visits, plans, deferrals and handovers leave with their entry (they carry its `entryId`).
+
+Grants change too. Every cursor carries a mark of the grants it was taken under, and the grants behind
+each mark are kept per account (`change_feed_scope`). A cursor taken under grants since narrowed is
+followed: first a `LEFT_SCOPE` tombstone for every student, ledger entry and report seen under the old
+grants and not under the new ones (paged like changes, `TOMBSTONE_TYPES`), then the changes. A cursor
+whose grants are unknown, or narrower than the account's grants now, is refused (SCOPE_CHANGED): rows
+newly in scope were never sent, so the client exports again.
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from authz.access import Access
+from authz.access import Access, scope_over
+from authz.catalogue import within
 from authz.errors import Forbidden
 from models.change_feed import ChangeType
 from models.repos import change_feed as feed_repo
@@ -50,6 +60,9 @@ READ_AS: dict[ChangeType, tuple[str, dict[str, list[Any]]]] = {
     ChangeType.REPORT: ("REPORT", REPORT_SCOPE_COLUMNS),
 }
 MOVABLE = {"CHILD", "LEDGER"}  # reports never move: their `was_` paths do not exist
+TOMBSTONE_TYPES = (ChangeType.STUDENT, ChangeType.LEDGER_ENTRY, ChangeType.REPORT)
+"""What a narrowed grant sends tombstones for; the rest leave with their ledger entry, as on a move."""
+Grants = dict[str, dict[str, list[str]]]  # "OBJECT:ACTION" → line → paths
 
 
 @dataclass(frozen=True)
@@ -60,39 +73,80 @@ class ChangePage:
     has_next: bool
 
 
-def encode_cursor(seq: int, scope: str) -> str:
-    return base64.urlsafe_b64encode(f"change:{seq}:{scope}".encode()).decode()
+@dataclass(frozen=True)
+class Position:
+    """Where a cursor points: after change `seq`, read under the grants marked `mark`; while tombstones of
+    a narrowed grant are being sent, also the old grants' mark and the last tombstone (type, id) sent."""
+
+    seq: int
+    mark: str = ""
+    old_mark: str | None = None
+    type_index: int = 0
+    last_id: int = 0
 
 
-def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
-    """The change number and scope mark inside a cursor ((0, ""): from the oldest kept change; None: `latest`)."""
+def encode_cursor(seq: int, scope: str, tombstones: tuple[str, int, int] | None = None) -> str:
+    text = f"change:{seq}:{scope}" + ("" if tombstones is None else ":{}:{}:{}".format(*tombstones))
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> Position | None:
+    """The position inside a cursor (seq 0: from the oldest kept change; None: `latest`)."""
     if cursor is None or cursor == "":
-        return 0, ""
+        return Position(0)
     if cursor == LATEST:
         return None
     try:
-        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii") if len(cursor) <= 200 else ""
     except (binascii.Error, UnicodeError, ValueError):
         text = ""
-    _, number, scope = ([*text.split(":"), "", ""])[:3] if text.startswith("change:") else ("", "", "")
-    if not (number.isdigit() and len(number) <= 18 and len(scope) <= 16):
+    parts = text.split(":")
+    numbers = [parts[1], *parts[4:]] if len(parts) in (3, 6) and parts[0] == "change" else []
+    if not (numbers and all(n.isdigit() and len(n) <= 18 for n in numbers) and all(len(m) <= 16 for m in parts[2:4])):
         raise BadInput("after", "INVALID_CURSOR", "游标无效", "the cursor is not valid")
-    return int(number), scope
+    if len(parts) == 3:
+        return Position(int(parts[1]), parts[2])
+    return Position(int(parts[1]), parts[2], parts[3], int(parts[4]), int(parts[5]))
 
 
-def scope_mark(access: Access) -> str:
-    """A short mark of every jurisdiction whose changes the caller may read now (a cursor carries it).
+def scope_grants(access: Access) -> Grants:
+    """Every jurisdiction whose changes the caller may read now, by permission and line."""
+    return {
+        f"{obj}:{act}": {
+            line: sorted(paths)
+            for line, paths in access.authorizer.scope_paths(access.username, obj, act, access.now).items()
+            if paths
+        }
+        for obj, act in sorted({(EXPORT, RUN), *((o, "READ") for o, _ in READ_AS.values())})
+    }
 
-    A cursor taken under other grants is refused (SCOPE_CHANGED) rather than followed: changes already
-    read under a wider scope would stay in the client's copy, and rows newly in scope would be missing.
-    """
+
+def scope_mark(grants: Grants) -> str:
+    """A short mark of the grants (a cursor carries it)."""
     granted = sorted(
-        f"{obj}:{act}:{line}:{path}"
-        for obj, act in {(EXPORT, RUN), *((o, "READ") for o, _ in READ_AS.values())}
-        for line, paths in access.authorizer.scope_paths(access.username, obj, act, access.now).items()
-        for path in paths
+        f"{key}:{line}:{path}" for key, lines in grants.items() for line, paths in lines.items() for path in paths
     )
     return hashlib.sha256("|".join(granted).encode()).hexdigest()[:12]
+
+
+def narrowed(old: Grants, new: Grants) -> bool:
+    """Does everything the new grants reach lie inside what the old ones reached (nothing newly in scope)?"""
+    return all(
+        any(within(path, held) for held in old.get(key, {}).get(line, []))
+        for key, lines in new.items()
+        for line, paths in lines.items()
+        for path in paths
+    )
+
+
+def _scope_changed() -> BadInput:
+    return BadInput(
+        "after",
+        "SCOPE_CHANGED",
+        "授权范围已扩大或无法核对，游标作废：请重新全量导出，再从导出前取得的游标继续",
+        "your grants widened since this cursor (or it cannot be checked): export again, then follow from a "
+        "cursor taken before it",
+    )
 
 
 def check_limit(limit: int, maximum: int) -> int:
@@ -143,21 +197,28 @@ async def read_changes(
     if not access.holds_anywhere(EXPORT, RUN):
         raise Forbidden()
     position = decode_cursor(after)
-    mark = scope_mark(access)
-    if position is not None and position[1] and position[1] != mark:
-        raise BadInput(
-            "after",
-            "SCOPE_CHANGED",
-            "授权范围已变化，游标作废：请重新全量导出，再从导出前取得的游标继续",
-            "your grants changed since this cursor: export again, then follow from a cursor taken before it",
-        )
+    grants = scope_grants(access)
+    mark = scope_mark(grants)
+    await _remember(ctx, mark, grants)
+    old_grants: Grants | None = None
+    if position is not None and position.mark and position.mark != mark:
+        old_grants = await feed_repo.remembered_scope(ctx.session, ctx.signed_in().account_id, position.mark)
+        if old_grants is None or position.old_mark is not None or not narrowed(old_grants, grants):
+            raise _scope_changed()
+        position = Position(position.seq, mark, position.mark)
+    elif position is not None and position.old_mark is not None:
+        old_grants = await feed_repo.remembered_scope(ctx.session, ctx.signed_in().account_id, position.old_mark)
+        if old_grants is None:
+            raise _scope_changed()
     region_path = await _region_path(ctx, region_code)
     wanted = list(dict.fromkeys(types)) if types else list(ChangeType)
     # The newest change first, then the page below it: every change numbered up to it has committed.
     newest = max(await feed_repo.head(ctx.session), await feed_repo.pruned_through(ctx.session))
     if position is None:
         return ChangePage([], encode_cursor(newest, mark), False)
-    start = position[0]
+    start = position.seq
+    if old_grants is not None and position.old_mark is not None:
+        return await _tombstones(ctx, access, position, old_grants, wanted, newest, limit)
     drafts = sorted(own_unit_paths(ctx))
     student_columns = feed_repo.feed_columns(CHILD_COLUMNS)
     rows, has_next = await feed_repo.read_changes(
@@ -193,3 +254,65 @@ async def read_changes(
             )
     end = rows[-1].seq if has_next else max(newest, start)
     return ChangePage([row.line for row in rows], encode_cursor(end, mark), has_next)
+
+
+async def _remember(ctx: Context, mark: str, grants: Grants) -> None:
+    """Keep the grants behind this mark for the account, on the primary (a read may run on a replica)."""
+    if ctx.sessions is None:
+        await feed_repo.remember_scope(ctx.session, ctx.signed_in().account_id, mark, grants)
+        return
+    async with ctx.sessions() as session:
+        await feed_repo.remember_scope(session, ctx.signed_in().account_id, mark, grants)
+        await session.commit()
+
+
+def _seen_under(grants: Grants, obj: str, columns: dict[str, list[Any]]) -> ColumnElement[bool]:
+    """What these (remembered) grants showed of a type: its READ and EXPORT:RUN scopes over the columns."""
+    return and_(
+        scope_over(grants.get(f"{obj}:READ", {}), columns), scope_over(grants.get(f"{EXPORT}:{RUN}", {}), columns)
+    )
+
+
+def _tombstone(change_type: ChangeType, object_id: int, version: int, cursor: str, now: str) -> str:
+    """A LEFT_SCOPE line, shaped as the feed's lines are (models/repos/change_feed.py `change_line`)."""
+    global_id = base64.b64encode(f"{change_type.value}:{object_id}".encode()).decode()
+    line = {"cursor": cursor, "changedAt": now, "type": change_type.name, "objectId": global_id,
+            "operation": "LEFT_SCOPE", "version": version, "object": None}  # fmt: skip
+    return json.dumps(line, ensure_ascii=False)
+
+
+async def _tombstones(
+    ctx: Context, access: Access, position: Position, old: Grants, wanted: list[ChangeType], newest: int, limit: int
+) -> ChangePage:
+    """A page of LEFT_SCOPE tombstones for what the old grants showed and the new ones do not (type by
+    type, by id); when none are left, the cursor goes on to the changes after `position.seq`."""
+    lines: list[str] = []
+    now = datetime.now(UTC).isoformat()
+    kinds = [t for t in TOMBSTONE_TYPES if t in wanted]
+    old_mark = position.old_mark or ""
+    type_index, last_id = position.type_index, position.last_id
+    while type_index < len(kinds) and len(lines) < limit:
+        change_type = kinds[type_index]
+        obj, columns = READ_AS[change_type]
+        found = await feed_repo.left_scope(
+            ctx.session,
+            change_type,
+            was_seen=_seen_under(old, obj, columns),
+            moved_from_seen=_seen_under(old, obj, feed_repo.feed_columns(columns, before=True))
+            if obj in MOVABLE
+            else None,
+            seen=and_(access.scope(obj, "READ", columns), access.scope(EXPORT, RUN, columns)),
+            after_seq=position.seq,
+            through=newest,
+            after_id=last_id,
+            limit=limit - len(lines),
+        )
+        for object_id, version in found:
+            cursor = encode_cursor(position.seq, position.mark, (old_mark, type_index, object_id))
+            lines.append(_tombstone(change_type, object_id, version, cursor, now))
+            last_id = object_id
+        if len(lines) < limit:
+            type_index, last_id = type_index + 1, 0
+    done = type_index >= len(kinds)
+    end = encode_cursor(position.seq, position.mark, None if done else (old_mark, type_index, last_id))
+    return ChangePage(lines, end, True)
