@@ -102,6 +102,8 @@ class ChangeFeedScope(SQLModel, table=True):
     account_id: int = Field(primary_key=True, foreign_key="account.id")
     mark: str = Field(primary_key=True, max_length=16)
     grants: dict[str, Any] = Field(sa_type=postgresql.JSONB)  # "OBJECT:ACTION" → line → paths
+    # The newest change when the account last read under this mark: no cursor of this mark lies beyond it.
+    last_seq: int = Field(default=0, sa_type=sa.BigInteger)
     first_seen: datetime = Field(
         sa_type=sa.DateTime(timezone=True), sa_column_kwargs={"server_default": sa.func.now()}, nullable=False
     )

@@ -34,6 +34,7 @@ from datagen.demo.seed import DEMO_PASSWORD
 from datagen.synthetic.load import libpq
 from models.change_feed import ChangeType
 from models.repos.change_feed import api_object
+from resolvers.changes.reading import decode_cursor, encode_cursor
 from tests.conftest import Databases, error_codes, gql, make_settings
 
 WUDING = "53/5323/532329"  # 武定县
@@ -483,6 +484,16 @@ async def test_a_narrowed_grant_sends_tombstones_for_what_left_then_the_changes(
             )
             assert other.status_code == 410
             assert other.json()["code"] == "SCOPE_CHANGED"
+            # Nor can one be made up from the old grants' mark and a newer change: it would show today what the
+            # old grants showed (ids and versions of rows no longer in scope).
+            wide_mark = decode_cursor(cursor)
+            latest = decode_cursor((await page(narrow, headers, after="latest"))[1].headers["X-Next-Cursor"])
+            assert wide_mark is not None
+            assert latest is not None
+            forged = encode_cursor(latest.seq, wide_mark.mark)
+            made_up = await narrow.get("/exports/changes", params={"after": forged}, headers=headers)
+            assert made_up.status_code == 410
+            assert made_up.json()["code"] == "SCOPE_CHANGED"
         await asyncio.to_thread(
             main, ["grant", "create", NEIGHBOUR, "INTEGRATOR", "532329", "--reason", "再借调 / again"]
         )

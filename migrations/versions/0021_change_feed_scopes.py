@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), sa.ForeignKey("account.id"), nullable=False),
         sa.Column("mark", sa.String(length=16), nullable=False),
         sa.Column("grants", postgresql.JSONB(), nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.Column("first_seen", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("account_id", "mark"),
     )

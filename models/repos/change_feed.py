@@ -252,15 +252,23 @@ async def skip_feed_in_this_transaction(session: AsyncSession) -> None:
     await session.execute(text("SELECT set_config('baoxue.change_feed', 'off', true)"))
 
 
-async def remember_scope(session: AsyncSession, account_id: int, mark: str, grants: Mapping[str, Any]) -> None:
-    """Keep the grants behind an account's scope mark (once: a mark names the same grants forever)."""
-    row = {"account_id": account_id, "mark": mark, "grants": grants}
-    await session.execute(insert(ChangeFeedScope).values(row).on_conflict_do_nothing())
+async def remember_scope(
+    session: AsyncSession, account_id: int, mark: str, grants: Mapping[str, Any], newest: int
+) -> None:
+    """Keep the grants behind an account's scope mark (a mark names the same grants forever) and the
+    newest change it was read at: every cursor ever given under the mark lies at or below it."""
+    row = {"account_id": account_id, "mark": mark, "grants": grants, "last_seq": newest}
+    stale = ChangeFeedScope.__table__.c.last_seq < newest  # type: ignore[attr-defined]
+    upsert = insert(ChangeFeedScope).values(row)
+    await session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["account_id", "mark"], set_={"last_seq": upsert.excluded.last_seq}, where=stale
+        )
+    )
 
 
-async def remembered_scope(session: AsyncSession, account_id: int, mark: str) -> dict[str, Any] | None:
-    scope = await session.get(ChangeFeedScope, (account_id, mark))
-    return scope.grants if scope is not None else None
+async def remembered_scope(session: AsyncSession, account_id: int, mark: str) -> ChangeFeedScope | None:
+    return await session.get(ChangeFeedScope, (account_id, mark))
 
 
 async def left_scope(

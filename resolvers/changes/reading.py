@@ -199,21 +199,21 @@ async def read_changes(
     position = decode_cursor(after)
     grants = scope_grants(access)
     mark = scope_mark(grants)
-    await _remember(ctx, mark, grants)
+    # The newest change first, then the page below it: every change numbered up to it has committed.
+    newest = max(await feed_repo.head(ctx.session), await feed_repo.pruned_through(ctx.session))
+    await _remember(ctx, mark, grants, newest)
     old_grants: Grants | None = None
     if position is not None and position.mark and position.mark != mark:
-        old_grants = await feed_repo.remembered_scope(ctx.session, ctx.signed_in().account_id, position.mark)
-        if old_grants is None or position.old_mark is not None or not narrowed(old_grants, grants):
+        if position.old_mark is not None:
+            raise _scope_changed()
+        old_grants = await _grants_behind(ctx, position.mark, position.seq)
+        if not narrowed(old_grants, grants):
             raise _scope_changed()
         position = Position(position.seq, mark, position.mark)
     elif position is not None and position.old_mark is not None:
-        old_grants = await feed_repo.remembered_scope(ctx.session, ctx.signed_in().account_id, position.old_mark)
-        if old_grants is None:
-            raise _scope_changed()
+        old_grants = await _grants_behind(ctx, position.old_mark, position.seq)
     region_path = await _region_path(ctx, region_code)
     wanted = list(dict.fromkeys(types)) if types else list(ChangeType)
-    # The newest change first, then the page below it: every change numbered up to it has committed.
-    newest = max(await feed_repo.head(ctx.session), await feed_repo.pruned_through(ctx.session))
     if position is None:
         return ChangePage([], encode_cursor(newest, mark), False)
     start = position.seq
@@ -256,14 +256,24 @@ async def read_changes(
     return ChangePage([row.line for row in rows], encode_cursor(end, mark), has_next)
 
 
-async def _remember(ctx: Context, mark: str, grants: Grants) -> None:
+async def _remember(ctx: Context, mark: str, grants: Grants, newest: int) -> None:
     """Keep the grants behind this mark for the account, on the primary (a read may run on a replica)."""
     if ctx.sessions is None:
-        await feed_repo.remember_scope(ctx.session, ctx.signed_in().account_id, mark, grants)
+        await feed_repo.remember_scope(ctx.session, ctx.signed_in().account_id, mark, grants, newest)
         return
     async with ctx.sessions() as session:
-        await feed_repo.remember_scope(session, ctx.signed_in().account_id, mark, grants)
+        await feed_repo.remember_scope(session, ctx.signed_in().account_id, mark, grants, newest)
         await session.commit()
+
+
+async def _grants_behind(ctx: Context, mark: str, seq: int) -> Grants:
+    """The grants the account read under `mark`, if a cursor of that mark can point at `seq` (one made up
+    from an old mark and a newer change is refused: it would show what the old grants showed, today)."""
+    scope = await feed_repo.remembered_scope(ctx.session, ctx.signed_in().account_id, mark)
+    if scope is None or seq > scope.last_seq:
+        raise _scope_changed()
+    grants: Grants = scope.grants
+    return grants
 
 
 def _seen_under(grants: Grants, obj: str, columns: dict[str, list[Any]]) -> ColumnElement[bool]:
