@@ -24,6 +24,13 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 CHILDREN = 3_000_000
 
 
+def _foreground() -> None:
+    """Ctrl-C as it reaches a seed run from a terminal: the default action, which Python turns into
+    KeyboardInterrupt. A test run in the background of a script (as .ci/run runs both passes) inherits
+    SIGINT ignored, as every background job of a non-interactive shell does, and the seed would keep it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
@@ -94,6 +101,7 @@ def test_a_killed_seed_takes_its_worker_with_it_and_leaves_no_lock(migrated, tmp
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,  # a process group of its own, as a terminal's Ctrl-C reaches it
+            preexec_fn=_foreground,
         )
     try:
         _until(lambda: _children_of(seed.pid), 60, "the generator worker starts")
