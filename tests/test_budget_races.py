@@ -124,3 +124,68 @@ async def test_exports_spending_the_last_rows_at_once_get_exactly_the_days_budge
     granted = rows_per_day // chunk
     assert sorted(outcomes) == ["EXPORT_BUDGET_SPENT"] * (exports - granted) + ["GRANTED"] * granted
     assert stored == rows_per_day
+
+
+async def test_exports_over_http_at_once_on_two_processes_get_exactly_what_the_day_covers(
+    servers: list[Server], database: str
+):
+    """GET /exports/children six times at once, half on each server process, when what is left of the day
+    covers exactly two of them: two are sent whole, four are 429 before their first byte, and the day's
+    spend is exactly the rows sent (each export reserves its rows, all or none, before streaming)."""
+    account = "integrator-county-532328"
+    engine = create_engine(database, poolclass=NullPool)
+
+    def allow(rows: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO export_allowance (account_id, rows_per_day, set_by, updated_at, version)"
+                    " SELECT id, :r, 'test', now(), 1 FROM account WHERE username = :u"
+                    " ON CONFLICT (account_id) DO UPDATE SET rows_per_day = :r"
+                ),
+                {"r": rows, "u": account},
+            )
+
+    def spent() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT coalesce(sum(rows), 0) FROM export_rows_spent s JOIN account a ON a.id = s.account_id"
+                        " WHERE a.username = :u"
+                    ),
+                    {"u": account},
+                ).scalar_one()
+            )
+
+    try:
+        async with httpx.AsyncClient(timeout=120) as client:
+            signed_in = await client.post(
+                f"{servers[0].base}/auth/token", data={"username": account, "password": DEMO_PASSWORD}
+            )
+            headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+            jsonl = {"format": "jsonl"}
+            allow(10**6)
+            first = await client.get(f"{servers[0].base}/exports/children", params=jsonl, headers=headers)
+            assert first.status_code == 200
+            rows = len(first.text.splitlines())
+            assert rows > 0
+            assert spent() == rows
+            allow(3 * rows)  # what is left covers two more
+            answers = await asyncio.gather(
+                *(
+                    client.get(f"{servers[n % 2].base}/exports/children", params=jsonl, headers=headers)
+                    for n in range(6)
+                )
+            )
+    finally:
+        total = spent()
+        engine.dispose()
+    sent = [a for a in answers if a.status_code == 200]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(sent) == 2
+    assert len(refused) == 4
+    assert all(len(a.text.splitlines()) == rows for a in sent), "each sent whole"
+    assert {r.json()["code"] for r in refused} == {"EXPORT_BUDGET_SPENT"}
+    assert all(int(r.headers["Retry-After"]) > 0 for r in refused)
+    assert total == 3 * rows, "the day's spend is exactly the rows sent"
