@@ -126,32 +126,44 @@ def api_object(
     return func.jsonb_build_object(*args)
 
 
+def feed_line(
+    *, cursor: Any, changed_at: Any, object_type: Any, object_id: Any, operation: Any, version: Any, shown: Any
+) -> ColumnElement[str]:
+    """One line of the feed as PostgreSQL writes it: the one place for its shape (changes and tombstones)."""
+    line = func.jsonb_build_object(
+        "cursor",
+        func.translate(func.encode(func.convert_to(cursor, "UTF8"), "base64"), "+/", "-_"),  # URL-safe base64
+        "changedAt",
+        changed_at,
+        "type",
+        func.upper(func.regexp_replace(object_type, "([a-z])([A-Z])", "\\1_\\2", "g")),
+        "objectId",
+        func.change_global_id(object_type, func.cast(object_id, Text)),
+        "operation",
+        operation,
+        "version",
+        version,
+        "object",
+        shown,
+    )
+    return func.cast(line, Text)
+
+
 def change_line(row: Any, types: Sequence[ChangeType], scope: str) -> ColumnElement[str]:
     """The change as one JSON object, built by PostgreSQL from the page's row (`visible`, `personal_data`
     computed once below): sent as it is, so the server parses no JSON (bench/RESULTS.md, change feed)."""
-    cursor = func.translate(
-        func.encode(func.convert_to(func.concat("change:", row.seq, ":", scope), "UTF8"), "base64"), "+/", "-_"
-    )
     shown = case(
         *((row.object_type == t.value, api_object(t, row.object, row.personal_data)) for t in types), else_=null()
     )
-    line = func.jsonb_build_object(
-        "cursor",
-        cursor,
-        "changedAt",
-        row.changed_at,
-        "type",
-        func.upper(func.regexp_replace(row.object_type, "([a-z])([A-Z])", "\\1_\\2", "g")),
-        "objectId",
-        func.change_global_id(row.object_type, func.cast(row.object_id, Text)),
-        "operation",
-        case((row.visible, row.operation), else_=literal("LEFT_SCOPE")),
-        "version",
-        row.version,
-        "object",
-        case((row.visible, shown), else_=null()),
+    return feed_line(
+        cursor=func.concat("change:", row.seq, ":", scope),
+        changed_at=row.changed_at,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        operation=case((row.visible, row.operation), else_=literal("LEFT_SCOPE")),
+        version=row.version,
+        shown=case((row.visible, shown), else_=null()),
     )
-    return func.cast(line, Text)
 
 
 async def head(session: AsyncSession) -> int:
@@ -282,9 +294,11 @@ async def left_scope(
     through: int,
     after_id: int,
     limit: int,
-) -> list[tuple[int, int]]:
-    """(id, version) of the objects of a type seen under the old grants, now or, `moved_from_seen` over the
-    feed's `was_` paths, before a move after `after_seq`, and not seen now; by id after `after_id`."""
+    cursor_prefix: str,
+) -> list[tuple[int, str]]:
+    """LEFT_SCOPE lines (id, line) for the objects of a type seen under the old grants, now or, by
+    `moved_from_seen` over the feed's `was_` paths, before a move after `after_seq`, and not seen now; by
+    id after `after_id`. Each line's cursor is `cursor_prefix` and the object's id."""
     table = TABLES[change_type]
     held = was_seen
     if moved_from_seen is not None:
@@ -293,10 +307,19 @@ async def left_scope(
             moved_from_seen,
         )  # fmt: skip
         held = or_(was_seen, col(table.id).in_(moved))
+    line = feed_line(
+        cursor=func.concat(cursor_prefix, col(table.id)),
+        changed_at=func.now(),
+        object_type=literal(change_type.value),
+        object_id=col(table.id),
+        operation=literal("LEFT_SCOPE"),
+        version=col(table.version),
+        shown=null(),
+    )
     statement = (
-        select(col(table.id), col(table.version))
+        select(col(table.id), line)
         .where(held, seen.is_not(True), col(table.id) > after_id)  # NULL paths make `seen` NULL: not seen
         .order_by(col(table.id))
         .limit(limit)
     )
-    return [(int(i), int(v)) for i, v in (await session.execute(statement)).all()]
+    return [(int(i), str(text_line)) for i, text_line in (await session.execute(statement)).all()]

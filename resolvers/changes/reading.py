@@ -22,9 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
@@ -85,9 +83,13 @@ class Position:
     last_id: int = 0
 
 
+def cursor_text(seq: int, scope: str, tombstones: tuple[str, int, int | str] | None = None) -> str:
+    """A cursor before its base64 (models/repos/change_feed.py writes the same in SQL for each line)."""
+    return f"change:{seq}:{scope}" + ("" if tombstones is None else ":{}:{}:{}".format(*tombstones))
+
+
 def encode_cursor(seq: int, scope: str, tombstones: tuple[str, int, int] | None = None) -> str:
-    text = f"change:{seq}:{scope}" + ("" if tombstones is None else ":{}:{}:{}".format(*tombstones))
-    return base64.urlsafe_b64encode(text.encode()).decode()
+    return base64.urlsafe_b64encode(cursor_text(seq, scope, tombstones).encode()).decode()
 
 
 def decode_cursor(cursor: str | None) -> Position | None:
@@ -156,7 +158,7 @@ def check_limit(limit: int, maximum: int) -> int:
 
 
 def _seen(
-    access: Access, types: list[ChangeType], region_path: str | None, *, before: bool, drafts: list[str]
+    grants: Grants, types: list[ChangeType], region_path: str | None, *, before: bool, drafts: list[str]
 ) -> ColumnElement[bool]:
     """Changes the caller sees (or, `before`, saw before them): per type, its READ and EXPORT:RUN scopes."""
     clauses: list[ColumnElement[bool]] = []
@@ -165,7 +167,7 @@ def _seen(
         if before and obj not in MOVABLE:
             continue
         columns = feed_repo.feed_columns(list_columns, before=before)
-        scope = and_(access.scope(obj, "READ", columns), access.scope(EXPORT, RUN, columns))
+        scope = _seen_under(grants, obj, columns)
         region = feed_repo.within_region(columns, region_path)
         if change_type is ChangeType.REPORT:
             scope = and_(scope, or_(feed_repo.submitted_report(), feed_repo.report_unit_in(drafts)))
@@ -218,7 +220,7 @@ async def read_changes(
         return ChangePage([], encode_cursor(newest, mark), False)
     start = position.seq
     if old_grants is not None and position.old_mark is not None:
-        return await _tombstones(ctx, access, position, old_grants, wanted, newest, limit)
+        return await _tombstones(ctx, position, old_grants, grants, wanted, newest, limit)
     drafts = sorted(own_unit_paths(ctx))
     student_columns = feed_repo.feed_columns(CHILD_COLUMNS)
     rows, has_next = await feed_repo.read_changes(
@@ -226,8 +228,8 @@ async def read_changes(
         after=start,
         through=newest,
         types=wanted,
-        visible=_seen(access, wanted, region_path, before=False, drafts=drafts),
-        was_visible=_seen(access, wanted, region_path, before=True, drafts=drafts),
+        visible=_seen(grants, wanted, region_path, before=False, drafts=drafts),
+        was_visible=_seen(grants, wanted, region_path, before=True, drafts=drafts),
         personal_data=and_(
             feed_repo.FEED.object_type == ChangeType.STUDENT.value, access.scope("CHILD", "READ_PII", student_columns)
         ),
@@ -277,27 +279,19 @@ async def _grants_behind(ctx: Context, mark: str, seq: int) -> Grants:
 
 
 def _seen_under(grants: Grants, obj: str, columns: dict[str, list[Any]]) -> ColumnElement[bool]:
-    """What these (remembered) grants showed of a type: its READ and EXPORT:RUN scopes over the columns."""
+    """What grants show of a type (now, or remembered behind a cursor's mark): its READ and EXPORT:RUN
+    scopes over the columns, the one rule for changes, moves and tombstones."""
     return and_(
         scope_over(grants.get(f"{obj}:READ", {}), columns), scope_over(grants.get(f"{EXPORT}:{RUN}", {}), columns)
     )
 
 
-def _tombstone(change_type: ChangeType, object_id: int, version: int, cursor: str, now: str) -> str:
-    """A LEFT_SCOPE line, shaped as the feed's lines are (models/repos/change_feed.py `change_line`)."""
-    global_id = base64.b64encode(f"{change_type.value}:{object_id}".encode()).decode()
-    line = {"cursor": cursor, "changedAt": now, "type": change_type.name, "objectId": global_id,
-            "operation": "LEFT_SCOPE", "version": version, "object": None}  # fmt: skip
-    return json.dumps(line, ensure_ascii=False)
-
-
 async def _tombstones(
-    ctx: Context, access: Access, position: Position, old: Grants, wanted: list[ChangeType], newest: int, limit: int
+    ctx: Context, position: Position, old: Grants, new: Grants, wanted: list[ChangeType], newest: int, limit: int
 ) -> ChangePage:
     """A page of LEFT_SCOPE tombstones for what the old grants showed and the new ones do not (type by
     type, by id); when none are left, the cursor goes on to the changes after `position.seq`."""
     lines: list[str] = []
-    now = datetime.now(UTC).isoformat()
     kinds = [t for t in TOMBSTONE_TYPES if t in wanted]
     old_mark = position.old_mark or ""
     type_index, last_id = position.type_index, position.last_id
@@ -311,15 +305,15 @@ async def _tombstones(
             moved_from_seen=_seen_under(old, obj, feed_repo.feed_columns(columns, before=True))
             if obj in MOVABLE
             else None,
-            seen=and_(access.scope(obj, "READ", columns), access.scope(EXPORT, RUN, columns)),
+            seen=_seen_under(new, obj, columns),
             after_seq=position.seq,
             through=newest,
             after_id=last_id,
             limit=limit - len(lines),
+            cursor_prefix=cursor_text(position.seq, position.mark, (old_mark, type_index, "")),  # + the id
         )
-        for object_id, version in found:
-            cursor = encode_cursor(position.seq, position.mark, (old_mark, type_index, object_id))
-            lines.append(_tombstone(change_type, object_id, version, cursor, now))
+        for object_id, line in found:
+            lines.append(line)
             last_id = object_id
         if len(lines) < limit:
             type_index, last_id = type_index + 1, 0
