@@ -124,7 +124,8 @@ def _datetime_checker(low: date, high: date) -> Checker:
     return check
 
 
-def _global_id_checker(value: GlobalID, field: str) -> None:
+def check_global_id(value: GlobalID, field: str) -> None:
+    """A global ID's parts are bounded like any text (length, no NUL or control characters)."""
     for part in (value.type_name, value.node_id):
         if len(part) > DEFAULT_MAX_TEXT or _DISALLOWED.search(part):
             raise _refuse(field, "INVALID_ID", "全局 ID 无效", "not a valid global ID")
@@ -161,7 +162,7 @@ def checker_for(type_: Any, metadata: Mapping[str, Any] | None, memo: dict[type,
     if type_ is date:
         return _range_checker(*metadata.get("range", DEFAULT_DATES))
     if type_ is GlobalID:
-        return _global_id_checker
+        return check_global_id
     definition = get_object_definition(type_)
     if definition is not None and definition.is_input:
         return _input_checker(type_, memo)

@@ -39,7 +39,7 @@ async def list_reports(
     return await report_repo.list_reports(
         ctx.session,
         scope=report_repo.readable(
-            ctx.access().scope(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS), drafts_of=own_unit_paths(ctx)
+            ctx.access().list_scope(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS), drafts_of=own_unit_paths(ctx)
         ),
         filter=filter,
         after=decode_id_cursor(after),
