@@ -46,6 +46,7 @@ from strawberry.types.base import StrawberryList, StrawberryOptional, get_object
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 from strawberry.types.unset import UNSET
+from strawberry.utils.str_converters import to_camel_case
 
 from resolvers.errors import BadInput
 
@@ -175,7 +176,7 @@ def _input_checker(cls: type, memo: dict[type, Any]) -> Checker | None:
     memo[cls] = None
     definition = get_object_definition(cls, strict=True)
     plan = [
-        (f.python_name, f.graphql_name or _camel(f.python_name), c)
+        (f.python_name, f.graphql_name or to_camel_case(f.python_name), c)
         for f in definition.fields
         if (c := checker_for(f.type, f.metadata, memo)) is not None
     ]
@@ -190,11 +191,6 @@ def _input_checker(cls: type, memo: dict[type, Any]) -> Checker | None:
 
     memo[cls] = check
     return check
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class InputGuard(FieldExtension):
@@ -216,7 +212,7 @@ def guard(field: StrawberryField) -> None:
     if not field.arguments or any(isinstance(e, InputGuard) for e in field.extensions):
         return
     plan = tuple(
-        (a.python_name, a.graphql_name or _camel(a.python_name), c)
+        (a.python_name, a.graphql_name or to_camel_case(a.python_name), c)
         for a in field.arguments
         if (c := checker_for(a.type, a.metadata)) is not None
     )

@@ -19,6 +19,7 @@ from strawberry.types.field import StrawberryField
 
 from . import admin, changes, comparisons, geography, ledgers, reports, rosters, settings, students
 from . import nodes as node_fields
+from .arguments import describe_arguments
 from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
 from .inputs import guard
 from .limits import CachedParsing, Limits, limited_validation
@@ -64,6 +65,7 @@ class Schema(strawberry.Schema):
         if not type_definition.is_input:
             for field in fields:
                 guard(field)
+                describe_arguments(field)
         if type_definition.name == "Query":
             for field in fields:
                 refusable(field)
