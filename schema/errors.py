@@ -47,6 +47,15 @@ class UserError:
     )
     message: str = strawberry.field(description="中英文说明 / what is wrong, in Chinese and English.")
 
+    @strawberry.field(
+        description="错误代码的名称（与本类型的 `code` 相同；与顶层错误的 `extensions.reason` 同义）/ the code's "
+        "name as text: the same as this type's `code`, and the same vocabulary as a top-level error's "
+        "`extensions.reason`, so one client handler reads every refusal. (GraphQL lets no interface field narrow "
+        "to each domain's enum, so the enum itself is `code` on each type.)"
+    )  # type: ignore[untyped-decorator]
+    def reason(self) -> str:
+        return str(self.code.name)  # type: ignore[attr-defined]
+
 
 @strawberry.type(description="管理操作的错误 / an error of an administration mutation.")
 class AdminError(UserError):

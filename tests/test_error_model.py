@@ -181,3 +181,19 @@ async def test_a_grant_has_one_global_id_from_viewer_to_revoke_grant(client):
     assert (await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": grant_id}, other))["data"] == {
         "node": None
     }
+
+
+async def test_every_payload_error_reads_through_the_one_interface(client):
+    """`errors { field reason message }` works on every payload error; `reason` is the type's own `code`."""
+    admin = await token_for(client, "admin-county-532329")
+    query = """mutation($input: RevokeGrantInput!) { revokeGrant(input: $input) {
+      errors { __typename field reason message ... on AdminError { code } } } }"""
+    result = await gql(client, query, {"input": {"grantId": gid("Grant", "999999"), "reason": "x"}}, admin)
+    [error] = result["data"]["revokeGrant"]["errors"]
+    assert (error["__typename"], error["field"], error["reason"], error["code"]) == (
+        "AdminError",
+        "grantId",
+        "NOT_FOUND",
+        "NOT_FOUND",
+    )
+    assert " / " in error["message"]  # Chinese and English
