@@ -148,8 +148,14 @@ async def test_a_county_may_not_set_terms_or_make_up_days_nor_another_countys_ca
     ]
     make_up = await set_calendar(client, county, regionCode=WUDING, year=2026, schoolDays=[day_off("2026-11-21")])
     assert refusals(make_up) == [("schoolDays", "PROVINCE_ONLY")]
-    for token, region in ((county, YUANMOU), (county, "53"), (staff, WUDING), (city, WUDING)):
-        assert error_codes(await set_calendar(client, token, regionCode=region, year=2026)) == ["FORBIDDEN"]
+    # A county holds the calendar right in its own county only: another place answers as a missing region.
+    for region in (YUANMOU, "53"):
+        assert refusals(await set_calendar(client, county, regionCode=region, year=2026)) == [
+            ("regionCode", "UNKNOWN_REGION")
+        ]
+    # Roles without the right anywhere are refused outright.
+    for token in (staff, city):
+        assert error_codes(await set_calendar(client, token, regionCode=WUDING, year=2026)) == ["FORBIDDEN"]
     neighbour = await token_for(client, NEIGHBOUR_EDU)
     refused = await gql(client, CALENDAR, {"region": WUDING, "year": 2026}, neighbour)  # as if 武定 did not exist
     assert [(e["extensions"]["code"], e["extensions"]["reason"]) for e in refused["errors"]] == [

@@ -114,7 +114,7 @@ async def set_calendar(
     """Replace the region's year: a province's terms (None: kept as they are), days off and make-up days;
     a county's local days off. `version` is the version read (0 for a year never kept)."""
     region = await _region(ctx, region_code)
-    ctx.access().require("CALENDAR", "WRITE", {"EDU": [region.path]})
+    ctx.access().require_at("CALENDAR", "WRITE", {"EDU": [region.path]}, unknown_region("regionCode"))
     province = region.level is RegionLevel.PROVINCE
     if not province and (terms is not None or school_days):
         raise BadInput("terms" if terms is not None else "schoolDays", LedgerErrorCode.PROVINCE_ONLY)

@@ -3,7 +3,7 @@ enum, its descriptions and the README's code list read (resolvers raise these co
 
 from __future__ import annotations
 
-from ..errors import NOT_FOUND, REQUIRED, ErrorCode
+from ..errors import NOT_FOUND, REQUIRED, UNKNOWN_SCHOOL, ErrorCode
 
 
 class StudentErrorCode(ErrorCode):
@@ -11,6 +11,7 @@ class StudentErrorCode(ErrorCode):
 
     REQUIRED = REQUIRED
     NOT_FOUND = NOT_FOUND
+    UNKNOWN_SCHOOL = UNKNOWN_SCHOOL
     NO_NATIONAL_ID = ("无身份证号记录", "no national ID on record")
     CONFLICT = ("记录已被他人修改", "the record changed since you read it")
     DUPLICATE_NATIONAL_ID = ("身份证号已登记", "the national ID is already registered")

@@ -23,7 +23,7 @@ from models.school import School, SchoolStage, stages_teaching
 
 from ..audit import record_change
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_school
 from ..paging import parse_id
 from ..versioning import check_version
 from .errors import StudentErrorCode
@@ -148,7 +148,7 @@ async def record_enrolment(
                 "the student is enrolled elsewhere: record the transfer out first",
             )
         school = await _school_for(ctx, school_code, grade)
-        ctx.access().require("CHILD", "WRITE", {"EDU": [school.path]})
+        ctx.access().require_at("CHILD", "WRITE", {"EDU": [school.path]}, unknown_school("schoolCode"))
         child.school_code, child.school_path, child.grade = school.code, school.path, grade
         if child.registry_number is None and child.national_id:
             child.registry_number = f"G{child.national_id}"
@@ -277,7 +277,7 @@ def _require_reasons(child: Child, *, national_id: str | None, no_id_reason: str
 async def _school_for(ctx: Context, school_code: str, grade: int | None) -> School:
     school = (await school_repo.get_schools(ctx.session, [school_code])).get(school_code)
     if school is None:
-        raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
+        raise unknown_school("schoolCode")
     if grade is None or not 1 <= grade <= 9:
         raise BadInput("grade", "OUT_OF_RANGE", "年级为 1–9", "the grade is 1–9")
     stage = SchoolStage.PRIMARY if grade <= 6 else SchoolStage.JUNIOR
