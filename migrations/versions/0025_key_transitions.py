@@ -32,6 +32,7 @@ def upgrade() -> None:
         "province_setting", sa.Column("primary_leaver_days", sa.Integer(), server_default="30", nullable=False)
     )
     op.drop_constraint("ck_roster_import_kind", "roster_import", type_="check")
+    op.alter_column("roster_import", "kind", type_=sa.String(length=24), existing_nullable=False)
     op.create_check_constraint("ck_roster_import_kind", "roster_import", f"kind IN {KINDS_AFTER}")
     op.create_table(
         "exam_registration_explanation",

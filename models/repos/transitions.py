@@ -172,18 +172,16 @@ class GapRow:
 def cohort(school_year: int, *, current: bool) -> Any:
     """The grade-9 pupils of the school year, each with the school of their grade 9: enrolled in grade 9 now
     (when it is the current school year), or whose grade-9 enrolment ended that year by graduating or leaving
-    (the last such change). A subquery of (child_id, school_code)."""
+    (one school per pupil). A subquery of (child_id, school_code)."""
     first, last = school_year_span(school_year)
     ended: Any = (
         select(col(EnrolmentEvent.child_id).label("child_id"), col(EnrolmentEvent.school_code).label("school_code"))
-        .distinct(col(EnrolmentEvent.child_id))
         .where(
             col(EnrolmentEvent.grade) == EXAM_GRADE,
             col(EnrolmentEvent.change).in_([EnrolmentChange.GRADUATE, EnrolmentChange.LEAVE]),
             col(EnrolmentEvent.on) >= first,
             col(EnrolmentEvent.on) <= last,
         )
-        .order_by(col(EnrolmentEvent.child_id), col(EnrolmentEvent.on).desc(), col(EnrolmentEvent.id).desc())
     )
     now: Any = select(col(Child.id).label("child_id"), col(Child.school_code).label("school_code")).where(
         col(Child.grade) == EXAM_GRADE, col(Child.school_code).is_not(None), literal(current)
