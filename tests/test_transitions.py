@@ -1,7 +1,7 @@
-"""Key transitions (POLICY 003 二(二): 紧盯小升初、新学期开学报到、初二学期、初三毕业季; 加强中考报名管理，初中毕业生必须
-全部参加报名考试，对未报名学生各县（区）、学校必须查明原因、做出说明): the county's 小升初 list with category S
-proposed, the 中考 registration roster and its gaps, their explanations and the county report's gate; the
-city sees counts only, and a sibling county nothing."""
+"""Key transitions (POLICY 003 二(二): 紧盯小升初、新学期开学报到、初二学期、初三毕业季; 加强中考报名管理，
+初中毕业生必须全部参加报名考试，对未报名学生各县（区）、学校必须查明原因、做出说明): the county's 小升初 list
+with category S proposed, the 中考 registration roster and its gaps, their explanations and the county report's
+gate; the city sees counts only, and a sibling county nothing."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from tests.transition_support import (
     primary_leaver,
     upload_exam_roster,
 )
+
 
 def unknown_region(result: dict[str, Any]) -> bool:
     """Refused as for a region that does not exist, with no data."""
@@ -240,7 +241,10 @@ async def test_applying_an_exam_roster_registers_no_child(client, session):
     stranger = national_id("532329", date(2011, 8, 8), 7791, male=False)
     before = await session.scalar(select(func.count()).select_from(Child))
     response = await upload_exam_roster(
-        client, COUNTY_EDU, [["陌生考生", stranger, f"G{stranger}", WUDING_JUNIOR, "2027530077"]], as_of=date(2026, 11, 22)
+        client,
+        COUNTY_EDU,
+        [["陌生考生", stranger, f"G{stranger}", WUDING_JUNIOR, "2027530077"]],
+        as_of=date(2026, 11, 22),
     )
     assert response.status_code == 201, response.text
     applied = await apply_batch(client, COUNTY_EDU, response.json()["id"])

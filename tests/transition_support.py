@@ -97,7 +97,9 @@ async def grade9(
 ) -> dict[str, Any]:
     """A grade-9 pupil of the Wuding junior school: now (enrolled this school year), or graduated on a day."""
     year = 2026 if graduated is None else graduated.year - 1
-    student = await pupil(client, token, school=school, grade=9, enrolled_on=date(year, 9, 1), birth=date(year - 14, 5, 6))
+    student = await pupil(
+        client, token, school=school, grade=9, enrolled_on=date(year, 9, 1), birth=date(year - 14, 5, 6)
+    )
     if graduated is not None:
         student = await change(client, token, student, "GRADUATE", school, 9, graduated)
     return student
@@ -153,7 +155,14 @@ async def gaps(client: httpx.AsyncClient, token: str, **f: Any) -> dict[str, Any
 
 
 async def explain(
-    client: httpx.AsyncClient, token: str, student: dict[str, Any], reason: str, *, year: int, version: int = 0, note: str = ""
+    client: httpx.AsyncClient,
+    token: str,
+    student: dict[str, Any],
+    reason: str,
+    *,
+    year: int,
+    version: int = 0,
+    note: str = "",
 ) -> dict[str, Any]:
     variables = {
         "input": {"pupilId": student["id"], "schoolYear": year, "reason": reason, "note": note, "version": version}
