@@ -174,14 +174,13 @@ def cohort(school_year: int, *, current: bool) -> Any:
     (when it is the current school year), or whose grade-9 enrolment ended that year by graduating or leaving
     (one school per pupil). A subquery of (child_id, school_code)."""
     first, last = school_year_span(school_year)
-    ended: Any = (
-        select(col(EnrolmentEvent.child_id).label("child_id"), col(EnrolmentEvent.school_code).label("school_code"))
-        .where(
-            col(EnrolmentEvent.grade) == EXAM_GRADE,
-            col(EnrolmentEvent.change).in_([EnrolmentChange.GRADUATE, EnrolmentChange.LEAVE]),
-            col(EnrolmentEvent.on) >= first,
-            col(EnrolmentEvent.on) <= last,
-        )
+    ended: Any = select(
+        col(EnrolmentEvent.child_id).label("child_id"), col(EnrolmentEvent.school_code).label("school_code")
+    ).where(
+        col(EnrolmentEvent.grade) == EXAM_GRADE,
+        col(EnrolmentEvent.change).in_([EnrolmentChange.GRADUATE, EnrolmentChange.LEAVE]),
+        col(EnrolmentEvent.on) >= first,
+        col(EnrolmentEvent.on) <= last,
     )
     now: Any = select(col(Child.id).label("child_id"), col(Child.school_code).label("school_code")).where(
         col(Child.grade) == EXAM_GRADE, col(Child.school_code).is_not(None), literal(current)
