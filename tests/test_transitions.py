@@ -19,6 +19,8 @@ from tests.ledger_support import (
     YUANMOU_VILLAGE,
     make_student,
     open_entry,
+    record_absent,
+    school_days,
 )
 from tests.report_support import COUNTY_GOV, countersign, draft_county, submit
 from tests.transition_support import (
@@ -337,3 +339,26 @@ async def test_the_countys_june_quarter_waits_for_every_gap_to_be_explained(clie
     sent = await submit(client, county, signed["report"])
     assert sent["errors"] == [], sent
     assert sent["report"]["status"] == "SUBMITTED"
+
+
+# --- 初二 --------------------------------------------------------------------------------------------------
+
+
+async def test_grade_8_pupils_are_flagged_by_the_same_attendance_rule_as_everyone(client):
+    """003 二(二) 紧盯…初二学期: no rule of its own (docs/POLICY.md "Key transitions"): a grade-8 pupil absent
+    five school days without leave has nothing opened, the sixth opens a suspected entry, as for any pupil
+    (003 annex 1 note 1, tests/test_attendance_rules.py)."""
+    county = await token_for(client, COUNTY_EDU)
+    staff = await token_for(client, f"staff-school-{WUDING_JUNIOR}")
+    second_year = await make_student(client, county, school=WUDING_JUNIOR, grade=8, birth=date(2012, 4, 5))
+    week = await record_absent(client, staff, second_year["id"], school_days(date(2026, 9, 7), date(2026, 9, 11)))
+    assert [len(p["opened"]) for p in week] == [0, 0, 0, 0, 0]
+    [sixth] = await record_absent(client, staff, second_year["id"], [date(2026, 9, 14)])
+    [entry] = sixth["opened"]
+    assert (entry["student"]["id"], entry["ledger"], entry["source"], entry["openedOn"]) == (
+        second_year["id"],
+        "SUSPECTED",
+        "ATTENDANCE",
+        "2026-09-14",
+    )
+    assert entry["evidence"]["schoolDaysAbsent"] == 6
