@@ -69,7 +69,7 @@ def leaver_history(data: DemoData, n: int) -> list[Row]:
 
 def the_primary_leaver(data: DemoData) -> int:
     """The 小升初 child's position in data already built (the README's walk-through names this child)."""
-    return next(r["_child"] for r in data.enrolments if (r["change"], r["on"]) == ("GRADUATE", FINISHED_PRIMARY))
+    return next(int(r["_child"]) for r in data.enrolments if (r["change"], r["on"]) == ("GRADUATE", FINISHED_PRIMARY))
 
 
 def grade9_pupils(data: DemoData) -> list[int]:
