@@ -33,6 +33,7 @@ from .roster_import import RosterImport, RosterRow
 from .school import School, SchoolKind, SchoolStage
 from .school_calendar import SchoolCalendar, SchoolCalendarDay, SchoolTerm
 from .term_visit import TermVisit
+from .transition import ExamRegistrationExplanation
 
 __all__ = [
     "Account",
@@ -50,6 +51,7 @@ __all__ = [
     "ComparisonRun",
     "DeferralRequest",
     "EnrolmentEvent",
+    "ExamRegistrationExplanation",
     "ExportAllowance",
     "ExportRowsSpent",
     "Gender",

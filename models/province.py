@@ -24,7 +24,13 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "school_report_due_day": (1, 28),
     "county_report_due_days": (0, 90),
     "city_report_due_days": (0, 90),
+    "primary_leaver_days": (0, 180),
 }
+
+# 小升初 (POLICY 003 二(二), docs/POLICY.md "Key transitions"): a pupil who finished primary grade 6 and holds
+# no junior-school place this many days after the autumn term start is listed for the county. Thirty days:
+# a month, the dropout definition's span (003 annex 1 note 2), twice the 15-day unreported check (002 一(三)).
+DEFAULT_PRIMARY_LEAVER_DAYS = 30
 
 
 def _setting(default: Any, **kwargs: Any) -> Any:
@@ -64,6 +70,7 @@ class ProvinceSetting(SQLModel, table=True):
     spring_term_start_day: int = _setting(1, ge=1, le=31)
     autumn_term_start_month: int = _setting(9, ge=1, le=12)
     autumn_term_start_day: int = _setting(1, ge=1, le=31)
+    primary_leaver_days: int = _bounded("primary_leaver_days", DEFAULT_PRIMARY_LEAVER_DAYS)
     updated_at: datetime = updated_at_field()
     version: int = version_field()
 

@@ -15,6 +15,9 @@ Which columns each kind must have (a file without one fails whole, naming it):
 - `REGISTRY` 学籍: 学籍号, 学校标识码, 年级 (the registry export always has them).
 - `IN_SCHOOL` 在校: 学校标识码, 年级 (a school's roll need not carry registry numbers).
 - `POVERTY` 脱贫户/低保: 户籍地区划代码 and 帮扶类型 (the poverty database is kept by household registration).
+- `EXAM_REGISTRATION` 中考报名名册 (POLICY 003 二(二), README "Key transitions"): 学籍号, 学校标识码 and 报名号
+  (the registration's number, kept in `raw`); imported by the county bureau for its county. It is evidence
+  only: applying it registers no child (`EVIDENCE_ONLY`), its rows say who registered for 中考.
 
 So every row has a place (a region or a school), which decides whether it lies in the importer's
 jurisdiction. Any other column of the table may be present; unknown columns are kept in `raw` only.
@@ -36,6 +39,7 @@ class RosterKind(enum.StrEnum):
     REGISTRY = "REGISTRY"
     IN_SCHOOL = "IN_SCHOOL"
     POVERTY = "POVERTY"
+    EXAM_REGISTRATION = "EXAM_REGISTRATION"  # 中考报名名册 (POLICY 003 二(二))
 
 
 ROSTER_KIND_LABELS = {
@@ -43,7 +47,12 @@ ROSTER_KIND_LABELS = {
     RosterKind.REGISTRY: "学籍名册 / student registry",
     RosterKind.IN_SCHOOL: "在校名册 / at school",
     RosterKind.POVERTY: "脱贫户/低保名册 / poverty and minimum-allowance households",
+    RosterKind.EXAM_REGISTRATION: "中考报名名册 / registrations for the junior-school leaving exam (中考)",
 }
+
+# Kinds whose rows are evidence only: applying the batch registers no child for its unknown rows (a 中考
+# registration of a pupil baoxue does not know stays a row without a child, for a person to look into).
+EVIDENCE_ONLY = frozenset({RosterKind.EXAM_REGISTRATION})
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ SCHOOL_CODE = Column("school_code", ("学校标识码", "学校代码"))
 GRADE = Column("grade", ("年级",))
 POVERTY_KIND = Column("poverty_kind", ("帮扶类型", "户类型", "救助类型"))
 NO_ID_REASON = Column("no_id_reason", ("无身份证原因", "无身份证号原因"))
+EXAM_NUMBER = Column("exam_number", ("报名号", "中考报名号", "考生号"))
+EXAM_NUMBER_MAX = 32  # the longest 报名号 kept (in `raw`: the roster row has no column of its own for it)
 
 
 def _required(column: Column) -> Column:
@@ -90,6 +101,14 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
     ),
     RosterKind.IN_SCHOOL: (*_COMMON, _required(SCHOOL_CODE), _required(GRADE), REGISTRY_NUMBER, NO_ID_REASON),
     RosterKind.POVERTY: (*_COMMON, _required(HOUSEHOLD_REGION), _required(POVERTY_KIND), NO_ID_REASON),
+    RosterKind.EXAM_REGISTRATION: (
+        *_COMMON,
+        _required(REGISTRY_NUMBER),
+        _required(SCHOOL_CODE),
+        _required(EXAM_NUMBER),
+        GRADE,
+        NO_ID_REASON,
+    ),
 }
 
 # Fields of which a kind needs at least one column, and one value in each row.

@@ -15,6 +15,7 @@ from resolvers.reports.errors import ReportErrorCode, TermVisitErrorCode
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.settings.errors import SettingErrorCode
 from resolvers.students.errors import StudentErrorCode
+from resolvers.transitions.errors import TransitionErrorCode
 
 C = TypeVar("C", bound=type[ErrorCode])
 
@@ -36,6 +37,7 @@ for table in (
     SettingErrorCode,
     StudentErrorCode,
     TermVisitErrorCode,
+    TransitionErrorCode,
 ):
     expose(table)
 
@@ -97,6 +99,11 @@ class TermVisitError(UserError):
     code: TermVisitErrorCode = strawberry.field(description="错误代码 / the rule broken.")
 
 
+@strawberry.type(description="关键学段操作的错误 / an error of a key-transition mutation (中考 registration gaps).")
+class TransitionError(UserError):
+    code: TransitionErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
 # Each error type and the table its codes come from.
 CODES: dict[type[UserError], type[ErrorCode]] = {
     AdminError: AdminErrorCode,
@@ -107,6 +114,7 @@ CODES: dict[type[UserError], type[ErrorCode]] = {
     SettingError: SettingErrorCode,
     StudentError: StudentErrorCode,
     TermVisitError: TermVisitErrorCode,
+    TransitionError: TransitionErrorCode,
 }
 
 

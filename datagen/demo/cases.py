@@ -47,6 +47,7 @@ from .people import (
 )
 from .persuasion import Persuasion
 from .places import Geography
+from .transitions import add_transitions
 
 
 class Cases(Persuasion):
@@ -413,4 +414,5 @@ def demo_data() -> DemoData:
     cases = Cases(rng, geo, children).build()
     cases.guardians = people.guardians()
     cases.enrolments = people.enrolments()
+    add_transitions(cases)
     return cases

@@ -56,6 +56,8 @@ class DemoData:
     handovers: list[Row] = field(default_factory=list)
     marks: list[Row] = field(default_factory=list)
     registers: list[Row] = field(default_factory=list)
+    exam_registration: Row = field(default_factory=dict)  # the applied 中考 roster (transitions.py)
+    exam_rows: list[Row] = field(default_factory=list)
 
 
 def weekdays(start: date, end: date) -> list[date]:

@@ -30,6 +30,7 @@ from models.persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from models.province import CitySetting
 from models.region import NATION_CODE, NATION_PATH, Region, level_of_code, path_of_code
 from models.repos import period_statistics
+from models.roster_import import RosterImport, RosterRow
 from models.school import School, school_path
 from resolvers.audit import record_change
 from resolvers.context import Context
@@ -100,6 +101,7 @@ POPULATION = (
     "handovers",
     "attendance marks",
     "class registers",
+    "exam registrations",
 )
 
 
@@ -180,7 +182,18 @@ async def load_population(session: AsyncSession, data: DemoData) -> dict[str, in
         "handovers": await _copy(session, Handover, [of_entry(r) for r in data.handovers]),
         "attendance marks": await _copy(session, AttendanceMark, [of_child(r) for r in data.marks]),
         "class registers": await _copy(session, ClassRegister, data.registers),
+        "exam registrations": await _exam_registrations(session, data, child),
     }
+
+
+async def _exam_registrations(session: AsyncSession, data: DemoData, child: list[int]) -> int:
+    """Wuding's applied 中考 registration roster (datagen/demo/transitions.py): the batch, then its rows."""
+    if not data.exam_registration:
+        return 0
+    [batch] = await _new_ids(session, RosterImport, 1)
+    await _copy(session, RosterImport, [data.exam_registration | {"id": batch}])
+    rows = [_columns(r, import_id=batch, child_id=child[r["_child"]]) for r in data.exam_rows]
+    return await _copy(session, RosterRow, rows)
 
 
 async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, int]:

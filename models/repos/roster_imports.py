@@ -419,11 +419,16 @@ UPDATE roster_row r SET child_id = u.child_id
 NO_HOUSEHOLD_ON_ROSTER = "名册未载户籍地 / not given by the roster"
 
 
-async def register_unknown(session: AsyncSession, batch: RosterImport, actor: str) -> tuple[int, int]:
+async def register_unknown(
+    session: AsyncSession, batch: RosterImport, actor: str, *, register: bool = True
+) -> tuple[int, int]:
     """Apply a batch's rows: rows whose national ID a child took since staging become EXACT; every other
-    row no known child fits is registered as a child. Returns (re-matched, registered)."""
+    row no known child fits is registered as a child (unless `register` is false: a kind that is evidence
+    only, models/roster.EVIDENCE_ONLY). Returns (re-matched, registered)."""
     params = {"import_id": batch.id}
     rematched = int(cast(Any, await session.execute(text(REMATCH_SQL), params)).rowcount)
+    if not register:
+        return rematched, 0
     result = await session.execute(
         text(REGISTER_SQL),
         {**params, "as_of": batch.as_of, "actor": actor, "no_household": NO_HOUSEHOLD_ON_ROSTER},

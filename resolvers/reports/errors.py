@@ -42,6 +42,10 @@ class ReportErrorCode(ErrorCode):
     NOT_COSIGNER = ("由本县政府会签本县报告", "the county's own government countersigns")
     DEADLINE_PASSED = ("已过截止日，本省不接受逾期", "late, and the province refuses it")
     SOURCES_CHANGED = ("汇总来源已变更，须重新生成", "what it summed changed: generate it again")
+    EXAM_GAPS_UNEXPLAINED = (
+        "尚有未报名中考且未说明原因的初三学生（003 二(二)）",
+        "grade-9 pupils missing from the 中考 registrations have no explanation (POLICY 003 二(二))",
+    )
 
 
 class TermVisitErrorCode(ErrorCode):

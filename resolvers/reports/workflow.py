@@ -38,10 +38,12 @@ from models.reporting_calendar import (
 )
 from models.repos import children as child_repo
 from models.repos import reports as report_repo
+from models.transition import gated_school_year
 
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
+from ..transitions.lists import unexplained_exam_gaps
 from ..versioning import check_version
 from .assessing import unassessed
 from .common import (
@@ -81,6 +83,7 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
             "the province requires the county government's countersignature before submission (POLICY 004 §5)",
         )
     await _check_sources(ctx, report, revision, rules)
+    await _check_exam_gaps(ctx, report, rules)
     missing = await unassessed(ctx, report, revision)
     if missing:
         names = "、".join(r.name for r in missing)
@@ -114,6 +117,26 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
     if first:
         report.first_submitted_at, report.days_late = now, late
     return await save_report(ctx, report, "report.submit", days_late=late)
+
+
+async def _check_exam_gaps(ctx: Context, report: Report, rules: ReportingRules) -> None:
+    """The county's report of the graduation term is not submitted while a grade-9 pupil of that school
+    year who did not register for 中考 has no explanation (POLICY 003 二(二): 查明原因、做出说明;
+    docs/POLICY.md "Key transitions")."""
+    span = parse_period(report.cadence, report.period, rules)
+    year = gated_school_year(report.level, span) if span is not None else None
+    if year is None:
+        return
+    left = await unexplained_exam_gaps(ctx, report.unit_path, year)
+    if left:
+        raise BadInput(
+            "reportId",
+            "EXAM_GAPS_UNEXPLAINED",
+            f"本县 {year}–{year + 1} 学年尚有 {left} 名初三学生未报名中考且未说明原因：须查明原因、做出说明后方可报送"
+            "（003 二(二)）",
+            f"{left} grade-9 pupils of the county's school year {year}–{year + 1} did not register for 中考 and have "
+            "no explanation: each needs one before this report is submitted (POLICY 003 二(二))",
+        )
 
 
 async def _check_sources(ctx: Context, report: Report, revision: ReportRevision, rules: ReportingRules) -> None:

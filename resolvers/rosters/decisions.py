@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from models.base import utcnow
 from models.repos import roster_imports as repo
+from models.roster import EVIDENCE_ONLY, RosterKind
 from models.roster_import import ImportStatus, RosterImport, RowMatch
 
 from ..audit import record_change
@@ -49,7 +50,8 @@ async def discard_import(ctx: Context, *, import_id: str, version: int, note: st
 
 async def apply_import(ctx: Context, *, import_id: str, version: int, note: str | None = None) -> RosterImport:
     """Apply a staged batch (应用): its rows become the county's evidence for the comparisons, and every row
-    no known child fits is registered as a child (a school's rows enrolled there from the roster's day).
+    no known child fits is registered as a child (a school's rows enrolled there from the roster's day), except
+    for a kind that is evidence only (a 中考 registration roster: models/roster.EVIDENCE_ONLY).
 
     Refused while a candidate awaits a person's decision: nothing is merged on a guess. A known child's
     record is never overwritten; where a roster differs, its rows show it.
@@ -65,7 +67,8 @@ async def apply_import(ctx: Context, *, import_id: str, version: int, note: str 
             f"尚有 {undecided} 行疑似对应待确认或否定",
             f"{undecided} candidate matches still await a decision",
         )
-    rematched, registered = await repo.register_unknown(ctx.session, batch, ctx.actor)
+    register = RosterKind(batch.kind) not in EVIDENCE_ONLY  # a 中考 registration registers nobody
+    rematched, registered = await repo.register_unknown(ctx.session, batch, ctx.actor, register=register)
     counts = await repo.count_rows(ctx.session, batch.id)
     await ctx.session.refresh(batch)
     _decided(ctx, batch, ImportStatus.APPLIED, note or None)

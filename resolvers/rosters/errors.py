@@ -41,8 +41,8 @@ class RosterErrorCode(ErrorCode):
     )
     # The batch itself.
     INVALID_KIND = (
-        "名册类型应为 HOUSEHOLD、REGISTRY、IN_SCHOOL 或 POVERTY",
-        "the kind is HOUSEHOLD, REGISTRY, IN_SCHOOL or POVERTY",
+        "名册类型应为 HOUSEHOLD、REGISTRY、IN_SCHOOL、POVERTY 或 EXAM_REGISTRATION",
+        "the kind is HOUSEHOLD, REGISTRY, IN_SCHOOL, POVERTY or EXAM_REGISTRATION",
     )
     NOT_A_COUNTY = ("名册按县级及以下辖区导入", "a roster is imported for a county or an area within one")
     HOUSEHOLD_ONLY = (

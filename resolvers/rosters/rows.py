@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from models.child import Child, Gender, SpecialGroup, national_id_problem
 from models.roster import (
     COLUMNS,
+    EXAM_NUMBER,
+    EXAM_NUMBER_MAX,
     GENDERS,
     NO_ID_REASON_MAX,
     ONE_OF,
@@ -45,6 +47,8 @@ def max_length(field: str) -> int | None:
     """The longest value the child table keeps for a field (None: no bound there)."""
     if field == "no_id_reason":
         return NO_ID_REASON_MAX
+    if field == EXAM_NUMBER.field:
+        return EXAM_NUMBER_MAX
     column = sa.inspect(Child).columns.get(field)
     length = getattr(column.type, "length", None) if column is not None else None
     return length if isinstance(length, int) else None

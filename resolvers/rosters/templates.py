@@ -10,8 +10,8 @@ import io
 
 from models.roster import COLUMNS, ONE_OF, RosterKind
 
-# One child of the demo (datagen/demo): 狮山镇 东岳社区, at 狮山镇中心小学 in grade 4 (the 帮扶类型 only
-# shows the form: she is not on the demo's poverty roster).
+# One child of the demo (datagen/demo): 狮山镇 东岳社区, at 狮山镇中心小学 in grade 4 (the 帮扶类型 and the
+# 中考报名号 only show the form: she is on neither the demo's poverty roster nor its 中考 registrations).
 EXAMPLE = {
     "name": "刘金花",
     "gender": "女",
@@ -24,6 +24,7 @@ EXAMPLE = {
     "grade": "四年级",
     "poverty_kind": "脱贫户",
     "no_id_reason": "",
+    "exam_number": "2027532329000001",
 }
 
 

@@ -56,6 +56,7 @@ class ProvinceChanges:
     city_report_due_days: int | None = None
     late_submission_allowed: bool | None = None
     cosign_required: bool | None = None
+    primary_leaver_days: int | None = None
 
 
 @dataclass(frozen=True)

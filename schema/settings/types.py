@@ -59,6 +59,10 @@ class ProvinceSettings(relay.Node):
     cosign_required: bool = strawberry.field(
         description="县季度复核须县级政府会签（默认是）/ the county government countersigns the county's quarter."
     )
+    primary_leaver_days: int = strawberry.field(
+        description="小升初：秋季开学后多少天仍未入初中即列入名单（默认 30）/ days after the autumn term start "
+        "before a pupil who finished primary and holds no junior-school place is listed (小升初, default 30)."
+    )
     version: int = strawberry.field(
         description="版本（修改时提交，过期返回 CONFLICT；从未修改为 0）/ version to send back; 0 before any change."
     )
@@ -88,6 +92,7 @@ class ProvinceSettings(relay.Node):
             city_report_due_days=row.city_report_due_days,
             late_submission_allowed=row.late_submission_allowed,
             cosign_required=row.cosign_required,
+            primary_leaver_days=row.primary_leaver_days,
             version=row.version,
             updated_at=row.updated_at if row.version else None,
         )
@@ -162,6 +167,11 @@ class UpdateProvinceSettingsInput:
     cosign_required: bool | None = strawberry.field(
         default=None, description="县季度复核须县级政府会签 / the county government countersigns the quarter."
     )
+    primary_leaver_days: int | None = _bounded(
+        "primary_leaver_days",
+        "小升初：秋季开学后天数",
+        "days after the autumn term start before 小升初 pupils are listed",
+    )
 
 
 @strawberry.input(description="修改市级设置 / change what a city sets for itself.")
@@ -203,6 +213,7 @@ async def update_province_settings(info: Info, input: UpdateProvinceSettingsInpu
         city_report_due_days=input.city_report_due_days,
         late_submission_allowed=input.late_submission_allowed,
         cosign_required=input.cosign_required,
+        primary_leaver_days=input.primary_leaver_days,
     )
     return await run_mutation(
         info,
