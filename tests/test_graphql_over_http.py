@@ -57,6 +57,11 @@ async def test_a_query_that_runs_answers_200_in_the_media_type_asked_for(client,
             "BAD_USER_INPUT",
             id="variable-unknown-field",
         ),
+        pytest.param(
+            {"query": "{ " + " ".join(f"a{i}: viewer {{ username }}" for i in range(16)) + " }"},
+            "QUERY_TOO_COMPLEX",
+            id="past-a-limit",
+        ),
     ],
 )
 async def test_a_request_error_is_400_without_data_in_graphql_response_json_and_200_in_json(client, token, body, code):
@@ -97,6 +102,23 @@ async def test_without_a_sign_in_graphql_response_json_answers_401_with_a_bearer
     assert legacy.status_code == 200
     assert legacy.json()["data"] is None
     assert legacy.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_spent_budget_keeps_its_429_and_retry_after_without_data(sessions):
+    app = create_app(make_settings(query_budgets={"SCHOOL": 3}), sessions=sessions)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        staff = await token_for(client, "staff-school-2153000001")
+        query = {"query": "{ viewer { username displayName } }"}  # costs 3: the whole minute's budget
+        answers = [await _post(client, query, NEW, staff) for _ in range(3)]
+    # The first spends the minute; a minute turning during the three lets one more through, never two.
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(refused) in (1, 2)
+    assert all(a.status_code in (200, 429) for a in answers)
+    spent = refused[0]
+    assert int(spent.headers["Retry-After"]) >= 1
+    assert "data" not in spent.json()
+    assert spent.json()["errors"][0]["extensions"]["code"] == "QUERY_BUDGET_SPENT"
+    assert spent.json()["extensions"]["budget"]["remaining"] == 0
 
 
 async def test_an_accept_naming_neither_media_type_is_406_before_anything_runs(client, token):
