@@ -120,8 +120,9 @@ def _exit_once(*_: object) -> None:
     sys.exit(0)
 
 
-def print_demo_accounts(file: TextIO = sys.stdout) -> None:
-    """The demo accounts and their password, as `seed demo` and `serve` on an empty database list them."""
+def print_demo_accounts(file: TextIO | None = None) -> None:
+    """The demo accounts and their password, as `seed demo` (on standard output) and `serve` on an empty
+    database (on standard error) list them."""
     from datagen.demo.seed import DEMO_PASSWORD, demo_accounts
 
     print(f"demo accounts (password: {DEMO_PASSWORD}):", file=file)
