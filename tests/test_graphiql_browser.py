@@ -1,7 +1,7 @@
 """GraphiQL with no internet (issue 17 §1), in a real headless Chromium (Debian's; .ci/run installs it): the
 development app served by uvicorn on a demo database, every request to anywhere but that server aborted, and
 the page renders, the sign-in form signs a demo account in, and a query answers from the database. One page
-load."""
+load, and the explorer plugin opens on the schema."""
 
 from __future__ import annotations
 
@@ -118,6 +118,9 @@ async def test_graphiql_renders_signs_in_and_queries_with_the_outside_network_bl
             response = page.locator(".graphiql-response")
             await expect(response).to_contain_text(f'"username": "{ACCOUNT}"')
             await expect(response).to_contain_text(display_name)
+
+            await page.get_by_role("button", name="Show GraphiQL Explorer").click()  # the explorer plugin
+            await expect(page.locator(".graphiql-plugin")).to_contain_text("students")
         finally:
             await browser.close()
 
