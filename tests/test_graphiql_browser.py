@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ACCOUNT = "edu-county-532329"
+WAIT = 30_000  # ms for each step: CI runs two test passes side by side on 2 cores
 
 
 def _free_port() -> int:
@@ -100,27 +101,27 @@ async def test_graphiql_renders_signs_in_and_queries_with_the_outside_network_bl
 
             await page.goto(f"{server}/graphql?q={quote('{ viewer { username displayName } }')}")
             run = page.locator(".graphiql-execute-button")
-            await expect(run).to_be_visible(timeout=30_000)  # React and GraphiQL loaded and rendered
-            await expect(page.locator(".graphiql-query-editor")).to_contain_text("viewer")
+            await expect(run).to_be_visible(timeout=WAIT)  # React and GraphiQL loaded and rendered
+            await expect(page.locator(".graphiql-query-editor")).to_contain_text("viewer", timeout=WAIT)
 
             form = page.locator("#baoxue-login")
             status = page.locator("#baoxue-login-status")
             await form.locator("input[name=username]").fill(ACCOUNT)
             await form.locator("input[name=password]").fill("not-the-password")
             await form.locator("button").click()
-            await expect(status).to_contain_text("invalid username or password")
+            await expect(status).to_contain_text("invalid username or password", timeout=WAIT)
 
             await form.locator("input[name=password]").fill(DEMO_PASSWORD)
             await form.locator("button").click()
-            await expect(status).to_contain_text(f"signed in as {ACCOUNT}")
+            await expect(status).to_contain_text(f"signed in as {ACCOUNT}", timeout=WAIT)
 
             await run.click()
             response = page.locator(".graphiql-response")
-            await expect(response).to_contain_text(f'"username": "{ACCOUNT}"')
-            await expect(response).to_contain_text(display_name)
+            await expect(response).to_contain_text(f'"username": "{ACCOUNT}"', timeout=WAIT)
+            await expect(response).to_contain_text(display_name, timeout=WAIT)
 
             await page.get_by_role("button", name="Show GraphiQL Explorer").click()  # the explorer plugin
-            await expect(page.locator(".graphiql-plugin")).to_contain_text("students")
+            await expect(page.locator(".graphiql-plugin")).to_contain_text("students", timeout=WAIT)
         finally:
             await browser.close()
 
