@@ -26,6 +26,7 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
@@ -46,7 +47,7 @@ from .changes import changes_endpoint
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
 from .downloads import download_endpoint
 from .exports import export_endpoint
-from .graphql_http import GRAPHQL_RESPONSE, JSON, is_request_error, negotiate, request_error_status
+from .graphql_http import GRAPHQL_RESPONSE, JSON, http_refusal, is_request_error, negotiate, request_error_status
 from .http_auth import token_endpoint
 from .ide import graphiql_page, static_mount
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
@@ -59,8 +60,6 @@ log = logging.getLogger("baoxue.app")
 
 MAX_BODY_NESTING = 64
 """How deep a request body's JSON may nest (objects and lists); deeper bodies are refused before use."""
-
-HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 DEVELOPMENT_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?"
 """Browser origins development allows without configuration (a frontend's dev server on any port)."""
@@ -76,14 +75,6 @@ def _nested_deeper_than(value: object, limit: int) -> bool:
                 return True
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return False
-
-
-def http_refusal(exc: HTTPException) -> JSONResponse:
-    """A request /graphql cannot take at all (not JSON, not an object, wrong method): a JSON error with a
-    code, as GraphQL clients read errors, instead of the plain-text answer strawberry gives."""
-    code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
-    message = exc.reason if " / " in exc.reason else f"请求无法处理 / {exc.reason}"
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=exc.status_code)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -178,7 +169,15 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(resolved, GraphQLError):
             return ExecutionResult(data=None, errors=[resolved])
         request_data.query = resolved
-        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            # GraphQL over HTTP: an operation GET may not run (a mutation; any in production) is 405.
+            if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, exc.reason) from exc
+            raise
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """baoxue's own GraphiQL page: every asset from this server (baoxue/ide.py), and a sign-in form."""

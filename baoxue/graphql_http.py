@@ -6,7 +6,7 @@
   answers 200, partial data and field errors included.
 - `Accept: application/json`, `*/*` or no Accept (clients older than the specification): 200 with
   `{"data": …, "errors": […]}` as before.
-- An Accept naming neither type: 406 before anything runs.
+- An Accept naming neither type: 406 before anything runs. A mutation sent with GET: 405, `Allow: POST`.
 The body itself, when not a GraphQL request at all (not JSON, not an object), answers 400 in either type.
 """
 
@@ -15,9 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cross_web import HTTPException
+from starlette.responses import JSONResponse
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 SUPPORTED = (GRAPHQL_RESPONSE, JSON)
+
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 REQUEST_ERROR_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "INTERNAL_SERVER_ERROR": 500}
 """A request error's status in application/graphql-response+json by its first error's code; others 400."""
@@ -80,3 +85,13 @@ def is_request_error(response: Mapping[str, Any]) -> bool:
 def request_error_status(response: Mapping[str, Any]) -> int:
     code = (response["errors"][0].get("extensions") or {}).get("code")
     return REQUEST_ERROR_STATUS.get(str(code), 400)
+
+
+def http_refusal(exc: HTTPException) -> JSONResponse:
+    """A request /graphql cannot take at all (not JSON, not an object, wrong method): a JSON error with a
+    code, as GraphQL clients read errors, instead of the plain-text answer strawberry gives."""
+    code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+    message = exc.reason if " / " in exc.reason else f"请求无法处理 / {exc.reason}"
+    headers = {"Allow": "POST"} if exc.status_code == 405 else None  # the operation may be POSTed
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)

@@ -168,6 +168,18 @@ async def test_get_queries_negotiate_too(client, token):
     assert "data" not in bad.json()
 
 
+async def test_a_mutation_sent_with_get_is_405_and_runs_nothing(client, token):
+    mutation = 'mutation { revealNationalId(input: {studentId: "x", reason: "audit me"}) { nationalId } }'
+    for accept in (GRAPHQL_RESPONSE, "application/json"):
+        response = await client.get(
+            "/graphql", params={"query": mutation}, headers={"Accept": accept, "Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 405
+        assert response.headers["Allow"] == "POST"
+        assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+        assert "data" not in response.json()
+
+
 @pytest.fixture
 async def raw_client(sessions, settings):
     """A client that sees the app's answer even when the app raised (what a real client would get)."""
