@@ -26,6 +26,7 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
@@ -46,7 +47,9 @@ from .changes import changes_endpoint
 from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
 from .downloads import download_endpoint
 from .exports import export_endpoint
+from .graphql_http import GRAPHQL_RESPONSE, JSON, http_refusal, is_request_error, negotiate, request_error_status
 from .http_auth import token_endpoint
+from .ide import graphiql_page, static_mount
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .persisted import PersistedOperations
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
@@ -58,7 +61,8 @@ log = logging.getLogger("baoxue.app")
 MAX_BODY_NESTING = 64
 """How deep a request body's JSON may nest (objects and lists); deeper bodies are refused before use."""
 
-HTTP_CODES = {405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
+DEVELOPMENT_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?"
+"""Browser origins development allows without configuration (a frontend's dev server on any port)."""
 
 
 def _nested_deeper_than(value: object, limit: int) -> bool:
@@ -71,14 +75,6 @@ def _nested_deeper_than(value: object, limit: int) -> bool:
                 return True
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return False
-
-
-def http_refusal(exc: HTTPException) -> JSONResponse:
-    """A request /graphql cannot take at all (not JSON, not an object, wrong method): a JSON error with a
-    code, as GraphQL clients read errors, instead of the plain-text answer strawberry gives."""
-    code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
-    message = exc.reason if " / " in exc.reason else f"请求无法处理 / {exc.reason}"
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=exc.status_code)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -173,11 +169,36 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(resolved, GraphQLError):
             return ExecutionResult(data=None, errors=[resolved])
         request_data.query = resolved
-        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            # GraphQL over HTTP: an operation GET may not run (a mutation; any in production) is 405.
+            if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, exc.reason) from exc
+            raise
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """baoxue's own GraphiQL page: every asset from this server (baoxue/ide.py), and a sign-in form."""
+        return graphiql_page()
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        """The caller's query budget goes into `extensions.budget`; a spent one answers 429 with Retry-After."""
-        response = await super().process_result(request, result)
+        """The caller's query budget goes into `extensions.budget`; a spent one answers 429 with Retry-After.
+
+        In application/graphql-response+json a request error answers 4xx without `data` (graphql_http.py).
+        """
+        response = await self._with_budget(request, await super().process_result(request, result))
+        if getattr(request.state, "media_type", JSON) == GRAPHQL_RESPONSE and is_request_error(response):
+            response.pop("data", None)
+            sub_response = request.state.sub_response
+            if not sub_response.status_code:  # a spent budget's 429 stands
+                sub_response.status_code = request_error_status(response)
+                if sub_response.status_code == 401:
+                    sub_response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    async def _with_budget(self, request: Any, response: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
         context = getattr(request.state, "graphql_context", None)
         state = context.cache.get(BUDGET) if isinstance(context, Context) else None
         if isinstance(context, Context) and state is not None:
@@ -189,10 +210,19 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        media = None
+        if isinstance(request, Request):
+            media = negotiate(request.headers.get("accept"))
+            request.state.media_type = media
         try:
-            return await super().run(request, context, root_value)
+            ide = isinstance(request, Request) and self.should_render_graphql_ide(self.request_adapter_class(request))
+            if media is None and isinstance(request, Request) and not ide:
+                raise HTTPException(
+                    406, f"只提供 {GRAPHQL_RESPONSE} 或 {JSON} / answers only in {GRAPHQL_RESPONSE} or {JSON}"
+                )
+            response = await super().run(request, context, root_value)
         except HTTPException as exc:
-            return http_refusal(exc)
+            response = http_refusal(exc)
         finally:
             session = getattr(request.state, "db_session", None)
             if session is not None:
@@ -200,6 +230,9 @@ class GraphQLView(GraphQL[Context, None]):
             context = getattr(request.state, "graphql_context", None)
             if context is not None and context.session is not session:
                 await context.session.close()  # the replica's, if the operation moved there
+        if media == GRAPHQL_RESPONSE and response.headers.get("content-type", "").startswith(JSON):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
 
 
 def token_config(settings: Settings) -> TokenConfig:
@@ -310,6 +343,7 @@ def create_app(
     graphql = GraphQLView(sessions, tokens, settings, authz, replica_sessions, links)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        *([] if settings.production else [static_mount()]),  # GraphiQL's assets, development only
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
         Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/rosters", roster_endpoint(sessions, tokens, authz), methods=["POST"]),
@@ -336,6 +370,9 @@ def create_app(
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
+            # Development: a frontend's dev server on localhost or 127.0.0.1, any port, without configuration;
+            # production allows BAOXUE_CORS_ORIGINS only.
+            allow_origin_regex=None if settings.production else DEVELOPMENT_ORIGINS,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID"],

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -120,6 +120,19 @@ def _exit_once(*_: object) -> None:
     sys.exit(0)
 
 
+def print_demo_accounts(file: TextIO | None = None) -> None:
+    """The demo accounts and their password, as `seed demo` (on standard output) and `serve` on an empty
+    database (on standard error) list them."""
+    from datagen.demo.seed import DEMO_PASSWORD, demo_accounts
+
+    print(f"demo accounts (password: {DEMO_PASSWORD}):", file=file)
+    for account in demo_accounts():
+        print(
+            f"  {account.username:32} {account.role.value:17} {account.jurisdiction:12} {account.display_name}",
+            file=file,
+        )
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit (here from the start,
     # also while migrating or loading the demo) lets the exit hook stop the embedded PostgreSQL.
@@ -134,12 +147,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     url = _database(settings, migrate_if_embedded=True)
     if settings.embedded:
 
-        async def seed_if_empty(ctx: Context) -> None:
-            if await _is_empty(ctx.session):
-                print("empty database: loading the demo data (baoxue seed demo)", file=sys.stderr)
-                await seed_demo(ctx.session)
+        async def seed_if_empty(ctx: Context) -> bool:
+            if not await _is_empty(ctx.session):
+                return False
+            print("empty database: loading the demo data (baoxue seed demo)", file=sys.stderr)
+            await seed_demo(ctx.session)
+            return True
 
-        run_in_transaction(url, seed_if_empty)
+        if run_in_transaction(url, seed_if_empty):
+            print_demo_accounts(sys.stderr)
         print(f"embedded PostgreSQL data directory: {settings.data_dir / 'pgdata'}", file=sys.stderr)
     # Worker processes read these: same database, same environment, same signing secret.
     os.environ["DATABASE_URL"] = url
@@ -173,14 +189,12 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
-    from datagen.demo.seed import DEMO_PASSWORD, demo_accounts, seed_demo
+    from datagen.demo.seed import seed_demo
 
     url = _database(settings, migrate_if_embedded=True)
     added = run_in_transaction(url, lambda ctx: seed_demo(ctx.session, actor=ctx.actor))
     print("demo data added: " + ", ".join(f"{n} {what}" for what, n in added.items()))
-    print(f"demo accounts (password: {DEMO_PASSWORD}):")
-    for account in demo_accounts():
-        print(f"  {account.username:32} {account.role.value:17} {account.jurisdiction:12} {account.display_name}")
+    print_demo_accounts()
 
 
 def cmd_seed_synthetic(args: argparse.Namespace, settings: Settings) -> None:

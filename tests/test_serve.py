@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from datagen.demo.seed import demo_accounts
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -112,6 +114,11 @@ def test_serve_from_nothing_answers_and_every_clean_stop_stops_its_database_even
     finally:
         crashed.kill()  # SIGKILL: no exit hook runs
         crashed.wait(timeout=30)
+    first_start = (data_dir / "crashed.err").read_text()
+    assert "demo accounts (password: baoxue-demo):" in first_start, "an empty database's first start lists them"
+    for account in demo_accounts():
+        assert f"  {account.username:32} {account.role.value:17} " in first_start
+        assert account.display_name in first_start
     orphan = _postmaster_pid(pgdata)
     assert orphan is not None, "kill -9 of serve leaves its PostgreSQL running"
     assert str(crashed.pid) in (pgdata / ".handle_pids.json").read_text()
@@ -134,6 +141,7 @@ def test_serve_from_nothing_answers_and_every_clean_stop_stops_its_database_even
     slow.close()
     stderr = (data_dir / "adopting.err").read_text()
     assert adopting.returncode == 0, stderr
+    assert "demo accounts" not in stderr, "a database that has its data loads and lists nothing"
     assert "Traceback" not in stderr, stderr[-6000:]
     assert "Exception ignored" not in stderr, stderr[-6000:]
     _assert_no_postgres(pgdata)
