@@ -7,6 +7,8 @@ entry closed because its dropout entry opened (ESCALATED_TO_DROPOUT) is not a cl
 opening tells the platform. An entry written with its later states already set (generated data) owes each of
 them. Existing entries are filled the same way: nothing was sent before this migration.
 
+Also the province setting `bimonth_report_due_day` (default 10) of the ministry's bimonthly dispatch (双月报).
+
 Revision ID: 0023
 Revises: 0021
 Create Date: 2026-12-04 15:00:00
@@ -171,9 +173,15 @@ def upgrade() -> None:
     op.create_index(op.f("ix_platform_batch_line_change_id"), "platform_batch_line", ["change_id"], unique=False)
     op.execute(TRIGGER_SQL)
     op.execute(FILL_SQL)
+    # The ministry's bimonthly dispatch (双月报): its due day in the month after the two months.
+    op.add_column(
+        "province_setting",
+        sa.Column("bimonth_report_due_day", sa.Integer(), server_default="10", nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("province_setting", "bimonth_report_due_day")
     op.execute(DROP_TRIGGER_SQL)
     op.drop_index(op.f("ix_platform_batch_line_change_id"), table_name="platform_batch_line")
     op.drop_table("platform_batch_line")
