@@ -5,7 +5,7 @@ a `platform_change` row written by a trigger on `ledger_entry` in the changing t
 opened (on the suspected or the dropout ledger), returned, reopened, placed, deferred, closed out. A suspected
 entry closed because its dropout entry opened (ESCALATED_TO_DROPOUT) is not a close-out: the dropout entry's
 opening tells the platform. An entry written with its later states already set (generated data) owes each of
-them. Existing entries are filled the same way: nothing was sent before this migration.
+them (a deferral on the day of its approved request, or today when none is recorded yet). Existing entries are filled the same way: nothing was sent before this migration.
 
 Also the province setting `bimonth_report_due_day` (default 10) of the ministry's bimonthly dispatch (双月报).
 
@@ -35,7 +35,11 @@ UNION ALL SELECT e.id, e.responsible_path, 'RETURNED', e.returned_on, e.province
  WHERE e.returned_on IS NOT NULL
 UNION ALL SELECT e.id, e.responsible_path, 'PLACED', e.placed_on, e.province_code, 3
  WHERE e.placed_on IS NOT NULL
-UNION ALL SELECT e.id, e.responsible_path, 'DEFERRED', (now() AT TIME ZONE 'Asia/Shanghai')::date, e.province_code, 4
+UNION ALL SELECT e.id, e.responsible_path, 'DEFERRED',
+                 coalesce((SELECT (max(d.decided_at) AT TIME ZONE 'Asia/Shanghai')::date FROM deferral_request d
+                            WHERE d.entry_id = e.id AND d.status = 'APPROVED'),
+                          (now() AT TIME ZONE 'Asia/Shanghai')::date),
+                 e.province_code, 4
  WHERE e.status = 'DEFERRED'
 UNION ALL SELECT e.id, e.responsible_path, 'CLOSED_OUT', (e.closed_at AT TIME ZONE 'Asia/Shanghai')::date,
                  e.province_code, 5

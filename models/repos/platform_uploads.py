@@ -32,7 +32,7 @@ TAKE_SQL = text(
     """
 WITH taken AS (
   UPDATE platform_change SET batch_id = :batch
-   WHERE county_path = :county AND batch_id IS NULL
+   WHERE county_path = :county AND batch_id IS NULL AND happened_on <= :through
   RETURNING id, entry_id, kind, happened_on
 )
 INSERT INTO platform_batch_line (batch_id, seq, change_id, entry_id, child_id, kind, registry_number, national_id,
@@ -62,9 +62,10 @@ async def add_batch(session: AsyncSession, batch: PlatformBatch) -> PlatformBatc
     return batch
 
 
-async def take_owed(session: AsyncSession, batch_id: int, county_path: str) -> int:
-    """Every change of the county owed now becomes a line of the batch; how many."""
-    await session.execute(TAKE_SQL, {"batch": batch_id, "county": county_path})
+async def take_owed(session: AsyncSession, batch_id: int, county_path: str, through: date = date.max) -> int:
+    """Every change of the county owed now (that happened by `through`: the demo's history) becomes a line of
+    the batch; how many."""
+    await session.execute(TAKE_SQL, {"batch": batch_id, "county": county_path, "through": through})
     found = await session.scalar(select(func.count()).where(col(PlatformBatchLine.batch_id) == batch_id))
     return int(found or 0)
 
