@@ -239,6 +239,7 @@ async def test_a_failed_batch_is_kept_and_its_changes_are_resent(client: httpx.A
     assert accepted["batch"]["status"] == "ACCEPTED"
     listed = (await gql(client, BATCHES, {"f": {"countyCode": WUDING}}, token))["data"]["uploadBatches"]
     assert [(n["node"]["number"], n["node"]["status"]) for n in listed["edges"]] == [
+        (1, "ACCEPTED"),  # the demo's
         (batch["number"], "FAILED"),
         (resent["number"], "ACCEPTED"),
     ]
@@ -254,7 +255,8 @@ async def test_cities_read_counts_and_batches_of_their_counties_only(client: htt
     counts = (await gql(client, COUNTS, {"code": "5323"}, city))["data"]["platformOwedCounts"]
     assert next(c for c in counts if c["countyCode"] == WUDING)["owed"] == 0
     listed = (await gql(client, BATCHES, {"f": {"countyCode": WUDING}}, city))["data"]["uploadBatches"]
-    assert [e["node"]["id"] for e in listed["edges"]] == [batch["id"]]
+    assert [e["node"]["number"] for e in listed["edges"]] == [1, batch["number"]]  # the demo's first, then this one
+    assert listed["edges"][-1]["node"]["id"] == batch["id"]
     # A city reads the batch, never its file (the IDs in full are the county bureau's to send).
     assert (await _download(client, city, batch, "csv")).status_code == 403
     assert error_codes(await gql(client, OWED, {"f": {"countyCode": WUDING}}, city)) == ["FORBIDDEN"]
