@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from strawberry import relay
 
 from authz.authentication import authenticate
 from authz.errors import AccessError
@@ -28,6 +29,17 @@ NOT_FOUND = {"error": "not_found", "message": "没有这个批次 / no such batc
 BAD_FORMAT = {"error": "bad_format", "message": "format 应为 csv 或 xlsx / format must be csv or xlsx"}
 
 
+def _batch_number(text: str) -> str:
+    """The batch's number from the path: as `downloadUrl` writes it, or the batch's global ID."""
+    if text.isascii() and text.isdigit():
+        return text
+    try:
+        gid = relay.GlobalID.from_id(text)
+    except Exception:  # not a global ID at all: answers like a missing batch
+        return ""
+    return gid.node_id if gid.type_name == "UploadBatch" else ""
+
+
 def batch_download_endpoint(
     sessions: async_sessionmaker[AsyncSession], tokens: TokenConfig, authz: AuthzState
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -41,7 +53,7 @@ def batch_download_endpoint(
             auth = await authenticate(session, request.headers.get("authorization"), tokens)
             ctx = await request_context(session, sessions, auth, authz)
             ctx.signed_in()
-            file = await download_batch(ctx, request.path_params["id"], fmt)
+            file = await download_batch(ctx, _batch_number(request.path_params["id"]), fmt)
             await session.commit()
         except AccessError as exc:
             await session.rollback()

@@ -313,6 +313,14 @@ async def test_no_file_without_a_token(client: httpx.AsyncClient):
     assert (await client.get(batch["downloadUrl"])).status_code == 401
     bad = await client.get(batch["downloadUrl"].replace("csv", "pdf"), headers={"Authorization": f"Bearer {own}"})
     assert bad.status_code == 400
+    by_global_id = await client.get(
+        f"/platform/batches/{batch['id']}/download", headers={"Authorization": f"Bearer {own}"}
+    )
+    assert by_global_id.status_code == 200
+    assert by_global_id.content == (await _download(client, own, batch, "csv")).content
+    for wrong in ("UmVwb3J0OjE=", "not-an-id", "99999999"):
+        missing = await client.get(f"/platform/batches/{wrong}/download", headers={"Authorization": f"Bearer {own}"})
+        assert missing.status_code == 404, wrong
 
 
 async def test_a_changes_county_is_the_entrys_responsible_county(client: httpx.AsyncClient, session: AsyncSession):
