@@ -22,6 +22,7 @@ async def seed_platform_batch(session: AsyncSession) -> int:
     """The county's first batch, accepted, if the county has none yet (the seed adds nothing twice)."""
     if await repo.next_number(session, COUNTY_PATH) > 1:
         return 0
+    await repo.date_deferrals_by_their_decisions(session)  # the entries were loaded before their requests
     batch = await repo.add_batch(
         session,
         PlatformBatch(

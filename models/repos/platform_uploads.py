@@ -44,6 +44,23 @@ SELECT :batch, row_number() OVER (ORDER BY t.id), t.id, e.id, c.id, t.kind, c.re
 )
 
 
+DEFERRAL_DAYS_SQL = text(
+    """
+UPDATE platform_change p
+   SET happened_on = d.day
+  FROM (SELECT entry_id, (max(decided_at) AT TIME ZONE 'Asia/Shanghai')::date AS day
+          FROM deferral_request WHERE status = 'APPROVED' AND decided_at IS NOT NULL GROUP BY entry_id) d
+ WHERE p.kind = 'DEFERRED' AND p.batch_id IS NULL AND d.entry_id = p.entry_id
+"""
+)
+
+
+async def date_deferrals_by_their_decisions(session: AsyncSession) -> None:
+    """Owed deferrals dated by their approved requests: for entries loaded before their requests (generated
+    data), which the trigger could only date by the day of the load."""
+    await session.execute(DEFERRAL_DAYS_SQL)
+
+
 async def lock_county(session: AsyncSession, county_code: str) -> None:
     """Serialise a county's uploads until this transaction ends (batch numbers follow one another)."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k, :c)"), {"k": LOCK_CLASS, "c": int(county_code)})
