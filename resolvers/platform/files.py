@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC
 
 from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 
 from models.base import CHINA_TIME
 from models.child import Gender
@@ -81,7 +82,8 @@ def to_xlsx(batch: PlatformBatch, lines: Sequence[PlatformBatchLine]) -> bytes:
     book.properties.title = f"录入平台批次 {batch_code(batch)}"
     book.properties.created = book.properties.modified = made
     raw = io.BytesIO()
-    book.save(raw)
+    # ExcelWriter, not `book.save`, which stamps the document's modified time with the clock.
+    ExcelWriter(book, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
     return _fixed_zip_times(raw.getvalue(), batch)
 
 
