@@ -339,8 +339,13 @@ async def test_a_changes_county_is_the_entrys_responsible_county(client: httpx.A
     entry_id = raw_id(entry["entry"]["id"])
     found = await session.scalars(text("SELECT county_path FROM platform_change WHERE entry_id = :e"), {"e": entry_id})
     assert list(found) == ["53/5323/532329"]
-    mine = [n["entry"]["id"] for n in await _owed(client, own)]
-    assert mine[-1] == gid("LedgerEntry", entry_id)
+    mine = await _owed(client, own)
+    assert mine[-1]["entry"]["id"] == gid("LedgerEntry", entry_id)
+    node = "query($id: ID!) { node(id: $id) { ... on PlatformChange { kind countyCode } } }"
+    change = {"id": mine[-1]["id"]}
+    assert (await gql(client, node, change, own))["data"]["node"] == {"kind": "SUSPECTED", "countyCode": WUDING}
+    assert (await gql(client, node, change, neighbour))["data"]["node"] is None  # a sibling county's
+    assert (await gql(client, node, change, await token_for(client, CITY_EDU)))["data"]["node"] is None
 
 
 def test_only_roles_that_read_personal_data_may_upload():
