@@ -1,5 +1,5 @@
-"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /rosters, /exports/changes, /healthz,
-/readyz, /metrics."""
+"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /platform/batches/{id}/download,
+/rosters, /exports/changes, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
