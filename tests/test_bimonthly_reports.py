@@ -111,6 +111,13 @@ async def test_the_ministry_sees_each_provinces_bimonthly_report(client: httpx.A
     assert seen["53"]["status"] == "SUBMITTED"
     assert seen["22"]["status"] == "NOT_STARTED"
 
+    # The ministry's file of it: Table 1 only (no children are listed in a bimonthly report).
+    file = await client.get(
+        f"/reports/{sent['report']['id']}/download?format=csv", headers={"Authorization": f"Bearer {ministry}"}
+    )
+    assert file.status_code == 200
+    assert "2026-B5" in file.content.decode("utf-8-sig")
+
     approved = await review(client, ministry, sent["report"], "APPROVE", verdicts=[])
     assert approved["errors"] == []
     assert approved["report"]["status"] == "APPROVED"
