@@ -1,5 +1,5 @@
-"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /rosters, /exports/changes, /healthz,
-/readyz, /metrics."""
+"""The starlette application: /graphql, /auth/token, /reports/{id}/download, /platform/batches/{id}/download,
+/rosters, /exports/changes, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ from .http_auth import token_endpoint
 from .ide import graphiql_page, static_mount
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .persisted import PersistedOperations
+from .platform import batch_download_endpoint
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
 from .settings import Settings
 
@@ -347,6 +348,7 @@ def create_app(
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
         Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/rosters", roster_endpoint(sessions, tokens, authz), methods=["POST"]),
+        Route("/platform/batches/{id}/download", batch_download_endpoint(sessions, tokens, authz), methods=["GET"]),
         # --- change feed (issue 15 §2): before any /exports/{dataset} route, which would take "changes" ---
         Route("/exports/changes", changes_endpoint(sessions, tokens, authz), methods=["GET"]),
         # --- end change feed ---

@@ -17,6 +17,7 @@ from .ledger_counts import LedgerCount
 from .period_statistics import PeriodStatistic
 from .persisted_operation import PersistedOperation
 from .persuasion import CasePlan, DeferralRequest, PersuasionVisit
+from .platform_upload import PlatformBatch, PlatformBatchLine, PlatformChange
 from .province import CitySetting, ProvinceSetting
 from .region import Region, RegionLevel
 from .report import (
@@ -63,6 +64,9 @@ __all__ = [
     "PeriodStatistic",
     "PersistedOperation",
     "PersuasionVisit",
+    "PlatformBatch",
+    "PlatformBatchLine",
+    "PlatformChange",
     "ProvinceSetting",
     "QueryBudgetWindow",
     "Region",

@@ -25,6 +25,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "county_report_due_days": (0, 90),
     "city_report_due_days": (0, 90),
     "primary_leaver_days": (0, 180),
+    "bimonth_report_due_day": (1, 28),
 }
 
 # 小升初 (POLICY 003 二(二), docs/POLICY.md "Key transitions"): a pupil who finished primary grade 6 and holds
@@ -64,6 +65,8 @@ class ProvinceSetting(SQLModel, table=True):
     school_report_due_day: int = _bounded("school_report_due_day", 5)
     county_report_due_days: int = _bounded("county_report_due_days", 15)
     city_report_due_days: int = _bounded("city_report_due_days", 15)
+    # The ministry's bimonthly dispatch (双月报, POLICY 004 §9): day of the month after the two months.
+    bimonth_report_due_day: int = _bounded("bimonth_report_due_day", 10)
     late_submission_allowed: bool = _setting(True)
     cosign_required: bool = _setting(True)
     spring_term_start_month: int = _setting(3, ge=1, le=12)

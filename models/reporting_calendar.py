@@ -4,6 +4,8 @@
 - QUARTER `2026-Q1`: Jan–Mar, Apr–Jun, Jul–Sep, Oct–Dec; due 15 days after it (county, 004 §5).
 - SEMESTER `2026-SPRING` (1 Jan–30 Jun) / `2026-AUTUMN` (1 Jul–31 Dec); due 15 days after (city, 004 §6).
 - SCHOOL_YEAR `2025-2026`: 1 Sep 2025–31 Aug 2026; due 31 July 2026, fixed by the ministry (004 §7).
+- BIMONTH `2026-B1` … `2026-B6`: Jan–Feb, Mar–Apr, …, Nov–Dec; the province's bimonthly report to the
+  ministry (双月报, POLICY 004 §9), due on day 10 of the month after the two months (a province setting).
 - TERM_SURVEY `2026-SPRING-OPENING` / `-MIDTERM` / `-CLOSING`: Guyuan's survey (003 §2(二)), as of the
   survey day and due on it (003 annex 1 note 4: the tables are sent *on* those days).
 
@@ -43,6 +45,7 @@ class Cadence(enum.StrEnum):
     SEMESTER = "SEMESTER"
     SCHOOL_YEAR = "SCHOOL_YEAR"
     TERM_SURVEY = "TERM_SURVEY"  # Guyuan: 开学第一周周五、学期中（4月、10月底）、学期末（6月、12月底）
+    BIMONTH = "BIMONTH"  # 双月报: the province to the ministry every two months (POLICY 004 §9)
 
 
 # Each level's regular cadence (POLICY 004 §4–§7). TERM_SURVEY is an extra calendar a county reports on.
@@ -72,6 +75,7 @@ class ReportingRules:
     city_due_days: int = 15  # days after the semester's last day
     late_submission_allowed: bool = True  # else a late submission is refused (DEADLINE_PASSED)
     cosign_required: bool = True  # the county government countersigns the county report (004 §5)
+    bimonth_due_day: int = 10  # the day of the month after a bimonthly period (双月报)
     spring_term_start: tuple[int, int] = (3, 1)  # (month, day)
     autumn_term_start: tuple[int, int] = (9, 1)
 
@@ -102,6 +106,7 @@ _PATTERNS = {
     Cadence.SEMESTER: re.compile(r"^(\d{4})-(SPRING|AUTUMN)$"),
     Cadence.SCHOOL_YEAR: re.compile(r"^(\d{4})-(\d{4})$"),
     Cadence.TERM_SURVEY: re.compile(r"^(\d{4})-(SPRING|AUTUMN)-(OPENING|MIDTERM|CLOSING)$"),
+    Cadence.BIMONTH: re.compile(r"^(\d{4})-B([1-6])$"),
 }
 PERIOD_FORMATS = {
     Cadence.MONTH: "YYYY-MM",
@@ -109,6 +114,7 @@ PERIOD_FORMATS = {
     Cadence.SEMESTER: "YYYY-SPRING | YYYY-AUTUMN",
     Cadence.SCHOOL_YEAR: "YYYY-YYYY",
     Cadence.TERM_SURVEY: "YYYY-SPRING|AUTUMN-OPENING|MIDTERM|CLOSING",
+    Cadence.BIMONTH: "YYYY-Bn (n = 1–6)",
 }
 
 
@@ -161,6 +167,16 @@ def parse_period(cadence: Cadence, code: str, rules: ReportingRules = DEFAULT_RU
         spring = match.group(2) == "SPRING"
         start, end = (date(year, 1, 1), date(year, 6, 30)) if spring else (date(year, 7, 1), date(year, 12, 31))
         return Period(cadence, code, start, end, end + timedelta(days=rules.city_due_days))
+    if cadence is Cadence.BIMONTH:
+        first = 2 * int(match.group(2)) - 1
+        next_year, next_month = _next_month(year, first + 1)
+        return Period(
+            cadence,
+            code,
+            date(year, first, 1),
+            month_end(year, first + 1),
+            _day_in_month(next_year, next_month, rules.bimonth_due_day),
+        )
     if cadence is Cadence.SCHOOL_YEAR:
         if int(match.group(2)) != year + 1:
             return None
@@ -192,6 +208,8 @@ def period_containing(cadence: Cadence, day: date, rules: ReportingRules = DEFAU
         code = f"{y}-Q{(day.month - 1) // 3 + 1}"
     elif cadence is Cadence.SEMESTER:
         code = f"{y}-{'SPRING' if day.month <= 6 else 'AUTUMN'}"
+    elif cadence is Cadence.BIMONTH:
+        code = f"{y}-B{(day.month + 1) // 2}"
     elif cadence is Cadence.SCHOOL_YEAR:
         first = y if day.month >= 9 else y - 1
         code = f"{first}-{first + 1}"
@@ -253,6 +271,7 @@ def rules_of(setting: ProvinceSetting | None) -> ReportingRules:
         school_due_day=setting.school_report_due_day,
         county_due_days=setting.county_report_due_days,
         city_due_days=setting.city_report_due_days,
+        bimonth_due_day=setting.bimonth_report_due_day,
         late_submission_allowed=setting.late_submission_allowed,
         cosign_required=setting.cosign_required,
         spring_term_start=(setting.spring_term_start_month, setting.spring_term_start_day),

@@ -11,6 +11,7 @@ from resolvers.admin.errors import AdminErrorCode
 from resolvers.comparisons.errors import ComparisonErrorCode
 from resolvers.errors import ErrorCode
 from resolvers.ledgers.errors import LedgerErrorCode
+from resolvers.platform.errors import PlatformErrorCode
 from resolvers.reports.errors import ReportErrorCode, TermVisitErrorCode
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.settings.errors import SettingErrorCode
@@ -32,6 +33,7 @@ for table in (
     AdminErrorCode,
     ComparisonErrorCode,
     LedgerErrorCode,
+    PlatformErrorCode,
     ReportErrorCode,
     RosterErrorCode,
     SettingErrorCode,
@@ -74,6 +76,11 @@ class LedgerError(UserError):
     code: LedgerErrorCode = strawberry.field(description="错误代码 / the rule broken.")
 
 
+@strawberry.type(description="录入平台操作的错误 / an error of a platform-upload mutation.")
+class PlatformError(UserError):
+    code: PlatformErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
 @strawberry.type(description="报告操作的错误 / an error of a report mutation.")
 class ReportError(UserError):
     code: ReportErrorCode = strawberry.field(description="错误代码 / the rule broken.")
@@ -109,6 +116,7 @@ CODES: dict[type[UserError], type[ErrorCode]] = {
     AdminError: AdminErrorCode,
     ComparisonError: ComparisonErrorCode,
     LedgerError: LedgerErrorCode,
+    PlatformError: PlatformErrorCode,
     ReportError: ReportErrorCode,
     RosterError: RosterErrorCode,
     SettingError: SettingErrorCode,

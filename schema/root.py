@@ -17,7 +17,19 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-from . import admin, changes, comparisons, geography, ledgers, reports, rosters, settings, students, transitions
+from . import (
+    admin,
+    changes,
+    comparisons,
+    geography,
+    ledgers,
+    platform,
+    reports,
+    rosters,
+    settings,
+    students,
+    transitions,
+)
 from . import nodes as node_fields
 from .arguments import describe_arguments
 from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
@@ -37,10 +49,14 @@ class NodeQuery:
 
 # Each domain keeps its own root fields (schema/<domain>/__init__.py); the roots merge them.
 QUERIES = (NodeQuery, admin.Query, geography.Query, students.Query, ledgers.Query, reports.Query, rosters.Query)
-Query = merge_types("Query", (*QUERIES, comparisons.Query, changes.Query, settings.Query, transitions.Query))
+Query = merge_types(
+    "Query", (*QUERIES, comparisons.Query, changes.Query, settings.Query, transitions.Query, platform.Query)
+)
 Query.__strawberry_definition__.description = "查询入口 / the root of all reads."  # type: ignore[attr-defined]
 MUTATIONS = (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation, rosters.Mutation)
-Mutation = merge_types("Mutation", (*MUTATIONS, comparisons.Mutation, settings.Mutation, transitions.Mutation))
+Mutation = merge_types(
+    "Mutation", (*MUTATIONS, comparisons.Mutation, settings.Mutation, transitions.Mutation, platform.Mutation)
+)
 Mutation.__strawberry_definition__.description = "变更入口 / the root of all changes."  # type: ignore[attr-defined]
 
 

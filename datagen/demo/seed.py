@@ -40,6 +40,7 @@ from .casework import AS_OF, TERMS, DemoData
 from .people import ABSENCE_STORY_NAMES as ABSENCE_STORY_NAMES  # the attendance story's children (README)
 from .people import national_id as national_id
 from .places import PROVINCES, SCHOOLS, walk
+from .platform import seed_platform_batch
 
 DEMO_PASSWORD = "baoxue-demo"  # noqa: S105  (published demo password, see README)
 
@@ -102,6 +103,7 @@ POPULATION = (
     "attendance marks",
     "class registers",
     "exam registrations",
+    "platform batches",
 )
 
 
@@ -266,6 +268,7 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
     added.update(dict.fromkeys(POPULATION, 0))
     if not await session.scalar(select(func.count()).select_from(Child)):
         added.update(await load_population(session, demo_data()))
+        added["platform batches"] = await seed_platform_batch(session)
     await period_statistics.snapshot(session, TERMS[0][0], max(AS_OF, today()))  # the demo's months, for dashboards
     operator = Context(session=session, principal=None, system_actor=actor, operator=True)
     await record_change(operator, action="seed.demo", target_type="Database", target_id="demo", summary=added)

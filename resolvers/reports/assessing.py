@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from models.region import Region
 from models.report import AssessmentGrade, Report, ReportAssessment, ReportRevision, ReportStatus
-from models.reporting_calendar import ReportLevel
+from models.reporting_calendar import CADENCE_OF_LEVEL, ReportLevel
 from models.repos import reports as report_repo
 
 from ..context import Context
@@ -28,7 +28,7 @@ class AssessmentInput:
 async def assess_units(ctx: Context, *, report_id: str, assessments: list[AssessmentInput], version: int) -> Report:
     """Write (or rewrite) the assessment of some of the units below, on the current draft."""
     report = await report_for_unit(ctx, report_id, "DRAFT", "SUBMIT", version=version)
-    if report.level not in ASSESSED_LEVELS:
+    if not assessed(report):
         raise BadInput(
             "reportId",
             "NOT_ASSESSED",
@@ -98,9 +98,15 @@ def _checked(
     )
 
 
+def assessed(report: Report) -> bool:
+    """Does the report assess the units below: a city's semester research, a province's school year (not the
+    province's bimonthly report to the ministry, which carries figures only)?"""
+    return report.level in ASSESSED_LEVELS and report.cadence is CADENCE_OF_LEVEL[report.level]
+
+
 async def unassessed(ctx: Context, report: Report, revision: ReportRevision) -> list[Region]:
     """The units below a city or province that its current version has not assessed yet."""
-    if report.level not in ASSESSED_LEVELS:
+    if not assessed(report):
         return []
     done = {a.subject_code for a in await _assessments(ctx, revision)}
     return [r for r in await report_repo.sub_regions(ctx.session, report.unit_code) if r.code not in done]
@@ -108,7 +114,7 @@ async def unassessed(ctx: Context, report: Report, revision: ReportRevision) -> 
 
 async def carry_forward(ctx: Context, report: Report, revision: ReportRevision) -> None:
     """A corrected version starts from the returned version's assessments."""
-    if report.level not in ASSESSED_LEVELS or revision.number == 1 or await _assessments(ctx, revision):
+    if not assessed(report) or revision.number == 1 or await _assessments(ctx, revision):
         return
     returned = await report_repo.previous_revision(ctx.session, revision)
     for old in await _assessments(ctx, returned) if returned else []:

@@ -31,6 +31,7 @@ from ..errors import BadInput
 from ..paging import parse_id
 from ..versioning import check_version
 from .assessing import carry_forward
+from .bimonthly import bimonthly_snapshot
 from .common import (
     REPORT,
     bad_period,
@@ -107,6 +108,16 @@ async def draft_term_survey(ctx: Context, *, region_code: str, period: str, vers
     span = await _period(ctx, Cadence.TERM_SURVEY, period, county.code[:2])
     report, revision = await _draft_target(ctx, ReportLevel.COUNTY, span, county, version)
     snapshot = await term_survey_snapshot(ctx, county, span, revision.id or 0)
+    return await _store(ctx, report, revision, snapshot)
+
+
+async def draft_bimonthly_report(ctx: Context, *, region_code: str, period: str, version: int | None) -> Report:
+    """The province's bimonthly report to the ministry (双月报, POLICY 004 §9), from the month-end statistics
+    (resolvers/reports/bimonthly.py). By the provincial department, which submits it; the ministry re-checks."""
+    province = await _own_region(ctx, ReportLevel.PROVINCE, region_code)
+    span = await _period(ctx, Cadence.BIMONTH, period, province.code[:2])
+    report, revision = await _draft_target(ctx, ReportLevel.PROVINCE, span, province, version)
+    snapshot = await bimonthly_snapshot(ctx, province, span, revision.id or 0)
     return await _store(ctx, report, revision, snapshot)
 
 

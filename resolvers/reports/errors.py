@@ -41,6 +41,7 @@ class ReportErrorCode(ErrorCode):
     ALREADY_COSIGNED = ("已会签", "already countersigned")
     NOT_COSIGNER = ("由本县政府会签本县报告", "the county's own government countersigns")
     DEADLINE_PASSED = ("已过截止日，本省不接受逾期", "late, and the province refuses it")
+    STATISTICS_MISSING = ("月末统计尚未生成", "the month-end statistics are not taken yet")
     SOURCES_CHANGED = ("汇总来源已变更，须重新生成", "what it summed changed: generate it again")
     EXAM_GAPS_UNEXPLAINED = (
         "尚有未报名中考且未说明原因的初三学生（003 二(二)）",

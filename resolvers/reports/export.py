@@ -39,7 +39,7 @@ from models.repos import reports as report_repo
 
 from ..audit import record_change
 from ..context import Context
-from .assessing import ASSESSED_LEVELS
+from .assessing import assessed
 from .common import visible_report
 from .reading import children_of, current_shown, lists_visible, shown_versions, works_on
 from .reading import figures_of as figures_of_versions
@@ -169,7 +169,7 @@ def build_document(
             [table2_row(r) for r in dropouts or ()],
             note=LIST_WITHHELD if dropouts is None else None,
         ),
-        assessments=_assessment_table(report, assessments) if report.level in ASSESSED_LEVELS else None,
+        assessments=_assessment_table(report, assessments) if assessed(report) else None,
     )
 
 

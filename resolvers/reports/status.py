@@ -56,7 +56,8 @@ class NodeLevel(enum.StrEnum):
 DEPTH = {level: n for n, level in enumerate(NodeLevel)}
 # Guyuan's term survey is a county's, in the cities that keep that calendar (POLICY 003 §2(二)).
 LEVEL_OF_CADENCE = {cadence: level for level, cadence in CADENCE_OF_LEVEL.items()} | {
-    Cadence.TERM_SURVEY: ReportLevel.COUNTY
+    Cadence.TERM_SURVEY: ReportLevel.COUNTY,
+    Cadence.BIMONTH: ReportLevel.PROVINCE,  # 双月报 (POLICY 004 §9): each province to the ministry
 }
 # The lowest region of the tree: a reporting region itself, or the county its schools hang under.
 BOTTOM = {
@@ -71,7 +72,7 @@ UNIT_NAMES = {
     ReportLevel.CITY: "地市",
     ReportLevel.PROVINCE: "省",
 }
-PERIOD_FORMS = "YYYY-MM、YYYY-Qn、YYYY-SPRING|AUTUMN、YYYY-YYYY、YYYY-SPRING|AUTUMN-OPENING|MIDTERM|CLOSING"
+PERIOD_FORMS = "YYYY-MM、YYYY-Qn、YYYY-SPRING|AUTUMN、YYYY-YYYY、YYYY-SPRING|AUTUMN-OPENING|MIDTERM|CLOSING、YYYY-Bn"
 
 
 @dataclass(frozen=True)

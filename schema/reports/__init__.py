@@ -55,6 +55,11 @@ class Mutation:
         description="生成省级学年评估（004 §7）/ generate a province's school year from its cities' approved "
         "semesters, with the consolidation rate.",
     )
+    draft_bimonthly_report: report_mutations.ReportPayload = strawberry.mutation(
+        resolver=report_mutations.draft_bimonthly_report,
+        description="生成省级双月报（004 §9）/ generate a province's bimonthly report to the ministry from the "
+        "month-end statistics of its two months (双月报); the ministry re-checks it like the school year.",
+    )
     draft_term_survey: report_mutations.ReportPayload = strawberry.mutation(
         resolver=report_mutations.draft_term_survey,
         description="生成固原学期摸排报表（003 §2(二)）/ generate a county's term survey (Guyuan's calendar).",

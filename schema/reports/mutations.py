@@ -110,6 +110,26 @@ async def _draft_region(
     )
 
 
+@strawberry.input(
+    description="生成省级双月报 / generate a province's bimonthly report to the ministry (again, while a draft)."
+)
+class DraftBimonthlyReportInput:
+    region_code: str = strawberry.field(description="省级区划代码 / province code.")
+    period: str = strawberry.field(description="双月 YYYY-Bn（B1 = 1–2 月 … B6 = 11–12 月）/ the two months.")
+    version: int | None = strawberry.field(default=None, description="已有报告的版本 / version of the existing report.")
+
+
+async def draft_bimonthly_report(info: Info, input: DraftBimonthlyReportInput) -> ReportPayload:
+    return await run_mutation(
+        info,
+        ReportPayload,
+        lambda: drafting.draft_bimonthly_report(
+            info.context, region_code=input.region_code, period=input.period, version=input.version
+        ),
+        _payload,
+    )
+
+
 @strawberry.input(description="生成固原学期摸排报表 / generate a county's term survey (Guyuan's calendar, POLICY 003).")
 class DraftTermSurveyInput:
     region_code: str = strawberry.field(description="县级区划代码 / county code.")

@@ -53,6 +53,10 @@ class ProvinceSettings(relay.Node):
     city_report_due_days: int = strawberry.field(
         description="市学期调研截止：半年末后天数（默认 15）/ days after the half-year a city's report is due (004 §6)."
     )
+    bimonth_report_due_day: int = strawberry.field(
+        description="双月报截止日：两个月后的次月第几日（默认 10）/ day of the month after the two months a province's "
+        "bimonthly report to the ministry is due (双月报, POLICY 004 §9)."
+    )
     late_submission_allowed: bool = strawberry.field(
         description="是否接受逾期首次报送（默认是）/ a late first submission is accepted (flagged), else refused."
     )
@@ -90,6 +94,7 @@ class ProvinceSettings(relay.Node):
             school_report_due_day=row.school_report_due_day,
             county_report_due_days=row.county_report_due_days,
             city_report_due_days=row.city_report_due_days,
+            bimonth_report_due_day=row.bimonth_report_due_day,
             late_submission_allowed=row.late_submission_allowed,
             cosign_required=row.cosign_required,
             primary_leaver_days=row.primary_leaver_days,
@@ -161,6 +166,9 @@ class UpdateProvinceSettingsInput:
     city_report_due_days: int | None = _bounded(
         "city_report_due_days", "市学期调研截止：半年末后天数", "days after the half-year a city's report is due"
     )
+    bimonth_report_due_day: int | None = _bounded(
+        "bimonth_report_due_day", "双月报截止：次月第几日", "the bimonthly report is due on this day of the next month"
+    )
     late_submission_allowed: bool | None = strawberry.field(
         default=None, description="是否接受逾期首次报送 / accept a late first submission (flagged)."
     )
@@ -211,6 +219,7 @@ async def update_province_settings(info: Info, input: UpdateProvinceSettingsInpu
         school_report_due_day=input.school_report_due_day,
         county_report_due_days=input.county_report_due_days,
         city_report_due_days=input.city_report_due_days,
+        bimonth_report_due_day=input.bimonth_report_due_day,
         late_submission_allowed=input.late_submission_allowed,
         cosign_required=input.cosign_required,
         primary_leaver_days=input.primary_leaver_days,
