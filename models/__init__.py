@@ -32,6 +32,7 @@ from .report import (
 from .roster_import import RosterImport, RosterRow
 from .school import School, SchoolKind, SchoolStage
 from .school_calendar import SchoolCalendar, SchoolCalendarDay, SchoolTerm
+from .term_start import ReportUnreported, UnreportedExplanation, UnreportedVisit
 from .term_visit import TermVisit
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "ReportFinding",
     "ReportRevision",
     "ReportSource",
+    "ReportUnreported",
     "ReportVerdict",
     "RoleGrant",
     "RosterImport",
@@ -84,4 +86,6 @@ __all__ = [
     "SchoolTerm",
     "SpecialGroup",
     "TermVisit",
+    "UnreportedExplanation",
+    "UnreportedVisit",
 ]

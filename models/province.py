@@ -24,6 +24,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "school_report_due_day": (1, 28),
     "county_report_due_days": (0, 90),
     "city_report_due_days": (0, 90),
+    "term_start_report_days": (1, 60),
 }
 
 
@@ -64,6 +65,8 @@ class ProvinceSetting(SQLModel, table=True):
     spring_term_start_day: int = _setting(1, ge=1, le=31)
     autumn_term_start_month: int = _setting(9, ge=1, le=12)
     autumn_term_start_day: int = _setting(1, ge=1, le=31)
+    # 开学后15天内未报到 (POLICY 002 一(三)): the unreported list's window, calendar days from the term start.
+    term_start_report_days: int = _bounded("term_start_report_days", 15)
     updated_at: datetime = updated_at_field()
     version: int = version_field()
 
