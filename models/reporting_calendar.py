@@ -64,8 +64,8 @@ SOURCE_LEVEL: dict[ReportLevel, ReportLevel] = {
     ReportLevel.PROVINCE: ReportLevel.CITY,
 }
 
-MINISTRY_DUE = (7, 31)
-TERM_START_DUE_DAYS = 5  # the unreported list goes to the county bureau promptly (及时) after the window  # 本省份学年度控辍保学评估结果于每年7月底前报教育部 (004 §7)
+MINISTRY_DUE = (7, 31)  # 本省份学年度控辍保学评估结果于每年7月底前报教育部 (004 §7)
+TERM_START_DUE_DAYS = 5  # the unreported list goes to the county bureau promptly (及时) after the window
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ class UnreportedRow:
     school_path: str
     grade: int
     first_day: date
-    last_day: date
+    last_day: date  # the window's last day, or today while it is open
+    window_end: date  # the window's last day
     days_absent: int
     on_leave: bool
     explanation: UnreportedExplanation | None
@@ -67,16 +68,22 @@ def _school_year(day: Any) -> Any:
 def listed_subquery(windows: Mapping[str, TermStartWindow], until: date) -> Any:
     """The listed pupils of every province in `windows` (its window, cut at `until` while still open):
     columns child_id, school_code, school_path, grade, household_path, residence_path, province_code,
-    first_day, last_day, days_absent, on_leave."""
+    first_day, last_day (cut), window_end, days_absent, on_leave."""
     w = (
         sa.values(
             sa.column("province_code", sa.String),
             sa.column("previous_end", sa.Date),
             sa.column("first_day", sa.Date),
             sa.column("last_day", sa.Date),
+            sa.column("window_end", sa.Date),
             name="w",
         )
-        .data([(p, x.previous_term_end, x.first_day, min(x.last_day, until)) for p, x in sorted(windows.items())])
+        .data(
+            [
+                (p, x.previous_term_end, x.first_day, min(x.last_day, until), x.last_day)
+                for p, x in sorted(windows.items())
+            ]
+        )
         .alias("w")
     )
     e = sa.inspect(EnrolmentEvent).local_table.alias("e")
@@ -140,6 +147,7 @@ def listed_subquery(windows: Mapping[str, TermStartWindow], until: date) -> Any:
             c.c.province_code,
             last.c.first_day,
             last.c.last_day,
+            last.c.window_end,
             absent_days.label("days_absent"),
             sa.or_(on_leave, leave_into).label("on_leave"),
         )
@@ -214,6 +222,7 @@ async def list_unreported(
             grade=int(r.grade),
             first_day=r.first_day,
             last_day=r.last_day,
+            window_end=r.window_end,
             days_absent=int(r.days_absent),
             on_leave=bool(r.on_leave),
             explanation=r.UnreportedExplanation,
@@ -264,6 +273,19 @@ async def visits_of(session: AsyncSession, keys: list[tuple[int, str]]) -> dict[
 async def get_visits(session: AsyncSession, ids: list[int]) -> dict[int, UnreportedVisit]:
     rows = await session.scalars(sa.select(UnreportedVisit).where(col(UnreportedVisit.id).in_(ids)))
     return {r.id or 0: r for r in rows}
+
+
+async def term_start_reports(session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The TERM_START report of each (school, term), if any."""
+    from ..report import Report
+    from ..reporting_calendar import Cadence
+
+    if not keys:
+        return {}
+    stmt = sa.select(Report).where(
+        col(Report.cadence) == Cadence.TERM_START, sa.tuple_(col(Report.unit_code), col(Report.period)).in_(keys)
+    )
+    return {(r.unit_code, r.period): r for r in await session.scalars(stmt)}
 
 
 async def report_rows(session: AsyncSession, revision_ids: list[int]) -> dict[int, list[ReportUnreported]]:

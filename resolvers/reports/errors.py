@@ -42,6 +42,8 @@ class ReportErrorCode(ErrorCode):
     NOT_COSIGNER = ("由本县政府会签本县报告", "the county's own government countersigns")
     DEADLINE_PASSED = ("已过截止日，本省不接受逾期", "late, and the province refuses it")
     SOURCES_CHANGED = ("汇总来源已变更，须重新生成", "what it summed changed: generate it again")
+    UNEXPLAINED = ("未报到名单中有学生未核实原因", "a listed pupil has no verified reason")
+    LIST_CHANGED = ("未报到名单已变化，须重新生成", "the unreported list changed: generate it again")
 
 
 class TermVisitErrorCode(ErrorCode):

@@ -54,6 +54,7 @@ class ProvinceChanges:
     school_report_due_day: int | None = None
     county_report_due_days: int | None = None
     city_report_due_days: int | None = None
+    term_start_report_days: int | None = None
     late_submission_allowed: bool | None = None
     cosign_required: bool | None = None
 

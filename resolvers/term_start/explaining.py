@@ -17,7 +17,7 @@ POLICY 002 一(三).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from authz.errors import Forbidden
@@ -30,7 +30,7 @@ from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 from models.repos import schools as school_repo
 from models.repos import term_start as term_repo
-from models.term_start import NOTE_REQUIRED, UnreportedExplanation, UnreportedReason, UnreportedVisit
+from models.term_start import NOTE_REQUIRED, UnreportedReason, UnreportedVisit
 
 from ..audit import record_change
 from ..context import Context
@@ -85,19 +85,19 @@ def _row_paths(row: term_repo.UnreportedRow) -> dict[str, list[str | None]]:
     return {"EDU": [row.school_path], "GOV": [row.child.household_path, row.child.residence_path]}
 
 
-async def explain_unreported(ctx: Context, given: Explanation) -> UnreportedExplanation:
+async def explain_unreported(ctx: Context, given: Explanation) -> term_repo.UnreportedRow:
     """Record (or, with its version, change) why a listed pupil has not reported."""
     row = await _listed(ctx, given.student_id, given.term)
     access = ctx.access()
     grant = access.allows(LEDGER, "WRITE", {"EDU": [row.school_path]})
     if grant is None or grant.scope_path != row.school_path:
         raise Forbidden()
-    if today() <= row.last_day:
+    if today() <= row.window_end:
         raise BadInput(
             "term",
             TermStartErrorCode.WINDOW_OPEN,
-            f"开学报到期至 {row.last_day.isoformat()} 结束，之后核实原因（002 一(三)）",
-            f"the window closes on {row.last_day.isoformat()}: reasons are verified after it (POLICY 002 一(三))",
+            f"开学报到期至 {row.window_end.isoformat()} 结束，之后核实原因（002 一(三)）",
+            f"the window closes on {row.window_end.isoformat()}: reasons are verified after it (POLICY 002 一(三))",
         )
     child_id = row.child.id or 0
     await child_repo.lock_children(ctx.session, [child_id])  # one writer of the pupil at a time
@@ -157,7 +157,7 @@ async def explain_unreported(ctx: Context, given: Explanation) -> UnreportedExpl
             "entry": str(entry_id) if entry_id else None,
         },
     )
-    return saved
+    return replace(row, explanation=saved)
 
 
 async def _check_reason(ctx: Context, row: term_repo.UnreportedRow, given: Explanation, note: str | None) -> str | None:
@@ -201,7 +201,7 @@ async def _suspected_entry(ctx: Context, row: term_repo.UnreportedRow, given: Ex
         source=EntrySource.MANUAL,
         opened_on=today(),
         category=None,
-        note=f"{given.term} 开学后{(row.last_day - row.first_day).days + 1}天内未报到（002 一(三)）",
+        note=f"{given.term} 开学后{(row.window_end - row.first_day).days + 1}天内未报到（002 一(三)）",
     )
     return entry.id or 0
 

@@ -53,6 +53,10 @@ class ProvinceSettings(relay.Node):
     city_report_due_days: int = strawberry.field(
         description="市学期调研截止：半年末后天数（默认 15）/ days after the half-year a city's report is due (004 §6)."
     )
+    term_start_report_days: int = strawberry.field(
+        description="开学报到期：开学后天数（默认 15，002 一(三)）/ days after the term start pupils report in; "
+        "after them the unreported list is taken."
+    )
     late_submission_allowed: bool = strawberry.field(
         description="是否接受逾期首次报送（默认是）/ a late first submission is accepted (flagged), else refused."
     )
@@ -86,6 +90,7 @@ class ProvinceSettings(relay.Node):
             school_report_due_day=row.school_report_due_day,
             county_report_due_days=row.county_report_due_days,
             city_report_due_days=row.city_report_due_days,
+            term_start_report_days=row.term_start_report_days,
             late_submission_allowed=row.late_submission_allowed,
             cosign_required=row.cosign_required,
             version=row.version,
@@ -156,6 +161,9 @@ class UpdateProvinceSettingsInput:
     city_report_due_days: int | None = _bounded(
         "city_report_due_days", "市学期调研截止：半年末后天数", "days after the half-year a city's report is due"
     )
+    term_start_report_days: int | None = _bounded(
+        "term_start_report_days", "开学报到期：开学后天数（002 一(三)）", "days after the term start pupils report in"
+    )
     late_submission_allowed: bool | None = strawberry.field(
         default=None, description="是否接受逾期首次报送 / accept a late first submission (flagged)."
     )
@@ -201,6 +209,7 @@ async def update_province_settings(info: Info, input: UpdateProvinceSettingsInpu
         school_report_due_day=input.school_report_due_day,
         county_report_due_days=input.county_report_due_days,
         city_report_due_days=input.city_report_due_days,
+        term_start_report_days=input.term_start_report_days,
         late_submission_allowed=input.late_submission_allowed,
         cosign_required=input.cosign_required,
     )
