@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, exists, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -89,11 +89,19 @@ def listed_subquery(windows: Mapping[str, TermStartWindow], until: date) -> Any:
     e = sa.inspect(EnrolmentEvent).local_table.alias("e")
     last = (
         select(
-            e.c.child_id, e.c.change, e.c.school_code, e.c.grade, e.c.on, w.c.previous_end, w.c.first_day, w.c.last_day
+            e.c.child_id,
+            e.c.change,
+            e.c.school_code,
+            e.c.grade,
+            e.c.on,
+            w.c.previous_end,
+            w.c.first_day,
+            w.c.last_day,
+            w.c.window_end,
         )
         .select_from(e.join(w, w.c.province_code == e.c.province_code))
         .where(e.c.on <= w.c.previous_end)
-        .distinct(e.c.child_id)
+        .ext(distinct_on(e.c.child_id))
         .order_by(e.c.child_id, e.c.on.desc(), e.c.id.desc())
         .cte("last_state")
     )
@@ -111,17 +119,23 @@ def listed_subquery(windows: Mapping[str, TermStartWindow], until: date) -> Any:
     r = sa.inspect(ClassRegister).local_table.alias("r")
     own = sa.inspect(AttendanceMark).local_table.alias("own")
     leave = sa.inspect(AttendanceMark).local_table.alias("lv")
+    c = sa.inspect(Child).local_table
+    # The pupil's class: its grade then, from the history (as the school reports count it), or the grade
+    # on the child's record while the child is still at the school (the class `recordAttendance` registers).
+    class_grade = sa.or_(r.c.grade == grade, and_(c.c.school_code == last.c.school_code, r.c.grade == c.c.grade))
     register_present = exists().where(
         r.c.school_code == last.c.school_code,
-        r.c.grade == grade,
+        class_grade,
         r.c.day.between(last.c.first_day, last.c.last_day),
-        ~exists().where(own.c.child_id == last.c.child_id, own.c.day == r.c.day),
-        ~exists().where(
+        ~exists().where(own.c.child_id == last.c.child_id, own.c.day == r.c.day).correlate(last, r),
+        ~exists()
+        .where(
             leave.c.child_id == last.c.child_id,
             leave.c.mark == Mark.EXCUSED.value,
             leave.c.day < r.c.day,
             leave.c.leave_until >= r.c.day,
-        ),
+        )
+        .correlate(last, r),
     )
     g = sa.inspect(EnrolmentEvent).local_table.alias("g")
     graduated = exists().where(
@@ -134,7 +148,6 @@ def listed_subquery(windows: Mapping[str, TermStartWindow], until: date) -> Any:
         select(func.count()).select_from(m).where(mine, in_window, m.c.mark == Mark.ABSENT.value).scalar_subquery()
     )
     on_leave = exists().where(mine, in_window, m.c.mark == Mark.EXCUSED.value)
-    c = sa.inspect(Child).local_table
     s = sa.inspect(School).local_table
     return (
         select(
