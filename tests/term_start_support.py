@@ -28,7 +28,7 @@ EXPLAIN = f"""mutation($input: ExplainUnreportedInput!) {{ explainUnreported(inp
 VISIT = """mutation($input: RecordTermStartVisitInput!) { recordTermStartVisit(input: $input) {
   visit { id term visitedOn method participants outcome recordedBy } errors { field code message } } }"""
 ENROLMENT = """mutation($input: RecordEnrolmentChangeInput!) { recordEnrolmentChange(input: $input) {
-  student { id version schoolCode } errors { field code message } } }"""
+  student { id version } errors { field code message } } }"""
 
 
 async def enrolled_pupil(
