@@ -247,7 +247,7 @@ async def list_unreported(
 
 
 async def province_codes(session: AsyncSession) -> list[str]:
-    rows = await session.scalars(select(Region.code).where(col(Region.level) == RegionLevel.PROVINCE))
+    rows = await session.scalars(select(col(Region.code)).where(col(Region.level) == RegionLevel.PROVINCE))
     return sorted(rows)
 
 

@@ -35,7 +35,8 @@ from models.term_start import NOTE_REQUIRED, UnreportedReason, UnreportedVisit
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
-from ..ledgers.entries import open_entry
+from ..ledgers.common import save_entry
+from ..ledgers.entries import enter
 from ..paging import parse_id
 from ..reports.common import clean_text
 from .errors import TermStartErrorCode
@@ -189,19 +190,26 @@ async def _check_reason(ctx: Context, row: term_repo.UnreportedRow, given: Expla
 
 
 async def _suspected_entry(ctx: Context, row: term_repo.UnreportedRow, given: Explanation) -> int:
-    """The pupil's open ledger entry, or a new suspected entry opened by the ledgers' own rules."""
+    """The pupil's open ledger entry, or a new suspected entry opened as `openLedgerEntry` opens one (the
+    child locked, no entry open, a relapse linked, audited as `ledger.open`)."""
     child_id = row.child.id or 0
     active = (await ledger_repo.active_entries(ctx.session, [child_id])).get(child_id)
     if active is not None:
         return active.id or 0
-    entry = await open_entry(
+    if ctx.access().allows(LEDGER, "WRITE", child_repo.scope_paths(row.child)) is None:
+        raise Forbidden()  # a pupil who has left the school is put on the ledger by the side that has it
+    days = (row.window_end - row.first_day).days + 1
+    entry = await enter(
         ctx,
-        student_id=str(child_id),
+        row.child,
         ledger=Ledger.SUSPECTED,
         source=EntrySource.MANUAL,
         opened_on=today(),
-        category=None,
-        note=f"{given.term} 开学后{(row.window_end - row.first_day).days + 1}天内未报到（002 一(三)）",
+        note=f"{given.term} 开学后{days}天内未报到（002 一(三)）",
+    )
+    entry.version = 0
+    await save_entry(
+        ctx, entry, "ledger.open", ledger=Ledger.SUSPECTED, source=EntrySource.MANUAL, relapse=entry.is_relapse
     )
     return entry.id or 0
 

@@ -32,9 +32,9 @@ async def report_states(ctx: Context, keys: list[str]) -> dict[str, tuple[Report
     parts = [k.split("|") for k in keys]
     reports = await term_repo.term_start_reports(ctx.session, sorted({(p[0], p[1]) for p in parts}))
     sent = {k: r for k, r in reports.items() if r.first_submitted_at is not None}
-    revisions = {}
-    for key, report in sent.items():
-        revisions[key] = (await report_repo.revision_of(ctx.session, report)).id or 0
+    revisions: dict[tuple[str, str], int] = {}
+    for pair, report in sent.items():
+        revisions[pair] = (await report_repo.revision_of(ctx.session, report)).id or 0
     rows = await term_repo.report_rows(ctx.session, list(revisions.values()))
     out: dict[str, tuple[Report, UnreportedReason | None] | None] = {}
     for key, (school, term, child) in zip(keys, parts, strict=True):

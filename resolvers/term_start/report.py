@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from models.base import today
 from models.report import Report, ReportRevision
-from models.reporting_calendar import Cadence, ReportLevel
+from models.reporting_calendar import Cadence, ReportLevel, term_start_window
 from models.repos import schools as school_repo
 from models.repos import term_start as term_repo
 from models.school import School
@@ -24,13 +24,13 @@ from models.term_start import ReportUnreported
 from ..context import Context
 from ..errors import BadInput
 from ..reports import drafting
-from ..reports.common import REPORT, save_report
-from .listing import window_of
+from ..reports.common import REPORT, rules_for, save_report
 
 
 async def current_list(ctx: Context, school: School, term: str) -> list[term_repo.UnreportedRow]:
     """The school's whole list for the term as it stands now (not scoped: the caller is the school's)."""
-    window = await window_of(ctx, school.province_code, term)
+    year, half = term.split("-")  # a TERM_START period's code, checked by its caller
+    window = term_start_window(int(year), half, await rules_for(ctx, school.province_code))
     if window.first_day > today():
         return []
     listed = term_repo.listed_subquery({school.province_code: window}, today())

@@ -75,7 +75,7 @@ class UnreportedExplanationInfo:
     updated_at: datetime = strawberry.field(description="最近修改时间 / last changed at.")
     version: int = strawberry.field(description="版本（修改时提交，过期返回 CONFLICT）/ version for optimistic writes.")
 
-    @strawberry.field(description="疑似辍学台账记录（原因为 SUSPECTED 时）/ the suspected-ledger entry, if readable.")
+    @strawberry.field(description="疑似辍学台账记录（原因为 SUSPECTED 时）/ the suspected-ledger entry, if readable.")  # type: ignore[untyped-decorator]
     async def entry(self, info: Info) -> LedgerEntry | None:
         if self.entry_id is None:
             return None
@@ -125,22 +125,22 @@ class UnreportedPupil:
 
     @strawberry.field(
         description="报到期已结束（否则名单为临时）/ the window is over; before it the list is provisional."
-    )
+    )  # type: ignore[untyped-decorator]
     def window_closed(self) -> bool:
         return today() > self.row.window_end
 
-    @strawberry.field(description="学校名称 / the listing school's name.")
+    @strawberry.field(description="学校名称 / the listing school's name.")  # type: ignore[untyped-decorator]
     async def school_name(self, info: Info) -> str:
         school = await loader(info, "term-start-school", reading.schools_by_code).load(self.school_code)
         return school.name if school is not None else self.school_code
 
-    @strawberry.field(description="开学初劝学记录 / the term-start persuasion rounds on the pupil.")
+    @strawberry.field(description="开学初劝学记录 / the term-start persuasion rounds on the pupil.")  # type: ignore[untyped-decorator]
     async def visits(self, info: Info) -> list[TermStartVisit]:
         key = f"{self.row.child.id}|{self.term}"
         rows = await loader(info, "term-start-visits", reading.rounds_by_key).load(key)
         return [TermStartVisit.from_row(v) for v in rows or []]
 
-    @strawberry.field(description="学校开学报到名单报告（已报送时）/ the school's term-start report, once submitted.")
+    @strawberry.field(description="学校开学报到名单报告（已报送时）/ the school's term-start report, once submitted.")  # type: ignore[untyped-decorator]
     async def report(self, info: Info) -> UnreportedReportState | None:
         key = f"{self.school_code}|{self.term}|{self.row.child.id}"
         found = await loader(info, "term-start-report", reading.report_states).load(key)
