@@ -252,3 +252,17 @@ async def test_the_window_follows_the_province_setting(client):
     )
     assert changed["data"]["updateProvinceSettings"]["settings"]["termStartReportDays"] == 5
     assert pupil["id"] not in listed_ids(await unreported(client, staff))
+
+
+async def test_the_demo_lists_two_unreported_pupils_at_the_autumn_start(client):
+    """The README's walk-through: 环州乡中心小学 lists 陈敏 (absent 1–4 September, then not recorded) and 罗伟
+    (on sick leave through September); 环州乡's government sees 陈敏, who lives there; the neighbour county none."""
+    school = "2153000037"
+    answer = await unreported(client, await token_for(client, f"staff-school-{school}"), schoolCode=school)
+    rows = {e["node"]["student"]["name"]: e["node"] for e in answer["data"]["unreportedPupils"]["edges"]}
+    assert set(rows) == {"陈敏", "罗伟"}
+    assert (rows["陈敏"]["daysAbsent"], rows["陈敏"]["onLeave"]) == (4, False)
+    assert (rows["罗伟"]["daysAbsent"], rows["罗伟"]["onLeave"]) == (0, True)
+    township = await unreported(client, await token_for(client, "gov-township-532329207"))
+    assert "陈敏" in {e["node"]["student"]["name"] for e in township["data"]["unreportedPupils"]["edges"]}
+    assert listed_ids(await unreported(client, await token_for(client, NEIGHBOUR_EDU))) == []
