@@ -266,3 +266,20 @@ async def test_the_demo_lists_two_unreported_pupils_at_the_autumn_start(client):
     township = await unreported(client, await token_for(client, "gov-township-532329207"))
     assert "陈敏" in {e["node"]["student"]["name"] for e in township["data"]["unreportedPupils"]["edges"]}
     assert listed_ids(await unreported(client, await token_for(client, NEIGHBOUR_EDU))) == []
+
+
+async def test_while_the_window_is_open_the_list_is_provisional_and_no_reason_is_taken(client, monkeypatch):
+    """The reasons are verified after the 15 days (开学后15天内…登记造册并逐一核实原因): on 10 September the
+    pupil absent since the 1st is listed provisionally, and an explanation is refused (WINDOW_OPEN)."""
+    staff = await token_for(client, STAFF)
+    pupil = await enrolled_pupil(client, staff)
+    await absent_in_window(client, staff, pupil["id"])
+    for module in ("resolvers.term_start.listing", "resolvers.term_start.explaining", "schema.term_start.types"):
+        monkeypatch.setattr(f"{module}.today", lambda: date(2026, 9, 10))
+    answer = await unreported(client, staff, schoolCode=WUDING_PRIMARY)
+    row = next(
+        e["node"] for e in answer["data"]["unreportedPupils"]["edges"] if e["node"]["student"]["id"] == pupil["id"]
+    )
+    assert (row["windowClosed"], row["windowClosesOn"]) == (False, "2026-09-15")
+    refused = await explain(client, staff, pupil["id"], "ILL", note="发烧")
+    assert codes(refused) == ["WINDOW_OPEN"]
