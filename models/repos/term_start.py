@@ -65,7 +65,13 @@ def _school_year(day: Any) -> Any:
     return sa.cast(func.extract("year", day), sa.Integer) - sa.case((func.extract("month", day) < 9, 1), else_=0)
 
 
-def listed_subquery(windows: Mapping[str, TermStartWindow], until: date) -> Any:
+def listed_subquery(
+    windows: Mapping[str, TermStartWindow],
+    until: date,
+    *,
+    school_code: str | None = None,
+    child_id: int | None = None,
+) -> Any:
     """The listed pupils of every province in `windows` (its window, cut at `until` while still open):
     columns child_id, school_code, school_path, grade, household_path, residence_path, province_code,
     first_day, last_day (cut), window_end, days_absent, on_leave."""
@@ -100,7 +106,7 @@ def listed_subquery(windows: Mapping[str, TermStartWindow], until: date) -> Any:
             w.c.window_end,
         )
         .select_from(e.join(w, w.c.province_code == e.c.province_code))
-        .where(e.c.on <= w.c.previous_end)
+        .where(e.c.on <= w.c.previous_end, *_narrowed(e, school_code, child_id))
         .ext(distinct_on(e.c.child_id))
         .order_by(e.c.child_id, e.c.on.desc(), e.c.id.desc())
         .cte("last_state")
@@ -175,6 +181,18 @@ def listed_subquery(windows: Mapping[str, TermStartWindow], until: date) -> Any:
         )
         .subquery("listed")
     )
+
+
+def _narrowed(e: Any, school_code: str | None, child_id: int | None) -> list[ColumnElement[bool]]:
+    """Only the histories that can list a pupil at this school, or of this child: a school's list and one
+    pupil's row read their own children's enrolment, not the province's."""
+    out: list[ColumnElement[bool]] = []
+    if school_code is not None:
+        x = sa.inspect(EnrolmentEvent).local_table.alias("x")
+        out.append(e.c.child_id.in_(select(x.c.child_id).where(x.c.school_code == school_code)))
+    if child_id is not None:
+        out.append(e.c.child_id == child_id)
+    return out
 
 
 def filter_conditions(listed: Any, f: UnreportedFilter) -> list[ColumnElement[bool]]:

@@ -86,7 +86,7 @@ async def list_unreported(
         school_path=await filter_school_path(ctx, f.school_code),
         region_path=await filter_region_path(ctx, f.region_code),
     )
-    listed = term_repo.listed_subquery(windows, today())
+    listed = term_repo.listed_subquery(windows, today(), school_code=f.school_code)
     where = [scope_of(ctx, listed), *term_repo.filter_conditions(listed, wanted)]
     return await term_repo.list_unreported(
         ctx.session,
@@ -105,7 +105,7 @@ async def listed_row(ctx: Context, child_id: int, province_code: str, term: str)
     window = await window_of(ctx, province_code, term)
     if window.first_day > today():
         return None
-    listed = term_repo.listed_subquery({province_code: window}, today())
+    listed = term_repo.listed_subquery({province_code: window}, today(), child_id=child_id)
     page = await term_repo.list_unreported(
         ctx.session,
         listed,

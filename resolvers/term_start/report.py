@@ -33,7 +33,7 @@ async def current_list(ctx: Context, school: School, term: str) -> list[term_rep
     window = term_start_window(int(year), half, await rules_for(ctx, school.province_code))
     if window.first_day > today():
         return []
-    listed = term_repo.listed_subquery({school.province_code: window}, today())
+    listed = term_repo.listed_subquery({school.province_code: window}, today(), school_code=school.code)
     page = await term_repo.list_unreported(
         ctx.session,
         listed,
