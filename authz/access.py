@@ -60,6 +60,14 @@ class Access:
         """
         return scope_over(self.authorizer.scope_paths(self.username, obj, act, self.now), columns)
 
+    def list_scope(self, obj: str, act: str, columns: Mapping[str, Sequence[Any]]) -> ColumnElement[bool]:
+        """The rows of a list the principal may read: `scope`, but FORBIDDEN when no grant allows obj:act
+        anywhere, so a role that may not read the list at all never gets an empty list that reads as
+        "none here" (the ministry and children, say)."""
+        if not self.holds_anywhere(obj, act):
+            raise Forbidden()
+        return self.scope(obj, act, columns)
+
     def granted_paths(self, obj: str, act: str, line: str) -> list[str]:
         return minimal_paths(self.authorizer.scope_paths(self.username, obj, act, self.now).get(line, []))
 
@@ -92,6 +100,15 @@ class Access:
         if grant is None:
             raise Forbidden()
         return grant
+
+    def require_at(self, obj: str, act: str, paths: Mapping[str, Sequence[str | None]], unknown: Exception) -> GrantRef:
+        """May the principal do obj:act on this object? FORBIDDEN when it holds obj:act nowhere; where it
+        holds it only elsewhere, `unknown`: the answer for a missing object, so a place outside the
+        caller's scope reveals no more than a code that does not exist (issue 17 §4)."""
+        grant = self.allows(obj, act, paths)
+        if grant is not None:
+            return grant
+        raise unknown if self.holds_anywhere(obj, act) else Forbidden()
 
     def holds_anywhere(self, obj: str, act: str) -> bool:
         return bool(self.authorizer.scope_paths(self.username, obj, act, self.now))

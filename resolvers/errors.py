@@ -35,6 +35,10 @@ class ErrorCode(Enum):
 # Rules worded the same in every domain.
 REQUIRED = ("必填", "a required value is missing")
 NOT_FOUND = ("不存在或不在辖区内", "missing or outside your view")
+# A place that does not exist and one outside the caller's view answer alike, from every field that
+# takes one, so the answer says no more than a missing code would (issue 17 §4).
+UNKNOWN_REGION = ("没有这个行政区划，或不在您的查看范围内", "no such region in your view")
+UNKNOWN_SCHOOL = ("没有这所学校，或不在您的查看范围内", "no such school in your view")
 
 
 @dataclass(frozen=True)
@@ -56,3 +60,13 @@ class BadInput(Exception):
             raise TypeError(f"BadInput {name!r} needs its message (or a code from a table)")
         self.error = UserError(field=field, code=name, message=f"{zh} / {en}")
         super().__init__(self.error.message)
+
+
+def unknown_region(field: str) -> BadInput:
+    """A region code that is missing or outside the caller's view (the same answer for both)."""
+    return BadInput(field, "UNKNOWN_REGION", *UNKNOWN_REGION)
+
+
+def unknown_school(field: str) -> BadInput:
+    """A school code that is missing or outside the caller's view (the same answer for both)."""
+    return BadInput(field, "UNKNOWN_SCHOOL", *UNKNOWN_SCHOOL)

@@ -46,6 +46,7 @@ from strawberry.types.base import StrawberryList, StrawberryOptional, get_object
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 from strawberry.types.unset import UNSET
+from strawberry.utils.str_converters import to_camel_case
 
 from resolvers.errors import BadInput
 
@@ -124,7 +125,8 @@ def _datetime_checker(low: date, high: date) -> Checker:
     return check
 
 
-def _global_id_checker(value: GlobalID, field: str) -> None:
+def check_global_id(value: GlobalID, field: str) -> None:
+    """A global ID's parts are bounded like any text (length, no NUL or control characters)."""
     for part in (value.type_name, value.node_id):
         if len(part) > DEFAULT_MAX_TEXT or _DISALLOWED.search(part):
             raise _refuse(field, "INVALID_ID", "全局 ID 无效", "not a valid global ID")
@@ -161,7 +163,7 @@ def checker_for(type_: Any, metadata: Mapping[str, Any] | None, memo: dict[type,
     if type_ is date:
         return _range_checker(*metadata.get("range", DEFAULT_DATES))
     if type_ is GlobalID:
-        return _global_id_checker
+        return check_global_id
     definition = get_object_definition(type_)
     if definition is not None and definition.is_input:
         return _input_checker(type_, memo)
@@ -174,7 +176,7 @@ def _input_checker(cls: type, memo: dict[type, Any]) -> Checker | None:
     memo[cls] = None
     definition = get_object_definition(cls, strict=True)
     plan = [
-        (f.python_name, f.graphql_name or _camel(f.python_name), c)
+        (f.python_name, f.graphql_name or to_camel_case(f.python_name), c)
         for f in definition.fields
         if (c := checker_for(f.type, f.metadata, memo)) is not None
     ]
@@ -189,11 +191,6 @@ def _input_checker(cls: type, memo: dict[type, Any]) -> Checker | None:
 
     memo[cls] = check
     return check
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class InputGuard(FieldExtension):
@@ -215,7 +212,7 @@ def guard(field: StrawberryField) -> None:
     if not field.arguments or any(isinstance(e, InputGuard) for e in field.extensions):
         return
     plan = tuple(
-        (a.python_name, a.graphql_name or _camel(a.python_name), c)
+        (a.python_name, a.graphql_name or to_camel_case(a.python_name), c)
         for a in field.arguments
         if (c := checker_for(a.type, a.metadata)) is not None
     )

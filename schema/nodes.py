@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import strawberry
+from graphql import GraphQLError
 from strawberry import relay
+from strawberry.relay import InvalidGlobalIDError
 
 from resolvers.errors import BadInput
 from resolvers.paging import MAX_PAGE
 
 from .context import Info
+from .inputs import check_global_id
 
 
 async def _resolve(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
@@ -42,10 +46,32 @@ async def node(info: Info, id: relay.GlobalID) -> relay.Node | None:
     return (await _resolve(info, [id]))[0]
 
 
-async def nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Any]:  # Node, None, or its position's error
+    """Each id answers in its own position: a malformed one is an error there (and null), never the list's.
+
+    Takes `ID`, not `GlobalID`, which graphql-core would coerce for the whole list at once (ARCHITECTURE,
+    known traps)."""
     if len(ids) > MAX_PAGE:
         raise BadInput("ids", "TOO_MANY_IDS", f"ids 最多 {MAX_PAGE} 个", f"at most {MAX_PAGE} ids")
-    return await _resolve(info, ids)
+    parsed = [_parsed(raw, f"ids.{i}") for i, raw in enumerate(ids)]
+    found = iter(await _resolve(info, [p for p in parsed if isinstance(p, relay.GlobalID)]))
+    return [next(found) if isinstance(p, relay.GlobalID) else p for p in parsed]
+
+
+def _parsed(raw: str, field: str) -> relay.GlobalID | GraphQLError:
+    """A global ID, or the BAD_USER_INPUT error its position answers with."""
+    try:
+        gid = relay.GlobalID.from_id(raw)
+        check_global_id(gid, field)
+    except BadInput as exc:
+        return _position_error(exc.error.field, exc.error.message, exc.error.code)
+    except (InvalidGlobalIDError, ValueError):
+        return _position_error(field, f"{field}：全局 ID 无效 / {field}: not a valid global ID", "INVALID_VALUE")
+    return gid
+
+
+def _position_error(field: str, message: str, reason: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "field": field, "reason": reason})
 
 
 def node_id_of(gid: relay.GlobalID, type_name: str) -> str:

@@ -14,11 +14,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.base import StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 from . import admin, changes, comparisons, geography, ledgers, reports, rosters, settings, students
 from . import nodes as node_fields
+from .arguments import describe_arguments
 from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
 from .inputs import guard
 from .limits import CachedParsing, Limits, limited_validation
@@ -65,6 +66,10 @@ class Schema(strawberry.Schema):
         if not type_definition.is_input:
             for field in fields:
                 guard(field)
+                describe_arguments(field)
+        if type_definition.name == "Query":
+            for field in fields:
+                refusable(field)
         return fields
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
@@ -72,6 +77,15 @@ class Schema(strawberry.Schema):
         unexpected = [e for e in errors if not is_expected(e)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
+
+
+def refusable(field: StrawberryField) -> None:
+    """A root query field is nullable: a refusal nulls only its own field, not the whole answer, so a
+    dashboard asking for five things loses only the one refused (ARCHITECTURE §6). Mutation fields stay
+    non-null: an operation is one transaction, and a refused mutation undoes the others with it, so the
+    whole answer is null then."""
+    if not isinstance(field.type, StrawberryOptional):
+        field.type = StrawberryOptional(field.type)
 
 
 def build_schema(

@@ -361,9 +361,9 @@ async def test_a_child_outside_the_class_register_is_refused(client):
     student = await make_student(client, county)  # grade 3 of WUDING_PRIMARY
     refused = await register(client, staff, date(2026, 9, 7), [student["id"]], grade=4)
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [("absences.0.studentId", "NOT_IN_CLASS")]
-    # Another school's class is not this school's register to take at all.
+    # Another school's class is not this school's register to take at all: it answers like a missing school.
     other = await register(client, staff, date(2026, 9, 7), [student["id"]], school=OTHER_WUDING_PRIMARY)
-    assert error_codes(other) == ["FORBIDDEN"]
+    assert [(e["field"], e["code"]) for e in other["errors"]] == [("classOf.schoolCode", "UNKNOWN_SCHOOL")]
 
 
 async def test_a_neighbouring_county_school_cannot_record_a_wuding_child(client):
@@ -381,9 +381,12 @@ async def test_a_neighbouring_school_cannot_take_a_wuding_class_register(client)
     neighbour_staff = await token_for(client, NEIGHBOUR_STAFF)
     student = await make_student(client, county)
     await record_absent(client, staff, student["id"], school_days(date(2026, 9, 7), date(2026, 9, 10)))
-    assert error_codes(await register(client, neighbour_staff, date(2026, 9, 11))) == ["FORBIDDEN"]
-    # Nor a class with nobody in it: the answer does not tell a neighbour which of 武定's classes are empty.
-    assert error_codes(await register(client, neighbour_staff, date(2026, 9, 11), grade=9)) == ["FORBIDDEN"]
+    # 武定's school answers as a missing school would (issue 17 §4) ...
+    refused = await register(client, neighbour_staff, date(2026, 9, 11))
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("classOf.schoolCode", "UNKNOWN_SCHOOL")]
+    # ... and so does a class with nobody in it: the answer does not tell a neighbour which classes are empty.
+    empty = await register(client, neighbour_staff, date(2026, 9, 11), grade=9)
+    assert empty["errors"] == refused["errors"]
     later = await record_absent(client, staff, student["id"], [date(2026, 9, 14), date(2026, 9, 15)])
     assert [e["openedOn"] for p in later for e in p["opened"]] == []  # the 11th is unknown: the run starts again
     seen = await gql(client, STUDENT_ATTENDANCE, {"id": student["id"], "month": "2026-09"}, county)

@@ -112,7 +112,8 @@ async def test_a_neighbour_and_another_city_can_neither_run_nor_read_nor_resolve
     for account in (NEIGHBOUR_EDU, OTHER_CITY_EDU):
         token = await token_for(client, account)
         refused = await gql(client, RUN, {"input": {"regionCode": "532329", "asOf": AS_OF.isoformat()}}, token=token)
-        assert error_codes(refused) == ["FORBIDDEN"]
+        # 武定 answers as a county that does not exist would (issue 17 §4)
+        assert codes(refused["data"]["runComparison"]) == ["UNKNOWN_REGION"]
         assert (await gql(client, FINDINGS, token=token))["data"]["comparisonFindings"]["totalCount"] == 0
         assert (await gql(client, NODE, {"id": finding["id"]}, token=token))["data"]["node"] is None
         assert (await gql(client, COUNTS, token=token))["data"]["comparisonCounts"] == []
@@ -175,6 +176,6 @@ async def test_counts_by_state_and_reason_and_the_reason_and_region_filters_afte
         assert (await gql(client, COUNTS, {"r": "532328"}, token=token))["data"]["comparisonCounts"] == []
         assert await ids(token, {"reason": "DECEASED"}) == set()  # counts, never the findings themselves
     other = await gql(client, COUNTS, {"r": "532329"}, token=await token_for(client, OTHER_CITY_EDU))
-    assert other["data"] is None  # another city: refused, nothing counted
+    assert other["data"] == {"comparisonCounts": None}  # another city: refused, nothing counted
     assert "DECEASED" not in str(other)
     assert error_codes(other) == ["BAD_USER_INPUT"], other

@@ -223,17 +223,17 @@ async def test_deadlines_are_the_provinces_own(client, session):
 
 
 async def test_a_neighbour_and_the_levels_below_are_refused(client):
-    """双线四级 (ARCHITECTURE §4): a level never sees a sibling's data (NOT_FOUND, as for a region that does not exist);
-    the levels below do not read the level above's tree (OUT_OF_SCOPE)."""
+    """双线四级 (ARCHITECTURE §4): a level never sees a sibling's data, and the levels below do not read the level
+    above's tree: both answer UNKNOWN_REGION, as for a region that does not exist (issue 17 §4)."""
     neighbour = await token_for(client, NEIGHBOUR_EDU)
-    assert reasons(await status(client, neighbour, WUDING, "2026-03")) == ["NOT_FOUND"]
-    assert reasons(await status(client, neighbour, "532399", "2026-03")) == ["NOT_FOUND"]
+    assert reasons(await status(client, neighbour, WUDING, "2026-03")) == ["UNKNOWN_REGION"]
+    assert reasons(await status(client, neighbour, "532399", "2026-03")) == ["UNKNOWN_REGION"]
     own = (await tree(client, neighbour, YUANMOU, "2026-03"))["root"]
     assert sorted(u["code"] for u in own["units"]) == sorted(await schools_of(client, neighbour, YUANMOU))
-    assert reasons(await status(client, await token_for(client, PRINCIPAL), WUDING, "2026-03")) == ["OUT_OF_SCOPE"]
+    assert reasons(await status(client, await token_for(client, PRINCIPAL), WUDING, "2026-03")) == ["UNKNOWN_REGION"]
     county = await token_for(client, COUNTY_EDU)
-    assert reasons(await status(client, county, "5323", "2026-03")) == ["OUT_OF_SCOPE"]
-    assert reasons(await status(client, county, "CN", "2025-2026")) == ["OUT_OF_SCOPE"]
+    assert reasons(await status(client, county, "5323", "2026-03")) == ["UNKNOWN_REGION"]
+    assert reasons(await status(client, county, "CN", "2025-2026")) == ["UNKNOWN_REGION"]
     assert reasons(await status(client, county, WUDING, "2026-13")) == ["BAD_PERIOD"]
     assert reasons(await status(client, county, WUDING, "2026-SPRING")) == ["BAD_LEVEL"]  # cities report it
 

@@ -175,6 +175,14 @@ async def test_the_province_assesses_its_cities_and_the_ministry_takes_it(client
     assert seen["status"] == "SUBMITTED"
     assert seen["table1"] == year["table1"]
     assert seen["assessments"][0]["grade"] == "GOOD"
+    # The assessment is an entity (issue 17 §2): its id resolves for the ministry, and for no other province.
+    ids = await gql(client, "query($id: ID!) { report(id: $id) { assessments { id } } }", {"id": year["id"]}, ministry)
+    [assessment_id] = [a["id"] for a in ids["data"]["report"]["assessments"]]
+    query = "query($id: ID!) { node(id: $id) { ... on UnitAssessmentInfo { subjectCode grade } } }"
+    found = await gql(client, query, {"id": assessment_id}, ministry)
+    assert found["data"]["node"] == {"subjectCode": CHUXIONG, "grade": "GOOD"}
+    other = await gql(client, query, {"id": assessment_id}, await token_for(client, "edu-province-64"))
+    assert other["data"]["node"] is None
     assert seen["consolidation"] == year["consolidation"]
     assert seen["dropouts"] is None  # no personal data for the ministry
     assert seen["suspected"] is None

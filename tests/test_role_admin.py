@@ -225,7 +225,8 @@ async def test_audit_log_is_readable_by_supervisors_in_scope_only(client, admin)
     sibling = await gql(client, query, token=await token_for(client, f"supervisor-county-{YUANMOU}"))
     assert sibling["data"]["auditLog"]["edges"] == []
     teacher = await gql(client, query, token=await token_for(client, f"edu-county-{WUDING}"))
-    assert teacher["data"]["auditLog"]["edges"] == []
+    assert teacher["data"] == {"auditLog": None}  # no AUDIT:READ anywhere: refused, not an empty log
+    assert error_codes(teacher) == ["FORBIDDEN"]
 
 
 EXPLAIN = """query($u: String!, $a: String!, $o: ID!) { explainAccess(username: $u, action: $a, objectId: $o) {

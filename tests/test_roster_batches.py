@@ -66,8 +66,8 @@ async def test_a_school_reads_no_batches(client: Any) -> None:
     await staged(client)
     school = await token_for(client, "staff-school-2153000036")
     result = await gql(client, BATCHES, token=school)
-    assert error_codes(result) == []
-    assert result["data"]["rosterImports"]["totalCount"] == 0  # no ROSTER:READ anywhere: the empty scope
+    assert error_codes(result) == ["FORBIDDEN"]  # no ROSTER:READ anywhere: refused, not an empty list
+    assert result["data"] == {"rosterImports": None}
 
 
 REFUSED = "/rosters/{}/refused.csv"

@@ -19,8 +19,9 @@ def test_committed_sdl_matches_the_code():
     )
 
 
-def test_every_type_and_field_is_described():
-    """Frontend teams read the schema as the manual (ARCHITECTURE §6: a description on every type and field)."""
+def test_every_type_field_and_argument_is_described():
+    """Frontend teams read the schema as the manual (ARCHITECTURE §6: a description on every type, field and
+    argument; issue 17 §7)."""
     from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
     missing = []
@@ -31,6 +32,10 @@ def test_every_type_and_field_is_described():
             missing.append(name)
         fields = gtype.values if isinstance(gtype, GraphQLEnumType) else gtype.fields
         missing += [f"{name}.{f}" for f, d in fields.items() if not d.description]
+        if isinstance(gtype, GraphQLObjectType):
+            missing += [
+                f"{name}.{f}({a})" for f, d in fields.items() for a, arg in d.args.items() if not arg.description
+            ]
     assert missing == []
 
 

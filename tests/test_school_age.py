@@ -12,6 +12,7 @@ from tests.ledger_support import (
     COUNTY_EDU,
     ENTRIES,
     NEIGHBOUR_EDU,
+    SCHOOL_AGE,
     WUDING,
     WUDING_PRIMARY,
     WUDING_VILLAGE,
@@ -135,8 +136,9 @@ async def test_school_age_ledger_includes_migrants_on_both_sides_and_nothing_els
     assert await seen_by(f"edu-school-{WUDING_PRIMARY}") == {"pupil"}
     assert await seen_by(SIBLING_EDU) == set()
     assert await seen_by("gov-county-532322") == set()
-    _, ministry = await school_age(client, await token_for(client, "edu-nation-CN"), schoolYear=2026)
-    assert (ministry["totalCount"], ministry["edges"]) == (0, [])
+    ministry = await gql(client, SCHOOL_AGE, {"f": {"schoolYear": 2026}}, await token_for(client, "edu-nation-CN"))
+    assert ministry["data"] == {"schoolAgeChildren": None}  # no ledger read right: refused, not an empty ledger
+    assert [e["extensions"]["code"] for e in ministry["errors"]] == ["FORBIDDEN"]
 
     not_enrolled = await student_ids(client, county, enrolled=False)
     assert not_enrolled.isdisjoint({children["out"]["id"], children["migrant_out"]["id"]})

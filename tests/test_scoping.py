@@ -141,9 +141,11 @@ async def test_migrant_child_is_seen_by_both_counties_on_their_lines(client, ses
 
 @pytest.mark.parametrize("username", ["edu-nation-CN", f"admin-county-{WUDING}"])
 async def test_roles_without_personal_data_see_no_children(client, username):
+    """They are refused the list, not shown an empty one that would read as "no children" (issue 17 §4)."""
     token = await token_for(client, username)
     result = await gql(client, "{ students { totalCount } }", token=token)
-    assert result["data"]["students"]["totalCount"] == 0
+    assert result["data"] == {"students": None}
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["FORBIDDEN"]
 
 
 async def test_children_without_a_token_are_refused(client):

@@ -42,7 +42,7 @@ async def test_a_neighbours_school_is_no_filter_at_all(client):
     """A school outside the caller's jurisdiction is refused like a missing one, not turned into 'everything'."""
     token = await token_for(client, COUNTY_EDU)
     result = await gql(client, QUERY, {"f": {"schoolCode": YUANMOU_PRIMARY}}, token)
-    assert result["data"] is None
+    assert result["data"] == {"students": None}
     assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert result["errors"][0]["extensions"]["field"] == "filter.schoolCode"
 

@@ -178,9 +178,9 @@ async def test_a_neighbouring_county_neither_records_nor_reads_wuding(client, se
     its own schools."""
     neighbour = await token_for(client, NEIGHBOUR_EDU)
     refused = await record(client, neighbour)
-    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("schoolCode", "NOT_FOUND")]
-    assert reasons(await coverage(client, neighbour)) == ["NOT_FOUND"]
-    assert reasons(await coverage(client, neighbour, region="532399")) == ["NOT_FOUND"]  # no such region
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("schoolCode", "UNKNOWN_SCHOOL")]
+    assert reasons(await coverage(client, neighbour)) == ["UNKNOWN_REGION"]
+    assert reasons(await coverage(client, neighbour, region="532399")) == ["UNKNOWN_REGION"]  # no such region
     own = (await coverage(client, neighbour, region=YUANMOU))["data"]["termVisitCoverage"]
     assert own["regionCode"] == YUANMOU
     assert (await session.scalars(select(TermVisit))).all() == []
@@ -189,13 +189,13 @@ async def test_a_neighbouring_county_neither_records_nor_reads_wuding(client, se
 async def test_only_the_schools_own_county_bureau_records_a_visit(client, session):
     """POLICY 004 §5: the county organises the visit. The school's principal, the county government and the city
     see the school but do not record the county's visit (FORBIDDEN); a principal does not read the county's
-    coverage (OUT_OF_SCOPE), and nothing is written or audited."""
+    coverage (UNKNOWN_REGION, as for a region that does not exist), and nothing is written or audited."""
     for account in (PRINCIPAL, COUNTY_GOV, CITY_EDU):
         token = await token_for(client, account)
         assert error_codes(await record(client, token)) == ["FORBIDDEN"], account
     principal = await token_for(client, PRINCIPAL)
-    assert reasons(await coverage(client, principal)) == ["OUT_OF_SCOPE"]
-    assert reasons(await coverage(client, await token_for(client, COUNTY_EDU), region="5323")) == ["OUT_OF_SCOPE"]
+    assert reasons(await coverage(client, principal)) == ["UNKNOWN_REGION"]
+    assert reasons(await coverage(client, await token_for(client, COUNTY_EDU), region="5323")) == ["UNKNOWN_REGION"]
     assert (await session.scalars(select(TermVisit))).all() == []
     audited = await session.scalars(select(AuditLog).where(col(AuditLog.action).like("term_visit.%")))
     assert audited.all() == []

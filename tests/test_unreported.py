@@ -111,7 +111,7 @@ async def test_a_transfer_needs_a_receiving_school_that_shows_the_pupil(client):
     same = await explain(client, staff, pupil["id"], "TRANSFERRED", receivingSchoolCode=WUDING_PRIMARY)
     assert codes(same) == ["SAME_SCHOOL"]
     assert codes(await explain(client, staff, pupil["id"], "TRANSFERRED", receivingSchoolCode="2199999999")) == [
-        "NOT_FOUND"
+        "UNKNOWN_SCHOOL"
     ]
     early = await explain(client, staff, pupil["id"], "TRANSFERRED", receivingSchoolCode="2153000037")
     assert codes(early) == ["NOT_AT_RECEIVING_SCHOOL"]

@@ -159,6 +159,22 @@ async def _by_revision(
     return out
 
 
+async def parts_by_id(session: AsyncSession, model: type[T], ids: Iterable[int]) -> list[tuple[T, int]]:
+    """Rows of a report's part (a version, verdict, finding or assessment) by id, each with its report's id."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    if model is ReportRevision:
+        stmt = select(model, col(ReportRevision.report_id)).where(col(ReportRevision.id).in_(wanted))
+    else:
+        stmt = (
+            select(model, col(ReportRevision.report_id))
+            .join(ReportRevision, col(ReportRevision.id) == model.revision_id)  # type: ignore[attr-defined]
+            .where(model.id.in_(wanted))  # type: ignore[attr-defined]
+        )
+    return [(row, report_id) for row, report_id in (await session.execute(stmt)).all()]
+
+
 async def figures_of(session: AsyncSession, revision_ids: Iterable[int]) -> dict[int, list[ReportFigure]]:
     return await _by_revision(session, ReportFigure, revision_ids, col(ReportFigure.stage))
 

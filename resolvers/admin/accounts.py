@@ -89,7 +89,7 @@ async def list_accounts(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[Account]:
-    scope = ctx.access().scope("ACCOUNT", "READ", {"PLACE": [col(Account.home_path)]})
+    scope = ctx.access().list_scope("ACCOUNT", "READ", {"PLACE": [col(Account.home_path)]})
     return await account_repo.list_accounts(
         ctx.session,
         scope=scope,

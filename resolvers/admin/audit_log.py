@@ -12,9 +12,11 @@ from models.repos.paging import Page
 from ..context import Context
 from ..paging import decode_id_cursor, page_size, parse_id
 
+_COLUMNS = {"PLACE": [col(AuditLog.scope_path)]}
+
 
 def _scope(ctx: Context) -> ColumnElement[bool]:
-    return ctx.access().scope("AUDIT", "READ", {"PLACE": [col(AuditLog.scope_path)]})
+    return ctx.access().scope("AUDIT", "READ", _COLUMNS)
 
 
 async def get_audit_entries(ctx: Context, ids: list[str]) -> dict[str, AuditLog]:
@@ -33,7 +35,7 @@ async def list_audit_log(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[AuditLog]:
-    scope = _scope(ctx)
+    scope = ctx.access().list_scope("AUDIT", "READ", _COLUMNS)
     return await audit.list_entries(
         ctx.session,
         scope=scope,

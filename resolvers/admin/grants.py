@@ -174,7 +174,7 @@ async def list_grants(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[RoleGrant]:
-    scope = ctx.access().scope("GRANT", "READ", {"PLACE": [col(RoleGrant.scope_path)]})
+    scope = ctx.access().list_scope("GRANT", "READ", {"PLACE": [col(RoleGrant.scope_path)]})
     account_id = None
     if username is not None:
         account = await account_repo.get_account_by_username(ctx.session, username)

@@ -38,7 +38,7 @@ from models.repos.reports import REPORT_SCOPE_COLUMNS
 
 from ..audit import record_durable
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_region
 from ..geography.regions import get_regions
 from ..reports.common import own_unit_paths
 
@@ -182,7 +182,7 @@ async def _region_path(ctx: Context, region_code: str | None) -> str | None:
         return None
     region = (await get_regions(ctx, [region_code])).get(region_code)
     if region is None:
-        raise BadInput("regionCode", "UNKNOWN_REGION", "没有这个行政区划或不在辖区内", "no such region in your view")
+        raise unknown_region("regionCode")
     return region.path
 
 

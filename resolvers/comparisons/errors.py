@@ -3,7 +3,7 @@ enum, its descriptions and the README's code list read (resolvers raise these co
 
 from __future__ import annotations
 
-from ..errors import NOT_FOUND, REQUIRED, ErrorCode
+from ..errors import NOT_FOUND, REQUIRED, UNKNOWN_REGION, UNKNOWN_SCHOOL, ErrorCode
 
 
 class ComparisonErrorCode(ErrorCode):
@@ -11,8 +11,8 @@ class ComparisonErrorCode(ErrorCode):
 
     REQUIRED = REQUIRED
     NOT_FOUND = NOT_FOUND
-    UNKNOWN_REGION = ("没有这个区划", "no such region")
-    UNKNOWN_SCHOOL = ("没有这所学校", "no such school")
+    UNKNOWN_REGION = UNKNOWN_REGION
+    UNKNOWN_SCHOOL = UNKNOWN_SCHOOL
     NOT_A_COUNTY = (
         "比对按县进行：须为县、市或省",
         "a comparison runs by county: name a county, or a city or province over its counties",

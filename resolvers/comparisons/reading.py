@@ -25,7 +25,7 @@ async def list_runs(
     """Runs of the counties I may read comparisons of, oldest first."""
     return await repo.list_runs(
         ctx.session,
-        scope=ctx.access().scope(COMPARISON, "READ", repo.RUN_SCOPE_COLUMNS),
+        scope=ctx.access().list_scope(COMPARISON, "READ", repo.RUN_SCOPE_COLUMNS),
         region_path=await filter_region_path(ctx, region_code),
         after=decode_id_cursor(after),
         limit=page_size(first),
@@ -60,7 +60,7 @@ async def list_findings(
     )
     return await repo.list_findings(
         ctx.session,
-        scope=ctx.access().scope(COMPARISON, "READ", repo.FINDING_SCOPE_COLUMNS),
+        scope=ctx.access().list_scope(COMPARISON, "READ", repo.FINDING_SCOPE_COLUMNS),
         filter=filter,
         after=decode_id_cursor(after),
         limit=page_size(first),

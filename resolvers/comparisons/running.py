@@ -47,7 +47,9 @@ async def run_comparison(ctx: Context, *, region_code: str, as_of: date) -> list
     if path is None or len(region_code) == 10 or path == "":
         raise BadInput("regionCode", ComparisonErrorCode.UNKNOWN_REGION)
     if not ctx.operator:  # the operator (CLI, bench) runs any region
-        ctx.access().require(COMPARISON, "RUN", {"PLACE": [path]})
+        ctx.access().require_at(
+            COMPARISON, "RUN", {"PLACE": [path]}, BadInput("regionCode", ComparisonErrorCode.UNKNOWN_REGION)
+        )
     if level_of_path(path) > Level.COUNTY:
         raise BadInput("regionCode", ComparisonErrorCode.NOT_A_COUNTY)
     if as_of > today():

@@ -14,7 +14,7 @@ from models.repos.regions import SchoolPaths
 from models.school import School, SchoolKind, SchoolStage
 
 from ..context import Context
-from ..errors import BadInput
+from ..errors import unknown_region, unknown_school
 from ..paging import decode_cursor, page_size
 
 READ = "READ"
@@ -75,7 +75,7 @@ async def filter_region_path(ctx: Context, region_code: str | None) -> str | Non
         return None
     region = (await get_regions(ctx, [region_code])).get(region_code)
     if region is None:
-        raise BadInput("filter.regionCode", "UNKNOWN_REGION", "没有这个行政区划", "no such region")
+        raise unknown_region("filter.regionCode")
     return region.path
 
 
@@ -85,7 +85,7 @@ async def filter_school_path(ctx: Context, school_code: str | None) -> str | Non
         return None
     school = (await get_schools(ctx, [school_code])).get(school_code)
     if school is None:
-        raise BadInput("filter.schoolCode", "UNKNOWN_SCHOOL", "没有这所学校", "no such school")
+        raise unknown_school("filter.schoolCode")
     return school.path
 
 

@@ -20,7 +20,7 @@ from models.school_calendar import DayKind, DaySource, national_days
 
 from ..audit import record_change
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_region
 from ..versioning import check_version
 from .errors import LedgerErrorCode
 
@@ -58,7 +58,7 @@ class DayInput:
 async def _region(ctx: Context, code: str) -> Region:
     region = await region_repo.get_region(ctx.session, code)
     if region is None:
-        raise BadInput("regionCode", LedgerErrorCode.UNKNOWN_REGION)
+        raise unknown_region("regionCode")
     if region.level not in (RegionLevel.PROVINCE, RegionLevel.COUNTY):
         raise BadInput("regionCode", LedgerErrorCode.NOT_PROVINCE_OR_COUNTY)
     return region
@@ -71,7 +71,7 @@ async def read_calendar(ctx: Context, region_code: str, year: int) -> CalendarVi
     if access.allows("CALENDAR", "READ", {"EDU": [region.path]}) is None and not access.sees_as_ancestor(
         "CALENDAR", "READ", "EDU", region.path
     ):
-        raise Forbidden()
+        raise unknown_region("regionCode") if access.holds_anywhere("CALENDAR", "READ") else Forbidden()
     return await _view(ctx, region, year)
 
 

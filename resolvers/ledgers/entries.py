@@ -27,7 +27,7 @@ from models.repos.jurisdictions import path_of
 from models.repos.paging import Page
 
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_school
 from ..geography.regions import filter_region_path, filter_school_path
 from ..paging import decode_id_cursor, page_size, parse_id
 from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry
@@ -102,7 +102,7 @@ async def list_entries(
         filter = replace(filter, school_path=await filter_school_path(ctx, school_code))
     return await ledger_repo.list_entries(
         ctx.session,
-        scope=ctx.access().scope(LEDGER, "READ", ledger_repo.ENTRY_SCOPE_COLUMNS),
+        scope=ctx.access().list_scope(LEDGER, "READ", ledger_repo.ENTRY_SCOPE_COLUMNS),
         filter=filter,
         after=decode_id_cursor(after),
         limit=page_size(first),
@@ -283,7 +283,7 @@ async def record_placement(
             "special schools and home teaching are for disabled children (POLICY 000 §9)",
         )
     if school_code is not None and await path_of(ctx.session, school_code) is None:
-        raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
+        raise unknown_school("schoolCode")
     if placed_on < (entry.returned_on or entry.opened_on) or placed_on > today():
         raise BadInput(
             "placedOn", "OUT_OF_RANGE", "安置日期须在返校日与今天之间", "placement lies between the return and today"

@@ -3,7 +3,7 @@ enum, its descriptions and the README's code list read (resolvers raise these co
 
 from __future__ import annotations
 
-from ..errors import NOT_FOUND, REQUIRED, ErrorCode
+from ..errors import NOT_FOUND, REQUIRED, UNKNOWN_REGION, UNKNOWN_SCHOOL, ErrorCode
 
 
 class LedgerErrorCode(ErrorCode):
@@ -35,7 +35,8 @@ class LedgerErrorCode(ErrorCode):
     OWN_REQUEST = ("不能审批自己的申请", "nobody approves their own request")
     HANDOVER_PENDING = ("移交待接收", "a handover awaits acknowledgement")
     NOT_A_COUNTY = ("须移交给县级及以上", "hand over to a county or above")
-    UNKNOWN_REGION = ("没有这个区划", "no such region")
+    UNKNOWN_REGION = UNKNOWN_REGION
+    UNKNOWN_SCHOOL = UNKNOWN_SCHOOL
     SAME_REGION = ("已由该地区负责", "that region is already responsible")
     ALREADY_ACKNOWLEDGED = ("已接收", "already acknowledged")
     NOT_ISSUER = (

@@ -41,7 +41,7 @@ from models.school_calendar import CountyCalendar, county_of
 
 from ..audit import record_change
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_school
 from ..paging import parse_id
 from .common import audit_entry, new_entry, responsible_county
 from .errors import LedgerErrorCode
@@ -94,8 +94,9 @@ async def record_attendance(
             raise BadInput("classOf", "REQUIRED", "班级须同时给出学校和年级", "a class needs both school and grade")
         school = (await school_repo.get_schools(ctx.session, [school_code])).get(school_code)
         if school is None:
-            raise BadInput("classOf.schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
-        access.require("ATTENDANCE", "WRITE", {"EDU": [school.path]})  # the school's own, even for an empty class
+            raise unknown_school("classOf.schoolCode")
+        # the school's own, even for an empty class
+        access.require_at("ATTENDANCE", "WRITE", {"EDU": [school.path]}, unknown_school("classOf.schoolCode"))
         await _require_school_day(ctx, day, [school.path])
         members = await attendance_repo.class_members(ctx.session, school_code, grade)
     # Every child the batch may write for is locked first, in id order, as the sweep locks them

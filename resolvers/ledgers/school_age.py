@@ -55,7 +55,7 @@ async def list_school_age(
     born_after, born_by = school_age_birth_window(cutoff)
     page = await ledger_repo.list_school_age(
         ctx.session,
-        scope=ctx.access().scope(LEDGER, "READ", SCOPE_COLUMNS),
+        scope=ctx.access().list_scope(LEDGER, "READ", SCOPE_COLUMNS),
         born_after=born_after,
         born_on_or_before=born_by,
         region_path=region_path,

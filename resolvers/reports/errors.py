@@ -3,7 +3,7 @@ enum, its descriptions and the README's code list read (resolvers raise these co
 
 from __future__ import annotations
 
-from ..errors import NOT_FOUND, REQUIRED, ErrorCode
+from ..errors import NOT_FOUND, REQUIRED, UNKNOWN_SCHOOL, ErrorCode
 
 
 class ReportErrorCode(ErrorCode):
@@ -50,6 +50,7 @@ class TermVisitErrorCode(ErrorCode):
     """开学调研操作的错误代码 / error codes of term-visit mutations"""
 
     NOT_FOUND = NOT_FOUND
+    UNKNOWN_SCHOOL = UNKNOWN_SCHOOL
     CONFLICT = ("已被他人修改或已登记", "changed since you read it, or already recorded")
     BAD_PERIOD = ("学期格式不对（YYYY-SPRING / YYYY-AUTUMN）", "not a term code")
     FUTURE_DATE = ("日期不能晚于今天", "the date is in the future")

@@ -5,6 +5,7 @@ and other readers of figures only see Table 1."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeVar
 
 from models.report import (
     Report,
@@ -24,6 +25,8 @@ from ..geography.regions import filter_region_path
 from ..paging import decode_id_cursor, page_size, parse_id
 from .common import REPORT, lists_visible_at, may_read, own_unit_paths
 
+T = TypeVar("T", ReportRevision, ReportVerdict, ReportFinding, ReportAssessment)
+
 
 async def list_reports(
     ctx: Context,
@@ -39,7 +42,7 @@ async def list_reports(
     return await report_repo.list_reports(
         ctx.session,
         scope=report_repo.readable(
-            ctx.access().scope(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS), drafts_of=own_unit_paths(ctx)
+            ctx.access().list_scope(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS), drafts_of=own_unit_paths(ctx)
         ),
         filter=filter,
         after=decode_id_cursor(after),
@@ -51,6 +54,23 @@ async def get_reports(ctx: Context, ids: list[str]) -> dict[str, Report]:
     """Reports by id; one outside the caller's scope answers like a missing one."""
     found = await report_repo.get_reports(ctx.session, [n for n in map(parse_id, ids) if n is not None])
     return {str(report_id): report for report_id, report in found.items() if may_read(ctx, report)}
+
+
+async def report_parts(
+    ctx: Context, model: type[T], ids: list[str], *, names_children: bool = False
+) -> dict[str, tuple[T, Report]]:
+    """Parts of reports (versions, verdicts, findings, assessments) by id, each with its report, where the
+    caller may read that report: a part is scoped like its report, and one out of scope answers like a
+    missing one. A part that names a child (a verdict, a finding) needs the ledgers' read right over the
+    unit too, as the report's own lists do."""
+    found = await report_repo.parts_by_id(ctx.session, model, [n for n in map(parse_id, ids) if n is not None])
+    reports = await get_reports(ctx, sorted({str(report_id) for _, report_id in found}))
+    return {
+        str(row.id): (row, report)
+        for row, report_id in found
+        if (report := reports.get(str(report_id))) is not None
+        and (not names_children or lists_visible_at(ctx, report.unit_path))
+    }
 
 
 async def lists_visible(ctx: Context, unit_paths: list[str]) -> dict[str, bool]:

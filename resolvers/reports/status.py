@@ -37,7 +37,7 @@ from models.repos.reporting_status import Place
 from models.repos.reports import REPORT_SCOPE_COLUMNS, readable
 
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_region
 from ..geography.regions import get_regions
 from .common import REPORT, city_of, own_unit_paths
 
@@ -143,29 +143,20 @@ class ReportingStatus:
     root: StatusNode
 
 
-def not_found(field: str = "regionCode") -> BadInput:
-    return BadInput(field, "NOT_FOUND", "没有这个行政区划", "no such region")
-
-
 async def report_region(ctx: Context, region_code: str, field: str = "regionCode") -> Jurisdiction:
-    """The region a reporting read is about, with REPORT:READ over all of it. NOT_FOUND when it does not
-    exist or the caller cannot see it (a neighbour's); OUT_OF_SCOPE when the caller only sees its name
-    from below (a county asking about its city, a school about its county). `CN` is the nation."""
+    """The region a reporting read is about, with REPORT:READ over all of it. UNKNOWN_REGION when it does
+    not exist, when the caller cannot see it (a neighbour's), and when the caller only sees its name from
+    below (a county asking about its city): one answer for all three. `CN` is the nation."""
     access = ctx.access()
     if region_code == NATION_CODE:
         place = Jurisdiction(NATION_CODE, "全国", NATION_PATH, NodeLevel.NATION)
     else:
         region = (await get_regions(ctx, [region_code])).get(region_code)
         if region is None:
-            raise not_found(field)
+            raise unknown_region(field)
         place = Jurisdiction(region.code, region.name, region.path, NodeLevel(region.level.value))
     if access.allows(REPORT, "READ", {"EDU": [place.path]}) is None:
-        raise BadInput(
-            field,
-            "OUT_OF_SCOPE",
-            "超出您的报告查看范围：只能查看本级及下级的报告",
-            "outside your reporting jurisdiction: only your own level and the levels below it",
-        )
+        raise unknown_region(field)
     return place
 
 

@@ -28,7 +28,7 @@ from models.term_visit import TermVisit
 
 from ..audit import record_change
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_school
 from ..paging import parse_id
 from ..versioning import check_version
 from .common import REPORT, rules_for, unit_grant
@@ -116,7 +116,7 @@ async def record_term_visit(ctx: Context, given: VisitInput) -> SchoolVisit:
     """Record (or, with its version, correct) the county's visit to one school for one term."""
     school = (await school_repo.get_schools(ctx.session, [given.school_code])).get(given.school_code)
     if school is None or ctx.access().allows(REPORT, "READ", {"EDU": [school.path]}) is None:
-        raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
+        raise unknown_school("schoolCode")
     county_path = county_of(school.path)
     if unit_grant(ctx, county_path, "REVIEW") is None:
         raise Forbidden()

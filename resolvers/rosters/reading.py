@@ -30,7 +30,7 @@ async def list_imports(
     after: str | None = None,
 ) -> Page[RosterImport]:
     """The batches of my jurisdiction, oldest first: a county its own, a city or province its counties'."""
-    scope = _readable(ctx)
+    scope = true() if ctx.operator else ctx.access().list_scope("ROSTER", "READ", repo.IMPORT_SCOPE_COLUMNS)
     region_path = await filter_region_path(ctx, region_code)
     return await repo.list_imports(
         ctx.session,

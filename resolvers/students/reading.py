@@ -34,7 +34,7 @@ async def list_children(
     filtered = [p for p in (region_path, school_path) if p is not None]
     return await child_repo.list_children(
         ctx.session,
-        scope=access.scope("CHILD", "READ", child_repo.SCOPE_COLUMNS),
+        scope=access.list_scope("CHILD", "READ", child_repo.SCOPE_COLUMNS),
         region_path=region_path,
         school_path=school_path,
         narrow=is_narrow(filtered or access.all_granted_paths("CHILD", "READ")),

@@ -3,7 +3,7 @@ enum, its descriptions and the README's code list read (resolvers raise these co
 
 from __future__ import annotations
 
-from ..errors import NOT_FOUND, REQUIRED, ErrorCode
+from ..errors import NOT_FOUND, REQUIRED, UNKNOWN_SCHOOL, ErrorCode
 
 
 class TermStartErrorCode(ErrorCode):
@@ -11,6 +11,7 @@ class TermStartErrorCode(ErrorCode):
 
     REQUIRED = REQUIRED
     NOT_FOUND = NOT_FOUND
+    UNKNOWN_SCHOOL = UNKNOWN_SCHOOL
     CONFLICT = ("已被他人修改或已核实", "changed since you read it, or already explained")
     BAD_TERM = ("学期格式不对（YYYY-SPRING / YYYY-AUTUMN）", "not a term code")
     NOT_LISTED = ("该学生不在本学期未报到名单中", "the pupil is not on the term's unreported list")

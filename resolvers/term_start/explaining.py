@@ -34,7 +34,7 @@ from models.term_start import NOTE_REQUIRED, UnreportedReason, UnreportedVisit
 
 from ..audit import record_change
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_school
 from ..ledgers.common import save_entry
 from ..ledgers.entries import enter
 from ..paging import parse_id
@@ -176,7 +176,7 @@ async def _check_reason(ctx: Context, row: term_repo.UnreportedRow, given: Expla
         raise BadInput("receivingSchoolCode", TermStartErrorCode.SAME_SCHOOL)
     school = (await school_repo.get_schools(ctx.session, [code])).get(code)
     if school is None:
-        raise BadInput("receivingSchoolCode", TermStartErrorCode.NOT_FOUND, "没有这所学校", "no such school")
+        raise unknown_school("receivingSchoolCode")
     events = (await child_repo.enrolment_events_of(ctx.session, [row.child.id or 0])).get(row.child.id or 0, [])
     latest = latest_change(events, today())
     if latest is None or latest.change not in STARTS_ENROLMENT or latest.school_code != code:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from authz.errors import Forbidden
 from models.base import today
 from models.reporting_calendar import Cadence, TermStartWindow, parse_period, term_start_window
 from models.repos import term_start as term_repo
@@ -59,9 +60,11 @@ async def windows_in_view(ctx: Context, term: str) -> dict[str, TermStartWindow]
     return {p: w for p, w in windows.items() if w.first_day <= today()}
 
 
-def scope_of(ctx: Context, listed: object, act: str = "READ") -> object:
+def scope_of(ctx: Context, listed: object) -> object:
     c = listed.c  # type: ignore[attr-defined]
-    return ctx.access().scope(LEDGER, act, {"EDU": [c.school_path], "GOV": [c.household_path, c.residence_path]})
+    return ctx.access().list_scope(
+        LEDGER, "READ", {"EDU": [c.school_path], "GOV": [c.household_path, c.residence_path]}
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ async def list_unreported(
     ctx: Context, f: ListFilter, *, first: int | None, after: str | None
 ) -> Page[term_repo.UnreportedRow]:
     """A page of the unreported list in the caller's scope (`unreportedPupils`)."""
+    if not ctx.access().holds_anywhere(LEDGER, "READ"):
+        raise Forbidden()  # a role that may not read the list at all: not an empty list (Access.list_scope)
     limit = page_size(first)
     cursor = decode_id_cursor(after)
     windows = await windows_in_view(ctx, f.term)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry import relay
 
 from authz.catalogue import Role
 from resolvers.admin import accounts
@@ -14,6 +15,13 @@ from ..context import Info
 
 @strawberry.type(description="我的授权 / one of my live grants.")
 class ViewerGrant:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="授权的全局 ID（即 `Grant.id`，`revokeGrant` 所用）/ the grant's global ID: `Grant.id`, "
+        "the one `revokeGrant` takes."
+    )
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(relay.to_base64("Grant", self.grant_id))
+
     grant_id: int = strawberry.field(description="授权编号 / grant number.")
     role: Role = strawberry.field(description="角色 / role.")
     jurisdiction_path: str = strawberry.field(description="辖区路径（空为全国）/ jurisdiction path ('' = nation).")

@@ -7,7 +7,9 @@ audited, on `Student`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -19,13 +21,17 @@ from models.report import (
     AssessmentGrade,
     ReportAssessment,
     ReportChild,
+    ReportFinding,
     ReportStatus,
+    ReportVerdict,
     ReviewDecision,
     Verdict,
 )
 from models.report_tables import Figures
 from models.reporting_calendar import Cadence, ReportLevel
+from resolvers.reports import reading
 
+from ..context import Info
 from ..enums import described
 
 described(
@@ -163,28 +169,81 @@ def child_row(r: ReportChild) -> ReportChildRow:
     )
 
 
+async def report_parts(
+    info: Info, model: type[Any], node_ids: Iterable[str], build: Callable[[Any, Any], Any], *, names_children: bool
+) -> list[Any]:
+    """`resolve_nodes` of a report's parts: each scoped like its report (resolvers.reports.reading)."""
+    wanted = list(node_ids)
+    found = await reading.report_parts(info.context, model, wanted, names_children=names_children)
+    return [build(*found[i]) if i in found else None for i in wanted]
+
+
 @strawberry.type(description="复核结论 / the reviewer's verdict on a listed child.")
-class ReportVerdictInfo:
+class ReportVerdictInfo(relay.Node):
+    verdict_id: strawberry.Private[int]
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student.")
     verdict: Verdict = strawberry.field(description="结论 / verdict.")
     comment: str | None = strawberry.field(description="说明 / comment.")
     by: str = strawberry.field(description="复核人 / by whom.")
     at: datetime = strawberry.field(description="时间 / when.")
 
+    @classmethod
+    def resolve_id(cls, root: ReportVerdictInfo, *, info: Info) -> str:
+        return str(root.verdict_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ReportVerdictInfo | None]:
+        return await report_parts(info, ReportVerdict, node_ids, lambda r, _: cls.from_row(r), names_children=True)
+
+    @classmethod
+    def from_row(cls, r: ReportVerdict) -> ReportVerdictInfo:
+        return cls(
+            verdict_id=r.id or 0,
+            student_id=relay.GlobalID("Student", str(r.child_id)),
+            verdict=r.verdict,
+            comment=r.comment,
+            by=r.given_by,
+            at=r.given_at,
+        )
+
 
 @strawberry.type(description="复核发现的遗漏学生 / a child the reviewer found missing from the report.")
-class ReportFindingInfo:
+class ReportFindingInfo(relay.Node):
+    finding_id: strawberry.Private[int]
     student_id: relay.GlobalID = strawberry.field(description="学生 ID / the student.")
     note: str = strawberry.field(description="发现情况 / what was found.")
     by: str = strawberry.field(description="复核人 / by whom.")
     at: datetime = strawberry.field(description="时间 / when.")
+
+    @classmethod
+    def resolve_id(cls, root: ReportFindingInfo, *, info: Info) -> str:
+        return str(root.finding_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ReportFindingInfo | None]:
+        return await report_parts(info, ReportFinding, node_ids, lambda r, _: cls.from_row(r), names_children=True)
+
+    @classmethod
+    def from_row(cls, r: ReportFinding) -> ReportFindingInfo:
+        return cls(
+            finding_id=r.id or 0,
+            student_id=relay.GlobalID("Student", str(r.child_id)),
+            note=r.note,
+            by=r.found_by,
+            at=r.found_at,
+        )
 
 
 @strawberry.type(
     description="对下级单位的调研或评估 / the city's findings and guidance on a county (004 §6), or the "
     "province's grade and findings on a city (§7)."
 )
-class UnitAssessmentInfo:
+class UnitAssessmentInfo(relay.Node):
+    assessment_id: strawberry.Private[int]
     subject_code: str = strawberry.field(description="被评价单位代码 / the county or city.")
     subject_name: str = strawberry.field(description="被评价单位 / its name.")
     grade: AssessmentGrade | None = strawberry.field(description="等次（省级评估）/ grade.")
@@ -194,8 +253,19 @@ class UnitAssessmentInfo:
     at: datetime = strawberry.field(description="时间 / when.")
 
     @classmethod
+    def resolve_id(cls, root: UnitAssessmentInfo, *, info: Info) -> str:
+        return str(root.assessment_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[UnitAssessmentInfo | None]:
+        return await report_parts(info, ReportAssessment, node_ids, lambda r, _: cls.from_row(r), names_children=False)
+
+    @classmethod
     def from_row(cls, row: ReportAssessment) -> UnitAssessmentInfo:
         return cls(
+            assessment_id=row.id or 0,
             subject_code=row.subject_code,
             subject_name=row.subject_name,
             grade=row.grade,

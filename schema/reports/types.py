@@ -35,6 +35,7 @@ from .tables import (
     UnitAssessmentInfo,
     VersionTermVisits,
     child_row,
+    report_parts,
     table1_row,
 )
 
@@ -46,7 +47,7 @@ class ReportSourceInfo:
 
 
 @strawberry.type(description="报告的一个版本：生成、报送、复核 / one version of a report, with its frozen rows.")
-class ReportVersion:
+class ReportVersion(relay.Node):
     revision_id: strawberry.Private[int]
     unit_path: strawberry.Private[str]
     cohort_size: strawberry.Private[int | None]
@@ -73,6 +74,17 @@ class ReportVersion:
     returned_by: str | None = strawberry.field(description="通过后退回人 / returned after approval by.")
     returned_at: datetime | None = strawberry.field(description="退回时间 / returned at.")
     return_reason: str | None = strawberry.field(description="退回理由 / reason.")
+
+    @classmethod
+    def resolve_id(cls, root: ReportVersion, *, info: Info) -> str:
+        return str(root.revision_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ReportVersion | None]:
+        build = lambda row, report: cls.from_row(row, report.unit_path)  # noqa: E731
+        return await report_parts(info, ReportRevision, node_ids, build, names_children=False)
 
     @classmethod
     def from_row(cls, row: ReportRevision, unit_path: str) -> ReportVersion:
@@ -184,28 +196,14 @@ async def _verdicts(info: Info, unit_path: str, revision_id: int) -> list[Report
     if not await _lists_visible(info, unit_path):
         return None
     rows = await loader(info, "report-verdicts", reading.verdicts_of).load(str(revision_id))
-    return [
-        ReportVerdictInfo(
-            student_id=relay.GlobalID("Student", str(r.child_id)),
-            verdict=r.verdict,
-            comment=r.comment,
-            by=r.given_by,
-            at=r.given_at,
-        )
-        for r in rows
-    ]
+    return [ReportVerdictInfo.from_row(r) for r in rows]
 
 
 async def _findings(info: Info, unit_path: str, revision_id: int) -> list[ReportFindingInfo] | None:
     if not await _lists_visible(info, unit_path):
         return None
     rows = await loader(info, "report-findings", reading.findings_of).load(str(revision_id))
-    return [
-        ReportFindingInfo(
-            student_id=relay.GlobalID("Student", str(r.child_id)), note=r.note, by=r.found_by, at=r.found_at
-        )
-        for r in rows
-    ]
+    return [ReportFindingInfo.from_row(r) for r in rows]
 
 
 _VERSION_FIELDS = (

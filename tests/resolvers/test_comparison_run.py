@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from authz.errors import Forbidden
 from models import AuditLog
 from models.child import Child
 from models.comparison import ComparisonFinding, DismissReason, FindingAction, FindingState
@@ -132,9 +131,11 @@ async def test_a_city_runs_each_of_its_counties_and_a_neighbour_or_another_city_
     runs = await run_comparison(await context_for(CITY_EDU), region_code="5323", as_of=AS_OF)
     assert len(runs) > 1
     assert all(r.county_path.startswith("53/5323/") for r in runs)
+    # A county outside the caller's scope answers like one that does not exist (issue 17 §4).
     for account, region in ((NEIGHBOUR_EDU, "532329"), (OTHER_CITY_EDU, "532329"), (OTHER_CITY_EDU, "5323")):
-        with pytest.raises(Forbidden):
+        with pytest.raises(BadInput) as excinfo:
             await run_comparison(await context_for(account), region_code=region, as_of=AS_OF)
+        assert refusal(excinfo) == ("regionCode", "UNKNOWN_REGION")
 
 
 async def test_a_run_refuses_a_school_a_township_and_a_future_date(context_for: ContextFor) -> None:
