@@ -17,7 +17,7 @@ TOWNSHIP = "gov-township-532329101"  # 狮山镇: the test pupils live in its vi
 OTHER_TOWNSHIP = "gov-township-532328101"  # 元马镇, 元谋县
 
 PUPIL = """student { id name } term schoolCode schoolName grade termStart windowClosesOn windowClosed daysAbsent onLeave
-  explanation { reason receivingSchoolCode note explainedBy version entry { id ledger source status } }
+  explanation { id reason receivingSchoolCode note explainedBy version entry { id ledger source status } }
   visits { id visitedOn method participants outcome recordedBy }
   report { reportId status reasonReported }"""
 LIST = f"""query($f: UnreportedFilter!, $first: Int, $after: String) {{

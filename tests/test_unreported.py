@@ -20,6 +20,7 @@ from tests.report_support import MINISTRY, PRINCIPAL
 from tests.term_start_support import (
     ENROLMENT,
     OTHER_TOWNSHIP,
+    TERM,
     TOWNSHIP,
     WINDOW,
     absent_in_window,
@@ -283,3 +284,19 @@ async def test_while_the_window_is_open_the_list_is_provisional_and_no_reason_is
     assert (row["windowClosed"], row["windowClosesOn"]) == (False, "2026-09-15")
     refused = await explain(client, staff, pupil["id"], "ILL", note="发烧")
     assert codes(refused) == ["WINDOW_OPEN"]
+
+
+async def test_an_explanation_is_a_node_read_like_the_list(client):
+    """`UnreportedExplanation` resolves by `node(id:)` where its pupil's list item is readable, and is null
+    for the neighbour county, like a missing object."""
+    staff = await token_for(client, STAFF)
+    pupil = await enrolled_pupil(client, staff)
+    await absent_in_window(client, staff, pupil["id"])
+    done = await explain(client, staff, pupil["id"], "UNREACHABLE", note="电话停机")
+    query = "query($id: ID!) { node(id: $id) { ... on UnreportedExplanation { reason term schoolCode } } }"
+    variables = {"id": done["pupil"]["explanation"]["id"]}
+    for account in (STAFF, COUNTY_EDU, TOWNSHIP):
+        node = (await gql(client, query, variables, await token_for(client, account)))["data"]["node"]
+        assert node == {"reason": "UNREACHABLE", "term": TERM, "schoolCode": WUDING_PRIMARY}, account
+    for account in (NEIGHBOUR_EDU, OTHER_TOWNSHIP):
+        assert (await gql(client, query, variables, await token_for(client, account)))["data"]["node"] is None

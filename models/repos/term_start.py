@@ -301,6 +301,11 @@ async def visits_of(session: AsyncSession, keys: list[tuple[int, str]]) -> dict[
     return out
 
 
+async def get_explanations(session: AsyncSession, ids: list[int]) -> dict[int, UnreportedExplanation]:
+    rows = await session.scalars(sa.select(UnreportedExplanation).where(col(UnreportedExplanation.id).in_(ids)))
+    return {r.id or 0: r for r in rows}
+
+
 async def get_visits(session: AsyncSession, ids: list[int]) -> dict[int, UnreportedVisit]:
     rows = await session.scalars(sa.select(UnreportedVisit).where(col(UnreportedVisit.id).in_(ids)))
     return {r.id or 0: r for r in rows}

@@ -30,7 +30,7 @@ from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 from models.repos import schools as school_repo
 from models.repos import term_start as term_repo
-from models.term_start import NOTE_REQUIRED, UnreportedReason, UnreportedVisit
+from models.term_start import NOTE_REQUIRED, UnreportedExplanation, UnreportedReason, UnreportedVisit
 
 from ..audit import record_change
 from ..context import Context
@@ -270,3 +270,20 @@ async def get_rounds(ctx: Context, ids: list[str]) -> dict[str, UnreportedVisit]
         for k, v in found.items()
         if (kid := kids.get(v.child_id)) is not None and access.allows(LEDGER, "READ", child_repo.scope_paths(kid))
     }
+
+
+async def get_explanations(ctx: Context, ids: list[str]) -> dict[str, UnreportedExplanation]:
+    """Explanations by id (`node`): each readable like its list item (the listing school's path, the
+    child's household or residence)."""
+    found = await term_repo.get_explanations(ctx.session, [n for n in map(parse_id, ids) if n is not None])
+    kids = await child_repo.get_children(ctx.session, list({x.child_id for x in found.values()}))
+    access = ctx.access()
+    out: dict[str, UnreportedExplanation] = {}
+    for k, x in found.items():
+        kid = kids.get(x.child_id)
+        if kid is None:
+            continue
+        paths: dict[str, list[str | None]] = {"EDU": [x.school_path], "GOV": [kid.household_path, kid.residence_path]}
+        if access.allows(LEDGER, "READ", paths):
+            out[str(k)] = x
+    return out

@@ -62,9 +62,15 @@ class TermStartVisit(relay.Node):
         )
 
 
-@strawberry.type(description="核实的未报到原因 / the reason the school verified for one pupil and term.")
-class UnreportedExplanationInfo:
+@strawberry.type(
+    name="UnreportedExplanation",
+    description="核实的未报到原因 / the reason the school verified for one pupil and term (one per pupil and term).",
+)
+class UnreportedExplanationInfo(relay.Node):
+    explanation_id: strawberry.Private[int]
     entry_id: strawberry.Private[int | None]
+    term: str = strawberry.field(description="学期 / the term.")
+    school_code: str = strawberry.field(description="列入名单的学校 / the school that listed the pupil.")
     reason: UnreportedReason = strawberry.field(description="原因 / the reason.")
     receiving_school_code: str | None = strawberry.field(
         description="转入学校（转学时）/ the receiving school of a transfer."
@@ -83,8 +89,23 @@ class UnreportedExplanationInfo:
         return LedgerEntry.from_row(row) if row is not None else None
 
     @classmethod
+    def resolve_id(cls, root: UnreportedExplanationInfo, *, info: Info) -> str:
+        return str(root.explanation_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[UnreportedExplanationInfo | None]:
+        wanted = list(node_ids)
+        found = await explaining.get_explanations(info.context, wanted)
+        return [cls.from_row(found[i]) if i in found else None for i in wanted]
+
+    @classmethod
     def from_row(cls, x: UnreportedExplanation) -> UnreportedExplanationInfo:
         return cls(
+            explanation_id=x.id or 0,
+            term=x.term,
+            school_code=x.school_code,
             entry_id=x.entry_id,
             reason=x.reason,
             receiving_school_code=x.receiving_school_code,
