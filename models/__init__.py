@@ -33,6 +33,7 @@ from .report import (
 from .roster_import import RosterImport, RosterRow
 from .school import School, SchoolKind, SchoolStage
 from .school_calendar import SchoolCalendar, SchoolCalendarDay, SchoolTerm
+from .term_start import ReportUnreported, UnreportedExplanation, UnreportedVisit
 from .term_visit import TermVisit
 from .transition import ExamRegistrationExplanation
 
@@ -78,6 +79,7 @@ __all__ = [
     "ReportFinding",
     "ReportRevision",
     "ReportSource",
+    "ReportUnreported",
     "ReportVerdict",
     "RoleGrant",
     "RosterImport",
@@ -90,4 +92,6 @@ __all__ = [
     "SchoolTerm",
     "SpecialGroup",
     "TermVisit",
+    "UnreportedExplanation",
+    "UnreportedVisit",
 ]

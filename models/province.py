@@ -26,6 +26,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "city_report_due_days": (0, 90),
     "primary_leaver_days": (0, 180),
     "bimonth_report_due_day": (1, 28),
+    "term_start_report_days": (1, 60),
 }
 
 # 小升初 (POLICY 003 二(二), docs/POLICY.md "Key transitions"): a pupil who finished primary grade 6 and holds
@@ -74,6 +75,8 @@ class ProvinceSetting(SQLModel, table=True):
     autumn_term_start_month: int = _setting(9, ge=1, le=12)
     autumn_term_start_day: int = _setting(1, ge=1, le=31)
     primary_leaver_days: int = _bounded("primary_leaver_days", DEFAULT_PRIMARY_LEAVER_DAYS)
+    # 开学后15天内未报到 (POLICY 002 一(三)): the unreported list's window, calendar days from the term start.
+    term_start_report_days: int = _bounded("term_start_report_days", 15)
     updated_at: datetime = updated_at_field()
     version: int = version_field()
 

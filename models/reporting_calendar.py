@@ -8,6 +8,9 @@
   ministry (双月报, POLICY 004 §9), due on day 10 of the month after the two months (a province setting).
 - TERM_SURVEY `2026-SPRING-OPENING` / `-MIDTERM` / `-CLOSING`: Guyuan's survey (003 §2(二)), as of the
   survey day and due on it (003 annex 1 note 4: the tables are sent *on* those days).
+- TERM_START `2026-AUTUMN`: a school's unreported list (未报到名单, POLICY 002 一(三)) of the term's first
+  `term_start_report_days` days (default 15, calendar days from the province's term start); drafted once
+  they are over, due `TERM_START_DUE_DAYS` after ("及时书面报告").
 
 The school, county and city deadlines are the defaults; a province sets its own in `province_setting`.
 
@@ -46,6 +49,7 @@ class Cadence(enum.StrEnum):
     SCHOOL_YEAR = "SCHOOL_YEAR"
     TERM_SURVEY = "TERM_SURVEY"  # Guyuan: 开学第一周周五、学期中（4月、10月底）、学期末（6月、12月底）
     BIMONTH = "BIMONTH"  # 双月报: the province to the ministry every two months (POLICY 004 §9)
+    TERM_START = "TERM_START"  # 开学后15天内未报到学生名单 (POLICY 002 一(三)), a school's
 
 
 # Each level's regular cadence (POLICY 004 §4–§7). TERM_SURVEY is an extra calendar a county reports on.
@@ -64,6 +68,7 @@ SOURCE_LEVEL: dict[ReportLevel, ReportLevel] = {
 }
 
 MINISTRY_DUE = (7, 31)  # 本省份学年度控辍保学评估结果于每年7月底前报教育部 (004 §7)
+TERM_START_DUE_DAYS = 5  # the unreported list goes to the county bureau promptly (及时) after the window
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,10 @@ class ReportingRules:
     bimonth_due_day: int = 10  # the day of the month after a bimonthly period (双月报)
     spring_term_start: tuple[int, int] = (3, 1)  # (month, day)
     autumn_term_start: tuple[int, int] = (9, 1)
+    term_start_report_days: int = 15  # 开学后15天内 (POLICY 002 一(三)), calendar days
+    # The province's terms as its school calendar records them (first day, last day); they take
+    # precedence over the term starts above for the unreported list (`term_start_window`).
+    recorded_terms: tuple[tuple[date, date], ...] = ()
 
 
 DEFAULT_RULES = ReportingRules()
@@ -107,6 +116,7 @@ _PATTERNS = {
     Cadence.SCHOOL_YEAR: re.compile(r"^(\d{4})-(\d{4})$"),
     Cadence.TERM_SURVEY: re.compile(r"^(\d{4})-(SPRING|AUTUMN)-(OPENING|MIDTERM|CLOSING)$"),
     Cadence.BIMONTH: re.compile(r"^(\d{4})-B([1-6])$"),
+    Cadence.TERM_START: re.compile(r"^(\d{4})-(SPRING|AUTUMN)$"),
 }
 PERIOD_FORMATS = {
     Cadence.MONTH: "YYYY-MM",
@@ -115,6 +125,7 @@ PERIOD_FORMATS = {
     Cadence.SCHOOL_YEAR: "YYYY-YYYY",
     Cadence.TERM_SURVEY: "YYYY-SPRING|AUTUMN-OPENING|MIDTERM|CLOSING",
     Cadence.BIMONTH: "YYYY-Bn (n = 1–6)",
+    Cadence.TERM_START: "YYYY-SPRING | YYYY-AUTUMN",
 }
 
 
@@ -181,7 +192,39 @@ def parse_period(cadence: Cadence, code: str, rules: ReportingRules = DEFAULT_RU
         if int(match.group(2)) != year + 1:
             return None
         return Period(cadence, code, date(year, 9, 1), date(year + 1, 8, 31), date(year + 1, *MINISTRY_DUE))
+    if cadence is Cadence.TERM_START:
+        window = term_start_window(year, match.group(2), rules)
+        return Period(
+            cadence, code, window.first_day, window.last_day, window.last_day + timedelta(TERM_START_DUE_DAYS)
+        )
     return _term_survey(code, year, match.group(2), TermPoint(match.group(3)), rules)
+
+
+@dataclass(frozen=True)
+class TermStartWindow:
+    """The days a term's unreported list is taken over (POLICY 002 一(三): 每学期开学后15天内): the
+    term's first day to `last_day`, and the day the previous term ended (who was enrolled then)."""
+
+    term: str
+    previous_term_end: date
+    first_day: date
+    last_day: date
+
+
+def term_start_window(year: int, half: str, rules: ReportingRules = DEFAULT_RULES) -> TermStartWindow:
+    """A term's reporting window: from the province's recorded term starting in that half-year (its
+    school calendar), else the term start of its settings, for `term_start_report_days` calendar days.
+    The previous term ended on the recorded term's last day before it, else at the half-year's end
+    before (31 December, 30 June)."""
+    spring = half == "SPRING"
+    lo, hi = (date(year, 1, 1), date(year, 6, 30)) if spring else (date(year, 7, 1), date(year, 12, 31))
+    recorded = sorted(t for t in rules.recorded_terms if lo <= t[0] <= hi)
+    first = recorded[0][0] if recorded else term_start(year, half, rules)
+    before = [last for start, last in rules.recorded_terms if last < first and start < first]
+    previous_end = max(before) if before else lo - timedelta(days=1)
+    return TermStartWindow(
+        f"{year}-{half}", previous_end, first, first + timedelta(days=rules.term_start_report_days - 1)
+    )
 
 
 def _term_survey(code: str, year: int, half: str, point: TermPoint, rules: ReportingRules) -> Period:
@@ -213,6 +256,8 @@ def period_containing(cadence: Cadence, day: date, rules: ReportingRules = DEFAU
     elif cadence is Cadence.SCHOOL_YEAR:
         first = y if day.month >= 9 else y - 1
         code = f"{first}-{first + 1}"
+    elif cadence is Cadence.TERM_START:
+        code = f"{y}-{'SPRING' if day.month <= 6 else 'AUTUMN'}"
     else:
         return next((p for p in term_surveys(y, rules) if p.start <= day <= p.end), None)
     return parse_period(cadence, code, rules)
@@ -263,10 +308,10 @@ def days_late(due: date, submitted_on: date) -> int:
     return max(0, (submitted_on - due).days)
 
 
-def rules_of(setting: ProvinceSetting | None) -> ReportingRules:
-    """A province's reporting rules: its `province_setting` row, or the defaults."""
+def rules_of(setting: ProvinceSetting | None, recorded_terms: tuple[tuple[date, date], ...] = ()) -> ReportingRules:
+    """A province's reporting rules: its `province_setting` row, or the defaults; with its recorded terms."""
     if setting is None:
-        return DEFAULT_RULES
+        return ReportingRules(recorded_terms=recorded_terms)
     return ReportingRules(
         school_due_day=setting.school_report_due_day,
         county_due_days=setting.county_report_due_days,
@@ -276,4 +321,6 @@ def rules_of(setting: ProvinceSetting | None) -> ReportingRules:
         cosign_required=setting.cosign_required,
         spring_term_start=(setting.spring_term_start_month, setting.spring_term_start_day),
         autumn_term_start=(setting.autumn_term_start_month, setting.autumn_term_start_day),
+        term_start_report_days=setting.term_start_report_days,
+        recorded_terms=recorded_terms,
     )

@@ -16,6 +16,7 @@ from resolvers.reports.errors import ReportErrorCode, TermVisitErrorCode
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.settings.errors import SettingErrorCode
 from resolvers.students.errors import StudentErrorCode
+from resolvers.term_start.errors import TermStartErrorCode
 from resolvers.transitions.errors import TransitionErrorCode
 
 C = TypeVar("C", bound=type[ErrorCode])
@@ -40,6 +41,7 @@ for table in (
     StudentErrorCode,
     TermVisitErrorCode,
     TransitionErrorCode,
+    TermStartErrorCode,
 ):
     expose(table)
 
@@ -111,6 +113,11 @@ class TransitionError(UserError):
     code: TransitionErrorCode = strawberry.field(description="错误代码 / the rule broken.")
 
 
+@strawberry.type(description="开学报到（未报到名单）操作的错误 / an error of a term-start reporting mutation.")
+class TermStartError(UserError):
+    code: TermStartErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
 # Each error type and the table its codes come from.
 CODES: dict[type[UserError], type[ErrorCode]] = {
     AdminError: AdminErrorCode,
@@ -123,6 +130,7 @@ CODES: dict[type[UserError], type[ErrorCode]] = {
     StudentError: StudentErrorCode,
     TermVisitError: TermVisitErrorCode,
     TransitionError: TransitionErrorCode,
+    TermStartError: TermStartErrorCode,
 }
 
 

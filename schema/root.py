@@ -35,6 +35,7 @@ from .arguments import describe_arguments
 from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
 from .inputs import guard
 from .limits import CachedParsing, Limits, limited_validation
+from .term_start import fields as term_start
 
 
 @strawberry.type(description="查询入口 / the root of all reads.")
@@ -49,14 +50,12 @@ class NodeQuery:
 
 # Each domain keeps its own root fields (schema/<domain>/__init__.py); the roots merge them.
 QUERIES = (NodeQuery, admin.Query, geography.Query, students.Query, ledgers.Query, reports.Query, rosters.Query)
-Query = merge_types(
-    "Query", (*QUERIES, comparisons.Query, changes.Query, settings.Query, transitions.Query, platform.Query)
-)
+TAIL_QUERIES = (comparisons.Query, changes.Query, settings.Query, transitions.Query, platform.Query, term_start.Query)
+Query = merge_types("Query", (*QUERIES, *TAIL_QUERIES))
 Query.__strawberry_definition__.description = "查询入口 / the root of all reads."  # type: ignore[attr-defined]
 MUTATIONS = (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation, rosters.Mutation)
-Mutation = merge_types(
-    "Mutation", (*MUTATIONS, comparisons.Mutation, settings.Mutation, transitions.Mutation, platform.Mutation)
-)
+TAIL_MUTATIONS = (comparisons.Mutation, settings.Mutation, transitions.Mutation, platform.Mutation, term_start.Mutation)
+Mutation = merge_types("Mutation", (*MUTATIONS, *TAIL_MUTATIONS))
 Mutation.__strawberry_definition__.description = "变更入口 / the root of all changes."  # type: ignore[attr-defined]
 
 

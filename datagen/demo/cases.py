@@ -47,6 +47,7 @@ from .people import (
 )
 from .persuasion import Persuasion
 from .places import Geography
+from .term_start import term_start_story
 from .transitions import add_transitions
 
 
@@ -63,6 +64,7 @@ class Cases(Persuasion):
         self.closed_history()
         self.fill_suspected()
         self.absence_story()
+        term_start_story(self)
         self.plans()
         for e, entry in enumerate(self.data.entries):
             if entry["status"] != "CLOSED":

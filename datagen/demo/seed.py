@@ -182,7 +182,9 @@ async def load_population(session: AsyncSession, data: DemoData) -> dict[str, in
             ],
         ),
         "handovers": await _copy(session, Handover, [of_entry(r) for r in data.handovers]),
-        "attendance marks": await _copy(session, AttendanceMark, [of_child(r) for r in data.marks]),
+        "attendance marks": await _copy(
+            session, AttendanceMark, [of_child({"leave_reason": None, "leave_until": None} | r) for r in data.marks]
+        ),
         "class registers": await _copy(session, ClassRegister, data.registers),
         "exam registrations": await _exam_registrations(session, data, child),
     }

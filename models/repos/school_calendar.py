@@ -135,3 +135,11 @@ async def replace_year(
         for first, last in terms:
             session.add(SchoolTerm(province_code=province, first_day=first, last_day=last))
     await session.flush()
+
+
+async def province_terms(session: AsyncSession, province_code: str) -> tuple[tuple[date, date], ...]:
+    """The province's recorded terms (first day, last day), in order."""
+    rows = await session.scalars(
+        select(SchoolTerm).where(col(SchoolTerm.province_code) == province_code).order_by(col(SchoolTerm.first_day))
+    )
+    return tuple((t.first_day, t.last_day) for t in rows)

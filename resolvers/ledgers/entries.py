@@ -199,22 +199,30 @@ async def open_entry(
             "该学生已有未销号的台账记录",
             "the student already has an entry that is not closed out",
         )
+    entry = await enter(ctx, child, ledger=ledger, source=source, opened_on=opened_on, note=note)
+    if category is not None:
+        await check_category(ctx, entry, child, category)
+        entry.category = category
+    entry.version = 0
+    return await save_entry(ctx, entry, "ledger.open", ledger=ledger, source=source, relapse=entry.is_relapse)
+
+
+async def enter(
+    ctx: Context, child: Child, *, ledger: Ledger, source: EntrySource, opened_on: date, note: str | None
+) -> LedgerEntry:
+    """A new entry for a child locked by the caller and found with no entry open (not yet saved): a child
+    whose earlier entry was closed gets it marked as a relapse (反弹), linked to that entry."""
     previous = await ledger_repo.last_closed_entry(ctx.session, child.id or 0)
-    entry = new_entry(
+    return new_entry(
         child,
         ledger=ledger,
         source=source,
-        category=category,
         opened_on=opened_on,
         opened_by=ctx.actor,
         note=note,
         previous_entry_id=previous.id if previous else None,
         is_relapse=previous is not None,
     )
-    if category is not None:
-        await check_category(ctx, entry, child, category)
-    entry.version = 0
-    return await save_entry(ctx, entry, "ledger.open", ledger=ledger, source=source, relapse=entry.is_relapse)
 
 
 async def set_category(ctx: Context, *, entry_id: str, category: DropoutCategory, version: int) -> LedgerEntry:

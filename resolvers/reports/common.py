@@ -10,6 +10,7 @@ from authz.recheck import ReviewDecision, may_review
 from models.report import Report, ReportRevision, ReportStatus
 from models.reporting_calendar import PERIOD_FORMATS, Cadence, ReportingRules, rules_of
 from models.repos import reports as report_repo
+from models.repos import school_calendar as calendar_repo
 from models.repos import settings as settings_repo
 
 from ..audit import record_change
@@ -142,8 +143,9 @@ async def report_for_reviewer(ctx: Context, report_id: str, *, version: int | No
 
 
 async def rules_for(ctx: Context, province_code: str) -> ReportingRules:
-    """The province's deadlines and switches (defaults where it sets none)."""
-    return rules_of(await report_repo.province_setting(ctx.session, province_code))
+    """The province's deadlines and switches (defaults where it sets none), with its recorded terms."""
+    setting = await report_repo.province_setting(ctx.session, province_code)
+    return rules_of(setting, await calendar_repo.province_terms(ctx.session, province_code))
 
 
 def city_of(path: str) -> str:

@@ -52,9 +52,9 @@ async def draft_school_report(ctx: Context, *, school_code: str, period: str, ve
     school = (await school_repo.get_schools(ctx.session, [school_code])).get(school_code)
     if school is None or ctx.access().allows(REPORT, "READ", {"EDU": [school.path]}) is None:
         raise BadInput("schoolCode", "NOT_FOUND", "没有这所学校", "no such school")
-    _require_own_unit(ctx, school.path)
-    span = await _period(ctx, Cadence.MONTH, period, school.province_code)
-    report, revision = await _draft_target(ctx, ReportLevel.SCHOOL, span, school, version)
+    require_own_unit(ctx, school.path)
+    span = await period_of(ctx, Cadence.MONTH, period, school.province_code)
+    report, revision = await draft_target(ctx, ReportLevel.SCHOOL, span, school, version)
     snapshot = await school_snapshot(ctx, school, span, revision.id or 0)
     return await _store(ctx, report, revision, snapshot)
 
@@ -88,8 +88,8 @@ async def draft_region_report(
     county's quarter (§5), the city's semester research (§6), the province's school-year assessment (§7).
     By the region's own bureau, which submits it. A countersignature on the earlier draft is cleared."""
     region = await _own_region(ctx, level, region_code)
-    span = await _period(ctx, CADENCE_OF_LEVEL[level], period, region.code[:2])
-    report, revision = await _draft_target(ctx, level, span, region, version)
+    span = await period_of(ctx, CADENCE_OF_LEVEL[level], period, region.code[:2])
+    report, revision = await draft_target(ctx, level, span, region, version)
     snapshot = await aggregate_snapshot(ctx, level, region, span, revision.id or 0)
     return await _store(ctx, report, revision, snapshot)
 
@@ -105,8 +105,8 @@ async def draft_term_survey(ctx: Context, *, region_code: str, period: str, vers
             "本市未启用学期摸排报表（固原做法，003 §2(二)）",
             "the city does not keep Guyuan's term survey calendar (POLICY 003 §2(二))",
         )
-    span = await _period(ctx, Cadence.TERM_SURVEY, period, county.code[:2])
-    report, revision = await _draft_target(ctx, ReportLevel.COUNTY, span, county, version)
+    span = await period_of(ctx, Cadence.TERM_SURVEY, period, county.code[:2])
+    report, revision = await draft_target(ctx, ReportLevel.COUNTY, span, county, version)
     snapshot = await term_survey_snapshot(ctx, county, span, revision.id or 0)
     return await _store(ctx, report, revision, snapshot)
 
@@ -115,8 +115,8 @@ async def draft_bimonthly_report(ctx: Context, *, region_code: str, period: str,
     """The province's bimonthly report to the ministry (双月报, POLICY 004 §9), from the month-end statistics
     (resolvers/reports/bimonthly.py). By the provincial department, which submits it; the ministry re-checks."""
     province = await _own_region(ctx, ReportLevel.PROVINCE, region_code)
-    span = await _period(ctx, Cadence.BIMONTH, period, province.code[:2])
-    report, revision = await _draft_target(ctx, ReportLevel.PROVINCE, span, province, version)
+    span = await period_of(ctx, Cadence.BIMONTH, period, province.code[:2])
+    report, revision = await draft_target(ctx, ReportLevel.PROVINCE, span, province, version)
     snapshot = await bimonthly_snapshot(ctx, province, span, revision.id or 0)
     return await _store(ctx, report, revision, snapshot)
 
@@ -129,7 +129,7 @@ async def _own_region(ctx: Context, level: ReportLevel, region_code: str) -> Reg
     region_level, code, zh, en = _REGION_OF_LEVEL[level]
     if region.level is not region_level:
         raise BadInput("regionCode", code, zh, en)
-    _require_own_unit(ctx, region.path)
+    require_own_unit(ctx, region.path)
     return region
 
 
@@ -150,13 +150,13 @@ async def set_row_note(ctx: Context, *, report_id: str, student_id: str, note: s
     return await save_report(ctx, report, "report.note", student=child_id, note=text)
 
 
-def _require_own_unit(ctx: Context, path: str) -> None:
+def require_own_unit(ctx: Context, path: str) -> None:
     """Reports are drafted by the unit's own staff: a bureau above reads them, it does not write them."""
     if unit_grant(ctx, path, "DRAFT", "SUBMIT") is None:
         raise Forbidden()
 
 
-async def _period(ctx: Context, cadence: Cadence, code: str, province_code: str) -> Period:
+async def period_of(ctx: Context, cadence: Cadence, code: str, province_code: str) -> Period:
     span = parse_period(cadence, code, await rules_for(ctx, province_code))
     if span is None:
         raise bad_period(cadence)
@@ -171,7 +171,7 @@ async def _period(ctx: Context, cadence: Cadence, code: str, province_code: str)
     return span
 
 
-async def _draft_target(
+async def draft_target(
     ctx: Context, level: ReportLevel, span: Period, unit: School | Region, version: int | None
 ) -> tuple[Report, ReportRevision]:
     """The report and the version a draft is generated into: a new report, the current draft, or a

@@ -47,6 +47,8 @@ class ReportErrorCode(ErrorCode):
         "尚有未报名中考且未说明原因的初三学生（003 二(二)）",
         "grade-9 pupils missing from the 中考 registrations have no explanation (POLICY 003 二(二))",
     )
+    UNEXPLAINED = ("未报到名单中有学生未核实原因", "a listed pupil has no verified reason")
+    LIST_CHANGED = ("未报到名单已变化，须重新生成", "the unreported list changed: generate it again")
 
 
 class TermVisitErrorCode(ErrorCode):

@@ -43,6 +43,7 @@ from models.transition import gated_school_year
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
+from ..term_start import report as term_start_report
 from ..transitions.lists import unexplained_exam_gaps
 from ..versioning import check_version
 from .assessing import unassessed
@@ -84,6 +85,8 @@ async def submit_report(ctx: Context, *, report_id: str, version: int) -> Report
         )
     await _check_sources(ctx, report, revision, rules)
     await _check_exam_gaps(ctx, report, rules)
+    if report.cadence is Cadence.TERM_START:  # the unreported list (POLICY 002 一(三)): every reason verified
+        await term_start_report.check_submission(ctx, report, revision)
     missing = await unassessed(ctx, report, revision)
     if missing:
         names = "、".join(r.name for r in missing)
@@ -225,6 +228,8 @@ async def review_report(
     listed = {
         r.child_id for r in (await report_repo.children_of(ctx.session, [revision.id or 0])).get(revision.id or 0, [])
     }
+    if report.cadence is Cadence.TERM_START:
+        listed |= await term_start_report.listed_children(ctx, revision)
     given = _verdict_rows(verdicts, listed, revision.id or 0, ctx.actor, report.province_code)
     found = await _finding_rows(ctx, findings, listed, report, revision.id or 0)
     if decision is ReviewDecision.APPROVE:

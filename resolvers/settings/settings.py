@@ -55,6 +55,7 @@ class ProvinceChanges:
     county_report_due_days: int | None = None
     city_report_due_days: int | None = None
     bimonth_report_due_day: int | None = None
+    term_start_report_days: int | None = None
     late_submission_allowed: bool | None = None
     cosign_required: bool | None = None
     primary_leaver_days: int | None = None

@@ -54,6 +54,7 @@ for _value, _label in zip(
         "学年 YYYY-YYYY（9月1日–8月31日，7月31日前报教育部）/ school year, due to the ministry by 31 July",
         "固原摸底排查：开学第一周周五、学期中、学期末（003 §2）/ Guyuan survey: term start, mid-term, term end",
         "双月报 YYYY-Bn（B1 = 1–2 月 … B6 = 11–12 月），省报教育部（004 §9）/ bimonthly, province to ministry",
+        "开学报到 YYYY-SPRING|AUTUMN：开学后15天内未报到名单（002 一(三)）/ term start: a school's unreported list",
     ),
     strict=True,
 ):

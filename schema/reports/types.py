@@ -23,6 +23,7 @@ from resolvers.reports import reading
 
 from ..context import Info, loader
 from ..ledgers.attendance_reads import ClassAttendance, report_class_attendance
+from ..term_start.report_rows import UnreportedReportRow, unreported_rows
 from .downloads import ReportFileFormat, report_download_url
 from .tables import (
     ConsolidationRate,
@@ -345,6 +346,11 @@ class Report(relay.Node):
     @strawberry.field(description="疑似辍学名单（当前版本）/ the suspected list of the current version.")  # type: ignore[untyped-decorator]
     async def suspected(self, info: Info) -> list[ReportChildRow] | None:
         return await _listed(info, self.unit_path, (await _current(info, self)).revision_id, Ledger.SUSPECTED)
+
+    @strawberry.field(description="未报到名单（开学报到报告，002 一(三)）/ a term-start report's unreported list.")  # type: ignore[untyped-decorator]
+    async def unreported(self, info: Info) -> list[UnreportedReportRow] | None:
+        visible = self.cadence is Cadence.TERM_START and await _lists_visible(info, self.unit_path)
+        return await unreported_rows(info, visible, (await _current(info, self)).revision_id)
 
     @strawberry.field(
         description="复核结论（当前版本，需台账查看权）/ verdicts on the current version (null without the read right)."

@@ -57,6 +57,10 @@ class ProvinceSettings(relay.Node):
         description="双月报截止日：两个月后的次月第几日（默认 10）/ day of the month after the two months a province's "
         "bimonthly report to the ministry is due (双月报, POLICY 004 §9)."
     )
+    term_start_report_days: int = strawberry.field(
+        description="开学报到期：开学后天数（默认 15，002 一(三)）/ days after the term start pupils report in; "
+        "after them the unreported list is taken."
+    )
     late_submission_allowed: bool = strawberry.field(
         description="是否接受逾期首次报送（默认是）/ a late first submission is accepted (flagged), else refused."
     )
@@ -95,6 +99,7 @@ class ProvinceSettings(relay.Node):
             county_report_due_days=row.county_report_due_days,
             city_report_due_days=row.city_report_due_days,
             bimonth_report_due_day=row.bimonth_report_due_day,
+            term_start_report_days=row.term_start_report_days,
             late_submission_allowed=row.late_submission_allowed,
             cosign_required=row.cosign_required,
             primary_leaver_days=row.primary_leaver_days,
@@ -169,6 +174,9 @@ class UpdateProvinceSettingsInput:
     bimonth_report_due_day: int | None = _bounded(
         "bimonth_report_due_day", "双月报截止：次月第几日", "the bimonthly report is due on this day of the next month"
     )
+    term_start_report_days: int | None = _bounded(
+        "term_start_report_days", "开学报到期：开学后天数（002 一(三)）", "days after the term start pupils report in"
+    )
     late_submission_allowed: bool | None = strawberry.field(
         default=None, description="是否接受逾期首次报送 / accept a late first submission (flagged)."
     )
@@ -220,6 +228,7 @@ async def update_province_settings(info: Info, input: UpdateProvinceSettingsInpu
         county_report_due_days=input.county_report_due_days,
         city_report_due_days=input.city_report_due_days,
         bimonth_report_due_day=input.bimonth_report_due_day,
+        term_start_report_days=input.term_start_report_days,
         late_submission_allowed=input.late_submission_allowed,
         cosign_required=input.cosign_required,
         primary_leaver_days=input.primary_leaver_days,
