@@ -7,9 +7,9 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from cross_web import HTTPException
@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -35,7 +35,10 @@ from authz.authentication import ThrottlePolicy, authenticate
 from authz.passwords import use_profile as use_password_profile
 from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
+from models.base import today
 from resolvers.context import Context
+from resolvers.live.context import LiveContext
+from resolvers.live.hub import Hub
 from resolvers.reports.links import LINKS, LinkSigner
 from schema.budgets import BUDGET, BUDGET_REFUSED, budget_extensions, query_budgets
 from schema.limits import Limits
@@ -47,6 +50,7 @@ from .database import check_migrated, head_revision, make_engine, make_replica_e
 from .downloads import download_endpoint
 from .exports import export_endpoint
 from .http_auth import token_endpoint
+from .live import LiveHandler, listen_live, sign_in
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .persisted import PersistedOperations
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
@@ -81,8 +85,14 @@ def http_refusal(exc: HTTPException) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=exc.status_code)
 
 
+def _fixed_day(day: date) -> Callable[[], date]:
+    """BAOXUE_LIVE_TODAY: the day deadline events count from (tests and demos only)."""
+    return lambda: day
+
+
 class GraphQLView(GraphQL[Context, None]):
-    """Strawberry over starlette: a fresh session and the caller's principal per operation.
+    """Strawberry over starlette: a fresh session and the caller's principal per operation; over the
+    WebSocket (graphql-transport-ws only), sign-in at `connection_init` and live events (baoxue/live.py).
 
     Sign-in and the authorizer always read the primary (`sessions`); with `replica_sessions`,
     UnitOfWork moves a query to the replica once the document shows it only reads.
@@ -96,6 +106,7 @@ class GraphQLView(GraphQL[Context, None]):
         authz: AuthzState,
         replica_sessions: async_sessionmaker[AsyncSession] | None = None,
         links: LinkSigner | None = None,
+        hub: Hub | None = None,
     ) -> None:
         limits = Limits(
             settings.max_query_depth,
@@ -121,6 +132,10 @@ class GraphQLView(GraphQL[Context, None]):
         self.authz = authz
         self.links = links
         self.persisted = PersistedOperations(required=settings.persisted_only)
+        self.hub = hub or Hub(settings.live_queue_size)
+        self.settings = settings
+
+    graphql_transport_ws_handler_class = LiveHandler
 
     def encode_json(self, data: object) -> str:
         """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""
@@ -141,6 +156,8 @@ class GraphQLView(GraphQL[Context, None]):
         return value
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        if isinstance(request, WebSocket):
+            return self._live_context(request)
         session = self.sessions()
         request.state.db_session = session
         auth = await authenticate(session, request.headers.get("authorization"), self.tokens)
@@ -158,6 +175,40 @@ class GraphQLView(GraphQL[Context, None]):
         request.state.graphql_context = context
         request.state.sub_response = response
         return context
+
+    def _live_context(self, websocket: WebSocket) -> LiveContext:
+        """A WebSocket's context: nobody signed in until `connection_init` (a header is not read)."""
+        settings = self.settings
+
+        async def close_socket(code: int, reason: str) -> None:
+            await websocket.close(code=code, reason=reason)
+
+        async def authorizer() -> Any:
+            return await self.authz.get(self.sessions)
+
+        context = LiveContext(
+            session=self.sessions(),
+            principal=None,
+            auth_error="sign in with connection_init",
+            sessions=self.sessions,
+            apply_grant_change=self.authz.apply,
+            hub=self.hub,
+            close_socket=close_socket,
+            current_authorizer=authorizer,
+            clock=_fixed_day(settings.live_today) if settings.live_today else today,
+            deadline_check_seconds=settings.live_deadline_check_seconds,
+            keep={LINKS: self.links} if self.links else {},
+        )
+        websocket.state.db_session = context.session
+        websocket.state.graphql_context = context
+        return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """`connection_init`: sign in (README "Live events"); refused, the socket closes with 4403."""
+        assert isinstance(context, LiveContext)
+        await sign_in(context, self.sessions, self.tokens, self.hub)
+        context.authorizer = await self.authz.get(self.sessions)
+        return UNSET
 
     async def execute_single(
         self,
@@ -200,6 +251,8 @@ class GraphQLView(GraphQL[Context, None]):
             context = getattr(request.state, "graphql_context", None)
             if context is not None and context.session is not session:
                 await context.session.close()  # the replica's, if the operation moved there
+            if isinstance(context, LiveContext) and context.live is not None:
+                self.hub.disconnect(context.live)
 
 
 def token_config(settings: Settings) -> TokenConfig:
@@ -285,12 +338,14 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     authz = AuthzState()
+    hub = Hub(settings.live_queue_size)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        listener = None
+        listener = live_listener = None
         if url is not None:
             listener = asyncio.create_task(listen(authz, url, sessions))  # builds once it listens
+            live_listener = asyncio.create_task(listen_live(hub, url))
         log.info("baoxue started", extra={"environment": settings.environment})
         try:
             yield
@@ -299,17 +354,19 @@ def create_app(
             # lifespan's shutdown and cancels it when the loop closes; starlette would then report a failed
             # shutdown with a traceback. Release the same things quietly instead.
             log.info("baoxue stopped without a graceful shutdown (forced exit)")
-        if listener is not None:
-            listener.cancel()
+        for task in (listener, live_listener):
+            if task is not None:
+                task.cancel()
         if engine is not None:
             await engine.dispose()
         if replica_engine is not None:
             await replica_engine.dispose()
 
     links = LinkSigner.from_secret(settings.signing_secret)
-    graphql = GraphQLView(sessions, tokens, settings, authz, replica_sessions, links)
+    graphql = GraphQLView(sessions, tokens, settings, authz, replica_sessions, links, hub)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),  # graphql-transport-ws only: live events (README "Live events")
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
         Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/rosters", roster_endpoint(sessions, tokens, authz), methods=["POST"]),

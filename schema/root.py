@@ -17,7 +17,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from . import admin, changes, comparisons, geography, ledgers, reports, rosters, settings, students
+from . import admin, changes, comparisons, geography, ledgers, live, reports, rosters, settings, students
 from . import nodes as node_fields
 from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
 from .inputs import guard
@@ -107,6 +107,7 @@ def build_schema(
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=live.Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
         execution_context_class=SerialRootExecutionContext,

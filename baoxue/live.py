@@ -1,0 +1,122 @@
+"""Live events over WebSocket (README "Live events", ARCHITECTURE §11): graphql-transport-ws only.
+
+- Sign-in is in `connection_init`: its payload carries `{"Authorization": "Bearer …"}` or
+  `{"token": "…"}` (a JWT or a service token); a refused one closes the socket with 4403 Forbidden.
+- Each operation on the socket runs with its own copy of the connection's context (its own session
+  and cache: `LiveHandler`), each event with its own session (`LiveContext.event`).
+- One LISTEN connection per process (`listen_live`) reads `baoxue_live` (events, accounts that lost
+  access) and `baoxue_grants` (a revoked grant closes its account's connections) and feeds the `Hub`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+from typing import Any
+
+import psycopg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+
+from authz.authentication import authenticate
+from authz.state import CHANNEL as GRANTS_CHANNEL
+from authz.state import conninfo_of
+from authz.tokens import TokenConfig
+from resolvers.live.context import LiveContext
+from resolvers.live.events import CHANNEL as LIVE_CHANNEL
+from resolvers.live.events import Announcement
+from resolvers.live.hub import LISTENER_LOST, Hub
+
+log = logging.getLogger("baoxue.live")
+
+_operation_context: contextvars.ContextVar[LiveContext | None] = contextvars.ContextVar("live_operation", default=None)
+
+
+class LiveHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    """strawberry's graphql-transport-ws handler, with one context per operation instead of one shared by
+    every operation of the socket: each operation runs in its own task, which sees its own copy."""
+
+    @property
+    def context(self) -> Any:
+        return _operation_context.get() or self._connection_context
+
+    @context.setter
+    def context(self, value: Any) -> None:
+        self._connection_context = value
+
+    async def run_operation(self, operation: Any) -> None:
+        connection = self._connection_context
+        if not isinstance(connection, LiveContext) or connection.principal is None:
+            await super().run_operation(operation)
+            return
+        own = connection.for_operation()
+        _operation_context.set(own)  # this task's context only
+        try:
+            await super().run_operation(operation)
+        finally:
+            await own.session.close()
+
+
+def authorization_of(params: dict[str, Any] | None) -> str | None:
+    """The credential of a `connection_init` payload, as an Authorization header value."""
+    params = params or {}
+    header = params.get("Authorization", params.get("authorization"))
+    if isinstance(header, str):
+        return header
+    token = params.get("token")
+    return f"Bearer {token}" if isinstance(token, str) else None
+
+
+async def sign_in(
+    context: LiveContext, sessions: async_sessionmaker[AsyncSession], tokens: TokenConfig, hub: Hub
+) -> None:
+    """Sign the connection in from its `connection_init` payload, or refuse it (4403)."""
+    async with sessions() as session:
+        auth = await authenticate(session, authorization_of(context.connection_params), tokens)
+        await session.commit()  # a service token's last use
+    if auth.principal is None:
+        raise ConnectionRejectionError({"message": "请登录 / sign-in required", "code": "UNAUTHENTICATED"})
+    context.principal = auth.principal
+    context.auth_error = None
+    assert context.close_socket is not None, "the app gives every live context its socket's close"
+    context.live = hub.connect(auth.principal.username, context.close_socket)
+
+
+def _grant_revoked(payload: str) -> str | None:
+    """The account whose grant a `baoxue_grants` notification removed, if it removed one."""
+    try:
+        message = json.loads(payload)
+    except ValueError:
+        return None
+    if isinstance(message, dict) and message.get("op") == "remove" and isinstance(message.get("username"), str):
+        return str(message["username"])
+    return None
+
+
+async def listen_live(hub: Hub, url: str) -> None:
+    """Feed the hub from PostgreSQL; after a lost LISTEN connection, close every live connection (events
+    may have been missed while it was down: clients reconnect) and listen again."""
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo_of(url), autocommit=True) as conn:
+                await conn.execute(f"LISTEN {LIVE_CHANNEL}")
+                await conn.execute(f"LISTEN {GRANTS_CHANNEL}")
+                async for note in conn.notifies():
+                    if note.channel == GRANTS_CHANNEL:
+                        username = _grant_revoked(note.payload)
+                        if username is not None:
+                            hub.access_lost(username)
+                        continue
+                    announcement = Announcement.parse(note.payload)
+                    if announcement is not None:
+                        hub.publish(announcement)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # log, close what may have missed events, reconnect
+            log.exception("live event listener failed; reconnecting")
+            for connection in list(hub.connections):
+                hub.close(connection, LISTENER_LOST)
+            await asyncio.sleep(1)
