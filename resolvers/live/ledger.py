@@ -14,6 +14,7 @@ from models.ledger import Handover, LedgerEntry
 from models.persuasion import DeferralRequest
 from models.repos import ledger as ledger_repo
 
+from ..errors import BadInput
 from ..geography.regions import filter_region_path
 from ..ledgers import entries
 from ..ledgers.common import LEDGER
@@ -35,7 +36,10 @@ class LedgerEvent:
 async def ledger_region(ctx: LiveContext, region_code: str) -> str:
     """The region's path, if the caller may see the region (else UNKNOWN_REGION, as list filters answer)
     and holds the ledgers' read right somewhere in it or above it (else FORBIDDEN)."""
-    path = await filter_region_path(ctx, region_code)
+    try:
+        path = await filter_region_path(ctx, region_code)
+    except BadInput as exc:
+        raise BadInput("regionCode", exc.error.code, "没有这个行政区划", "no such region") from exc
     assert path is not None
     granted = ctx.access().all_granted_paths(LEDGER, "READ")
     if not any(within(path, g) or within(g, path) for g in granted):

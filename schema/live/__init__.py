@@ -4,12 +4,15 @@ The domain's root fields: `schema/root.py` makes this the schema's subscription 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 
+from authz.errors import AccessError
+from resolvers.errors import BadInput
 from resolvers.live import ledger as ledger_live
 from resolvers.live import reports as report_live
 from resolvers.live.context import LiveContext
@@ -20,6 +23,8 @@ from ..enums import described
 from ..ledgers.entries import LedgerEntry
 from ..ledgers.persuasion import DeferralRequest, Handover, handover_from_row
 from ..reports.types import Report
+
+T = TypeVar("T")
 
 described(
     LedgerEventType,
@@ -82,6 +87,21 @@ class ReportEvent:
     )
 
 
+async def _refusals_coded(stream: AsyncIterator[T]) -> AsyncIterator[T]:
+    """A refusal at subscribe time reaches the client as queries give it: `extensions.code` FORBIDDEN, or
+    BAD_USER_INPUT with its field and reason (schema/extensions.py codes a query's errors the same way)."""
+    try:
+        async for item in stream:
+            yield item
+    except AccessError as exc:
+        raise GraphQLError(str(exc), extensions={"code": exc.code}) from exc
+    except BadInput as exc:
+        e = exc.error
+        raise GraphQLError(
+            e.message, extensions={"code": "BAD_USER_INPUT", "field": e.field, "reason": e.code}
+        ) from exc
+
+
 def _live(info: Info) -> LiveContext:
     ctx = info.context
     if not isinstance(ctx, LiveContext):
@@ -95,7 +115,7 @@ async def ledger_events(
         str, strawberry.argument(description="行政区划代码：只推送该区划内的台账事件 / only events inside this region.")
     ],
 ) -> AsyncGenerator[LedgerEvent, None]:
-    async for event in ledger_live.ledger_events(_live(info), region_code=region_code):
+    async for event in _refusals_coded(ledger_live.ledger_events(_live(info), region_code=region_code)):
         yield LedgerEvent(
             type=event.type,
             occurred_at=event.at,
@@ -110,7 +130,7 @@ def _deadline(d: report_live.Deadline) -> ReportDeadline:
 
 
 async def report_events(info: Info) -> AsyncGenerator[ReportEvent, None]:
-    async for event in report_live.report_events(_live(info)):
+    async for event in _refusals_coded(report_live.report_events(_live(info))):
         deadline = event.deadline
         yield ReportEvent(
             type=event.type,
