@@ -38,8 +38,8 @@ async def ledger_region(ctx: LiveContext, region_code: str) -> str:
     and holds the ledgers' read right somewhere in it or above it (else FORBIDDEN)."""
     try:
         path = await filter_region_path(ctx, region_code)
-    except BadInput as exc:
-        raise BadInput("regionCode", exc.error.code, "没有这个行政区划", "no such region") from exc
+    except BadInput as exc:  # the only refusal there: a region the caller cannot see
+        raise BadInput("regionCode", "UNKNOWN_REGION", "没有这个行政区划", "no such region") from exc
     assert path is not None
     granted = ctx.access().all_granted_paths(LEDGER, "READ")
     if not any(within(path, g) or within(g, path) for g in granted):
