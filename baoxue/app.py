@@ -50,7 +50,7 @@ from .database import check_migrated, head_revision, make_engine, make_replica_e
 from .downloads import download_endpoint
 from .exports import export_endpoint
 from .http_auth import token_endpoint
-from .live import LiveHandler, listen_live, sign_in
+from .live import MAX_SUBSCRIPTIONS, LiveHandler, listen_live, sign_in
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .persisted import PersistedOperations
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
@@ -125,6 +125,7 @@ class GraphQLView(GraphQL[Context, None]):
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=not settings.production,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         )
         self.sessions = sessions
         self.replica_sessions = replica_sessions

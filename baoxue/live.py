@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 import psycopg
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
@@ -30,7 +31,13 @@ from resolvers.live.events import CHANNEL as LIVE_CHANNEL
 from resolvers.live.events import Announcement
 from resolvers.live.hub import LISTENER_LOST, Hub
 
+from .persisted import PersistedOperations
+
 log = logging.getLogger("baoxue.live")
+
+MAX_SUBSCRIPTIONS = 10
+"""Operations one WebSocket may run at once: with each subscription's bounded queue, a connection's memory."""
+MAX_TOKENS = 20_000  # only to tell a subscription from the rest; strawberry's own limit applies after
 
 _operation_context: contextvars.ContextVar[LiveContext | None] = contextvars.ContextVar("live_operation", default=None)
 
@@ -47,6 +54,28 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Any, None]):
     def context(self, value: Any) -> None:
         self._connection_context = value
 
+    async def handle_subscribe(self, message: Any) -> None:
+        """Before strawberry runs it: a persisted operation's hash becomes its document (and with
+        BAOXUE_PERSISTED_ONLY only registered documents run, as over HTTP); only subscriptions run here,
+        queries and mutations go over HTTP (one transaction per request, request ids, budgets' 429)."""
+        connection = self._connection_context
+        payload = message.get("payload") if isinstance(message, dict) else None
+        if not self.connection_acknowledged or not isinstance(connection, LiveContext) or not isinstance(payload, dict):
+            await super().handle_subscribe(message)  # strawberry's own answers: 4401, 4400
+            return
+        lookup = connection.for_operation()
+        try:
+            persisted: PersistedOperations = self.view.persisted  # type: ignore[attr-defined]  # app.GraphQLView's
+            resolved = await persisted.resolve(payload.get("query"), payload.get("extensions"), lookup)
+        finally:
+            await lookup.session.close()
+        refusal = resolved if isinstance(resolved, GraphQLError) else _not_a_subscription(resolved, payload)
+        if refusal is not None:
+            await self.send_message({"id": message.get("id"), "type": "error", "payload": [refusal.formatted]})
+            return
+        with_document: Any = {**message, "payload": {**payload, "query": resolved}}
+        await super().handle_subscribe(with_document)
+
     async def run_operation(self, operation: Any) -> None:
         connection = self._connection_context
         if not isinstance(connection, LiveContext) or connection.principal is None:
@@ -58,6 +87,26 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Any, None]):
             await super().run_operation(operation)
         finally:
             await own.session.close()
+
+
+SUBSCRIPTIONS_ONLY = GraphQLError(
+    "WebSocket 只用于订阅；查询与变更请用 HTTP POST /graphql / the WebSocket carries subscriptions only: "
+    "send queries and mutations over HTTP",
+    extensions={"code": "SUBSCRIPTIONS_ONLY"},
+)
+
+
+def _not_a_subscription(document: str | None, payload: dict[str, Any]) -> GraphQLError | None:
+    """The refusal of a document that is not a subscription (one strawberry cannot parse is left to it)."""
+    if not isinstance(document, str):
+        return None
+    try:
+        operation = get_operation_ast(parse(document, max_tokens=MAX_TOKENS), payload.get("operationName"))
+    except GraphQLError:
+        return None  # strawberry answers it (a syntax error closes the socket with 4400)
+    if operation is not None and operation.operation is not OperationType.SUBSCRIPTION:
+        return SUBSCRIPTIONS_ONLY
+    return None
 
 
 def authorization_of(params: dict[str, Any] | None) -> str | None:
