@@ -48,6 +48,8 @@ SUBMIT = """mutation($input: SubmitReportInput!) { submitReport(input: $input) {
   report { id version status } errors { field code message } } }"""
 RETURN = """mutation($input: ReturnReportInput!) { returnReport(input: $input) {
   report { id version status } errors { field code message } } }"""
+HAND_OVER = """mutation($input: HandOverLedgerEntryInput!) { handOverLedgerEntry(input: $input) {
+  handover { id } errors { field code message } } }"""
 CREATE_ACCOUNT = """mutation($input: CreateAccountInput!) { createAccount(input: $input) {
   account { username } errors { code } } }"""
 GRANT = """mutation($input: GrantRoleInput!) { grantRole(input: $input) { grant { id } errors { code } } }"""
@@ -197,6 +199,51 @@ def test_a_change_through_a_reaches_in_scope_subscribers_on_b_and_no_sibling(liv
     finally:
         for client in (county, neighbour, city):
             client.close()
+
+
+def test_a_handover_reaches_the_receiving_county_not_the_sending_side(live: Live) -> None:
+    """POLICY 001 §2.2: the flow-in region receives the written handover; it learns of it at once."""
+    sender = LiveClient.signed_in(live.b.base, live.token(COUNTY_EDU, live.b))
+    receiver = LiveClient.signed_in(live.b.base, live.token(NEIGHBOUR_EDU, live.b))
+    try:
+        token = live.token(COUNTY_EDU)
+        entry = _open_entry(live, token, WUDING_VILLAGE, WUDING_PRIMARY)
+        sender.subscribe("s", LEDGER_EVENTS, {"region": WUDING})
+        receiver.subscribe("r", LEDGER_EVENTS, {"region": YUANMOU})
+        time.sleep(0.5)
+        handed = live.gql(
+            token,
+            HAND_OVER,
+            {"input": {"entryId": entry, "toRegionCode": YUANMOU, "notice": "随迁至元谋县，请接收", "version": 1}},
+        )["handOverLedgerEntry"]
+        assert handed["errors"] == [], handed
+        (received,) = receiver.events("r", 1)
+        event = received["data"]["ledgerEvents"]
+        assert event["type"] == "HANDOVER_RECEIVED"
+        assert event["handover"] == {"id": handed["handover"]["id"], "toRegionCode": YUANMOU}
+        assert event["entry"]["id"] == entry
+        assert event["entry"]["status"] == "TRANSFERRED"
+        # The sending county's subscription skips it: its next event is the marker opened after it.
+        marker = _open_entry(live, token, WUDING_VILLAGE, WUDING_PRIMARY)
+        assert _entry_ids(sender.events("s", 1)) == [marker]
+    finally:
+        sender.close()
+        receiver.close()
+
+
+def test_queries_and_mutations_over_the_websocket_are_refused(live: Live) -> None:
+    client = LiveClient.signed_in(live.b.base, live.token(COUNTY_EDU, live.b))
+    try:
+        client.subscribe("q", "{ viewer { username } }")
+        refused = client.next()
+        assert refused["type"] == "error", refused
+        assert [e["extensions"]["code"] for e in refused["payload"]] == ["SUBSCRIPTIONS_ONLY"]
+        client.subscribe("s", LEDGER_EVENTS, {"region": WUDING})  # the connection is still usable
+        time.sleep(0.5)
+        marker = _open_entry(live, live.token(COUNTY_EDU), WUDING_VILLAGE, WUDING_PRIMARY)
+        assert _entry_ids(client.events("s", 1)) == [marker]
+    finally:
+        client.close()
 
 
 def test_subscribing_without_the_right_or_outside_scope_is_refused(live: Live) -> None:
