@@ -16,6 +16,9 @@ import httpx
 import psutil
 import psycopg
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from tests.conftest import Databases
 from tests.ledger_support import WUDING_PRIMARY, WUDING_VILLAGE, YUANMOU_PRIMARY, YUANMOU_VILLAGE, raw_id
@@ -277,6 +280,15 @@ def test_a_connection_without_a_valid_credential_is_closed_4403(live: Live, init
     with pytest.raises(Closed) as refused:
         LiveClient.__init__(client, live.b.base, init)
     assert refused.value.code == 4403
+
+
+def test_the_older_graphql_ws_protocol_is_refused_4406(live: Live) -> None:
+    url = live.b.base.replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=[Subprotocol("graphql-ws")], open_timeout=10) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4406
 
 
 def test_a_token_in_the_token_field_signs_in(live: Live) -> None:
