@@ -284,9 +284,11 @@ def test_a_connection_without_a_valid_credential_is_closed_4403(live: Live, init
 
 def test_the_older_graphql_ws_protocol_is_refused_4406(live: Live) -> None:
     url = live.b.base.replace("http://", "ws://") + "/graphql"
-    with connect(url, subprotocols=[Subprotocol("graphql-ws")], open_timeout=10) as ws:
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(timeout=5)
+    with (
+        connect(url, subprotocols=[Subprotocol("graphql-ws")], open_timeout=10) as ws,
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        ws.recv(timeout=5)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4406
 
