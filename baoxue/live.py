@@ -14,8 +14,10 @@ import asyncio
 import contextvars
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 import psycopg
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,9 +25,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from authz.authentication import authenticate
+from authz.principal import CredentialKind, Principal
 from authz.state import CHANNEL as GRANTS_CHANNEL
 from authz.state import conninfo_of
-from authz.tokens import TokenConfig
+from authz.tokens import TokenConfig, service_token_prefix
+from models.repos import accounts
 from resolvers.live.context import LiveContext
 from resolvers.live.events import CHANNEL as LIVE_CHANNEL
 from resolvers.live.events import Announcement
@@ -119,19 +123,33 @@ def authorization_of(params: dict[str, Any] | None) -> str | None:
     return f"Bearer {token}" if isinstance(token, str) else None
 
 
+async def _expires_at(session: AsyncSession, authorization: str, principal: Principal) -> datetime | None:
+    """When the credential that signed the connection in stops being valid (just verified by `authenticate`)."""
+    credential = authorization.partition(" ")[2].strip()
+    if principal.credential is CredentialKind.SERVICE_TOKEN:
+        prefix = service_token_prefix(credential)
+        token = await accounts.get_token_by_prefix(session, prefix) if prefix else None
+        return token.expires_at if token else None
+    exp = jwt.decode(credential, options={"verify_signature": False}).get("exp")
+    return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+
+
 async def sign_in(
     context: LiveContext, sessions: async_sessionmaker[AsyncSession], tokens: TokenConfig, hub: Hub
 ) -> None:
-    """Sign the connection in from its `connection_init` payload, or refuse it (4403)."""
+    """Sign the connection in from its `connection_init` payload, or refuse it (4403); the connection
+    closes with TOKEN_EXPIRED when its credential expires."""
+    authorization = authorization_of(context.connection_params)
     async with sessions() as session:
-        auth = await authenticate(session, authorization_of(context.connection_params), tokens)
+        auth = await authenticate(session, authorization, tokens)
+        expires = await _expires_at(session, authorization or "", auth.principal) if auth.principal else None
         await session.commit()  # a service token's last use
     if auth.principal is None:
         raise ConnectionRejectionError({"message": "请登录 / sign-in required", "code": "UNAUTHENTICATED"})
     context.principal = auth.principal
     context.auth_error = None
     assert context.close_socket is not None, "the app gives every live context its socket's close"
-    context.live = hub.connect(auth.principal.username, context.close_socket)
+    context.live = hub.connect(auth.principal.username, context.close_socket, expires)
 
 
 def _grant_revoked(payload: str) -> str | None:

@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,7 +20,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from tests.conftest import Databases
+from authz.tokens import TokenConfig, issue_access_token
+from tests.conftest import TEST_SECRET, Databases
 from tests.ledger_support import WUDING_PRIMARY, WUDING_VILLAGE, YUANMOU_PRIMARY, YUANMOU_VILLAGE, raw_id
 from tests.live_support import Closed, LiveClient
 from tests.test_grant_sync import DEMO_PASSWORD, Server, _cli, _environment, _gql, _token
@@ -279,6 +280,22 @@ def test_a_connection_without_a_valid_credential_is_closed_4403(live: Live, init
     client = LiveClient.__new__(LiveClient)
     with pytest.raises(Closed) as refused:
         LiveClient.__init__(client, live.b.base, init)
+    assert refused.value.code == 4403
+
+
+def test_a_connection_closes_4411_when_its_token_expires(live: Live) -> None:
+    config = TokenConfig(hs256_secret=TEST_SECRET, issuer="baoxue", audience="baoxue", ttl=timedelta(seconds=2))
+    token = issue_access_token(config, username=COUNTY_EDU, account_id=0, now=datetime.now(UTC))
+    client = LiveClient.signed_in(live.b.base, token)
+    try:
+        client.subscribe("s", LEDGER_EVENTS, {"region": WUDING})
+        closed = client.closed(timeout=6)
+        assert closed.code == 4411, closed
+        assert "TOKEN_EXPIRED" in closed.reason
+    finally:
+        client.close()
+    with pytest.raises(Closed) as refused:
+        LiveClient(live.b.base, {"token": token})
     assert refused.value.code == 4403
 
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from resolvers.live.events import Announcement, Kind, LedgerEventType, ReportEventType, announcement_for
-from resolvers.live.hub import ACCESS_CHANGED, LISTENER_LOST, SLOW_CONSUMER, Hub
+from resolvers.live.hub import ACCESS_CHANGED, LISTENER_LOST, SLOW_CONSUMER, TOKEN_EXPIRED, Hub
 from resolvers.live.reports import deadline_type
 
 
@@ -73,7 +73,7 @@ def test_deadline_events_by_days_left(days_left: int, expected: ReportEventType 
 
 
 def test_close_reasons_fit_a_websocket_close_frame() -> None:
-    for code in (ACCESS_CHANGED, SLOW_CONSUMER, LISTENER_LOST):
+    for code in (ACCESS_CHANGED, SLOW_CONSUMER, LISTENER_LOST, TOKEN_EXPIRED):
         assert 4000 <= code.code <= 4999
         assert len(code.reason.encode()) <= 123, code
 

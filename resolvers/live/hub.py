@@ -13,6 +13,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from models.base import utcnow
 
 from .events import Announcement, Kind
 
@@ -27,6 +30,7 @@ class CloseCode:
 
 ACCESS_CHANGED = CloseCode(4410, "ACCESS_CHANGED: 授权已变更，请重新连接 / a grant was revoked or the account disabled")
 LISTENER_LOST = CloseCode(4503, "EVENTS_INTERRUPTED: 事件通道中断，请重连 / the event feed was interrupted: reconnect")
+TOKEN_EXPIRED = CloseCode(4411, "TOKEN_EXPIRED: 令牌已过期，请重新登录 / the credential expired: sign in again")
 SLOW_CONSUMER = CloseCode(4413, "SLOW_CONSUMER: 事件积压，连接已关闭 / events queued past the limit: read faster")
 
 Closer = Callable[[int, str], Awaitable[None]]
@@ -40,6 +44,7 @@ class LiveConnection:
     close: Closer
     closing: CloseCode | None = None
     subscriptions: set[Subscription] = field(default_factory=set)
+    expiry: asyncio.TimerHandle | None = None
 
 
 @dataclass(eq=False)
@@ -59,14 +64,20 @@ class Hub:
         self.connections: set[LiveConnection] = set()
         self._closing: set[asyncio.Task[None]] = set()
 
-    def connect(self, username: str, close: Closer) -> LiveConnection:
+    def connect(self, username: str, close: Closer, expires_at: datetime | None = None) -> LiveConnection:
+        """A signed-in connection; closed with TOKEN_EXPIRED when its credential expires."""
         connection = LiveConnection(username, close)
         self.connections.add(connection)
+        if expires_at is not None:
+            delay = max(0.0, (expires_at - utcnow()).total_seconds())
+            connection.expiry = asyncio.get_running_loop().call_later(delay, self.close, connection, TOKEN_EXPIRED)
         return connection
 
     def disconnect(self, connection: LiveConnection) -> None:
         self.connections.discard(connection)
         connection.subscriptions.clear()
+        if connection.expiry is not None:
+            connection.expiry.cancel()
 
     def subscribe(self, connection: LiveConnection, kind: Kind) -> Subscription:
         subscription = Subscription(connection, kind, asyncio.Queue(maxsize=self.queue_size))
