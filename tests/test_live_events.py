@@ -47,6 +47,8 @@ OPEN = """mutation($input: OpenLedgerEntryInput!) { openLedgerEntry(input: $inpu
 CLOSE_OUT = """mutation($input: CloseOutLedgerEntryInput!) { closeOutLedgerEntry(input: $input) {
   entry { id status } errors { field code message } } }"""
 DRAFT = """mutation($input: DraftSchoolReportInput!) { draftSchoolReport(input: $input) {
+  report { id version status dropouts { studentId } suspected { studentId } } errors { field code message } } }"""
+REVIEW = """mutation($input: ReviewReportInput!) { reviewReport(input: $input) {
   report { id version status } errors { field code message } } }"""
 SUBMIT = """mutation($input: SubmitReportInput!) { submitReport(input: $input) {
   report { id version status } errors { field code message } } }"""
@@ -426,6 +428,39 @@ def test_report_events_deadlines_submission_recheck_and_return(live: Live) -> No
         (back,) = principal.events("p", 1)
         assert back["data"]["reportEvents"]["type"] == "RETURNED"
         assert back["data"]["reportEvents"]["report"]["status"] == "RETURNED"
+
+        # Corrected, submitted again and approved: the school hears both, the county is asked again.
+        redrafted = live.gql(
+            live.token(STAFF),
+            DRAFT,
+            {"input": {"schoolCode": WUDING_PRIMARY, "period": "2026-11", "version": returned["report"]["version"]}},
+        )["draftSchoolReport"]
+        assert redrafted["errors"] == [], redrafted
+        again = live.gql(
+            live.token(PRINCIPAL),
+            SUBMIT,
+            {"input": {"reportId": report["report"]["id"], "version": redrafted["report"]["version"]}},
+        )["submitReport"]
+        assert again["errors"] == [], again
+        assert principal.events("p", 1)[0]["data"]["reportEvents"]["type"] == "SUBMITTED"
+        assert county.events("c", 1, skip=_deadline)[0]["data"]["reportEvents"]["type"] == "AWAITING_RECHECK"
+        listed = {r["studentId"] for r in [*redrafted["report"]["dropouts"], *redrafted["report"]["suspected"]]}
+        approved = live.gql(
+            live.token(COUNTY_EDU),
+            REVIEW,
+            {
+                "input": {
+                    "reportId": report["report"]["id"],
+                    "decision": "APPROVE",
+                    "verdicts": [{"studentId": s, "verdict": "CONFIRMED"} for s in sorted(listed)],
+                    "version": again["report"]["version"],
+                }
+            },
+        )["reviewReport"]
+        assert approved["errors"] == [], approved
+        (done,) = principal.events("p", 1)
+        assert done["data"]["reportEvents"]["type"] == "APPROVED"
+        assert done["data"]["reportEvents"]["report"]["status"] == "APPROVED"
         # Another county's school saw none of it: its next event is its own deadline-free silence; a
         # marker from its own unit is not available without drafting, so its queue is checked empty.
         with pytest.raises(TimeoutError):
