@@ -8,6 +8,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -72,12 +73,13 @@ class Live:
     b: Server
     url: str
     http: httpx.Client
+    writer: Server | None = None  # where changes are made (A unless set)
 
     def token(self, username: str, server: Server | None = None) -> str:
         return _token(self.http, server or self.a, username, DEMO_PASSWORD)
 
     def gql(self, token: str, query: str, variables: dict[str, Any], server: Server | None = None) -> dict[str, Any]:
-        answer = _gql(self.http, server or self.a, token, query, variables)
+        answer = _gql(self.http, server or self.writer or self.a, token, query, variables)
         assert "errors" not in answer, answer
         return answer["data"]  # type: ignore[no-any-return]
 
@@ -205,6 +207,30 @@ def test_a_change_through_a_reaches_in_scope_subscribers_on_b_and_no_sibling(liv
     finally:
         for client in (county, neighbour, city):
             client.close()
+
+
+def test_changes_committed_at_once_through_both_processes_all_arrive(live: Live) -> None:
+    """Two writers at once, one through each process: the subscriber on B gets both, once each."""
+    client = LiveClient.signed_in(live.b.base, live.token(COUNTY_EDU, live.b))
+    try:
+        client.subscribe("s", LEDGER_EVENTS, {"region": WUDING})
+        time.sleep(0.5)
+        tokens = {live.a.name: live.token(COUNTY_EDU), live.b.name: live.token(COUNTY_EDU, live.b)}
+
+        def open_through(server: Server) -> str:
+            with httpx.Client(timeout=10) as http:
+                return _open_entry(
+                    Live(live.a, live.b, live.url, http, server), tokens[server.name], WUDING_VILLAGE, WUDING_PRIMARY
+                )
+
+        with ThreadPoolExecutor(2) as pool:
+            opened = set(pool.map(open_through, [live.a, live.b]))
+        assert len(opened) == 2
+        assert sorted(_entry_ids(client.events("s", 2))) == sorted(opened)
+        with pytest.raises(TimeoutError):
+            client.next(timeout=1.0)  # and nothing twice
+    finally:
+        client.close()
 
 
 def test_a_handover_reaches_the_receiving_county_not_the_sending_side(live: Live) -> None:
