@@ -50,7 +50,7 @@ from .database import check_migrated, head_revision, make_engine, make_replica_e
 from .downloads import download_endpoint
 from .exports import export_endpoint
 from .http_auth import token_endpoint
-from .live import MAX_SUBSCRIPTIONS, LiveHandler, listen_live, sign_in
+from .live import MAX_SUBSCRIPTIONS, LiveHandler, LiveSocket, listen_live, sign_in
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .persisted import PersistedOperations
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
@@ -137,6 +137,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
 
     graphql_transport_ws_handler_class = LiveHandler
+    websocket_adapter_class = LiveSocket
 
     def encode_json(self, data: object) -> str:
         """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""

@@ -14,14 +14,18 @@ import asyncio
 import contextvars
 import json
 import logging
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 import psycopg
+from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from authz.authentication import authenticate
@@ -44,6 +48,18 @@ MAX_SUBSCRIPTIONS = 10
 MAX_TOKENS = 20_000  # only to tell a subscription from the rest; strawberry's own limit applies after
 
 _operation_context: contextvars.ContextVar[LiveContext | None] = contextvars.ContextVar("live_operation", default=None)
+
+
+class LiveSocket(ASGIWebSocketAdapter):
+    """strawberry's socket adapter; a message the view's `decode_json` refuses (not a JSON object, nested
+    too deep) closes the socket with 4400, as malformed JSON does, instead of ending it without a code."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        try:
+            async for message in super().iter_json(ignore_parsing_errors=ignore_parsing_errors):
+                yield message
+        except HTTPException as exc:
+            raise NonJsonMessageReceived from exc
 
 
 class LiveHandler(BaseGraphQLTransportWSHandler[Any, None]):

@@ -327,6 +327,18 @@ def test_a_connection_closes_4411_when_its_token_expires(live: Live) -> None:
     assert refused.value.code == 4403
 
 
+@pytest.mark.parametrize(
+    "message", ["not json", "[1, 2]", '{"type": "ping", "payload": ' + "[" * 100 + "]" * 100 + "}"]
+)
+def test_a_message_that_is_not_a_json_object_closes_4400(live: Live, message: str) -> None:
+    client = LiveClient.signed_in(live.b.base, live.token(COUNTY_EDU, live.b))
+    try:
+        client.ws.send(message)
+        assert client.closed(timeout=5).code == 4400
+    finally:
+        client.close()
+
+
 def test_the_older_graphql_ws_protocol_is_refused_4406(live: Live) -> None:
     url = live.b.base.replace("http://", "ws://") + "/graphql"
     with (
