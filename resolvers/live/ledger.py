@@ -1,6 +1,7 @@
-"""`ledgerEvents(regionCode)`: ledger entries opened, escalated, returned, closed out, handovers received
-and deferrals decided inside a region, each re-read with the subscriber's own access (the node loaders
-of `resolvers/ledgers/entries.py`) and dropped when it is out of the subscriber's scope or region."""
+"""`ledgerEvents(regionCode)` (POLICY 004 §3 快速发现与响应): ledger entries opened, escalated, returned,
+closed out, handovers received and deferrals decided inside a region, each re-read with the subscriber's
+own access (the node loaders of `resolvers/ledgers/entries.py`) and dropped when it is out of the
+subscriber's scope or region."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`reportEvents`: the caller's units' reports submitted, returned or approved; reports awaiting the
 caller's re-check (复核); and the caller's units' deadlines 3 days and 1 day ahead and passed
-(POLICY 004 §4–§7, README "Live events").
+(POLICY 004 §3 快速发现与响应, 004 §4–§7; README "Live events").
 
 A report event is re-read with the subscriber's access (`get_reports`, as `node(id:)` reads it). The
 deadlines are computed from the reporting calendar (`models/reporting_calendar.py`, each province's
