@@ -7,9 +7,9 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
@@ -35,7 +35,6 @@ from authz.authentication import ThrottlePolicy, authenticate
 from authz.passwords import use_profile as use_password_profile
 from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
-from models.base import today
 from resolvers.context import Context
 from resolvers.live.context import LiveContext
 from resolvers.live.hub import Hub
@@ -50,7 +49,7 @@ from .database import check_migrated, head_revision, make_engine, make_replica_e
 from .downloads import download_endpoint
 from .exports import export_endpoint
 from .http_auth import token_endpoint
-from .live import MAX_SUBSCRIPTIONS, LiveHandler, LiveSocket, listen_live, sign_in
+from .live import MAX_SUBSCRIPTIONS, LiveHandler, LiveSocket, listen_live, live_context, sign_in
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .persisted import PersistedOperations
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
@@ -83,11 +82,6 @@ def http_refusal(exc: HTTPException) -> JSONResponse:
     code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
     message = exc.reason if " / " in exc.reason else f"请求无法处理 / {exc.reason}"
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=exc.status_code)
-
-
-def _fixed_day(day: date) -> Callable[[], date]:
-    """BAOXUE_LIVE_TODAY: the day deadline events count from (tests and demos only)."""
-    return lambda: day
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -159,7 +153,14 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         if isinstance(request, WebSocket):
-            return self._live_context(request)
+            return live_context(
+                request,
+                sessions=self.sessions,
+                authz=self.authz,
+                hub=self.hub,
+                settings=self.settings,
+                links=self.links,
+            )
         session = self.sessions()
         request.state.db_session = session
         auth = await authenticate(session, request.headers.get("authorization"), self.tokens)
@@ -176,33 +177,6 @@ class GraphQLView(GraphQL[Context, None]):
         )
         request.state.graphql_context = context
         request.state.sub_response = response
-        return context
-
-    def _live_context(self, websocket: WebSocket) -> LiveContext:
-        """A WebSocket's context: nobody signed in until `connection_init` (a header is not read)."""
-        settings = self.settings
-
-        async def close_socket(code: int, reason: str) -> None:
-            await websocket.close(code=code, reason=reason)
-
-        async def authorizer() -> Any:
-            return await self.authz.get(self.sessions)
-
-        context = LiveContext(
-            session=self.sessions(),
-            principal=None,
-            auth_error="sign in with connection_init",
-            sessions=self.sessions,
-            apply_grant_change=self.authz.apply,
-            hub=self.hub,
-            close_socket=close_socket,
-            current_authorizer=authorizer,
-            clock=_fixed_day(settings.live_today) if settings.live_today else today,
-            deadline_check_seconds=settings.live_deadline_check_seconds,
-            keep={LINKS: self.links} if self.links else {},
-        )
-        websocket.state.db_session = context.session
-        websocket.state.graphql_context = context
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:

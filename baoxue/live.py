@@ -14,8 +14,8 @@ import asyncio
 import contextvars
 import json
 import logging
-from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jwt
@@ -23,23 +23,28 @@ import psycopg
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from authz.authentication import authenticate
+from authz.enforcer import Authorizer
 from authz.principal import CredentialKind, Principal
 from authz.state import CHANNEL as GRANTS_CHANNEL
-from authz.state import conninfo_of
+from authz.state import AuthzState, conninfo_of
 from authz.tokens import TokenConfig, service_token_prefix
+from models.base import today
 from models.repos import accounts
 from resolvers.live.context import LiveContext
 from resolvers.live.events import CHANNEL as LIVE_CHANNEL
 from resolvers.live.events import Announcement
 from resolvers.live.hub import LISTENER_LOST, Hub
+from resolvers.reports.links import LINKS, LinkSigner
 
 from .persisted import PersistedOperations
+from .settings import Settings
 
 log = logging.getLogger("baoxue.live")
 
@@ -127,6 +132,46 @@ def _not_a_subscription(document: str | None, payload: dict[str, Any]) -> GraphQ
     if operation is not None and operation.operation is not OperationType.SUBSCRIPTION:
         return SUBSCRIPTIONS_ONLY
     return None
+
+
+def _fixed_day(day: date) -> Callable[[], date]:
+    """BAOXUE_LIVE_TODAY: the day deadline events count from (tests and demos only)."""
+    return lambda: day
+
+
+def live_context(
+    websocket: WebSocket,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    authz: AuthzState,
+    hub: Hub,
+    settings: Settings,
+    links: LinkSigner | None,
+) -> LiveContext:
+    """A WebSocket's context: nobody signed in until `connection_init` (a header is not read)."""
+
+    async def close_socket(code: int, reason: str) -> None:
+        await websocket.close(code=code, reason=reason)
+
+    async def authorizer() -> Authorizer:
+        return await authz.get(sessions)
+
+    context = LiveContext(
+        session=sessions(),
+        principal=None,
+        auth_error="sign in with connection_init",
+        sessions=sessions,
+        apply_grant_change=authz.apply,
+        hub=hub,
+        close_socket=close_socket,
+        current_authorizer=authorizer,
+        clock=_fixed_day(settings.live_today) if settings.live_today else today,
+        deadline_check_seconds=settings.live_deadline_check_seconds,
+        keep={LINKS: links} if links else {},
+    )
+    websocket.state.db_session = context.session
+    websocket.state.graphql_context = context
+    return context
 
 
 def authorization_of(params: dict[str, Any] | None) -> str | None:
