@@ -188,6 +188,14 @@ def test_a_change_through_a_reaches_in_scope_subscribers_on_b_and_no_sibling(liv
         assert masked[-4:] == full[-4:]
         assert set(masked[6:-4]) == {"*"}
 
+        # Three subscriptions wait on B, and none holds a database connection in a transaction meanwhile.
+        with psycopg.connect(live.url.replace("+psycopg", ""), autocommit=True) as conn:
+            idle = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state LIKE 'idle in transaction%'"
+            ).fetchone()
+        assert idle == (0,)
+
         # A sibling county's event never arrives: the neighbour's next event is its own, made after ours.
         marker = _open_entry(live, yuanmou_token, YUANMOU_VILLAGE, YUANMOU_PRIMARY)
         assert _entry_ids(neighbour.events("y", 1)) == [marker]

@@ -37,6 +37,12 @@ class LiveContext(Context):
             raise RuntimeError("a live context needs its sessionmaker")
         return replace(self, session=self.sessions(), cache=dict(self.keep), on_commit=[], durable_audit=[])
 
+    async def between_events(self) -> None:
+        """End the operation's own transaction once the subscription is checked: a subscription lasts
+        hours and must hold no database connection while it waits (each event opens its own)."""
+        await self.session.commit()
+        await self.session.close()
+
     @asynccontextmanager
     async def event(self) -> AsyncIterator[LiveContext]:
         """One event's re-read and resolution: a fresh session and today's authorizer, committed (the

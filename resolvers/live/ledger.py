@@ -51,6 +51,7 @@ async def ledger_region(ctx: LiveContext, region_code: str) -> str:
 async def ledger_events(ctx: LiveContext, *, region_code: str) -> AsyncIterator[LedgerEvent]:
     """Every ledger event inside the region that the caller may read, as it commits, until unsubscribed."""
     region_path = await ledger_region(ctx, region_code)
+    await ctx.between_events()
     assert ctx.hub is not None, "subscriptions run on a live connection"
     assert ctx.live is not None, "signed in at connection_init"
     subscription = ctx.hub.subscribe(ctx.live, Kind.LEDGER)

@@ -72,6 +72,7 @@ async def report_events(ctx: LiveContext) -> AsyncIterator[ReportEvent]:
     """The caller's report events as they commit, and its deadlines as the days pass, until unsubscribed."""
     if not ctx.access().holds_anywhere(REPORT, "READ"):
         raise Forbidden()
+    await ctx.between_events()
     assert ctx.hub is not None, "subscriptions run on a live connection"
     assert ctx.live is not None, "signed in at connection_init"
     subscription = ctx.hub.subscribe(ctx.live, Kind.REPORT)
