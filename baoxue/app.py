@@ -120,6 +120,9 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=not settings.production,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
+            # A browser page of another origin opens the WebSocket only from the origins allowed CORS
+            # (the credential is in connection_init, never a cookie; this keeps the two lists one).
+            allowed_origins=settings.cors_origin_list,
         )
         self.sessions = sessions
         self.replica_sessions = replica_sessions

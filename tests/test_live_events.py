@@ -17,14 +17,14 @@ import httpx
 import psutil
 import psycopg
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
-from websockets.typing import Subprotocol
+from websockets.typing import Origin, Subprotocol
 
 from authz.tokens import TokenConfig, issue_access_token
 from tests.conftest import TEST_SECRET, Databases
 from tests.ledger_support import WUDING_PRIMARY, WUDING_VILLAGE, YUANMOU_PRIMARY, YUANMOU_VILLAGE, raw_id
-from tests.live_support import Closed, LiveClient
+from tests.live_support import PROTOCOL, Closed, LiveClient
 from tests.test_grant_sync import DEMO_PASSWORD, Server, _cli, _environment, _gql, _token
 
 WUDING, YUANMOU = "532329", "532328"
@@ -35,6 +35,7 @@ OTHER_PRINCIPAL = f"edu-school-{YUANMOU_PRIMARY}"
 QUEUE_SIZE = 2
 TODAY_B = date(2026, 12, 3)  # the school's November report is due 5 December: 2 days left
 TODAY_A = date(2026, 12, 7)  # past it
+APP_ORIGIN = "https://app.example.org"  # the one browser origin allowed (BAOXUE_CORS_ORIGINS)
 
 LEDGER_EVENTS = """subscription($region: String!) { ledgerEvents(regionCode: $region) {
   type occurredAt entry { id status responsibleRegionCode student { id nationalId } }
@@ -136,7 +137,7 @@ def _open_entry(live: Live, token: str, village: str, school: str) -> str:
 def live(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("live")
     url = databases.create("live")
-    env = _environment(url, tmp) | {"BAOXUE_LIVE_QUEUE_SIZE": str(QUEUE_SIZE)}
+    env = _environment(url, tmp) | {"BAOXUE_LIVE_QUEUE_SIZE": str(QUEUE_SIZE), "BAOXUE_CORS_ORIGINS": APP_ORIGIN}
     _cli(env, "migrate")
     _cli(env, "seed", "demo")
     a = Server("A", env | {"BAOXUE_LIVE_TODAY": TODAY_A.isoformat()}, tmp)
@@ -345,6 +346,16 @@ def test_a_message_that_is_not_a_json_object_closes_4400(live: Live, message: st
         assert client.closed(timeout=5).code == 4400
     finally:
         client.close()
+
+
+def test_a_browser_page_of_another_origin_cannot_open_the_socket(live: Live) -> None:
+    url = live.b.base.replace("http://", "ws://") + "/graphql"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, subprotocols=[Subprotocol(PROTOCOL)], origin=Origin("https://evil.example.net"), open_timeout=10)
+    assert refused.value.response.status_code == 403
+    with connect(url, subprotocols=[Subprotocol(PROTOCOL)], origin=Origin(APP_ORIGIN), open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "connection_init", "payload": {"token": live.token(COUNTY_EDU)}}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "connection_ack"}
 
 
 def test_the_older_graphql_ws_protocol_is_refused_4406(live: Live) -> None:
