@@ -143,7 +143,7 @@ def live(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
     a = Server("A", env | {"BAOXUE_LIVE_TODAY": TODAY_A.isoformat()}, tmp)
     b = Server("B", env | {"BAOXUE_LIVE_TODAY": TODAY_B.isoformat()}, tmp)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # two servers after a demo seed, on a loaded CI machine
         a.wait_ready(deadline)
         b.wait_ready(deadline)
         with httpx.Client(timeout=10) as http:
