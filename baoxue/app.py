@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -37,6 +37,8 @@ from authz.passwords import use_profile as use_password_profile
 from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.context import Context
+from resolvers.live.context import LiveContext
+from resolvers.live.hub import Hub
 from resolvers.reports.links import LINKS, LinkSigner
 from schema.budgets import BUDGET, BUDGET_REFUSED, budget_extensions, query_budgets
 from schema.limits import Limits
@@ -50,6 +52,7 @@ from .exports import export_endpoint
 from .graphql_http import GRAPHQL_RESPONSE, JSON, http_refusal, is_request_error, negotiate, request_error_status
 from .http_auth import token_endpoint
 from .ide import graphiql_page, static_mount
+from .live import MAX_SUBSCRIPTIONS, LiveHandler, LiveSocket, listen_live, live_context, sign_in
 from .observability import OperationMetrics, RequestContextMiddleware, configure_logging, request_id_var
 from .persisted import PersistedOperations
 from .platform import batch_download_endpoint
@@ -79,7 +82,8 @@ def _nested_deeper_than(value: object, limit: int) -> bool:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """Strawberry over starlette: a fresh session and the caller's principal per operation.
+    """Strawberry over starlette: a fresh session and the caller's principal per operation; over the
+    WebSocket (graphql-transport-ws only), sign-in at `connection_init` and live events (baoxue/live.py).
 
     Sign-in and the authorizer always read the primary (`sessions`); with `replica_sessions`,
     UnitOfWork moves a query to the replica once the document shows it only reads.
@@ -93,6 +97,7 @@ class GraphQLView(GraphQL[Context, None]):
         authz: AuthzState,
         replica_sessions: async_sessionmaker[AsyncSession] | None = None,
         links: LinkSigner | None = None,
+        hub: Hub | None = None,
     ) -> None:
         limits = Limits(
             settings.max_query_depth,
@@ -111,6 +116,10 @@ class GraphQLView(GraphQL[Context, None]):
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=not settings.production,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
+            # A browser page of another origin opens the WebSocket only from the origins allowed CORS
+            # (the credential is in connection_init, never a cookie; this keeps the two lists one).
+            allowed_origins=settings.cors_origin_list,
         )
         self.sessions = sessions
         self.replica_sessions = replica_sessions
@@ -118,6 +127,11 @@ class GraphQLView(GraphQL[Context, None]):
         self.authz = authz
         self.links = links
         self.persisted = PersistedOperations(required=settings.persisted_only)
+        self.hub = hub or Hub(settings.live_queue_size)
+        self.settings = settings
+
+    graphql_transport_ws_handler_class = LiveHandler
+    websocket_adapter_class = LiveSocket
 
     def encode_json(self, data: object) -> str:
         """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""
@@ -138,6 +152,15 @@ class GraphQLView(GraphQL[Context, None]):
         return value
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        if isinstance(request, WebSocket):
+            return live_context(
+                request,
+                sessions=self.sessions,
+                authz=self.authz,
+                hub=self.hub,
+                settings=self.settings,
+                links=self.links,
+            )
         session = self.sessions()
         request.state.db_session = session
         auth = await authenticate(session, request.headers.get("authorization"), self.tokens)
@@ -155,6 +178,13 @@ class GraphQLView(GraphQL[Context, None]):
         request.state.graphql_context = context
         request.state.sub_response = response
         return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """`connection_init`: sign in (README "Live events"); refused, the socket closes with 4403."""
+        assert isinstance(context, LiveContext)
+        await sign_in(context, self.sessions, self.tokens, self.hub)
+        context.authorizer = await self.authz.get(self.sessions)
+        return UNSET
 
     async def execute_single(
         self,
@@ -231,6 +261,8 @@ class GraphQLView(GraphQL[Context, None]):
             context = getattr(request.state, "graphql_context", None)
             if context is not None and context.session is not session:
                 await context.session.close()  # the replica's, if the operation moved there
+            if isinstance(context, LiveContext) and context.live is not None:
+                self.hub.disconnect(context.live)
         if media == GRAPHQL_RESPONSE and response.headers.get("content-type", "").startswith(JSON):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
@@ -319,12 +351,14 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     authz = AuthzState()
+    hub = Hub(settings.live_queue_size)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        listener = None
+        listener = live_listener = None
         if url is not None:
             listener = asyncio.create_task(listen(authz, url, sessions))  # builds once it listens
+            live_listener = asyncio.create_task(listen_live(hub, url))
         log.info("baoxue started", extra={"environment": settings.environment})
         try:
             yield
@@ -333,18 +367,20 @@ def create_app(
             # lifespan's shutdown and cancels it when the loop closes; starlette would then report a failed
             # shutdown with a traceback. Release the same things quietly instead.
             log.info("baoxue stopped without a graceful shutdown (forced exit)")
-        if listener is not None:
-            listener.cancel()
+        for task in (listener, live_listener):
+            if task is not None:
+                task.cancel()
         if engine is not None:
             await engine.dispose()
         if replica_engine is not None:
             await replica_engine.dispose()
 
     links = LinkSigner.from_secret(settings.signing_secret)
-    graphql = GraphQLView(sessions, tokens, settings, authz, replica_sessions, links)
+    graphql = GraphQLView(sessions, tokens, settings, authz, replica_sessions, links, hub)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         *([] if settings.production else [static_mount()]),  # GraphiQL's assets, development only
+        WebSocketRoute("/graphql", graphql),  # graphql-transport-ws only: live events (README "Live events")
         Route("/auth/token", token_endpoint(sessions, tokens, policy), methods=["POST"]),
         Route("/reports/{id}/download", download_endpoint(sessions, tokens, authz, links), methods=["GET"]),
         Route("/rosters", roster_endpoint(sessions, tokens, authz), methods=["POST"]),

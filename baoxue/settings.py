@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -84,6 +85,24 @@ class Settings(BaseSettings):
         description="Export rows an account may receive per day, by its highest level, as JSON (as above); "
         "a permission admin may set one account's own (setExportBudget).",
     )
+    live_queue_size: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Live events queued per subscription before its WebSocket is closed with 4413 SLOW_CONSUMER "
+        "(README, Live events).",
+    )
+    live_deadline_check_seconds: float = Field(
+        default=600,
+        gt=0,
+        le=86_400,
+        description="How often each `reportEvents` subscription looks at its units' deadlines (README, Live events).",
+    )
+    live_today: date | None = Field(
+        default=None,
+        description="Tests and demos only (refused in production): the day deadline events count from, "
+        "instead of today in China.",
+    )
     password_hasher: PasswordProfile = Field(
         default="recommended",
         description="argon2 parameters for new password hashes: `recommended`, or `fast` for test runs "
@@ -97,6 +116,8 @@ class Settings(BaseSettings):
                 "BAOXUE_PASSWORD_HASHER=fast is for tests; production keeps argon2's recommended parameters"
                 " / 生产环境只用 argon2 推荐参数"
             )
+        if self.live_today is not None and self.production:
+            raise ValueError("BAOXUE_LIVE_TODAY is for tests and demos / 生产环境不能设置 BAOXUE_LIVE_TODAY")
         return self
 
     @field_validator("query_budgets", "export_rows_per_day", mode="before")

@@ -7,11 +7,14 @@ from typing import Any
 from models.repos import audit
 
 from .context import Context
+from .live.events import announce
 
 
 async def record_change(ctx: Context, **entry: Any) -> None:
     """Audit a change in this operation's transaction (ARCHITECTURE §5), naming the caller and the request."""
     await audit.record(ctx.session, actor=ctx.actor, request_id=ctx.request_id, **entry)
+    # A change that is a live event is announced in the same transaction (resolvers/live/events.py).
+    await announce(ctx.session, entry.get("action", ""), str(entry.get("target_id", "")), entry.get("summary"))
 
 
 async def record_durable(ctx: Context, **entry: Any) -> None:

@@ -23,6 +23,7 @@ from . import (
     comparisons,
     geography,
     ledgers,
+    live,
     platform,
     reports,
     rosters,
@@ -136,6 +137,7 @@ def build_schema(
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=live.Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
         execution_context_class=SerialRootExecutionContext,

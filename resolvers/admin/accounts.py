@@ -29,6 +29,7 @@ from models.repos.paging import Page
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
+from ..live.events import announce_access_lost
 from ..paging import decode_cursor, page_size
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -253,4 +254,5 @@ async def revoke_token(ctx: Context, *, prefix: str, reason: str) -> ApiToken:
             scope_path=owner.home_path,
             reason=reason,
         )
+        await announce_access_lost(ctx.session, owner.username)  # its live connections close (README)
     return token
