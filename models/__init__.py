@@ -33,6 +33,7 @@ from .roster_import import RosterImport, RosterRow
 from .school import School, SchoolKind, SchoolStage
 from .school_calendar import SchoolCalendar, SchoolCalendarDay, SchoolTerm
 from .term_visit import TermVisit
+from .verification import VerificationTask
 
 __all__ = [
     "Account",
@@ -84,4 +85,5 @@ __all__ = [
     "SchoolTerm",
     "SpecialGroup",
     "TermVisit",
+    "VerificationTask",
 ]

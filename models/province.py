@@ -24,6 +24,8 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "school_report_due_day": (1, 28),
     "county_report_due_days": (0, 90),
     "city_report_due_days": (0, 90),
+    # Days a county has to verify a child of a pushed-down list (下发核实, POLICY 004 §9; models/verification.py).
+    "verification_days": (1, 90),
 }
 
 
@@ -64,6 +66,9 @@ class ProvinceSetting(SQLModel, table=True):
     spring_term_start_day: int = _setting(1, ge=1, le=31)
     autumn_term_start_month: int = _setting(9, ge=1, le=12)
     autumn_term_start_day: int = _setting(1, ge=1, le=31)
+    # Pushed-down lists (POLICY 004 §9): a routed child is verified within this many days (default: Baicheng's
+    # 15-day verification, POLICY 002 一(三)).
+    verification_days: int = _bounded("verification_days", 15)
     updated_at: datetime = updated_at_field()
     version: int = version_field()
 

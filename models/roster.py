@@ -15,8 +15,12 @@ Which columns each kind must have (a file without one fails whole, naming it):
 - `REGISTRY` 学籍: 学籍号, 学校标识码, 年级 (the registry export always has them).
 - `IN_SCHOOL` 在校: 学校标识码, 年级 (a school's roll need not carry registry numbers).
 - `POVERTY` 脱贫户/低保: 户籍地区划代码 and 帮扶类型 (the poverty database is kept by household registration).
+- `PUSHED` 下发名单: the ministry's (or a province's) list of suspected dropouts (POLICY 004 §9), with the
+  platform's fields 学籍号, 学校标识码, 年级, 户籍地区划代码, 现住址区划代码, all optional: a row is routed
+  to a county by the first place it names that lies in one (`models/verification.route`), and a row with
+  no usable place is kept as unroutable and listed back to the sender, never refused for it.
 
-So every row has a place (a region or a school), which decides whether it lies in the importer's
+So every row of the four checks has a place (a region or a school), which decides whether it lies in the importer's
 jurisdiction. Any other column of the table may be present; unknown columns are kept in `raw` only.
 """
 
@@ -36,6 +40,7 @@ class RosterKind(enum.StrEnum):
     REGISTRY = "REGISTRY"
     IN_SCHOOL = "IN_SCHOOL"
     POVERTY = "POVERTY"
+    PUSHED = "PUSHED"  # 下发名单: suspected dropouts pushed down by the ministry or a province (004 §9)
 
 
 ROSTER_KIND_LABELS = {
@@ -43,6 +48,7 @@ ROSTER_KIND_LABELS = {
     RosterKind.REGISTRY: "学籍名册 / student registry",
     RosterKind.IN_SCHOOL: "在校名册 / at school",
     RosterKind.POVERTY: "脱贫户/低保名册 / poverty and minimum-allowance households",
+    RosterKind.PUSHED: "下发疑似辍学名单 / suspected dropouts pushed down for verification (004 §9)",
 }
 
 
@@ -90,6 +96,15 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
     ),
     RosterKind.IN_SCHOOL: (*_COMMON, _required(SCHOOL_CODE), _required(GRADE), REGISTRY_NUMBER, NO_ID_REASON),
     RosterKind.POVERTY: (*_COMMON, _required(HOUSEHOLD_REGION), _required(POVERTY_KIND), NO_ID_REASON),
+    RosterKind.PUSHED: (
+        *_COMMON,
+        REGISTRY_NUMBER,
+        SCHOOL_CODE,
+        GRADE,
+        HOUSEHOLD_REGION,
+        RESIDENCE_REGION,
+        NO_ID_REASON,
+    ),
 }
 
 # Fields of which a kind needs at least one column, and one value in each row.

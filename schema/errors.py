@@ -15,6 +15,7 @@ from resolvers.reports.errors import ReportErrorCode, TermVisitErrorCode
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.settings.errors import SettingErrorCode
 from resolvers.students.errors import StudentErrorCode
+from resolvers.verification.errors import VerificationErrorCode
 
 C = TypeVar("C", bound=type[ErrorCode])
 
@@ -36,6 +37,7 @@ for table in (
     SettingErrorCode,
     StudentErrorCode,
     TermVisitErrorCode,
+    VerificationErrorCode,
 ):
     expose(table)
 
@@ -88,6 +90,11 @@ class TermVisitError(UserError):
     code: TermVisitErrorCode = strawberry.field(description="错误代码 / the rule broken.")
 
 
+@strawberry.type(description="下发核实操作的错误 / an error of a verification mutation.")
+class VerificationError(UserError):
+    code: VerificationErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
 # Each error type and the table its codes come from.
 CODES: dict[type[UserError], type[ErrorCode]] = {
     AdminError: AdminErrorCode,
@@ -98,6 +105,7 @@ CODES: dict[type[UserError], type[ErrorCode]] = {
     SettingError: SettingErrorCode,
     StudentError: StudentErrorCode,
     TermVisitError: TermVisitErrorCode,
+    VerificationError: VerificationErrorCode,
 }
 
 

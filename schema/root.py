@@ -17,7 +17,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from . import admin, changes, comparisons, geography, ledgers, reports, rosters, settings, students
+from . import admin, changes, comparisons, geography, ledgers, reports, rosters, settings, students, verification
 from . import nodes as node_fields
 from .extensions import ErrorPolicy, MaskingErrorPolicy, SignInFirst, UnitOfWork, is_expected
 from .inputs import guard
@@ -36,10 +36,10 @@ class NodeQuery:
 
 # Each domain keeps its own root fields (schema/<domain>/__init__.py); the roots merge them.
 QUERIES = (NodeQuery, admin.Query, geography.Query, students.Query, ledgers.Query, reports.Query, rosters.Query)
-Query = merge_types("Query", (*QUERIES, comparisons.Query, changes.Query, settings.Query))
+Query = merge_types("Query", (*QUERIES, comparisons.Query, changes.Query, settings.Query, verification.Query))
 Query.__strawberry_definition__.description = "查询入口 / the root of all reads."  # type: ignore[attr-defined]
 MUTATIONS = (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation, rosters.Mutation)
-Mutation = merge_types("Mutation", (*MUTATIONS, comparisons.Mutation, settings.Mutation))
+Mutation = merge_types("Mutation", (*MUTATIONS, comparisons.Mutation, settings.Mutation, verification.Mutation))
 Mutation.__strawberry_definition__.description = "变更入口 / the root of all changes."  # type: ignore[attr-defined]
 
 

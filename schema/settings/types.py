@@ -59,6 +59,9 @@ class ProvinceSettings(relay.Node):
     cosign_required: bool = strawberry.field(
         description="县季度复核须县级政府会签（默认是）/ the county government countersigns the county's quarter."
     )
+    verification_days: int = strawberry.field(
+        description="下发名单核实期限：天数（默认 15）/ days a county has to verify a pushed-down child (004 §9)."
+    )
     version: int = strawberry.field(
         description="版本（修改时提交，过期返回 CONFLICT；从未修改为 0）/ version to send back; 0 before any change."
     )
@@ -88,6 +91,7 @@ class ProvinceSettings(relay.Node):
             city_report_due_days=row.city_report_due_days,
             late_submission_allowed=row.late_submission_allowed,
             cosign_required=row.cosign_required,
+            verification_days=row.verification_days,
             version=row.version,
             updated_at=row.updated_at if row.version else None,
         )
@@ -162,6 +166,9 @@ class UpdateProvinceSettingsInput:
     cosign_required: bool | None = strawberry.field(
         default=None, description="县季度复核须县级政府会签 / the county government countersigns the quarter."
     )
+    verification_days: int | None = _bounded(
+        "verification_days", "下发名单核实期限：天数", "days a county has to verify a pushed-down child"
+    )
 
 
 @strawberry.input(description="修改市级设置 / change what a city sets for itself.")
@@ -203,6 +210,7 @@ async def update_province_settings(info: Info, input: UpdateProvinceSettingsInpu
         city_report_due_days=input.city_report_due_days,
         late_submission_allowed=input.late_submission_allowed,
         cosign_required=input.cosign_required,
+        verification_days=input.verification_days,
     )
     return await run_mutation(
         info,
