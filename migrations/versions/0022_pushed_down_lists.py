@@ -25,6 +25,8 @@ NEW_KINDS = "('HOUSEHOLD', 'REGISTRY', 'IN_SCHOOL', 'POVERTY', 'PUSHED')"
 
 
 def upgrade() -> None:
+    # A ministry's list is imported for the nation, CN, which is no region row.
+    op.drop_constraint("roster_import_jurisdiction_code_fkey", "roster_import", type_="foreignkey")
     op.drop_constraint("ck_roster_import_kind", "roster_import", type_="check")
     op.create_check_constraint("ck_roster_import_kind", "roster_import", f"kind IN {NEW_KINDS}")
     op.add_column("province_setting", sa.Column("verification_days", sa.Integer(), server_default="15", nullable=False))
@@ -73,3 +75,6 @@ def downgrade() -> None:
     op.drop_column("province_setting", "verification_days")
     op.drop_constraint("ck_roster_import_kind", "roster_import", type_="check")
     op.create_check_constraint("ck_roster_import_kind", "roster_import", f"kind IN {OLD_KINDS}")
+    op.create_foreign_key(
+        "roster_import_jurisdiction_code_fkey", "roster_import", "region", ["jurisdiction_code"], ["code"]
+    )

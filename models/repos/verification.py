@@ -49,7 +49,7 @@ async def verification_days(session: AsyncSession, province_codes: Iterable[str]
     stmt = select(col(ProvinceSetting.province_code), col(ProvinceSetting.verification_days)).where(
         col(ProvinceSetting.province_code).in_(codes)
     )
-    found = dict((await session.execute(stmt)).tuples().all())
+    found: dict[str, int] = dict((await session.execute(stmt)).all())  # type: ignore[arg-type]
     return {code: found.get(code, DEFAULT_VERIFICATION_DAYS) for code in codes}
 
 
@@ -151,7 +151,7 @@ async def count_tasks(
         stmt = stmt.where(col(t.import_id) == import_id)
     return [
         TaskGroup(path, TaskStatus(status), outcome, reason, bool(overdue), int(n))
-        for path, status, outcome, reason, overdue, n in (await session.execute(stmt)).tuples().all()
+        for path, status, outcome, reason, overdue, n in (await session.execute(stmt)).all()
     ]
 
 
