@@ -49,7 +49,7 @@ async def verification_days(session: AsyncSession, province_codes: Iterable[str]
     stmt = select(col(ProvinceSetting.province_code), col(ProvinceSetting.verification_days)).where(
         col(ProvinceSetting.province_code).in_(codes)
     )
-    found: dict[str, int] = dict((await session.execute(stmt)).all())  # type: ignore[arg-type]
+    found: dict[str, int] = dict((await session.execute(stmt)).all())
     return {code: found.get(code, DEFAULT_VERIFICATION_DAYS) for code in codes}
 
 
