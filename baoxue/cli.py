@@ -504,8 +504,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rimport = roster.add_parser("import", help="stage a roster file (CSV in UTF-8 or GB18030, or XLSX)")
     rimport.add_argument("file", help="the roster file")
-    rimport.add_argument("--kind", required=True, choices=["HOUSEHOLD", "REGISTRY", "IN_SCHOOL", "POVERTY"])
-    rimport.add_argument("--jurisdiction", required=True, help="the county (or township, village) code")
+    rimport.add_argument("--kind", required=True, choices=["HOUSEHOLD", "REGISTRY", "IN_SCHOOL", "POVERTY", "PUSHED"])
+    rimport.add_argument(
+        "--jurisdiction", required=True, help="the county (or township, village) code; CN or a province for PUSHED"
+    )
     rimport.add_argument("--as-of", help="the roster's date (YYYY-MM-DD; default today in China)")
     rimport.set_defaults(func=cmd_roster_import)
     rapply = roster.add_parser("apply", help="apply a staged batch: register the children no one knew")

@@ -264,3 +264,25 @@ async def test_verification_days_is_a_province_setting(client, session):
     out = await gql(client, """mutation { updateProvinceSettings(input: {provinceCode: "53", version: 1,
         verificationDays: 91}) { errors { code } } }""", None, token)  # fmt: skip
     assert error_codes(out) == ["BAD_USER_INPUT"]
+
+
+async def test_the_sender_downloads_its_refused_rows_and_a_county_may_not(client, session):
+    good = await free_national_id(session, "532329", date(2013, 6, 4))
+    response = await upload(
+        client, MINISTRY, [["子", "男", good, WUDING_SCHOOL, "", ""], ["丑", "男", "123", "", "", ""]]
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["refused"] == 1
+    number = response.json()["number"]
+
+    async def download(who: str) -> Any:
+        token = await token_for(client, who)
+        return await client.get(f"/rosters/{number}/refused.csv", headers={"Authorization": f"Bearer {token}"})
+
+    ministry = await download(MINISTRY)
+    assert ministry.status_code == 200
+    assert "丑" in ministry.text
+    assert "not a valid national ID" in ministry.text
+    county = await download(WUDING_BUREAU)  # the batch is not the county's: as if it did not exist
+    assert county.status_code == 404
+    assert "丑" not in county.text
