@@ -2,6 +2,8 @@
 
 Lists of suspected dropouts pushed down by the ministry or a province (下发核实, POLICY 004 §9): the roster
 kind PUSHED, each routed row's verification task, and the days a county has to verify (province_setting).
+A ministry's list is imported for the nation (CN), so roster_import.jurisdiction_code loses its foreign key.
+Downgrading removes the pushed-down batches and their rows with the tasks.
 
 Revision ID: 0022
 Revises: 0021
@@ -71,7 +73,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The schema before had no pushed-down lists: their tasks, batches and rows go with it (children and
+    # ledger entries a verification made stay).
     op.drop_table("verification_task")
+    op.execute("DELETE FROM roster_row WHERE import_id IN (SELECT id FROM roster_import WHERE kind = 'PUSHED')")
+    op.execute("DELETE FROM roster_import WHERE kind = 'PUSHED'")
     op.drop_column("province_setting", "verification_days")
     op.drop_constraint("ck_roster_import_kind", "roster_import", type_="check")
     op.create_check_constraint("ck_roster_import_kind", "roster_import", f"kind IN {OLD_KINDS}")
