@@ -12,6 +12,7 @@ Create Date: 2026-12-04 15:00:00
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -22,15 +23,26 @@ down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OLD_KINDS = "('HOUSEHOLD', 'REGISTRY', 'IN_SCHOOL', 'POVERTY')"
-NEW_KINDS = "('HOUSEHOLD', 'REGISTRY', 'IN_SCHOOL', 'POVERTY', 'PUSHED')"
+
+def _kinds() -> list[str]:
+    """The kinds the current check allows, read from the database: another migration may add its own kind
+    before or after this one (chained at merge), and each keeps the others'."""
+    found = op.get_bind().execute(
+        sa.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ck_roster_import_kind'")
+    )
+    return re.findall(r"'([A-Z_]+)'", found.scalar() or "")
+
+
+def _check(kinds: list[str]) -> None:
+    op.drop_constraint("ck_roster_import_kind", "roster_import", type_="check")
+    listed = ", ".join(f"'{k}'" for k in kinds)
+    op.create_check_constraint("ck_roster_import_kind", "roster_import", f"kind IN ({listed})")
 
 
 def upgrade() -> None:
     # A ministry's list is imported for the nation, CN, which is no region row.
     op.drop_constraint("roster_import_jurisdiction_code_fkey", "roster_import", type_="foreignkey")
-    op.drop_constraint("ck_roster_import_kind", "roster_import", type_="check")
-    op.create_check_constraint("ck_roster_import_kind", "roster_import", f"kind IN {NEW_KINDS}")
+    _check([*(k for k in _kinds() if k != "PUSHED"), "PUSHED"])
     op.add_column("province_setting", sa.Column("verification_days", sa.Integer(), server_default="15", nullable=False))
     op.create_table(
         "verification_task",
@@ -79,8 +91,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM roster_row WHERE import_id IN (SELECT id FROM roster_import WHERE kind = 'PUSHED')")
     op.execute("DELETE FROM roster_import WHERE kind = 'PUSHED'")
     op.drop_column("province_setting", "verification_days")
-    op.drop_constraint("ck_roster_import_kind", "roster_import", type_="check")
-    op.create_check_constraint("ck_roster_import_kind", "roster_import", f"kind IN {OLD_KINDS}")
+    _check([k for k in _kinds() if k != "PUSHED"])
     op.create_foreign_key(
         "roster_import_jurisdiction_code_fkey", "roster_import", "region", ["jurisdiction_code"], ["code"]
     )
