@@ -16,6 +16,7 @@ from typing import Any, TextIO, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from authz.passwords import use_profile as use_password_profile
+from models.roster import RosterKind
 from resolvers.context import Context
 from resolvers.errors import BadInput
 
@@ -518,8 +519,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rimport = roster.add_parser("import", help="stage a roster file (CSV in UTF-8 or GB18030, or XLSX)")
     rimport.add_argument("file", help="the roster file")
-    rimport.add_argument("--kind", required=True, choices=["HOUSEHOLD", "REGISTRY", "IN_SCHOOL", "POVERTY"])
-    rimport.add_argument("--jurisdiction", required=True, help="the county (or township, village) code")
+    rimport.add_argument("--kind", required=True, choices=[k.value for k in RosterKind])
+    rimport.add_argument(
+        "--jurisdiction", required=True, help="the county (or township, village) code; CN or a province for PUSHED"
+    )
     rimport.add_argument("--as-of", help="the roster's date (YYYY-MM-DD; default today in China)")
     rimport.set_defaults(func=cmd_roster_import)
     rapply = roster.add_parser("apply", help="apply a staged batch: register the children no one knew")

@@ -31,6 +31,7 @@ from authz.errors import AccessError
 from authz.principal import require_principal
 from authz.state import AuthzState
 from authz.tokens import TokenConfig
+from models.region import NATION_CODE
 from models.roster import RosterKind
 from resolvers.errors import BadInput
 from resolvers.rosters import imports
@@ -142,7 +143,9 @@ def _fields(form: Any) -> tuple[RosterKind, str, date, UploadFile]:
         raise BadInput("file", RosterErrorCode.REQUIRED, "须上传名册文件", "upload the roster as a file")
     if not isinstance(kind, str) or kind not in RosterKind.__members__:
         raise BadInput("kind", RosterErrorCode.INVALID_KIND)
-    if not isinstance(jurisdiction, str) or not (jurisdiction.isascii() and jurisdiction.isdigit()):
+    if not isinstance(jurisdiction, str) or not (
+        jurisdiction == NATION_CODE or (jurisdiction.isascii() and jurisdiction.isdigit())
+    ):  # a region's code, or CN (the nation) for the ministry's pushed-down list
         raise BadInput("jurisdiction", RosterErrorCode.NOT_FOUND, "没有这个区划", "no such region")
     try:
         day = date.fromisoformat(str(as_of))

@@ -36,6 +36,7 @@ from .school_calendar import SchoolCalendar, SchoolCalendarDay, SchoolTerm
 from .term_start import ReportUnreported, UnreportedExplanation, UnreportedVisit
 from .term_visit import TermVisit
 from .transition import ExamRegistrationExplanation
+from .verification import VerificationTask
 
 __all__ = [
     "Account",
@@ -94,4 +95,5 @@ __all__ = [
     "TermVisit",
     "UnreportedExplanation",
     "UnreportedVisit",
+    "VerificationTask",
 ]

@@ -27,6 +27,8 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "primary_leaver_days": (0, 180),
     "bimonth_report_due_day": (1, 28),
     "term_start_report_days": (1, 60),
+    # Days a county has to verify a child of a pushed-down list (下发核实, POLICY 004 §9; models/verification.py).
+    "verification_days": (1, 90),
 }
 
 # 小升初 (POLICY 003 二(二), docs/POLICY.md "Key transitions"): a pupil who finished primary grade 6 and holds
@@ -77,6 +79,9 @@ class ProvinceSetting(SQLModel, table=True):
     primary_leaver_days: int = _bounded("primary_leaver_days", DEFAULT_PRIMARY_LEAVER_DAYS)
     # 开学后15天内未报到 (POLICY 002 一(三)): the unreported list's window, calendar days from the term start.
     term_start_report_days: int = _bounded("term_start_report_days", 15)
+    # Pushed-down lists (POLICY 004 §9): a routed child is verified within this many days (default: Baicheng's
+    # 15-day verification, POLICY 002 一(三)).
+    verification_days: int = _bounded("verification_days", 15)
     updated_at: datetime = updated_at_field()
     version: int = version_field()
 

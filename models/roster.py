@@ -18,8 +18,12 @@ Which columns each kind must have (a file without one fails whole, naming it):
 - `EXAM_REGISTRATION` 中考报名名册 (POLICY 003 二(二), README "Key transitions"): 学籍号, 学校标识码 and 报名号
   (the registration's number, kept in `raw`); imported by the county bureau for its county. It is evidence
   only: applying it registers no child (`EVIDENCE_ONLY`), its rows say who registered for 中考.
+- `PUSHED` 下发名单: the ministry's (or a province's) list of suspected dropouts (POLICY 004 §9), with the
+  platform's fields 学籍号, 学校标识码, 年级, 户籍地区划代码, 现住址区划代码, all optional: a row is routed
+  to a county by the first place it names that lies in one (`models/verification.route`), and a row with
+  no usable place is kept as unroutable and listed back to the sender, never refused for it.
 
-So every row has a place (a region or a school), which decides whether it lies in the importer's
+So every row of the four checks has a place (a region or a school), which decides whether it lies in the importer's
 jurisdiction. Any other column of the table may be present; unknown columns are kept in `raw` only.
 """
 
@@ -40,6 +44,7 @@ class RosterKind(enum.StrEnum):
     IN_SCHOOL = "IN_SCHOOL"
     POVERTY = "POVERTY"
     EXAM_REGISTRATION = "EXAM_REGISTRATION"  # 中考报名名册 (POLICY 003 二(二))
+    PUSHED = "PUSHED"  # 下发名单: suspected dropouts pushed down by the ministry or a province (004 §9)
 
 
 ROSTER_KIND_LABELS = {
@@ -48,6 +53,7 @@ ROSTER_KIND_LABELS = {
     RosterKind.IN_SCHOOL: "在校名册 / at school",
     RosterKind.POVERTY: "脱贫户/低保名册 / poverty and minimum-allowance households",
     RosterKind.EXAM_REGISTRATION: "中考报名名册 / registrations for the junior-school leaving exam (中考)",
+    RosterKind.PUSHED: "下发疑似辍学名单 / suspected dropouts pushed down for verification (004 §9)",
 }
 
 # Kinds whose rows are evidence only: applying the batch registers no child for its unknown rows (a 中考
@@ -107,6 +113,15 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
         _required(SCHOOL_CODE),
         _required(EXAM_NUMBER),
         GRADE,
+        NO_ID_REASON,
+    ),
+    RosterKind.PUSHED: (
+        *_COMMON,
+        REGISTRY_NUMBER,
+        SCHOOL_CODE,
+        GRADE,
+        HOUSEHOLD_REGION,
+        RESIDENCE_REGION,
         NO_ID_REASON,
     ),
 }

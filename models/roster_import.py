@@ -81,7 +81,8 @@ class RosterImport(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
     kind: str = Field(max_length=24)  # EXAM_REGISTRATION is 17 characters (migration 0025)
-    jurisdiction_code: str = Field(foreign_key="region.code", max_length=12)
+    # A region's code, or CN (the nation) for a ministry's pushed-down list: no foreign key (migration 0022).
+    jurisdiction_code: str = Field(max_length=12)
     jurisdiction_path: str = Field(sa_type=path_type(), index=True)
     as_of: date = Field(description="the day the roster describes (its export date)")
     file_name: str = Field(max_length=255)

@@ -23,6 +23,7 @@ COMMON = {
     "period": "报告期，如 2026-09、2026-Q3、2026-AUTUMN、2025-2026 / a reporting period.",
     "term": "学期，如 2026-AUTUMN / a term, e.g. 2026-AUTUMN.",
     "grade": "年级（1–9）/ a grade, 1 to 9.",
+    "by": "按哪一级汇总 / the level of region the rows count by.",
 }
 
 # Arguments whose meaning is their field's own, by `field.argument`.
@@ -30,10 +31,11 @@ OWN = {
     "explainAccess.username": "要解释的账号 / the account whose access to explain.",
     "explainAccess.action": "动作，如 CHILD:READ / the action, OBJECT:ACTION such as CHILD:READ.",
     "explainAccess.objectId": "对象的全局 ID / the object's global ID.",
-    "ledgerCounts.by": "按哪一级汇总 / the level of region the rows count by.",
     "downloadUrl.format": "文件格式 / the file's format.",
     "rows.status": "只列该状态的行 / only rows of this status.",
     "rows.match": "只列该匹配结果的行 / only rows matched this way.",
+    "verificationProgress.batchId": "下发批次（空：所有批次的逾期视图）/ one pushed-down batch (none: every batch, "
+    "the overdue view).",
 }
 
 

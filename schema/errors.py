@@ -18,6 +18,7 @@ from resolvers.settings.errors import SettingErrorCode
 from resolvers.students.errors import StudentErrorCode
 from resolvers.term_start.errors import TermStartErrorCode
 from resolvers.transitions.errors import TransitionErrorCode
+from resolvers.verification.errors import VerificationErrorCode
 
 C = TypeVar("C", bound=type[ErrorCode])
 
@@ -42,6 +43,7 @@ for table in (
     TermVisitErrorCode,
     TransitionErrorCode,
     TermStartErrorCode,
+    VerificationErrorCode,
 ):
     expose(table)
 
@@ -118,6 +120,11 @@ class TermStartError(UserError):
     code: TermStartErrorCode = strawberry.field(description="错误代码 / the rule broken.")
 
 
+@strawberry.type(description="下发核实操作的错误 / an error of a verification mutation.")
+class VerificationError(UserError):
+    code: VerificationErrorCode = strawberry.field(description="错误代码 / the rule broken.")
+
+
 # Each error type and the table its codes come from.
 CODES: dict[type[UserError], type[ErrorCode]] = {
     AdminError: AdminErrorCode,
@@ -131,6 +138,7 @@ CODES: dict[type[UserError], type[ErrorCode]] = {
     TermVisitError: TermVisitErrorCode,
     TransitionError: TransitionErrorCode,
     TermStartError: TermStartErrorCode,
+    VerificationError: VerificationErrorCode,
 }
 
 

@@ -30,6 +30,7 @@ from . import (
     settings,
     students,
     transitions,
+    verification,
 )
 from . import nodes as node_fields
 from .arguments import describe_arguments
@@ -52,11 +53,11 @@ class NodeQuery:
 # Each domain keeps its own root fields (schema/<domain>/__init__.py); the roots merge them.
 QUERIES = (NodeQuery, admin.Query, geography.Query, students.Query, ledgers.Query, reports.Query, rosters.Query)
 TAIL_QUERIES = (comparisons.Query, changes.Query, settings.Query, transitions.Query, platform.Query, term_start.Query)
-Query = merge_types("Query", (*QUERIES, *TAIL_QUERIES))
+Query = merge_types("Query", (*QUERIES, *TAIL_QUERIES, verification.Query))
 Query.__strawberry_definition__.description = "查询入口 / the root of all reads."  # type: ignore[attr-defined]
 MUTATIONS = (admin.Mutation, students.Mutation, ledgers.Mutation, reports.Mutation, rosters.Mutation)
 TAIL_MUTATIONS = (comparisons.Mutation, settings.Mutation, transitions.Mutation, platform.Mutation, term_start.Mutation)
-Mutation = merge_types("Mutation", (*MUTATIONS, *TAIL_MUTATIONS))
+Mutation = merge_types("Mutation", (*MUTATIONS, *TAIL_MUTATIONS, verification.Mutation))
 Mutation.__strawberry_definition__.description = "变更入口 / the root of all changes."  # type: ignore[attr-defined]
 
 

@@ -41,6 +41,7 @@ from .people import ABSENCE_STORY_NAMES as ABSENCE_STORY_NAMES  # the attendance
 from .people import national_id as national_id
 from .places import PROVINCES, SCHOOLS, walk
 from .platform import seed_platform_batch
+from .pushed import seed_pushed_list
 
 DEMO_PASSWORD = "baoxue-demo"  # noqa: S105  (published demo password, see README)
 
@@ -272,6 +273,8 @@ async def seed_demo(session: AsyncSession, *, actor: str = "seed") -> dict[str, 
         added.update(await load_population(session, demo_data()))
         added["platform batches"] = await seed_platform_batch(session)
     await period_statistics.snapshot(session, TERMS[0][0], max(AS_OF, today()))  # the demo's months, for dashboards
+    if pushed := await seed_pushed_list(session):  # the ministry's list, routed to the counties
+        added["pushed lists"] = pushed
     operator = Context(session=session, principal=None, system_actor=actor, operator=True)
     await record_change(operator, action="seed.demo", target_type="Database", target_id="demo", summary=added)
     return added

@@ -72,7 +72,7 @@ BATCHES_SQL = """
 SELECT id, kind, jurisdiction_path, jurisdiction_code, as_of FROM (
     SELECT DISTINCT ON (jurisdiction_path, kind) id, kind, jurisdiction_path, jurisdiction_code, as_of
       FROM roster_import
-     WHERE status = 'APPLIED' AND kind NOT IN ('IN_SCHOOL', 'EXAM_REGISTRATION') AND as_of <= :as_of
+     WHERE status = 'APPLIED' AND kind NOT IN ('IN_SCHOOL', 'EXAM_REGISTRATION', 'PUSHED') AND as_of <= :as_of
        AND jurisdiction_path >= :county AND jurisdiction_path < :county_end
      ORDER BY jurisdiction_path, kind, as_of DESC, id DESC
 ) latest

@@ -30,3 +30,10 @@ async def paths_in_province(session: AsyncSession, province_code: str) -> tuple[
     )
     schools = await session.execute(select(School.code, School.path).where(col(School.path).like(prefix)))
     return dict(regions.all()), dict(schools.all())
+
+
+async def paths_in_nation(session: AsyncSession) -> tuple[dict[str, str], dict[str, str]]:
+    """`paths_in_province` for every province: a ministry's pushed-down list may name any place."""
+    regions = await session.execute(select(Region.code, Region.path))
+    schools = await session.execute(select(School.code, School.path))
+    return dict(regions.all()), dict(schools.all())

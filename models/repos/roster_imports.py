@@ -248,19 +248,21 @@ async def stage_and_match(
     session: AsyncSession,
     import_id: int,
     rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
-    county_path: str,
+    county_path: str | None,
 ) -> int:
-    """`stage_rows`, then `match_exact` and `match_candidates`, with each row written once: COPY into a
+    """`stage_rows`, then `match_exact` and `match_candidates` (no candidates when `county_path` is None: a
+    pushed-down list is matched on the national ID only), with each row written once: COPY into a
     temporary table of this transaction (no WAL, no index), then one INSERT … SELECT into `roster_row` that
     finds every row's match as it goes. Returns how many rows. The rules are those of the two match
     functions (the SQL shares their fragments); matching at import never touches a child (ARCHITECTURE §9).
     Updating every row after COPY cost more than the COPY itself (bench/rosters_1m.py)."""
-    if not county_path:
+    if county_path == "":
         raise ValueError("a county path is required")
     await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE_TABLE}"))
     await session.execute(text(f"CREATE TEMP TABLE {STAGE_TABLE} (LIKE roster_row INCLUDING DEFAULTS) ON COMMIT DROP"))
     count = await stage_rows(session, import_id, rows, table=STAGE_TABLE)
-    params = {"county": county_path, "county_end": county_path + "0"}
+    # No county: the comparisons with NULL match no child, so every row is EXACT or NEW.
+    params = {"county": county_path, "county_end": county_path + "0" if county_path else None}
     await session.execute(text(f"ANALYZE {STAGE_TABLE}"))  # a fresh table has no statistics: plan on its real size
     # The statement's estimated cost (one index probe per row) passes the JIT thresholds, and compiling it took
     # 3.4 s of a 9 s insert of 67,000 rows; it runs well without.

@@ -20,8 +20,10 @@ from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from ..paging import parse_id
+from ..verification.sending import open_tasks
 from ..versioning import check_version
 from .errors import RosterErrorCode
+from .imports import import_right
 from .reading import get_imports, parse_row_key
 
 # The note's bound is the column's, read from the table rather than written again.
@@ -51,7 +53,9 @@ async def discard_import(ctx: Context, *, import_id: str, version: int, note: st
 async def apply_import(ctx: Context, *, import_id: str, version: int, note: str | None = None) -> RosterImport:
     """Apply a staged batch (应用): its rows become the county's evidence for the comparisons, and every row
     no known child fits is registered as a child (a school's rows enrolled there from the roster's day), except
-    for a kind that is evidence only (a 中考 registration roster: models/roster.EVIDENCE_ONLY).
+    for a kind that is evidence only (a 中考 registration roster: models/roster.EVIDENCE_ONLY). A pushed-down
+    list (`PUSHED`) is instead routed: each row becomes a verification task in its county
+    (resolvers/verification/sending.py).
 
     Refused while a candidate awaits a person's decision: nothing is merged on a guess. A known child's
     record is never overwritten; where a roster differs, its rows show it.
@@ -67,8 +71,13 @@ async def apply_import(ctx: Context, *, import_id: str, version: int, note: str 
             f"尚有 {undecided} 行疑似对应待确认或否定",
             f"{undecided} candidate matches still await a decision",
         )
-    register = RosterKind(batch.kind) not in EVIDENCE_ONLY  # a 中考 registration registers nobody
-    rematched, registered = await repo.register_unknown(ctx.session, batch, ctx.actor, register=register)
+    if batch.kind == RosterKind.PUSHED:  # routed to the counties as tasks; children registered on confirmation
+        rematched, registered = 0, 0
+        routed = await open_tasks(ctx, batch)
+    else:
+        register = RosterKind(batch.kind) not in EVIDENCE_ONLY  # a 中考 registration registers nobody
+        rematched, registered = await repo.register_unknown(ctx.session, batch, ctx.actor, register=register)
+        routed = None
     counts = await repo.count_rows(ctx.session, batch.id)
     await ctx.session.refresh(batch)
     _decided(ctx, batch, ImportStatus.APPLIED, note or None)
@@ -84,6 +93,7 @@ async def apply_import(ctx: Context, *, import_id: str, version: int, note: str 
             "childrenRegistered": registered,
             "matchedSinceStaging": rematched,
             "counts": counts.__dict__,
+            **({"tasks": routed} if routed is not None else {}),
         },
     )
     await ctx.session.flush()
@@ -173,7 +183,7 @@ async def _staged_batch(ctx: Context, import_id: str, version: int | None) -> Ro
     if visible is None or number is None:
         raise BadInput("id", RosterErrorCode.NOT_FOUND, "没有这个导入批次", "no such roster batch")
     if not ctx.operator:
-        ctx.access().require("ROSTER", "IMPORT", {"PLACE": [visible.jurisdiction_path]})
+        ctx.access().require(*import_right(RosterKind(visible.kind)), {"PLACE": [visible.jurisdiction_path]})
     batch = await repo.lock_import(ctx.session, number)  # concurrent decisions queue here, then see the latest
     assert batch is not None
     await ctx.session.refresh(batch)

@@ -41,8 +41,12 @@ class RosterErrorCode(ErrorCode):
     )
     # The batch itself.
     INVALID_KIND = (
-        "名册类型应为 HOUSEHOLD、REGISTRY、IN_SCHOOL、POVERTY 或 EXAM_REGISTRATION",
-        "the kind is HOUSEHOLD, REGISTRY, IN_SCHOOL, POVERTY or EXAM_REGISTRATION",
+        "名册类型应为 HOUSEHOLD、REGISTRY、IN_SCHOOL、POVERTY、EXAM_REGISTRATION 或 PUSHED",
+        "the kind is HOUSEHOLD, REGISTRY, IN_SCHOOL, POVERTY, EXAM_REGISTRATION or PUSHED",
+    )
+    NOT_A_SENDER = (
+        "下发名单由教育部（全国 CN）或省级教育部门（本省）导入",
+        "a pushed-down list is imported for the nation (CN) or a province",
     )
     NOT_A_COUNTY = ("名册按县级及以下辖区导入", "a roster is imported for a county or an area within one")
     HOUSEHOLD_ONLY = (

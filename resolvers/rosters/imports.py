@@ -4,6 +4,9 @@ validated and matched to the children already known, nothing applied until a per
 
 Who imports: county bureaus and county governments for their county; townships and villages their own
 door-to-door lists (铁脚板), as HOUSEHOLD rows of their area (`ROSTER:IMPORT` over the jurisdiction).
+A pushed-down list (`PUSHED`, 下发核实, POLICY 004 §9) is imported by the ministry for the nation (`CN`) or a
+provincial department for its province (`VERIFICATION:SEND`); applying it routes the rows to counties
+(resolvers/verification/sending.py).
 Rows outside the importer's jurisdiction are refused and never stored. A file refused whole (encoding,
 a missing column, empty, too large) stores nothing: the caller's transaction rolls back.
 """
@@ -48,11 +51,14 @@ async def import_roster(
     """Stage a roster for a jurisdiction: refused whole, or a STAGED batch with its counts."""
     session = ctx.session
     path = await jurisdictions.path_of(session, jurisdiction_code)
-    if path is None or len(jurisdiction_code) == 10 or path == "":
+    pushed = kind is RosterKind.PUSHED
+    if path is None or len(jurisdiction_code) == 10 or (path == "" and not pushed):
         raise BadInput("jurisdiction", RosterErrorCode.NOT_FOUND, "没有这个区划", "no such region")
     if not ctx.operator:
-        ctx.access().require("ROSTER", "IMPORT", {"PLACE": [path]})
-    if level_of_path(path) < Level.COUNTY:
+        ctx.access().require(*import_right(kind), {"PLACE": [path]})
+    if pushed and level_of_path(path) > Level.PROVINCE:
+        raise BadInput("jurisdiction", RosterErrorCode.NOT_A_SENDER)
+    if not pushed and level_of_path(path) < Level.COUNTY:
         raise BadInput("jurisdiction", RosterErrorCode.NOT_A_COUNTY)
     if level_of_path(path) > Level.COUNTY and kind is not RosterKind.HOUSEHOLD:
         raise BadInput("kind", RosterErrorCode.HOUSEHOLD_ONLY)
@@ -82,7 +88,10 @@ async def import_roster(
     counted = _Counter()
     try:
         rows = _staged(kind, rows_of(file, kind), path, lookups, counted)
-        await repo.stage_and_match(session, batch.id, _in_threads(rows), _county_of(path))
+        # A pushed-down list is matched on the national ID only: its senders decide no candidates (they read
+        # no children), and the county verifying a child registers it if no child holds the ID.
+        county = None if pushed else _county_of(path)
+        await repo.stage_and_match(session, batch.id, _in_threads(rows), county)
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
     counts = await repo.count_rows(session, batch.id)
@@ -125,8 +134,17 @@ class _Lookups:
         return self.schools.get(code)
 
 
+def import_right(kind: RosterKind) -> tuple[str, str]:
+    """The right that imports (and applies, discards, lists the refused rows of) a roster of this kind: the
+    four checks `ROSTER:IMPORT`; a pushed-down list `VERIFICATION:SEND` (the ministry, a provincial department)."""
+    return ("VERIFICATION", "SEND") if kind is RosterKind.PUSHED else ("ROSTER", "IMPORT")
+
+
 async def _lookups(ctx: Context, path: str) -> _Lookups:
     province = path.split("/", 1)[0]
+    if not province:  # the nation (a ministry's pushed-down list): every region and school
+        regions, schools = await jurisdictions.paths_in_nation(ctx.session)
+        return _Lookups(regions=regions, schools=schools, province="")
     regions, schools = await jurisdictions.paths_in_province(ctx.session, province)
     return _Lookups(regions=regions, schools=schools, province=province)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, and_, or_, true
+from sqlmodel import col
 
 from models.repos import roster_imports as repo
 from models.repos.paging import Page
@@ -18,6 +19,7 @@ from ..errors import BadInput
 from ..geography.regions import filter_region_path
 from ..paging import decode_id_cursor, page_size, parse_id
 from .errors import RosterErrorCode
+from .imports import import_right
 
 
 async def list_imports(
@@ -50,8 +52,17 @@ async def get_imports(ctx: Context, ids: list[str]) -> dict[str, RosterImport]:
 
 
 def _readable(ctx: Context) -> ColumnElement[bool]:
-    """The batches the caller may read: the operator (CLI) all of them."""
-    return true() if ctx.operator else ctx.access().scope("ROSTER", "READ", repo.IMPORT_SCOPE_COLUMNS)
+    """The batches the caller may read: the operator (CLI) all of them; a sender of pushed-down lists (the
+    ministry, a provincial department) also the lists it sent, for exactly its own jurisdiction."""
+    if ctx.operator:
+        return true()
+    access = ctx.access()
+    sent = sorted(access.exact_granted_paths("VERIFICATION", "SEND"))
+    readable = access.scope("ROSTER", "READ", repo.IMPORT_SCOPE_COLUMNS)
+    if not sent:
+        return readable
+    own = and_(col(RosterImport.kind) == RosterKind.PUSHED.value, col(RosterImport.jurisdiction_path).in_(sent))
+    return or_(readable, own)
 
 
 async def refused_rows_of(ctx: Context, import_id: str) -> tuple[RosterImport, AsyncIterator[repo.RefusedRow]]:
@@ -60,7 +71,7 @@ async def refused_rows_of(ctx: Context, import_id: str) -> tuple[RosterImport, A
     batch = (await get_imports(ctx, [import_id])).get(import_id)
     if batch is None:
         raise BadInput("id", RosterErrorCode.NOT_FOUND, "没有这个导入批次", "no such roster batch")
-    ctx.access().require("ROSTER", "IMPORT", {"PLACE": [batch.jurisdiction_path]})
+    ctx.access().require(*import_right(RosterKind(batch.kind)), {"PLACE": [batch.jurisdiction_path]})
     await record_change(
         ctx,
         action="roster.download_refused_rows",

@@ -3,7 +3,8 @@
 A row is checked against the rules of its kind (`models/roster.py`), the geography (region and school
 codes exist: `region_path`, `school_path` give a code's scope path or None) and the importer's
 jurisdiction: `in_scope` gets every path of the row (household, residence, school) and answers whether the
-importer may hold it, so a row outside is refused (`OUT_OF_SCOPE`) and never stored.
+importer may hold it, so a row outside is refused (`OUT_OF_SCOPE`) and never stored. On a pushed-down list
+(`PUSHED`) an unknown code is not a problem of the row: the row is kept, and routing lists it back.
 String lengths are the child table's (`models.child.Child`); NUL bytes are refused (ARCHITECTURE §12).
 """
 
@@ -121,7 +122,7 @@ def check_row(
             group[0], RosterErrorCode.REQUIRED, "户籍地或现住址区划代码必填一项", "a household or residence code"
         )
     gender, birth_date, national_id = _identity(row, columns)
-    paths = _places(row, columns, region_path, school_path)
+    paths = _places(row, columns, region_path, school_path, keep_unknown=kind is RosterKind.PUSHED)
     if paths and not in_scope(paths):
         place = next(c for c in columns.values() if c.field.endswith("_code") and row.value(c))
         row.refuse(place, RosterErrorCode.OUT_OF_SCOPE)  # on the kind's first place column (the school for 学籍)
@@ -180,8 +181,11 @@ def _identity(row: _Row, columns: dict[str, Column]) -> tuple[Gender | None, dat
     )
 
 
-def _places(row: _Row, columns: dict[str, Column], region_path: Lookup, school_path: Lookup) -> list[str]:
-    """The scope paths of the row's regions and school; an unknown code is refused."""
+def _places(
+    row: _Row, columns: dict[str, Column], region_path: Lookup, school_path: Lookup, *, keep_unknown: bool = False
+) -> list[str]:
+    """The scope paths of the row's regions and school; an unknown code is refused, except on a pushed-down
+    list (`keep_unknown`), where it only fails to route: the row is then listed back to the sender."""
     paths = []
     for field in ("household_region_code", "residence_region_code", "school_code"):
         code = row.value(columns[field]) if field in columns else None
@@ -189,9 +193,9 @@ def _places(row: _Row, columns: dict[str, Column], region_path: Lookup, school_p
             continue
         school = field == "school_code"
         path = (school_path if school else region_path)(code)
-        if path is None:
+        if path is None and not keep_unknown:
             row.refuse(columns[field], RosterErrorCode.UNKNOWN_SCHOOL if school else RosterErrorCode.UNKNOWN_REGION)
-        else:
+        elif path is not None:
             paths.append(path)
     return paths
 

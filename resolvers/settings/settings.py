@@ -1,8 +1,9 @@
 """Province and city settings through the API (issue 14 §6), instead of SQL.
 
 - A province's settings (`province_setting`: the school-age cut-off day, the reporting deadlines,
-  `late_submission_allowed`, `cosign_required`) are set by the province itself: `SETTING:WRITE` held
-  at the province (its education department, its permission admin), not by a ministry or a city.
+  `late_submission_allowed`, `cosign_required`, `verification_days`) are set by the province itself:
+  `SETTING:WRITE` held at the province (its education department, its permission admin), not by a ministry
+  or a city.
 - What a city may set for itself (`city_setting`: Guyuan's term survey, 固原市, POLICY 003 §2(二)) is
   set by that city's bureau: `SETTING:WRITE_CITY` held at the city. The province does not decide it.
 - Reading: `SETTING:READ` over the place, or inside it (a city reads the province rules it works under).
@@ -59,6 +60,7 @@ class ProvinceChanges:
     late_submission_allowed: bool | None = None
     cosign_required: bool | None = None
     primary_leaver_days: int | None = None
+    verification_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ class ProvinceSettings(relay.Node):
         description="小升初：秋季开学后多少天仍未入初中即列入名单（默认 30）/ days after the autumn term start "
         "before a pupil who finished primary and holds no junior-school place is listed (小升初, default 30)."
     )
+    verification_days: int = strawberry.field(
+        description="下发名单核实期限：天数（默认 15）/ days a county has to verify a pushed-down child (004 §9)."
+    )
     version: int = strawberry.field(
         description="版本（修改时提交，过期返回 CONFLICT；从未修改为 0）/ version to send back; 0 before any change."
     )
@@ -103,6 +106,7 @@ class ProvinceSettings(relay.Node):
             late_submission_allowed=row.late_submission_allowed,
             cosign_required=row.cosign_required,
             primary_leaver_days=row.primary_leaver_days,
+            verification_days=row.verification_days,
             version=row.version,
             updated_at=row.updated_at if row.version else None,
         )
@@ -188,6 +192,9 @@ class UpdateProvinceSettingsInput:
         "小升初：秋季开学后天数",
         "days after the autumn term start before 小升初 pupils are listed",
     )
+    verification_days: int | None = _bounded(
+        "verification_days", "下发名单核实期限：天数", "days a county has to verify a pushed-down child"
+    )
 
 
 @strawberry.input(description="修改市级设置 / change what a city sets for itself.")
@@ -232,6 +239,7 @@ async def update_province_settings(info: Info, input: UpdateProvinceSettingsInpu
         late_submission_allowed=input.late_submission_allowed,
         cosign_required=input.cosign_required,
         primary_leaver_days=input.primary_leaver_days,
+        verification_days=input.verification_days,
     )
     return await run_mutation(
         info,

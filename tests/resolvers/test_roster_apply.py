@@ -92,7 +92,8 @@ async def test_a_candidate_waits_for_a_person_then_the_batch_registers_only_the_
     )  # fmt: skip
     assert registered.school_code is None
     assert (await row_of(session, batch, 3)).child_id == registered.id
-    audit = (await session.scalars(select(AuditLog).where(col(AuditLog.action) == "roster.apply"))).one()
+    applied_here = (col(AuditLog.action) == "roster.apply", col(AuditLog.target_id) == str(batch.id))
+    audit = (await session.scalars(select(AuditLog).where(*applied_here))).one()
     assert audit.summary["childrenRegistered"] == 1
     with pytest.raises(BadInput) as again:
         await apply_import(ctx, import_id=str(batch.id), version=applied.version)
