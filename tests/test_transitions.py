@@ -287,6 +287,18 @@ async def test_a_gap_is_explained_by_the_school_or_the_county_with_a_typed_reaso
     third_grader = await make_student(client, county, grade=3)
     assert codes(await explain(client, county, third_grader, "ILLNESS", year=2026)) == ["NOT_A_GAP"]
 
+    # The explanation is an entity (issue 17 §2): its id resolves for the school and the county, not a neighbour.
+    query = "query($id: ID!) { node(id: $id) { id ... on ExamGapExplanation { reason version } } }"
+    with_id = """{ examRegistrationGaps(filter: {explained: true}) { edges { node { student { id }
+      explanation { id } } } } }"""
+    edges = (await gql(client, with_id, None, county))["data"]["examRegistrationGaps"]["edges"]
+    [explanation_id] = [e["node"]["explanation"]["id"] for e in edges if e["node"]["student"]["id"] == missing["id"]]
+    for reader in (county, school):
+        found = (await gql(client, query, {"id": explanation_id}, reader))["data"]["node"]
+        assert found == {"id": explanation_id, "reason": "ABROAD", "version": 2}
+    neighbour = await token_for(client, "edu-county-532328")
+    assert (await gql(client, query, {"id": explanation_id}, neighbour))["data"]["node"] is None
+
 
 async def test_out_of_scope_users_cannot_read_or_explain_the_gaps(client):
     """A sibling county neither sees nor explains Wuding's gaps; another school's staff cannot explain them;

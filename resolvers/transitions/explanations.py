@@ -104,3 +104,23 @@ async def explain_gap(ctx: Context, given: Explanation) -> ExamRegistrationExpla
         summary={"before": before, "after": {"reason": given.reason.value, "note": note}, "version": row.version},
     )
     return row
+
+
+def explanation_key(row: ExamRegistrationExplanation) -> str:
+    """An explanation's id: the pupil and the school year (one explanation each)."""
+    return f"{row.child_id}:{row.school_year}"
+
+
+async def get_explanations(ctx: Context, ids: list[str]) -> dict[str, ExamRegistrationExplanation]:
+    """Explanations by id, where the caller reads the gap list of the grade-9 school (a missing one and one
+    outside scope answer alike)."""
+    access, found = ctx.access(), {}
+    for key in ids:
+        child, _, year = key.partition(":")
+        child_id, school_year = parse_id(child), parse_id(year)
+        if child_id is None or school_year is None:
+            continue
+        row = await ctx.session.get(ExamRegistrationExplanation, (child_id, school_year))
+        if row is not None and access.allows(TRANSITION, "READ", {"EDU": [row.school_path]}) is not None:
+            found[key] = row
+    return found

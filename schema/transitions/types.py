@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated
 
@@ -76,12 +77,25 @@ class PrimaryLeaverFilter:
 
 
 @strawberry.type(description="未报名中考的说明 / the explanation of a missing 中考 registration.")
-class ExamGapExplanation:
+class ExamGapExplanation(relay.Node):
+    key: strawberry.Private[str]
     reason: GapReason = strawberry.field(description="原因 / reason.")
     note: str = strawberry.field(description="说明 / note.")
     explained_by: str = strawberry.field(description="说明人 / who explained it.")
     explained_at: datetime = strawberry.field(description="说明时间 / when.")
     version: int = strawberry.field(description="版本（修改时提交）/ version to send back to revise it.")
+
+    @classmethod
+    def resolve_id(cls, root: ExamGapExplanation, *, info: Info) -> str:
+        return root.key
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ExamGapExplanation | None]:
+        wanted = list(node_ids)
+        found = await explanations.get_explanations(info.context, wanted)
+        return [_explanation(found.get(key)) for key in wanted]
 
 
 @strawberry.type(description="未报名中考的初三学生 / a grade-9 pupil missing from the county's 中考 registrations.")
@@ -201,6 +215,7 @@ def _explanation(row: ExamRegistrationExplanation | None) -> ExamGapExplanation 
     if row is None:
         return None
     return ExamGapExplanation(
+        key=explanations.explanation_key(row),
         reason=row.reason,
         note=row.note,
         explained_by=row.explained_by,
