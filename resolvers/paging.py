@@ -48,8 +48,13 @@ def decode_cursor(cursor: str | None) -> str | None:
     return text[2:]
 
 
-def parse_id(text: str) -> int | None:
-    """A numeric object id from a global ID's text, or None (ASCII digits only, within bigint)."""
+INT4_MAX = 2**31 - 1  # the ids of the tables keyed by `integer` (accounts' grants), not `bigint`
+
+
+def parse_id(text: str, *, limit: int = 2**63 - 1) -> int | None:
+    """A numeric object id from a global ID's text, or None (ASCII digits only, within the key's type:
+    bigint unless `limit` says less), so an id past the column's range answers like a missing one."""
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
-    return int(text)
+    number = int(text)
+    return number if number <= limit else None

@@ -197,3 +197,12 @@ async def test_every_payload_error_reads_through_the_one_interface(client):
         "NOT_FOUND",
     )
     assert " / " in error["message"]  # Chinese and English
+
+
+@pytest.mark.parametrize("type_name", ["Grant", "Student", "LedgerEntry", "Report", "AuditEntry"])
+async def test_an_id_past_its_columns_range_answers_like_a_missing_one(client, type_name):
+    """Found by the fuzz: a grant id past `integer` reached PostgreSQL and failed the operation."""
+    admin = await token_for(client, "admin-county-532329")
+    for number in ("2147483648", "166534277226678", "999999999999999999"):
+        result = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": gid(type_name, number)}, admin)
+        assert result == {"data": {"node": None}}

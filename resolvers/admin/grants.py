@@ -20,7 +20,7 @@ from models.repos.paging import Page
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
-from ..paging import decode_id_cursor, page_size, parse_id
+from ..paging import INT4_MAX, decode_id_cursor, page_size, parse_id
 from .accounts import visible_account
 from .errors import AdminErrorCode
 
@@ -123,7 +123,7 @@ async def grant_role(
 
 
 async def visible_grant(ctx: Context, grant_id: str, act: str = "READ", *, lock: bool = False) -> RoleGrant:
-    number = parse_id(grant_id)
+    number = parse_id(grant_id, limit=INT4_MAX)  # role_grant.id is an integer
     if number is None:
         grant = None
     else:
