@@ -3,7 +3,7 @@ enum, its descriptions and the README's code list read (resolvers raise these co
 
 from __future__ import annotations
 
-from ..errors import NOT_FOUND, REQUIRED, ErrorCode
+from ..errors import NOT_FOUND, REQUIRED, UNKNOWN_REGION, ErrorCode
 
 
 class PlatformErrorCode(ErrorCode):
@@ -11,6 +11,7 @@ class PlatformErrorCode(ErrorCode):
 
     REQUIRED = REQUIRED
     NOT_FOUND = NOT_FOUND
+    UNKNOWN_REGION = UNKNOWN_REGION
     NOT_A_COUNTY = ("须为县级区划", "a county's code is needed")
     NOTHING_OWED = ("本县没有待录入平台的变动", "the county owes the platform nothing now")
     BAD_STATUS = ("批次状态不允许此操作", "the batch's status does not allow this")

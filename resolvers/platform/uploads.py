@@ -23,7 +23,7 @@ from models.repos.paging import Page
 
 from ..audit import record_change
 from ..context import Context
-from ..errors import BadInput
+from ..errors import BadInput, unknown_region
 from ..paging import decode_id_cursor, page_size, parse_id
 from ..versioning import check_version
 from .errors import PlatformErrorCode
@@ -34,12 +34,22 @@ REASON_LIMIT = 500
 
 
 async def _county(ctx: Context, county_code: str, act: str) -> Region:
-    """The county, if the caller holds PLATFORM:`act` over it; FORBIDDEN otherwise, a missing one alike."""
-    region = await region_repo.get_region(ctx.session, county_code)
-    if region is None or ctx.access().allows(PLATFORM, act, {"PLACE": [region.path]}) is None:
-        raise Forbidden()
+    """The county, if the caller holds PLATFORM:`act` over it. Without the right anywhere, FORBIDDEN; a county
+    outside the caller's scope answers UNKNOWN_REGION, as a missing one does (README "Error codes")."""
+    region = await _place(ctx, county_code, act, "countyCode")
     if region.level is not RegionLevel.COUNTY:
         raise BadInput("countyCode", PlatformErrorCode.NOT_A_COUNTY)
+    return region
+
+
+async def _place(ctx: Context, code: str, act: str, field: str) -> Region:
+    access = ctx.access()
+    if not access.holds_anywhere(PLATFORM, act):
+        raise Forbidden()
+    region = await region_repo.get_region(ctx.session, code)
+    if region is None:
+        raise unknown_region(field)
+    access.require_at(PLATFORM, act, {"PLACE": [region.path]}, unknown_region(field))
     return region
 
 
@@ -212,9 +222,7 @@ async def owed_counts(ctx: Context, *, region_code: str) -> list[repo.OwedCount]
     """Each county of the region (a county itself, or a city's or province's): how many changes it owes
     the platform, since when, and its last batch. Counts only, for PLATFORM:READ over the region."""
     access = ctx.access()
-    region = await region_repo.get_region(ctx.session, region_code)
-    if region is None or access.allows(PLATFORM, "READ", {"PLACE": [region.path]}) is None:
-        raise Forbidden()
+    region = await _place(ctx, region_code, "READ", "regionCode")
     scope = access.scope(PLATFORM, "READ", {"PLACE": [col(Region.path)]})
     return await repo.owed_counts(ctx.session, scope=scope, root_path=region.path)
 
