@@ -153,9 +153,7 @@ def _wait_until(condition: Callable[[], bool], since: float, limit: float = SYNC
 
 
 def test_grant_and_revoke_reach_another_process_within_a_second(databases: Databases, tmp_path: Path) -> None:
-    env = _environment(databases.create("grant_sync"), tmp_path)
-    _cli(env, "migrate")
-    _cli(env, "seed", "demo")
+    env = _environment(databases.create_demo("grant_sync"), tmp_path)
 
     a = Server("A", env, tmp_path)
     b = Server("B", env, tmp_path)

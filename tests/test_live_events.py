@@ -25,7 +25,7 @@ from authz.tokens import TokenConfig, issue_access_token
 from tests.conftest import TEST_SECRET, Databases
 from tests.ledger_support import WUDING_PRIMARY, WUDING_VILLAGE, YUANMOU_PRIMARY, YUANMOU_VILLAGE, raw_id
 from tests.live_support import PROTOCOL, Closed, LiveClient
-from tests.test_grant_sync import DEMO_PASSWORD, Server, _cli, _environment, _gql, _token
+from tests.test_grant_sync import DEMO_PASSWORD, Server, _environment, _gql, _token
 
 WUDING, YUANMOU = "532329", "532328"
 COUNTY_EDU, NEIGHBOUR_EDU, CITY_EDU = f"edu-county-{WUDING}", f"edu-county-{YUANMOU}", "edu-city-5323"
@@ -136,10 +136,8 @@ def _open_entry(live: Live, token: str, village: str, school: str) -> str:
 @pytest.fixture(scope="module")
 def live(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("live")
-    url = databases.create("live")
+    url = databases.create_demo("live")
     env = _environment(url, tmp) | {"BAOXUE_LIVE_QUEUE_SIZE": str(QUEUE_SIZE), "BAOXUE_CORS_ORIGINS": APP_ORIGIN}
-    _cli(env, "migrate")
-    _cli(env, "seed", "demo")
     a = Server("A", env | {"BAOXUE_LIVE_TODAY": TODAY_A.isoformat()}, tmp)
     b = Server("B", env | {"BAOXUE_LIVE_TODAY": TODAY_B.isoformat()}, tmp)
     try:

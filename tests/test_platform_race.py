@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
-from baoxue.cli import main
 from tests.conftest import gql, make_settings, token_for
 from tests.ledger_support import COUNTY_EDU, WUDING, make_student, open_entry
 
@@ -26,12 +25,7 @@ UPLOAD = """mutation($input: UploadBatchInput!) { uploadBatch(input: $input) {
 @pytest.fixture(scope="module")
 def raced(databases) -> tuple[str, dict[str, Any]]:
     """A database of its own with the demo data, and the races run on it once: every request commits."""
-    url = databases.create("platform_race")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        env.setenv("BAOXUE_JWT_SECRET", "cli-test-secret-0123456789abcdefghij")
-        main(["migrate"])
-        main(["seed", "demo"])
+    url = databases.create_demo("platform_race")
     return url, asyncio.run(_race(url))
 
 

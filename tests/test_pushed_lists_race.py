@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
-from baoxue.cli import main
 from tests.conftest import make_settings, token_for
 from tests.verification_support import WUDING_BUREAU, tasks, verify
 
@@ -21,12 +20,7 @@ from tests.verification_support import WUDING_BUREAU, tasks, verify
 @pytest.fixture(scope="module")
 def raced(databases) -> tuple[str, dict[str, Any]]:
     """A database of its own with the demo data (its ministry list for 武定县), raced on once."""
-    url = databases.create("pushed_race")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        env.setenv("BAOXUE_JWT_SECRET", "cli-test-secret-0123456789abcdefghij")
-        main(["migrate"])
-        main(["seed", "demo"])
+    url = databases.create_demo("pushed_race")
     return url, asyncio.run(_race(url))
 
 

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
-from baoxue.cli import main
 from tests.conftest import make_settings, token_for
 from tests.ledger_support import WUDING_PRIMARY
 from tests.report_support import NEIGHBOUR_EDU, STAFF, codes, draft_school
@@ -23,11 +22,9 @@ CLIENTS = 10
 @pytest.fixture
 def committed_db(databases, monkeypatch):
     """A database of its own with the demo data: every request below commits."""
-    url = databases.create("draft_race")
+    url = databases.create_demo("draft_race")
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("BAOXUE_JWT_SECRET", "cli-test-secret-0123456789abcdefghij")
-    main(["migrate"])
-    main(["seed", "demo"])
     return url
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
-from baoxue.cli import main
 from tests.conftest import gql, make_settings, token_for
 from tests.test_settings import CITY_EDU, PROVINCE_ADMIN, PROVINCE_EDU, READ_PROVINCE, UPDATE_CITY, UPDATE_PROVINCE
 
@@ -23,12 +22,7 @@ CLIENTS = 10
 @pytest.fixture(scope="module")
 def raced(databases) -> tuple[str, dict[str, Any]]:
     """A database of its own with the demo data, and the races run on it once: every request commits."""
-    url = databases.create("settings_race")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        env.setenv("BAOXUE_JWT_SECRET", "cli-test-secret-0123456789abcdefghij")
-        main(["migrate"])
-        main(["seed", "demo"])
+    url = databases.create_demo("settings_race")
     return url, asyncio.run(_race(url))
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
-from baoxue.cli import main
 from tests.conftest import make_settings, token_for
 from tests.ledger_support import COUNTY_EDU
 from tests.transition_support import WUDING_JUNIOR, explain, grade9
@@ -25,12 +24,7 @@ SCHOOL = f"staff-school-{WUDING_JUNIOR}"
 @pytest.fixture(scope="module")
 def raced(databases) -> tuple[str, dict[str, Any]]:
     """A database of its own with the demo data, and the races run on it once: every request commits."""
-    url = databases.create("transitions_race")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        env.setenv("BAOXUE_JWT_SECRET", "cli-test-secret-0123456789abcdefghij")
-        main(["migrate"])
-        main(["seed", "demo"])
+    url = databases.create_demo("transitions_race")
     return url, asyncio.run(_race(url))
 
 

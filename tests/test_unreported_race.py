@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from baoxue.app import create_app
-from baoxue.cli import main
 from tests.conftest import codes, make_settings, token_for
 from tests.ledger_support import STAFF, raw_id
 from tests.term_start_support import absent_in_window, enrolled_pupil, explain
@@ -24,12 +23,7 @@ CLIENTS = 6
 
 @pytest.fixture(scope="module")
 def raced(databases) -> tuple[str, int, list[Any], Any]:
-    url = databases.create("unreported_race")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        env.setenv("BAOXUE_JWT_SECRET", "cli-test-secret-0123456789abcdefghij")
-        main(["migrate"])
-        main(["seed", "demo"])
+    url = databases.create_demo("unreported_race")
     return (url, *asyncio.run(_race(url)))
 
 
