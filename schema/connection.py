@@ -25,7 +25,8 @@ class Connection(relay.Connection[NodeType]):
 def to_connection(
     page: Page[Any], *, node: Callable[[Any], Any], key: Callable[[Any], str], after: str | None
 ) -> Connection[Any]:
-    edges = [relay.Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page.rows]
+    keys = page.cursors if page.cursors is not None else [key(row) for row in page.rows]
+    edges = [relay.Edge(cursor=encode_cursor(k), node=node(row)) for k, row in zip(keys, page.rows, strict=True)]
     return Connection(edges=edges, page_info=page_info(page, edges, after), total_count=page.total)
 
 

@@ -90,7 +90,7 @@ async def school_age_children(
     )
     edges = [
         SchoolAgeChildEdge(
-            cursor=encode_cursor(str(row.child.id)),
+            cursor=encode_cursor(key),
             node=SchoolAgeChild(
                 student=Student.from_row(row.child),
                 age=age_on(row.child.birth_date, cutoff),
@@ -98,7 +98,7 @@ async def school_age_children(
                 entry=LedgerEntry.from_row(row.entry) if row.entry else None,
             ),
         )
-        for row in page.rows
+        for key, row in zip(page.cursors or [], page.rows, strict=True)
     ]
     return SchoolAgeChildConnection(
         edges=edges,
