@@ -139,10 +139,10 @@ def _outside(earlier: PathRange, branch: PathRange) -> ColumnElement[bool]:
     """Not a row of an earlier branch, so each row is listed once. On the same path the two columns must
     then differ, which is implied, but stated so PostgreSQL can use a partial index over the rows whose
     columns differ (a child living outside its household's region: the government line's second range)."""
-    column = sort_column(earlier.column)
+    column, own = sort_column(earlier.column), sort_column(branch.column)
     outside = or_(column.is_(None), not_(within_path(earlier.column, earlier.path)))
-    if earlier.path == branch.path and str(column) != str(sort_column(branch.column)):
-        return and_(column.is_distinct_from(sort_column(branch.column)), outside)
+    if earlier.path == branch.path and str(column) != str(own):
+        return and_(own.is_distinct_from(column), outside)  # as the partial index states it
     return outside
 
 
