@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .common import fenced, summary_ms
+from .province_accounts import accounts_markdown
 from .province_sql import short
 
 if TYPE_CHECKING:
@@ -168,6 +169,7 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
     w("</details>")
     w("")
 
+    out += accounts_markdown(r.accounts)
     d = r.decision
     w("## b. Authorization")
     w("")

@@ -40,6 +40,7 @@ class Results:
     aggregates: list[AggregateTiming]
     decision: DecisionResult
     snapshot: dict[str, Any] = field(default_factory=dict)  # `baoxue stats snapshot` timings (province.py)
+    accounts: list[dict[str, Any]] = field(default_factory=list)  # every level and line (province_accounts.py)
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -258,12 +259,29 @@ def write(r: Results, out_dir: Path) -> tuple[Path, Path]:
             | summary_ms(a.samples_ns)
             for a in r.aggregates
         ],
+        "accounts": r.accounts,
         "authz_decision": {"first_pass": r.decision.cold.as_json(), "second_pass": r.decision.warm.as_json()},
         "_definitions": DEFINITIONS,
     }
+    data = {**others_json(json_path), **data}
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    md_path.write_text(markdown(r, n, targets(n)), encoding="utf-8")
+    md_path.write_text(markdown(r, n, targets(n)) + others_markdown(md_path), encoding="utf-8")
     return md_path, json_path
+
+
+# The files are shared: other benchmarks (rosters, exports, the change feed, limits) write their parts after
+# this one's, and their keys beside its own. A run of this one keeps them.
+OTHERS_START = "## e. "
+
+
+def others_markdown(md_path: Path) -> str:
+    text = md_path.read_text(encoding="utf-8") if md_path.exists() else ""
+    at = text.find("\n" + OTHERS_START)
+    return "\n" + text[at + 1 :] if at >= 0 else ""
+
+
+def others_json(json_path: Path) -> dict[str, Any]:
+    return json.loads(json_path.read_text(encoding="utf-8")) if json_path.exists() else {}
 
 
 def report_history(r: Results, n: dict[str, Any], json_path: Path) -> list[dict[str, Any]]:
