@@ -11,7 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Databases
+
+pytestmark = pytest.mark.whole_app
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURED = [
