@@ -56,7 +56,7 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
         f"{api['loadavg'][0]:.1f} on {info['cores']} cores (the machine is shared: other work shows up in tails)"
     )
     w("")
-    w("## Targets (issue 5, item 3; issue 6, item 8)")
+    w("## Targets (issue 5, item 3; issue 6, item 8; issue 18 §3)")
     w("")
     w("| target | measured | verdict |")
     w("|---|---|---|")
