@@ -38,9 +38,11 @@ NO_PATH = ""
 class ChildPathCount(SQLModel, table=True):
     __tablename__ = "child_path_count"
 
+    # Keyed in this order so that one index range reads a scope's rows: a column, then (for residences
+    # outside the household's region) the few `shared` values below the region's depth, then the paths.
     column_name: str = Field(primary_key=True, max_length=16)
-    path: str = Field(primary_key=True, sa_type=path_type())
     shared: int = Field(primary_key=True, sa_type=sa.SmallInteger)
+    path: str = Field(primary_key=True, sa_type=path_type())
     slot: int = Field(primary_key=True, sa_type=sa.BigInteger)
     children: int = Field(sa_type=sa.BigInteger)
 
@@ -56,5 +58,6 @@ UNION ALL
 SELECT 'residence_path', coalesce(r, ''), child_paths_shared(r, h), 0, sum(n)
   FROM (SELECT residence_path AS r, household_path AS h, count(*) AS n FROM child GROUP BY 1, 2) pairs
  GROUP BY 2, 3;
+ANALYZE child_path_count;
 """
 REBUILD_STATEMENTS = [s.strip() for s in REBUILD_SQL.split(";") if s.strip()]

@@ -243,8 +243,8 @@ def seed_synthetic(
                 bar.update(1)
             bar.close()
         with load.timed("counts"):  # the children's counts, which the COPY may have bypassed
-            for statement in REBUILD_STATEMENTS:
-                cur.execute(statement)
+            for recount in REBUILD_STATEMENTS:
+                cur.execute(recount)
         summary = {"children": children, "provinces": codes, "seed": seed, **added}
         audit.record_with(
             cur, actor=actor, action="seed.synthetic", target_type="Database", target_id="synthetic", summary=summary

@@ -94,7 +94,7 @@ def scope_count(scope: Sequence[PathRange] | None) -> Select[Any]:
     """
     kept = ChildPathCount
     if scope is None:
-        return _kept_sum(col(kept.column_name) == "household_path")  # each child has one household row
+        return _kept_sum(col(kept.column_name) == "household_path", *_shared_any("household_path"))  # one a child
     parts: list[Any] = []
     for k, branch in enumerate(scope):
         name = _column_name(branch)
@@ -104,14 +104,14 @@ def scope_count(scope: Sequence[PathRange] | None) -> Select[Any]:
         if any(_overlap(e.path, branch.path) for e in same):
             parts.append(_row_count(scope, k))
         elif not other:
-            parts.append(_kept_sum(*conds).scalar_subquery())
+            parts.append(_kept_sum(*conds, *_shared_any(name)).scalar_subquery())
         elif (
             name == "residence_path"
             and branch.path
             and all(_column_name(e) == "household_path" and e.path == branch.path for e in other)
         ):
-            depth = branch.path.count("/") + 1
-            parts.append(_kept_sum(*conds, col(kept.shared) < depth).scalar_subquery())
+            shallower = list(range(branch.path.count("/") + 1))  # each value one index range (column, shared, path)
+            parts.append(_kept_sum(*conds, col(kept.shared).in_(shallower)).scalar_subquery())
         else:
             parts.append(_row_count(scope, k))
     return select(sum(parts, literal(0)))
@@ -119,6 +119,11 @@ def scope_count(scope: Sequence[PathRange] | None) -> Select[Any]:
 
 def _kept_sum(*where: ColumnElement[bool]) -> Select[Any]:
     return select(func.coalesce(func.sum(col(ChildPathCount.children)), 0)).where(*where)
+
+
+def _shared_any(name: str) -> list[ColumnElement[bool]]:
+    """Only residences are split by `shared`; the other columns' rows all hold 0 (one index range)."""
+    return [] if name == "residence_path" else [col(ChildPathCount.shared) == 0]
 
 
 def _row_count(scope: Sequence[PathRange], k: int) -> Any:
