@@ -12,7 +12,6 @@ from typing import Any
 import strawberry
 from strawberry import relay
 from strawberry.relay.types import NodeType
-from strawberry.types.nodes import SelectedField
 
 from models.repos.paging import Page
 from resolvers.paging import encode_cursor
@@ -38,16 +37,3 @@ def page_info(page: Page[Any], edges: Sequence[Any], after: str | None) -> relay
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
     )
-
-
-def selects(info: Any, name: str) -> bool:
-    """Does the operation ask this field for `name` (directly or through fragments)? A connection's
-    `totalCount` is then worth its statement (issue 18 §1)."""
-
-    def within(selections: Sequence[Any]) -> bool:
-        return any(
-            (s.name == name) if isinstance(s, SelectedField) else within(s.selections)  # fragments: look inside
-            for s in selections
-        )
-
-    return any(within(field.selections) for field in info.selected_fields)

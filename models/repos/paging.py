@@ -201,13 +201,12 @@ def keyset_page_query(
     return PageQuery(keys=keys.limit(limit + 1), count=count, limit=limit)
 
 
-async def run_page(session: AsyncSession, model: type[T], query: PageQuery, *, count: bool = True) -> Page[T]:
-    """The page's rows in list order, with their cursors, and the total (0 unless `count`: a total nobody
-    asked for is not worth a statement that reads the whole scope)."""
+async def run_page(session: AsyncSession, model: type[T], query: PageQuery) -> Page[T]:
+    """The page's rows in list order, with their cursors, and the total."""
     keys = query.keys.subquery()
     stmt = select(model, keys.c.cursor).join(keys, keys.c.id == model.id).order_by(keys.c.position)  # type: ignore[attr-defined]
     found = (await session.execute(stmt)).all()
-    total = await session.scalar(query.count) if count else 0
+    total = await session.scalar(query.count)
     page = found[: query.limit]
     return Page(
         rows=[row[0] for row in page],
