@@ -139,10 +139,10 @@ def _outside(earlier: PathRange, branch: PathRange) -> ColumnElement[bool]:
     """Not a row of an earlier branch, so each row is listed once. On the same path the two columns must
     then differ, which is implied, but stated so PostgreSQL can use a partial index over the rows whose
     columns differ (a child living outside its household's region: the government line's second range)."""
-    column = sort_column(earlier.column)
+    column, own = sort_column(earlier.column), sort_column(branch.column)
     outside = or_(column.is_(None), not_(within_path(earlier.column, earlier.path)))
-    if earlier.path == branch.path and str(column) != str(sort_column(branch.column)):
-        return and_(column.is_distinct_from(sort_column(branch.column)), outside)
+    if earlier.path == branch.path and str(column) != str(own):
+        return and_(own.is_distinct_from(column), outside)  # as the partial index states it
     return outside
 
 
@@ -201,12 +201,13 @@ def keyset_page_query(
     return PageQuery(keys=keys.limit(limit + 1), count=count, limit=limit)
 
 
-async def run_page(session: AsyncSession, model: type[T], query: PageQuery) -> Page[T]:
-    """The page's rows in list order, with their cursors, and the total."""
+async def run_page(session: AsyncSession, model: type[T], query: PageQuery, *, count: bool = True) -> Page[T]:
+    """The page's rows in list order, with their cursors, and the total (0 unless `count`: a total nobody
+    asked for is not worth a statement that reads the whole scope)."""
     keys = query.keys.subquery()
     stmt = select(model, keys.c.cursor).join(keys, keys.c.id == model.id).order_by(keys.c.position)  # type: ignore[attr-defined]
     found = (await session.execute(stmt)).all()
-    total = await session.scalar(query.count)
+    total = await session.scalar(query.count) if count else 0
     page = found[: query.limit]
     return Page(
         rows=[row[0] for row in page],

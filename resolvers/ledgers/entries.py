@@ -109,9 +109,9 @@ async def entries_page_query(
     )
 
 
-async def list_entries(ctx: Context, **arguments: Any) -> Page[LedgerEntry]:
-    """The `ledgerEntries` page: see `entries_page_query` for the arguments."""
-    return await run_page(ctx.session, LedgerEntry, await entries_page_query(ctx, **arguments))
+async def list_entries(ctx: Context, *, count: bool = True, **arguments: Any) -> Page[LedgerEntry]:
+    """The `ledgerEntries` page (its total if `count`): see `entries_page_query` for the arguments."""
+    return await run_page(ctx.session, LedgerEntry, await entries_page_query(ctx, **arguments), count=count)
 
 
 async def get_entries(ctx: Context, ids: list[str]) -> dict[str, LedgerEntry]:

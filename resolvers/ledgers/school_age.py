@@ -67,10 +67,12 @@ async def school_age_page_query(
     return query, cutoff
 
 
-async def list_school_age(ctx: Context, **arguments: Any) -> tuple[Page[ledger_repo.SchoolAgeRow], date]:
-    """The school-age ledger's page and its cut-off day: see `school_age_page_query` for the arguments."""
+async def list_school_age(
+    ctx: Context, *, count: bool = True, **arguments: Any
+) -> tuple[Page[ledger_repo.SchoolAgeRow], date]:
+    """The school-age ledger's page (its total if `count`) and its cut-off day: see `school_age_page_query`."""
     query, cutoff = await school_age_page_query(ctx, **arguments)
-    page = await run_page(ctx.session, Child, query)
+    page = await run_page(ctx.session, Child, query, count=count)
     return await ledger_repo.with_open_entries(ctx.session, page), cutoff
 
 

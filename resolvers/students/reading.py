@@ -45,9 +45,9 @@ async def children_page_query(
     )
 
 
-async def list_children(ctx: Context, **filters: Any) -> Page[Child]:
-    """The `students` page: see `children_page_query` for the arguments."""
-    return await run_page(ctx.session, Child, await children_page_query(ctx, **filters))
+async def list_children(ctx: Context, *, count: bool = True, **filters: Any) -> Page[Child]:
+    """The `students` page (its total if `count`): see `children_page_query` for the filters."""
+    return await run_page(ctx.session, Child, await children_page_query(ctx, **filters), count=count)
 
 
 async def get_children(ctx: Context, ids: list[str]) -> dict[str, Child]:
