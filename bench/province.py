@@ -66,8 +66,8 @@ PAGE_QUERY = (
 # and the county's education scope (bench/province_db.py); aliases give the response the API's shape.
 POSTGRAPHILE_QUERY = (
     "query($r: String!, $s: String!) { students: childrenInRegion(regionPath: $r, scopePath: $s, first: 50, "
-    "orderBy: [SCHOOL_PATH_ASC, ID_ASC]) { totalCount edges { cursor node { id: nodeId name gender birthDate grade stage "
-    "specialGroups school: schoolBySchoolCode { code name } "
+    "orderBy: [SCHOOL_PATH_ASC, ID_ASC]) { totalCount edges { cursor node { id: nodeId name gender birthDate "
+    "grade stage specialGroups school: schoolBySchoolCode { code name } "
     "currentEntry: currentEntryByChildId { id: nodeId ledger status category openedOn lastVisitOn } } } } }"
 )
 COUNTS_QUERY = (
