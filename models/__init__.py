@@ -9,6 +9,7 @@ from .audit import AuditLog
 from .budget import ExportAllowance, ExportRowsSpent, QueryBudgetWindow
 from .change_feed import ChangeEvent, ChangeFeedScope, ChangeFeedState
 from .child import Child, Gender, Guardian, SpecialGroup
+from .child_counts import ChildPathCount
 from .comparison import ComparisonFinding, ComparisonRun
 from .enrolment import EnrolmentEvent
 from .grant import RoleGrant
@@ -48,6 +49,7 @@ __all__ = [
     "ChangeFeedScope",
     "ChangeFeedState",
     "Child",
+    "ChildPathCount",
     "CitySetting",
     "ClassRegister",
     "ComparisonFinding",

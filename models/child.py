@@ -196,6 +196,7 @@ class Child(SQLModel, table=True):
             "residence_path",
             "id",
             postgresql_where=sa.text("residence_path IS DISTINCT FROM household_path"),
+            postgresql_include=["household_path"],  # counted index-only (migration 0028)
         ),
     )
 

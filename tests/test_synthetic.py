@@ -19,6 +19,7 @@ from baoxue.database import migrate
 from datagen.synthetic.people import BIRTH_DIGITS, check_digit
 from datagen.synthetic.places import PROVINCE_CODES, real_divisions
 from tests.conftest import gql, make_settings, token_for
+from tests.test_child_counts import KEPT, RECOUNT, as_dict
 
 CHILDREN = 3000
 TABLES = {  # what must come out byte-identical for the same seed (the password hash is salted: left out)
@@ -197,3 +198,10 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_others(synthetic_db,
         assert _scalar(same, digest) == _scalar(synthetic_db, digest), table
     assert _scalar(other, TABLES["child"]) != _scalar(synthetic_db, TABLES["child"])
     assert _scalar(other, TABLES["ledger_entry"]) != _scalar(synthetic_db, TABLES["ledger_entry"])
+
+
+def test_the_childrens_counts_are_rebuilt_after_the_load(synthetic_db):
+    """The COPY bypasses the count triggers (session_replication_role = replica); the seed recounts."""
+    kept = as_dict(_rows(synthetic_db, KEPT))
+    assert sum(n for (column, _, _), n in kept.items() if column == "household_path") == CHILDREN
+    assert kept == as_dict(_rows(synthetic_db, RECOUNT))

@@ -15,6 +15,7 @@ from sqlalchemy import make_url
 from tqdm import tqdm
 
 from models.change_feed import FEED_SETTING, FEED_TRIGGER
+from models.child_counts import COUNT_TRIGGERS
 
 
 def libpq(url: str) -> str:
@@ -130,10 +131,12 @@ class Loader:
     @contextmanager
     def copy(self, table: str, columns: tuple[str, ...] | str) -> Iterator[psycopg.Copy]:
         """COPY into `table`: frozen when it was emptied in this transaction, and as a superuser without the
-        foreign-key triggers unless the table has triggers of its own (rows are valid by construction)."""
+        foreign-key triggers unless the table has triggers of its own (rows are valid by construction). The
+        children's count triggers are not counted as its own: the seed rebuilds the counts after loading."""
         replica = self._replica.get(table)
         if replica is None:
             own = "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
+            own += " AND tgname NOT IN (" + ", ".join(f"'{name}'" for name in COUNT_TRIGGERS) + ")"
             if not self.change_feed:
                 own += f" AND tgname <> '{FEED_TRIGGER}'"
             replica = self._replica[table] = self.superuser and self.one(own, [table]) == 0

@@ -41,6 +41,7 @@ from authz.catalogue import Role
 from authz.passwords import hash_password
 from authz.state import CHANNEL
 from models.base import today
+from models.child_counts import REBUILD_STATEMENTS
 from models.repos import audit, period_statistics
 
 from ..demo.casework import AS_OF, TERMS
@@ -241,6 +242,9 @@ def seed_synthetic(
                 cur.execute(statement)
                 bar.update(1)
             bar.close()
+        with load.timed("counts"):  # the children's counts, which the COPY may have bypassed
+            for recount in REBUILD_STATEMENTS:
+                cur.execute(recount)
         summary = {"children": children, "provinces": codes, "seed": seed, **added}
         audit.record_with(
             cur, actor=actor, action="seed.synthetic", target_type="Database", target_id="synthetic", summary=summary

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Select, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..child import Child, Guardian
+from ..child_counts import ChildPathCount
 from ..enrolment import EnrolmentEvent
-from .paging import Keyset, PageQuery, PathRange, keyset_page_query, within_any
-from .paths import SchoolPaths
+from .paging import Keyset, PageQuery, PathRange, branch_conditions, keyset_page_query, sort_column, within_any
+from .paths import SchoolPaths, within_path
 
 # Which path of a child each line's scope is read from (ARCHITECTURE §3).
 SCHOOL_PATH = SchoolPaths(cast(Any, Child.school_path))  # nullable: not enrolled
@@ -66,7 +68,74 @@ def children_page_query(
     if enrolled is not None:
         school = cast(Any, Child.school_code)
         where.append(school.is_not(None) if enrolled else school.is_(None))
-    return keyset_page_query(col(Child.id), drive, where, after=after, limit=limit)
+    query = keyset_page_query(col(Child.id), drive, where, after=after, limit=limit)
+    filtered = (grades, special_group, born, enrolled) != (None, None, None, None)
+    own_school = (
+        school_path is not None
+        and scope is not None
+        and all((_column_name(r), r.path) == ("school_path", school_path) for r in scope)
+    )
+    if not filtered and region_path is None and (school_path is None or own_school):
+        query = replace(query, count=scope_count(scope))  # the list is its scope (a school filtered to itself)
+    return query
+
+
+def scope_count(scope: Sequence[PathRange] | None) -> Select[Any]:
+    """How many children lie in `scope` (None: all), exactly as `count(*)` over the list's ranges would
+    say, read from the kept counts (models/child_counts.py): a few thousand rows at province scope instead
+    of every child's index entry (issue 18 §1).
+
+    Each range adds the children in it and in no earlier range. The first range of each column sums its
+    paths' counts (ranges on one column never overlap: `authz.access.ranges_over`). A residence range
+    after the household range of the same region adds the children living there whose household lies
+    outside it: the residence counts sharing fewer path components with the household than the region
+    has. Any other overlap (a scope over both lines, or several regions on the government line) is
+    counted from the rows, the residence ranges through the partial index of children living elsewhere.
+    """
+    kept = ChildPathCount
+    if scope is None:
+        return _kept_sum(col(kept.column_name) == "household_path", *_shared_any("household_path"))  # one a child
+    parts: list[Any] = []
+    for k, branch in enumerate(scope):
+        name = _column_name(branch)
+        same = [e for e in scope[:k] if _column_name(e) == name]
+        other = [e for e in scope[:k] if _column_name(e) != name]
+        conds = [col(kept.column_name) == name, within_path(col(kept.path), branch.path)]
+        if any(_overlap(e.path, branch.path) for e in same):
+            parts.append(_row_count(scope, k))
+        elif not other:
+            parts.append(_kept_sum(*conds, *_shared_any(name)).scalar_subquery())
+        elif (
+            name == "residence_path"
+            and branch.path
+            and all(_column_name(e) == "household_path" and e.path == branch.path for e in other)
+        ):
+            shallower = list(range(branch.path.count("/") + 1))  # each value one index range (column, shared, path)
+            parts.append(_kept_sum(*conds, col(kept.shared).in_(shallower)).scalar_subquery())
+        else:
+            parts.append(_row_count(scope, k))
+    return select(sum(parts, literal(0)))
+
+
+def _kept_sum(*where: ColumnElement[bool]) -> Select[Any]:
+    return select(func.coalesce(func.sum(col(ChildPathCount.children)), 0)).where(*where)
+
+
+def _shared_any(name: str) -> list[ColumnElement[bool]]:
+    """Only residences are split by `shared`; the other columns' rows all hold 0 (one index range)."""
+    return [] if name == "residence_path" else [col(ChildPathCount.shared) == 0]
+
+
+def _row_count(scope: Sequence[PathRange], k: int) -> Any:
+    return select(func.count()).select_from(Child).where(*branch_conditions(scope, k)).scalar_subquery()
+
+
+def _column_name(r: PathRange) -> str:
+    return str(sort_column(r.column).key)
+
+
+def _overlap(a: str, b: str) -> bool:
+    return not a or not b or a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
 async def get_children(session: AsyncSession, ids: Iterable[int]) -> dict[int, Child]:

@@ -148,6 +148,12 @@ def _outside(earlier: PathRange, branch: PathRange) -> ColumnElement[bool]:
     return outside
 
 
+def branch_conditions(drive: Sequence[PathRange], k: int) -> list[ColumnElement[bool]]:
+    """The rows of branch `k`: inside its range and in no earlier one (each row belongs to one branch)."""
+    branch = drive[k]
+    return [within_path(branch.column, branch.path), *(_outside(e, branch) for e in drive[:k])]
+
+
 def keyset_page_query(
     id_column: Any,
     drive: Sequence[PathRange] | None,
@@ -176,7 +182,7 @@ def keyset_page_query(
         if after is not None and k < (after.branch if after.branch is not None else len(drive)):
             continue
         column = sort_column(branch.column)
-        conds = [within_path(branch.column, branch.path), *(_outside(e, branch) for e in drive[:k]), *where]
+        conds = [*branch_conditions(drive, k), *where]
         if after is not None and k == after.branch:
             conds.append(tuple_(column, id_column) > tuple_(literal(after.path, column.type), literal(after.id)))
         if branches:  # read only if the ranges before it leave the page short: a one-time filter
