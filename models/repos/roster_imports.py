@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..child import Child
+from ..child import Child, birth_place_known
 from ..roster_import import (
     COPY_COLUMNS,
     MATCHED,
@@ -258,9 +258,93 @@ async def stage_and_match(
     Updating every row after COPY cost more than the COPY itself (bench/rosters_1m.py)."""
     if county_path == "":
         raise ValueError("a county path is required")
+    await _new_stage(session)
+    count = await stage_rows(session, import_id, rows, table=STAGE_TABLE)
+    await _match_staged(session, county_path)
+    return count
+
+
+async def _new_stage(session: AsyncSession) -> None:
     await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE_TABLE}"))
     await session.execute(text(f"CREATE TEMP TABLE {STAGE_TABLE} (LIKE roster_row INCLUDING DEFAULTS) ON COMMIT DROP"))
-    count = await stage_rows(session, import_id, rows, table=STAGE_TABLE)
+
+
+CELLS_TABLE = "roster_cells"
+BIRTH_PLACES_TABLE = "roster_birth_places"
+
+
+@dataclass(frozen=True)
+class CellChecks:
+    """How a file's cells are checked in SQL (resolvers/rosters/rows.py writes it): `width` cells a row; the
+    query of the (prefix, year) pairs for `birth_place_known`; the SELECT of each row's `columns` (status
+    `out_of_scope` for a row to drop, counted); their parameters."""
+
+    width: int
+    birth_places_sql: str
+    select_sql: str
+    columns: tuple[str, ...]
+    params: Mapping[str, Any]
+    out_of_scope: str
+
+
+async def stage_cells(
+    session: AsyncSession,
+    import_id: int,
+    blocks: AsyncIterable[str],
+    checks: CellChecks,
+    county_path: str | None,
+) -> tuple[int, int]:
+    """Stage a file from its cells: COPY the CSV `blocks` (`line`, `n`, `nul`, the cells) into a temporary
+    table as they come, check every row in one statement (`checks`), then write each row once into
+    `roster_row` with its match, as `stage_and_match` does. Returns (rows staged, rows out of scope: dropped).
+    The rows are never held in Python; the whole work is in the caller's transaction."""
+    if county_path == "":
+        raise ValueError("a county path is required")
+    province_code = await session.scalar(
+        select(col(RosterImport.province_code)).where(col(RosterImport.id) == import_id)
+    )
+    if province_code is None:
+        raise LookupError(f"no roster import {import_id}")
+    cells = ", ".join(f"c{i} text" for i in range(checks.width))
+    for table, columns in (
+        (CELLS_TABLE, f"line int, n int, nul text{', ' if cells else ''}{cells}"),
+        (BIRTH_PLACES_TABLE, "prefix text, year int"),
+    ):
+        await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{table}"))
+        await session.execute(text(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP"))
+    await _new_stage(session)
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    async with driver.cursor() as cursor, cursor.copy(f"COPY {CELLS_TABLE} FROM STDIN (FORMAT csv)") as copy:
+        async for block in blocks:
+            await copy.write(block)
+    pairs = (await session.execute(text(checks.birth_places_sql), dict(checks.params))).all()
+    known = [(prefix, year) for prefix, year in pairs if 1 <= year <= 9999 and birth_place_known(prefix, year)]
+    if known:
+        await session.execute(
+            text(f"INSERT INTO {BIRTH_PLACES_TABLE} SELECT * FROM unnest(CAST(:p AS text[]), CAST(:y AS int[]))"),
+            {"p": [p for p, _ in known], "y": [y for _, y in known]},
+        )
+    await session.execute(text(f"ANALYZE {CELLS_TABLE}"))
+    await session.execute(text("SET LOCAL jit = off"))
+    names = ", ".join(checks.columns)
+    await session.execute(
+        text(
+            f"INSERT INTO {STAGE_TABLE} (import_id, province_code, {names}) "
+            f"SELECT :import_id, :province_code, q.* FROM ({checks.select_sql}) q"
+        ),
+        {**checks.params, "import_id": import_id, "province_code": province_code},
+    )
+    dropped = await session.execute(
+        text(f"DELETE FROM {STAGE_TABLE} WHERE status = :out"), {"out": checks.out_of_scope}
+    )
+    count = int(await session.scalar(text(f"SELECT count(*) FROM {STAGE_TABLE}")) or 0)
+    await _match_staged(session, county_path)
+    return count, int(cast(Any, dropped).rowcount)
+
+
+async def _match_staged(session: AsyncSession, county_path: str | None) -> None:
     # No county: the comparisons with NULL match no child, so every row is EXACT or NEW.
     params = {"county": county_path, "county_end": county_path + "0" if county_path else None}
     await session.execute(text(f"ANALYZE {STAGE_TABLE}"))  # a fresh table has no statistics: plan on its real size
@@ -269,7 +353,6 @@ async def stage_and_match(
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text(STAGE_AND_MATCH_SQL), params)
     await session.execute(text(f"DROP TABLE {STAGE_TABLE}"))
-    return count
 
 
 @dataclass(frozen=True)
