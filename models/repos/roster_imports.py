@@ -294,10 +294,9 @@ async def stage_cells(
     checks: CellChecks,
     county_path: str | None,
 ) -> tuple[int, int]:
-    """Stage a file from its cells: COPY the CSV `blocks` (`line`, `n`, `nul`, the cells) into a temporary
-    table as they come, check every row in one statement (`checks`), then write each row once into
-    `roster_row` with its match, as `stage_and_match` does. Returns (rows staged, rows out of scope: dropped).
-    The rows are never held in Python; the whole work is in the caller's transaction."""
+    """Stage a file from its cells: `check_cells`, the rows outside the jurisdiction dropped, then each row
+    written once into `roster_row` with its match, as `stage_and_match` does. Returns (rows staged, rows out
+    of scope). The rows are never held in Python; the whole work is in the caller's transaction."""
     if county_path == "":
         raise ValueError("a county path is required")
     province_code = await session.scalar(
@@ -305,6 +304,22 @@ async def stage_cells(
     )
     if province_code is None:
         raise LookupError(f"no roster import {import_id}")
+    await check_cells(session, import_id, province_code, blocks, checks)
+    dropped = await session.execute(
+        text(f"DELETE FROM {STAGE_TABLE} WHERE status = :out"),  # noqa: S608 (constants only)
+        {"out": checks.out_of_scope},
+    )
+    count = int(await session.scalar(text(f"SELECT count(*) FROM {STAGE_TABLE}")) or 0)  # noqa: S608 (idem)
+    await _match_staged(session, county_path)
+    return count, int(cast(Any, dropped).rowcount)
+
+
+async def check_cells(
+    session: AsyncSession, import_id: int, province_code: str, blocks: AsyncIterable[str], checks: CellChecks
+) -> None:
+    """COPY the CSV `blocks` (`line`, `n`, `nul`, the cells) into a temporary table as they come, then check
+    every row in one statement (`checks`) into the temporary `roster_stage` (rows out of scope included,
+    with their status), unmatched."""
     cells = ", ".join(f"c{i} text" for i in range(checks.width))
     for table, columns in (
         (CELLS_TABLE, f"line int, n int, nul text{', ' if cells else ''}{cells}"),
@@ -323,25 +338,16 @@ async def stage_cells(
     known = [(prefix, year) for prefix, year in pairs if 1 <= year <= 9999 and birth_place_known(prefix, year)]
     if known:
         await session.execute(
-            text(f"INSERT INTO {BIRTH_PLACES_TABLE} SELECT * FROM unnest(CAST(:p AS text[]), CAST(:y AS int[]))"),
+            text(f"INSERT INTO {BIRTH_PLACES_TABLE} SELECT * FROM unnest(CAST(:p AS text[]), CAST(:y AS int[]))"),  # noqa: S608
             {"p": [p for p, _ in known], "y": [y for _, y in known]},
         )
     await session.execute(text(f"ANALYZE {CELLS_TABLE}"))
     await session.execute(text("SET LOCAL jit = off"))
-    names = ", ".join(checks.columns)
-    await session.execute(
-        text(
-            f"INSERT INTO {STAGE_TABLE} (import_id, province_code, {names}) "
-            f"SELECT :import_id, :province_code, q.* FROM ({checks.select_sql}) q"
-        ),
-        {**checks.params, "import_id": import_id, "province_code": province_code},
-    )
-    dropped = await session.execute(
-        text(f"DELETE FROM {STAGE_TABLE} WHERE status = :out"), {"out": checks.out_of_scope}
-    )
-    count = int(await session.scalar(text(f"SELECT count(*) FROM {STAGE_TABLE}")) or 0)
-    await _match_staged(session, county_path)
-    return count, int(cast(Any, dropped).rowcount)
+    # The checks' SQL is resolvers/rosters/rows.py's, every value in it a parameter.
+    insert = f"INSERT INTO {STAGE_TABLE} (import_id, province_code, {', '.join(checks.columns)}) "  # noqa: S608
+    select_checked = f"SELECT :import_id, :province_code, q.* FROM ({checks.select_sql}) q"  # noqa: S608
+    params = {**checks.params, "import_id": import_id, "province_code": province_code}
+    await session.execute(text(insert + select_checked), params)
 
 
 async def _match_staged(session: AsyncSession, county_path: str | None) -> None:

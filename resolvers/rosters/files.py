@@ -166,7 +166,7 @@ def cells_of(
     file is refused when the rows run out without one."""
     rows = _csv_rows(file) if file.format == "csv" else _xlsx_rows(file)
     try:
-        for line, cells in rows:
+        for _, cells in rows:
             if not "".join(cells).strip():  # blank: no cell holds anything but white space
                 continue
             headers = [_header(c) for c in cells]  # the first row that is not blank

@@ -31,7 +31,7 @@ from ..context import Context
 from ..errors import BadInput
 from .errors import RosterErrorCode
 from .files import RosterFileError, cells_of, inspect_file
-from .rows import OUT_OF_SCOPE, STAGE_COLUMNS, cell_blocks, check_plan
+from .rows import cell_blocks, cell_checks
 
 MAX_ROSTER_BYTES = 200 * 1024 * 1024  # a province's household roster as CSV is about 100 MB
 
@@ -83,15 +83,13 @@ async def import_roster(
     assert batch.id is not None
     try:
         headers, rows = await asyncio.to_thread(cells_of, file, kind)
-        plan = check_plan(kind, headers, jurisdiction=path)
-        checks = repo.CellChecks(
-            width=plan.width, birth_places_sql=plan.birth_places_sql, select_sql=plan.select_sql,
-            columns=STAGE_COLUMNS, params=plan.params, out_of_scope=OUT_OF_SCOPE,
-        )  # fmt: skip
+        checks = cell_checks(kind, headers, jurisdiction=path)
         # A pushed-down list is matched on the national ID only: its senders decide no candidates (they read
         # no children), and the county verifying a child registers it if no child holds the ID.
         county = None if pushed else _county_of(path)
-        _, out_of_scope = await repo.stage_cells(session, batch.id, _in_threads(cell_blocks(rows, plan.width)), checks, county)
+        _, out_of_scope = await repo.stage_cells(
+            session, batch.id, _in_threads(cell_blocks(rows, checks.width)), checks, county
+        )
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
     counts = await repo.count_rows(session, batch.id)

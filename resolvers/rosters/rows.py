@@ -25,13 +25,13 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from models.child import Child
+from models.repos.roster_imports import CellChecks
 from models.roster import (
     COLUMNS,
     EXAM_NUMBER,
@@ -54,6 +54,8 @@ WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 CHECK_WEIGHTS = tuple(pow(13, 16 - i, 11) for i in range(17))
 PLACE_FIELDS = ("household_region_code", "residence_region_code", "school_code")
 ROWS_PER_BLOCK = 2000
+# `models.roster.parse_date`'s forms (YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD) for regexp_match.
+DATE_PATTERN = "'^(?:([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})|([0-9]{4})([0-9]{2})([0-9]{2}))$'"
 OUT_OF_SCOPE = "OUT_OF_SCOPE"  # the status a row outside the jurisdiction is given before it is dropped
 
 
@@ -105,19 +107,6 @@ def _without_nul(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (row[0], row[1], nul, *(c.replace("\x00", "\ufffd") for c in cells))
 
 
-@dataclass(frozen=True)
-class CheckPlan:
-    """How one file's rows are checked: the SELECT over `roster_cells` (and `roster_birth_places`) giving
-    `roster_row`'s columns (`STAGE_COLUMNS`) for every row, status `OUT_OF_SCOPE` for those to drop; the
-    query of the (region prefix, birth year) pairs of the file's IDs, for stdnum to decide (they fill
-    `roster_birth_places (prefix, year)` before the SELECT runs); and their parameters."""
-
-    width: int
-    select_sql: str
-    birth_places_sql: str
-    params: dict[str, Any]
-
-
 STAGE_COLUMNS = (
     "line", "status", "problems", "raw", "name", "gender", "birth_date", "national_id", "registry_number",
     "school_code", "grade", "household_region_code", "residence_region_code", "poverty_kind", "no_id_reason",
@@ -125,7 +114,7 @@ STAGE_COLUMNS = (
 )  # fmt: skip
 
 
-def check_plan(kind: RosterKind, headers: list[str], *, jurisdiction: str) -> CheckPlan:
+def cell_checks(kind: RosterKind, headers: list[str], *, jurisdiction: str) -> CellChecks:
     """The checks of a file of `kind` with these headers (as `files.cells_of` gives them), for an importer
     holding `jurisdiction` (a path; "" the nation, for a pushed-down list)."""
     return _Plan(kind, headers, jurisdiction).build()
@@ -207,15 +196,24 @@ class _Plan:
             out.append((f"v.{f} IS NOT NULL AND v.z_{f}", self.problem(f, RosterErrorCode.INVALID_TEXT)))
             limit = None if f == "national_id" else max_length(f)
             if limit is not None:
-                long = self.problem(f, RosterErrorCode.TOO_LONG, f"超出最大长度 {limit}", f"longer than {limit} characters")
+                long = self.problem(
+                    f, RosterErrorCode.TOO_LONG, f"超出最大长度 {limit}", f"longer than {limit} characters"
+                )
                 out.append((f"v.{f} IS NOT NULL AND NOT v.z_{f} AND length(v.{f}) > {limit}", long))
         group = ONE_OF.get(self.kind, ())
         if group:
             either = " AND ".join(f"v.{c.field} IS NULL" for c in group)
             zh, en = "户籍地或现住址区划代码必填一项", "a household or residence code"
             out.append((either, self.problem(group[0].field, RosterErrorCode.REQUIRED, zh, en)))
-        out.append(("v.gender IS NOT NULL AND a.given_gender IS NULL", self.problem("gender", RosterErrorCode.INVALID_GENDER)))
-        out.append(("v.birth_date IS NOT NULL AND a.birth_date IS NULL", self.problem("birth_date", RosterErrorCode.INVALID_DATE)))
+        out.append(
+            ("v.gender IS NOT NULL AND a.given_gender IS NULL", self.problem("gender", RosterErrorCode.INVALID_GENDER))
+        )
+        out.append(
+            (
+                "v.birth_date IS NOT NULL AND a.birth_date IS NULL",
+                self.problem("birth_date", RosterErrorCode.INVALID_DATE),
+            )
+        )
         zh, en = "无身份证号时必填", "required without a national ID"
         for f in ("birth_date", "gender", "no_id_reason"):
             out.append((f"v.national_id IS NULL AND v.{f} IS NULL", self.problem(f, RosterErrorCode.REQUIRED, zh, en)))
@@ -230,7 +228,9 @@ class _Plan:
                     code = RosterErrorCode.UNKNOWN_SCHOOL if f == "school_code" else RosterErrorCode.UNKNOWN_REGION
                     out.append((f"p.unknown_{f}", self.problem(f, code)))
         if "grade" in self.columns:
-            out.append(("v.grade IS NOT NULL AND a.grade IS NULL", self.problem("grade", RosterErrorCode.INVALID_GRADE)))
+            out.append(
+                ("v.grade IS NOT NULL AND a.grade IS NULL", self.problem("grade", RosterErrorCode.INVALID_GRADE))
+            )
         if "poverty_kind" in self.columns:
             bad = self.problem("poverty_kind", RosterErrorCode.INVALID_POVERTY_KIND)
             out.append(("v.poverty_kind IS NOT NULL AND a.poverty_kind IS NULL", bad))
@@ -255,7 +255,8 @@ class _Plan:
             parts.append(f"{table}.path AS path_{f}")
             parts.append(f"{given} AND {table}.path IS NULL AND NOT {placed} AS unknown_{f}")
             has.append(f"({given} AND ({table}.path IS NOT NULL OR {placed}))")
-            inside.append(f"({given} AND ({table}.path IS NOT NULL AND {within.format(p=table + '.path')} OR {placed} AND :jur = ''))")
+            known_inside = f"{table}.path IS NOT NULL AND {within.format(p=table + '.path')}"
+            inside.append(f"({given} AND ({known_inside} OR {placed} AND :jur = ''))")
         if has:
             parts.append(f"({' OR '.join(has)}) AND NOT ({' OR '.join(inside)}) AS out_of_scope")
         else:
@@ -275,7 +276,7 @@ class _Plan:
                 out.append(f"LEFT JOIN region {t} ON {t}.code = v.{f} AND {in_province.format(t=t)}")
         return "\n".join(out)
 
-    def build(self) -> CheckPlan:
+    def build(self) -> CellChecks:
         fields = sorted({c.field for c in COLUMNS[self.kind]} | {"national_id", "birth_date", "gender", "no_id_reason"})
         values = ", ".join(f"{self.value(f)} AS {f}, {self.nul(f)} AS z_{f}" for f in fields)
         digits = " + ".join(f"substr(a.body, {i + 1}, 1)::int * {w}" for i, w in enumerate(CHECK_WEIGHTS))
@@ -301,6 +302,10 @@ class _Plan:
         )
         grade_of = "((:grades)::jsonb ->> replace(v.grade, ' ', ''))::int" if "grade" in self.columns else "NULL::int"
         poverty_of = "(:poverty)::jsonb ->> v.poverty_kind" if "poverty_kind" in self.columns else "NULL::text"
+        date_of_cell = _date(*(f"coalesce(a0.dm[{i}], a0.dm[{i + 3}])::int" for i in (1, 2, 3)))
+        born_of_id = _date("substr(b.body, 7, 4)::int", "substr(b.body, 11, 2)::int", "substr(b.body, 13, 2)::int")
+        valid = "k.problems = '' AND (d.first IS NULL OR d.first = k.line)"
+        kept = ", ".join(f"CASE WHEN {valid} THEN k.{c} END" for c in STAGE_COLUMNS[4:])
         select = f"""
 WITH checked AS MATERIALIZED (
 SELECT r.line, {self.raw()} AS raw, concat_ws(',', {listed}) AS problems, p.out_of_scope,
@@ -315,17 +320,16 @@ SELECT r.line, {self.raw()} AS raw, concat_ws(',', {listed}) AS problems, p.out_
   FROM roster_cells r
  CROSS JOIN LATERAL (SELECT {values}) v
  CROSS JOIN LATERAL (SELECT {self.national_id()} AS x,
-        regexp_match(split_part(split_part(v.birth_date, ' ', 1), 'T', 1),
-                     '^(?:([0-9]{{4}})[-/.]([0-9]{{1,2}})[-/.]([0-9]{{1,2}})|([0-9]{{4}})([0-9]{{2}})([0-9]{{2}}))$') AS dm,
+        regexp_match(split_part(split_part(v.birth_date, ' ', 1), 'T', 1), {DATE_PATTERN}) AS dm,
         (:genders)::jsonb ->> v.gender AS given_gender,
         {grade_of} AS grade, {poverty_of} AS poverty_kind) a0
  CROSS JOIN LATERAL (SELECT a0.given_gender, a0.grade, a0.poverty_kind,
-        {_date("coalesce(a0.dm[1], a0.dm[4])::int", "coalesce(a0.dm[2], a0.dm[5])::int", "coalesce(a0.dm[3], a0.dm[6])::int")} AS birth_date,
+        {date_of_cell} AS birth_date,
         CASE WHEN a0.x ~ '^[0-9]{{15}}$' THEN left(a0.x, 6) || '19' || substr(a0.x, 7)
              WHEN length(a0.x) = 18 AND a0.x ~ '^[0-9]{{17}}' THEN left(a0.x, 17) END AS body) a
  CROSS JOIN LATERAL (SELECT a.body, CASE {check} WHEN 10 THEN 'X' ELSE ({check})::text END AS digit) b
- CROSS JOIN LATERAL (SELECT CASE WHEN length(a0.x) = 15 AND b.body IS NOT NULL THEN b.body || b.digit ELSE a0.x END AS nid,
-        {_date("substr(b.body, 7, 4)::int", "substr(b.body, 11, 2)::int", "substr(b.body, 13, 2)::int")} AS born) c
+ CROSS JOIN LATERAL (SELECT {born_of_id} AS born,
+        CASE WHEN length(a0.x) = 15 AND b.body IS NOT NULL THEN b.body || b.digit ELSE a0.x END AS nid) c
  LEFT JOIN roster_birth_places bp ON bp.prefix = left(b.body, 6) AND bp.year = substr(b.body, 7, 4)::int
  CROSS JOIN LATERAL (SELECT c.nid,  c.born,
         CASE WHEN substr(c.nid, 17, 1) IN ('1', '3', '5', '7', '9') THEN 'MALE' ELSE 'FEMALE' END AS gender,
@@ -341,9 +345,11 @@ SELECT national_id, min(line) AS first FROM checked
  WHERE problems = '' AND NOT out_of_scope AND national_id IS NOT NULL GROUP BY national_id HAVING count(*) > 1
 )
 SELECT k.line,
-       CASE WHEN k.out_of_scope THEN '{OUT_OF_SCOPE}' WHEN k.problems <> '' OR d.first < k.line THEN 'REFUSED' ELSE 'VALID' END,
-       CASE WHEN k.problems <> '' THEN ('[' || k.problems || ']')::jsonb WHEN d.first < k.line THEN ({duplicate})::jsonb ELSE '[]'::jsonb END,
-       k.raw, {", ".join(f"CASE WHEN k.problems = '' AND (d.first IS NULL OR d.first = k.line) THEN k.{c} END" for c in STAGE_COLUMNS[4:])}
+       CASE WHEN k.out_of_scope THEN '{OUT_OF_SCOPE}'
+            WHEN k.problems <> '' OR d.first < k.line THEN 'REFUSED' ELSE 'VALID' END,
+       CASE WHEN k.problems <> '' THEN ('[' || k.problems || ']')::jsonb
+            WHEN d.first < k.line THEN ({duplicate})::jsonb ELSE '[]'::jsonb END,
+       k.raw, {kept}
   FROM checked k LEFT JOIN doubles d ON d.national_id = k.national_id AND k.problems = '' AND NOT k.out_of_scope
 """  # noqa: S608 (the table's own names; every value is a parameter)
         # The (region prefix, birth year) of every well-formed ID, for stdnum to say which places existed then.
@@ -356,9 +362,10 @@ SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
                                  WHEN length(a0.x) = 18 AND a0.x ~ '^[0-9]{{17}}' THEN left(a0.x, 17) END AS body) a
  WHERE a.body IS NOT NULL
 """  # noqa: S608 (idem)
-        return CheckPlan(
-            width=len(self.headers), select_sql=_typed(select), birth_places_sql=_typed(places), params=self.params
-        )
+        return CellChecks(
+            width=len(self.headers), birth_places_sql=_typed(places), select_sql=_typed(select),
+            columns=STAGE_COLUMNS, params=self.params, out_of_scope=OUT_OF_SCOPE,
+        )  # fmt: skip
 
 
 def _typed(sql: str) -> str:
