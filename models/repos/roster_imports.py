@@ -270,7 +270,6 @@ async def _new_stage(session: AsyncSession) -> None:
 
 
 CELLS_TABLE = "roster_cells"
-BIRTH_PLACES_TABLE = "roster_birth_places"
 
 
 @dataclass(frozen=True)
@@ -321,12 +320,8 @@ async def check_cells(
     every row in one statement (`checks`) into the temporary `roster_stage` (rows out of scope included,
     with their status), unmatched."""
     cells = ", ".join(f"c{i} text" for i in range(checks.width))
-    for table, columns in (
-        (CELLS_TABLE, f"line int, n int, nul text{', ' if cells else ''}{cells}"),
-        (BIRTH_PLACES_TABLE, "prefix text, year int"),
-    ):
-        await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{table}"))
-        await session.execute(text(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP"))
+    await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{CELLS_TABLE}"))
+    await session.execute(text(f"CREATE TEMP TABLE {CELLS_TABLE} (line int, n int, nul text, {cells}) ON COMMIT DROP"))
     await _new_stage(session)
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
@@ -335,25 +330,25 @@ async def check_cells(
         async for block in blocks:
             await copy.write(block)
     pairs = (await session.execute(text(checks.birth_places_sql), dict(checks.params))).all()
-    known = [(prefix, year) for prefix, year in pairs if 1 <= year <= 9999 and birth_place_known(prefix, year)]
-    if known:
-        await session.execute(
-            text(f"INSERT INTO {BIRTH_PLACES_TABLE} SELECT * FROM unnest(CAST(:p AS text[]), CAST(:y AS int[]))"),  # noqa: S608
-            {"p": [p for p, _ in known], "y": [y for _, y in known]},
-        )
-    await session.execute(text(f"ANALYZE {CELLS_TABLE}"))
+    known = [f"{prefix}{year:04d}" for prefix, year in pairs if 1 <= year <= 9999 and birth_place_known(prefix, year)]
+    await session.execute(text(f"ANALYZE {CELLS_TABLE} (line)"))  # its size; statistics of the cells cost more
+    # Each row's values are computed once, in laterals the planner keeps apart (`OFFSET 0`): caching them by
+    # their inputs (Memoize) only costs, as every row's are its own; JIT, as below.
     await session.execute(text("SET LOCAL jit = off"))
+    await session.execute(text("SET LOCAL enable_memoize = off"))
     # The checks' SQL is resolvers/rosters/rows.py's, every value in it a parameter.
-    insert = f"INSERT INTO {STAGE_TABLE} (import_id, province_code, {', '.join(checks.columns)}) "  # noqa: S608
+    insert = f"INSERT INTO {STAGE_TABLE} (import_id, province_code, {', '.join(checks.columns)}) "
     select_checked = f"SELECT :import_id, :province_code, q.* FROM ({checks.select_sql}) q"  # noqa: S608
-    params = {**checks.params, "import_id": import_id, "province_code": province_code}
+    params = {**checks.params, "import_id": import_id, "province_code": province_code, "birth_places": known}
     await session.execute(text(insert + select_checked), params)
 
 
 async def _match_staged(session: AsyncSession, county_path: str | None) -> None:
     # No county: the comparisons with NULL match no child, so every row is EXACT or NEW.
     params = {"county": county_path, "county_end": county_path + "0" if county_path else None}
-    await session.execute(text(f"ANALYZE {STAGE_TABLE}"))  # a fresh table has no statistics: plan on its real size
+    # A fresh table has no statistics: plan on its real size (the key's statistics: all columns' took a third of
+    # the time of the insert below, the raw cells' JSON most of it).
+    await session.execute(text(f"ANALYZE {STAGE_TABLE} (line, status)"))
     # The statement's estimated cost (one index probe per row) passes the JIT thresholds, and compiling it took
     # 3.4 s of a 9 s insert of 67,000 rows; it runs well without.
     await session.execute(text("SET LOCAL jit = off"))

@@ -14,7 +14,8 @@ The rules are python-stdnum's and the Python tables' (`GENDERS`, `GRADES`, `POVE
 written once here as SQL: the ID check digit is stdnum's `calc_check_digit` (`(1 - 2 · int(first 17, 13))
 mod 11`, tests/resolvers/test_roster_rows.py compares the two over many IDs), and whether an ID's region
 prefix existed in its birth year is asked of stdnum itself, once per distinct (prefix, year) of the file
-(`models.child.birth_place_known`, through the table `roster_birth_places`). Python only reads the file
+(`models.child.birth_place_known`; the known ones are the parameter `birth_places`, prefix and year as
+the ID's first ten digits, which PostgreSQL looks up in a hash of them). Python only reads the file
 and writes its cells: about 10 µs a row, where checking in Python took 60–90.
 """
 
@@ -54,8 +55,10 @@ WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 CHECK_WEIGHTS = tuple(pow(13, 16 - i, 11) for i in range(17))
 PLACE_FIELDS = ("household_region_code", "residence_region_code", "school_code")
 ROWS_PER_BLOCK = 2000
-# `models.roster.parse_date`'s forms (YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD) for regexp_match.
-DATE_PATTERN = "'^(?:([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})|([0-9]{4})([0-9]{2})([0-9]{2}))$'"
+# `models.roster`'s date forms as the cell's shape, its digits written 9 and its separators -: YYYY-MM-DD,
+# YYYY/MM/DD and YYYY.MM.DD with or without leading zeros, and YYYYMMDD (comparing shapes costs a tenth of a
+# regular expression with groups). A time after a space or a T is ignored.
+SEPARATED_DATES = "('9999-9-9', '9999-9-99', '9999-99-9', '9999-99-99')"
 OUT_OF_SCOPE = "OUT_OF_SCOPE"  # the status a row outside the jurisdiction is given before it is dropped
 
 
@@ -302,7 +305,12 @@ class _Plan:
         )
         grade_of = "((:grades)::jsonb ->> replace(v.grade, ' ', ''))::int" if "grade" in self.columns else "NULL::int"
         poverty_of = "(:poverty)::jsonb ->> v.poverty_kind" if "poverty_kind" in self.columns else "NULL::text"
-        date_of_cell = _date(*(f"coalesce(a0.dm[{i}], a0.dm[{i + 3}])::int" for i in (1, 2, 3)))
+        date_of_cell = _date("dp.y", "dp.m", "dp.d")
+        date_parts = ", ".join(
+            f"(CASE WHEN q.shape = '99999999' THEN substr(a0.day, {start}, {length}) "
+            f"WHEN q.shape IN {SEPARATED_DATES} THEN split_part(q.dashed, '-', {part}) END)::int AS {name}"
+            for name, start, length, part in (("y", 1, 4, 1), ("m", 5, 2, 2), ("d", 7, 2, 3))
+        )
         born_of_id = _date("substr(b.body, 7, 4)::int", "substr(b.body, 11, 2)::int", "substr(b.body, 13, 2)::int")
         valid = "k.problems = '' AND (d.first IS NULL OR d.first = k.line)"
         kept = ", ".join(f"CASE WHEN {valid} THEN k.{c} END" for c in STAGE_COLUMNS[4:])
@@ -318,26 +326,30 @@ SELECT r.line, {self.raw()} AS raw, concat_ws(',', {listed}) AS problems, p.out_
        {path("school_code")} AS school_path, {path("household_region_code")} AS household_path,
        {path("residence_region_code")} AS residence_path
   FROM roster_cells r
- CROSS JOIN LATERAL (SELECT {values}) v
+ CROSS JOIN LATERAL (SELECT {values} OFFSET 0) v
  CROSS JOIN LATERAL (SELECT {self.national_id()} AS x,
-        regexp_match(split_part(split_part(v.birth_date, ' ', 1), 'T', 1), {DATE_PATTERN}) AS dm,
+        split_part(split_part(v.birth_date, ' ', 1), 'T', 1) AS day,
         (:genders)::jsonb ->> v.gender AS given_gender,
-        {grade_of} AS grade, {poverty_of} AS poverty_kind) a0
+        {grade_of} AS grade, {poverty_of} AS poverty_kind OFFSET 0) a0
+ CROSS JOIN LATERAL (SELECT {date_parts}
+        FROM (SELECT translate(a0.day, '0123456789/.', '9999999999--') AS shape, translate(a0.day, '/.', '--') AS dashed
+              OFFSET 0) q OFFSET 0) dp
  CROSS JOIN LATERAL (SELECT a0.given_gender, a0.grade, a0.poverty_kind,
         {date_of_cell} AS birth_date,
         CASE WHEN a0.x ~ '^[0-9]{{15}}$' THEN left(a0.x, 6) || '19' || substr(a0.x, 7)
-             WHEN length(a0.x) = 18 AND a0.x ~ '^[0-9]{{17}}' THEN left(a0.x, 17) END AS body) a
- CROSS JOIN LATERAL (SELECT a.body, CASE {check} WHEN 10 THEN 'X' ELSE ({check})::text END AS digit) b
+             WHEN length(a0.x) = 18 AND a0.x ~ '^[0-9]{{17}}' THEN left(a0.x, 17) END AS body OFFSET 0) a
+ CROSS JOIN LATERAL (SELECT a.body, substr('0123456789X', {check} + 1, 1) AS digit OFFSET 0) b
  CROSS JOIN LATERAL (SELECT {born_of_id} AS born,
-        CASE WHEN length(a0.x) = 15 AND b.body IS NOT NULL THEN b.body || b.digit ELSE a0.x END AS nid) c
- LEFT JOIN roster_birth_places bp ON bp.prefix = left(b.body, 6) AND bp.year = substr(b.body, 7, 4)::int
+        CASE WHEN length(a0.x) = 15 AND b.body IS NOT NULL THEN b.body || b.digit ELSE a0.x END AS nid OFFSET 0) c
  CROSS JOIN LATERAL (SELECT c.nid,  c.born,
         CASE WHEN substr(c.nid, 17, 1) IN ('1', '3', '5', '7', '9') THEN 'MALE' ELSE 'FEMALE' END AS gender,
         CASE WHEN v.national_id IS NULL THEN NULL
              WHEN b.body IS NULL THEN 'INVALID_NATIONAL_ID'
              WHEN right(c.nid, 1) <> b.digit THEN 'INVALID_CHECK_DIGIT'
-             WHEN c.born IS NULL OR bp.prefix IS NULL THEN 'INVALID_NATIONAL_ID'
-             WHEN a.birth_date IS NOT NULL AND a.birth_date <> c.born THEN 'BIRTH_DATE_MISMATCH' END AS problem) i
+             WHEN c.born IS NULL OR NOT left(b.body, 10) = ANY(CAST(:birth_places AS text[]))
+                  THEN 'INVALID_NATIONAL_ID'
+             WHEN a.birth_date IS NOT NULL AND a.birth_date <> c.born THEN 'BIRTH_DATE_MISMATCH' END AS problem
+        OFFSET 0) i
  {self.joins()}
  CROSS JOIN LATERAL (SELECT {self.places()}) p
 ), doubles AS (
@@ -356,8 +368,8 @@ SELECT k.line,
         places = f"""
 SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
   FROM roster_cells r
- CROSS JOIN LATERAL (SELECT {values}) v
- CROSS JOIN LATERAL (SELECT {self.national_id()} AS x) a0
+ CROSS JOIN LATERAL (SELECT {self.value("national_id")} AS national_id OFFSET 0) v
+ CROSS JOIN LATERAL (SELECT {self.national_id()} AS x OFFSET 0) a0
  CROSS JOIN LATERAL (SELECT CASE WHEN a0.x ~ '^[0-9]{{15}}$' THEN left(a0.x, 6) || '19' || substr(a0.x, 7)
                                  WHEN length(a0.x) = 18 AND a0.x ~ '^[0-9]{{17}}' THEN left(a0.x, 17) END AS body) a
  WHERE a.body IS NOT NULL
