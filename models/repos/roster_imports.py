@@ -1,9 +1,10 @@
 """Roster imports (models/roster_import.py): batches, their rows staged with COPY, matches, counts.
 
 A batch is staged inside the caller's transaction, in this order: `create_import` (one row, refused by the
-partial unique index when a live batch holds the same file), `stage_and_match` (COPY, streaming, into a
-temporary table, then each row written once with its match), `count_rows`; or, row by row as the tests and
-the staging bench do, `stage_rows` then `match_exact` and `match_candidates`, which follow the same rules.
+partial unique index when a live batch holds the same file), `stage_cells` (the file's cells COPYed,
+streaming, into a temporary table, checked there in one statement, then each row written once with its
+match), `count_rows`; or, from parsed rows as the tests and the staging bench do, `stage_rows` then
+`match_exact` and `match_candidates`, which follow the same matching rules.
 Matching only ever fills a row's match columns: it never touches a child (ARCHITECTURE §9). List functions
 take the scope predicate they are given (ARCHITECTURE §4).
 """
@@ -177,7 +178,7 @@ async def match_exact(session: AsyncSession, import_id: int) -> int:
     return int(cast(Any, result).rowcount)
 
 
-# The matching rules, shared by `match_candidates` (rows already in `roster_row`) and `stage_and_match` (rows
+# The matching rules, shared by `match_candidates` (rows already in `roster_row`) and `stage_cells` (rows
 # on their way in): the county's children on either government path, and when one of them fits a row.
 NEAR_CHILDREN = """
     SELECT id, name, birth_date, gender, national_id FROM child
@@ -244,26 +245,6 @@ SELECT {", ".join(f"r.{c}" for c in COPY_COLUMNS)}, e.id,
 """  # noqa: S608 (constants only)
 
 
-async def stage_and_match(
-    session: AsyncSession,
-    import_id: int,
-    rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
-    county_path: str | None,
-) -> int:
-    """`stage_rows`, then `match_exact` and `match_candidates` (no candidates when `county_path` is None: a
-    pushed-down list is matched on the national ID only), with each row written once: COPY into a
-    temporary table of this transaction (no WAL, no index), then one INSERT … SELECT into `roster_row` that
-    finds every row's match as it goes. Returns how many rows. The rules are those of the two match
-    functions (the SQL shares their fragments); matching at import never touches a child (ARCHITECTURE §9).
-    Updating every row after COPY cost more than the COPY itself (bench/rosters_1m.py)."""
-    if county_path == "":
-        raise ValueError("a county path is required")
-    await _new_stage(session)
-    count = await stage_rows(session, import_id, rows, table=STAGE_TABLE)
-    await _match_staged(session, county_path)
-    return count
-
-
 async def _new_stage(session: AsyncSession) -> None:
     await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE_TABLE}"))
     await session.execute(text(f"CREATE TEMP TABLE {STAGE_TABLE} (LIKE roster_row INCLUDING DEFAULTS) ON COMMIT DROP"))
@@ -294,8 +275,9 @@ async def stage_cells(
     county_path: str | None,
 ) -> tuple[int, int]:
     """Stage a file from its cells: `check_cells`, the rows outside the jurisdiction dropped, then each row
-    written once into `roster_row` with its match, as `stage_and_match` does. Returns (rows staged, rows out
-    of scope). The rows are never held in Python; the whole work is in the caller's transaction."""
+    written once into `roster_row` with its match (EXACT, CANDIDATE or NEW: `STAGE_AND_MATCH_SQL`). Returns
+    (rows staged, rows out of scope). The rows are never held in Python; all of it in the caller's
+    transaction. Matching at import never touches a child (ARCHITECTURE §9)."""
     if county_path == "":
         raise ValueError("a county path is required")
     province_code = await session.scalar(

@@ -170,14 +170,20 @@ class _Plan:
         return "false" if i is None else f"(r.nul <> '' AND strpos(r.nul, ',{i},') > 0)"
 
     def raw(self) -> str:
+        """The row's original cells by header, as JSON in the file's order; a short row has only its cells."""
         named = [(i, h) for i, h in enumerate(self.headers) if h]
         if not named:
-            return "'{}'::jsonb"
-        whole = ", ".join(f"{self.param(h)}, r.c{i}" for i, h in named)
-        short = ", ".join(f"{self.param(h)}, CASE WHEN r.n > {i} THEN r.c{i} END" for i, h in named)
+            return "'{}'::json"
+        keys = f"CAST(:p{len(self.params)} AS text[])"
+        self.params[f"p{len(self.params)}"] = [h for _, h in named]
+        whole = ", ".join(f"r.c{i}" for i, _ in named)
+        cut = [i for i, _ in named if i]  # the columns a short row may lack (it has at least one cell)
+        if not cut:
+            return f"json_object({keys}, ARRAY[{whole}])"
+        short = ", ".join(f"CASE WHEN r.n > {i} THEN r.c{i} END" for i, _ in named)
         return (
-            f"CASE WHEN r.n >= {len(self.headers)} THEN jsonb_build_object({whole}) "
-            f"ELSE jsonb_strip_nulls(jsonb_build_object({short})) END"
+            f"CASE WHEN r.n >= {len(self.headers)} THEN json_object({keys}, ARRAY[{whole}]) "
+            f"ELSE json_strip_nulls(json_object({keys}, ARRAY[{short}])) END"
         )
 
     def national_id(self) -> str:
@@ -220,9 +226,9 @@ class _Plan:
         zh, en = "无身份证号时必填", "required without a national ID"
         for f in ("birth_date", "gender", "no_id_reason"):
             out.append((f"v.national_id IS NULL AND v.{f} IS NULL", self.problem(f, RosterErrorCode.REQUIRED, zh, en)))
-        for code in ("INVALID_NATIONAL_ID", "INVALID_CHECK_DIGIT", "BIRTH_DATE_MISMATCH"):
-            field = "birth_date" if code == "BIRTH_DATE_MISMATCH" else "national_id"
-            out.append((f"i.problem = '{code}'", self.problem(field, RosterErrorCode[code])))
+        for id_code in ("INVALID_NATIONAL_ID", "INVALID_CHECK_DIGIT", "BIRTH_DATE_MISMATCH"):
+            field = "birth_date" if id_code == "BIRTH_DATE_MISMATCH" else "national_id"
+            out.append((f"i.problem = '{id_code}'", self.problem(field, RosterErrorCode[id_code])))
         mismatch = "v.national_id IS NOT NULL AND i.problem IS NULL AND a.given_gender <> i.gender"
         out.append((mismatch, self.problem("gender", RosterErrorCode.GENDER_MISMATCH)))
         if self.kind is not RosterKind.PUSHED:  # a pushed-down list keeps a row of unknown places: routing lists it
@@ -279,6 +285,12 @@ class _Plan:
                 out.append(f"LEFT JOIN region {t} ON {t}.code = v.{f} AND {in_province.format(t=t)}")
         return "\n".join(out)
 
+    def path(self, field: str) -> str:
+        return f"p.path_{field}" if field in self.columns else "NULL"
+
+    def field(self, field: str) -> str:
+        return f"v.{field}" if field in self.columns else "NULL"
+
     def build(self) -> CellChecks:
         fields = sorted({c.field for c in COLUMNS[self.kind]} | {"national_id", "birth_date", "gender", "no_id_reason"})
         values = ", ".join(f"{self.value(f)} AS {f}, {self.nul(f)} AS z_{f}" for f in fields)
@@ -286,8 +298,6 @@ class _Plan:
         check = f"((1 - 2 * ({digits})) % 11 + 11) % 11"
         problems = self.problems()
         listed = ", ".join(f"CASE WHEN {cond} THEN {text} END" for cond, text in problems)
-        path = lambda f: f"p.path_{f}" if f in self.columns and f in PLACE_FIELDS else "NULL"  # noqa: E731
-        field = lambda f: f"v.{f}" if f in self.columns else "NULL"  # noqa: E731
         grade = "a.grade" if "grade" in self.columns else "NULL::int"
         poverty = "a.poverty_kind" if "poverty_kind" in self.columns else "NULL"
         id_header = self.header(self.columns["national_id"])
@@ -319,12 +329,12 @@ WITH checked AS MATERIALIZED (
 SELECT r.line, {self.raw()} AS raw, concat_ws(',', {listed}) AS problems, p.out_of_scope,
        v.name, coalesce(a.given_gender, i.gender) AS gender, coalesce(a.birth_date, i.born) AS birth_date,
        CASE WHEN v.national_id IS NOT NULL AND i.problem IS NULL THEN i.nid END AS national_id,
-       {field("registry_number")} AS registry_number, {field("school_code")} AS school_code, {grade} AS grade,
-       {field("household_region_code")} AS household_region_code,
-       {field("residence_region_code")} AS residence_region_code, {poverty} AS poverty_kind,
+       {self.field("registry_number")} AS registry_number, {self.field("school_code")} AS school_code, {grade} AS grade,
+       {self.field("household_region_code")} AS household_region_code,
+       {self.field("residence_region_code")} AS residence_region_code, {poverty} AS poverty_kind,
        CASE WHEN v.national_id IS NULL THEN v.no_id_reason END AS no_id_reason,
-       {path("school_code")} AS school_path, {path("household_region_code")} AS household_path,
-       {path("residence_region_code")} AS residence_path
+       {self.path("school_code")} AS school_path, {self.path("household_region_code")} AS household_path,
+       {self.path("residence_region_code")} AS residence_path
   FROM roster_cells r
  CROSS JOIN LATERAL (SELECT {values} OFFSET 0) v
  CROSS JOIN LATERAL (SELECT {self.national_id()} AS x,
