@@ -139,7 +139,9 @@ class RosterRow(SQLModel, table=True):
     )
     raw: dict[str, Any] = Field(
         # json, not jsonb: written once, read back whole, never queried inside (migration 0027)
-        default_factory=dict, sa_type=postgresql.JSON, description="the original cells by header, in file order"
+        default_factory=dict,
+        sa_type=postgresql.JSON,
+        description="the original cells by header, in file order",
     )
     name: str | None = Field(default=None, max_length=50)
     gender: Gender | None = Field(default=None, sa_type=enum_type(Gender))
