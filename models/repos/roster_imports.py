@@ -250,6 +250,23 @@ async def _new_stage(session: AsyncSession) -> None:
     await session.execute(text(f"CREATE TEMP TABLE {STAGE_TABLE} (LIKE roster_row INCLUDING DEFAULTS) ON COMMIT DROP"))
 
 
+async def stage_and_match(
+    session: AsyncSession,
+    import_id: int,
+    rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+    county_path: str | None,
+) -> int:
+    """Parsed rows (as `stage_rows` takes them) written once with their match, as `stage_cells` writes a
+    file's: COPY into the temporary stage, then `STAGE_AND_MATCH_SQL`. Returns how many rows. The tests hold
+    it against `stage_rows` + `match_exact` + `match_candidates`: the two matching paths give the same."""
+    if county_path == "":
+        raise ValueError("a county path is required")
+    await _new_stage(session)
+    count = await stage_rows(session, import_id, rows, table=STAGE_TABLE)
+    await _match_staged(session, county_path)
+    return count
+
+
 CELLS_TABLE = "roster_cells"
 
 
