@@ -15,8 +15,9 @@ written once here as SQL: the ID check digit is stdnum's `calc_check_digit` (`(1
 mod 11`, tests/resolvers/test_roster_rows.py compares the two over many IDs), and whether an ID's region
 prefix existed in its birth year is asked of stdnum itself, once per distinct (prefix, year) of the file
 (`models.child.birth_place_known`; the known ones are the parameter `birth_places`, prefix and year as
-the ID's first ten digits, which PostgreSQL looks up in a hash of them). Python only reads the file
-and writes its cells: about 10 µs a row, where checking in Python took 60–90.
+the ID's first ten digits, which PostgreSQL looks up in a hash of them). Python only reads the file and
+writes its cells (about 5–10 µs of CPU a row where checking in Python took 60–90); PostgreSQL's checks cost
+about as much per row as Python's did, but in one statement (bench/RESULTS.md §f).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ ROWS_PER_BLOCK = 2000
 # `models.roster`'s date forms as the cell's shape, its digits written 9 and its separators -: YYYY-MM-DD,
 # YYYY/MM/DD and YYYY.MM.DD with or without leading zeros, and YYYYMMDD (comparing shapes costs a tenth of a
 # regular expression with groups). A time after a space or a T is ignored.
+# An input method's full-width digits (０–９) are read as digits in a date, as Python's `\d` read them.
+FULL_WIDTH_DIGITS = "".join(chr(0xFF10 + n) for n in range(10))
 SEPARATED_DATES = "('9999-9-9', '9999-9-99', '9999-99-9', '9999-99-99')"
 OUT_OF_SCOPE = "OUT_OF_SCOPE"  # the status a row outside the jurisdiction is given before it is dropped
 
@@ -128,6 +131,7 @@ class _Plan:
         self.kind, self.headers, self.jurisdiction = kind, headers, jurisdiction
         self.params: dict[str, Any] = {
             "ws": WHITE_SPACE,
+            "full_width_digits": FULL_WIDTH_DIGITS,
             "ws_or_hyphen": "[" + WHITE_SPACE + "-]",
             "jur": jurisdiction,
             "province": jurisdiction.split("/", 1)[0],
@@ -338,7 +342,7 @@ SELECT r.line, {self.raw()} AS raw, concat_ws(',', {listed}) AS problems, p.out_
   FROM roster_cells r
  CROSS JOIN LATERAL (SELECT {values} OFFSET 0) v
  CROSS JOIN LATERAL (SELECT {self.national_id()} AS x,
-        split_part(split_part(v.birth_date, ' ', 1), 'T', 1) AS day,
+        split_part(split_part(translate(v.birth_date, :full_width_digits, '0123456789'), ' ', 1), 'T', 1) AS day,
         (:genders)::jsonb ->> v.gender AS given_gender,
         {grade_of} AS grade, {poverty_of} AS poverty_kind OFFSET 0) a0
  CROSS JOIN LATERAL (SELECT {date_parts}
@@ -392,7 +396,9 @@ SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
 
 def _typed(sql: str) -> str:
     """The plan's text parameters as text: PostgreSQL cannot type a bare parameter in `||` or `= ''`."""
-    return re.sub(r"(?<!:):(jur|province|ws|ws_or_hyphen|genders|grades|poverty)\b(?!\)::)", r"(:\1)::text", sql)
+    return re.sub(
+        r"(?<!:):(jur|province|ws|ws_or_hyphen|genders|grades|poverty|full_width_digits)\b(?!\)::)", r"(:\1)::text", sql
+    )
 
 
 def _date(year: str, month: str, day: str) -> str:
