@@ -3,21 +3,23 @@ one go), or its parsed record.
 
 A file's cells are COPYed as read into a temporary table, `roster_cells` (`line`, `n` the row's number of
 cells, `nul` the columns whose cell held a NUL as `,0,3,` (the NUL itself replaced by U+FFFD, as the raw
-cells' JSON writes it), then `c0`…: one text column per header of the file). `check_plan` writes, for one
+cells' JSON writes it), then `c0`…: one text column per header of the file). `cell_checks` writes, for one
 file's headers, the SELECT that checks those rows against the rules of their kind (`models/roster.py`), the
-geography (region and school codes exist in the importer's province) and the importer's jurisdiction: a row
-with a place, none of whose places lies inside, is refused (`OUT_OF_SCOPE`) and never stored. On a
+geography (region and school codes exist in the importer's province) and the importer's jurisdiction: a
+row with a place, none of whose places lies inside, is refused (`OUT_OF_SCOPE`) and never stored. On a
 pushed-down list (`PUSHED`) an unknown code is not a problem of the row: the row is kept, and routing lists
-it back. String lengths are the child table's (`models.child.Child`); NUL bytes are refused (ARCHITECTURE §12).
+it back. String lengths are the child table's (`models.child.Child`); NUL bytes are refused (ARCHITECTURE
+§12).
 
-The rules are python-stdnum's and the Python tables' (`GENDERS`, `GRADES`, `POVERTY_KINDS`, `parse_date`),
-written once here as SQL: the ID check digit is stdnum's `calc_check_digit` (`(1 - 2 · int(first 17, 13))
-mod 11`, tests/resolvers/test_roster_rows.py compares the two over many IDs), and whether an ID's region
-prefix existed in its birth year is asked of stdnum itself, once per distinct (prefix, year) of the file
-(`models.child.birth_place_known`; the known ones are the parameter `birth_places`, prefix and year as
-the ID's first ten digits, which PostgreSQL looks up in a hash of them). Python only reads the file and
-writes its cells (about 5–10 µs of CPU a row where checking in Python took 60–90); PostgreSQL's checks cost
-about as much per row as Python's did, but in one statement (bench/RESULTS.md §f).
+The rules are python-stdnum's and `models/roster.py`'s tables (`GENDERS`, `GRADES`, `POVERTY_KINDS`),
+written once here as SQL with the forms of a date and of an ID (trimmed, full-width, 15 → 18 digits): the
+ID check digit is stdnum's `calc_check_digit` (`(1 - 2 · int(first 17, 13)) mod 11`;
+tests/resolvers/test_roster_rows.py holds the whole ID rule to `ric.validate` over many IDs), and whether
+an ID's region prefix existed in its birth year is asked of stdnum itself, once per distinct (prefix,
+year) of the file (`models.child.birth_place_known`; the known ones are the parameter `birth_places`,
+prefix and year as the ID's first ten digits, which PostgreSQL looks up in a hash of them). Python only
+reads the file and writes its cells (about 5–10 µs of CPU a row where checking in Python took 60–90);
+PostgreSQL's checks cost about as much per row as Python's did, but in one statement (bench/RESULTS.md §f).
 """
 
 from __future__ import annotations
@@ -56,11 +58,11 @@ WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 CHECK_WEIGHTS = tuple(pow(13, 16 - i, 11) for i in range(17))
 PLACE_FIELDS = ("household_region_code", "residence_region_code", "school_code")
 ROWS_PER_BLOCK = 2000
-# `models.roster`'s date forms as the cell's shape, its digits written 9 and its separators -: YYYY-MM-DD,
+# An input method's full-width digits (０–９) are read as digits in a date.
+FULL_WIDTH_DIGITS = "".join(chr(0xFF10 + n) for n in range(10))
+# The date forms offices write, as the cell's shape, its digits written 9 and its separators -: YYYY-MM-DD,
 # YYYY/MM/DD and YYYY.MM.DD with or without leading zeros, and YYYYMMDD (comparing shapes costs a tenth of a
 # regular expression with groups). A time after a space or a T is ignored.
-# An input method's full-width digits (０–９) are read as digits in a date, as Python's `\d` read them.
-FULL_WIDTH_DIGITS = "".join(chr(0xFF10 + n) for n in range(10))
 SEPARATED_DATES = "('9999-9-9', '9999-9-99', '9999-99-9', '9999-99-99')"
 OUT_OF_SCOPE = "OUT_OF_SCOPE"  # the status a row outside the jurisdiction is given before it is dropped
 
