@@ -261,6 +261,7 @@ class Sampler:
 
     pid: int
     interval: float = 0.1
+    database: str | None = None  # also the CPU of the backends serving this database (`postgres_db`)
     rss: list[int] = field(default_factory=list)
     cpu_s: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -278,6 +279,20 @@ class Sampler:
                     continue
         return total
 
+    def database_cpu(self) -> dict[int, float]:
+        """CPU seconds of each live backend connected to `database` (its process title names it): PostgreSQL's
+        work for the bench alone, where `postgres_cpu` counts every database's on a shared server (and loses
+        the CPU of any process that exits meanwhile)."""
+        out: dict[int, float] = {}
+        for p in psutil.process_iter(["name", "cmdline"]):
+            try:
+                if p.info["name"] == "postgres" and f" {self.database} " in " ".join(p.info["cmdline"] or []) + " ":
+                    t = p.cpu_times()
+                    out[p.pid] = t.user + t.system
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return out
+
     def _run(self) -> None:
         proc = psutil.Process(self.pid)
         while not self._stop.is_set():
@@ -291,6 +306,7 @@ class Sampler:
         proc = psutil.Process(self.pid)
         t = proc.cpu_times()
         self._cpu0 = (t.user + t.system, self.postgres_cpu(), time.perf_counter())
+        self._db0 = self.database_cpu() if self.database else {}
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -306,6 +322,8 @@ class Sampler:
             "postgres": self.postgres_cpu() - pg0,
             "wall": time.perf_counter() - wall0,
         }
+        if self.database:
+            self.cpu_s["postgres_db"] = sum(v - self._db0.get(pid, 0.0) for pid, v in self.database_cpu().items())
 
     @property
     def max_mb(self) -> float:

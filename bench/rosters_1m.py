@@ -488,9 +488,15 @@ def _cpu_line(d: dict[str, Any]) -> str:
     return (
         f"CPU over both rosters: the server process {cpu['server']:.0f} s ({rows / cpu['server']:,.0f} rows per "
         f"CPU-second), PostgreSQL {cpu['postgres']:.0f} s ({rows / cpu['postgres']:,.0f} rows per CPU-second, "
-        f"all its processes), wall {cpu['wall']:.0f} s; load average {cpu['loadavg_before']:.1f} before and "
+        f"all its processes{_own_backends(cpu, rows)}), wall {cpu['wall']:.0f} s; "
+        f"load average {cpu['loadavg_before']:.1f} before and "
         f"{cpu['loadavg_after']:.1f} after on {d['machine']['cores']} cores (the machine is shared)."
     )
+
+
+def _own_backends(cpu: dict[str, float], rows: int) -> str:
+    own = cpu.get("postgres_db")
+    return f"; the bench database's backends alone {own:.0f} s, {rows / own:,.0f} rows per CPU-second" if own else ""
 
 
 def main() -> None:
@@ -529,7 +535,7 @@ def main() -> None:
             load_before = os.getloadavg()[0]
             try:
                 idle = web.rss_mb(server.process.pid)
-                with web.Sampler(server.process.pid) as sampler:
+                with web.Sampler(server.process.pid, database=make_url(data.url).database) as sampler:
                     for roster in files:
                         rosters.append(import_over_http(server.base, roster))
                         log(f"{roster.kind}: {rosters[-1].rows_per_s:,.0f} rows/s ({rosters[-1].seconds:.1f} s)")

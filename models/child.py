@@ -156,11 +156,18 @@ def _birth_place_known(number: str) -> bool:
     """`ric.get_birth_place` succeeds for an 18-digit ID with a valid birth date, remembered by the two things
     its answer depends on: the first six digits and the birth year (a county code is valid for some years).
     A prefix stdnum knows only down to the province raises KeyError inside stdnum: unknown as well."""
-    key = (number[:6], int(number[6:10]))
+    return birth_place_known(number[:6], int(number[6:10]))
+
+
+def birth_place_known(prefix: str, year: int) -> bool:
+    """Whether python-stdnum knows the region `prefix` (six digits) for a birth in `year` (1–9999): what
+    `ric.get_birth_place` answers for any valid ID of that prefix and year (a roster import asks it once per
+    pair of its file, resolvers/rosters/rows.py)."""
+    key = (prefix, year)
     known = _BIRTH_PLACES.get(key)
     if known is None:
         try:
-            ric.get_birth_place(number)
+            ric.get_birth_place(f"{prefix}{year:04d}0101000")
             known = True
         except (InvalidComponent, KeyError):
             known = False

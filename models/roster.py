@@ -30,8 +30,6 @@ jurisdiction. Any other column of the table may be present; unknown columns are 
 from __future__ import annotations
 
 import enum
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -173,57 +171,8 @@ GRADES = {str(n): n for n in range(1, 10)}
 GRADES.update({f"{_NUMERALS[n - 1]}年级": n for n in range(1, 10)})
 GRADES.update({f"{n}年级": n for n in range(1, 10)})
 GRADES.update({f"初{_NUMERALS[n - 7]}": n for n in range(7, 10)})
-
-_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(\d{4})(\d{2})(\d{2})")
-
-
-def parse_date(text: str) -> date | None:
-    """YYYY-MM-DD, YYYY/MM/DD (months and days with or without a leading zero), YYYYMMDD; else None.
-
-    Excel date cells arrive as YYYY-MM-DD (the file reader writes them so), a time part is ignored.
-    """
-    match = _DATE.fullmatch(text.split(" ")[0].split("T")[0])
-    if match is None:
-        return None
-    year, month, day = (int(g) for g in match.groups() if g is not None)
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def parse_grade(text: str) -> int | None:
-    """1–9 from "3", "三年级", "3年级", "初一" (7); None otherwise."""
-    return GRADES.get(text.replace(" ", ""))
-
-
-def normalise_national_id(text: str) -> str:
-    """An ID as 18 upper-case characters: separators removed, an old 15-digit number converted to 18.
-
-    Full-width characters (an input method's "５３２３…") become ASCII; spaces and hyphens are dropped.
-    The conversion (GB 11643-1999) inserts the century "19" before the 2-digit year and appends the
-    check digit. Anything else is returned trimmed and upper-cased, for the validator to refuse.
-    """
-    from stdnum.cn import ric
-
-    if text.isascii() and text.isalnum():  # the usual cell: nothing to normalise, drop or convert
-        number = text.upper()
-    else:
-        number = "".join(unicodedata.normalize("NFKC", text).split()).replace("-", "").upper()  # full-width too
-    if len(number) == 15 and number.isdigit():
-        body = number[:6] + "19" + number[6:]
-        return body + ric.calc_check_digit(body + "X")  # it reads the first 17 characters
-    return number
-
-
-def birth_date_of_national_id(national_id: str) -> date:
-    """Characters 7–14 of a valid 18-character ID: YYYYMMDD."""
-    return date(int(national_id[6:10]), int(national_id[10:12]), int(national_id[12:14]))
-
-
-def gender_of_national_id(national_id: str) -> Gender:
-    """The 17th character (order code) is odd for males, even for females."""
-    return Gender.MALE if int(national_id[16]) % 2 else Gender.FEMALE
+# How cells are read (dates, grades without spaces, IDs normalised and 15 → 18, gender and birth date from the
+# ID) is written once, in SQL, by resolvers/rosters/rows.py, from these tables.
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ class RosterRow(SQLModel, table=True):
     No column has a foreign key, on purpose: PostgreSQL checks a foreign key row by row, and on COPY the
     check of `import_id` took a quarter to a third of the server's time (64,000 → 87,000 rows/s without it,
     server side alone); the checks of `child_id` and `candidate_child_id` also locked each child's row.
-    Rows are written only by `stage_and_match` (and `stage_rows`), which look the batch up first and take
+    Rows are written only by `stage_cells` (and `stage_rows`), which look the batch up first and take
     the children from `child` in the same statement; batches and children are never deleted
     (ARCHITECTURE §5).
     """
@@ -125,7 +125,7 @@ class RosterRow(SQLModel, table=True):
         sa.Index("ix_roster_row_import_residence_path", "import_id", "residence_path"),
         # The comparisons ask whether a child is on another batch: one probe each (migration 0015).
         sa.Index("ix_roster_row_child_import", "child_id", "import_id"),
-        # Full pages: a row is written once with its match (`stage_and_match`); only the few candidates a
+        # Full pages: a row is written once with its match (`stage_cells`); only the few candidates a
         # person decides are updated afterwards. (Matching used to update every row, with half of each
         # page left free for it: migration 0011.)
         {"postgresql_with": {"fillfactor": 100}},
@@ -138,7 +138,10 @@ class RosterRow(SQLModel, table=True):
         default_factory=list, sa_type=postgresql.JSONB, description="[{column, code, message}]"
     )
     raw: dict[str, Any] = Field(
-        default_factory=dict, sa_type=postgresql.JSONB, description="the original cells by header"
+        # json, not jsonb: written once, read back whole, never queried inside (migration 0027)
+        default_factory=dict,
+        sa_type=postgresql.JSON,
+        description="the original cells by header, in file order",
     )
     name: str | None = Field(default=None, max_length=50)
     gender: Gender | None = Field(default=None, sa_type=enum_type(Gender))

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from datagen.demo.people import national_id
-from datagen.demo.places import Geography
-from models.roster import RosterKind
+from models.child import Gender, SpecialGroup
+from models.repos import roster_imports as repo
+from models.roster import COLUMNS, RosterKind, RosterRecord, RowProblem
 from models.roster_import import RosterImport
 from resolvers.context import Context
+from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.imports import import_roster
+from resolvers.rosters.rows import cell_blocks, cell_checks
 
-GEO = Geography()
 WUDING = "53/5323/532329"  # 武定县; its neighbour 元谋县 is 532328
 SHISHAN_VILLAGE = "532329101201"  # 狮山村民委员会
 SHISHAN_SCHOOL = "2153000036"  # 武定县狮山镇中心小学 (primary)
@@ -26,21 +30,6 @@ YUANMOU_VILLAGE = "532328101206"  # 乐甫村民委员会, 元谋县
 BOY = national_id("532329", date(2016, 4, 6), 9, male=True)
 GIRL = national_id("532329", date(2015, 9, 1), 12, male=False)
 
-
-def region_path(code: str) -> str | None:
-    return GEO.paths.get(code)
-
-
-def school_path(code: str) -> str | None:
-    return GEO.school_paths.get(code)
-
-
-def in_wuding(paths: list[str]) -> bool:
-    """The importer holds 武定县: a row is in scope when one of its paths lies in the county."""
-    return any(p == WUDING or p.startswith(WUDING + "/") for p in paths)
-
-
-LOOKUPS = {"region_path": region_path, "school_path": school_path, "in_scope": in_wuding}
 
 HOUSEHOLD: list[list[str]] = [
     ["姓名", "性别", "公民身份号码", "出生日期", "户籍地区划代码", "现住址区划代码"],
@@ -82,3 +71,58 @@ async def committed_example_batch(engine: AsyncEngine, file_name: str, kind: Ros
         )
         await session.commit()
     return imported.batch
+
+
+async def checked_rows(
+    session: AsyncSession,
+    kind: RosterKind,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    jurisdiction: str = WUDING,
+) -> list[RosterRecord | list[RowProblem]]:
+    """Rows checked as an import checks them (resolvers/rosters/rows.py, in the database), in the
+    session's transaction: each a record, or its problems. The rows share their headers (the first row's).
+
+    A row outside the jurisdiction is never stored, so no column of it is shown anywhere; here it is
+    reported as one OUT_OF_SCOPE problem on its first place column with a value, as the tests name it."""
+    headers = list(rows[0][1])
+    checks = cell_checks(kind, headers, jurisdiction=jurisdiction)
+
+    async def blocks() -> AsyncIterator[str]:
+        for block in cell_blocks([(line, [cells.get(h, "") for h in headers]) for line, cells in rows], checks.width):
+            yield block
+
+    await repo.check_cells(session, 0, jurisdiction[:2], blocks(), checks)
+    staged = (await session.execute(text("SELECT * FROM roster_stage ORDER BY line"))).mappings().all()
+    by_line = dict(rows)
+    out: list[RosterRecord | list[RowProblem]] = []
+    for row in staged:
+        if row["status"] == "VALID":
+            out.append(_record(row))
+        elif row["status"] == "REFUSED":
+            out.append(
+                [
+                    RowProblem(row["line"], p["column"], p["code"], *p["message"].split(" / ", 1))
+                    for p in row["problems"]
+                ]
+            )
+        else:
+            cells = by_line[row["line"]]
+            place = next(
+                c for c in COLUMNS[kind]
+                if c.field.endswith("_code") and any(cells.get(h, "").strip() for h in c.headers)
+            )  # fmt: skip
+            header = next((h for h in place.headers if h in cells), place.header)
+            code = RosterErrorCode.OUT_OF_SCOPE
+            out.append([RowProblem(row["line"], header, code.name, code.zh, code.en)])
+    return out
+
+
+def _record(row: Any) -> RosterRecord:
+    return RosterRecord(
+        line=row["line"], name=row["name"], gender=Gender(row["gender"]), birth_date=row["birth_date"],
+        national_id=row["national_id"], household_region_code=row["household_region_code"],
+        residence_region_code=row["residence_region_code"], registry_number=row["registry_number"],
+        school_code=row["school_code"], grade=row["grade"],
+        special_group=SpecialGroup(row["poverty_kind"]) if row["poverty_kind"] else None,
+        no_id_reason=row["no_id_reason"], raw=row["raw"],
+    )  # fmt: skip

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 from sqlalchemy import Table, func, literal, text
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSON, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
 
@@ -126,7 +126,7 @@ async def _copy(session: AsyncSession, model: type[SQLModel], rows: list[dict[st
         return 0
     table: Table = model.__table__  # type: ignore[attr-defined]
     columns = list(rows[0])
-    json = {c for c in columns if isinstance(table.c[c].type, JSONB)}
+    wrap = {c: Jsonb if isinstance(t, JSONB) else Json for c in columns if isinstance(t := table.c[c].type, JSON)}
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
@@ -135,7 +135,7 @@ async def _copy(session: AsyncSession, model: type[SQLModel], rows: list[dict[st
     assert driver is not None
     async with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            await copy.write_row([Jsonb(row[c]) if c in json else row[c] for c in columns])
+            await copy.write_row([wrap[c](row[c]) if c in wrap else row[c] for c in columns])
     return len(rows)
 
 

@@ -1,9 +1,10 @@
 """Roster imports (models/roster_import.py): batches, their rows staged with COPY, matches, counts.
 
 A batch is staged inside the caller's transaction, in this order: `create_import` (one row, refused by the
-partial unique index when a live batch holds the same file), `stage_and_match` (COPY, streaming, into a
-temporary table, then each row written once with its match), `count_rows`; or, row by row as the tests and
-the staging bench do, `stage_rows` then `match_exact` and `match_candidates`, which follow the same rules.
+partial unique index when a live batch holds the same file), `stage_cells` (the file's cells COPYed,
+streaming, into a temporary table, checked there in one statement, then each row written once with its
+match), `count_rows`; or, from parsed rows as the tests and the staging bench do, `stage_rows` then
+`match_exact` and `match_candidates`, which follow the same matching rules.
 Matching only ever fills a row's match columns: it never touches a child (ARCHITECTURE §9). List functions
 take the scope predicate they are given (ARCHITECTURE §4).
 """
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..child import Child
+from ..child import Child, birth_place_known
 from ..roster_import import (
     COPY_COLUMNS,
     MATCHED,
@@ -177,7 +178,7 @@ async def match_exact(session: AsyncSession, import_id: int) -> int:
     return int(cast(Any, result).rowcount)
 
 
-# The matching rules, shared by `match_candidates` (rows already in `roster_row`) and `stage_and_match` (rows
+# The matching rules, shared by `match_candidates` (rows already in `roster_row`) and `stage_cells` (rows
 # on their way in): the county's children on either government path, and when one of them fits a row.
 NEAR_CHILDREN = """
     SELECT id, name, birth_date, gender, national_id FROM child
@@ -244,32 +245,114 @@ SELECT {", ".join(f"r.{c}" for c in COPY_COLUMNS)}, e.id,
 """  # noqa: S608 (constants only)
 
 
+async def _new_stage(session: AsyncSession) -> None:
+    await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE_TABLE}"))
+    await session.execute(text(f"CREATE TEMP TABLE {STAGE_TABLE} (LIKE roster_row INCLUDING DEFAULTS) ON COMMIT DROP"))
+
+
 async def stage_and_match(
     session: AsyncSession,
     import_id: int,
     rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     county_path: str | None,
 ) -> int:
-    """`stage_rows`, then `match_exact` and `match_candidates` (no candidates when `county_path` is None: a
-    pushed-down list is matched on the national ID only), with each row written once: COPY into a
-    temporary table of this transaction (no WAL, no index), then one INSERT … SELECT into `roster_row` that
-    finds every row's match as it goes. Returns how many rows. The rules are those of the two match
-    functions (the SQL shares their fragments); matching at import never touches a child (ARCHITECTURE §9).
-    Updating every row after COPY cost more than the COPY itself (bench/rosters_1m.py)."""
+    """Parsed rows (as `stage_rows` takes them) written once with their match, as `stage_cells` writes a
+    file's: COPY into the temporary stage, then `STAGE_AND_MATCH_SQL`. Returns how many rows. The tests hold
+    it against `stage_rows` + `match_exact` + `match_candidates`: the two matching paths give the same."""
     if county_path == "":
         raise ValueError("a county path is required")
-    await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE_TABLE}"))
-    await session.execute(text(f"CREATE TEMP TABLE {STAGE_TABLE} (LIKE roster_row INCLUDING DEFAULTS) ON COMMIT DROP"))
+    await _new_stage(session)
     count = await stage_rows(session, import_id, rows, table=STAGE_TABLE)
+    await _match_staged(session, county_path)
+    return count
+
+
+CELLS_TABLE = "roster_cells"
+
+
+@dataclass(frozen=True)
+class CellChecks:
+    """How a file's cells are checked in SQL (resolvers/rosters/rows.py writes it): `width` cells a row; the
+    query of the (prefix, year) pairs for `birth_place_known`; the SELECT of each row's `columns` (status
+    `out_of_scope` for a row to drop, counted); their parameters."""
+
+    width: int
+    birth_places_sql: str
+    select_sql: str
+    columns: tuple[str, ...]
+    params: Mapping[str, Any]
+    out_of_scope: str
+
+
+async def stage_cells(
+    session: AsyncSession,
+    import_id: int,
+    blocks: AsyncIterable[str],
+    checks: CellChecks,
+    county_path: str | None,
+) -> tuple[int, int]:
+    """Stage a file from its cells: `check_cells`, the rows outside the jurisdiction dropped, then each row
+    written once into `roster_row` with its match (EXACT, CANDIDATE or NEW: `STAGE_AND_MATCH_SQL`). Returns
+    (rows staged, rows out of scope). The rows are never held in Python; all of it in the caller's
+    transaction. Matching at import never touches a child (ARCHITECTURE §9)."""
+    if county_path == "":
+        raise ValueError("a county path is required")
+    province_code = await session.scalar(
+        select(col(RosterImport.province_code)).where(col(RosterImport.id) == import_id)
+    )
+    if province_code is None:
+        raise LookupError(f"no roster import {import_id}")
+    await check_cells(session, import_id, province_code, blocks, checks)
+    dropped = await session.execute(
+        text(f"DELETE FROM {STAGE_TABLE} WHERE status = :out"),  # noqa: S608 (constants only)
+        {"out": checks.out_of_scope},
+    )
+    count = int(await session.scalar(text(f"SELECT count(*) FROM {STAGE_TABLE}")) or 0)  # noqa: S608 (idem)
+    await _match_staged(session, county_path)
+    return count, int(cast(Any, dropped).rowcount)
+
+
+async def check_cells(
+    session: AsyncSession, import_id: int, province_code: str, blocks: AsyncIterable[str], checks: CellChecks
+) -> None:
+    """COPY the CSV `blocks` (`line`, `n`, `nul`, the cells) into a temporary table as they come, then check
+    every row in one statement (`checks`) into the temporary `roster_stage` (rows out of scope included,
+    with their status), unmatched."""
+    cells = ", ".join(f"c{i} text" for i in range(checks.width))
+    await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{CELLS_TABLE}"))
+    await session.execute(text(f"CREATE TEMP TABLE {CELLS_TABLE} (line int, n int, nul text, {cells}) ON COMMIT DROP"))
+    await _new_stage(session)
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    async with driver.cursor() as cursor, cursor.copy(f"COPY {CELLS_TABLE} FROM STDIN (FORMAT csv)") as copy:
+        async for block in blocks:
+            await copy.write(block)
+    pairs = (await session.execute(text(checks.birth_places_sql), dict(checks.params))).all()
+    known = [f"{prefix}{year:04d}" for prefix, year in pairs if 1 <= year <= 9999 and birth_place_known(prefix, year)]
+    await session.execute(text(f"ANALYZE {CELLS_TABLE} (line)"))  # its size; statistics of the cells cost more
+    # Each row's values are computed once, in laterals the planner keeps apart (`OFFSET 0`): caching them by
+    # their inputs (Memoize) only costs, as every row's are its own; JIT, as below.
+    await session.execute(text("SET LOCAL jit = off"))
+    await session.execute(text("SET LOCAL enable_memoize = off"))
+    # The checks' SQL is resolvers/rosters/rows.py's, every value in it a parameter.
+    insert = f"INSERT INTO {STAGE_TABLE} (import_id, province_code, {', '.join(checks.columns)}) "
+    select_checked = f"SELECT :import_id, :province_code, q.* FROM ({checks.select_sql}) q"  # noqa: S608
+    params = {**checks.params, "import_id": import_id, "province_code": province_code, "birth_places": known}
+    await session.execute(text(insert + select_checked), params)
+
+
+async def _match_staged(session: AsyncSession, county_path: str | None) -> None:
     # No county: the comparisons with NULL match no child, so every row is EXACT or NEW.
     params = {"county": county_path, "county_end": county_path + "0" if county_path else None}
-    await session.execute(text(f"ANALYZE {STAGE_TABLE}"))  # a fresh table has no statistics: plan on its real size
+    # A fresh table has no statistics: plan on its real size (the key's statistics: all columns' took a third of
+    # the time of the insert below, the raw cells' JSON most of it).
+    await session.execute(text(f"ANALYZE {STAGE_TABLE} (line, status)"))
     # The statement's estimated cost (one index probe per row) passes the JIT thresholds, and compiling it took
     # 3.4 s of a 9 s insert of 67,000 rows; it runs well without.
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text(STAGE_AND_MATCH_SQL), params)
     await session.execute(text(f"DROP TABLE {STAGE_TABLE}"))
-    return count
 
 
 @dataclass(frozen=True)

@@ -152,25 +152,51 @@ def rows_of(
     file: RosterFile, kind: RosterKind | None, stream: BinaryIO | None = None
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows of a file already inspected (its hash known before any row is read); see `read_rows`."""
+    headers, rows = cells_of(file, kind, stream)
+    for line, cells in rows:
+        yield line, {h: c for h, c in zip(headers, cells, strict=False) if h}
+
+
+def cells_of(
+    file: RosterFile, kind: RosterKind | None, stream: BinaryIO | None = None
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The file's headers (trimmed; "" for a column without one) and its non-blank data rows as (line, cells),
+    the cells as read (a row may have fewer or more cells than headers). Raises `RosterFileError` for a
+    header row that fails (empty, a column twice, a required column missing) before returning; an empty
+    file is refused when the rows run out without one."""
     rows = _csv_rows(file) if file.format == "csv" else _xlsx_rows(file)
     try:
+        for _, cells in rows:
+            if not "".join(cells).strip():  # blank: no cell holds anything but white space
+                continue
+            headers = [_header(c) for c in cells]  # the first row that is not blank
+            _check_headers(headers, kind)
+            return headers, _data_rows(rows, file, stream)
+        raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+    except BaseException:
+        _close(rows, file, stream)
+        raise
+
+
+def _data_rows(
+    rows: Generator[tuple[int, list[str]]], file: RosterFile, stream: BinaryIO | None
+) -> Generator[tuple[int, list[str]]]:
+    try:
         yielded = False
-        headers: list[str] | None = None
         for line, cells in rows:
-            if not any(c.strip() for c in cells):
-                continue
-            if headers is None:  # the first row that is not blank
-                headers = [_header(c) for c in cells]
-                _check_headers(headers, kind)
-                continue
-            yielded = True
-            yield line, {h: c for h, c in zip(headers, cells, strict=False) if h}
+            if "".join(cells).strip():
+                yielded = True
+                yield line, cells
         if not yielded:
             raise RosterFileError(RosterErrorCode.EMPTY_FILE)
     finally:
-        rows.close()  # before the bytes it reads are closed
-        if file.data is not stream:
-            file.data.close()
+        _close(rows, file, stream)
+
+
+def _close(rows: Generator[tuple[int, list[str]]], file: RosterFile, stream: BinaryIO | None) -> None:
+    rows.close()  # before the bytes it reads are closed
+    if file.data is not stream:
+        file.data.close()
 
 
 def read_roster(

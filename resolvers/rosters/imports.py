@@ -17,26 +17,23 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
-from itertools import islice
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from authz.catalogue import Level, level_of_path, within
+from authz.catalogue import Level, level_of_path
 from models.base import today
-from models.region import path_of_code
 from models.repos import jurisdictions
 from models.repos import roster_imports as repo
-from models.roster import RosterKind, RosterRecord, RowProblem
-from models.roster_import import RosterImport, RowStatus
+from models.roster import RosterKind
+from models.roster_import import RosterImport
 
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from .errors import RosterErrorCode
-from .files import RosterFileError, inspect_file, rows_of
-from .rows import check_rows
+from .files import RosterFileError, cells_of, inspect_file
+from .rows import cell_blocks, cell_checks
 
 MAX_ROSTER_BYTES = 200 * 1024 * 1024  # a province's household roster as CSV is about 100 MB
-CHUNK_ROWS = 2000  # rows read and checked in a worker thread at a time, so the server keeps answering
 
 
 @dataclass(frozen=True)
@@ -84,19 +81,20 @@ async def import_roster(
             f"the same file was already imported (batch {number})",
         )
     assert batch.id is not None
-    lookups = await _lookups(ctx, path)
-    counted = _Counter()
     try:
-        rows = _staged(kind, rows_of(file, kind), path, lookups, counted)
+        headers, rows = await asyncio.to_thread(cells_of, file, kind)
+        checks = cell_checks(kind, headers, jurisdiction=path)
         # A pushed-down list is matched on the national ID only: its senders decide no candidates (they read
         # no children), and the county verifying a child registers it if no child holds the ID.
         county = None if pushed else _county_of(path)
-        await repo.stage_and_match(session, batch.id, _in_threads(rows), county)
+        _, out_of_scope = await repo.stage_cells(
+            session, batch.id, _in_threads(cell_blocks(rows, checks.width)), checks, county
+        )
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
     counts = await repo.count_rows(session, batch.id)
-    batch.rows_read += counted.out_of_scope
-    batch.rows_refused += counted.out_of_scope
+    batch.rows_read += out_of_scope
+    batch.rows_refused += out_of_scope
     await record_change(
         ctx,
         action="roster.import",
@@ -105,33 +103,11 @@ async def import_roster(
         scope_path=path,
         summary={
             "kind": kind.value, "file": batch.file_name, "sha256": file.sha256, "asOf": as_of.isoformat(),
-            "counts": {**counts.__dict__, "outOfScope": counted.out_of_scope},
+            "counts": {**counts.__dict__, "outOfScope": out_of_scope},
         },
     )  # fmt: skip
     await session.flush()
-    return ImportResult(batch=batch, out_of_scope=counted.out_of_scope)
-
-
-@dataclass
-class _Counter:
-    out_of_scope: int = 0
-
-
-@dataclass(frozen=True)
-class _Lookups:
-    regions: dict[str, str]
-    schools: dict[str, str]
-    province: str
-
-    def region_path(self, code: str) -> str | None:
-        """A known region's path; a code of another province is placed by its digits, so it is out of scope."""
-        found = self.regions.get(code)
-        if found is None and code.isdigit() and len(code) in (2, 4, 6, 9, 12) and code[:2] != self.province:
-            return path_of_code(code)
-        return found
-
-    def school_path(self, code: str) -> str | None:
-        return self.schools.get(code)
+    return ImportResult(batch=batch, out_of_scope=out_of_scope)
 
 
 def import_right(kind: RosterKind) -> tuple[str, str]:
@@ -140,76 +116,12 @@ def import_right(kind: RosterKind) -> tuple[str, str]:
     return ("VERIFICATION", "SEND") if kind is RosterKind.PUSHED else ("ROSTER", "IMPORT")
 
 
-async def _lookups(ctx: Context, path: str) -> _Lookups:
-    province = path.split("/", 1)[0]
-    if not province:  # the nation (a ministry's pushed-down list): every region and school
-        regions, schools = await jurisdictions.paths_in_nation(ctx.session)
-        return _Lookups(regions=regions, schools=schools, province="")
-    regions, schools = await jurisdictions.paths_in_province(ctx.session, province)
-    return _Lookups(regions=regions, schools=schools, province=province)
-
-
 def _county_of(path: str) -> str:
     return "/".join(path.split("/")[:3])
 
 
-def _staged(
-    kind: RosterKind,
-    rows: Iterator[tuple[int, dict[str, str]]],
-    jurisdiction: str,
-    lookups: _Lookups,
-    counted: _Counter,
-) -> Iterator[dict[str, Any]]:
-    """Each checked row as `roster_row` columns; rows outside the jurisdiction are counted, not kept."""
-    cells: dict[int, dict[str, str]] = {}
-
-    def remembered() -> Iterator[tuple[int, dict[str, str]]]:
-        for line, row in rows:
-            cells.clear()
-            cells[line] = row
-            yield line, row
-
-    checked = check_rows(
-        kind,
-        remembered(),
-        region_path=lookups.region_path,
-        school_path=lookups.school_path,
-        in_scope=lambda paths: any(within(p, jurisdiction) for p in paths),
-    )
-    for result in checked:
-        if isinstance(result, RosterRecord):
-            yield _valid_row(result, lookups)
-            continue
-        if any(p.code == RosterErrorCode.OUT_OF_SCOPE.name for p in result):
-            counted.out_of_scope += 1
-            continue
-        line = result[0].line
-        yield {"line": line, "status": RowStatus.REFUSED, "problems": _problems(result), "raw": cells.get(line, {})}
-
-
-def _valid_row(record: RosterRecord, lookups: _Lookups) -> dict[str, Any]:
-    def region(code: str | None) -> str | None:
-        return lookups.regions.get(code) if code else None
-
-    return {
-        "line": record.line, "status": RowStatus.VALID, "raw": record.raw,
-        "name": record.name, "gender": record.gender.value, "birth_date": record.birth_date,
-        "national_id": record.national_id, "registry_number": record.registry_number,
-        "school_code": record.school_code, "grade": record.grade,
-        "household_region_code": record.household_region_code, "residence_region_code": record.residence_region_code,
-        "poverty_kind": record.special_group.value if record.special_group else None,
-        "no_id_reason": record.no_id_reason,
-        "school_path": lookups.schools.get(record.school_code) if record.school_code else None,
-        "household_path": region(record.household_region_code), "residence_path": region(record.residence_region_code),
-    }  # fmt: skip
-
-
-def _problems(problems: list[RowProblem]) -> list[dict[str, str]]:
-    return [{"column": p.column, "code": p.code, "message": f"{p.zh} / {p.en}"} for p in problems]
-
-
-async def _in_threads(rows: Iterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
-    """Read and check the file a chunk at a time in a worker thread: parsing and ID checks are CPU work."""
-    while chunk := await asyncio.to_thread(lambda: list(islice(rows, CHUNK_ROWS))):
-        for row in chunk:
-            yield row
+async def _in_threads(blocks: Iterator[str]) -> AsyncIterator[str]:
+    """Read the file a block at a time in a worker thread (parsing is CPU work), so the server keeps answering
+    and PostgreSQL takes one block while the next is read."""
+    while (block := await asyncio.to_thread(next, blocks, None)) is not None:
+        yield block

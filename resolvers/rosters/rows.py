@@ -1,46 +1,70 @@
-"""Checking roster rows: every problem of a row at once (a clerk fixes them all in one go), or its record.
+"""Checking roster rows, set-based in PostgreSQL: every problem of a row at once (a clerk fixes them all in
+one go), or its parsed record.
 
-A row is checked against the rules of its kind (`models/roster.py`), the geography (region and school
-codes exist: `region_path`, `school_path` give a code's scope path or None) and the importer's
-jurisdiction: `in_scope` gets every path of the row (household, residence, school) and answers whether the
-importer may hold it, so a row outside is refused (`OUT_OF_SCOPE`) and never stored. On a pushed-down list
-(`PUSHED`) an unknown code is not a problem of the row: the row is kept, and routing lists it back.
-String lengths are the child table's (`models.child.Child`); NUL bytes are refused (ARCHITECTURE §12).
+A file's cells are COPYed as read into a temporary table, `roster_cells` (`line`, `n` the row's number of
+cells, `nul` the columns whose cell held a NUL as `,0,3,` (the NUL itself replaced by U+FFFD, as the raw
+cells' JSON writes it), then `c0`…: one text column per header of the file). `cell_checks` writes, for one
+file's headers, the SELECT that checks those rows against the rules of their kind (`models/roster.py`), the
+geography (region and school codes exist in the importer's province) and the importer's jurisdiction: a
+row with a place, none of whose places lies inside, is refused (`OUT_OF_SCOPE`) and never stored. On a
+pushed-down list (`PUSHED`) an unknown code is not a problem of the row: the row is kept, and routing lists
+it back. String lengths are the child table's (`models.child.Child`); NUL bytes are refused (ARCHITECTURE
+§12).
+
+The rules are python-stdnum's and `models/roster.py`'s tables (`GENDERS`, `GRADES`, `POVERTY_KINDS`),
+written once here as SQL with the forms of a date and of an ID (trimmed, full-width, 15 → 18 digits): the
+ID check digit is stdnum's `calc_check_digit` (`(1 - 2 · int(first 17, 13)) mod 11`;
+tests/resolvers/test_roster_rows.py holds the whole ID rule to `ric.validate` over many IDs), and whether
+an ID's region prefix existed in its birth year is asked of stdnum itself, once per distinct (prefix,
+year) of the file (`models.child.birth_place_known`; the known ones are the parameter `birth_places`,
+prefix and year as the ID's first ten digits, which PostgreSQL looks up in a hash of them). Python only
+reads the file and writes its cells (about 5–10 µs of CPU a row where checking in Python took 60–90);
+PostgreSQL's checks cost about as much per row as Python's did, but in one statement (bench/RESULTS.md §f).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
 from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 
-from models.child import Child, Gender, SpecialGroup, national_id_problem
+from models.child import Child
+from models.repos.roster_imports import CellChecks
 from models.roster import (
     COLUMNS,
     EXAM_NUMBER,
     EXAM_NUMBER_MAX,
     GENDERS,
+    GRADES,
     NO_ID_REASON_MAX,
     ONE_OF,
     POVERTY_KINDS,
     Column,
     RosterKind,
-    RosterRecord,
-    RowProblem,
-    birth_date_of_national_id,
     column_of_header,
-    gender_of_national_id,
-    normalise_national_id,
-    parse_date,
-    parse_grade,
 )
 
 from .errors import RosterErrorCode
 
-Lookup = Callable[[str], str | None]
-InScope = Callable[[list[str]], bool]
+# The characters Python's `str.strip()` and `str.split()` treat as white space: cells are trimmed of them.
+WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+# stdnum's check digit reads the first 17 digits as one base-13 number: each digit's weight modulo 11.
+CHECK_WEIGHTS = tuple(pow(13, 16 - i, 11) for i in range(17))
+PLACE_FIELDS = ("household_region_code", "residence_region_code", "school_code")
+ROWS_PER_BLOCK = 2000
+# An input method's full-width digits (０–９) are read as digits in a date.
+FULL_WIDTH_DIGITS = "".join(chr(0xFF10 + n) for n in range(10))
+# The date forms offices write, as the cell's shape, its digits written 9 and its separators -: YYYY-MM-DD,
+# YYYY/MM/DD and YYYY.MM.DD with or without leading zeros, and YYYYMMDD (comparing shapes costs a tenth of a
+# regular expression with groups). A time after a space or a T is ignored.
+SEPARATED_DATES = "('9999-9-9', '9999-9-99', '9999-99-9', '9999-99-99')"
+OUT_OF_SCOPE = "OUT_OF_SCOPE"  # the status a row outside the jurisdiction is given before it is dropped
 
 
 @cache
@@ -55,194 +79,334 @@ def max_length(field: str) -> int | None:
     return length if isinstance(length, int) else None
 
 
-class _Row:
-    """One row being checked: its cells by field and the problems found so far."""
+def cell_blocks(rows: Iterable[tuple[int, list[str]]], width: int) -> Iterator[str]:
+    """The rows as COPY CSV text (`line`, `n`, `nul`, then `width` cells), `ROWS_PER_BLOCK` rows a block.
 
-    def __init__(self, kind: RosterKind, line: int, cells: dict[str, str]) -> None:
-        self.line, self.problems = line, list[RowProblem]()
-        self.headers: dict[str, str] = {}
-        self.values: dict[str, str] = {}
-        known = _columns_by_header(kind)
-        for header, cell in cells.items():
-            if (column := known.get(header)) is not None:
-                self.headers[column.field] = header
-                self.values[column.field] = cell.strip()
+    Every field is quoted, so an empty cell is an empty string and never NULL; a short row is padded (its
+    `n` says how many cells it had), a long one cut at the headers. A block with a NUL is written again row
+    by row: PostgreSQL text cannot hold one (the cell is refused `INVALID_TEXT`, its raw copy holds U+FFFD).
+    """
+    batch: list[tuple[Any, ...]] = []
+    for line, cells in rows:
+        n = len(cells)
+        batch.append((line, n, "", *cells) if n == width else (line, n, "", *(cells + [""] * width)[:width]))
+        if len(batch) == ROWS_PER_BLOCK:
+            yield _csv_block(batch)
+            batch = []
+    if batch:
+        yield _csv_block(batch)
+
+
+def _csv_block(batch: list[tuple[Any, ...]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(batch)
+    text = out.getvalue()
+    if "\x00" not in text:
+        return text
+    return _csv_block([_without_nul(row) for row in batch])
+
+
+def _without_nul(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    cells = row[3:]
+    held = [i for i, c in enumerate(cells) if "\x00" in c]
+    if not held:
+        return row
+    nul = "," + ",".join(str(i) for i in held) + ","
+    return (row[0], row[1], nul, *(c.replace("\x00", "\ufffd") for c in cells))
+
+
+STAGE_COLUMNS = (
+    "line", "status", "problems", "raw", "name", "gender", "birth_date", "national_id", "registry_number",
+    "school_code", "grade", "household_region_code", "residence_region_code", "poverty_kind", "no_id_reason",
+    "school_path", "household_path", "residence_path",
+)  # fmt: skip
+
+
+def cell_checks(kind: RosterKind, headers: list[str], *, jurisdiction: str) -> CellChecks:
+    """The checks of a file of `kind` with these headers (as `files.cells_of` gives them), for an importer
+    holding `jurisdiction` (a path; "" the nation, for a pushed-down list)."""
+    return _Plan(kind, headers, jurisdiction).build()
+
+
+class _Plan:
+    def __init__(self, kind: RosterKind, headers: list[str], jurisdiction: str) -> None:
+        self.kind, self.headers, self.jurisdiction = kind, headers, jurisdiction
+        self.params: dict[str, Any] = {
+            "ws": WHITE_SPACE,
+            "full_width_digits": FULL_WIDTH_DIGITS,
+            "ws_or_hyphen": "[" + WHITE_SPACE + "-]",
+            "jur": jurisdiction,
+            "province": jurisdiction.split("/", 1)[0],
+            "genders": json.dumps({k: v.value for k, v in GENDERS.items()}, ensure_ascii=False),
+            "grades": json.dumps(GRADES, ensure_ascii=False),
+            "poverty": json.dumps({k: v.value for k, v in POVERTY_KINDS.items()}, ensure_ascii=False),
+        }
+        self.columns = {c.field: c for c in COLUMNS[kind]}
+        # The cell of each of the kind's fields: the file's column with one of its headers.
+        self.cell: dict[str, int] = {}
+        self.header_of: dict[str, str] = {}
+        for i, header in enumerate(headers):
+            column = column_of_header(kind, header) if header else None
+            if column is not None:
+                self.cell[column.field] = i
+                self.header_of[column.field] = header
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"(:{name})::text"
 
     def header(self, column: Column) -> str:
-        return self.headers.get(column.field, column.header)
+        return self.header_of.get(column.field, column.header)
 
-    def value(self, column: Column) -> str | None:
-        return self.values.get(column.field) or None
+    def problem(self, field: str, code: RosterErrorCode, zh: str | None = None, en: str | None = None) -> str:
+        """A problem's JSON text, `{column, code, message}`, as a parameter."""
+        column = self.columns[field]
+        message = f"{zh or code.zh} / {en or code.en}"
+        text = json.dumps({"column": self.header(column), "code": code.name, "message": message}, ensure_ascii=False)
+        return self.param(text)
 
-    def refuse(self, column: Column, code: RosterErrorCode, zh: str | None = None, en: str | None = None) -> None:
-        self.problems.append(RowProblem(self.line, self.header(column), code.name, zh or code.zh, en or code.en))
+    def value(self, field: str) -> str:
+        """The field's trimmed cell, NULL when empty or absent from the file."""
+        i = self.cell.get(field)
+        return "NULL::text" if i is None else f"nullif(btrim(r.c{i}, :ws), '')"
 
+    def nul(self, field: str) -> str:
+        i = self.cell.get(field)
+        return "false" if i is None else f"(r.nul <> '' AND strpos(r.nul, ',{i},') > 0)"
 
-@cache
-def _columns_by_header(kind: RosterKind) -> dict[str, Column]:
-    """`column_of_header` for every header a kind accepts, looked up once per kind instead of once per cell."""
-    return {h: c for c in reversed(COLUMNS[kind]) for h in c.headers if column_of_header(kind, h) is c}
-
-
-@cache
-def _columns_by_field(kind: RosterKind) -> dict[str, Column]:
-    return {c.field: c for c in COLUMNS[kind]}
-
-
-@cache
-def _text_rules(kind: RosterKind) -> tuple[tuple[Column, int | None], ...]:
-    """Each column of a kind with the longest text it keeps (None: no bound, or the ID, checked as an ID)."""
-    return tuple((c, None if c.field == "national_id" else max_length(c.field)) for c in COLUMNS[kind])
-
-
-def _column(kind: RosterKind, field: str) -> Column:
-    return next(c for c in COLUMNS[kind] if c.field == field)
-
-
-def check_row(
-    kind: RosterKind, line: int, cells: dict[str, str], *, region_path: Lookup, school_path: Lookup, in_scope: InScope
-) -> RosterRecord | list[RowProblem]:
-    """The row's record, or every problem it has (each with its line, column, code and message)."""
-    row = _Row(kind, line, cells)
-    columns = _columns_by_field(kind)
-    values = row.values
-    for column, limit in _text_rules(kind):
-        text = values.get(column.field)
-        if not text:
-            if column.required and column.field != "national_id":
-                row.refuse(column, RosterErrorCode.REQUIRED)
-            continue
-        if "\x00" in text:
-            row.refuse(column, RosterErrorCode.INVALID_TEXT)
-        elif limit is not None and len(text) > limit:
-            row.refuse(column, RosterErrorCode.TOO_LONG, f"超出最大长度 {limit}", f"longer than {limit} characters")
-    group = ONE_OF.get(kind, ())
-    if group and not any(row.value(c) for c in group):
-        row.refuse(
-            group[0], RosterErrorCode.REQUIRED, "户籍地或现住址区划代码必填一项", "a household or residence code"
+    def raw(self) -> str:
+        """The row's original cells by header, as JSON in the file's order; a short row has only its cells."""
+        named = [(i, h) for i, h in enumerate(self.headers) if h]
+        if not named:
+            return "'{}'::json"
+        keys = f"CAST(:p{len(self.params)} AS text[])"
+        self.params[f"p{len(self.params)}"] = [h for _, h in named]
+        whole = ", ".join(f"r.c{i}" for i, _ in named)
+        cut = [i for i, _ in named if i]  # the columns a short row may lack (it has at least one cell)
+        if not cut:
+            return f"json_object({keys}, ARRAY[{whole}])"
+        short = ", ".join(f"CASE WHEN r.n > {i} THEN r.c{i} END" for i, _ in named)
+        return (
+            f"CASE WHEN r.n >= {len(self.headers)} THEN json_object({keys}, ARRAY[{whole}]) "
+            f"ELSE json_strip_nulls(json_object({keys}, ARRAY[{short}])) END"
         )
-    gender, birth_date, national_id = _identity(row, columns)
-    paths = _places(row, columns, region_path, school_path, keep_unknown=kind is RosterKind.PUSHED)
-    if paths and not in_scope(paths):
-        place = next(c for c in columns.values() if c.field.endswith("_code") and row.value(c))
-        row.refuse(place, RosterErrorCode.OUT_OF_SCOPE)  # on the kind's first place column (the school for 学籍)
-    grade = _grade(row, columns)
-    group_of_poverty = _poverty(row, columns)
-    if row.problems or gender is None or birth_date is None:
-        return row.problems
-    return RosterRecord(
-        line=line,
-        name=row.values["name"],
-        gender=gender,
-        birth_date=birth_date,
-        national_id=national_id,
-        household_region_code=row.values.get("household_region_code") or None,
-        residence_region_code=row.values.get("residence_region_code") or None,
-        registry_number=row.values.get("registry_number") or None,
-        school_code=row.values.get("school_code") or None,
-        grade=grade,
-        special_group=group_of_poverty,
-        no_id_reason=(row.values.get("no_id_reason") or None) if national_id is None else None,
-        raw=dict(cells),
-    )
 
+    def national_id(self) -> str:
+        """The ID as `models.roster.normalise_national_id` writes it, before a 15-digit one is converted."""
+        v = self.value("national_id")
+        return (
+            f"CASE WHEN {v} ~ '^[0-9A-Za-z]+$' THEN upper({v}) "
+            f"ELSE upper(regexp_replace(normalize({v}, NFKC), :ws_or_hyphen, '', 'g')) END"
+        )
 
-def _identity(row: _Row, columns: dict[str, Column]) -> tuple[Gender | None, date | None, str | None]:
-    """Gender, birth date and national ID: the ID checked, and the others against it or derived from it."""
-    gender_text, date_text = row.value(columns["gender"]), row.value(columns["birth_date"])
-    gender = GENDERS.get(gender_text) if gender_text else None
-    if gender_text and gender is None:
-        row.refuse(columns["gender"], RosterErrorCode.INVALID_GENDER)
-    birth_date = parse_date(date_text) if date_text else None
-    if date_text and birth_date is None:
-        row.refuse(columns["birth_date"], RosterErrorCode.INVALID_DATE)
-    id_text = row.value(columns["national_id"])
-    if id_text is None:
-        for field in ("birth_date", "gender", "no_id_reason"):
-            if row.value(columns[field]) is None:
-                row.refuse(
-                    columns[field], RosterErrorCode.REQUIRED, "无身份证号时必填", "required without a national ID"
+    def problems(self) -> list[tuple[str, str]]:
+        """(condition, problem) in the order a clerk reads them: text rules column by column, the place
+        group, identity (gender, date, ID), places, grade, poverty kind."""
+        out: list[tuple[str, str]] = []
+        for column in COLUMNS[self.kind]:
+            f = column.field
+            if column.required and f != "national_id":
+                out.append((f"v.{f} IS NULL", self.problem(f, RosterErrorCode.REQUIRED)))
+            out.append((f"v.{f} IS NOT NULL AND v.z_{f}", self.problem(f, RosterErrorCode.INVALID_TEXT)))
+            limit = None if f == "national_id" else max_length(f)
+            if limit is not None:
+                long = self.problem(
+                    f, RosterErrorCode.TOO_LONG, f"超出最大长度 {limit}", f"longer than {limit} characters"
                 )
-        return gender, birth_date, None
-    national_id = normalise_national_id(id_text)
-    problem = national_id_problem(national_id, birth_date or date.min)
-    if problem is not None and problem[0] == "BIRTH_DATE_MISMATCH" and birth_date is None:
-        problem = None
-    if problem is not None:
-        code = RosterErrorCode[problem[0]]
-        row.refuse(columns["birth_date" if code is RosterErrorCode.BIRTH_DATE_MISMATCH else "national_id"], code)
-        return gender, birth_date, None
-    if gender is not None and gender != gender_of_national_id(national_id):
-        row.refuse(columns["gender"], RosterErrorCode.GENDER_MISMATCH)
-    return (
-        gender or gender_of_national_id(national_id),
-        birth_date or birth_date_of_national_id(national_id),
-        national_id,
+                out.append((f"v.{f} IS NOT NULL AND NOT v.z_{f} AND length(v.{f}) > {limit}", long))
+        group = ONE_OF.get(self.kind, ())
+        if group:
+            either = " AND ".join(f"v.{c.field} IS NULL" for c in group)
+            zh, en = "户籍地或现住址区划代码必填一项", "a household or residence code"
+            out.append((either, self.problem(group[0].field, RosterErrorCode.REQUIRED, zh, en)))
+        out.append(
+            ("v.gender IS NOT NULL AND a.given_gender IS NULL", self.problem("gender", RosterErrorCode.INVALID_GENDER))
+        )
+        out.append(
+            (
+                "v.birth_date IS NOT NULL AND a.birth_date IS NULL",
+                self.problem("birth_date", RosterErrorCode.INVALID_DATE),
+            )
+        )
+        zh, en = "无身份证号时必填", "required without a national ID"
+        for f in ("birth_date", "gender", "no_id_reason"):
+            out.append((f"v.national_id IS NULL AND v.{f} IS NULL", self.problem(f, RosterErrorCode.REQUIRED, zh, en)))
+        for id_code in ("INVALID_NATIONAL_ID", "INVALID_CHECK_DIGIT", "BIRTH_DATE_MISMATCH"):
+            field = "birth_date" if id_code == "BIRTH_DATE_MISMATCH" else "national_id"
+            out.append((f"i.problem = '{id_code}'", self.problem(field, RosterErrorCode[id_code])))
+        mismatch = "v.national_id IS NOT NULL AND i.problem IS NULL AND a.given_gender <> i.gender"
+        out.append((mismatch, self.problem("gender", RosterErrorCode.GENDER_MISMATCH)))
+        if self.kind is not RosterKind.PUSHED:  # a pushed-down list keeps a row of unknown places: routing lists it
+            for f in PLACE_FIELDS:
+                if f in self.columns:
+                    code = RosterErrorCode.UNKNOWN_SCHOOL if f == "school_code" else RosterErrorCode.UNKNOWN_REGION
+                    out.append((f"p.unknown_{f}", self.problem(f, code)))
+        if "grade" in self.columns:
+            out.append(
+                ("v.grade IS NOT NULL AND a.grade IS NULL", self.problem("grade", RosterErrorCode.INVALID_GRADE))
+            )
+        if "poverty_kind" in self.columns:
+            bad = self.problem("poverty_kind", RosterErrorCode.INVALID_POVERTY_KIND)
+            out.append(("v.poverty_kind IS NOT NULL AND a.poverty_kind IS NULL", bad))
+        return out
+
+    def places(self) -> str:
+        """Per place field: its path (the province's region or school), whether it is unknown (no path, and
+        not a code of another province, placed by its digits), whether it gives a path and whether that path
+        is inside the jurisdiction (a code of another province never is, unless the importer is the nation)."""
+        within = "(:jur = '' OR {p} = :jur OR starts_with({p}, :jur || '/'))"
+        parts, has, inside = [], [], []
+        for f in PLACE_FIELDS:
+            if f not in self.columns:
+                continue
+            table = "s" if f == "school_code" else f[0] + "r"
+            given = f"(v.{f} IS NOT NULL AND NOT v.z_{f})"
+            placed = (
+                "false"
+                if f == "school_code"
+                else f"(v.{f} ~ '^[0-9]+$' AND length(v.{f}) IN (2, 4, 6, 9, 12) AND left(v.{f}, 2) <> :province)"
+            )
+            parts.append(f"{table}.path AS path_{f}")
+            parts.append(f"{given} AND {table}.path IS NULL AND NOT {placed} AS unknown_{f}")
+            has.append(f"({given} AND ({table}.path IS NOT NULL OR {placed}))")
+            known_inside = f"{table}.path IS NOT NULL AND {within.format(p=table + '.path')}"
+            inside.append(f"({given} AND ({known_inside} OR {placed} AND :jur = ''))")
+        if has:
+            parts.append(f"({' OR '.join(has)}) AND NOT ({' OR '.join(inside)}) AS out_of_scope")
+        else:
+            parts.append("false AS out_of_scope")
+        return ", ".join(parts)
+
+    def joins(self) -> str:
+        in_province = "(:province = '' OR {t}.path = :province OR starts_with({t}.path, :province || '/'))"
+        out = []
+        for f in PLACE_FIELDS:
+            if f not in self.columns:
+                continue
+            if f == "school_code":
+                out.append(f"LEFT JOIN school s ON s.code = v.school_code AND {in_province.format(t='s')}")
+            else:
+                t = f[0] + "r"
+                out.append(f"LEFT JOIN region {t} ON {t}.code = v.{f} AND {in_province.format(t=t)}")
+        return "\n".join(out)
+
+    def path(self, field: str) -> str:
+        return f"p.path_{field}" if field in self.columns else "NULL"
+
+    def field(self, field: str) -> str:
+        return f"v.{field}" if field in self.columns else "NULL"
+
+    def build(self) -> CellChecks:
+        fields = sorted({c.field for c in COLUMNS[self.kind]} | {"national_id", "birth_date", "gender", "no_id_reason"})
+        values = ", ".join(f"{self.value(f)} AS {f}, {self.nul(f)} AS z_{f}" for f in fields)
+        digits = " + ".join(f"substr(a.body, {i + 1}, 1)::int * {w}" for i, w in enumerate(CHECK_WEIGHTS))
+        check = f"((1 - 2 * ({digits})) % 11 + 11) % 11"
+        problems = self.problems()
+        listed = ", ".join(f"CASE WHEN {cond} THEN {text} END" for cond, text in problems)
+        grade = "a.grade" if "grade" in self.columns else "NULL::int"
+        poverty = "a.poverty_kind" if "poverty_kind" in self.columns else "NULL"
+        id_header = self.header(self.columns["national_id"])
+        duplicate = self.param(
+            "["
+            + json.dumps(
+                {
+                    "column": id_header,
+                    "code": RosterErrorCode.DUPLICATE_IN_FILE.name,
+                    "message": f"{RosterErrorCode.DUPLICATE_IN_FILE.zh} / {RosterErrorCode.DUPLICATE_IN_FILE.en}",
+                },
+                ensure_ascii=False,
+            )
+            + "]"
+        )
+        grade_of = "((:grades)::jsonb ->> replace(v.grade, ' ', ''))::int" if "grade" in self.columns else "NULL::int"
+        poverty_of = "(:poverty)::jsonb ->> v.poverty_kind" if "poverty_kind" in self.columns else "NULL::text"
+        date_of_cell = _date("dp.y", "dp.m", "dp.d")
+        date_parts = ", ".join(
+            f"(CASE WHEN q.shape = '99999999' THEN substr(a0.day, {start}, {length}) "
+            f"WHEN q.shape IN {SEPARATED_DATES} THEN split_part(q.dashed, '-', {part}) END)::int AS {name}"
+            for name, start, length, part in (("y", 1, 4, 1), ("m", 5, 2, 2), ("d", 7, 2, 3))
+        )
+        born_of_id = _date("substr(b.body, 7, 4)::int", "substr(b.body, 11, 2)::int", "substr(b.body, 13, 2)::int")
+        valid = "k.problems = '' AND (d.first IS NULL OR d.first = k.line)"
+        kept = ", ".join(f"CASE WHEN {valid} THEN k.{c} END" for c in STAGE_COLUMNS[4:])
+        select = f"""
+WITH checked AS MATERIALIZED (
+SELECT r.line, {self.raw()} AS raw, concat_ws(',', {listed}) AS problems, p.out_of_scope,
+       v.name, coalesce(a.given_gender, i.gender) AS gender, coalesce(a.birth_date, i.born) AS birth_date,
+       CASE WHEN v.national_id IS NOT NULL AND i.problem IS NULL THEN i.nid END AS national_id,
+       {self.field("registry_number")} AS registry_number, {self.field("school_code")} AS school_code, {grade} AS grade,
+       {self.field("household_region_code")} AS household_region_code,
+       {self.field("residence_region_code")} AS residence_region_code, {poverty} AS poverty_kind,
+       CASE WHEN v.national_id IS NULL THEN v.no_id_reason END AS no_id_reason,
+       {self.path("school_code")} AS school_path, {self.path("household_region_code")} AS household_path,
+       {self.path("residence_region_code")} AS residence_path
+  FROM roster_cells r
+ CROSS JOIN LATERAL (SELECT {values} OFFSET 0) v
+ CROSS JOIN LATERAL (SELECT {self.national_id()} AS x,
+        split_part(split_part(translate(v.birth_date, :full_width_digits, '0123456789'), ' ', 1), 'T', 1) AS day,
+        (:genders)::jsonb ->> v.gender AS given_gender,
+        {grade_of} AS grade, {poverty_of} AS poverty_kind OFFSET 0) a0
+ CROSS JOIN LATERAL (SELECT {date_parts}
+        FROM (SELECT translate(a0.day, '0123456789/.', '9999999999--') AS shape, translate(a0.day, '/.', '--') AS dashed
+              OFFSET 0) q OFFSET 0) dp
+ CROSS JOIN LATERAL (SELECT a0.given_gender, a0.grade, a0.poverty_kind,
+        {date_of_cell} AS birth_date,
+        CASE WHEN a0.x ~ '^[0-9]{{15}}$' THEN left(a0.x, 6) || '19' || substr(a0.x, 7)
+             WHEN length(a0.x) = 18 AND a0.x ~ '^[0-9]{{17}}' THEN left(a0.x, 17) END AS body OFFSET 0) a
+ CROSS JOIN LATERAL (SELECT a.body, substr('0123456789X', {check} + 1, 1) AS digit OFFSET 0) b
+ CROSS JOIN LATERAL (SELECT {born_of_id} AS born,
+        CASE WHEN length(a0.x) = 15 AND b.body IS NOT NULL THEN b.body || b.digit ELSE a0.x END AS nid OFFSET 0) c
+ CROSS JOIN LATERAL (SELECT c.nid,  c.born,
+        CASE WHEN substr(c.nid, 17, 1) IN ('1', '3', '5', '7', '9') THEN 'MALE' ELSE 'FEMALE' END AS gender,
+        CASE WHEN v.national_id IS NULL THEN NULL
+             WHEN b.body IS NULL THEN 'INVALID_NATIONAL_ID'
+             WHEN right(c.nid, 1) <> b.digit THEN 'INVALID_CHECK_DIGIT'
+             WHEN c.born IS NULL OR NOT left(b.body, 10) = ANY(CAST(:birth_places AS text[]))
+                  THEN 'INVALID_NATIONAL_ID'
+             WHEN a.birth_date IS NOT NULL AND a.birth_date <> c.born THEN 'BIRTH_DATE_MISMATCH' END AS problem
+        OFFSET 0) i
+ {self.joins()}
+ CROSS JOIN LATERAL (SELECT {self.places()}) p
+), doubles AS (
+SELECT national_id, min(line) AS first FROM checked
+ WHERE problems = '' AND NOT out_of_scope AND national_id IS NOT NULL GROUP BY national_id HAVING count(*) > 1
+)
+SELECT k.line,
+       CASE WHEN k.out_of_scope THEN '{OUT_OF_SCOPE}'
+            WHEN k.problems <> '' OR d.first < k.line THEN 'REFUSED' ELSE 'VALID' END,
+       CASE WHEN k.problems <> '' THEN ('[' || k.problems || ']')::jsonb
+            WHEN d.first < k.line THEN ({duplicate})::jsonb ELSE '[]'::jsonb END,
+       k.raw, {kept}
+  FROM checked k LEFT JOIN doubles d ON d.national_id = k.national_id AND k.problems = '' AND NOT k.out_of_scope
+"""  # noqa: S608 (the table's own names; every value is a parameter)
+        # The (region prefix, birth year) of every well-formed ID, for stdnum to say which places existed then.
+        places = f"""
+SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
+  FROM roster_cells r
+ CROSS JOIN LATERAL (SELECT {self.value("national_id")} AS national_id OFFSET 0) v
+ CROSS JOIN LATERAL (SELECT {self.national_id()} AS x OFFSET 0) a0
+ CROSS JOIN LATERAL (SELECT CASE WHEN a0.x ~ '^[0-9]{{15}}$' THEN left(a0.x, 6) || '19' || substr(a0.x, 7)
+                                 WHEN length(a0.x) = 18 AND a0.x ~ '^[0-9]{{17}}' THEN left(a0.x, 17) END AS body) a
+ WHERE a.body IS NOT NULL
+"""  # noqa: S608 (idem)
+        return CellChecks(
+            width=len(self.headers), birth_places_sql=_typed(places), select_sql=_typed(select),
+            columns=STAGE_COLUMNS, params=self.params, out_of_scope=OUT_OF_SCOPE,
+        )  # fmt: skip
+
+
+def _typed(sql: str) -> str:
+    """The plan's text parameters as text: PostgreSQL cannot type a bare parameter in `||` or `= ''`."""
+    return re.sub(
+        r"(?<!:):(jur|province|ws|ws_or_hyphen|genders|grades|poverty|full_width_digits)\b(?!\)::)", r"(:\1)::text", sql
     )
 
 
-def _places(
-    row: _Row, columns: dict[str, Column], region_path: Lookup, school_path: Lookup, *, keep_unknown: bool = False
-) -> list[str]:
-    """The scope paths of the row's regions and school; an unknown code is refused, except on a pushed-down
-    list (`keep_unknown`), where it only fails to route: the row is then listed back to the sender."""
-    paths = []
-    for field in ("household_region_code", "residence_region_code", "school_code"):
-        code = row.value(columns[field]) if field in columns else None
-        if code is None or "\x00" in code:
-            continue
-        school = field == "school_code"
-        path = (school_path if school else region_path)(code)
-        if path is None and not keep_unknown:
-            row.refuse(columns[field], RosterErrorCode.UNKNOWN_SCHOOL if school else RosterErrorCode.UNKNOWN_REGION)
-        elif path is not None:
-            paths.append(path)
-    return paths
-
-
-def _grade(row: _Row, columns: dict[str, Column]) -> int | None:
-    text = row.value(columns["grade"]) if "grade" in columns else None
-    grade = parse_grade(text) if text else None
-    if text and grade is None:
-        row.refuse(columns["grade"], RosterErrorCode.INVALID_GRADE)
-    return grade
-
-
-def _poverty(row: _Row, columns: dict[str, Column]) -> SpecialGroup | None:
-    text = row.value(columns["poverty_kind"]) if "poverty_kind" in columns else None
-    group = POVERTY_KINDS.get(text) if text else None
-    if text and group is None:
-        row.refuse(columns["poverty_kind"], RosterErrorCode.INVALID_POVERTY_KIND)
-    return group
-
-
-def check_rows(
-    kind: RosterKind,
-    rows: Iterable[tuple[int, dict[str, str]]],
-    *,
-    region_path: Lookup,
-    school_path: Lookup,
-    in_scope: InScope,
-) -> Iterator[RosterRecord | list[RowProblem]]:
-    """`check_row` over a file's rows, plus `DUPLICATE_IN_FILE` for a national ID seen on an earlier line.
-
-    Constant memory apart from the IDs seen, each kept as one integer (a set of 1,000,000 takes about
-    66 MB; as strings with their lines it took 123 MB). A repeated ID refuses the later row only.
-    """
-    seen: set[int] = set()
-    for line, cells in rows:
-        result = check_row(kind, line, cells, region_path=region_path, school_path=school_path, in_scope=in_scope)
-        if isinstance(result, RosterRecord) and result.national_id is not None:
-            key = _id_key(result.national_id)
-            if key in seen:
-                column = _column(kind, "national_id")
-                header = next((h for h in cells if h.strip() in column.headers), column.header)
-                code = RosterErrorCode.DUPLICATE_IN_FILE
-                result = [RowProblem(line, header, code.name, code.zh, code.en)]
-            seen.add(key)
-        yield result
-
-
-def _id_key(national_id: str) -> int:
-    """A valid 18-character ID as one integer: the 17 digits, then the check character (X is 10)."""
-    return int(national_id[:17]) * 11 + (10 if national_id[17] == "X" else int(national_id[17]))
+def _date(year: str, month: str, day: str) -> str:
+    """The date, or NULL when it does not exist (Python's `date(year, month, day)` raising ValueError)."""
+    return (
+        f"CASE WHEN {year} BETWEEN 1 AND 9999 AND {month} BETWEEN 1 AND 12 AND {day} >= 1 AND {day} <= "
+        f"extract(day FROM make_date({year}, {month}, 1) + interval '1 month' - interval '1 day') "
+        f"THEN make_date({year}, {month}, {day}) END"
+    )

@@ -1,75 +1,11 @@
-"""The pure rules of roster rows (models/roster.py): dates, grades, IDs and each kind's required columns."""
+"""The pure rules of roster files (models/roster.py): each kind's columns and required columns. (How a row's
+cells are read, dates, grades and IDs, is checked in the database: tests/resolvers/test_roster_rows.py.)"""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from models.child import Gender
-from models.roster import (
-    COLUMNS,
-    RosterKind,
-    column_of_header,
-    gender_of_national_id,
-    missing_columns,
-    normalise_national_id,
-    parse_date,
-    parse_grade,
-)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2016-04-06", date(2016, 4, 6)),
-        ("2016/04/06", date(2016, 4, 6)),
-        ("2016/4/6", date(2016, 4, 6)),
-        ("20160406", date(2016, 4, 6)),
-        ("2016-04-06 00:00:00", date(2016, 4, 6)),
-        ("2016-02-30", None),
-        ("06/04/2016", None),
-        ("2016年4月6日", None),
-        ("", None),
-    ],
-)
-def test_dates_are_read_in_the_three_forms_offices_write(text: str, expected: date | None) -> None:
-    assert parse_date(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("1", 1),
-        ("9", 9),
-        ("三年级", 3),
-        ("3年级", 3),
-        ("九年级", 9),
-        ("初一", 7),
-        ("初三", 9),
-        ("0", None),
-        ("10", None),
-    ],
-)
-def test_grades_are_one_to_nine_in_digits_or_chinese(text: str, expected: int | None) -> None:
-    assert parse_grade(text) == expected
-
-
-def test_an_old_fifteen_digit_id_becomes_eighteen_with_its_check_digit() -> None:
-    assert normalise_national_id("110105491231002") == "11010519491231002X"
-
-
-def test_an_id_is_trimmed_and_upper_cased() -> None:
-    assert normalise_national_id(" 11010519491231002x ") == "11010519491231002X"
-
-
-def test_full_width_digits_spaces_and_hyphens_are_read() -> None:
-    assert normalise_national_id("１１０１０５ 1949-1231-002ｘ") == "11010519491231002X"
-
-
-def test_the_order_code_gives_the_gender() -> None:
-    assert gender_of_national_id("532329201604060019") is Gender.MALE
-    assert gender_of_national_id("11010519491231002X") is Gender.FEMALE
+from models.roster import COLUMNS, RosterKind, column_of_header, missing_columns
 
 
 def test_aliases_name_the_same_column() -> None:

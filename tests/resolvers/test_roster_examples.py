@@ -1,16 +1,17 @@
 """The example rosters of 武定县 in docs/examples/rosters/ read clean, apart from the bad household lines
-that README.md in that folder lists (make_examples.py writes them from the demo data)."""
+that README.md in that folder lists (make_examples.py writes them from the demo data), checked in the
+database as an import checks them (`checked_rows`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.roster import RosterKind, RosterRecord
 from resolvers.rosters.files import read_roster
-from resolvers.rosters.rows import check_rows
-from tests.roster_support import LOOKUPS
+from tests.roster_support import checked_rows
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rosters"
 BAD_HOUSEHOLD_LINES = {
@@ -22,10 +23,13 @@ BAD_HOUSEHOLD_LINES = {
 }
 
 
-def results(name: str, kind: RosterKind) -> tuple[list[RosterRecord], dict[int, set[tuple[str, str]]]]:
+async def results(
+    session: AsyncSession, name: str, kind: RosterKind
+) -> tuple[list[RosterRecord], dict[int, set[tuple[str, str]]]]:
     good, bad = [], {}
     with (EXAMPLES / name).open("rb") as stream:
-        for result in check_rows(kind, read_roster(stream, name, kind, max_bytes=1 << 20), **LOOKUPS):
+        rows = list(read_roster(stream, name, kind, max_bytes=1 << 20))
+        for result in await checked_rows(session, kind, rows):
             if isinstance(result, RosterRecord):
                 good.append(result)
             else:
@@ -34,8 +38,8 @@ def results(name: str, kind: RosterKind) -> tuple[list[RosterRecord], dict[int, 
 
 
 @pytest.mark.parametrize("name", ["532329-household.csv", "532329-household-gb18030.csv"])
-def test_the_household_examples_fail_only_on_the_documented_lines(name: str) -> None:
-    good, bad = results(name, RosterKind.HOUSEHOLD)
+async def test_the_household_examples_fail_only_on_the_documented_lines(session: AsyncSession, name: str) -> None:
+    good, bad = await results(session, name, RosterKind.HOUSEHOLD)
     assert bad == BAD_HOUSEHOLD_LINES
     assert len(good) == 160
     assert good[-1].national_id is None  # a child found door to door, with no ID
@@ -49,7 +53,7 @@ def test_the_household_examples_fail_only_on_the_documented_lines(name: str) -> 
         ("532329-poverty.csv", RosterKind.POVERTY),
     ],
 )
-def test_the_other_examples_read_clean(name: str, kind: RosterKind) -> None:
-    good, bad = results(name, kind)
+async def test_the_other_examples_read_clean(session: AsyncSession, name: str, kind: RosterKind) -> None:
+    good, bad = await results(session, name, kind)
     assert bad == {}
     assert good

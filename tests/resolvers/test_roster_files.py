@@ -1,7 +1,8 @@
 """Reading roster files (resolvers/rosters/files.py): the same roster in every encoding and format gives the
 same records, and a file refused whole says why in one message, before any row.
 
-No database: the lookups are the demo geography (datagen/demo/places.py); the importer holds 武定县 532329.
+The rows read are checked in the database as an import checks them (`checked_rows`, the demo geography);
+the importer holds 武定县 532329.
 """
 
 from __future__ import annotations
@@ -12,19 +13,21 @@ from datetime import date
 from typing import BinaryIO
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.roster import RosterKind, RosterRecord
 from resolvers.rosters.files import RosterFileError, inspect_file, read_roster, read_rows
-from resolvers.rosters.rows import check_rows
-from tests.roster_support import BOY, GIRL, HOUSEHOLD, LOOKUPS, SHISHAN_VILLAGE, csv_bytes, xlsx_bytes
+from tests.roster_support import BOY, GIRL, HOUSEHOLD, SHISHAN_VILLAGE, checked_rows, csv_bytes, xlsx_bytes
 
 LIMIT = 10 << 20
 
 
-def records(data: bytes, filename: str, kind: RosterKind = RosterKind.HOUSEHOLD) -> list[RosterRecord]:
-    rows = read_roster(io.BytesIO(data), filename, kind, max_bytes=LIMIT)
+async def records(
+    session: AsyncSession, data: bytes, filename: str, kind: RosterKind = RosterKind.HOUSEHOLD
+) -> list[RosterRecord]:
+    rows = list(read_roster(io.BytesIO(data), filename, kind, max_bytes=LIMIT))
     out = []
-    for result in check_rows(kind, rows, **LOOKUPS):
+    for result in await checked_rows(session, kind, rows):
         assert isinstance(result, RosterRecord), result
         out.append(result)
     return out
@@ -51,9 +54,13 @@ def facts(found: list[RosterRecord]) -> list[tuple[object, ...]]:
     ],
     ids=["utf-8", "utf-8-bom", "gb18030", "gbk", "xlsx"],
 )
-def test_every_encoding_and_format_gives_the_same_records(data: bytes, filename: str) -> None:
-    assert facts(records(data, filename)) == facts(records(csv_bytes(HOUSEHOLD), "roster.csv"))
-    assert [r.name for r in records(data, filename)] == ["张小军", "李美玲"]
+async def test_every_encoding_and_format_gives_the_same_records(
+    session: AsyncSession, data: bytes, filename: str
+) -> None:
+    assert facts(await records(session, data, filename)) == facts(
+        await records(session, csv_bytes(HOUSEHOLD), "roster.csv")
+    )
+    assert [r.name for r in await records(session, data, filename)] == ["张小军", "李美玲"]
 
 
 def test_the_encoding_is_decided_on_the_whole_file() -> None:
@@ -95,24 +102,26 @@ def test_a_stream_that_cannot_seek_is_read_the_same(data: bytes) -> None:
     assert [line for line, _ in read_rows(stream, filename, max_bytes=LIMIT)] == [2, 3]
 
 
-def test_header_aliases_and_spaces_name_the_same_columns() -> None:
+async def test_header_aliases_and_spaces_name_the_same_columns(session: AsyncSession) -> None:
     rows = [["\ufeff 姓名 ", "性别", "身份证号码", "出生年月日", "户籍区划代码"], *(r[:5] for r in HOUSEHOLD[1:])]
-    assert facts(records(csv_bytes(rows), "r.csv")) == facts(records(csv_bytes(HOUSEHOLD), "r.csv"))
+    assert facts(await records(session, csv_bytes(rows), "r.csv")) == facts(
+        await records(session, csv_bytes(HOUSEHOLD), "r.csv")
+    )
 
 
-def test_excel_date_cells_and_numeric_cells_are_read_as_text() -> None:
+async def test_excel_date_cells_and_numeric_cells_are_read_as_text(session: AsyncSession) -> None:
     rows = [HOUSEHOLD[0], ["张小军", "男", BOY, date(2016, 4, 6), int(SHISHAN_VILLAGE), ""]]
-    (record,) = records(xlsx_bytes(rows), "r.xlsx")
+    (record,) = await records(session, xlsx_bytes(rows), "r.xlsx")
     assert (record.birth_date.isoformat(), record.household_region_code) == ("2016-04-06", SHISHAN_VILLAGE)
 
 
-def test_blank_rows_are_skipped_and_lines_keep_counting() -> None:
+async def test_blank_rows_are_skipped_and_lines_keep_counting(session: AsyncSession) -> None:
     rows = [HOUSEHOLD[0], HOUSEHOLD[1], ["", "", "", "", "", ""], HOUSEHOLD[2]]
-    assert [r.line for r in records(csv_bytes(rows), "r.csv")] == [2, 4]
-    assert [r.line for r in records(xlsx_bytes(rows), "r.xlsx")] == [2, 4]
+    assert [r.line for r in await records(session, csv_bytes(rows), "r.csv")] == [2, 4]
+    assert [r.line for r in await records(session, xlsx_bytes(rows), "r.xlsx")] == [2, 4]
 
 
-def test_rows_missing_from_a_sheet_keep_the_sheets_row_numbers() -> None:
+async def test_rows_missing_from_a_sheet_keep_the_sheets_row_numbers(session: AsyncSession) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -124,18 +133,18 @@ def test_rows_missing_from_a_sheet_keep_the_sheets_row_numbers() -> None:
                 sheet.cell(row=row, column=column, value=value)
     out = io.BytesIO()
     book.save(out)
-    assert [r.line for r in records(out.getvalue(), "r.xlsx")] == [2, 6]
+    assert [r.line for r in await records(session, out.getvalue(), "r.xlsx")] == [2, 6]
 
 
-def test_the_header_is_the_first_row_that_is_not_blank() -> None:
+async def test_the_header_is_the_first_row_that_is_not_blank(session: AsyncSession) -> None:
     rows = [[], ["", ""], *HOUSEHOLD]
-    assert [r.line for r in records(csv_bytes(rows), "r.csv")] == [4, 5]
-    assert [r.line for r in records(xlsx_bytes(rows), "r.xlsx")] == [4, 5]
+    assert [r.line for r in await records(session, csv_bytes(rows), "r.csv")] == [4, 5]
+    assert [r.line for r in await records(session, xlsx_bytes(rows), "r.xlsx")] == [4, 5]
 
 
-def test_a_tab_separated_export_is_read() -> None:
+async def test_a_tab_separated_export_is_read(session: AsyncSession) -> None:
     data = "\n".join("\t".join(row) for row in HOUSEHOLD).encode("gb18030")
-    assert facts(records(data, "r.txt")) == facts(records(csv_bytes(HOUSEHOLD), "r.csv"))
+    assert facts(await records(session, data, "r.txt")) == facts(await records(session, csv_bytes(HOUSEHOLD), "r.csv"))
 
 
 WHOLE_FILE_CASES = [
@@ -241,8 +250,8 @@ def test_a_200000_row_file_is_read_in_constant_memory(tmp_path: object) -> None:
 
 
 @pytest.mark.parametrize("kind", list(RosterKind))
-def test_each_kinds_template_reads_back_without_a_problem(kind: RosterKind) -> None:
+async def test_each_kinds_template_reads_back_without_a_problem(session: AsyncSession, kind: RosterKind) -> None:
     from resolvers.rosters.templates import template_xlsx
 
-    (record,) = records(template_xlsx(kind), f"{kind.value.lower()}.xlsx", kind)
+    (record,) = await records(session, template_xlsx(kind), f"{kind.value.lower()}.xlsx", kind)
     assert (record.line, record.name, record.national_id) == (2, "刘金花", "532329201705270007")
