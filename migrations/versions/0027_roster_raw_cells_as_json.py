@@ -5,7 +5,7 @@ error-rows download: nothing queries inside them. Building them as jsonb cost ab
 as json (bench/RESULTS.md §f), and json keeps the file's column order.
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0028
 Create Date: 2026-12-04 18:00:00
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0027"
-down_revision: str | None = "0022"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
