@@ -76,14 +76,19 @@ async def personal_data_visible(ctx: Context, ids: list[str]) -> dict[str, bool]
     }
     for child_id, child in found.items():
         if allowed[str(child_id)]:
-            await record_durable(
-                ctx,
-                action="student.read_personal_data",
-                target_type="Student",
-                target_id=str(child_id),
-                scope_path=child.school_path or home_path(child),
-            )
+            await record_personal_data_read(ctx, child)
     return allowed
+
+
+async def record_personal_data_read(ctx: Context, child: Child) -> None:
+    """The audit row of one child's personal data served in full (the compiled path writes the same)."""
+    await record_durable(
+        ctx,
+        action="student.read_personal_data",
+        target_type="Student",
+        target_id=str(child.id),
+        scope_path=child.school_path or home_path(child),
+    )
 
 
 async def reveal_national_id(ctx: Context, *, student_id: str, reason: str) -> str:

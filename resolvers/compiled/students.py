@@ -1,0 +1,299 @@
+"""`students(filter, first, after)` and `node` on Student, compiled (issue 18 §2).
+
+Every read decision is the normal path's, as a SQL predicate from `authz/` per row:
+- the list's rows, order, cursors and count: the normal path's own page query (`pages.py`);
+- `school`: any school named on a child the caller may read (`geography.regions.schools_named`);
+- `currentEntry`: the child's entry not yet closed out, where LEDGER:READ allows it
+  (`ledgers.entries.current_entries`), as `Access.scope` over `ENTRY_SCOPE_COLUMNS`;
+- `nationalId` / `registryNumber`: in full where CHILD:READ_PII allows the child, else masked by
+  `mask_national_id_sql` (the twin of `mask_national_id`); each child read in full is audited once,
+  as `students.reading.personal_data_visible` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text, and_, case, func, literal, literal_column, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from authz.access import Access
+from models.child import GRADES_OF_STAGE, Child, Gender, SpecialGroup, Stage, mask_national_id_sql
+from models.ledger import DropoutCategory, EntrySource, EntryStatus, Ledger, LedgerEntry
+from models.repos import children as child_repo
+from models.repos import ledger as ledger_repo
+from models.school import School, SchoolKind
+
+from ..context import Context
+from ..ledgers.common import LEDGER
+from ..students.reading import record_personal_data_read
+from . import jsonsql
+from .jsonsql import Expr, enum_name, global_id, select_object
+from .pages import PageQuery, children_page_query
+from .selection import NotCompiled, Selected, only
+
+CHILD = Child.__table__  # type: ignore[attr-defined]
+SCHOOL = School.__table__  # type: ignore[attr-defined]
+ENTRY = LedgerEntry.__table__  # type: ignore[attr-defined]
+
+Builder = Callable[[Selected], Any]
+
+
+def typename(name: str) -> Builder:
+    return lambda _s: literal_column(f"'{name}'")
+
+
+# -- School (only what `schools_named` gives: no read decision beyond the child's) -------------------
+
+SCHOOL_FIELDS: dict[str, Builder] = {
+    "__typename": typename("School"),
+    "id": lambda _s: global_id("School", SCHOOL.c.code),
+    "code": lambda _s: SCHOOL.c.code,
+    "name": lambda _s: SCHOOL.c.name,
+    "kind": lambda _s: enum_name(SCHOOL.c.kind, SchoolKind),
+    "stages": lambda _s: SCHOOL.c.stages,
+}
+
+# -- LedgerEntry (the scalar fields; nested objects fall back) ----------------------------------------
+
+ENTRY_FIELDS: dict[str, Builder] = {
+    "__typename": typename("LedgerEntry"),
+    "id": lambda _s: global_id("LedgerEntry", ENTRY.c.id),
+    "ledger": lambda _s: enum_name(ENTRY.c.ledger, Ledger),
+    "status": lambda _s: enum_name(ENTRY.c.status, EntryStatus),
+    "source": lambda _s: enum_name(ENTRY.c.source, EntrySource),
+    "category": lambda _s: enum_name(ENTRY.c.category, DropoutCategory),
+    "stage": lambda _s: enum_name(ENTRY.c.stage, Stage),
+    "grade": lambda _s: ENTRY.c.grade,
+    "schoolCode": lambda _s: ENTRY.c.school_code,
+    "openedOn": lambda _s: ENTRY.c.opened_on,
+    "openedBy": lambda _s: ENTRY.c.opened_by,
+    "note": lambda _s: ENTRY.c.note,
+    "isRelapse": lambda _s: ENTRY.c.is_relapse,
+    "lastVisitOn": lambda _s: ENTRY.c.last_visit_on,
+    "returnedOn": lambda _s: ENTRY.c.returned_on,
+    "version": lambda _s: ENTRY.c.version,
+}
+
+# -- Student ---------------------------------------------------------------------------------------
+
+PRIMARY_LAST_GRADE = GRADES_OF_STAGE[Stage.PRIMARY][1]
+
+
+def stage_of_grade_sql(grade: Any) -> Expr:
+    """`models.child.stage_of_grade` in SQL."""
+    return case(
+        (grade.is_(None), literal(None, Text)),
+        (grade <= PRIMARY_LAST_GRADE, literal(Stage.PRIMARY.name, Text)),
+        else_=literal(Stage.JUNIOR.name, Text),
+    )
+
+
+STUDENT_PLAIN: dict[str, Builder] = {
+    "__typename": typename("Student"),
+    "id": lambda _s: global_id("Student", CHILD.c.id),
+    "name": lambda _s: CHILD.c.name,
+    "gender": lambda _s: enum_name(CHILD.c.gender, Gender),
+    "birthDate": lambda _s: CHILD.c.birth_date,
+    "grade": lambda _s: CHILD.c.grade,
+    "stage": lambda _s: stage_of_grade_sql(CHILD.c.grade),
+    "specialGroups": lambda _s: CHILD.c.special_groups,
+    "disabilityCategory": lambda _s: CHILD.c.disability_category,
+    "disabilityGrade": lambda _s: CHILD.c.disability_grade,
+    "version": lambda _s: CHILD.c.version,
+    "noHouseholdReason": lambda _s: CHILD.c.no_household_reason,
+    "noIdReason": lambda _s: CHILD.c.no_id_reason,
+}
+PERSONAL = {"nationalId": "national_id", "registryNumber": "registry_number"}
+STUDENT_NAMES = frozenset({*STUDENT_PLAIN, *PERSONAL, "school", "currentEntry"})
+assert all(name in ENTRY_FIELDS or True for name in ENTRY_FIELDS)
+assert all(SpecialGroup(g.name) for g in SpecialGroup)  # stored as names: `specialGroups` is the column
+
+
+def check_student(selection: tuple[Selected, ...], where: str = "Student") -> None:
+    """NotCompiled unless every key of this Student selection compiles."""
+    only(selection, STUDENT_NAMES, where)
+    for field in selection:
+        if field.name == "school":
+            only(field.children, frozenset(SCHOOL_FIELDS), f"{where}.school")
+        elif field.name == "currentEntry":
+            only(field.children, frozenset(ENTRY_FIELDS), f"{where}.currentEntry")
+
+
+@dataclass
+class StudentSql:
+    """The SQL of a Student object for one caller: its read decisions, each a predicate per row."""
+
+    access: Access
+
+    def __post_init__(self) -> None:
+        self.personal = self.access.scope("CHILD", "READ_PII", child_repo.SCOPE_COLUMNS)
+        self.entry_scope = self.access.scope(LEDGER, "READ", ledger_repo.ENTRY_SCOPE_COLUMNS)
+
+    def fields(self) -> dict[str, Builder]:
+        out = dict(STUDENT_PLAIN)
+        for name, column in PERSONAL.items():
+            out[name] = lambda _s, c=CHILD.c[column]: case(
+                (and_(c.is_not(None), self.personal), c), else_=mask_national_id_sql(c)
+            )
+        out["school"] = lambda s: (
+            select(select_object(s.children, SCHOOL_FIELDS))
+            .where(SCHOOL.c.code == CHILD.c.school_code)
+            .scalar_subquery()
+        )
+        out["currentEntry"] = lambda s: (
+            select(select_object(s.children, ENTRY_FIELDS))
+            .where(ENTRY.c.child_id == CHILD.c.id, ENTRY.c.status != EntryStatus.CLOSED.value, self.entry_scope)
+            .scalar_subquery()
+        )
+        return out
+
+    def object(self, selection: tuple[Selected, ...]) -> Expr:
+        return select_object(selection, self.fields())
+
+    def audited(self, selection: tuple[Selected, ...]) -> ColumnElement[bool] | None:
+        """The rows `personal_data_visible` audits for this selection: a personal field selected and
+        present (the normal path asks only then), and CHILD:READ_PII allowed; None when none can be."""
+        present = [CHILD.c[PERSONAL[s.name]].is_not(None) for s in selection if s.name in PERSONAL]
+        if not present:
+            return None
+        from sqlalchemy import or_
+
+        return and_(or_(*present), self.personal)
+
+
+# -- the connection ------------------------------------------------------------------------------
+
+CONNECTION_NAMES = frozenset({"__typename", "totalCount", "edges", "pageInfo"})
+EDGE_NAMES = frozenset({"__typename", "cursor", "node"})
+PAGE_INFO_NAMES = frozenset({"__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
+
+
+def check_connection(selection: tuple[Selected, ...], node_check: Callable[[tuple[Selected, ...], str], None]) -> None:
+    only(selection, CONNECTION_NAMES, "connection")
+    for field in selection:
+        if field.name == "edges":
+            only(field.children, EDGE_NAMES, "edges")
+            for edge_field in field.children:
+                if edge_field.name == "node":
+                    node_check(edge_field.children, "node")
+        elif field.name == "pageInfo":
+            only(field.children, PAGE_INFO_NAMES, "pageInfo")
+
+
+def node_selections(selection: tuple[Selected, ...]) -> list[tuple[Selected, ...]]:
+    """Every `edges { node { … } }` selection of a connection (aliases may ask for more than one)."""
+    return [n.children for e in selection if e.name == "edges" for n in e.children if n.name == "node"]
+
+
+@dataclass(frozen=True)
+class CompiledAnswer:
+    data: Any
+    audited: list[list[Any]]
+
+
+def connection_sql(
+    selection: tuple[Selected, ...],
+    page: PageQuery,
+    *,
+    type_name: str,
+    table: Any,
+    node_object: Callable[[tuple[Selected, ...]], Expr],
+    has_previous: bool,
+    audited: ColumnElement[bool] | None = None,
+    audit_columns: tuple[Any, ...] = (),
+) -> tuple[Expr, Expr | None]:
+    """The connection's JSON over the page's keys joined to `table` by id, in the page's order; and, when
+    `audited` is given, the JSON array of `audit_columns` of the page's rows it holds for."""
+    keyed = page.keys.subquery("page_keys")
+    keys = select(keyed.c.id, keyed.c.cursor, func.row_number().over().label("pos")).cte("page")
+    on_page = keys.c.pos <= page.limit
+    rows = keys.join(table, table.c.id == keys.c.id)
+
+    def edges(s: Selected) -> Expr:
+        def cursor(_s: Selected) -> Expr:
+            return jsonsql.cursor(keys.c.cursor)
+
+        def node(n: Selected) -> Expr:
+            return node_object(n.children)
+
+        edge = select_object(s.children, {"__typename": typename(f"{type_name}Edge"), "cursor": cursor, "node": node})
+        agg = func.json_agg(aggregate_order_by(edge, keys.c.pos))
+        return select(func.coalesce(agg, literal_column("'[]'::json"))).select_from(rows).where(on_page).scalar_subquery()
+
+    def page_info(s: Selected) -> Expr:
+        fields: dict[str, Builder] = {
+            "__typename": typename("PageInfo"),
+            "hasNextPage": lambda _s: select(func.count()).select_from(keys).scalar_subquery() > page.limit,
+            "hasPreviousPage": lambda _s: literal(has_previous),
+            "startCursor": lambda _s: select(jsonsql.cursor(keys.c.cursor)).where(keys.c.pos == 1, on_page).scalar_subquery(),
+            "endCursor": lambda _s: (
+                select(jsonsql.cursor(keys.c.cursor)).where(on_page).order_by(keys.c.pos.desc()).limit(1).scalar_subquery()
+            ),
+        }
+        return select_object(s.children, fields)
+
+    connection: dict[str, Builder] = {
+        "__typename": typename(f"{type_name}Connection"),
+        "totalCount": lambda _s: page.count.scalar_subquery(),
+        "edges": edges,
+        "pageInfo": page_info,
+    }
+    json = select_object(selection, connection)
+    audit = None
+    if audited is not None:
+        agg = func.json_agg(aggregate_order_by(func.json_build_array(*audit_columns), keys.c.pos))
+        audit = select(agg).select_from(rows).where(on_page, audited).scalar_subquery()
+    return json, audit
+
+
+def check_students(selection: tuple[Selected, ...]) -> None:
+    check_connection(selection, check_student)
+
+
+async def students(
+    ctx: Context, selection: tuple[Selected, ...], *, filter: Any, first: int | None, after: str | None
+) -> CompiledAnswer:
+    """`students(filter, first, after)`: the connection's JSON, and the children it read in full (audited)."""
+    page = await children_page_query(
+        ctx,
+        region_code=getattr(filter, "region_code", None),
+        enrolled=getattr(filter, "enrolled", None),
+        school_code=getattr(filter, "school_code", None),
+        stage=getattr(filter, "stage", None),
+        special_group=getattr(filter, "special_group", None),
+        first=first,
+        after=after,
+    )
+    student = StudentSql(ctx.access())
+    nodes = node_selections(selection)
+    conditions = [c for n in nodes if (c := student.audited(n)) is not None]
+    from sqlalchemy import or_
+
+    json, audit = connection_sql(
+        selection,
+        page,
+        type_name="Student",
+        table=CHILD,
+        node_object=student.object,
+        has_previous=after is not None,
+        audited=or_(*conditions) if conditions else None,
+        audit_columns=(CHILD.c.id, CHILD.c.school_path, CHILD.c.household_path, CHILD.c.residence_path),
+    )
+    columns = [json.label("data")] + ([audit.label("audit")] if audit is not None else [])
+    row = (await ctx.session.execute(select(*columns))).one()
+    audited = list(row.audit or []) if audit is not None else []
+    await audit_personal_reads(ctx, audited)
+    return CompiledAnswer(data=row.data, audited=audited)
+
+
+async def audit_personal_reads(ctx: Context, rows: list[list[Any]]) -> None:
+    """One audit row per child read in full, as `personal_data_visible` writes it."""
+    for child_id, school_path, household_path, residence_path in rows:
+        child = Child(id=child_id, school_path=school_path, household_path=household_path, residence_path=residence_path)
+        await record_personal_data_read(ctx, child)
+
+
+__all__ = ["NotCompiled", "check_students", "students", "true"]
