@@ -27,7 +27,23 @@ from schema.compiled import OPERATIONS
 from tests.conftest import make_settings, token_for
 
 ACCOUNTS = [a.username for a in demo_accounts()]
-OPERATIONS_PER_ACCOUNT = 3
+OPERATIONS_PER_ACCOUNT = 2
+# One account of each role, with many more operations each.
+THOROUGH = [
+    "edu-nation-CN",
+    "edu-province-53",
+    "gov-province-22",
+    "edu-city-5323",
+    "gov-city-6404",
+    "edu-county-532329",
+    "gov-county-532329",
+    "integrator-county-532329",
+    "supervisor-city-5323",
+    "gov-township-532329101",
+    "edu-school-2153000001",
+    "staff-school-2164000001",
+]
+THOROUGH_OPERATIONS = 12
 
 STUDENT_SCALARS = [
     "id",
@@ -242,13 +258,20 @@ CHUNKS = 8  # the accounts in a few groups: each test builds its two apps once (
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 async def test_compiled_and_normal_paths_agree(chunk, client, normal, session):
     for username in ACCOUNTS[chunk::CHUNKS]:
-        await agree_as(username, client, normal, session)
+        await agree_as(username, OPERATIONS_PER_ACCOUNT, client, normal, session)
 
 
-async def agree_as(username: str, client: httpx.AsyncClient, normal: httpx.AsyncClient, session: AsyncSession) -> None:
+@pytest.mark.parametrize("username", THOROUGH)
+async def test_compiled_and_normal_paths_agree_on_many_operations(username, client, normal, session):
+    await agree_as(username, THOROUGH_OPERATIONS, client, normal, session)
+
+
+async def agree_as(
+    username: str, operations: int, client: httpx.AsyncClient, normal: httpx.AsyncClient, session: AsyncSession
+) -> None:
     token = await token_for(client, username)
-    rng = random.Random(f"compiled-{username}")
-    for _ in range(OPERATIONS_PER_ACCOUNT):
+    rng = random.Random(f"compiled-{username}-{operations}")
+    for _ in range(operations):
         after = None
         if rng.random() < 0.3:  # a real cursor, from a first page of the same kind
             page = await post(normal, f"query($n: Int) {{ students(first: $n) {{ pageInfo {{ endCursor }} }} }}", {"n": rng.choice([1, 5])}, token)
