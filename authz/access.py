@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement
 
 from models.region import NATION_PATH
-from models.repos.regions import within_path
+from models.repos.paging import PathRange, within_any
 
 from .catalogue import ancestors, within
 from .enforcer import Authorizer, GrantRef, permission
@@ -32,13 +32,22 @@ def scope_over(granted: Mapping[str, Sequence[str]], columns: Mapping[str, Seque
 
     `Access.scope` over the live grants; the change feed also over the grants a cursor was taken under.
     """
-    clauses: list[ColumnElement[bool]] = []
+    return within_any(ranges_over(granted, columns))
+
+
+def ranges_over(granted: Mapping[str, Sequence[str]], columns: Mapping[str, Sequence[Any]]) -> list[PathRange] | None:
+    """The granted scope as index ranges, in a stable order (line, column, path); None: the nation.
+
+    A column shared by both lines (an entry's responsible county) is one range per path, and a path
+    inside another on the same column is dropped: each range is read once (issue 18 §1)."""
+    ranges: dict[str, list[PathRange]] = {}
     for line, cols in columns.items():
         for path in minimal_paths(granted.get(line, [])):
             if path == NATION_PATH:
-                return true()
-            clauses += [within_path(c, path) for c in cols]
-    return or_(*clauses) if clauses else false()
+                return None
+            for column in cols:
+                ranges.setdefault(str(getattr(column, "column", column)), []).append(PathRange(column, path))
+    return [r for same in ranges.values() for r in same if r.path in minimal_paths([other.path for other in same])]
 
 
 @dataclass
@@ -67,6 +76,16 @@ class Access:
         if not self.holds_anywhere(obj, act):
             raise Forbidden()
         return self.scope(obj, act, columns)
+
+    def list_ranges(self, obj: str, act: str, columns: Mapping[str, Sequence[Any]]) -> list[PathRange] | None:
+        """`list_scope` as index ranges (None: every row), for lists read in index order (issue 18 §1)."""
+        if not self.holds_anywhere(obj, act):
+            raise Forbidden()
+        return self.ranges(obj, act, columns)
+
+    def ranges(self, obj: str, act: str, columns: Mapping[str, Sequence[Any]]) -> list[PathRange] | None:
+        """`scope` as index ranges: None is every row, an empty list none."""
+        return ranges_over(self.authorizer.scope_paths(self.username, obj, act, self.now), columns)
 
     def granted_paths(self, obj: str, act: str, line: str) -> list[str]:
         return minimal_paths(self.authorizer.scope_paths(self.username, obj, act, self.now).get(line, []))

@@ -189,6 +189,14 @@ class Child(SQLModel, table=True):
             " AND (residence_region_code IS NULL) = (residence_path IS NULL)",
             name="ck_child_paths_follow_codes",
         ),
+        # Scoped lists read (path, id) in index order (issue 18 §1, migration 0026).
+        *(sa.Index(f"ix_child_{c}", c, "id") for c in ("school_path", "household_path", "residence_path")),
+        sa.Index(
+            "ix_child_residence_elsewhere",
+            "residence_path",
+            "id",
+            postgresql_where=sa.text("residence_path IS DISTINCT FROM household_path"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
@@ -202,12 +210,12 @@ class Child(SQLModel, table=True):
     disability_grade: int | None = Field(default=None, ge=1, le=4)
     school_code: str | None = Field(default=None, foreign_key="school.code", index=True, max_length=10)
     grade: int | None = Field(default=None, ge=1, le=9)
-    school_path: str | None = Field(default=None, sa_type=path_type(), index=True)
+    school_path: str | None = Field(default=None, sa_type=path_type())
     household_region_code: str | None = Field(default=None, foreign_key="region.code", max_length=12)
-    household_path: str | None = Field(default=None, sa_type=path_type(), index=True)
+    household_path: str | None = Field(default=None, sa_type=path_type())
     no_household_reason: str | None = Field(default=None, max_length=100, description="无户籍原因")
     residence_region_code: str | None = Field(default=None, foreign_key="region.code", max_length=12)
-    residence_path: str | None = Field(default=None, sa_type=path_type(), index=True)
+    residence_path: str | None = Field(default=None, sa_type=path_type())
     no_id_reason: str | None = Field(default=None, max_length=100, description="无身份证号原因")
     province_code: str = Field(max_length=2, index=True)
     created_at: datetime = created_at_field()

@@ -179,6 +179,9 @@ def from_child(
     }
 
 
+ENTRY_PATH_COLUMNS = ("school_path", "household_path", "residence_path", "responsible_path", "handover_path")
+
+
 class LedgerEntry(SQLModel, table=True):
     """One child on the suspected-dropout or dropout ledger, from opening to close-out."""
 
@@ -189,6 +192,8 @@ class LedgerEntry(SQLModel, table=True):
         sa.Index(
             "ux_ledger_entry_active_child", "child_id", unique=True, postgresql_where=sa.text("status <> 'CLOSED'")
         ),
+        # Scoped lists read (path, id) in index order (issue 18 §1, migration 0026).
+        *(sa.Index(f"ix_ledger_entry_{c}", c, "id") for c in ENTRY_PATH_COLUMNS),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
@@ -211,12 +216,12 @@ class LedgerEntry(SQLModel, table=True):
     school_code: str | None = Field(default=None, max_length=10)
     grade: int | None = Field(default=None, ge=1, le=9)
     stage: Stage = Field(sa_type=enum_type(Stage))
-    school_path: str | None = Field(default=None, sa_type=path_type(), index=True)
+    school_path: str | None = Field(default=None, sa_type=path_type())
     # The child's paths, empty like the child's (no household registration, residence not yet known).
-    household_path: str | None = Field(default=None, sa_type=path_type(), index=True)
-    residence_path: str | None = Field(default=None, sa_type=path_type(), index=True)
-    responsible_path: str = Field(sa_type=path_type(), index=True)
-    handover_path: str | None = Field(default=None, sa_type=path_type(), index=True)
+    household_path: str | None = Field(default=None, sa_type=path_type())
+    residence_path: str | None = Field(default=None, sa_type=path_type())
+    responsible_path: str = Field(sa_type=path_type())
+    handover_path: str | None = Field(default=None, sa_type=path_type())
     last_visit_on: date | None = None
     returned_on: date | None = None
     placement: Placement | None = Field(default=None, sa_type=enum_type(Placement))

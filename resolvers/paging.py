@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+from models.repos.paging import Keyset
+
 from .errors import BadInput
 
 MAX_PAGE = 100
@@ -32,6 +34,17 @@ def decode_id_cursor(cursor: str | None) -> str | None:
     return key
 
 
+def decode_keyset_cursor(cursor: str | None) -> Keyset | None:
+    """A scoped list's cursor (branch, path, id): refused like any forged cursor when it is not one."""
+    text = decode_cursor(cursor)
+    if text is None:
+        return None
+    keyset = Keyset.parse(text)
+    if keyset is None or keyset.id > INT8_MAX:
+        raise BadInput("after", "INVALID_CURSOR", "游标无效", "the cursor is not valid")
+    return keyset
+
+
 def encode_cursor(key: str) -> str:
     return base64.urlsafe_b64encode(f"k:{key}".encode()).decode()
 
@@ -48,10 +61,11 @@ def decode_cursor(cursor: str | None) -> str | None:
     return text[2:]
 
 
+INT8_MAX = 2**63 - 1
 INT4_MAX = 2**31 - 1  # the ids of the tables keyed by `integer` (accounts' grants), not `bigint`
 
 
-def parse_id(text: str, *, limit: int = 2**63 - 1) -> int | None:
+def parse_id(text: str, *, limit: int = INT8_MAX) -> int | None:
     """A numeric object id from a global ID's text, or None (ASCII digits only, within the key's type:
     bigint unless `limit` says less), so an id past the column's range answers like a missing one."""
     if not (text.isascii() and text.isdigit()) or len(text) > 18:

@@ -12,6 +12,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 from strawberry.relay.types import NodeType
+from strawberry.types.nodes import SelectedField
 
 from models.repos.paging import Page
 from resolvers.paging import encode_cursor
@@ -25,7 +26,8 @@ class Connection(relay.Connection[NodeType]):
 def to_connection(
     page: Page[Any], *, node: Callable[[Any], Any], key: Callable[[Any], str], after: str | None
 ) -> Connection[Any]:
-    edges = [relay.Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page.rows]
+    keys = page.cursors if page.cursors is not None else [key(row) for row in page.rows]
+    edges = [relay.Edge(cursor=encode_cursor(k), node=node(row)) for k, row in zip(keys, page.rows, strict=True)]
     return Connection(edges=edges, page_info=page_info(page, edges, after), total_count=page.total)
 
 
@@ -36,3 +38,16 @@ def page_info(page: Page[Any], edges: Sequence[Any], after: str | None) -> relay
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
     )
+
+
+def selects(info: Any, name: str) -> bool:
+    """Does the operation ask this field for `name` (directly or through fragments)? A connection's
+    `totalCount` is then worth its statement (issue 18 §1)."""
+
+    def within(selections: Sequence[Any]) -> bool:
+        return any(
+            (s.name == name) if isinstance(s, SelectedField) else within(s.selections)  # fragments: look inside
+            for s in selections
+        )
+
+    return any(within(field.selections) for field in info.selected_fields)

@@ -4,8 +4,8 @@ Hypothesis builds small random worlds under a province code the demo data does n
 tree, schools under counties and townships (with codes whose first nine digits often spell a township code,
 so a bare string-prefix test would leak), children enrolled or not, and grants of random roles at levels
 where the role may be held, some live, some expired, some revoked, some given to another account, some on
-jurisdictions outside the tree. The real SQL list queries (children: `list_children` with
-`Access.scope(..., SCOPE_COLUMNS)`; schools and regions: the resolvers) and the single-object decisions
+jurisdictions outside the tree. The real SQL list queries (children: `children_page_query` over
+`Access.ranges(..., SCOPE_COLUMNS)`, page by page; schools and regions: the resolvers) and the single-object decisions
 (`Access.allows`, the resolvers' by-code lookups) are compared with an oracle written here from
 `authz/policy.csv` alone (parsed by this file, not by the enforcer).
 
@@ -36,7 +36,8 @@ from authz.principal import CredentialKind, Principal
 from models.child import Child, Gender
 from models.region import Region, RegionLevel
 from models.repos import children as child_repo
-from models.repos.children import SCOPE_COLUMNS, list_children, scope_paths
+from models.repos.children import SCOPE_COLUMNS, children_page_query, scope_paths
+from models.repos.paging import Keyset, run_page
 from models.school import School, SchoolKind
 from resolvers.context import Context
 from resolvers.errors import BadInput
@@ -46,7 +47,7 @@ from resolvers.paging import encode_cursor
 USER = "prop-user"
 OTHER = "prop-other"
 PROVINCE_CODES = [f"9{d}" for d in range(1, 10)]
-PAGE = 100
+PAGE = 3  # small, so a list's pages cross its scope's ranges (issue 18 §1: keyset over branches)
 
 # -- the oracle's own reading of the permission catalogue -------------------------------------------------
 
@@ -309,7 +310,7 @@ async def every_page(fetch: Callable[[str | None], Awaitable[Any]], key: Callabl
         if not page.has_next:
             return rows, total
         assert page.rows, "has_next on an empty page"
-        after = key(page.rows[-1])
+        after = page.cursors[-1] if page.cursors is not None else key(page.rows[-1])
 
 
 def describe(scenario: Scenario) -> str:
@@ -343,10 +344,18 @@ async def check(session: AsyncSession, scenario: Scenario) -> list[str]:
         return edu | gov
 
     expected_children = {c.id for c in children if child_grants(c)}
-    scope = access.scope("CHILD", "READ", SCOPE_COLUMNS)
+    scope = access.ranges("CHILD", "READ", SCOPE_COLUMNS)
     rows, total = await every_page(
-        lambda after: list_children(
-            session, scope=scope, region_path=province_path, enrolled=None, after=after, limit=PAGE
+        lambda after: run_page(
+            session,
+            Child,
+            children_page_query(
+                scope=scope,
+                region_path=province_path,
+                enrolled=None,
+                after=Keyset.parse(after) if after else None,
+                limit=PAGE,
+            ),
         ),
         key=lambda c: str(c.id),
     )

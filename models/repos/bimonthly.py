@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from ..period_statistics import ALL, PeriodStatistic
-from .regions import within_path
+from .paths import within_path
 
 
 class StageCategory(NamedTuple):

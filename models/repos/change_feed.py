@@ -36,7 +36,7 @@ from ..child import Child
 from ..ledger import Handover, LedgerEntry
 from ..persuasion import CasePlan, DeferralRequest, PersuasionVisit
 from ..report import Report
-from .regions import SchoolPaths, within_path
+from .paths import SchoolPaths, within_path
 
 FEED = ChangeEvent.__table__.c  # type: ignore[attr-defined]
 

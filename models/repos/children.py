@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, or_, select
+from sqlmodel import col, select
 
 from ..child import Child, Guardian
 from ..enrolment import EnrolmentEvent
-from .paging import Page, fetch_page
-from .regions import SchoolPaths, within_path
+from .paging import Keyset, PageQuery, PathRange, keyset_page_query, within_any
+from .paths import SchoolPaths
 
 # Which path of a child each line's scope is read from (ARCHITECTURE §3).
 SCHOOL_PATH = SchoolPaths(cast(Any, Child.school_path))  # nullable: not enrolled
@@ -26,41 +27,46 @@ def scope_paths(child: Child) -> dict[str, list[str | None]]:
     return {"EDU": [child.school_path], "GOV": [child.household_path, child.residence_path]}
 
 
-def region_condition(region_path: str) -> ColumnElement[bool]:
+def region_ranges(region_path: str) -> list[PathRange]:
     """A child of this region: household, residence or school inside it (the `regionCode` filter)."""
-    return or_(
-        within_path(cast(Any, Child.household_path), region_path),  # nullable: NULL matches nothing
-        within_path(cast(Any, Child.residence_path), region_path),
-        within_path(SCHOOL_PATH, region_path),
-    )
+    return [PathRange(column, region_path) for column in (*SCOPE_COLUMNS["GOV"], SCHOOL_PATH)]
 
 
-async def list_children(
-    session: AsyncSession,
+def region_condition(region_path: str) -> ColumnElement[bool]:
+    return within_any(region_ranges(region_path))
+
+
+def children_page_query(
     *,
-    scope: ColumnElement[bool],
+    scope: list[PathRange] | None,
     region_path: str | None,
     enrolled: bool | None,
-    after: str | None,
+    after: Keyset | None,
     limit: int,
     school_path: str | None = None,
     grades: tuple[int, int] | None = None,
     special_group: str | None = None,
-    narrow: bool = False,
-) -> Page[Child]:
-    where = [scope]
-    if school_path is not None:
-        where.append(within_path(SCHOOL_PATH, school_path))
+    born: tuple[date, date] | None = None,
+) -> PageQuery:
+    """Children in `scope` matching the filters, read in the order of the narrowest ranges: the school
+    filter's, else the region filter's, else the scope's (each range by path, then id)."""
+    drive = scope
+    where: list[ColumnElement[bool]] = []
+    if school_path is not None or region_path is not None:
+        drive = [PathRange(SCHOOL_PATH, school_path)] if school_path is not None else region_ranges(region_path or "")
+        where.append(within_any(scope))
+        if school_path is not None and region_path is not None:
+            where.append(region_condition(region_path))
     if grades is not None:
         where.append(col(Child.grade).between(*grades))
     if special_group is not None:
         where.append(col(Child.special_groups).contains([special_group]))
-    if region_path is not None:
-        where.append(region_condition(region_path))
+    if born is not None:
+        where += [col(Child.birth_date) > born[0], col(Child.birth_date) <= born[1]]
     if enrolled is not None:
         school = cast(Any, Child.school_code)
         where.append(school.is_not(None) if enrolled else school.is_(None))
-    return await fetch_page(session, Child, col(Child.id), where, after=after, limit=limit, key_type=int, narrow=narrow)
+    return keyset_page_query(col(Child.id), drive, where, after=after, limit=limit)
 
 
 async def get_children(session: AsyncSession, ids: Iterable[int]) -> dict[int, Child]:

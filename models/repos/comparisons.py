@@ -28,7 +28,7 @@ from sqlmodel import col
 from ..comparison import ComparisonFinding, ComparisonRun, DismissReason, FindingKind, FindingState
 from ..region import Region, RegionLevel
 from .paging import Page, fetch_page
-from .regions import SchoolPaths, within_path
+from .paths import SchoolPaths, within_path
 
 # A finding is scoped like a child on both lines (ARCHITECTURE §3), and also by the county that raised it.
 FINDING_SCOPE_COLUMNS: dict[str, list[Any]] = {

@@ -20,7 +20,7 @@ from ..school import School
 from . import ledger as ledger_repo
 from .children import region_condition
 from .exports import Column, Filters, Kind, Query, global_id, path_code
-from .regions import within_path
+from .paths import within_path
 from .reports import readable
 
 

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from ..account import Account
 from ..grant import RoleGrant
 from .paging import Page, fetch_page
-from .regions import within_path
+from .paths import within_path
 
 
 def live(now: datetime) -> ColumnElement[bool]:

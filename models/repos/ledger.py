@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_
+from sqlalchemy import ColumnElement, and_, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..child import Child, SpecialGroup, Stage
 from ..ledger import DropoutCategory, EntryStatus, Handover, Ledger, LedgerEntry
 from ..persuasion import CasePlan, DeferralRequest, DeferralStatus, PersuasionVisit
-from .paging import Page, fetch_page
-from .regions import SchoolPaths, within_path
+from .paging import Keyset, Page, PageQuery, PathRange, keyset_page_query, sort_column, within_any
+from .paths import SchoolPaths, within_path
 
 ENTRY_SCHOOL_PATH = SchoolPaths(cast(Any, LedgerEntry.school_path))
 _SHARED = [col(LedgerEntry.responsible_path), cast(Any, LedgerEntry.handover_path)]
@@ -79,7 +79,7 @@ def entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
         in_group = select(Child.id).where(col(Child.special_groups).contains([f.special_group.value]))
         where.append(col(e.child_id).in_(in_group))
     if f.region_path is not None:
-        where.append(or_(*(within_path(c, f.region_path) for line in ENTRY_SCOPE_COLUMNS.values() for c in line)))
+        where.append(within_any(entry_region_ranges(f.region_path)))
     if f.school_path is not None:
         where.append(within_path(ENTRY_SCHOOL_PATH, f.school_path))
     if f.opened_from is not None:
@@ -99,11 +99,26 @@ def entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-async def list_entries(
-    session: AsyncSession, *, scope: ColumnElement[bool], filter: EntryFilter, after: str | None, limit: int
-) -> Page[LedgerEntry]:
-    where = [scope, *entry_conditions(filter)]
-    return await fetch_page(session, LedgerEntry, col(LedgerEntry.id), where, after=after, limit=limit, key_type=int)
+def entries_page_query(
+    *, scope: list[PathRange] | None, filter: EntryFilter, after: Keyset | None, limit: int
+) -> PageQuery:
+    """Entries in `scope` matching the filter, read in the order of the narrowest ranges: the school
+    filter's, else the region filter's, else the scope's (each range by path, then id)."""
+    drive = scope
+    where = entry_conditions(filter)
+    if filter.school_path is not None:
+        drive = [PathRange(ENTRY_SCHOOL_PATH, filter.school_path)]
+    elif filter.region_path is not None:
+        drive = entry_region_ranges(filter.region_path)
+    if drive is not scope:
+        where.append(within_any(scope))
+    return keyset_page_query(col(LedgerEntry.id), drive, where, after=after, limit=limit)
+
+
+def entry_region_ranges(region_path: str) -> list[PathRange]:
+    """An entry of this region: any of its paths inside it, each column once (the `regionCode` filter)."""
+    columns = {str(sort_column(c)): c for line in ENTRY_SCOPE_COLUMNS.values() for c in line}
+    return [PathRange(c, region_path) for c in columns.values()]
 
 
 async def get_entries(session: AsyncSession, ids: Iterable[int]) -> dict[int, LedgerEntry]:
@@ -245,34 +260,8 @@ class SchoolAgeRow:
     entry: LedgerEntry | None
 
 
-async def list_school_age(
-    session: AsyncSession,
-    *,
-    scope: ColumnElement[bool],
-    born_after: date,
-    born_on_or_before: date,
-    region_path: str | None,
-    enrolled: bool | None,
-    special_group: SpecialGroup | None,
-    after: str | None,
-    limit: int,
-) -> Page[SchoolAgeRow]:
-    """Children born in the window (aged 6–15 at the cut-off) in scope, with their open entry if any."""
-    from .children import SCOPE_COLUMNS
-
-    where: list[ColumnElement[bool]] = [
-        scope,
-        col(Child.birth_date) > born_after,
-        col(Child.birth_date) <= born_on_or_before,
-    ]
-    if region_path is not None:
-        where.append(or_(*(within_path(c, region_path) for cols in SCOPE_COLUMNS.values() for c in cols)))
-    if enrolled is not None:
-        school = cast(Any, Child.school_code)
-        where.append(school.is_not(None) if enrolled else school.is_(None))
-    if special_group is not None:
-        where.append(col(Child.special_groups).contains([special_group.value]))
-    page = await fetch_page(session, Child, col(Child.id), where, after=after, limit=limit, key_type=int)
+async def with_open_entries(session: AsyncSession, page: Page[Child]) -> Page[SchoolAgeRow]:
+    """The school-age ledger's page: each child with its open entry, if any."""
     entries = await session.scalars(
         select(LedgerEntry).where(
             and_(
@@ -283,4 +272,4 @@ async def list_school_age(
     )
     by_child = {e.child_id: e for e in entries}
     rows = [SchoolAgeRow(child=c, entry=by_child.get(c.id or 0)) for c in page.rows]
-    return Page(rows=rows, has_next=page.has_next, total=page.total)
+    return Page(rows=rows, has_next=page.has_next, total=page.total, cursors=page.cursors)

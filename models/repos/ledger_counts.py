@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from ..ledger_counts import REBUILD_SQL, LedgerCount
-from .regions import within_path
+from .paths import within_path
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
+
+from .paths import SchoolPaths, within_path
 
 T = TypeVar("T", bound=SQLModel)
 R = TypeVar("R")
@@ -18,6 +36,7 @@ class Page(Generic[R]):
     rows: list[R]
     has_next: bool
     total: int
+    cursors: list[str] | None = None  # each row's cursor text, where it is not the row's key
 
 
 async def fetch_page(
@@ -47,3 +66,146 @@ async def fetch_page(
     rows = list((await session.scalars(stmt)).all())
     total = await session.scalar(select(func.count()).select_from(model).where(*where))
     return Page(rows=rows[:limit], has_next=len(rows) > limit, total=int(total or 0))
+
+
+# Index-ordered scoped lists (issue 18 §1) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PathRange:
+    """One index range of a scope or a filter: the rows whose `column` lies in `path` (ARCHITECTURE §3)."""
+
+    column: Any  # a path column, or SchoolPaths
+    path: str
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where a scoped list's page starts: after the row (branch, path, id), or after `id` alone for a list
+    over everything (one branch ordered by id)."""
+
+    id: int
+    branch: int | None = None
+    path: str | None = None
+
+    def text(self) -> str:
+        return str(self.id) if self.branch is None else f"{self.branch}:{self.path}:{self.id}"
+
+    @staticmethod
+    def parse(text: str) -> Keyset | None:
+        """The keyset of a cursor's text, or None when it is not one (the caller refuses the cursor)."""
+        if _digits(text, 18):
+            return Keyset(id=int(text))
+        branch, _, rest = text.partition(":")
+        path, _, key = rest.rpartition(":")
+        if not (_digits(branch, 4) and _digits(key, 18) and 0 < len(path) <= 200 and set(path) <= _PATH_CHARS):
+            return None
+        return Keyset(id=int(key), branch=int(branch), path=path)
+
+
+_PATH_CHARS = set("0123456789/")
+
+
+def _digits(text: str, most: int) -> bool:
+    return 0 < len(text) <= most and text.isascii() and text.isdigit()
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """A page of a scoped list as statements, before running them: the compiled path (issue 18 §2) builds
+    its JSON over `keys`, the normal path loads the rows (`run_page`), so both read the same rows.
+
+    `keys` returns `id`, `cursor` (the cursor's text before encoding) and `position` (1, 2, …) in list
+    order, at most `limit` + 1 rows; `count` is the total.
+    """
+
+    keys: Select[Any]
+    count: Select[Any]
+    limit: int
+
+
+def sort_column(column: Any) -> Any:
+    return column.column if isinstance(column, SchoolPaths) else column
+
+
+def within_any(ranges: Sequence[PathRange] | None) -> ColumnElement[bool]:
+    """The rows inside any of these ranges; None is everything, no range is nothing."""
+    if ranges is None:
+        return true()
+    return or_(*(within_path(r.column, r.path) for r in ranges)) if ranges else false()
+
+
+def _outside(earlier: PathRange, branch: PathRange) -> ColumnElement[bool]:
+    """Not a row of an earlier branch, so each row is listed once. On the same path the two columns must
+    then differ, which is implied, but stated so PostgreSQL can use a partial index over the rows whose
+    columns differ (a child living outside its household's region: the government line's second range)."""
+    column, own = sort_column(earlier.column), sort_column(branch.column)
+    outside = or_(column.is_(None), not_(within_path(earlier.column, earlier.path)))
+    if earlier.path == branch.path and str(column) != str(own):
+        return and_(own.is_distinct_from(column), outside)  # as the partial index states it
+    return outside
+
+
+def keyset_page_query(
+    id_column: Any,
+    drive: Sequence[PathRange] | None,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    after: Keyset | None,
+    limit: int,
+) -> PageQuery:
+    """A page read in index order, so the scan stops after the page (bench/RESULTS.md §a2).
+
+    The rows are those inside the `drive` ranges (None: every row) that match `where`. Each range is a
+    branch ordered by (its path column, id), reading an index on that pair; a row belongs to the first
+    branch that holds it. The list's order is (branch, path, id): stable for cursors while the ranges are
+    (the caller's grants and filters).
+    """
+    count = select(func.count()).select_from(id_column.class_).where(within_any(drive), *where)
+    if drive is None:
+        stmt = select(id_column.label("id"), cast(id_column, Text).label("cursor")).where(*where)
+        if after is not None:
+            stmt = stmt.where(id_column > after.id)
+        page = stmt.order_by(id_column).limit(limit + 1).subquery()
+        keys = select(page.c.id, page.c.cursor, func.row_number().over(order_by=page.c.id).label("position"))
+        return PageQuery(keys=keys.order_by(page.c.id), count=count, limit=limit)
+    branches = []
+    for k, branch in enumerate(drive):
+        if after is not None and k < (after.branch if after.branch is not None else len(drive)):
+            continue
+        column = sort_column(branch.column)
+        conds = [within_path(branch.column, branch.path), *(_outside(e, branch) for e in drive[:k]), *where]
+        if after is not None and k == after.branch:
+            conds.append(tuple_(column, id_column) > tuple_(literal(after.path, column.type), literal(after.id)))
+        branches.append(
+            select(id_column.label("id"), literal(k).label("branch"), column.label("sort_path"))
+            .where(*conds)
+            .order_by(column, id_column)
+            .limit(limit + 1)
+        )
+    if not branches:
+        empty = select(id_column.label("id"), literal("").label("cursor"), literal(0).label("position"))
+        return PageQuery(keys=empty.where(false()), count=count, limit=limit)
+    union = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
+    order = (union.c.branch, union.c.sort_path, union.c.id)
+    cursor = cast(union.c.branch, Text) + ":" + union.c.sort_path + ":" + cast(union.c.id, Text)
+    keys = select(
+        union.c.id, cursor.label("cursor"), func.row_number().over(order_by=order).label("position")
+    ).order_by(*order)
+    return PageQuery(keys=keys.limit(limit + 1), count=count, limit=limit)
+
+
+async def run_page(session: AsyncSession, model: type[T], query: PageQuery, *, count: bool = True) -> Page[T]:
+    """The page's rows in list order, with their cursors, and the total (0 unless `count`: a total nobody
+    asked for is not worth a statement that reads the whole scope)."""
+    keys = query.keys.subquery()
+    stmt = select(model, keys.c.cursor).join(keys, keys.c.id == model.id).order_by(keys.c.position)  # type: ignore[attr-defined]
+    found = (await session.execute(stmt)).all()
+    total = await session.scalar(query.count) if count else 0
+    page = found[: query.limit]
+    return Page(
+        rows=[row[0] for row in page],
+        has_next=len(found) > query.limit,
+        total=int(total or 0),
+        cursors=[row[1] for row in page],
+    )

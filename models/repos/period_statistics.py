@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from ..period_statistics import PeriodStatistic
-from .regions import within_path
+from .paths import within_path
 
 # Snapshots of the same months one after the other (a sweep and a CLI run): reads are not blocked.
 LOCK_SQL = "LOCK TABLE period_statistic IN SHARE ROW EXCLUSIVE MODE"

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from ..platform_upload import PlatformBatch, PlatformBatchLine, PlatformChange, UploadStatus
 from ..region import Region, RegionLevel
 from .paging import Page, fetch_page
-from .regions import within_path
+from .paths import within_path
 
 BATCH_SCOPE_COLUMNS: dict[str, list[Any]] = {"PLACE": [col(PlatformBatch.county_path)]}
 CHANGE_SCOPE_COLUMNS: dict[str, list[Any]] = {"PLACE": [col(PlatformChange.county_path)]}

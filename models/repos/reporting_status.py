@@ -20,7 +20,7 @@ from ..region import Region, RegionLevel
 from ..report import Report, ReportStatus
 from ..reporting_calendar import Cadence
 from ..school import School
-from .regions import SchoolPaths, within_path
+from .paths import SchoolPaths, within_path
 
 # Regions and schools as the reporting chain sees them: on the education line, by their paths.
 REGION_SCOPE_COLUMNS: dict[str, list[Any]] = {"EDU": [col(Region.path)]}

@@ -29,7 +29,7 @@ from ..report import (
 from ..reporting_calendar import Cadence, ReportLevel
 from ..school import School
 from .paging import Page, fetch_page
-from .regions import SchoolPaths, within_path
+from .paths import SchoolPaths, within_path
 
 # A report is seen on the education line by its unit's path (a school's, or a region's).
 REPORT_SCOPE_COLUMNS: dict[str, list[Any]] = {"EDU": [col(Report.unit_path)]}

@@ -35,7 +35,7 @@ from ..roster_import import (
     RowStatus,
 )
 from .paging import Page, fetch_page
-from .regions import SchoolPaths, within_path
+from .paths import SchoolPaths, within_path
 
 # Which path each line's scope is read from (ARCHITECTURE §3): a batch by its jurisdiction (the ROSTER
 # permissions are granted over places), a row like a child (by school, or by household or residence).

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from ..school import School, SchoolKind, SchoolStage, stages_teaching
 from .paging import Page, fetch_page
-from .regions import SchoolPaths, within_path
+from .paths import SchoolPaths, within_path
 
 
 async def list_schools(

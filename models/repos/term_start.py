@@ -32,7 +32,7 @@ from ..reporting_calendar import TermStartWindow
 from ..school import School
 from ..term_start import ReportUnreported, UnreportedExplanation, UnreportedReason, UnreportedVisit
 from .paging import Page
-from .regions import within_path
+from .paths import within_path
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from ..region import Region, RegionLevel
 from ..school import School
 from ..term_visit import TermVisit
-from .regions import SchoolPaths, within_path
+from .paths import SchoolPaths, within_path
 
 
 async def lock_visit(session: AsyncSession, school_code: str, term: str) -> TermVisit | None:

@@ -24,7 +24,7 @@ from ..roster_import import ImportStatus, RosterImport, RosterRow, RowStatus
 from ..school import School, SchoolStage, stages_teaching
 from ..transition import EXAM_GRADE, ExamRegistrationExplanation, school_year_span
 from .paging import Page
-from .regions import SchoolPaths, within_path
+from .paths import SchoolPaths, within_path
 
 E = aliased(EnrolmentEvent, name="finished")
 LATER = aliased(EnrolmentEvent, name="later")

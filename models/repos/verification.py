@@ -20,7 +20,7 @@ from ..province import ProvinceSetting
 from ..roster_import import RosterRow, RowStatus
 from ..verification import DEFAULT_VERIFICATION_DAYS, TaskStatus, VerificationTask
 from .paging import Page, fetch_page
-from .regions import within_path
+from .paths import within_path
 
 
 def task_scope(county_paths: Sequence[str], sender_paths: Sequence[str]) -> ColumnElement[bool]:

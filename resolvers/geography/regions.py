@@ -10,7 +10,7 @@ from models.region import Region, RegionLevel
 from models.repos import regions as region_repo
 from models.repos import schools as school_repo
 from models.repos.paging import Page
-from models.repos.regions import SchoolPaths
+from models.repos.paths import SchoolPaths
 from models.school import School, SchoolKind, SchoolStage
 
 from ..context import Context

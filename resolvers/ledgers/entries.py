@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 from models.base import today, utcnow
 from models.child import Child, SpecialGroup
@@ -24,12 +25,12 @@ from models.province import SCHOOL_AGE, age_on
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
 from models.repos.jurisdictions import path_of
-from models.repos.paging import Page
+from models.repos.paging import Page, PageQuery, run_page
 
 from ..context import Context
 from ..errors import BadInput, unknown_school
 from ..geography.regions import filter_region_path, filter_school_path
-from ..paging import decode_id_cursor, page_size, parse_id
+from ..paging import decode_keyset_cursor, page_size, parse_id
 from .common import LEDGER, entry_for, new_entry, require_not_closed, save_entry
 from .school_age import current_school_year, cutoff_day
 
@@ -81,7 +82,7 @@ async def check_category(ctx: Context, entry: LedgerEntry, child: Child, categor
         )
 
 
-async def list_entries(
+async def entries_page_query(
     ctx: Context,
     *,
     filter: ledger_repo.EntryFilter,
@@ -90,8 +91,8 @@ async def list_entries(
     not_visited_days: int | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> Page[LedgerEntry]:
-    """Entries the caller may read, filtered; the scope is one SQL predicate over the entry's paths."""
+) -> PageQuery:
+    """The `ledgerEntries` page the caller may read, as statements (run by `list_entries` or compiled)."""
     if not_visited_days is not None:
         if not_visited_days < 0:
             raise BadInput("noVisitForDays", "OUT_OF_RANGE", "天数不能为负", "the number of days cannot be negative")
@@ -100,13 +101,17 @@ async def list_entries(
         filter = replace(filter, region_path=await filter_region_path(ctx, region_code))
     if school_code is not None:
         filter = replace(filter, school_path=await filter_school_path(ctx, school_code))
-    return await ledger_repo.list_entries(
-        ctx.session,
-        scope=ctx.access().list_scope(LEDGER, "READ", ledger_repo.ENTRY_SCOPE_COLUMNS),
+    return ledger_repo.entries_page_query(
+        scope=ctx.access().list_ranges(LEDGER, "READ", ledger_repo.ENTRY_SCOPE_COLUMNS),
         filter=filter,
-        after=decode_id_cursor(after),
+        after=decode_keyset_cursor(after),
         limit=page_size(first),
     )
+
+
+async def list_entries(ctx: Context, *, count: bool = True, **arguments: Any) -> Page[LedgerEntry]:
+    """The `ledgerEntries` page (its total if `count`): see `entries_page_query` for the arguments."""
+    return await run_page(ctx.session, LedgerEntry, await entries_page_query(ctx, **arguments), count=count)
 
 
 async def get_entries(ctx: Context, ids: list[str]) -> dict[str, LedgerEntry]:

@@ -7,18 +7,19 @@ whose household or residence lies in scope — migrants included — with their 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from models.base import today
-from models.child import SpecialGroup
+from models.child import Child, SpecialGroup
 from models.province import DEFAULT_CUTOFF, ProvinceSetting, school_age_birth_window
 from models.repos import ledger as ledger_repo
-from models.repos.children import SCOPE_COLUMNS
-from models.repos.paging import Page
+from models.repos.children import SCOPE_COLUMNS, children_page_query
+from models.repos.paging import Page, PageQuery, run_page
 
 from ..context import Context
 from ..errors import BadInput
 from ..geography.regions import filter_region_path
-from ..paging import decode_id_cursor, page_size
+from ..paging import decode_keyset_cursor, page_size
 from .common import LEDGER
 
 
@@ -36,7 +37,7 @@ async def cutoff_day(ctx: Context, school_year: int, province_code: str | None) 
     return date(school_year, month, day)
 
 
-async def list_school_age(
+async def school_age_page_query(
     ctx: Context,
     *,
     school_year: int | None,
@@ -45,7 +46,8 @@ async def list_school_age(
     special_group: SpecialGroup | None,
     first: int | None,
     after: str | None,
-) -> tuple[Page[ledger_repo.SchoolAgeRow], date]:
+) -> tuple[PageQuery, date]:
+    """The school-age ledger's page the caller may read, as statements, and the cut-off day."""
     year = school_year if school_year is not None else current_school_year(today())
     if not 2000 <= year <= 2100:
         raise BadInput("schoolYear", "OUT_OF_RANGE", "学年须在 2000–2100 之间", "the school year lies in 2000–2100")
@@ -53,18 +55,25 @@ async def list_school_age(
     province = region_path.split("/")[0] if region_path else _single_province(ctx)
     cutoff = await cutoff_day(ctx, year, province)
     born_after, born_by = school_age_birth_window(cutoff)
-    page = await ledger_repo.list_school_age(
-        ctx.session,
-        scope=ctx.access().list_scope(LEDGER, "READ", SCOPE_COLUMNS),
-        born_after=born_after,
-        born_on_or_before=born_by,
+    query = children_page_query(
+        scope=ctx.access().list_ranges(LEDGER, "READ", SCOPE_COLUMNS),
+        born=(born_after, born_by),
         region_path=region_path,
         enrolled=enrolled,
-        special_group=special_group,
-        after=decode_id_cursor(after),
+        special_group=special_group.value if special_group else None,
+        after=decode_keyset_cursor(after),
         limit=page_size(first),
     )
-    return page, cutoff
+    return query, cutoff
+
+
+async def list_school_age(
+    ctx: Context, *, count: bool = True, **arguments: Any
+) -> tuple[Page[ledger_repo.SchoolAgeRow], date]:
+    """The school-age ledger's page (its total if `count`) and its cut-off day: see `school_age_page_query`."""
+    query, cutoff = await school_age_page_query(ctx, **arguments)
+    page = await run_page(ctx.session, Child, query, count=count)
+    return await ledger_repo.with_open_entries(ctx.session, page), cutoff
 
 
 def _single_province(ctx: Context) -> str | None:

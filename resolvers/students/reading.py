@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from authz.catalogue import Level, level_of_path
+from typing import Any
+
 from models.child import GRADES_OF_STAGE, Child, Guardian, SpecialGroup, Stage, home_path
 from models.enrolment import EnrolmentEvent
 from models.repos import children as child_repo
-from models.repos.paging import Page
+from models.repos.paging import Page, PageQuery, run_page
 
 from ..audit import record_change, record_durable
 from ..context import Context
 from ..errors import BadInput
 from ..geography.regions import filter_region_path, filter_school_path
-from ..paging import decode_id_cursor, page_size, parse_id
+from ..paging import decode_keyset_cursor, page_size, parse_id
 
 
-async def list_children(
+async def children_page_query(
     ctx: Context,
     *,
     region_code: str | None = None,
@@ -25,30 +26,28 @@ async def list_children(
     special_group: SpecialGroup | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> Page[Child]:
+) -> PageQuery:
+    """The `students` page the caller may read, as statements (run by `list_children` or compiled)."""
     access = ctx.access()
     region_path = await filter_region_path(ctx, region_code)
     school_path = await filter_school_path(ctx, school_code)
     if region_path is not None and access.scope_within("CHILD", "READ", region_path):
         region_path = None  # the region holds the caller's whole scope: the filter adds nothing
-    filtered = [p for p in (region_path, school_path) if p is not None]
-    return await child_repo.list_children(
-        ctx.session,
-        scope=access.list_scope("CHILD", "READ", child_repo.SCOPE_COLUMNS),
+    return child_repo.children_page_query(
+        scope=access.list_ranges("CHILD", "READ", child_repo.SCOPE_COLUMNS),
         region_path=region_path,
         school_path=school_path,
-        narrow=is_narrow(filtered or access.all_granted_paths("CHILD", "READ")),
         grades=GRADES_OF_STAGE[stage] if stage else None,
         special_group=special_group.value if special_group else None,
         enrolled=enrolled,
-        after=decode_id_cursor(after),
+        after=decode_keyset_cursor(after),
         limit=page_size(first),
     )
 
 
-def is_narrow(paths: list[str]) -> bool:
-    """Are these jurisdictions each a county or smaller (a list over them reads a small part of a province)?"""
-    return bool(paths) and all(level_of_path(path) >= Level.COUNTY for path in paths)
+async def list_children(ctx: Context, *, count: bool = True, **filters: Any) -> Page[Child]:
+    """The `students` page (its total if `count`): see `children_page_query` for the filters."""
+    return await run_page(ctx.session, Child, await children_page_query(ctx, **filters), count=count)
 
 
 async def get_children(ctx: Context, ids: list[str]) -> dict[str, Child]:

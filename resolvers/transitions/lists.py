@@ -28,7 +28,7 @@ from models.reporting_calendar import rules_of, term_start
 from models.repos import school_calendar as calendar_repo
 from models.repos import transitions as repo
 from models.repos.paging import Page
-from models.repos.regions import SchoolPaths
+from models.repos.paths import SchoolPaths
 from models.transition import primary_leavers_listed_from
 
 from ..context import Context

@@ -27,7 +27,7 @@ from models.repos.ledger import EntryFilter
 from resolvers.ledgers import entries as entry_resolvers
 from resolvers.paging import parse_id
 
-from ..connection import Connection, to_connection
+from ..connection import Connection, selects, to_connection
 from ..context import Info, loader
 from ..nodes import node_id_of
 from ..students.types import Student
@@ -251,6 +251,7 @@ async def ledger_entries(
     f = filter or LedgerEntryFilter()
     page = await entry_resolvers.list_entries(
         info.context,
+        count=selects(info, "totalCount"),
         filter=EntryFilter(
             ledger=f.ledger,
             statuses=tuple(f.status or ()),

@@ -15,7 +15,7 @@ from models.repos.ledger import SchoolAgeRow
 from resolvers.ledgers import school_age as school_age_resolvers
 from resolvers.paging import encode_cursor
 
-from ..connection import page_info
+from ..connection import page_info, selects
 from ..context import Info
 from ..students.types import Student
 from .entries import LedgerEntry
@@ -81,6 +81,7 @@ async def school_age_children(
     f = filter or SchoolAgeFilter()
     page, cutoff = await school_age_resolvers.list_school_age(
         info.context,
+        count=selects(info, "totalCount"),
         school_year=f.school_year,
         region_code=f.region_code,
         enrolled=f.enrolled,
@@ -90,7 +91,7 @@ async def school_age_children(
     )
     edges = [
         SchoolAgeChildEdge(
-            cursor=encode_cursor(str(row.child.id)),
+            cursor=encode_cursor(key),
             node=SchoolAgeChild(
                 student=Student.from_row(row.child),
                 age=age_on(row.child.birth_date, cutoff),
@@ -98,7 +99,7 @@ async def school_age_children(
                 entry=LedgerEntry.from_row(row.entry) if row.entry else None,
             ),
         )
-        for row in page.rows
+        for key, row in zip(page.cursors or [], page.rows, strict=True)
     ]
     return SchoolAgeChildConnection(
         edges=edges,

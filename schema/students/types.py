@@ -29,7 +29,7 @@ from resolvers.geography import regions as geo
 from resolvers.ledgers.entries import current_entries
 from resolvers.students import reading as child_resolvers
 
-from ..connection import Connection, to_connection
+from ..connection import Connection, selects, to_connection
 from ..context import Info, loader
 from ..enums import described
 from ..geography.regions import Region, School
@@ -216,6 +216,7 @@ async def students(
     f = filter or StudentFilter()
     page = await child_resolvers.list_children(
         info.context,
+        count=selects(info, "totalCount"),
         region_code=f.region_code,
         enrolled=f.enrolled,
         school_code=f.school_code,

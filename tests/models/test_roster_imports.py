@@ -20,7 +20,7 @@ from sqlmodel import col, or_
 from models.child import Child, Gender
 from models.region import path_of_code
 from models.repos import roster_imports as repo
-from models.repos.regions import within_path
+from models.repos.paths import within_path
 from models.roster_import import ImportStatus, RosterImport, RosterRow, RowMatch, RowStatus
 from tests.factories import make_child
 from tests.ledger_support import WUDING, WUDING_PRIMARY, WUDING_VILLAGE, YUANMOU, YUANMOU_VILLAGE
