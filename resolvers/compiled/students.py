@@ -1,7 +1,8 @@
 """`students(filter, first, after)` and `node` on Student, compiled (issue 18 §2).
 
 Every read decision is the normal path's, as a SQL predicate from `authz/` per row:
-- the list's rows, order, cursors and count: the normal path's own page query (`pages.py`);
+- the list's rows, order, cursors and count: the normal path's own page query
+  (`students.reading.children_page_query`), its keys joined in their `position` order;
 - `school`: any school named on a child the caller may read (`geography.regions.schools_named`);
 - `currentEntry`: the child's entry not yet closed out, where LEDGER:READ allows it
   (`ledgers.entries.current_entries`), as `Access.scope` over `ENTRY_SCOPE_COLUMNS`;
@@ -24,14 +25,14 @@ from models.child import GRADES_OF_STAGE, Child, Gender, SpecialGroup, Stage, ma
 from models.ledger import DropoutCategory, EntrySource, EntryStatus, Ledger, LedgerEntry
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
+from models.repos.paging import PageQuery
 from models.school import School, SchoolKind
 
 from ..context import Context
 from ..ledgers.common import LEDGER
-from ..students.reading import record_personal_data_read
+from ..students.reading import children_page_query, record_personal_data_read
 from . import jsonsql
 from .jsonsql import Expr, enum_name, global_id, select_object
-from .pages import PageQuery, children_page_query
 from .selection import NotCompiled, Selected, only
 
 CHILD = Child.__table__  # type: ignore[attr-defined]
@@ -207,9 +208,8 @@ def connection_sql(
 ) -> tuple[Expr, Expr | None]:
     """The connection's JSON over the page's keys joined to `table` by id, in the page's order; and, when
     `audited` is given, the JSON array of `audit_columns` of the page's rows it holds for."""
-    keyed = page.keys.subquery("page_keys")
-    keys = select(keyed.c.id, keyed.c.cursor, func.row_number().over().label("pos")).cte("page")
-    on_page = keys.c.pos <= page.limit
+    keys = page.keys.cte("page")
+    on_page = keys.c.position <= page.limit
     rows = keys.join(table, table.c.id == keys.c.id)
 
     def edges(s: Selected) -> Expr:
@@ -220,7 +220,7 @@ def connection_sql(
             return node_object(n.children)
 
         edge = select_object(s.children, {"__typename": typename(f"{type_name}Edge"), "cursor": cursor, "node": node})
-        agg = func.json_agg(aggregate_order_by(edge, keys.c.pos))
+        agg = func.json_agg(aggregate_order_by(edge, keys.c.position))
         return select(func.coalesce(agg, literal_column("'[]'::json"))).select_from(rows).where(on_page).scalar_subquery()
 
     def page_info(s: Selected) -> Expr:
@@ -228,9 +228,9 @@ def connection_sql(
             "__typename": typename("PageInfo"),
             "hasNextPage": lambda _s: select(func.count()).select_from(keys).scalar_subquery() > page.limit,
             "hasPreviousPage": lambda _s: literal(has_previous),
-            "startCursor": lambda _s: select(jsonsql.cursor(keys.c.cursor)).where(keys.c.pos == 1, on_page).scalar_subquery(),
+            "startCursor": lambda _s: select(jsonsql.cursor(keys.c.cursor)).where(keys.c.position == 1, on_page).scalar_subquery(),
             "endCursor": lambda _s: (
-                select(jsonsql.cursor(keys.c.cursor)).where(on_page).order_by(keys.c.pos.desc()).limit(1).scalar_subquery()
+                select(jsonsql.cursor(keys.c.cursor)).where(on_page).order_by(keys.c.position.desc()).limit(1).scalar_subquery()
             ),
         }
         return select_object(s.children, fields)
@@ -244,7 +244,7 @@ def connection_sql(
     json = select_object(selection, connection)
     audit = None
     if audited is not None:
-        agg = func.json_agg(aggregate_order_by(func.json_build_array(*audit_columns), keys.c.pos))
+        agg = func.json_agg(aggregate_order_by(func.json_build_array(*audit_columns), keys.c.position))
         audit = select(agg).select_from(rows).where(on_page, audited).scalar_subquery()
     return json, audit
 
