@@ -21,6 +21,7 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    GraphQLError,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -38,6 +39,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
 from prometheus_client import Counter
 from strawberry.extensions import SchemaExtension
+from strawberry.relay import GlobalID
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
@@ -46,6 +48,7 @@ from resolvers.compiled import students as compiled_students
 from resolvers.compiled.selection import NotCompiled, Selected
 from resolvers.context import Context
 from resolvers.errors import BadInput
+from resolvers.paging import parse_id
 
 log = logging.getLogger("baoxue.compiled")
 
@@ -60,7 +63,8 @@ Run = Callable[..., Awaitable[Any]]
 
 @dataclass(frozen=True)
 class Root:
-    """A root field the compiler knows: the check of its selection, and the run over its arguments."""
+    """A root field the compiler knows: the check of its selection, and the run over its arguments
+    (`node`: per object type, the run over the id inside the global ID)."""
 
     check: Callable[[tuple[Selected, ...]], None]
     run: Run
@@ -69,27 +73,65 @@ class Root:
 ROOTS: dict[str, Root] = {
     "students": Root(compiled_students.check_students, compiled_students.students),
 }
+NODES: dict[str, Root] = {
+    "Student": Root(compiled_students.check_student, compiled_students.student_node),
+}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Plan:
     key: str
     node: FieldNode
     definition: GraphQLField
     field: StrawberryField
+    root: Root | None  # None: `node`, whose selection depends on the type in the id
     selection: tuple[Selected, ...]
-    root: Root
     operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    by_type: dict[str, tuple[Selected, ...] | None]
+
+    def selection_of(self, schema: GraphQLSchema, type_name: str) -> tuple[Selected, ...] | None:
+        """`node`'s selection for an object of this type (its fragments on other types left out), once."""
+        if type_name not in self.by_type:
+            self.by_type[type_name] = _node_selection(schema, self, type_name)
+        return self.by_type[type_name]
+
+
+def _node_selection(schema: GraphQLSchema, plan: Plan, type_name: str) -> tuple[Selected, ...] | None:
+    root = NODES.get(type_name)
+    named = schema.get_type(type_name)
+    if root is None or not isinstance(named, GraphQLObjectType) or plan.node.selection_set is None:
+        return None
+    applies = {type_name, *(i.name for i in named.interfaces)}
+    try:
+        fields = _collect(type_name, [plan.node.selection_set], plan.fragments, applies=applies)
+        selection = _selection(named, fields, plan.fragments)
+        root.check(selection)
+    except NotCompiled as reason:
+        log.debug("not compiled: %s", reason)
+        return None
+    return selection
 
 
 def _collect(
     type_name: str,
     selection_sets: Sequence[SelectionSetNode],
     fragments: dict[str, FragmentDefinitionNode],
+    *,
+    applies: set[str] | None = None,
 ) -> dict[str, list[FieldNode]]:
     """graphql-core's CollectFields for one object type, refusing what this path does not follow:
-    directives (@skip, @include…) and fragments on another type (an interface, a union member)."""
+    directives (@skip, @include…) and fragments on another type (an interface, a union member).
+    With `applies` (the object type and its interfaces, below `node`), fragments on those apply and
+    fragments on any other type are left out, as for an object of that type."""
     out: dict[str, list[FieldNode]] = {}
+
+    def wanted(condition: str | None) -> bool:
+        if condition is None or condition == type_name:
+            return True
+        if applies is None:
+            raise NotCompiled("fragment on another type")
+        return condition in applies
 
     def walk(selection_set: SelectionSetNode) -> None:
         for selection in selection_set.selections:
@@ -100,14 +142,14 @@ def _collect(
                 out.setdefault(key, []).append(selection)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                if condition is not None and condition.name.value != type_name:
-                    raise NotCompiled("fragment on another type")
-                walk(selection.selection_set)
+                if wanted(condition.name.value if condition else None):
+                    walk(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = fragments.get(selection.name.value)
-                if fragment is None or fragment.directives or fragment.type_condition.name.value != type_name:
-                    raise NotCompiled("fragment on another type")
-                walk(fragment.selection_set)
+                if fragment is None or fragment.directives:
+                    raise NotCompiled("fragment")
+                if wanted(fragment.type_condition.name.value):
+                    walk(fragment.selection_set)
 
     for selection_set in selection_sets:
         walk(selection_set)
@@ -151,22 +193,25 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
         if len(roots) != 1:
             return None
         ((key, nodes),) = roots.items()
-        root = ROOTS.get(nodes[0].name.value)
-        if root is None or len(nodes) != 1:
+        name = nodes[0].name.value
+        root = ROOTS.get(name)
+        if (root is None and name != "node") or len(nodes) != 1 or nodes[0].selection_set is None:
             return None
         node = nodes[0]
-        definition = query.fields[node.name.value]
-        named = get_named_type(definition.type)
-        assert isinstance(named, GraphQLObjectType) and node.selection_set is not None
-        selection = _selection(named, _collect(named.name, [node.selection_set], fragments), fragments)
-        root.check(selection)
+        definition = query.fields[name]
+        selection: tuple[Selected, ...] = ()
+        if root is not None:
+            named = get_named_type(definition.type)
+            assert isinstance(named, GraphQLObjectType) and node.selection_set is not None
+            selection = _selection(named, _collect(named.name, [node.selection_set], fragments), fragments)
+            root.check(selection)
     except NotCompiled as reason:
         log.debug("not compiled: %s", reason)
         return None
     field = (definition.extensions or {}).get("strawberry-definition")
     if not isinstance(field, StrawberryField):
         return None
-    return Plan(key, node, definition, field, selection, root, operation)
+    return Plan(key, node, definition, field, root, selection, operation, fragments, {})
 
 
 class Plans:
@@ -219,7 +264,19 @@ async def answer(plan: Plan, ec: Any, ctx: Context) -> dict[str, Any] | None:
         )
         for extension in plan.field.extensions:
             kwargs = extension.map_arguments(kwargs)
-        result = await plan.root.run(ctx, plan.selection, **kwargs)
-    except (BadInput, AccessError, NotCompiled):
+        if plan.root is not None:
+            result = await plan.root.run(ctx, plan.selection, **kwargs)
+        else:
+            result = await _node(plan, ec, ctx, kwargs["id"])
+    except (BadInput, AccessError, NotCompiled, GraphQLError):
         return None
     return {plan.key: result.data}
+
+
+async def _node(plan: Plan, ec: Any, ctx: Context, gid: GlobalID) -> Any:
+    """`node(id:)` of a type the compiler knows, by a well-formed id (else strawberry answers)."""
+    selection = plan.selection_of(ec.schema._schema, gid.type_name)
+    node_id = parse_id(gid.node_id)
+    if selection is None or node_id is None:
+        raise NotCompiled(gid.type_name)
+    return await NODES[gid.type_name].run(ctx, selection, node_id=node_id)

@@ -9,6 +9,7 @@ normal path had no refusal, and both wrote the same personal-data audit rows.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from collections.abc import AsyncIterator
@@ -194,6 +195,28 @@ def operation(rng: random.Random, after: str | None) -> tuple[str, dict[str, Any
     return "\n".join([document, *fragments]), variables
 
 
+def node_operation(rng: random.Random, student_id: str) -> tuple[str, dict[str, Any]]:
+    """One `node(id:)` query: a Student selection behind `... on Student`, a named fragment or none (the
+    fields of Node), with a fragment on another type that must be left out."""
+    aliases = Aliases(rng)
+    inner, fragments = student_selection(rng, aliases)
+    parts = [f"... on Student {{ {inner} }}"]
+    if rng.random() < 0.4:
+        parts.append(rng.choice(["id", "__typename", "... on Node { id }"]))
+    if rng.random() < 0.3:
+        parts.append("... on LedgerEntry { status }")
+    if rng.random() < 0.3:
+        fragments.append(f"fragment N on Student {{ {inner} }}")
+        parts = [p if not p.startswith("... on Student") else "...N" for p in parts]
+    rng.shuffle(parts)
+    document = f"query Node($id: ID!) {{ {aliases.key('node')}(id: $id) {{ {' '.join(parts)} }} }}"
+    return "\n".join([document, *fragments]), {"id": student_id}
+
+
+def student_gid(child_id: int) -> str:
+    return base64.b64encode(f"Student:{child_id}".encode()).decode()
+
+
 # -- running both paths ---------------------------------------------------------------------------------
 
 
@@ -252,6 +275,15 @@ async def both(
     return compiled, plain, answered
 
 
+CHILD_IDS: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+async def _child_ids(session: AsyncSession) -> None:
+    if not CHILD_IDS:
+        CHILD_IDS.extend(sorted((await session.scalars(select(Child.id))).all()))
+
+
 CHUNKS = 8  # the accounts in a few groups: each test builds its two apps once (a build is ~0.3 s)
 
 
@@ -279,6 +311,14 @@ async def agree_as(
         query, variables = operation(rng, after)
         compiled, _, answered = await both(client, normal, session, token, query, variables)
         assert answered == (not compiled.get("errors")), query
+    # `node` on a child of the caller's first page (if any) and on any child of the demo data
+    page = await post(normal, "{ students(first: 3) { edges { node { id } } } }", {}, token)
+    own = [e["node"]["id"] for e in ((page.get("data") or {}).get("students") or {}).get("edges", [])]
+    anyone = student_gid(rng.choice(CHILD_IDS))
+    for student_id in [*own[:1], anyone]:
+        query, variables = node_operation(rng, student_id)
+        compiled, _, answered = await both(client, normal, session, token, query, variables)
+        assert answered and not compiled.get("errors"), query
 
 
 # -- what the comparison must include -------------------------------------------------------------------
@@ -331,6 +371,14 @@ async def test_an_account_out_of_scope_gets_the_same_refusals_and_empty_pages(cl
     assert forged["errors"][0]["extensions"]["reason"] == "INVALID_CURSOR" and not a2
     assert too_many["errors"] and not a3
     assert unknown["errors"] and not a4
+    # a child of another county, by id: null on both paths, like a missing one (and nothing audited)
+    elsewhere_child = (await session.scalars(select(Child.id).where(Child.school_path.like("22/%")).limit(1))).one()
+    token = await token_for(client, "edu-county-532329")
+    query = "query($id: ID!) { node(id: $id) { id ... on Student { name nationalId } } }"
+    since = await last_audit_id(session)
+    hidden, _, answered = await both(client, normal, session, token, query, {"id": student_gid(elsewhere_child)})
+    assert hidden == {"data": {"node": None}} and answered
+    assert await audit_after(session, since) == []
 
 
 @pytest.mark.parametrize(

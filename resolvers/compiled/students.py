@@ -165,6 +165,9 @@ class StudentSql:
         return and_(or_(*present), self.personal)
 
 
+AUDIT_COLUMNS = (CHILD.c.id, CHILD.c.school_path, CHILD.c.household_path, CHILD.c.residence_path)
+
+
 # -- the connection ------------------------------------------------------------------------------
 
 CONNECTION_NAMES = frozenset({"__typename", "totalCount", "edges", "pageInfo"})
@@ -280,13 +283,35 @@ async def students(
         node_object=student.object,
         has_previous=after is not None,
         audited=or_(*conditions) if conditions else None,
-        audit_columns=(CHILD.c.id, CHILD.c.school_path, CHILD.c.household_path, CHILD.c.residence_path),
+        audit_columns=AUDIT_COLUMNS,
     )
     columns = [json.label("data")] + ([audit.label("audit")] if audit is not None else [])
     row = (await ctx.session.execute(select(*columns))).one()
     audited = list(row.audit or []) if audit is not None else []
     await audit_personal_reads(ctx, audited)
     return CompiledAnswer(data=row.data, audited=audited)
+
+
+async def student_node(ctx: Context, selection: tuple[Selected, ...], *, node_id: int) -> CompiledAnswer:
+    """`node(id:)` for a Student: the child where CHILD:READ allows it (`students.reading.get_children`),
+    else null, as the normal path answers a child out of scope like a missing one."""
+    student = StudentSql(ctx.access())
+    readable = ctx.access().scope("CHILD", "READ", child_repo.SCOPE_COLUMNS)
+    found = CHILD.c.id == node_id
+    json = select(student.object(selection)).where(found, readable).scalar_subquery()
+    audited = student.audited(selection)
+    columns = [json.label("data")]
+    if audited is not None:
+        columns.append(
+            select(func.json_agg(func.json_build_array(*AUDIT_COLUMNS)))
+            .where(found, readable, audited)
+            .scalar_subquery()
+            .label("audit")
+        )
+    row = (await ctx.session.execute(select(*columns))).one()
+    rows = list(row.audit or []) if audited is not None else []
+    await audit_personal_reads(ctx, rows)
+    return CompiledAnswer(data=row.data, audited=rows)
 
 
 async def audit_personal_reads(ctx: Context, rows: list[list[Any]]) -> None:
