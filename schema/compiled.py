@@ -21,10 +21,10 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
-    GraphQLError,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
@@ -202,7 +202,8 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
         selection: tuple[Selected, ...] = ()
         if root is not None:
             named = get_named_type(definition.type)
-            assert isinstance(named, GraphQLObjectType) and node.selection_set is not None
+            assert isinstance(named, GraphQLObjectType)
+            assert node.selection_set is not None
             selection = _selection(named, _collect(named.name, [node.selection_set], fragments), fragments)
             root.check(selection)
     except NotCompiled as reason:
@@ -260,7 +261,10 @@ async def answer(plan: Plan, ec: Any, ctx: Context) -> dict[str, Any] | None:
     try:
         raw = get_argument_values(plan.definition, plan.node, variables)
         kwargs = convert_arguments(
-            raw, plan.field.arguments, scalar_registry=ec.schema.schema_converter.scalar_registry, config=ec.schema.config
+            raw,
+            plan.field.arguments,
+            scalar_registry=ec.schema.schema_converter.scalar_registry,
+            config=ec.schema.config,
         )
         for extension in plan.field.extensions:
             kwargs = extension.map_arguments(kwargs)

@@ -38,7 +38,11 @@ def select_object(selection: Sequence[Selected], fields: dict[str, Callable[[Sel
 
 def base64_text(text: Any) -> Expr:
     """Standard base64 of the text's UTF-8 (PostgreSQL breaks lines every 76 characters: they go)."""
-    return func.translate(func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'")), literal_column("E'\\n'"), literal_column("''"))
+    return func.translate(
+        func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'")),
+        literal_column("E'\\n'"),
+        literal_column("''"),
+    )
 
 
 def global_id(type_name: str, node_id: Any) -> Expr:
@@ -48,7 +52,9 @@ def global_id(type_name: str, node_id: Any) -> Expr:
 
 def cursor(key_text: Any) -> Expr:
     """`resolvers/paging.py::encode_cursor`: urlsafe base64 of `k:` and the key, padding kept."""
-    encoded = func.encode(func.convert_to(literal("k:", Text).op("||")(key_text), literal_column("'UTF8'")), literal_column("'base64'"))
+    encoded = func.encode(
+        func.convert_to(literal("k:", Text).op("||")(key_text), literal_column("'UTF8'")), literal_column("'base64'")
+    )
     return func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'"))
 
 

@@ -13,15 +13,30 @@ Every read decision is the normal path's, as a SQL predicate from `authz/` per r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, func, literal, literal_column, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
 from authz.access import Access
-from models.child import GRADES_OF_STAGE, Child, Gender, SpecialGroup, Stage, mask_national_id_sql
+from models.child import GRADES_OF_STAGE, Child, Gender, Stage, mask_national_id_sql
 from models.ledger import DropoutCategory, EntrySource, EntryStatus, Ledger, LedgerEntry
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
@@ -33,7 +48,7 @@ from ..ledgers.common import LEDGER
 from ..students.reading import children_page_query, record_personal_data_read
 from . import jsonsql
 from .jsonsql import Expr, enum_name, global_id, select_object
-from .selection import NotCompiled, Selected, only
+from .selection import Selected, only
 
 CHILD = Child.__table__  # type: ignore[attr-defined]
 SCHOOL = School.__table__  # type: ignore[attr-defined]
@@ -109,8 +124,6 @@ STUDENT_PLAIN: dict[str, Builder] = {
 }
 PERSONAL = {"nationalId": "national_id", "registryNumber": "registry_number"}
 STUDENT_NAMES = frozenset({*STUDENT_PLAIN, *PERSONAL, "school", "currentEntry"})
-assert all(name in ENTRY_FIELDS or True for name in ENTRY_FIELDS)
-assert all(SpecialGroup(g.name) for g in SpecialGroup)  # stored as names: `specialGroups` is the column
 
 
 def check_student(selection: tuple[Selected, ...], where: str = "Student") -> None:
@@ -133,12 +146,20 @@ class StudentSql:
         self.personal = self.access.scope("CHILD", "READ_PII", child_repo.SCOPE_COLUMNS)
         self.entry_scope = self.access.scope(LEDGER, "READ", ledger_repo.ENTRY_SCOPE_COLUMNS)
 
+    @staticmethod
+    def grants(access: Access) -> Hashable:
+        """What this SQL inlines of the caller: equal for two callers, their Student SQL is the same."""
+        return (access.scope_key("CHILD", "READ_PII"), access.scope_key(LEDGER, "READ"))
+
+    def personal_field(self, column: str) -> Builder:
+        """In full where CHILD:READ_PII allows the row, else masked: `Student.national_id`'s rule."""
+        value = CHILD.c[column]
+        return lambda _s: case((and_(value.is_not(None), self.personal), value), else_=mask_national_id_sql(value))
+
     def fields(self) -> dict[str, Builder]:
         out = dict(STUDENT_PLAIN)
-        for name, column in PERSONAL.items():
-            out[name] = lambda _s, c=CHILD.c[column]: case(
-                (and_(c.is_not(None), self.personal), c), else_=mask_national_id_sql(c)
-            )
+        for name, column_name in PERSONAL.items():
+            out[name] = self.personal_field(column_name)
         out["school"] = lambda s: (
             select(select_object(s.children, SCHOOL_FIELDS))
             .where(SCHOOL.c.code == CHILD.c.school_code)
@@ -160,8 +181,6 @@ class StudentSql:
         present = [CHILD.c[PERSONAL[s.name]].is_not(None) for s in selection if s.name in PERSONAL]
         if not present:
             return None
-        from sqlalchemy import or_
-
         return and_(or_(*present), self.personal)
 
 
@@ -198,58 +217,127 @@ class CompiledAnswer:
     audited: list[list[Any]]
 
 
-def connection_sql(
+# The page's rows and total as the statement's CTEs name them: the SQL built over these stand-ins is the
+# same for every page of one selection and caller's grants, so it is built and rendered once (`Projections`).
+PAGE = table("page", column("id", BigInteger), column("cursor", Text), column("position", BigInteger))
+TOTAL = table("total", column("n", BigInteger))
+# Named parameters render a `%` once; the statement's own dialect escapes it where it embeds the text.
+RENDERING = PGDialect_psycopg(paramstyle="named")  # type: ignore[no-untyped-call]
+
+
+def rendered(expression: Any) -> str:
+    """SQL text of an expression with its values inlined (paths, names, page sizes: never user text)."""
+    return str(expression.compile(dialect=RENDERING, compile_kwargs={"literal_binds": True}))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The SQL text of a connection's JSON (`data`) and of its rows read in full (`audit`), over the
+    `page` and `total` CTEs; `counts`: whether it reads `total`."""
+
+    data: str
+    audit: str | None
+    counts: bool
+
+
+class Projections:
+    """Rendered projections by (selection, page size, has a previous page, the grants they inline)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self.known: OrderedDict[Hashable, Projection] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[], Projection]) -> Projection:
+        found = self.known.get(key)
+        if found is not None:
+            self.known.move_to_end(key)
+            return found
+        made = self.known[key] = build()
+        if len(self.known) > self.size:
+            self.known.popitem(last=False)
+        return made
+
+
+PROJECTIONS = Projections()
+
+
+def connection_projection(
     selection: tuple[Selected, ...],
-    page: PageQuery,
     *,
+    limit: int,
     type_name: str,
     table: Any,
     node_object: Callable[[tuple[Selected, ...]], Expr],
     has_previous: bool,
     audited: ColumnElement[bool] | None = None,
     audit_columns: tuple[Any, ...] = (),
-) -> tuple[Expr, Expr | None]:
+) -> Projection:
     """The connection's JSON over the page's keys joined to `table` by id, in the page's order; and, when
     `audited` is given, the JSON array of `audit_columns` of the page's rows it holds for."""
-    keys = page.keys.cte("page")
-    on_page = keys.c.position <= page.limit
-    rows = keys.join(table, table.c.id == keys.c.id)
+    on_page = PAGE.c.position <= limit
+    rows = PAGE.join(table, table.c.id == PAGE.c.id)
+    counts = False
 
     def edges(s: Selected) -> Expr:
         def cursor(_s: Selected) -> Expr:
-            return jsonsql.cursor(keys.c.cursor)
+            return jsonsql.cursor(PAGE.c.cursor)
 
         def node(n: Selected) -> Expr:
             return node_object(n.children)
 
         edge = select_object(s.children, {"__typename": typename(f"{type_name}Edge"), "cursor": cursor, "node": node})
-        agg = func.json_agg(aggregate_order_by(edge, keys.c.position))
-        return select(func.coalesce(agg, literal_column("'[]'::json"))).select_from(rows).where(on_page).scalar_subquery()
+        agg = func.json_agg(aggregate_order_by(edge, PAGE.c.position))
+        return (
+            select(func.coalesce(agg, literal_column("'[]'::json"))).select_from(rows).where(on_page).scalar_subquery()
+        )
 
     def page_info(s: Selected) -> Expr:
         fields: dict[str, Builder] = {
             "__typename": typename("PageInfo"),
-            "hasNextPage": lambda _s: select(func.count()).select_from(keys).scalar_subquery() > page.limit,
+            "hasNextPage": lambda _s: select(func.count()).select_from(PAGE).scalar_subquery() > limit,
             "hasPreviousPage": lambda _s: literal(has_previous),
-            "startCursor": lambda _s: select(jsonsql.cursor(keys.c.cursor)).where(keys.c.position == 1, on_page).scalar_subquery(),
+            "startCursor": lambda _s: (
+                select(jsonsql.cursor(PAGE.c.cursor)).where(PAGE.c.position == 1, on_page).scalar_subquery()
+            ),
             "endCursor": lambda _s: (
-                select(jsonsql.cursor(keys.c.cursor)).where(on_page).order_by(keys.c.position.desc()).limit(1).scalar_subquery()
+                select(jsonsql.cursor(PAGE.c.cursor))
+                .where(on_page)
+                .order_by(PAGE.c.position.desc())
+                .limit(1)
+                .scalar_subquery()
             ),
         }
         return select_object(s.children, fields)
 
+    def total(_s: Selected) -> Expr:
+        nonlocal counts
+        counts = True
+        return select(TOTAL.c.n).scalar_subquery()
+
     connection: dict[str, Builder] = {
         "__typename": typename(f"{type_name}Connection"),
-        "totalCount": lambda _s: page.count.scalar_subquery(),
+        "totalCount": total,
         "edges": edges,
         "pageInfo": page_info,
     }
-    json = select_object(selection, connection)
+    data = rendered(select_object(selection, connection))
     audit = None
     if audited is not None:
-        agg = func.json_agg(aggregate_order_by(func.json_build_array(*audit_columns), keys.c.position))
-        audit = select(agg).select_from(rows).where(on_page, audited).scalar_subquery()
-    return json, audit
+        agg = func.json_agg(aggregate_order_by(func.json_build_array(*audit_columns), PAGE.c.position))
+        audit = rendered(select(agg).select_from(rows).where(on_page, audited).scalar_subquery())
+    return Projection(data, audit, counts)
+
+
+async def run_projection(ctx: Context, page: PageQuery, projection: Projection) -> tuple[Any, list[list[Any]]]:
+    """One statement: the page's keys (and total, if asked) as CTEs, the projection's JSON over them."""
+    columns: list[Any] = [literal_column(projection.data).label("data")]
+    if projection.audit is not None:
+        columns.append(literal_column(projection.audit).label("audit"))
+    stmt = select(*columns).add_cte(page.keys.cte("page"))
+    if projection.counts:
+        stmt = stmt.add_cte(select(page.count.scalar_subquery().label("n")).cte("total"))
+    row = (await ctx.session.execute(stmt)).one()
+    return row.data, list(row.audit or []) if projection.audit is not None else []
 
 
 def check_students(selection: tuple[Selected, ...]) -> None:
@@ -270,26 +358,26 @@ async def students(
         first=first,
         after=after,
     )
-    student = StudentSql(ctx.access())
-    nodes = node_selections(selection)
-    conditions = [c for n in nodes if (c := student.audited(n)) is not None]
-    from sqlalchemy import or_
+    access = ctx.access()
 
-    json, audit = connection_sql(
-        selection,
-        page,
-        type_name="Student",
-        table=CHILD,
-        node_object=student.object,
-        has_previous=after is not None,
-        audited=or_(*conditions) if conditions else None,
-        audit_columns=AUDIT_COLUMNS,
-    )
-    columns = [json.label("data")] + ([audit.label("audit")] if audit is not None else [])
-    row = (await ctx.session.execute(select(*columns))).one()
-    audited = list(row.audit or []) if audit is not None else []
+    def build() -> Projection:
+        student = StudentSql(access)
+        conditions = [c for n in node_selections(selection) if (c := student.audited(n)) is not None]
+        return connection_projection(
+            selection,
+            limit=page.limit,
+            type_name="Student",
+            table=CHILD,
+            node_object=student.object,
+            has_previous=after is not None,
+            audited=or_(*conditions) if conditions else None,
+            audit_columns=AUDIT_COLUMNS,
+        )
+
+    key = ("students", selection, page.limit, after is not None, StudentSql.grants(access))
+    data, audited = await run_projection(ctx, page, PROJECTIONS.get(key, build))
     await audit_personal_reads(ctx, audited)
-    return CompiledAnswer(data=row.data, audited=audited)
+    return CompiledAnswer(data=data, audited=audited)
 
 
 async def student_node(ctx: Context, selection: tuple[Selected, ...], *, node_id: int) -> CompiledAnswer:
@@ -317,8 +405,4 @@ async def student_node(ctx: Context, selection: tuple[Selected, ...], *, node_id
 async def audit_personal_reads(ctx: Context, rows: list[list[Any]]) -> None:
     """One audit row per child read in full, as `personal_data_visible` writes it."""
     for child_id, school_path, household_path, residence_path in rows:
-        child = Child(id=child_id, school_path=school_path, household_path=household_path, residence_path=residence_path)
-        await record_personal_data_read(ctx, child)
-
-
-__all__ = ["NotCompiled", "check_students", "students", "true"]
+        await record_personal_data_read(ctx, child_id, school_path=school_path, home=(household_path, residence_path))
