@@ -44,11 +44,14 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from authz.errors import AccessError
+from resolvers.compiled import entries as compiled_entries
 from resolvers.compiled import students as compiled_students
 from resolvers.compiled.selection import NotCompiled, Selected
 from resolvers.context import Context
 from resolvers.errors import BadInput
 from resolvers.paging import parse_id
+
+from .ledgers.entries import entries_arguments
 
 log = logging.getLogger("baoxue.compiled")
 
@@ -70,11 +73,17 @@ class Root:
     run: Run
 
 
+async def _ledger_entries(ctx: Context, selection: tuple[Selected, ...], *, filter: Any, **page: Any) -> Any:
+    return await compiled_entries.ledger_entries(ctx, selection, **page, **entries_arguments(filter))
+
+
 ROOTS: dict[str, Root] = {
     "students": Root(compiled_students.check_students, compiled_students.students),
+    "ledgerEntries": Root(compiled_entries.check_entries, _ledger_entries),
 }
 NODES: dict[str, Root] = {
     "Student": Root(compiled_students.check_student, compiled_students.student_node),
+    "LedgerEntry": Root(compiled_entries.check_entry, compiled_entries.entry_node),
 }
 
 

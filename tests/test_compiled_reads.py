@@ -1,10 +1,11 @@
 """The compiled path (issue 18 §2) against the normal path, through real HTTP on the ASGI app.
 
-Differential: operations generated over every field the compiler knows (random subsets, aliases, named
-and inline fragments, filters as literals or variables, `first`, `after` from a real page), run as every
-demo account by both apps on the same transaction, one with `compiled_reads` and one without: the
-answers are equal after key ordering (data and errors alike), the compiled path answered exactly when the
-normal path had no refusal, and both wrote the same personal-data audit rows.
+Differential: operations generated over every field the compiler knows (`students`, `ledgerEntries` and
+`node` on Student and LedgerEntry: random subsets, aliases, named and inline fragments, filters as
+literals or variables, `first`, `after` from a real page), run as every demo account by both apps on the
+same transaction, one with `compiled_reads` and one without: the answers are equal after key ordering
+(data and errors alike), the compiled path answered exactly when the normal path had no refusal, and
+both wrote the same personal-data audit rows.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from baoxue.app import create_app
 from datagen.demo.places import PROVINCES, SCHOOLS, walk
 from datagen.demo.seed import demo_accounts
-from models import AuditLog, Child
+from models import AuditLog, Child, LedgerEntry
 from schema.compiled import OPERATIONS
 from tests.conftest import make_settings, token_for
 
@@ -197,6 +198,60 @@ def operation(rng: random.Random, after: str | None) -> tuple[str, dict[str, Any
     return "\n".join([document, *fragments]), variables
 
 
+def entry_selection(rng: random.Random, aliases: Aliases) -> tuple[str, list[str]]:
+    """A LedgerEntry selection, its student's (no `currentEntry`) sometimes in a fragment."""
+    parts = [aliases.key(n) for n in subset(rng, ENTRY_FIELDS)]
+    fragments: list[str] = []
+    if rng.random() < 0.7:
+        student = [aliases.key(n) for n in subset(rng, STUDENT_SCALARS)]
+        if rng.random() < 0.4:
+            student.append(f"school {{ {' '.join(subset(rng, SCHOOL_FIELDS))} }}")
+        if rng.random() < 0.3:
+            fragments.append(f"fragment P on Student {{ {' '.join(student)} }}")
+            student = ["...P"]
+        parts.append(f"{aliases.key('student')} {{ {' '.join(student)} }}")
+    rng.shuffle(parts)
+    if rng.random() < 0.25:
+        fragments.append(f"fragment E on LedgerEntry {{ {' '.join(parts)} }}")
+        parts = ["...E"]
+    return " ".join(parts), fragments
+
+
+def entries_operation(rng: random.Random, after: str | None) -> tuple[str, dict[str, Any]]:
+    """One `ledgerEntries` query: a filter (as a variable), `first`, `after`, a random selection."""
+    aliases = Aliases(rng)
+    node, fragments = entry_selection(rng, aliases)
+    connection = [f"edges {{ {'cursor ' if rng.random() < 0.5 else ''}node {{ {node} }} }}"]
+    if rng.random() < 0.6:
+        connection.append("totalCount")
+    if rng.random() < 0.4:
+        connection.append(f"pageInfo {{ {' '.join(subset(rng, PAGE_INFO))} }}")
+    rng.shuffle(connection)
+    f: dict[str, Any] = {}
+    if rng.random() < 0.3:
+        f["ledger"] = rng.choice(["SUSPECTED", "DROPOUT"])
+    if rng.random() < 0.3:
+        f["status"] = rng.sample(["OPEN", "RETURNED", "DEFERRED", "TRANSFERRED", "CLOSED"], rng.randint(1, 3))
+    if rng.random() < 0.2:
+        f["regionCode"] = rng.choice(REGIONS)
+    if rng.random() < 0.15:
+        f["stage"] = rng.choice(STAGES)
+    if rng.random() < 0.1:
+        f["noVisitForDays"] = rng.choice([0, 7, 30])
+    if rng.random() < 0.1:
+        f["missingCategory"] = rng.random() < 0.5
+    variables: dict[str, Any] = {"f": f, "n": rng.choice([1, 5, 20, 100])}
+    arguments = ["filter: $f", "first: $n"]
+    definitions = ["$f: LedgerEntryFilter", "$n: Int"]
+    if after is not None:
+        variables["a"] = after
+        definitions.append("$a: String")
+        arguments.append("after: $a")
+    head = f"query Entries({', '.join(definitions)})"
+    document = f"{head} {{ ledgerEntries({', '.join(arguments)}) {{ {' '.join(connection)} }} }}"
+    return "\n".join([document, *fragments]), variables
+
+
 def node_operation(rng: random.Random, student_id: str) -> tuple[str, dict[str, Any]]:
     """One `node(id:)` query: a Student selection behind `... on Student`, a named fragment or none (the
     fields of Node), with a fragment on another type that must be left out."""
@@ -213,6 +268,21 @@ def node_operation(rng: random.Random, student_id: str) -> tuple[str, dict[str, 
     rng.shuffle(parts)
     document = f"query Node($id: ID!) {{ {aliases.key('node')}(id: $id) {{ {' '.join(parts)} }} }}"
     return "\n".join([document, *fragments]), {"id": student_id}
+
+
+def entry_node_operation(rng: random.Random, entry_id: str) -> tuple[str, dict[str, Any]]:
+    aliases = Aliases(rng)
+    inner, fragments = entry_selection(rng, aliases)
+    parts = [f"... on LedgerEntry {{ {inner} }}", *(["id"] if rng.random() < 0.5 else [])]
+    if rng.random() < 0.3:
+        parts.append("... on Student { name }")
+    rng.shuffle(parts)
+    document = f"query Node($id: ID!) {{ node(id: $id) {{ {' '.join(parts)} }} }}"
+    return "\n".join([document, *fragments]), {"id": entry_id}
+
+
+def entry_gid(entry_id: int) -> str:
+    return base64.b64encode(f"LedgerEntry:{entry_id}".encode()).decode()
 
 
 def student_gid(child_id: int) -> str:
@@ -283,12 +353,14 @@ async def both(
 
 
 CHILD_IDS: list[int] = []
+ENTRY_IDS: list[int] = []
 
 
 @pytest.fixture(autouse=True)
-async def _child_ids(session: AsyncSession) -> None:
+async def _ids(session: AsyncSession) -> None:
     if not CHILD_IDS:
         CHILD_IDS.extend(sorted((await session.scalars(select(Child.id))).all()))
+        ENTRY_IDS.extend(sorted((await session.scalars(select(LedgerEntry.id))).all()))
 
 
 CHUNKS = 8  # the accounts in a few groups: each test builds its two apps once (a build is ~0.3 s)
@@ -323,6 +395,18 @@ async def agree_as(
         query, variables = operation(rng, after)
         compiled, _, answered = await both(client, normal, session, token, query, variables)
         assert answered == (not compiled.get("errors")), query
+    for _ in range(operations):
+        after = None
+        if rng.random() < 0.3:
+            page = await post(normal, "{ ledgerEntries(first: 2) { pageInfo { endCursor } } }", {}, token)
+            after = ((page.get("data") or {}).get("ledgerEntries") or {}).get("pageInfo", {}).get("endCursor")
+        query, variables = entries_operation(rng, after)
+        compiled, _, answered = await both(client, normal, session, token, query, variables)
+        assert answered == (not compiled.get("errors")), query
+    for entry_id in [entry_gid(rng.choice(ENTRY_IDS))]:
+        query, variables = entry_node_operation(rng, entry_id)
+        compiled, _, answered = await both(client, normal, session, token, query, variables)
+        assert answered, query
     # `node` on a child of the caller's first page (if any) and on any child of the demo data
     page = await post(normal, "{ students(first: 3) { edges { node { id } } } }", {}, token)
     own = [e["node"]["id"] for e in ((page.get("data") or {}).get("students") or {}).get("edges", [])]

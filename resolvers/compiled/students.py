@@ -126,9 +126,11 @@ PERSONAL = {"nationalId": "national_id", "registryNumber": "registry_number"}
 STUDENT_NAMES = frozenset({*STUDENT_PLAIN, *PERSONAL, "school", "currentEntry"})
 
 
-def check_student(selection: tuple[Selected, ...], where: str = "Student") -> None:
+def check_student(
+    selection: tuple[Selected, ...], where: str = "Student", names: frozenset[str] = STUDENT_NAMES
+) -> None:
     """NotCompiled unless every key of this Student selection compiles."""
-    only(selection, STUDENT_NAMES, where)
+    only(selection, names, where)
     for field in selection:
         if field.name == "school":
             only(field.children, frozenset(SCHOOL_FIELDS), f"{where}.school")
@@ -271,9 +273,11 @@ def connection_projection(
     has_previous: bool,
     audited: ColumnElement[bool] | None = None,
     audit_columns: tuple[Any, ...] = (),
+    audit_join: Callable[[Any], Any] | None = None,
 ) -> Projection:
     """The connection's JSON over the page's keys joined to `table` by id, in the page's order; and, when
-    `audited` is given, the JSON array of `audit_columns` of the page's rows it holds for."""
+    `audited` is given, the JSON array of `audit_columns` of the page's rows it holds for (over the rows
+    joined further by `audit_join`, when the audited columns are another table's)."""
     on_page = PAGE.c.position <= limit
     rows = PAGE.join(table, table.c.id == PAGE.c.id)
     counts = False
@@ -324,7 +328,8 @@ def connection_projection(
     audit = None
     if audited is not None:
         agg = func.json_agg(aggregate_order_by(func.json_build_array(*audit_columns), PAGE.c.position))
-        audit = rendered(select(agg).select_from(rows).where(on_page, audited).scalar_subquery())
+        audited_rows = audit_join(rows) if audit_join is not None else rows
+        audit = rendered(select(agg).select_from(audited_rows).where(on_page, audited).scalar_subquery())
     return Projection(data, audit, counts)
 
 
@@ -403,6 +408,11 @@ async def student_node(ctx: Context, selection: tuple[Selected, ...], *, node_id
 
 
 async def audit_personal_reads(ctx: Context, rows: list[list[Any]]) -> None:
-    """One audit row per child read in full, as `personal_data_visible` writes it."""
+    """One audit row per child read in full, as `personal_data_visible` writes it (once per child and
+    operation: its DataLoader asks once per child, however many entries show the child)."""
+    seen: set[int] = set()
     for child_id, school_path, household_path, residence_path in rows:
+        if child_id in seen:
+            continue
+        seen.add(child_id)
         await record_personal_data_read(ctx, child_id, school_path=school_path, home=(household_path, residence_path))
