@@ -11,6 +11,7 @@ both wrote the same personal-data audit rows.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import random
 from collections.abc import AsyncIterator
@@ -523,3 +524,37 @@ async def test_a_mutation_never_takes_the_compiled_path(client, session):
     result = await post(client, mutation, {"i": {"studentId": student_id, "reason": "家访核对"}}, token)
     assert result["data"]["revealNationalId"]["nationalId"] == child.national_id
     assert counted().get("compiled", 0) == before.get("compiled", 0)
+
+
+async def test_a_persisted_county_page_runs_compiled_by_its_hash_with_one_plan(ctx, sessions, client, normal, session):
+    """A registered document sent by hash (README, Persisted operations) is the unit a plan is kept for:
+    the second request finds the plan the first one made."""
+    from graphql import parse
+
+    from resolvers.operations import read_manifest, register
+    from schema.compiled import Plans
+    from schema.root import schema
+
+    digest = hashlib.sha256(COUNTY_PAGE.encode()).hexdigest()
+    await register(ctx, read_manifest(json.dumps({digest: COUNTY_PAGE})))
+    await ctx.session.flush()
+    token = await token_for(client, "edu-county-532329")
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    before = counted().get("compiled", 0)
+    answers = []
+    for _ in range(2):
+        reply = await client.post(
+            "/graphql",
+            json={"extensions": extensions, "variables": {"r": "532329"}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        answers.append(reply.json())
+    plain = await post(normal, COUNTY_PAGE, {"r": "532329"}, token)
+    assert counted().get("compiled", 0) == before + 2
+    assert canonical(answers[0]) == canonical(plain)
+    assert canonical(answers[1]) == canonical(plain)
+    plans = Plans()
+    document = parse(COUNTY_PAGE)
+    first = plans.get(schema._schema, document, None)
+    assert first is not None
+    assert plans.get(schema._schema, document, None) is first
