@@ -101,6 +101,8 @@ class Plan:
 
     def selection_of(self, schema: GraphQLSchema, type_name: str) -> tuple[Selected, ...] | None:
         """`node`'s selection for an object of this type (its fragments on other types left out), once."""
+        if type_name not in NODES:
+            return None  # any text may name a type: only the known ones are kept
         if type_name not in self.by_type:
             self.by_type[type_name] = _node_selection(schema, self, type_name)
         return self.by_type[type_name]
@@ -225,18 +227,24 @@ def analyse(schema: GraphQLSchema, document: DocumentNode, operation_name: str |
 
 
 class Plans:
-    """Plans by (document, operation name), least recently used dropped first; None is kept too."""
+    """Plans by document and operation name, least recently used dropped first; None is kept too.
+
+    Keyed by the document object itself (`CachedParsing` gives one object per text): a document's own
+    hash and equality walk the whole tree, which would cost more than the plan saves."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self.known: OrderedDict[tuple[DocumentNode, str | None], Plan | None] = OrderedDict()
+        self.known: OrderedDict[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = OrderedDict()
 
     def get(self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Plan | None:
-        key = (document, operation_name)
-        if key in self.known:
+        key = (id(document), operation_name)
+        found = self.known.get(key)
+        if found is not None and found[0] is document:
             self.known.move_to_end(key)
-            return self.known[key]
-        plan = self.known[key] = analyse(schema, document, operation_name)
+            return found[1]
+        plan = analyse(schema, document, operation_name)
+        self.known[key] = (document, plan)  # the document held: its id is not reused while kept
+        self.known.move_to_end(key)
         if len(self.known) > self.size:
             self.known.popitem(last=False)
         return plan
