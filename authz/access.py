@@ -47,7 +47,11 @@ def ranges_over(granted: Mapping[str, Sequence[str]], columns: Mapping[str, Sequ
                 return None
             for column in cols:
                 ranges.setdefault(str(getattr(column, "column", column)), []).append(PathRange(column, path))
-    return [r for same in ranges.values() for r in same if r.path in minimal_paths([other.path for other in same])]
+    return [
+        next(r for r in same if r.path == path)
+        for same in ranges.values()
+        for path in minimal_paths([r.path for r in same])
+    ]
 
 
 @dataclass

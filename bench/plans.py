@@ -64,8 +64,9 @@ class Measured:
 
 
 def accounts(dsn: str) -> list[tuple[str, str]]:
-    """(account, what it is) around the median county by children: its school with the most children, a
-    township of it, the county, its city and its province, on each line where such an account exists."""
+    """(account, what it is) around the median county by children: its school with the most children (or
+    the province's, among schools with an account), a township of it, the county, its city and its province,
+    on each line where such an account exists."""
     with psycopg.connect(dsn) as conn:
         county = conn.execute(
             "SELECT split_part(school_path, '/', 3) c FROM child WHERE school_path IS NOT NULL "
@@ -73,15 +74,21 @@ def accounts(dsn: str) -> list[tuple[str, str]]:
             "FROM child WHERE school_path IS NOT NULL) LIMIT 1"
         ).fetchone()[0]  # type: ignore[index]
         school = conn.execute(
-            "SELECT school_code FROM child WHERE school_path LIKE %s GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+            "SELECT school_code FROM child WHERE school_path LIKE %s AND 'staff-school-' || school_code IN "
+            "(SELECT username FROM account) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
             (f"%/{county}/%",),
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()  # the school with an account and the most children in the county
+        if school is None:
+            school = conn.execute(
+                "SELECT school_code FROM child WHERE 'staff-school-' || school_code IN (SELECT username FROM account) "
+                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+            ).fetchone()
         township = conn.execute(
             "SELECT min(username) FROM account WHERE username LIKE %s", (f"gov-township-{county}%",)
         ).fetchone()[0]  # type: ignore[index]
         names = {row[0] for row in conn.execute("SELECT username FROM account")}
     wanted = [
-        (f"staff-school-{school}", "school (education)"),
+        (f"staff-school-{school[0] if school else ''}", "school (education)"),
         (township, "township (government)"),
         (f"edu-county-{county}", "county (education)"),
         (f"gov-county-{county}", "county (government)"),

@@ -50,6 +50,7 @@ from . import province_http as web
 from .authz_data import build_geo
 from .authz_decisions import bench_decisions
 from .common import log, machine, package_versions, run_text
+from .province_accounts import bench_accounts
 from .province_db import Dataset, Target, pick_target, prepare
 from .province_report import Results, write
 from .province_sql import aggregates, capture, explain_slowest, replay
@@ -66,8 +67,8 @@ PAGE_QUERY = (
 # and the county's education scope (bench/province_db.py); aliases give the response the API's shape.
 POSTGRAPHILE_QUERY = (
     "query($r: String!, $s: String!) { students: childrenInRegion(regionPath: $r, scopePath: $s, first: 50, "
-    "orderBy: ID_ORDER_ASC) { totalCount edges { cursor node { id: nodeId name gender birthDate grade stage "
-    "specialGroups school: schoolBySchoolCode { code name } "
+    "orderBy: [SCHOOL_PATH_ASC, ID_ASC]) { totalCount edges { cursor node { id: nodeId name gender birthDate "
+    "grade stage specialGroups school: schoolBySchoolCode { code name } "
     "currentEntry: currentEntryByChildId { id: nodeId ledger status category openedOn lastVisitOn } } } } }"
 )
 COUNTS_QUERY = (
@@ -256,6 +257,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-requests", type=int, default=100, help="in-process requests timed, then profiled")
     parser.add_argument("--profile-seconds", type=float, default=30.0, help="time for each of those, at most")
     parser.add_argument("--aggregate-runs", type=int, default=7)
+    parser.add_argument("--account-runs", type=int, default=100, help="sequential pages per account (issue 18 §3)")
     parser.add_argument("--report-runs", type=int, default=30, help="timed runs of the province report (p50, p95)")
     parser.add_argument("--grants", type=int, default=100_000, help="grants for the decision benchmark")
     parser.add_argument("--per-kind", type=int, default=5000, help="timed decisions per kind")
@@ -308,6 +310,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.skip_postgraphile:
         peer = bench_postgraphile(ds, target, args, tool)
 
+    log("a. every level and line: the students page as school to province accounts")
+    per_account = bench_accounts(ds, runs=args.account_runs, replay_s=args.raw_seconds / 4)
+
     log("c. aggregates")
     aggs = aggregates(ds.dsn, target.province_path, target.county_path, args.aggregate_runs)
 
@@ -333,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         aggregates=aggs,
         snapshot=snapshot,
         decision=decisions[0],
+        accounts=per_account,
     )
     md, js = write(results, out_dir)
     log(f"wrote {md} and {js}")

@@ -42,9 +42,9 @@ CREATE TABLE IF NOT EXISTS bench.dataset (
 # function applies the same two predicates as the API: the region filter (household, residence
 # or school inside the region) and the county account's education scope (school inside it). It
 # is given the API's SQL tactics too: the region filter folds away when it is the scope itself
-# (PostgreSQL plans each request with its parameters), and the page is ordered by `id_order`
-# (id + 0), so the planner reads the county through the path index and sorts its matches instead
-# of walking the primary key past every row before the county's.
+# (PostgreSQL plans each request with its parameters), and the page is ordered as the API orders
+# it, by (school_path, id) (issue 18 §1), so both read the county from the (school_path, id) index
+# and stop after the page.
 POSTGRAPHILE_SQL = """
 DROP SCHEMA IF EXISTS bench_pg CASCADE;
 CREATE SCHEMA bench_pg;
@@ -53,7 +53,7 @@ COMMENT ON VIEW bench_pg.school IS E'@primaryKey code';
 CREATE VIEW bench_pg.child AS
   SELECT id, name, gender, birth_date, grade,
          CASE WHEN grade IS NULL THEN NULL WHEN grade <= 6 THEN 'PRIMARY' ELSE 'JUNIOR' END AS stage,
-         special_groups, school_code, school_path, household_path, residence_path, id + 0 AS id_order
+         special_groups, school_code, school_path, household_path, residence_path
     FROM public.child;
 COMMENT ON VIEW bench_pg.child IS
   E'@primaryKey id\\n@foreignKey (school_code) references bench_pg.school (code)';

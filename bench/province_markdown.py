@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .common import fenced, summary_ms
+from .province_accounts import accounts_markdown
 from .province_sql import short
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
         f"{api['loadavg'][0]:.1f} on {info['cores']} cores (the machine is shared: other work shows up in tails)"
     )
     w("")
-    w("## Targets (issue 5, item 3; issue 6, item 8)")
+    w("## Targets (issue 5, item 3; issue 6, item 8; issue 18 §3)")
     w("")
     w("| target | measured | verdict |")
     w("|---|---|---|")
@@ -110,8 +111,9 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
         "`children_in_region(region_path, scope_path)`, a `STABLE` SQL function PostgreSQL inlines into "
         "PostGraphile's one statement, with the API's two predicates (household, residence or school inside the "
         "region; school inside the county account's education scope) and the API's SQL tactics (the region filter "
-        "folds away when it is the scope itself; the page is sorted by `id + 0`, so PostgreSQL reads the county "
-        "through the path index instead of walking the primary key). Differences: PostGraphile authenticates "
+        "folds away when it is the scope itself; the page is ordered by `(school_path, id)`, as the API orders it "
+        "(issue 18 §1), so PostgreSQL reads the county from the `(school_path, id)` index and stops after the "
+        "page). Differences: PostGraphile authenticates "
         "nobody and decides nothing (no JWT, no account lookup, no Casbin, no per-entry read check; row-level "
         "security would add a transaction with `set_config` per request); its client passes paths, where the API "
         'resolves the region code with a statement of its own; its ids are base64 of `["children", id]`, the '
@@ -167,6 +169,7 @@ def markdown(r: Results, n: dict[str, Any], goals: list[tuple[str, str, bool | N
     w("</details>")
     w("")
 
+    out += accounts_markdown(r.accounts)
     d = r.decision
     w("## b. Authorization")
     w("")

@@ -17,6 +17,14 @@ from strawberry.types.nodes import SelectedField
 from models.repos.paging import Page
 from resolvers.paging import encode_cursor
 
+SCOPED_ORDER = (
+    " 顺序：按辖区路径、再按编号；翻页游标在权限与筛选不变时稳定 / Order: range by range (the school filter's, else "
+    "the region filter's, else my jurisdictions', each line's paths in turn), by path, then by id, so a page is "
+    "read from an index and stops after the page; a row caught by two ranges is listed once, in the first. "
+    "Stable for cursors while my grants and the filter stay the same. totalCount is exact and counted only when "
+    "asked for."
+)
+
 
 @strawberry.type(name="Connection", description="一页结果 / a page of a list, with the total that matches.")
 class Connection(relay.Connection[NodeType]):

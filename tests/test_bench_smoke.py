@@ -11,7 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Databases
+
+pytestmark = pytest.mark.whole_app
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURED = [
@@ -54,6 +58,10 @@ def test_province_benchmark_runs_at_tiny_scale(databases: Databases, tmp_path: P
         "5",
         "--aggregate-runs",
         "3",
+        "--account-runs",
+        "3",
+        "--raw-seconds",
+        "2",
         "--grants",
         "1000",
         "--per-kind",
@@ -77,6 +85,10 @@ def test_province_benchmark_runs_at_tiny_scale(databases: Databases, tmp_path: P
     report = (tmp_path / "RESULTS.md").read_text()
     assert "## a. County page query" in report
     assert "## d. Memory" in report
+    assert "### Every level and line" in report
+    places = {row["place"] for row in results["accounts"]}
+    assert {"county (education)", "province (education)"} <= places, places
+    assert all(row["p50_ms"] > 0 and row["floor_ms"] > 0 for row in results["accounts"])
 
 
 def test_roster_import_benchmark_runs_at_tiny_scale(databases: Databases, tmp_path: Path) -> None:

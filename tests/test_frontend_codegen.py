@@ -13,6 +13,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.whole_app
+
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = ROOT / "clients" / "typescript"
 SECTION = re.compile(r"^## For frontend teams\n(.*?)^## ", re.S | re.M)

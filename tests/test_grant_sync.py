@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import TEST_SECRET, Databases
+
+pytestmark = pytest.mark.whole_app
 
 DEMO_PASSWORD = "baoxue-demo"
 COUNTY = "532329"  # 武定县

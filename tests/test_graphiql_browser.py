@@ -21,6 +21,8 @@ from baoxue.app import create_app
 from datagen.demo.seed import DEMO_PASSWORD, demo_accounts
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.whole_app
+
 CHROMIUM = "/usr/bin/chromium"
 # As the machine's own probe starts it: no sandbox as root, and none of Chromium's own calls home.
 CHROMIUM_ARGS = [

@@ -27,6 +27,8 @@ from tests.ledger_support import WUDING_PRIMARY, WUDING_VILLAGE, YUANMOU_PRIMARY
 from tests.live_support import PROTOCOL, Closed, LiveClient
 from tests.test_grant_sync import DEMO_PASSWORD, Server, _environment, _gql, _token
 
+pytestmark = pytest.mark.whole_app
+
 WUDING, YUANMOU = "532329", "532328"
 COUNTY_EDU, NEIGHBOUR_EDU, CITY_EDU = f"edu-county-{WUDING}", f"edu-county-{YUANMOU}", "edu-city-5323"
 ADMIN = f"admin-county-{WUDING}"

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from baoxue.database import migrate
 from datagen.synthetic.seed import APPLICATION_NAME
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+pytestmark = [pytest.mark.whole_app, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
 
 # The seed is always killed first: this many keeps it copying far longer than the test waits, however fast the machine.
 CHILDREN = 3_000_000

@@ -19,6 +19,8 @@ import pytest
 
 from datagen.demo.seed import demo_accounts
 
+pytestmark = pytest.mark.whole_app
+
 
 def _free_port() -> int:
     with socket.socket() as s:

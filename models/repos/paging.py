@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -169,7 +171,7 @@ def keyset_page_query(
         page = stmt.order_by(id_column).limit(limit + 1).subquery()
         keys = select(page.c.id, page.c.cursor, func.row_number().over(order_by=page.c.id).label("position"))
         return PageQuery(keys=keys.order_by(page.c.id), count=count, limit=limit)
-    branches = []
+    branches: list[Any] = []
     for k, branch in enumerate(drive):
         if after is not None and k < (after.branch if after.branch is not None else len(drive)):
             continue
@@ -177,16 +179,15 @@ def keyset_page_query(
         conds = [within_path(branch.column, branch.path), *(_outside(e, branch) for e in drive[:k]), *where]
         if after is not None and k == after.branch:
             conds.append(tuple_(column, id_column) > tuple_(literal(after.path, column.type), literal(after.id)))
-        branches.append(
-            select(id_column.label("id"), literal(k).label("branch"), column.label("sort_path"))
-            .where(*conds)
-            .order_by(column, id_column)
-            .limit(limit + 1)
-        )
+        if branches:  # read only if the ranges before it leave the page short: a one-time filter
+            before = [select(func.count()).select_from(b).scalar_subquery() for b in branches]
+            conds.append(reduce(operator.add, before) <= limit)
+        stmt = select(id_column.label("id"), literal(k).label("branch"), column.label("sort_path")).where(*conds)
+        branches.append(stmt.order_by(column, id_column).limit(limit + 1).cte(f"range_{k}"))
     if not branches:
         empty = select(id_column.label("id"), literal("").label("cursor"), literal(0).label("position"))
         return PageQuery(keys=empty.where(false()), count=count, limit=limit)
-    union = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
+    union = union_all(*(select(b) for b in branches)).subquery()
     order = (union.c.branch, union.c.sort_path, union.c.id)
     cursor = cast(union.c.branch, Text) + ":" + union.c.sort_path + ":" + cast(union.c.id, Text)
     keys = select(

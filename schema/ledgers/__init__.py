@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ..connection import Connection
+from ..connection import SCOPED_ORDER, Connection
 from . import attendance as attendance_mutations
 from . import attendance_reads
 from . import calendar as calendar_types
@@ -21,11 +21,13 @@ from . import school_age as school_age_types
 class Query:
     ledger_entries: Connection[entry_types.LedgerEntry] = strawberry.field(
         resolver=entry_types.ledger_entries,
-        description="疑似辍学与辍学台账 / entries of the suspected-dropout and dropout ledgers in my scope.",
+        description="疑似辍学与辍学台账 / entries of the suspected-dropout and dropout ledgers in my scope."
+        + SCOPED_ORDER,
     )
     school_age_children: school_age_types.SchoolAgeChildConnection = strawberry.field(
         resolver=school_age_types.school_age_children,
-        description="适龄儿童台账（6–15 周岁，含随迁子女）/ every school-age child in my scope, migrants included.",
+        description="适龄儿童台账（6–15 周岁，含随迁子女）/ every school-age child in my scope, migrants included."
+        + SCOPED_ORDER,
     )
     ledger_counts: list[count_types.LedgerCountRow] = strawberry.field(
         resolver=count_types.ledger_counts,

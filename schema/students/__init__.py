@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ..connection import Connection
+from ..connection import SCOPED_ORDER, Connection
 from . import mutations as student_mutations
 from . import types as student_types
 
@@ -16,7 +16,7 @@ class Query:
     students: Connection[student_types.Student] = strawberry.field(
         resolver=student_types.students,
         description="学生（含未在校的适龄儿童）/ every child in my scope, enrolled or not: the education line by "
-        "school, the government line by household or residence.",
+        "school, the government line by household or residence." + SCOPED_ORDER,
     )
 
 
