@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,6 +72,12 @@ class Access:
         No grant gives `false`, never "no filter" (ARCHITECTURE, known traps).
         """
         return scope_over(self.authorizer.scope_paths(self.username, obj, act, self.now), columns)
+
+    def scope_key(self, obj: str, act: str) -> Hashable:
+        """What `scope(obj, act, …)` is built from, hashable: equal keys give the same predicate (the
+        compiled path keeps SQL rendered with a predicate inlined under this key)."""
+        granted = self.authorizer.scope_paths(self.username, obj, act, self.now)
+        return tuple((line, tuple(minimal_paths(paths))) for line, paths in sorted(granted.items()))
 
     def list_scope(self, obj: str, act: str, columns: Mapping[str, Sequence[Any]]) -> ColumnElement[bool]:
         """The rows of a list the principal may read: `scope`, but FORBIDDEN when no grant allows obj:act

@@ -110,6 +110,7 @@ class GraphQLView(GraphQL[Context, None]):
             limits=limits,
             extra_extensions=[OperationMetrics],
             on_the_primary=[query_budgets(settings.budget_policy, limits)],
+            compiled=settings.compiled_reads,
         )
         super().__init__(
             schema,

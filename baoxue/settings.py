@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         description="Refuse ad-hoc documents: only operations registered with `baoxue operations add` run "
         "(README, Persisted operations).",
     )
+    compiled_reads: bool = Field(
+        default=True,
+        description="Answer the hot reads (students) from one SQL statement that builds the JSON in "
+        "PostgreSQL (issue 18 §2); false resolves every field through strawberry (the tests and the bench "
+        "compare the two).",
+    )
     query_budgets: dict[Level, int | None] = Field(
         default_factory=lambda: dict(DEFAULT_QUERY_COST_PER_MINUTE),
         description="Query cost an account may spend per minute, by its highest level, as JSON: "

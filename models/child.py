@@ -234,7 +234,12 @@ class Child(SQLModel, table=True):
 def home_path(child: Child) -> str:
     """The child's place on the government line for logs and reports: the household registration, else the
     residence, else the school (a child from a school's roll whose home is not yet known)."""
-    return child.household_path or child.residence_path or child.school_path or ""
+    return home_path_of(child.household_path, child.residence_path, child.school_path)
+
+
+def home_path_of(household_path: str | None, residence_path: str | None, school_path: str | None) -> str:
+    """`home_path` of a child known by its paths alone (a row the compiled path read in SQL)."""
+    return household_path or residence_path or school_path or ""
 
 
 class Guardian(SQLModel, table=True):

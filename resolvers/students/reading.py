@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.child import GRADES_OF_STAGE, Child, Guardian, SpecialGroup, Stage, home_path
+from models.child import GRADES_OF_STAGE, Child, Guardian, SpecialGroup, Stage, home_path, home_path_of
 from models.enrolment import EnrolmentEvent
 from models.repos import children as child_repo
 from models.repos.paging import Page, PageQuery, run_page
@@ -75,14 +75,24 @@ async def personal_data_visible(ctx: Context, ids: list[str]) -> dict[str, bool]
     }
     for child_id, child in found.items():
         if allowed[str(child_id)]:
-            await record_durable(
-                ctx,
-                action="student.read_personal_data",
-                target_type="Student",
-                target_id=str(child_id),
-                scope_path=child.school_path or home_path(child),
+            await record_personal_data_read(
+                ctx, child_id, school_path=child.school_path, home=(child.household_path, child.residence_path)
             )
     return allowed
+
+
+async def record_personal_data_read(
+    ctx: Context, child_id: int, *, school_path: str | None, home: tuple[str | None, str | None]
+) -> None:
+    """The audit row of one child's personal data served in full (the compiled path writes the same),
+    placed at the child's school, else its home (household, then residence)."""
+    await record_durable(
+        ctx,
+        action="student.read_personal_data",
+        target_type="Student",
+        target_id=str(child_id),
+        scope_path=school_path or home_path_of(*home, school_path),
+    )
 
 
 async def reveal_national_id(ctx: Context, *, student_id: str, reason: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -245,14 +245,11 @@ class LedgerEntryFilter:
     )
 
 
-async def ledger_entries(
-    info: Info, filter: LedgerEntryFilter | None = None, first: int | None = None, after: str | None = None
-) -> Connection[LedgerEntry]:
+def entries_arguments(filter: LedgerEntryFilter | None) -> dict[str, Any]:
+    """`entries_page_query`'s arguments for a filter (the compiled path reads the same page)."""
     f = filter or LedgerEntryFilter()
-    page = await entry_resolvers.list_entries(
-        info.context,
-        count=selects(info, "totalCount"),
-        filter=EntryFilter(
+    return {
+        "filter": EntryFilter(
             ledger=f.ledger,
             statuses=tuple(f.status or ()),
             category=f.category,
@@ -264,10 +261,16 @@ async def ledger_entries(
             deferral_pending=f.deferral_pending,
             child_id=(parse_id(node_id_of(f.student_id, "Student")) or 0) if f.student_id else None,
         ),
-        region_code=f.region_code,
-        school_code=f.school_code,
-        not_visited_days=f.no_visit_for_days,
-        first=first,
-        after=after,
+        "region_code": f.region_code,
+        "school_code": f.school_code,
+        "not_visited_days": f.no_visit_for_days,
+    }
+
+
+async def ledger_entries(
+    info: Info, filter: LedgerEntryFilter | None = None, first: int | None = None, after: str | None = None
+) -> Connection[LedgerEntry]:
+    page = await entry_resolvers.list_entries(
+        info.context, count=selects(info, "totalCount"), first=first, after=after, **entries_arguments(filter)
     )
     return to_connection(page, node=LedgerEntry.from_row, key=lambda r: str(r.id), after=after)

@@ -1,0 +1,68 @@
+"""The response's encodings in SQL: JSON objects in selection order, global IDs and cursors.
+
+Each is the SQL twin of what the normal path does in Python (strawberry's relay IDs, `encode_cursor`);
+the differential test (tests/test_compiled_reads.py) holds them equal on every row of the demo data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text, cast, func, literal, literal_column
+
+from .selection import Selected
+
+Expr = ColumnElement[Any]
+
+
+def key_literal(key: str) -> Expr:
+    """A response key as a SQL string literal: GraphQL names are `[_A-Za-z][_0-9A-Za-z]*`, safe to inline."""
+    if not key.replace("_", "a").isalnum() or not key.isascii():
+        raise ValueError(f"not a GraphQL name: {key!r}")
+    return literal_column(f"'{key}'")
+
+
+def json_object(pairs: Sequence[tuple[str, Any]]) -> Expr:
+    """`json_build_object` with the keys in the order given (the response's order)."""
+    args: list[Any] = []
+    for key, value in pairs:
+        args += [key_literal(key), value]
+    return func.json_build_object(*args)
+
+
+def select_object(selection: Sequence[Selected], fields: dict[str, Callable[[Selected], Any]]) -> Expr:
+    """One JSON object for a selection: each key built by its field's SQL (the caller checked the names)."""
+    return json_object([(s.key, fields[s.name](s)) for s in selection])
+
+
+def base64_text(text: Any) -> Expr:
+    """Standard base64 of the text's UTF-8 (PostgreSQL breaks lines every 76 characters: they go)."""
+    return func.translate(
+        func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'")),
+        literal_column("E'\\n'"),
+        literal_column("''"),
+    )
+
+
+def global_id(type_name: str, node_id: Any) -> Expr:
+    """strawberry's relay global ID: base64 of `Type:id`."""
+    return base64_text(literal(f"{type_name}:", Text).op("||")(cast(node_id, Text)))
+
+
+def cursor(key_text: Any) -> Expr:
+    """`resolvers/paging.py::encode_cursor`: urlsafe base64 of `k:` and the key, padding kept."""
+    encoded = func.encode(
+        func.convert_to(literal("k:", Text).op("||")(key_text), literal_column("'UTF8'")), literal_column("'base64'")
+    )
+    return func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'"))
+
+
+def enum_name(column: Any, enum_cls: Any) -> Any:
+    """A stored enum value as the GraphQL enum's name (the same text whenever name and value agree)."""
+    renamed = [(m.value, m.name) for m in enum_cls if m.name != m.value]
+    if not renamed:
+        return column
+    from sqlalchemy import case
+
+    return case(*((column == value, literal(name, Text)) for value, name in renamed), else_=column)
