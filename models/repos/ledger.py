@@ -132,14 +132,18 @@ async def lock_entry(session: AsyncSession, entry_id: int) -> LedgerEntry | None
     return (await session.scalars(stmt)).first()
 
 
+def not_closed(status: Any) -> ColumnElement[bool]:
+    """An entry not yet closed out (销号): a child has at most one (`ux_ledger_entry_active_child`), its
+    current entry, whether read through the ORM or compiled (resolvers/compiled)."""
+    return cast(ColumnElement[bool], status != EntryStatus.CLOSED.value)
+
+
 async def active_entries(
     session: AsyncSession, child_ids: Iterable[int], *, lock: bool = True
 ) -> dict[int, LedgerEntry]:
     """Each child's entry that is not yet closed out (at most one: a unique index holds it); locked for
     a write unless `lock` is False."""
-    stmt = select(LedgerEntry).where(
-        col(LedgerEntry.child_id).in_(list(child_ids)), col(LedgerEntry.status) != EntryStatus.CLOSED
-    )
+    stmt = select(LedgerEntry).where(col(LedgerEntry.child_id).in_(list(child_ids)), not_closed(LedgerEntry.status))
     if lock:  # in id order, as the children were locked (ARCHITECTURE §12)
         stmt = stmt.order_by(col(LedgerEntry.id)).with_for_update().execution_options(populate_existing=True)
     return {row.child_id: row for row in await session.scalars(stmt)}
@@ -266,7 +270,7 @@ async def with_open_entries(session: AsyncSession, page: Page[Child]) -> Page[Sc
         select(LedgerEntry).where(
             and_(
                 col(LedgerEntry.child_id).in_([c.id for c in page.rows]),
-                col(LedgerEntry.status) != EntryStatus.CLOSED,
+                not_closed(LedgerEntry.status),
             )
         )
     )

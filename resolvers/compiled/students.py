@@ -169,7 +169,7 @@ class StudentSql:
         )
         out["currentEntry"] = lambda s: (
             select(select_object(s.children, ENTRY_FIELDS))
-            .where(ENTRY.c.child_id == CHILD.c.id, ENTRY.c.status != EntryStatus.CLOSED.value, self.entry_scope)
+            .where(ENTRY.c.child_id == CHILD.c.id, ledger_repo.not_closed(ENTRY.c.status), self.entry_scope)
             .scalar_subquery()
         )
         return out
