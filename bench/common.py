@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import cProfile
 import io
+import json
 import math
 import os
 import platform
@@ -139,3 +140,16 @@ def package_versions(dists: Iterable[str]) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[dist] = "?"
     return versions
+
+
+def uncounted_budgets() -> dict[Any, None]:
+    """Query budgets off for every level (issue 13's per-minute budgets): a benchmark asks far more than a
+    minute's budget of one account, which would otherwise answer 429."""
+    from authz.catalogue import Level
+
+    return dict.fromkeys(Level)
+
+
+def uncounted_budgets_env() -> str:
+    """The same as `BAOXUE_QUERY_BUDGETS` for a served process."""
+    return json.dumps({level.name: None for level in uncounted_budgets()})

@@ -29,7 +29,7 @@ import psycopg
 from baoxue.app import create_app
 from baoxue.settings import Settings
 
-from .common import libpq, log, machine
+from .common import libpq, log, machine, uncounted_budgets
 from .province_sql import Statement, StatementLog, short
 
 PAGE = 50
@@ -122,7 +122,13 @@ def explain(dsn: str, statement: str, params: Any) -> tuple[float, int, int, str
 
 
 async def capture(url: str, who: list[tuple[str, str]]) -> dict[tuple[str, str, int], list[Statement]]:
-    settings = Settings(database_url=url, env="production", jwt_secret=secrets.token_urlsafe(32), log_level="WARNING")
+    settings = Settings(
+        database_url=url,
+        env="production",
+        jwt_secret=secrets.token_urlsafe(32),
+        log_level="WARNING",
+        query_budgets=uncounted_budgets(),
+    )
     app = create_app(settings)
     log_ = StatementLog()
     out: dict[tuple[str, str, int], list[Statement]] = {}

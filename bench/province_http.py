@@ -22,7 +22,7 @@ from typing import IO, Any
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from .common import log
+from .common import log, uncounted_budgets_env
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -95,6 +95,7 @@ def start_api(url: str, secret: str) -> Server:
         "DATABASE_URL": url,
         "BAOXUE_ENV": "production",
         "BAOXUE_JWT_SECRET": secret,
+        "BAOXUE_QUERY_BUDGETS": uncounted_budgets_env(),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("BAOXUE_READ_REPLICA_URL", None)

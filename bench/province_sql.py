@@ -34,7 +34,7 @@ from baoxue.app import create_app
 from baoxue.settings import Settings
 from models.region import NATION_PATH
 
-from .common import summary_ms, top_functions
+from .common import summary_ms, top_functions, uncounted_budgets
 
 Statement = tuple[str, Any]  # SQL text as psycopg receives it, and its parameters
 
@@ -165,7 +165,13 @@ async def _capture(
     url: str, username: str, password: str, query: str, variables: dict[str, Any], requests: int, budget_s: float
 ) -> Captured:
     """`requests` timed requests, then as many under cProfile, each loop cut short after `budget_s`."""
-    settings = Settings(database_url=url, env="production", jwt_secret=secrets.token_urlsafe(32), log_level="WARNING")
+    settings = Settings(
+        database_url=url,
+        env="production",
+        jwt_secret=secrets.token_urlsafe(32),
+        log_level="WARNING",
+        query_budgets=uncounted_budgets(),
+    )
     app = create_app(settings)
     statements = StatementLog()
     body = {"query": query, "variables": variables}
