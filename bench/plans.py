@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +26,9 @@ import httpx
 import psycopg
 
 from baoxue.app import create_app
-from baoxue.settings import Settings
 
-from .common import libpq, log, machine, uncounted_budgets
-from .province_sql import Statement, StatementLog, short
+from .common import libpq, log, machine
+from .province_sql import Statement, StatementLog, bench_settings, short
 
 PAGE = 50
 LISTS = {
@@ -122,14 +120,7 @@ def explain(dsn: str, statement: str, params: Any) -> tuple[float, int, int, str
 
 
 async def capture(url: str, who: list[tuple[str, str]]) -> dict[tuple[str, str, int], list[Statement]]:
-    settings = Settings(
-        database_url=url,
-        env="production",
-        jwt_secret=secrets.token_urlsafe(32),
-        log_level="WARNING",
-        query_budgets=uncounted_budgets(),
-    )
-    app = create_app(settings)
+    app = create_app(bench_settings(url))
     log_ = StatementLog()
     out: dict[tuple[str, str, int], list[Statement]] = {}
     async with (

@@ -8,7 +8,6 @@ of its own (`students_of_entries`), masked and audited per row as any Student. T
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,18 +26,14 @@ from .students import (
     CHILD,
     ENTRY,
     ENTRY_FIELDS,
-    PROJECTIONS,
     STUDENT_NAMES,
     Builder,
     CompiledAnswer,
-    Projection,
     StudentSql,
+    answer_connection,
     audit_personal_reads,
     check_connection,
     check_student,
-    connection_projection,
-    node_selections,
-    run_projection,
 )
 
 ENTRY_NAMES = frozenset({*ENTRY_FIELDS, "student"})
@@ -95,27 +90,9 @@ async def ledger_entries(
 ) -> CompiledAnswer:
     """`ledgerEntries`: the connection's JSON, and the children it read in full (audited)."""
     page = await entries_page_query(ctx, first=first, after=after, **arguments)
-    access = ctx.access()
-
-    def build() -> Projection:
-        entry = EntrySql(access)
-        conditions = [c for n in node_selections(selection) if (c := entry.audited(n)) is not None]
-        return connection_projection(
-            selection,
-            limit=page.limit,
-            type_name="LedgerEntry",
-            table=ENTRY,
-            node_object=entry.object,
-            has_previous=after is not None,
-            audited=or_(*conditions) if conditions else None,
-            audit_columns=AUDIT_COLUMNS,
-            audit_join=with_child,
-        )
-
-    key: Hashable = ("ledgerEntries", selection, page.limit, after is not None, StudentSql.grants(access))
-    data, audited = await run_projection(ctx, page, PROJECTIONS.get(key, build))
-    await audit_personal_reads(ctx, audited)
-    return CompiledAnswer(data=data, audited=audited)
+    return await answer_connection(
+        ctx, page, selection, "LedgerEntry", ENTRY, EntrySql, has_previous=after is not None, audit_join=with_child
+    )
 
 
 async def entry_node(ctx: Context, selection: tuple[Selected, ...], *, node_id: int) -> CompiledAnswer:

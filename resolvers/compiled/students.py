@@ -363,23 +363,40 @@ async def students(
         first=first,
         after=after,
     )
+    return await answer_connection(ctx, page, selection, "Student", CHILD, StudentSql, has_previous=after is not None)
+
+
+async def answer_connection(
+    ctx: Context,
+    page: PageQuery,
+    selection: tuple[Selected, ...],
+    type_name: str,
+    table: Any,
+    objects: Callable[[Access], Any],
+    *,
+    has_previous: bool,
+    audit_join: Callable[[Any], Any] | None = None,
+) -> CompiledAnswer:
+    """A list's connection in one statement over its page, with the full personal-data reads it made
+    audited; the projection is built once per selection, page size and the caller's grants."""
     access = ctx.access()
 
     def build() -> Projection:
-        student = StudentSql(access)
-        conditions = [c for n in node_selections(selection) if (c := student.audited(n)) is not None]
+        sql = objects(access)
+        conditions = [c for n in node_selections(selection) if (c := sql.audited(n)) is not None]
         return connection_projection(
             selection,
             limit=page.limit,
-            type_name="Student",
-            table=CHILD,
-            node_object=student.object,
-            has_previous=after is not None,
+            type_name=type_name,
+            table=table,
+            node_object=sql.object,
+            has_previous=has_previous,
             audited=or_(*conditions) if conditions else None,
             audit_columns=AUDIT_COLUMNS,
+            audit_join=audit_join,
         )
 
-    key = ("students", selection, page.limit, after is not None, StudentSql.grants(access))
+    key: Hashable = (type_name, selection, page.limit, has_previous, StudentSql.grants(access))
     data, audited = await run_projection(ctx, page, PROJECTIONS.get(key, build))
     await audit_personal_reads(ctx, audited)
     return CompiledAnswer(data=data, audited=audited)
