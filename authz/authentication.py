@@ -7,6 +7,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,7 +101,16 @@ class Authentication:
     error: str | None = None
 
 
-def principal_of(account: Account, credential: CredentialKind) -> Principal:
+class AccountFacts(Protocol):
+    """What a principal is made of: an `Account`, or the row `accounts.sign_in_facts` reads."""
+
+    id: int | None
+    username: str
+    display_name: str
+    is_service: bool
+
+
+def principal_of(account: AccountFacts, credential: CredentialKind) -> Principal:
     """The principal an active account acts as, with the kind of credential it showed."""
     assert account.id is not None
     return Principal(
@@ -126,7 +136,7 @@ async def authenticate(session: AsyncSession, authorization: str | None, tokens:
         username, external = decode_access_token(tokens, credential)
     except InvalidToken as exc:
         return Authentication(None, str(exc))
-    account = await accounts.get_account_by_username(session, username) if possible_username(username) else None
+    account = await accounts.sign_in_facts(session, username) if possible_username(username) else None
     if account is None or not account.active:
         return Authentication(None, "account unknown or disabled")
     if external and account.is_service:

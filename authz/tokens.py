@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,6 +25,12 @@ class TokenConfig:
     ttl: timedelta
     rs256_public_keys: list[str] = field(default_factory=list)
     external_issuer: str | None = None
+    # Tokens already verified with these settings: (subject, external, expiry). A token's text is signed,
+    # so it decodes to the same claims every time; only its expiry is checked again (`decode_access_token`).
+    verified: OrderedDict[str, tuple[str, bool, int]] = field(default_factory=OrderedDict, compare=False, repr=False)
+
+
+VERIFIED_KEPT = 10_000
 
 
 class InvalidToken(Exception):
@@ -43,7 +51,24 @@ def issue_access_token(config: TokenConfig, *, username: str, account_id: int, n
 
 
 def decode_access_token(config: TokenConfig, token: str) -> tuple[str, bool]:
-    """The token's subject (a username) and whether an external provider issued it (RS256)."""
+    """The token's subject (a username) and whether an external provider issued it (RS256).
+
+    A token seen before is not verified again (PyJWT's checks cost more than the rest of a page's sign-in,
+    issue 18 §2): its signature and claims cannot have changed, and its expiry is checked as PyJWT does."""
+    known = config.verified.get(token)
+    if known is not None:
+        subject, external, expires = known
+        if expires <= time.time():
+            raise InvalidToken("token expired")
+        return subject, external
+    subject, external, expires = _verify(config, token)
+    config.verified[token] = (subject, external, expires)
+    if len(config.verified) > VERIFIED_KEPT:
+        config.verified.popitem(last=False)
+    return subject, external
+
+
+def _verify(config: TokenConfig, token: str) -> tuple[str, bool, int]:
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
     except jwt.PyJWTError as exc:
@@ -70,7 +95,7 @@ def decode_access_token(config: TokenConfig, token: str) -> tuple[str, bool]:
             continue
         except jwt.PyJWTError as exc:
             raise InvalidToken("invalid token") from exc
-        return str(claims["sub"]), external
+        return str(claims["sub"]), external, int(claims["exp"])
     raise InvalidToken("invalid token signature")
 
 

@@ -36,6 +36,7 @@ from authz.authentication import ThrottlePolicy, authenticate
 from authz.passwords import use_profile as use_password_profile
 from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
+from resolvers.compiled.jsonsql import dumps
 from resolvers.context import Context
 from resolvers.live.context import LiveContext
 from resolvers.live.hub import Hub
@@ -135,8 +136,9 @@ class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = LiveSocket
 
     def encode_json(self, data: object) -> str:
-        """UTF-8 JSON: Chinese names stay readable on the wire and in logs."""
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        """UTF-8 JSON: Chinese names stay readable on the wire and in logs; the compiled path's JSON goes
+        in as PostgreSQL built it."""
+        return dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """A body (or GET `variables`) is a JSON object in UTF-8, nested at most MAX_BODY_NESTING deep."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -137,6 +138,17 @@ async def test_unsigned_alg_none_token_is_refused(client):
 async def test_expired_token_gets_unauthenticated(client):
     config = TokenConfig(hs256_secret=TEST_SECRET, issuer="baoxue", audience="baoxue", ttl=timedelta(seconds=1))
     token = issue_access_token(config, username="edu-province-53", account_id=1, now=utcnow() - timedelta(hours=1))
+    result = await gql(client, VIEWER, token=token)
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert "expired" in result["errors"][0]["message"]
+
+
+async def test_token_accepted_before_is_refused_once_expired(client):
+    """A token is verified once and remembered (authz/tokens.py): its expiry still ends it."""
+    config = TokenConfig(hs256_secret=TEST_SECRET, issuer="baoxue", audience="baoxue", ttl=timedelta(seconds=2))
+    token = issue_access_token(config, username="edu-province-53", account_id=1, now=utcnow())
+    assert (await gql(client, VIEWER, token=token))["data"]["viewer"]["username"] == "edu-province-53"
+    await asyncio.sleep(2.1)
     result = await gql(client, VIEWER, token=token)
     assert error_codes(result) == ["UNAUTHENTICATED"]
     assert "expired" in result["errors"][0]["message"]

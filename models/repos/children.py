@@ -14,7 +14,16 @@ from sqlmodel import col, select
 from ..child import Child, Guardian
 from ..child_counts import ChildPathCount
 from ..enrolment import EnrolmentEvent
-from .paging import Keyset, PageQuery, PathRange, branch_conditions, keyset_page_query, sort_column, within_any
+from .paging import (
+    Keyset,
+    PageQuery,
+    PathRange,
+    branch_conditions,
+    keyset_page_query,
+    page_queries,
+    sort_column,
+    within_any,
+)
 from .paths import SchoolPaths, within_path
 
 # Which path of a child each line's scope is read from (ARCHITECTURE §3).
@@ -38,6 +47,7 @@ def region_condition(region_path: str) -> ColumnElement[bool]:
     return within_any(region_ranges(region_path))
 
 
+@page_queries
 def children_page_query(
     *,
     scope: list[PathRange] | None,

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from ..child import Child, SpecialGroup, Stage
 from ..ledger import DropoutCategory, EntryStatus, Handover, Ledger, LedgerEntry
 from ..persuasion import CasePlan, DeferralRequest, DeferralStatus, PersuasionVisit
-from .paging import Keyset, Page, PageQuery, PathRange, keyset_page_query, sort_column, within_any
+from .paging import Keyset, Page, PageQuery, PathRange, keyset_page_query, page_queries, sort_column, within_any
 from .paths import SchoolPaths, within_path
 
 ENTRY_SCHOOL_PATH = SchoolPaths(cast(Any, LedgerEntry.school_path))
@@ -99,6 +99,7 @@ def entry_conditions(f: EntryFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+@page_queries
 def entries_page_query(
     *, scope: list[PathRange] | None, filter: EntryFilter, after: Keyset | None, limit: int
 ) -> PageQuery:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import operator
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import reduce
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import reduce, wraps
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     Text,
     and_,
+    bindparam,
     cast,
     false,
     func,
@@ -31,6 +35,7 @@ from .paths import SchoolPaths, within_path
 
 T = TypeVar("T", bound=SQLModel)
 R = TypeVar("R")
+Build = TypeVar("Build", bound=Callable[..., "PageQuery"])
 
 
 @dataclass(frozen=True)
@@ -107,18 +112,76 @@ def _digits(text: str, most: int) -> bool:
     return 0 < len(text) <= most and text.isascii() and text.isdigit()
 
 
+# The cursor's values are bound when a page runs, never built into its statements: the statements of one
+# list, scope and filter are then the same for every page, and built once (`page_queries`).
+AFTER_ID = "after_id"
+AFTER_PATH = "after_path"
+
+
 @dataclass(frozen=True)
 class PageQuery:
     """A page of a scoped list as statements, before running them: the compiled path (issue 18 §2) builds
     its JSON over `keys`, the normal path loads the rows (`run_page`), so both read the same rows.
 
     `keys` returns `id`, `cursor` (the cursor's text before encoding) and `position` (1, 2, …) in list
-    order, at most `limit` + 1 rows; `count` is the total.
+    order, at most `limit` + 1 rows; `count` is the total. `params` are the cursor's values, bound at each
+    run (`keys` refuses to run without them); `shape` is equal for two queries whose statements are the same.
     """
 
     keys: Select[Any]
     count: Select[Any]
     limit: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+    shape: Hashable = None
+
+
+def after_params(after: Keyset | None) -> dict[str, Any]:
+    if after is None:
+        return {}
+    return {AFTER_ID: after.id} if after.branch is None else {AFTER_ID: after.id, AFTER_PATH: after.path}
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable stand-in for an argument of a page query: equal arguments, equal stand-ins."""
+    if isinstance(value, PathRange):
+        return ("range", str(sort_column(value.column)), isinstance(value.column, SchoolPaths), value.path)
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *(_frozen(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    hash(value)  # anything else must be hashable already (text, numbers, dates, enums, None)
+    return value  # type: ignore[no-any-return]
+
+
+PAGE_QUERIES_KEPT = 1024  # per list: a few kilobytes each
+
+
+def page_queries(build: Build) -> Build:
+    """Build a list's page statements once per scope, filters and cursor branch, and reuse them for every
+    page: building them and their cache key costs more CPU than running the page (issue 18 §2). The
+    wrapped function takes keyword arguments only (`after` among them) and depends on nothing else."""
+    known: OrderedDict[Hashable, PageQuery] = OrderedDict()
+
+    @wraps(build)
+    def cached(*args: Any, **kwargs: Any) -> PageQuery:
+        assert not args, "page queries take keyword arguments"
+        after = kwargs.get("after")
+        assert after is None or isinstance(after, Keyset)
+        shape = (
+            build.__qualname__,
+            tuple(sorted((name, _frozen(v)) for name, v in kwargs.items() if name != "after")),
+            None if after is None else ("after", after.branch),
+        )
+        query = known.get(shape)
+        if query is None:
+            query = known[shape] = dataclasses.replace(build(**kwargs), params={}, shape=shape)
+            if len(known) > PAGE_QUERIES_KEPT:
+                known.popitem(last=False)
+        else:
+            known.move_to_end(shape)
+        return dataclasses.replace(query, params=after_params(after))
+
+    return cached  # type: ignore[return-value]
 
 
 def sort_column(column: Any) -> Any:
@@ -168,10 +231,10 @@ def keyset_page_query(
     if drive is None:
         stmt = select(id_column.label("id"), cast(id_column, Text).label("cursor")).where(*where)
         if after is not None:
-            stmt = stmt.where(id_column > after.id)
+            stmt = stmt.where(id_column > _after_id())
         page = stmt.order_by(id_column).limit(limit + 1).subquery()
         keys = select(page.c.id, page.c.cursor, func.row_number().over(order_by=page.c.id).label("position"))
-        return PageQuery(keys=keys.order_by(page.c.id), count=count, limit=limit)
+        return PageQuery(keys=keys.order_by(page.c.id), count=count, limit=limit, params=after_params(after))
     branches: list[Any] = []
     for k, branch in enumerate(drive):
         if after is not None and k < (after.branch if after.branch is not None else len(drive)):
@@ -179,7 +242,8 @@ def keyset_page_query(
         column = sort_column(branch.column)
         conds = [*branch_conditions(drive, k), *where]
         if after is not None and k == after.branch:
-            conds.append(tuple_(column, id_column) > tuple_(literal(after.path, column.type), literal(after.id)))
+            after_path = bindparam(AFTER_PATH, type_=column.type, required=True)
+            conds.append(tuple_(column, id_column) > tuple_(after_path, _after_id()))
         if branches:  # read only if the ranges before it leave the page short: a one-time filter
             before = [select(func.count()).select_from(b).scalar_subquery() for b in branches]
             conds.append(reduce(operator.add, before) <= limit)
@@ -187,14 +251,18 @@ def keyset_page_query(
         branches.append(stmt.order_by(column, id_column).limit(limit + 1).cte(f"range_{k}"))
     if not branches:
         empty = select(id_column.label("id"), literal("").label("cursor"), literal(0).label("position"))
-        return PageQuery(keys=empty.where(false()), count=count, limit=limit)
+        return PageQuery(keys=empty.where(false()), count=count, limit=limit)  # no cursor value in it
     union = union_all(*(select(b) for b in branches)).subquery()
     order = (union.c.branch, union.c.sort_path, union.c.id)
     cursor = cast(union.c.branch, Text) + ":" + union.c.sort_path + ":" + cast(union.c.id, Text)
     keys = select(
         union.c.id, cursor.label("cursor"), func.row_number().over(order_by=order).label("position")
     ).order_by(*order)
-    return PageQuery(keys=keys.limit(limit + 1), count=count, limit=limit)
+    return PageQuery(keys=keys.limit(limit + 1), count=count, limit=limit, params=after_params(after))
+
+
+def _after_id() -> Any:
+    return bindparam(AFTER_ID, type_=BigInteger, required=True)
 
 
 async def run_page(session: AsyncSession, model: type[T], query: PageQuery, *, count: bool = True) -> Page[T]:
@@ -202,7 +270,7 @@ async def run_page(session: AsyncSession, model: type[T], query: PageQuery, *, c
     asked for is not worth a statement that reads the whole scope)."""
     keys = query.keys.subquery()
     stmt = select(model, keys.c.cursor).join(keys, keys.c.id == model.id).order_by(keys.c.position)  # type: ignore[attr-defined]
-    found = (await session.execute(stmt)).all()
+    found = (await session.execute(stmt, dict(query.params))).all()
     total = await session.scalar(query.count) if count else 0
     page = found[: query.limit]
     return Page(

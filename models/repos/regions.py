@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import select as core_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -32,6 +33,14 @@ async def list_regions(
 async def get_regions(session: AsyncSession, codes: Iterable[str]) -> dict[str, Region]:
     rows = await session.scalars(select(Region).where(col(Region.code).in_(list(codes))))
     return {row.code: row for row in rows}
+
+
+# A list filter's region on every request: its path only, by a statement built once (issue 18 §2).
+REGION_PATH = core_select(col(Region.path)).where(col(Region.code) == bindparam("code"))
+
+
+async def region_path(session: AsyncSession, code: str) -> str | None:
+    return await session.scalar(REGION_PATH, {"code": code})
 
 
 async def get_region(session: AsyncSession, code: str) -> Region | None:

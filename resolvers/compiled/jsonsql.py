@@ -6,6 +6,7 @@ the differential test (tests/test_compiled_reads.py) holds them equal on every r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,6 +15,38 @@ from sqlalchemy import ColumnElement, Text, cast, func, literal, literal_column
 from .selection import Selected
 
 Expr = ColumnElement[Any]
+
+
+class RawJSON:
+    """JSON text PostgreSQL built, carried into the response as it is (`dumps` splices it in): decoding it
+    and encoding it again would cost more CPU than the rest of the page (issue 18 §2)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def value(self) -> Any:
+        return json.loads(self.text)
+
+
+def dumps(value: Any) -> str:
+    """UTF-8 JSON of a response (Chinese stays readable), with each `RawJSON` in it spliced in as it is.
+
+    Each raw part is first written as a placeholder string holding NUL, which no other string in a response
+    can hold (PostgreSQL text cannot, and the inputs refuse it: schema/arguments.py)."""
+    raw: list[str] = []
+
+    def placeholder(o: Any) -> str:
+        if not isinstance(o, RawJSON):
+            raise TypeError(f"not JSON: {type(o).__name__}")
+        raw.append(o.text)
+        return f"\0raw{len(raw) - 1}"
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=placeholder)
+    for n, part in enumerate(raw):
+        text = text.replace(f'"\\u0000raw{n}"', part, 1)
+    return text
 
 
 def key_literal(key: str) -> Expr:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -40,14 +40,14 @@ from models.child import GRADES_OF_STAGE, Child, Gender, Stage, mask_national_id
 from models.ledger import DropoutCategory, EntrySource, EntryStatus, Ledger, LedgerEntry
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
-from models.repos.paging import PageQuery
+from models.repos.paging import AFTER_ID, AFTER_PATH, PageQuery
 from models.school import School, SchoolKind
 
 from ..context import Context
 from ..ledgers.common import LEDGER
 from ..students.reading import children_page_query, record_personal_data_read
 from . import jsonsql
-from .jsonsql import Expr, enum_name, global_id, select_object
+from .jsonsql import Expr, RawJSON, enum_name, global_id, select_object
 from .selection import Selected, only
 
 CHILD = Child.__table__  # type: ignore[attr-defined]
@@ -55,6 +55,7 @@ SCHOOL = School.__table__  # type: ignore[attr-defined]
 ENTRY = LedgerEntry.__table__  # type: ignore[attr-defined]
 
 Builder = Callable[[Selected], Any]
+V = TypeVar("V")
 
 
 def typename(name: str) -> Builder:
@@ -242,14 +243,16 @@ class Projection:
     counts: bool
 
 
-class Projections:
-    """Rendered projections by (selection, page size, has a previous page, the grants they inline)."""
+class Kept(Generic[V]):
+    """What is built once and reused, by key, the least recently used dropped first: rendered projections
+    by (selection, page size, has a previous page, the grants they inline), statements by projection and
+    page shape."""
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self.known: OrderedDict[Hashable, Projection] = OrderedDict()
+        self.known: OrderedDict[Hashable, V] = OrderedDict()
 
-    def get(self, key: Hashable, build: Callable[[], Projection]) -> Projection:
+    def get(self, key: Hashable, build: Callable[[], V]) -> V:
         found = self.known.get(key)
         if found is not None:
             self.known.move_to_end(key)
@@ -260,7 +263,7 @@ class Projections:
         return made
 
 
-PROJECTIONS = Projections()
+PROJECTIONS: Kept[Projection] = Kept()
 
 
 def connection_projection(
@@ -333,16 +336,47 @@ def connection_projection(
     return Projection(data, audit, counts)
 
 
-async def run_projection(ctx: Context, page: PageQuery, projection: Projection) -> tuple[Any, list[list[Any]]]:
-    """One statement: the page's keys (and total, if asked) as CTEs, the projection's JSON over them."""
-    columns: list[Any] = [literal_column(projection.data).label("data")]
+@dataclass(frozen=True)
+class Statement:
+    """A page's whole statement as the driver runs it: its SQL text and its parameters but the cursor's."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+STATEMENTS: Kept[Statement] = Kept()  # by projection and page shape: the same text for every page of a list
+
+
+def statement(ctx: Context, page: PageQuery, projection: Projection) -> Statement:
+    """One statement: the page's keys (and total, if asked) as CTEs, the projection's JSON over them as
+    text (the response carries it as it is: `RawJSON`)."""
+    columns: list[Any] = [literal_column(f"({projection.data})::text").label("data")]
     if projection.audit is not None:
         columns.append(literal_column(projection.audit).label("audit"))
     stmt = select(*columns).add_cte(page.keys.cte("page"))
     if projection.counts:
         stmt = stmt.add_cte(select(page.count.scalar_subquery().label("n")).cte("total"))
-    row = (await ctx.session.execute(stmt)).one()
-    return row.data, list(row.audit or []) if projection.audit is not None else []
+    compiled = stmt.compile(dialect=ctx.session.get_bind().dialect)
+    expanded = compiled.construct_expanded_state(dict(page.params))  # IN lists as one parameter a value
+    processors = expanded.processors  # what SQLAlchemy applies to each value it binds (enums, arrays…)
+    params = {
+        name: processors[name](value) if name in processors else value
+        for name, value in expanded.parameters.items()
+        if name not in (AFTER_ID, AFTER_PATH)
+    }
+    return Statement(expanded.statement, params)
+
+
+async def run_projection(ctx: Context, page: PageQuery, projection: Projection) -> tuple[RawJSON, list[list[Any]]]:
+    """The page's JSON text and the rows it read in full, by the driver itself: the statement is built and
+    compiled once per projection and page shape (`PageQuery.shape`); only the cursor's values change."""
+    found = STATEMENTS.get((projection, page.shape), lambda: statement(ctx, page, projection)) if page.shape else None
+    stmt = found or statement(ctx, page, projection)
+    connection = (await (await ctx.session.connection()).get_raw_connection()).driver_connection
+    assert connection is not None
+    cursor = await connection.execute(stmt.sql, {**stmt.params, **page.params})
+    row = await cursor.fetchone()
+    return RawJSON(row[0]), list(row[1] or []) if projection.audit is not None else []
 
 
 def check_students(selection: tuple[Selected, ...]) -> None:

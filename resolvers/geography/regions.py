@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import col
 
+from authz.access import Access
 from authz.catalogue import ancestors
 from models.region import Region, RegionLevel
 from models.repos import regions as region_repo
@@ -73,10 +74,11 @@ async def filter_region_path(ctx: Context, region_code: str | None) -> str | Non
     """The path of a list filter's `regionCode` (a region the caller may see), or None when unset."""
     if region_code is None:
         return None
-    region = (await get_regions(ctx, [region_code])).get(region_code)
-    if region is None:
+    access = ctx.access()
+    path = await region_repo.region_path(ctx.session, region_code)
+    if path is None or not visible_region(access, path):
         raise unknown_region("filter.regionCode")
-    return region.path
+    return path
 
 
 async def filter_school_path(ctx: Context, school_code: str | None) -> str | None:
@@ -93,12 +95,14 @@ async def get_regions(ctx: Context, codes: list[str]) -> dict[str, Region]:
     """Regions by code; one outside the caller's view answers like a missing one."""
     access = ctx.access()
     found = await region_repo.get_regions(ctx.session, codes)
-    return {
-        code: region
-        for code, region in found.items()
-        if access.allows("REGION", READ, {"PLACE": [region.path]})
-        or access.sees_as_ancestor("REGION", READ, "PLACE", region.path)
-    }
+    return {code: region for code, region in found.items() if visible_region(access, region.path)}
+
+
+def visible_region(access: Access, path: str) -> bool:
+    """A region the caller may see: inside its jurisdiction, or above it (its own county's city)."""
+    return bool(
+        access.allows("REGION", READ, {"PLACE": [path]}) or access.sees_as_ancestor("REGION", READ, "PLACE", path)
+    )
 
 
 async def places_named(ctx: Context, codes: list[str]) -> dict[str, Region]:
