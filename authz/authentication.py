@@ -104,10 +104,14 @@ class Authentication:
 class AccountFacts(Protocol):
     """What a principal is made of: an `Account`, or the row `accounts.sign_in_facts` reads."""
 
-    id: int | None
-    username: str
-    display_name: str
-    is_service: bool
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def is_service(self) -> bool: ...
 
 
 def principal_of(account: AccountFacts, credential: CredentialKind) -> Principal:

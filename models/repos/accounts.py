@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Row, bindparam, func, update
-from sqlalchemy import select as core_select
+from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..account import Account, ApiToken
+from .driver import fetch_one
 from .paging import Page, fetch_page
 
-# Sign-in on every request reads these only, by a statement built once (issue 18 §2: a whole Account
-# through the ORM cost twice as much CPU).
-SIGN_IN = core_select(
-    col(Account.id), col(Account.username), col(Account.display_name), col(Account.is_service), col(Account.active)
-).where(col(Account.username) == bindparam("username"))
+
+class SignInFacts(NamedTuple):
+    """What sign-in reads of an account on every request (`authz.authentication.principal_of`)."""
+
+    id: int
+    username: str
+    display_name: str
+    is_service: bool
+    active: bool
 
 
-async def sign_in_facts(session: AsyncSession, username: str) -> Row[int | None, str, str, bool, bool] | None:
-    """The account's id, username, display name, whether it is a service account and active."""
-    return (await session.execute(SIGN_IN, {"username": username})).first()
+async def sign_in_facts(session: AsyncSession, username: str) -> SignInFacts | None:
+    """The account's sign-in facts, through the driver (models/repos/driver.py: every request asks)."""
+    row = await fetch_one(
+        session,
+        "SELECT id, username, display_name, is_service, active FROM account WHERE username = %s",
+        (username,),
+    )
+    return SignInFacts(*row) if row is not None else None
 
 
 async def get_account_by_username(session: AsyncSession, username: str) -> Account | None:

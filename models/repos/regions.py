@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, bindparam, func
-from sqlalchemy import select as core_select
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..region import Region, RegionLevel
+from .driver import fetch_one
 from .paging import Page, fetch_page
 
 
@@ -35,12 +35,10 @@ async def get_regions(session: AsyncSession, codes: Iterable[str]) -> dict[str, 
     return {row.code: row for row in rows}
 
 
-# A list filter's region on every request: its path only, by a statement built once (issue 18 §2).
-REGION_PATH = core_select(col(Region.path)).where(col(Region.code) == bindparam("code"))
-
-
 async def region_path(session: AsyncSession, code: str) -> str | None:
-    return await session.scalar(REGION_PATH, {"code": code})
+    """A list filter's region, through the driver (models/repos/driver.py: every filtered page asks)."""
+    row = await fetch_one(session, "SELECT path FROM region WHERE code = %s", (code,))
+    return row[0] if row is not None else None
 
 
 async def get_region(session: AsyncSession, code: str) -> Region | None:

@@ -40,6 +40,7 @@ from models.child import GRADES_OF_STAGE, Child, Gender, Stage, mask_national_id
 from models.ledger import DropoutCategory, EntrySource, EntryStatus, Ledger, LedgerEntry
 from models.repos import children as child_repo
 from models.repos import ledger as ledger_repo
+from models.repos.driver import fetch_one
 from models.repos.paging import AFTER_ID, AFTER_PATH, PageQuery
 from models.school import School, SchoolKind
 
@@ -372,10 +373,8 @@ async def run_projection(ctx: Context, page: PageQuery, projection: Projection) 
     compiled once per projection and page shape (`PageQuery.shape`); only the cursor's values change."""
     found = STATEMENTS.get((projection, page.shape), lambda: statement(ctx, page, projection)) if page.shape else None
     stmt = found or statement(ctx, page, projection)
-    connection = (await (await ctx.session.connection()).get_raw_connection()).driver_connection
-    assert connection is not None
-    cursor = await connection.execute(stmt.sql, {**stmt.params, **page.params})
-    row = await cursor.fetchone()
+    row = await fetch_one(ctx.session, stmt.sql, {**stmt.params, **page.params})
+    assert row is not None  # one row: the statement selects from no table
     return RawJSON(row[0]), list(row[1] or []) if projection.audit is not None else []
 
 
