@@ -45,6 +45,8 @@ from strawberry.types.field import StrawberryField
 
 from authz.errors import AccessError
 from resolvers.compiled import entries as compiled_entries
+from resolvers.compiled import reports as compiled_reports
+from resolvers.compiled import school_age as compiled_school_age
 from resolvers.compiled import students as compiled_students
 from resolvers.compiled.selection import NotCompiled, Selected
 from resolvers.context import Context
@@ -80,10 +82,13 @@ async def _ledger_entries(ctx: Context, selection: tuple[Selected, ...], *, filt
 ROOTS: dict[str, Root] = {
     "students": Root(compiled_students.check_students, compiled_students.students),
     "ledgerEntries": Root(compiled_entries.check_entries, _ledger_entries),
+    "schoolAgeChildren": Root(compiled_school_age.check_school_age, compiled_school_age.school_age_children),
+    "reports": Root(compiled_reports.check_reports, compiled_reports.reports),
 }
 NODES: dict[str, Root] = {
     "Student": Root(compiled_students.check_student, compiled_students.student_node),
     "LedgerEntry": Root(compiled_entries.check_entry, compiled_entries.entry_node),
+    "Report": Root(compiled_reports.check_report, compiled_reports.report_node),
 }
 
 
