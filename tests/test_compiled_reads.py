@@ -570,6 +570,7 @@ async def make_reports(client: httpx.AsyncClient) -> list[str]:
 async def test_compiled_and_normal_reports_agree(chunk, client, normal, session):
     """`reports` and `node` on Report, generated, as every demo account over reports in every state."""
     reports = await make_reports(client)
+    shown = {"edges": 0, "nodes": 0}  # the comparison must include reports actually read
     for username in ACCOUNTS[chunk::REPORT_CHUNKS]:
         token = await token_for(client, username)
         rng = random.Random(f"compiled-reports-{username}")
@@ -580,9 +581,14 @@ async def test_compiled_and_normal_reports_agree(chunk, client, normal, session)
         query, variables = reports_operation(rng, after)
         compiled, _, answered = await both(client, normal, session, token, query, variables)
         assert answered == (not compiled.get("errors")), query
+        connection = next(iter((compiled.get("data") or {}).values()), None) or {}
+        shown["edges"] += len(connection.get("edges") or [])
         query, variables = report_node_operation(rng, rng.choice(reports))
         compiled, _, answered = await both(client, normal, session, token, query, variables)
         assert answered, query
+        shown["nodes"] += compiled["data"]["node"] is not None
+    assert shown["edges"] > 0
+    assert shown["nodes"] > 0
 
 
 # -- what the comparison must include -------------------------------------------------------------------
@@ -657,6 +663,77 @@ async def test_an_account_out_of_scope_gets_the_same_refusals_and_empty_pages(cl
     assert await audit_after(session, since) == []
 
 
+SCHOOL_AGE_PAGE = """query { schoolAgeChildren(filter: {schoolYear: 2026}, first: 100) { totalCount cutoffDate
+  edges { node { age schoolingStatus student { id name nationalId } entry { id ledger status } } } } }"""
+REPORT_LIST = "query { reports(first: 20) { totalCount edges { node { id unitCode period status locked late } } } }"
+REPORT_NODE = "query($id: ID!) { node(id: $id) { id ... on Report { unitCode period status firstSubmittedAt } } }"
+
+
+async def test_the_county_school_age_page_compiles_with_statuses_ages_and_audits(client, normal, session):
+    token = await token_for(client, "edu-county-532329")
+    since = await last_audit_id(session)
+    compiled, _, answered = await both(client, normal, session, token, SCHOOL_AGE_PAGE, {})
+    assert answered
+    page = compiled["data"]["schoolAgeChildren"]
+    assert page["cutoffDate"] == "2026-08-31"
+    assert page["totalCount"] > 100
+    rows = [e["node"] for e in page["edges"]]
+    assert all(6 <= r["age"] <= 15 for r in rows)
+    assert {r["schoolingStatus"] for r in rows} >= {"ENROLLED", "SUSPECTED"}
+    assert all((r["entry"] is None) == (r["schoolingStatus"] in ("ENROLLED", "OUT_OF_SCHOOL")) for r in rows)
+    full = [r for r in rows if r["student"]["nationalId"] and "*" not in r["student"]["nationalId"]]
+    assert full
+    assert len(await audit_after(session, since)) == 2 * len(full)  # both requests audited each child once
+
+
+async def test_an_account_out_of_scope_gets_the_same_school_age_and_report_answers(client, normal, session):
+    """Refusals and views as the normal path gives them: FORBIDDEN without the read right, bad arguments
+    refused alike, drafts only for their own unit's staff, another county's reports null or absent."""
+    march, april, _, guyuan = await make_reports(client)
+
+    async def run(username: str, query: str, variables: dict[str, Any] | None = None) -> tuple[Any, bool]:
+        compiled, _, answered = await both(
+            client, normal, session, await token_for(client, username), query, variables or {}
+        )
+        return compiled, answered
+
+    for username in ("admin-county-532329", "edu-nation-CN"):  # no LEDGER:READ anywhere
+        refused, answered = await run(username, SCHOOL_AGE_PAGE)
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert refused["data"] == {"schoolAgeChildren": None}
+        assert not answered
+    bad_year, answered = await run(
+        "edu-county-532329", "{ schoolAgeChildren(filter: {schoolYear: 1999}) { totalCount } }"
+    )
+    assert bad_year["errors"]
+    assert not answered
+    forbidden, answered = await run("admin-county-532329", REPORT_LIST)
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert not answered
+
+    def listed(answer: dict[str, Any]) -> set[str]:
+        return {e["node"]["id"] for e in answer["data"]["reports"]["edges"]}
+
+    county, answered = await run("edu-county-532329", REPORT_LIST)
+    assert answered
+    assert march in listed(county)
+    assert not listed(county) & {april, guyuan}  # a school's draft stays with the school
+    staff, answered = await run(STAFF, REPORT_LIST)
+    assert answered
+    assert {march, april} <= listed(staff)
+    neighbour, answered = await run("edu-county-532328", REPORT_LIST)
+    assert answered
+    assert march not in listed(neighbour)
+    for username, report_id in (("edu-county-532328", march), ("edu-county-532329", april), ("edu-nation-CN", guyuan)):
+        hidden, answered = await run(username, REPORT_NODE, {"id": report_id})
+        assert hidden == {"data": {"node": None}}
+        assert answered
+    seen, answered = await run("edu-nation-CN", REPORT_NODE, {"id": march})
+    assert seen["data"]["node"]["status"] == "APPROVED"
+    assert seen["data"]["node"]["firstSubmittedAt"]
+    assert answered
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -670,6 +747,9 @@ async def test_an_account_out_of_scope_gets_the_same_refusals_and_empty_pages(cl
         "query { a: students(first: 1) { totalCount } b: students(first: 2) { totalCount } }",
         'query { students(first: 3) { edges { node { attendance(month: "2026-10") { month } } } } }',
         "{ __typename }",
+        "query { schoolAgeChildren(first: 3) { edges { node { entry { student { id } } } } } }",
+        "query { reports(first: 3) { edges { node { id current { number } } } } }",
+        "query { reports(first: 3) { edges { node { id submittedBy } } } }",
     ],
 )
 async def test_what_does_not_compile_falls_back_to_the_same_answer(query, client, normal, session):
