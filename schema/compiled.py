@@ -1,5 +1,8 @@
 """The compiled path's hook (issue 18 §2, `resolvers/compiled/`).
 
+The root fields it knows (`ROOTS`): `students`, `ledgerEntries`, `schoolAgeChildren` and `reports`; and
+`node` on the types in `NODES`: Student, LedgerEntry and Report (SchoolAgeChild is no Node).
+
 After sign-in, the query budget, the limits, validation and the move to a read replica (the extensions
 before this one), a query whose one root field compiles is answered with the JSON PostgreSQL built for
 it, in the operation's own session and transaction (UnitOfWork commits it and its audit rows as for any
