@@ -523,7 +523,7 @@ async def agree_as(
         query, variables = entries_operation(rng, after)
         compiled, _, answered = await both(client, normal, session, token, query, variables)
         assert answered == (not compiled.get("errors")), query
-    for _ in range(max(1, operations // 2)):
+    for _ in range(max(1, operations // 3)):
         after = None
         if rng.random() < 0.3:
             page = await post(normal, "{ schoolAgeChildren(first: 3) { pageInfo { endCursor } } }", {}, token)
