@@ -348,18 +348,47 @@ REPORT_FIELDS = [
     "version",
     "locked",
     "late",
+    "submittedBy",
+    "submittedAt",
+]
+VERSION_FIELDS = [
+    "id",
+    "__typename",
+    "number",
+    "status",
+    "asOf",
+    "generatedBy",
+    "generatedAt",
+    "unitsExpected",
+    "submittedBy",
+    "submittedAt",
+    "daysLate",
+    "cosignedBy",
+    "cosignedAt",
+    "cosignNote",
+    "reviewedBy",
+    "reviewedAt",
+    "decision",
+    "reviewReasons",
+    "returnedBy",
+    "returnedAt",
+    "returnReason",
 ]
 
 
 def report_selection(rng: random.Random, aliases: Aliases) -> tuple[str, list[str]]:
     parts = [aliases.key(n) for n in subset(rng, REPORT_FIELDS)]
+    if rng.random() < 0.5:
+        parts.append(f"{aliases.key('current')} {{ {' '.join(subset(rng, VERSION_FIELDS))} }}")
+        rng.shuffle(parts)
     if rng.random() < 0.25:
         return "...R", [f"fragment R on Report {{ {' '.join(parts)} }}"]
     return " ".join(parts), []
 
 
-def reports_operation(rng: random.Random, after: str | None) -> tuple[str, dict[str, Any]]:
-    """One `reports` query: a filter (as a variable), `first`, `after`, a random selection."""
+def reports_operation(rng: random.Random, after: str | None, *, filtered: bool = True) -> tuple[str, dict[str, Any]]:
+    """One `reports` query: a filter (as a variable, empty unless `filtered`), `first`, `after`, a random
+    selection."""
     aliases = Aliases(rng)
     node, fragments = report_selection(rng, aliases)
     connection = [f"edges {{ {'cursor ' if rng.random() < 0.5 else ''}node {{ {node} }} }}"]
@@ -369,15 +398,15 @@ def reports_operation(rng: random.Random, after: str | None) -> tuple[str, dict[
         connection.append(f"pageInfo {{ {' '.join(subset(rng, PAGE_INFO))} }}")
     rng.shuffle(connection)
     f: dict[str, Any] = {}
-    if rng.random() < 0.2:
+    if filtered and rng.random() < 0.2:
         f["level"] = rng.choice(["SCHOOL", "COUNTY"])
-    if rng.random() < 0.2:
+    if filtered and rng.random() < 0.2:
         f["cadence"] = rng.choice(["MONTH", "QUARTER"])
-    if rng.random() < 0.2:
-        f["period"] = rng.choice(["2026-03", "2026-04"])
-    if rng.random() < 0.2:
+    if filtered and rng.random() < 0.2:
+        f["period"] = rng.choice(["2026-02", "2026-03", "2026-04"])
+    if filtered and rng.random() < 0.2:
         f["status"] = rng.sample(["DRAFT", "SUBMITTED", "RETURNED", "APPROVED"], rng.randint(1, 2))
-    if rng.random() < 0.2:
+    if filtered and rng.random() < 0.2:
         f["regionCode"] = rng.choice(REGIONS)
     variables: dict[str, Any] = {"f": f, "n": rng.choice([1, 2, 20])}
     definitions, arguments = ["$f: ReportFilter", "$n: Int"], ["filter: $f", "first: $n"]
@@ -547,21 +576,28 @@ async def agree_as(
 
 
 REPORT_CHUNKS = 4
+REPORT_READERS = [COUNTY_EDU, STAFF, "edu-province-53", "edu-nation-CN"]
 
 
 async def make_reports(client: httpx.AsyncClient) -> list[str]:
     """Reports in each state a reader sees differently: Wuding's primary school's March approved by its
-    county (late: submitted in December), its April a draft (its own staff only), another Yunnan school's
-    March submitted, a Guyuan school's March a draft. Their global ids."""
+    county (late: submitted in December), its April a draft (its own staff only), its February returned
+    and drafted again (version 2 for the school, the returned version 1 for the levels above), another
+    Yunnan school's March submitted, a Guyuan school's March a draft. Their global ids."""
     staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
+    county = await token_for(client, COUNTY_EDU)
     march = await submitted_march(client, staff, principal)
-    approved = await review(client, await token_for(client, COUNTY_EDU), march, "APPROVE")
+    approved = await review(client, county, march, "APPROVE")
     assert approved["errors"] == [], approved["errors"]
     april = await draft_school(client, staff, "2026-04")
+    february = await submit(client, principal, (await draft_school(client, staff, "2026-02"))["report"])
+    returned = await review(client, county, february["report"], "RETURN", reasons="遗漏")
+    assert returned["errors"] == [], returned["errors"]
+    redrafted = await draft_school(client, staff, "2026-02", version=returned["report"]["version"])
     other = await draft_school(client, await token_for(client, "staff-school-2153000001"), school="2153000001")
     submitted = await submit(client, await token_for(client, "edu-school-2153000001"), other["report"])
     guyuan = await draft_school(client, await token_for(client, "staff-school-2164000001"), school="2164000001")
-    made = [approved, april, submitted, guyuan]
+    made = [approved, april, submitted, guyuan, redrafted]
     assert all(m["errors"] == [] for m in made), made
     return [m["report"]["id"] for m in made]
 
@@ -571,14 +607,15 @@ async def test_compiled_and_normal_reports_agree(chunk, client, normal, session)
     """`reports` and `node` on Report, generated, as every demo account over reports in every state."""
     reports = await make_reports(client)
     shown = {"edges": 0, "nodes": 0}  # the comparison must include reports actually read
-    for username in ACCOUNTS[chunk::REPORT_CHUNKS]:
+    reader = REPORT_READERS[chunk % len(REPORT_READERS)]  # one account that reads some, unfiltered
+    for username in [reader, *ACCOUNTS[chunk::REPORT_CHUNKS]]:
         token = await token_for(client, username)
         rng = random.Random(f"compiled-reports-{username}")
         after = None
         if rng.random() < 0.3:
             page = await post(normal, "{ reports(first: 1) { pageInfo { endCursor } } }", {}, token)
             after = ((page.get("data") or {}).get("reports") or {}).get("pageInfo", {}).get("endCursor")
-        query, variables = reports_operation(rng, after)
+        query, variables = reports_operation(rng, after, filtered=username != reader)
         compiled, _, answered = await both(client, normal, session, token, query, variables)
         assert answered == (not compiled.get("errors")), query
         connection = next(iter((compiled.get("data") or {}).values()), None) or {}
@@ -689,7 +726,7 @@ async def test_the_county_school_age_page_compiles_with_statuses_ages_and_audits
 async def test_an_account_out_of_scope_gets_the_same_school_age_and_report_answers(client, normal, session):
     """Refusals and views as the normal path gives them: FORBIDDEN without the read right, bad arguments
     refused alike, drafts only for their own unit's staff, another county's reports null or absent."""
-    march, april, _, guyuan = await make_reports(client)
+    march, april, _, guyuan, february = await make_reports(client)
 
     async def run(username: str, query: str, variables: dict[str, Any] | None = None) -> tuple[Any, bool]:
         compiled, _, answered = await both(
@@ -728,6 +765,14 @@ async def test_an_account_out_of_scope_gets_the_same_school_age_and_report_answe
         hidden, answered = await run(username, REPORT_NODE, {"id": report_id})
         assert hidden == {"data": {"node": None}}
         assert answered
+    current = "query($id: ID!) { node(id: $id) { ... on Report { current { number status } } } }"
+    for username, version in (
+        ("edu-county-532329", {"number": 1, "status": "RETURNED"}),
+        (STAFF, {"number": 2, "status": "DRAFT"}),
+    ):
+        corrected, answered = await run(username, current, {"id": february})
+        assert corrected["data"]["node"]["current"] == version  # the levels above see the returned version
+        assert answered
     seen, answered = await run("edu-nation-CN", REPORT_NODE, {"id": march})
     assert seen["data"]["node"]["status"] == "APPROVED"
     assert seen["data"]["node"]["firstSubmittedAt"]
@@ -748,8 +793,9 @@ async def test_an_account_out_of_scope_gets_the_same_school_age_and_report_answe
         'query { students(first: 3) { edges { node { attendance(month: "2026-10") { month } } } } }',
         "{ __typename }",
         "query { schoolAgeChildren(first: 3) { edges { node { entry { student { id } } } } } }",
-        "query { reports(first: 3) { edges { node { id current { number } } } } }",
-        "query { reports(first: 3) { edges { node { id submittedBy } } } }",
+        "query { reports(first: 3) { edges { node { id versions { number } } } } }",
+        "query { reports(first: 3) { edges { node { id approvedBy } } } }",
+        "query { reports(first: 3) { edges { node { id current { consolidation { rate } } } } } }",
     ],
 )
 async def test_what_does_not_compile_falls_back_to_the_same_answer(query, client, normal, session):

@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, String, literal, select, text
+from sqlalchemy import Date, DateTime, Integer, String, column, literal, select, text, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Child, LedgerEntry
 from models.ledger import EntryStatus, Ledger
 from models.province import age_on, age_on_sql
-from models.report import ReportStatus, is_late, is_late_sql, is_locked, is_locked_sql
+from models.report import ReportRevision, ReportStatus, is_late, is_late_sql, is_locked, is_locked_sql
 from models.repos.ledger import SchoolAgeRow, schooling_status, schooling_status_sql
 from resolvers.compiled.jsonsql import iso_datetime
+from resolvers.reports.reading import current_shown, current_shown_order, shown_sql, shown_versions
 
 
 async def evaluated(session: AsyncSession, expressions: Sequence[Any]) -> list[Any]:
@@ -93,3 +94,24 @@ async def test_the_database_writes_instants_as_strawberry_does(session):
         written = await evaluated(session, [iso_datetime(v) for v in values])
         assert written == [t.isoformat() for t in read], zone
     await session.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+
+
+async def test_the_database_picks_the_versions_shown_and_the_current_one_as_python_does(session):
+    """`shown_sql` and `current_shown_order` pick what `shown_versions` and `current_shown` pick, for
+    generated version histories, current numbers and readers who work on the unit or not."""
+    rng = random.Random("versions")
+    for _ in range(300):
+        statuses = [rng.choice(list(ReportStatus)) for _ in range(rng.randint(1, 5))]
+        current, works_on = rng.randint(1, len(statuses)), rng.random() < 0.5
+        revisions = [ReportRevision(number=n, status=st) for n, st in enumerate(statuses, start=1)]
+        picked = current_shown(shown_versions(revisions, works_on), current)
+        rows = values(column("number", Integer), column("status", String), name="v").data(
+            [(r.number, r.status.value) for r in revisions]
+        )
+        stmt = (
+            select(rows.c.number)
+            .where(shown_sql(rows.c.status, literal(works_on)))
+            .order_by(*current_shown_order(rows.c.number, literal(current)))
+            .limit(1)
+        )
+        assert await session.scalar(stmt) == (picked.number if picked else None), (statuses, current, works_on)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, false, or_
 
 from models.report import (
     Report,
@@ -118,6 +118,24 @@ def current_shown(revisions: list[ReportRevision], number: int) -> ReportRevisio
     """The report's current version if shown, else the newest shown (a correction not yet resubmitted
     leaves the returned version current for the levels above)."""
     return next((r for r in revisions if r.number == number), revisions[-1] if revisions else None)
+
+
+def shown_sql(status: Any, works_on_unit: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`shown_versions` in SQL: is this version shown (`works_on_unit`: `works_on` of its report's unit)?
+    A test holds it and `current_shown_order` to the Python rules over generated versions."""
+    return or_(works_on_unit, status != ReportStatus.DRAFT.value)
+
+
+def works_on_sql(ctx: Context, unit_path: Any) -> ColumnElement[bool]:
+    """`works_on` in SQL, for a report's unit path column."""
+    own = sorted(own_unit_paths(ctx))
+    return unit_path.in_(own) if own else false()
+
+
+def current_shown_order(number: Any, current_number: Any) -> tuple[Any, ...]:
+    """`current_shown` in SQL: the shown versions in this order, the first is the one it picks (the
+    report's current version, else the newest)."""
+    return ((number == current_number).desc(), number.desc())
 
 
 async def figures_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportFigure]]:
