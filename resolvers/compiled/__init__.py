@@ -10,7 +10,8 @@ decision is the same `authz/` scope, inlined as a SQL predicate per row.
 - `entries.py`: `ledgerEntries` and `node` on LedgerEntry.
 - `school_age.py`: `schoolAgeChildren` (its `cutoffDate`, and `age` and `schoolingStatus` through the
   SQL twins beside their Python rules).
-- `reports.py`: `reports` and `node` on Report: a report's own columns; its versions fall back.
+- `reports.py`: `reports` and `node` on Report: a report's columns and its current version's; the
+  rest (all versions, tables, lists) falls back.
 - `connection.py`: any list's connection over its page query; `jsonsql.py`: the encodings (objects,
   global IDs, cursors, enums, instants); `selection.py`: what a selection is, and NotCompiled.
 """
