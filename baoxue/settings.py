@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     )
     compiled_reads: bool = Field(
         default=True,
-        description="Answer the hot reads (students) from one SQL statement that builds the JSON in "
+        description="Answer the hot reads (students, ledgerEntries, schoolAgeChildren, reports and node on "
+        "their types) from one SQL statement that builds the JSON in "
         "PostgreSQL (issue 18 §2); false resolves every field through strawberry (the tests and the bench "
         "compare the two).",
     )

@@ -1,6 +1,7 @@
 """CPU per request of the county page in one process, compiled path against normal path (issue 18 §2).
 
     uv run python -m bench.compiled [--account edu-county-532329 --region 532329 --requests 200]
+                                    [--page students|schoolAge]
 
 Against DATABASE_URL (the demo data will do: the page's Python work does not grow with the province).
 Both apps run in this process over ASGI, one after the other; process CPU per request includes the
@@ -28,9 +29,15 @@ from .common import uncounted_budgets
 PAGE = """query($r: String!) { students(filter: {regionCode: $r}, first: 50) { totalCount edges { cursor node {
   id name gender birthDate grade stage specialGroups school { code name }
   currentEntry { id ledger status category openedOn lastVisitOn } } } } }"""
+SCHOOL_AGE = """query($r: String!) { schoolAgeChildren(filter: {regionCode: $r}, first: 50) { totalCount cutoffDate
+  edges { cursor node { age schoolingStatus student { id name gender birthDate grade stage school { code name } }
+  entry { id ledger status category openedOn } } } } }"""
+PAGES = {"students": PAGE, "schoolAge": SCHOOL_AGE}
 
 
-async def measure(url: str, compiled: bool, account: str, password: str, region: str, requests: int) -> dict[str, Any]:
+async def measure(
+    url: str, compiled: bool, account: str, password: str, region: str, requests: int, query: str = PAGE
+) -> dict[str, Any]:
     engine = create_async_engine(normalize_url(url))
     settings = Settings(
         database_url=url,
@@ -44,7 +51,7 @@ async def measure(url: str, compiled: bool, account: str, password: str, region:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         token = (await client.post("/auth/token", data={"username": account, "password": password})).json()
         headers = {"authorization": f"Bearer {token['access_token']}"}
-        body = {"query": PAGE, "variables": {"r": region}}
+        body = {"query": query, "variables": {"r": region}}
 
         async def run(call: Any) -> tuple[float, float]:
             for _ in range(20):
@@ -77,10 +84,13 @@ def main() -> None:
     parser.add_argument("--password", default="baoxue-demo")
     parser.add_argument("--region", default="532329")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--page", choices=sorted(PAGES), default="students")
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
     for compiled in (False, True, False, True):
-        found = asyncio.run(measure(url, compiled, args.account, args.password, args.region, args.requests))
+        found = asyncio.run(
+            measure(url, compiled, args.account, args.password, args.region, args.requests, PAGES[args.page])
+        )
         path = "compiled" if compiled else "normal  "
         print(
             f"{path}  CPU {found['cpu_ms']:.2f} ms/request (of which /healthz's floor {found['healthz_cpu_ms']:.2f}), "

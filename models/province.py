@@ -8,6 +8,7 @@ import calendar
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from .base import updated_at_field, version_field
@@ -107,6 +108,15 @@ def school_age_birth_window(cutoff: date) -> tuple[date, date]:
 
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def age_on_sql(birth: Any, day: date) -> Any:
+    """`age_on` in SQL, for a birth-date column on a given day (the compiled school-age ledger; a test
+    holds the two equal over generated dates, 29 February included)."""
+    month, day_of_month = sa.func.extract("month", birth), sa.func.extract("day", birth)
+    before = sa.tuple_(sa.literal(day.month), sa.literal(day.day)) < sa.tuple_(month, day_of_month)
+    years = sa.literal(day.year) - sa.func.extract("year", birth) - sa.case((before, 1), else_=0)
+    return sa.cast(years, sa.Integer)
 
 
 def _years_before(day: date, years: int) -> date:

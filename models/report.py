@@ -38,6 +38,29 @@ class ReportStatus(enum.StrEnum):
     APPROVED = "APPROVED"  # re-checked and locked; the level above may still return it with a reason
 
 
+LOCKED = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+
+
+def is_locked(status: ReportStatus) -> bool:
+    """A report no longer changes once submitted or approved (`Report.locked`)."""
+    return status in LOCKED
+
+
+def is_locked_sql(status: Any) -> Any:
+    """`is_locked` in SQL (the compiled `reports`; a test holds the two equal on every status)."""
+    return sa.func.coalesce(status.in_([s.value for s in LOCKED]), sa.false())
+
+
+def is_late(days_late: int | None) -> bool:
+    """Was the first submission after the deadline (`Report.late`)?"""
+    return bool(days_late)
+
+
+def is_late_sql(days_late: Any) -> Any:
+    """`is_late` in SQL (a test holds the two equal over generated values, null and zero included)."""
+    return sa.func.coalesce(days_late, 0) != 0
+
+
 class ReviewDecision(enum.StrEnum):
     APPROVE = "APPROVE"
     RETURN = "RETURN"

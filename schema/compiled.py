@@ -1,5 +1,8 @@
 """The compiled path's hook (issue 18 §2, `resolvers/compiled/`).
 
+The root fields it knows (`ROOTS`): `students`, `ledgerEntries`, `schoolAgeChildren` and `reports`; and
+`node` on the types in `NODES`: Student, LedgerEntry and Report (SchoolAgeChild is no Node).
+
 After sign-in, the query budget, the limits, validation and the move to a read replica (the extensions
 before this one), a query whose one root field compiles is answered with the JSON PostgreSQL built for
 it, in the operation's own session and transaction (UnitOfWork commits it and its audit rows as for any
@@ -45,6 +48,8 @@ from strawberry.types.field import StrawberryField
 
 from authz.errors import AccessError
 from resolvers.compiled import entries as compiled_entries
+from resolvers.compiled import reports as compiled_reports
+from resolvers.compiled import school_age as compiled_school_age
 from resolvers.compiled import students as compiled_students
 from resolvers.compiled.jsonsql import RawJSON
 from resolvers.compiled.selection import NotCompiled, Selected
@@ -82,10 +87,13 @@ async def _ledger_entries(ctx: Context, selection: tuple[Selected, ...], *, filt
 ROOTS: dict[str, Root] = {
     "students": Root(compiled_students.check_students, compiled_students.students),
     "ledgerEntries": Root(compiled_entries.check_entries, _ledger_entries),
+    "schoolAgeChildren": Root(compiled_school_age.check_school_age, compiled_school_age.school_age_children),
+    "reports": Root(compiled_reports.check_reports, compiled_reports.reports),
 }
 NODES: dict[str, Root] = {
     "Student": Root(compiled_students.check_student, compiled_students.student_node),
     "LedgerEntry": Root(compiled_entries.check_entry, compiled_entries.entry_node),
+    "Report": Root(compiled_reports.check_report, compiled_reports.report_node),
 }
 
 

@@ -28,9 +28,10 @@ from datagen.demo.seed import demo_accounts
 from models import AuditLog, Child, LedgerEntry
 from schema.compiled import OPERATIONS
 from tests.conftest import make_settings, token_for
+from tests.report_support import COUNTY_EDU, PRINCIPAL, STAFF, draft_school, review, submit, submitted_march
 
 ACCOUNTS = [a.username for a in demo_accounts()]
-OPERATIONS_PER_ACCOUNT = 2
+OPERATIONS_PER_ACCOUNT = 1  # of each kind: with the reports' own test, ~7 operations an account
 # One account of each role, with many more operations each.
 THOROUGH = [
     "edu-nation-CN",
@@ -282,6 +283,153 @@ def entry_node_operation(rng: random.Random, entry_id: str) -> tuple[str, dict[s
     return "\n".join([document, *fragments]), {"id": entry_id}
 
 
+SCHOOL_AGE_FIELDS = ["__typename", "age", "schoolingStatus"]
+SCHOOL_YEARS = [None, 2024, 2025, 2026, 2027]
+
+
+def school_age_operation(rng: random.Random, after: str | None) -> tuple[str, dict[str, Any]]:
+    """One `schoolAgeChildren` query: a filter (as a variable), `first`, `after`, a random selection of the
+    row (its student as in `students`, its entry, age and status) and of the connection (`cutoffDate`)."""
+    aliases = Aliases(rng)
+    parts = [aliases.key(n) for n in subset(rng, SCHOOL_AGE_FIELDS)]
+    fragments: list[str] = []
+    if rng.random() < 0.7:
+        student, fragments = student_selection(rng, aliases)
+        parts.append(f"{aliases.key('student')} {{ {student} }}")
+    if rng.random() < 0.5:
+        parts.append(f"{aliases.key('entry')} {{ {' '.join(subset(rng, ENTRY_FIELDS))} }}")
+    rng.shuffle(parts)
+    if rng.random() < 0.25:
+        fragments.append(f"fragment C on SchoolAgeChild {{ {' '.join(parts)} }}")
+        parts = ["...C"]
+    connection = [f"edges {{ {'cursor ' if rng.random() < 0.5 else ''}node {{ {' '.join(parts)} }} }}"]
+    for name, chance in (("totalCount", 0.5), ("cutoffDate", 0.5), ("__typename", 0.1)):
+        if rng.random() < chance:
+            connection.append(aliases.key(name))
+    if rng.random() < 0.4:
+        connection.append(f"pageInfo {{ {' '.join(subset(rng, PAGE_INFO))} }}")
+    rng.shuffle(connection)
+    f: dict[str, Any] = {}
+    if (year := rng.choice(SCHOOL_YEARS)) is not None:
+        f["schoolYear"] = year
+    if rng.random() < 0.3:
+        f["regionCode"] = rng.choice(REGIONS)
+    if rng.random() < 0.2:
+        f["enrolled"] = rng.random() < 0.5
+    if rng.random() < 0.15:
+        f["specialGroup"] = rng.choice(SPECIAL_GROUPS)
+    variables: dict[str, Any] = {"f": f, "n": rng.choice([1, 5, 20, 100])}
+    definitions, arguments = ["$f: SchoolAgeFilter", "$n: Int"], ["filter: $f", "first: $n"]
+    if after is not None:
+        variables["a"] = after
+        definitions.append("$a: String")
+        arguments.append("after: $a")
+    root = aliases.key("schoolAgeChildren")
+    document = (
+        f"query SchoolAge({', '.join(definitions)}) {{ {root}({', '.join(arguments)}) {{ {' '.join(connection)} }} }}"
+    )
+    return "\n".join([document, *fragments]), variables
+
+
+REPORT_FIELDS = [
+    "id",
+    "__typename",
+    "level",
+    "cadence",
+    "period",
+    "periodStart",
+    "periodEnd",
+    "dueOn",
+    "unitCode",
+    "unitName",
+    "status",
+    "firstSubmittedAt",
+    "daysLate",
+    "version",
+    "locked",
+    "late",
+    "submittedBy",
+    "submittedAt",
+]
+VERSION_FIELDS = [
+    "id",
+    "__typename",
+    "number",
+    "status",
+    "asOf",
+    "generatedBy",
+    "generatedAt",
+    "unitsExpected",
+    "submittedBy",
+    "submittedAt",
+    "daysLate",
+    "cosignedBy",
+    "cosignedAt",
+    "cosignNote",
+    "reviewedBy",
+    "reviewedAt",
+    "decision",
+    "reviewReasons",
+    "returnedBy",
+    "returnedAt",
+    "returnReason",
+]
+
+
+def report_selection(rng: random.Random, aliases: Aliases) -> tuple[str, list[str]]:
+    parts = [aliases.key(n) for n in subset(rng, REPORT_FIELDS)]
+    if rng.random() < 0.5:
+        parts.append(f"{aliases.key('current')} {{ {' '.join(subset(rng, VERSION_FIELDS))} }}")
+        rng.shuffle(parts)
+    if rng.random() < 0.25:
+        return "...R", [f"fragment R on Report {{ {' '.join(parts)} }}"]
+    return " ".join(parts), []
+
+
+def reports_operation(rng: random.Random, after: str | None, *, filtered: bool = True) -> tuple[str, dict[str, Any]]:
+    """One `reports` query: a filter (as a variable, empty unless `filtered`), `first`, `after`, a random
+    selection."""
+    aliases = Aliases(rng)
+    node, fragments = report_selection(rng, aliases)
+    connection = [f"edges {{ {'cursor ' if rng.random() < 0.5 else ''}node {{ {node} }} }}"]
+    if rng.random() < 0.5:
+        connection.append("totalCount")
+    if rng.random() < 0.4:
+        connection.append(f"pageInfo {{ {' '.join(subset(rng, PAGE_INFO))} }}")
+    rng.shuffle(connection)
+    f: dict[str, Any] = {}
+    if filtered and rng.random() < 0.2:
+        f["level"] = rng.choice(["SCHOOL", "COUNTY"])
+    if filtered and rng.random() < 0.2:
+        f["cadence"] = rng.choice(["MONTH", "QUARTER"])
+    if filtered and rng.random() < 0.2:
+        f["period"] = rng.choice(["2026-02", "2026-03", "2026-04"])
+    if filtered and rng.random() < 0.2:
+        f["status"] = rng.sample(["DRAFT", "SUBMITTED", "RETURNED", "APPROVED"], rng.randint(1, 2))
+    if filtered and rng.random() < 0.2:
+        f["regionCode"] = rng.choice(REGIONS)
+    variables: dict[str, Any] = {"f": f, "n": rng.choice([1, 2, 20])}
+    definitions, arguments = ["$f: ReportFilter", "$n: Int"], ["filter: $f", "first: $n"]
+    if after is not None:
+        variables["a"] = after
+        definitions.append("$a: String")
+        arguments.append("after: $a")
+    head = f"query Reports({', '.join(definitions)})"
+    document = f"{head} {{ {aliases.key('reports')}({', '.join(arguments)}) {{ {' '.join(connection)} }} }}"
+    return "\n".join([document, *fragments]), variables
+
+
+def report_node_operation(rng: random.Random, report_id: str) -> tuple[str, dict[str, Any]]:
+    aliases = Aliases(rng)
+    inner, fragments = report_selection(rng, aliases)
+    parts = [f"... on Report {{ {inner} }}", *(["id"] if rng.random() < 0.5 else [])]
+    if rng.random() < 0.3:
+        parts.append("... on Student { name }")
+    rng.shuffle(parts)
+    document = f"query Node($id: ID!) {{ node(id: $id) {{ {' '.join(parts)} }} }}"
+    return "\n".join([document, *fragments]), {"id": report_id}
+
+
 def entry_gid(entry_id: int) -> str:
     return base64.b64encode(f"LedgerEntry:{entry_id}".encode()).decode()
 
@@ -404,6 +552,14 @@ async def agree_as(
         query, variables = entries_operation(rng, after)
         compiled, _, answered = await both(client, normal, session, token, query, variables)
         assert answered == (not compiled.get("errors")), query
+    for _ in range(max(1, operations // 3)):
+        after = None
+        if rng.random() < 0.3:
+            page = await post(normal, "{ schoolAgeChildren(first: 3) { pageInfo { endCursor } } }", {}, token)
+            after = ((page.get("data") or {}).get("schoolAgeChildren") or {}).get("pageInfo", {}).get("endCursor")
+        query, variables = school_age_operation(rng, after)
+        compiled, _, answered = await both(client, normal, session, token, query, variables)
+        assert answered == (not compiled.get("errors")), query
     for entry_id in [entry_gid(rng.choice(ENTRY_IDS))]:
         query, variables = entry_node_operation(rng, entry_id)
         compiled, _, answered = await both(client, normal, session, token, query, variables)
@@ -412,11 +568,64 @@ async def agree_as(
     page = await post(normal, "{ students(first: 3) { edges { node { id } } } }", {}, token)
     own = [e["node"]["id"] for e in ((page.get("data") or {}).get("students") or {}).get("edges", [])]
     anyone = student_gid(rng.choice(CHILD_IDS))
-    for student_id in [*own[:1], anyone]:
+    for student_id in [*own[:1], anyone] if operations > 1 else [rng.choice([*own[:1], anyone])]:
         query, variables = node_operation(rng, student_id)
         compiled, _, answered = await both(client, normal, session, token, query, variables)
         assert answered, query
         assert not compiled.get("errors"), query
+
+
+REPORT_CHUNKS = 4
+REPORT_READERS = [COUNTY_EDU, STAFF, "edu-province-53", "edu-nation-CN"]
+
+
+async def make_reports(client: httpx.AsyncClient) -> list[str]:
+    """Reports in each state a reader sees differently: Wuding's primary school's March approved by its
+    county (late: submitted in December), its April a draft (its own staff only), its February returned
+    and drafted again (version 2 for the school, the returned version 1 for the levels above), another
+    Yunnan school's March submitted, a Guyuan school's March a draft. Their global ids."""
+    staff, principal = await token_for(client, STAFF), await token_for(client, PRINCIPAL)
+    county = await token_for(client, COUNTY_EDU)
+    march = await submitted_march(client, staff, principal)
+    approved = await review(client, county, march, "APPROVE")
+    assert approved["errors"] == [], approved["errors"]
+    april = await draft_school(client, staff, "2026-04")
+    february = await submit(client, principal, (await draft_school(client, staff, "2026-02"))["report"])
+    returned = await review(client, county, february["report"], "RETURN", reasons="遗漏")
+    assert returned["errors"] == [], returned["errors"]
+    redrafted = await draft_school(client, staff, "2026-02", version=returned["report"]["version"])
+    other = await draft_school(client, await token_for(client, "staff-school-2153000001"), school="2153000001")
+    submitted = await submit(client, await token_for(client, "edu-school-2153000001"), other["report"])
+    guyuan = await draft_school(client, await token_for(client, "staff-school-2164000001"), school="2164000001")
+    made = [approved, april, submitted, guyuan, redrafted]
+    assert all(m["errors"] == [] for m in made), made
+    return [m["report"]["id"] for m in made]
+
+
+@pytest.mark.parametrize("chunk", range(REPORT_CHUNKS))
+async def test_compiled_and_normal_reports_agree(chunk, client, normal, session):
+    """`reports` and `node` on Report, generated, as every demo account over reports in every state."""
+    reports = await make_reports(client)
+    shown = {"edges": 0, "nodes": 0}  # the comparison must include reports actually read
+    reader = REPORT_READERS[chunk % len(REPORT_READERS)]  # one account that reads some, unfiltered
+    for username in [reader, *ACCOUNTS[chunk::REPORT_CHUNKS]]:
+        token = await token_for(client, username)
+        rng = random.Random(f"compiled-reports-{username}")
+        after = None
+        if rng.random() < 0.3:
+            page = await post(normal, "{ reports(first: 1) { pageInfo { endCursor } } }", {}, token)
+            after = ((page.get("data") or {}).get("reports") or {}).get("pageInfo", {}).get("endCursor")
+        query, variables = reports_operation(rng, after, filtered=username != reader)
+        compiled, _, answered = await both(client, normal, session, token, query, variables)
+        assert answered == (not compiled.get("errors")), query
+        connection = next(iter((compiled.get("data") or {}).values()), None) or {}
+        shown["edges"] += len(connection.get("edges") or [])
+        query, variables = report_node_operation(rng, rng.choice(reports))
+        compiled, _, answered = await both(client, normal, session, token, query, variables)
+        assert answered, query
+        shown["nodes"] += compiled["data"]["node"] is not None
+    assert shown["edges"] > 0
+    assert shown["nodes"] > 0
 
 
 # -- what the comparison must include -------------------------------------------------------------------
@@ -491,6 +700,85 @@ async def test_an_account_out_of_scope_gets_the_same_refusals_and_empty_pages(cl
     assert await audit_after(session, since) == []
 
 
+SCHOOL_AGE_PAGE = """query { schoolAgeChildren(filter: {schoolYear: 2026}, first: 100) { totalCount cutoffDate
+  edges { node { age schoolingStatus student { id name nationalId } entry { id ledger status } } } } }"""
+REPORT_LIST = "query { reports(first: 20) { totalCount edges { node { id unitCode period status locked late } } } }"
+REPORT_NODE = "query($id: ID!) { node(id: $id) { id ... on Report { unitCode period status firstSubmittedAt } } }"
+
+
+async def test_the_county_school_age_page_compiles_with_statuses_ages_and_audits(client, normal, session):
+    token = await token_for(client, "edu-county-532329")
+    since = await last_audit_id(session)
+    compiled, _, answered = await both(client, normal, session, token, SCHOOL_AGE_PAGE, {})
+    assert answered
+    page = compiled["data"]["schoolAgeChildren"]
+    assert page["cutoffDate"] == "2026-08-31"
+    assert page["totalCount"] > 100
+    rows = [e["node"] for e in page["edges"]]
+    assert all(6 <= r["age"] <= 15 for r in rows)
+    assert {r["schoolingStatus"] for r in rows} >= {"ENROLLED", "SUSPECTED"}
+    assert all((r["entry"] is None) == (r["schoolingStatus"] in ("ENROLLED", "OUT_OF_SCHOOL")) for r in rows)
+    full = [r for r in rows if r["student"]["nationalId"] and "*" not in r["student"]["nationalId"]]
+    assert full
+    assert len(await audit_after(session, since)) == 2 * len(full)  # both requests audited each child once
+
+
+async def test_an_account_out_of_scope_gets_the_same_school_age_and_report_answers(client, normal, session):
+    """Refusals and views as the normal path gives them: FORBIDDEN without the read right, bad arguments
+    refused alike, drafts only for their own unit's staff, another county's reports null or absent."""
+    march, april, _, guyuan, february = await make_reports(client)
+
+    async def run(username: str, query: str, variables: dict[str, Any] | None = None) -> tuple[Any, bool]:
+        compiled, _, answered = await both(
+            client, normal, session, await token_for(client, username), query, variables or {}
+        )
+        return compiled, answered
+
+    for username in ("admin-county-532329", "edu-nation-CN"):  # no LEDGER:READ anywhere
+        refused, answered = await run(username, SCHOOL_AGE_PAGE)
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert refused["data"] == {"schoolAgeChildren": None}
+        assert not answered
+    bad_year, answered = await run(
+        "edu-county-532329", "{ schoolAgeChildren(filter: {schoolYear: 1999}) { totalCount } }"
+    )
+    assert bad_year["errors"]
+    assert not answered
+    forbidden, answered = await run("admin-county-532329", REPORT_LIST)
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert not answered
+
+    def listed(answer: dict[str, Any]) -> set[str]:
+        return {e["node"]["id"] for e in answer["data"]["reports"]["edges"]}
+
+    county, answered = await run("edu-county-532329", REPORT_LIST)
+    assert answered
+    assert march in listed(county)
+    assert not listed(county) & {april, guyuan}  # a school's draft stays with the school
+    staff, answered = await run(STAFF, REPORT_LIST)
+    assert answered
+    assert {march, april} <= listed(staff)
+    neighbour, answered = await run("edu-county-532328", REPORT_LIST)
+    assert answered
+    assert march not in listed(neighbour)
+    for username, report_id in (("edu-county-532328", march), ("edu-county-532329", april), ("edu-nation-CN", guyuan)):
+        hidden, answered = await run(username, REPORT_NODE, {"id": report_id})
+        assert hidden == {"data": {"node": None}}
+        assert answered
+    current = "query($id: ID!) { node(id: $id) { ... on Report { current { number status } } } }"
+    for username, version in (
+        ("edu-county-532329", {"number": 1, "status": "RETURNED"}),
+        (STAFF, {"number": 2, "status": "DRAFT"}),
+    ):
+        corrected, answered = await run(username, current, {"id": february})
+        assert corrected["data"]["node"]["current"] == version  # the levels above see the returned version
+        assert answered
+    seen, answered = await run("edu-nation-CN", REPORT_NODE, {"id": march})
+    assert seen["data"]["node"]["status"] == "APPROVED"
+    assert seen["data"]["node"]["firstSubmittedAt"]
+    assert answered
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -504,6 +792,10 @@ async def test_an_account_out_of_scope_gets_the_same_refusals_and_empty_pages(cl
         "query { a: students(first: 1) { totalCount } b: students(first: 2) { totalCount } }",
         'query { students(first: 3) { edges { node { attendance(month: "2026-10") { month } } } } }',
         "{ __typename }",
+        "query { schoolAgeChildren(first: 3) { edges { node { entry { student { id } } } } } }",
+        "query { reports(first: 3) { edges { node { id versions { number } } } } }",
+        "query { reports(first: 3) { edges { node { id approvedBy } } } }",
+        "query { reports(first: 3) { edges { node { id current { consolidation { rate } } } } } }",
     ],
 )
 async def test_what_does_not_compile_falls_back_to_the_same_answer(query, client, normal, session):

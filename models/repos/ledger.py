@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, func
+from sqlalchemy import ColumnElement, and_, case, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -263,6 +263,27 @@ async def lock_plan(session: AsyncSession, child_id: int) -> CasePlan | None:
 class SchoolAgeRow:
     child: Child
     entry: LedgerEntry | None
+
+
+def schooling_status(row: SchoolAgeRow) -> str:
+    """在学状态 of a school-age child, by name (schema's SchoolingStatus): at school or not when on no
+    ledger; else the ledger while the entry is open, or the entry's status (returned, deferred…)."""
+    entry = row.entry
+    if entry is None:
+        return "ENROLLED" if row.child.school_code else "OUT_OF_SCHOOL"
+    if entry.status is EntryStatus.OPEN:
+        return entry.ledger.value
+    return entry.status.value
+
+
+def schooling_status_sql(school_code: Any, entry_ledger: Any, entry_status: Any) -> ColumnElement[str]:
+    """`schooling_status` in SQL, over the child's school code and its entry's ledger and status (both
+    null: no entry). A test holds the two equal over every combination."""
+    return case(
+        (entry_status.is_(None), case((func.coalesce(school_code, "") != "", "ENROLLED"), else_="OUT_OF_SCHOOL")),
+        (entry_status == EntryStatus.OPEN.value, entry_ledger),
+        else_=entry_status,
+    )
 
 
 async def with_open_entries(session: AsyncSession, page: Page[Child]) -> Page[SchoolAgeRow]:

@@ -28,7 +28,7 @@ from ..report import (
 )
 from ..reporting_calendar import Cadence, ReportLevel
 from ..school import School
-from .paging import Page, fetch_page
+from .paging import Keyset, PageQuery, keyset_page_query
 from .paths import SchoolPaths, within_path
 
 # A report is seen on the education line by its unit's path (a school's, or a region's).
@@ -57,9 +57,9 @@ class ReportFilter:
     region_path: str | None = None
 
 
-async def list_reports(
-    session: AsyncSession, *, scope: ColumnElement[bool], filter: ReportFilter, after: str | None, limit: int
-) -> Page[Report]:
+def reports_page_query(*, scope: ColumnElement[bool], filter: ReportFilter, after: int | None, limit: int) -> PageQuery:
+    """A page of reports as statements, by id: the normal path runs it (`run_page`), the compiled path
+    (issue 18 §2) builds its JSON over the same keys."""
     where = [scope]
     if filter.level is not None:
         where.append(col(Report.level) == filter.level)
@@ -71,7 +71,8 @@ async def list_reports(
         where.append(col(Report.status).in_(filter.statuses))
     if filter.region_path is not None:
         where.append(within_path(col(Report.unit_path), filter.region_path))
-    return await fetch_page(session, Report, col(Report.id), where, after=after, limit=limit, key_type=int)
+    start = Keyset(id=after) if after is not None else None
+    return keyset_page_query(col(Report.id), None, where, after=start, limit=limit)
 
 
 async def get_reports(session: AsyncSession, ids: Iterable[int]) -> dict[int, Report]:

@@ -5,4 +5,13 @@ response's JSON in PostgreSQL (`json_build_object` / `json_agg`), as PostGraphil
 hook in `schema/compiled.py` answers with it and lets strawberry resolve anything else. The rows,
 their order, cursors and count come from the same page query the normal path runs; every read
 decision is the same `authz/` scope, inlined as a SQL predicate per row.
+
+- `students.py`: `students` and `node` on Student (and the Student, School and LedgerEntry objects).
+- `entries.py`: `ledgerEntries` and `node` on LedgerEntry.
+- `school_age.py`: `schoolAgeChildren` (its `cutoffDate`, and `age` and `schoolingStatus` through the
+  SQL twins beside their Python rules).
+- `reports.py`: `reports` and `node` on Report: a report's columns and its current version's; the
+  rest (all versions, tables, lists) falls back.
+- `connection.py`: any list's connection over its page query; `jsonsql.py`: the encodings (objects,
+  global IDs, cursors, enums, instants); `selection.py`: what a selection is, and NotCompiled.
 """

@@ -19,22 +19,10 @@ from models.repos import ledger as ledger_repo
 from ..context import Context
 from ..ledgers.common import LEDGER
 from ..ledgers.entries import entries_page_query
-from .jsonsql import Expr, select_object
+from .connection import CompiledAnswer, answer_connection, audit_personal_reads, check_connection
+from .jsonsql import Builder, Expr, select_object
 from .selection import Selected, only
-from .students import (
-    AUDIT_COLUMNS,
-    CHILD,
-    ENTRY,
-    ENTRY_FIELDS,
-    STUDENT_NAMES,
-    Builder,
-    CompiledAnswer,
-    StudentSql,
-    answer_connection,
-    audit_personal_reads,
-    check_connection,
-    check_student,
-)
+from .students import AUDIT_COLUMNS, CHILD, ENTRY, ENTRY_FIELDS, STUDENT_NAMES, StudentSql, check_student
 
 ENTRY_NAMES = frozenset({*ENTRY_FIELDS, "student"})
 ENTRY_STUDENT_NAMES = STUDENT_NAMES - {"currentEntry"}
@@ -90,8 +78,18 @@ async def ledger_entries(
 ) -> CompiledAnswer:
     """`ledgerEntries`: the connection's JSON, and the children it read in full (audited)."""
     page = await entries_page_query(ctx, first=first, after=after, **arguments)
+    access = ctx.access()
     return await answer_connection(
-        ctx, page, selection, "LedgerEntry", ENTRY, EntrySql, has_previous=after is not None, audit_join=with_child
+        ctx,
+        page,
+        selection,
+        "LedgerEntry",
+        ENTRY,
+        lambda: EntrySql(access),
+        grants=StudentSql.grants(access),
+        has_previous=after is not None,
+        audit_columns=AUDIT_COLUMNS,
+        audit_join=with_child,
     )
 
 

@@ -10,11 +10,18 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, func, literal, literal_column
+from sqlalchemy import ColumnElement, Text, case, cast, func, literal, literal_column
 
 from .selection import Selected
 
 Expr = ColumnElement[Any]
+Builder = Callable[[Selected], Any]
+"""The SQL of one response key, given what the selection asks of it."""
+
+
+def typename(name: str) -> Builder:
+    """`__typename` of an object type: its name, inlined."""
+    return lambda _s: literal_column(f"'{name}'")
 
 
 class RawJSON:
@@ -91,11 +98,21 @@ def cursor(key_text: Any) -> Expr:
     return func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'"))
 
 
+def iso_datetime(value: Any) -> Expr:
+    """A `timestamptz` as strawberry's DateTime gives it: Python's `isoformat()` of the value psycopg reads
+    (in the session's time zone), microseconds only when not zero; PostgreSQL's own JSON would trim their
+    trailing zeros. A test holds the two equal over generated instants."""
+    seconds = func.to_char(value, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"))
+    micro = func.to_char(value, literal_column("'US'"))
+    fraction = case(
+        (micro == literal_column("'000000'"), literal_column("''")), else_=literal_column("'.'").op("||")(micro)
+    )
+    return seconds.op("||")(fraction).op("||")(func.to_char(value, literal_column("'TZH:TZM'")))
+
+
 def enum_name(column: Any, enum_cls: Any) -> Any:
     """A stored enum value as the GraphQL enum's name (the same text whenever name and value agree)."""
     renamed = [(m.value, m.name) for m in enum_cls if m.name != m.value]
     if not renamed:
         return column
-    from sqlalchemy import case
-
     return case(*((column == value, literal(name, Text)) for value, name in renamed), else_=column)

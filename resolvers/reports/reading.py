@@ -5,7 +5,9 @@ and other readers of figures only see Table 1."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, false, or_
 
 from models.report import (
     Report,
@@ -18,7 +20,7 @@ from models.report import (
     ReportVerdict,
 )
 from models.repos import reports as report_repo
-from models.repos.paging import Page
+from models.repos.paging import Page, PageQuery, run_page
 
 from ..context import Context
 from ..geography.regions import filter_region_path
@@ -28,26 +30,38 @@ from .common import REPORT, lists_visible_at, may_read, own_unit_paths
 T = TypeVar("T", ReportRevision, ReportVerdict, ReportFinding, ReportAssessment)
 
 
-async def list_reports(
+async def reports_page_query(
     ctx: Context,
     *,
     filter: report_repo.ReportFilter,
     region_code: str | None = None,
     first: int | None = None,
     after: str | None = None,
-) -> Page[Report]:
-    """Reports the caller may read, filtered (a region's subtree: its own and its units' reports)."""
+) -> PageQuery:
+    """Reports the caller may read, filtered (a region's subtree: its own and its units' reports), as
+    the statements of one page: the normal path runs them, the compiled path builds its JSON over them."""
     if region_code is not None:
         filter = replace(filter, region_path=await filter_region_path(ctx, region_code))
-    return await report_repo.list_reports(
-        ctx.session,
-        scope=report_repo.readable(
-            ctx.access().list_scope(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS), drafts_of=own_unit_paths(ctx)
-        ),
-        filter=filter,
-        after=decode_id_cursor(after),
-        limit=page_size(first),
+    scope = readable_reports(ctx, listing=True)
+    cursor = decode_id_cursor(after)
+    return report_repo.reports_page_query(
+        scope=scope, filter=filter, after=int(cursor) if cursor is not None else None, limit=page_size(first)
     )
+
+
+async def list_reports(ctx: Context, **arguments: Any) -> Page[Report]:
+    """A page of the reports the caller may read: see `reports_page_query`."""
+    return await run_page(ctx.session, Report, await reports_page_query(ctx, **arguments))
+
+
+def readable_reports(ctx: Context, *, listing: bool) -> ColumnElement[bool]:
+    """Which reports may the caller read, as a SQL predicate per report: `may_read` in SQL (REPORT:READ
+    over the unit, a draft only for those who work on it). A list (`listing`) is FORBIDDEN to a caller
+    who reads reports nowhere; `node` answers null."""
+    access = ctx.access()
+    scope_of = access.list_scope if listing else access.scope
+    scope = scope_of(REPORT, "READ", report_repo.REPORT_SCOPE_COLUMNS)
+    return report_repo.readable(scope, drafts_of=own_unit_paths(ctx))
 
 
 async def get_reports(ctx: Context, ids: list[str]) -> dict[str, Report]:
@@ -104,6 +118,24 @@ def current_shown(revisions: list[ReportRevision], number: int) -> ReportRevisio
     """The report's current version if shown, else the newest shown (a correction not yet resubmitted
     leaves the returned version current for the levels above)."""
     return next((r for r in revisions if r.number == number), revisions[-1] if revisions else None)
+
+
+def shown_sql(status: Any, works_on_unit: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`shown_versions` in SQL: is this version shown (`works_on_unit`: `works_on` of its report's unit)?
+    A test holds it and `current_shown_order` to the Python rules over generated versions."""
+    return or_(works_on_unit, status != ReportStatus.DRAFT.value)
+
+
+def works_on_sql(ctx: Context, unit_path: Any) -> ColumnElement[bool]:
+    """`works_on` in SQL, for a report's unit path column."""
+    own = sorted(own_unit_paths(ctx))
+    return unit_path.in_(own) if own else false()
+
+
+def current_shown_order(number: Any, current_number: Any) -> tuple[Any, ...]:
+    """`current_shown` in SQL: the shown versions in this order, the first is the one it picks (the
+    report's current version, else the newest)."""
+    return ((number == current_number).desc(), number.desc())
 
 
 async def figures_of(ctx: Context, revision_ids: list[str]) -> dict[str, list[ReportFigure]]:

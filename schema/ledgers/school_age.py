@@ -9,8 +9,8 @@ import strawberry
 from strawberry import relay
 
 from models.child import SpecialGroup
-from models.ledger import EntryStatus
 from models.province import age_on
+from models.repos import ledger as ledger_repo
 from models.repos.ledger import SchoolAgeRow
 from resolvers.ledgers import school_age as school_age_resolvers
 from resolvers.paging import encode_cursor
@@ -67,12 +67,7 @@ class SchoolAgeFilter:
 
 
 def schooling_status(row: SchoolAgeRow) -> SchoolingStatus:
-    entry = row.entry
-    if entry is None:
-        return SchoolingStatus.ENROLLED if row.child.school_code else SchoolingStatus.OUT_OF_SCHOOL
-    if entry.status is EntryStatus.OPEN:
-        return SchoolingStatus(entry.ledger.value)
-    return SchoolingStatus(entry.status.value)
+    return SchoolingStatus(ledger_repo.schooling_status(row))
 
 
 async def school_age_children(

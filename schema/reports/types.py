@@ -16,7 +16,7 @@ from strawberry import relay
 from models.child import Stage
 from models.ledger import Ledger
 from models.report import Report as ReportRow
-from models.report import ReportRevision, ReportStatus, ReviewDecision
+from models.report import ReportRevision, ReportStatus, ReviewDecision, is_late, is_locked
 from models.report_tables import CONSOLIDATION_TARGET, Cohort, Figures, figures_of, total
 from models.reporting_calendar import Cadence, ReportLevel
 from resolvers.reports import reading
@@ -285,11 +285,11 @@ class Report(relay.Node):
 
     @strawberry.field(description="已锁定（已报送或已通过）/ locked: submitted or approved.")  # type: ignore[untyped-decorator]
     def locked(self) -> bool:
-        return self.status in (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+        return is_locked(self.status)
 
     @strawberry.field(description="逾期报送 / submitted after the deadline.")  # type: ignore[untyped-decorator]
     def late(self) -> bool:
-        return bool(self.days_late)
+        return is_late(self.days_late)
 
     @strawberry.field(
         description="开学时节进校入户调研覆盖（004 §5）：县季度报告且本季度有学期开学（本省开学日）时 / the county's "
