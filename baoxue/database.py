@@ -9,11 +9,12 @@ import logging
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy import create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -179,8 +180,31 @@ def resolve_url(settings: Settings) -> str:
     return start_embedded(settings.data_dir)
 
 
-def make_engine(url: str, **kwargs: object) -> AsyncEngine:
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+# A pooled connection idle longer than this is pinged before use, and replaced if PostgreSQL went away
+# (a restart, an idle timeout). One used a moment ago is not: under load a ping on every checkout was
+# one more round trip a request, about 0.2 ms of the API's CPU (issue 18 §2, bench/RESULTS.md).
+PING_AFTER_IDLE_S = 2.0
+
+
+def make_engine(url: str, *, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwargs: Any) -> AsyncEngine:
+    engine = create_async_engine(url, **kwargs)
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def idle_from(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < ping_after_idle_s:
+            return
+        try:
+            sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure: this connection is gone; the pool connects anew
+            raise DisconnectionError("idle connection lost") from exc
+
+    return engine
 
 
 # Every transaction on a replica connection is read-only, as on a hot standby: a write routed there
