@@ -1,0 +1,194 @@
+"""child_cohort_count, ledger_entry_path_count: the other scoped lists' totalCount from kept counts
+
+Issue 18 §1 ("totalCount is cheap at province scope"), after 0028 did it for `students` without a filter.
+Both tables count at a county's grain: a row's `path` is the first three components of the counted path
+(a county, or less), so a province's sum reads a few thousand rows; a scope below a county counts its own
+rows, which are few. `shared` is how many path components the counted path shares with the paths the
+scope reads before it (capped at 3): a row is in a region's later range and in none of its earlier ones
+when `shared` is below the region's depth (models/repos/kept_counts.py says why).
+
+- `child_cohort_count`: children by (school, household or residence path; birth month; enrolled): the
+  school-age ledger's window (whole months, the cut-off's partial months counted from `ix_child_birth_date`)
+  and `students(filter: {enrolled})`.
+- `ledger_entry_path_count`: entries by (line, school / household / residence / responsible / handover
+  path; ledger; status): `ledgerEntries` unfiltered or by ledger and status.
+
+Kept as `child_path_count` is (0028): statement-level AFTER triggers with transition tables, one change
+per key and statement; slot 0 changed only under the key's advisory lock taken without waiting, else the
+writer's own slot (its transaction id), folded in by the next lock holder; under REPEATABLE READ or
+SERIALIZABLE always the own slot. No writer waits on a count. TRUNCATE empties the counts.
+
+Revision ID: 0029
+Revises: 0027
+Create Date: 2026-12-04 20:10:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0029"
+down_revision: str | None = "0027"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# The keys of a child and of an entry, as SQL over the row's columns (`c.`): the trigger and the backfill
+# use the same text. A missing path counts under "" (no range holds it).
+COHORT_KEYS = """
+  SELECT k.column_name, k.shared, k.path, date_trunc('month', c.birth_date)::date AS born_month,
+         c.school_code IS NOT NULL AS enrolled
+    FROM (VALUES ('school_path', 0::smallint, kept_count_head(c.school_path)),
+                 ('household_path', 0::smallint, kept_count_head(c.household_path)),
+                 ('residence_path', least(child_paths_shared(c.residence_path, c.household_path), 3)::smallint,
+                  kept_count_head(c.residence_path))) AS k(column_name, shared, path)
+"""
+ENTRY_KEYS = """
+  SELECT k.line, k.column_name, least(k.shared, 3)::smallint AS shared, kept_count_head(k.p) AS path,
+         c.ledger, c.status
+    FROM (VALUES
+      ('EDU', 'school_path', 0, c.school_path),
+      ('EDU', 'responsible_path', child_paths_shared(c.school_path, c.responsible_path), c.responsible_path),
+      ('EDU', 'handover_path', greatest(child_paths_shared(c.school_path, c.handover_path),
+                                        child_paths_shared(c.responsible_path, c.handover_path)), c.handover_path),
+      ('GOV', 'household_path', 0, c.household_path),
+      ('GOV', 'residence_path', child_paths_shared(c.household_path, c.residence_path), c.residence_path),
+      ('GOV', 'responsible_path', greatest(child_paths_shared(c.household_path, c.responsible_path),
+                                           child_paths_shared(c.residence_path, c.responsible_path)),
+       c.responsible_path),
+      ('GOV', 'handover_path', greatest(child_paths_shared(c.household_path, c.handover_path),
+                                        child_paths_shared(c.residence_path, c.handover_path),
+                                        child_paths_shared(c.responsible_path, c.handover_path)), c.handover_path)
+    ) AS k(line, column_name, shared, p)
+"""
+
+HEAD_SQL = """
+CREATE FUNCTION kept_count_head(p text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(array_to_string((string_to_array(p, '/'))[1:3], '/'), '')
+$$;
+"""
+
+
+def apply_function(table: str, key_columns: list[str], counted: str, keys: str) -> str:
+    """The trigger function of one kept table: the statement's rows' keys, netted, added slot-wise."""
+    keyed = ", ".join(key_columns)
+    positions = ", ".join(str(n) for n in range(1, len(key_columns) + 1))  # names would clash with the row's
+    match = " AND ".join(f"{c} = d.{c}" for c in key_columns)
+    values = ", ".join(f"d.{c}" for c in key_columns)
+    # The transition tables are named in dynamic SQL, so one function serves INSERT, UPDATE and DELETE.
+    keys_sql = keys.replace("'", "''")
+    return f"""
+CREATE FUNCTION {table}_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  d record;
+  settle boolean := current_setting('transaction_isolation') = 'read committed';
+  own_slot bigint;
+  changed text := CASE TG_OP
+    WHEN 'INSERT' THEN 'SELECT 1 AS sign, * FROM new_rows'
+    WHEN 'DELETE' THEN 'SELECT -1 AS sign, * FROM old_rows'
+    ELSE 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows' END;
+BEGIN
+  FOR d IN EXECUTE
+    'SELECT k.*, sum(c.sign) AS n FROM (' || changed || ') c CROSS JOIN LATERAL ({keys_sql}) k'
+    || ' GROUP BY {positions} HAVING sum(c.sign) <> 0 ORDER BY {positions}'
+  LOOP
+    IF settle AND pg_try_advisory_xact_lock(hashtextextended('{table}:' || concat_ws(':', {values}), 0)) THEN
+      WITH folded AS (
+        DELETE FROM {table} WHERE {match} AND slot <> 0 RETURNING {counted}
+      )
+      INSERT INTO {table} AS t ({keyed}, slot, {counted})
+      SELECT {values}, 0, d.n + coalesce(sum({counted}), 0) FROM folded
+      ON CONFLICT ({keyed}, slot) DO UPDATE SET {counted} = t.{counted} + excluded.{counted};
+    ELSE
+      own_slot := coalesce(own_slot, pg_current_xact_id()::text::bigint);
+      INSERT INTO {table} AS t ({keyed}, slot, {counted})
+      VALUES ({values}, own_slot, d.n)
+      ON CONFLICT ({keyed}, slot) DO UPDATE SET {counted} = t.{counted} + excluded.{counted};
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION {table}_clear() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM {table};
+  RETURN NULL;
+END $$;
+"""
+
+
+def triggers(table: str, on: str) -> str:
+    return f"""
+CREATE TRIGGER {table}_insert AFTER INSERT ON {on} REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {table}_apply();
+CREATE TRIGGER {table}_update AFTER UPDATE ON {on} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {table}_apply();
+CREATE TRIGGER {table}_delete AFTER DELETE ON {on} REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {table}_apply();
+CREATE TRIGGER {table}_truncate AFTER TRUNCATE ON {on} FOR EACH STATEMENT EXECUTE FUNCTION {table}_clear();
+"""
+
+
+def drop(table: str, on: str) -> str:
+    return "".join(f"DROP TRIGGER {table}_{op_} ON {on};\n" for op_ in ("insert", "update", "delete", "truncate")) + (
+        f"DROP FUNCTION {table}_apply();\nDROP FUNCTION {table}_clear();\n"
+    )
+
+
+COHORT = ["column_name", "shared", "path", "born_month", "enrolled"]
+ENTRY = ["line", "column_name", "shared", "path", "ledger", "status"]
+
+# As models/child_counts.py and models/entry_counts.py REBUILD_SQL (a migration keeps its own copy).
+BUILD_SQL = f"""
+INSERT INTO child_cohort_count ({", ".join(COHORT)}, slot, children)
+SELECT k.*, 0, count(*) FROM child c CROSS JOIN LATERAL ({COHORT_KEYS}) k GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO ledger_entry_path_count ({", ".join(ENTRY)}, slot, entries)
+SELECT k.*, 0, count(*) FROM ledger_entry c CROSS JOIN LATERAL ({ENTRY_KEYS}) k GROUP BY 1, 2, 3, 4, 5, 6;
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "child_cohort_count",
+        sa.Column("column_name", sa.String(length=16), nullable=False),
+        sa.Column("shared", sa.SmallInteger(), nullable=False),
+        sa.Column("path", sa.Text(collation="C"), nullable=False),
+        sa.Column("born_month", sa.Date(), nullable=False),
+        sa.Column("enrolled", sa.Boolean(), nullable=False),
+        sa.Column("slot", sa.BigInteger(), nullable=False),
+        sa.Column("children", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(*COHORT, "slot"),
+    )
+    op.create_table(
+        "ledger_entry_path_count",
+        sa.Column("line", sa.String(length=3), nullable=False),
+        sa.Column("column_name", sa.String(length=16), nullable=False),
+        sa.Column("shared", sa.SmallInteger(), nullable=False),
+        sa.Column("path", sa.Text(collation="C"), nullable=False),
+        sa.Column("ledger", sa.String(length=24), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("slot", sa.BigInteger(), nullable=False),
+        sa.Column("entries", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(*ENTRY, "slot"),
+    )
+    op.execute("LOCK TABLE child, ledger_entry IN SHARE MODE")  # nothing written between counts and triggers
+    op.execute(HEAD_SQL)
+    op.execute(apply_function("child_cohort_count", COHORT, "children", COHORT_KEYS))
+    op.execute(apply_function("ledger_entry_path_count", ENTRY, "entries", ENTRY_KEYS))
+    op.execute(triggers("child_cohort_count", "child"))
+    op.execute(triggers("ledger_entry_path_count", "ledger_entry"))
+    op.execute(BUILD_SQL)
+    op.execute("ANALYZE child_cohort_count, ledger_entry_path_count")
+    # The school-age window's partial months (a cut-off that is not a month's last day): a bounded range.
+    op.create_index("ix_child_birth_date", "child", ["birth_date"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_child_birth_date", table_name="child")
+    op.execute(drop("ledger_entry_path_count", "ledger_entry"))
+    op.execute(drop("child_cohort_count", "child"))
+    op.execute("DROP FUNCTION kept_count_head(text)")
+    op.drop_table("ledger_entry_path_count")
+    op.drop_table("child_cohort_count")
