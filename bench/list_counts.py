@@ -40,8 +40,10 @@ def lists(ranges_of: Callable[[dict[str, Any]], Any]) -> list[tuple[str, Select[
     for cutoff in (date(2026, 8, 31), date(2026, 9, 15)):
         born = school_age_birth_window(cutoff)
         query = children_page_query(scope=children, region_path=None, enrolled=None, born=born, after=None, limit=50)
-        rows = select(func.count()).select_from(Child).where(
-            within_any(children), Child.birth_date > born[0], Child.birth_date <= born[1]
+        rows = (
+            select(func.count())
+            .select_from(Child)
+            .where(within_any(children), Child.birth_date > born[0], Child.birth_date <= born[1])
         )
         out.append((f"schoolAgeChildren (cut-off {cutoff:%d %b})", rows, query.count))
     entries = ranges_of(ENTRY_SCOPE_COLUMNS)
