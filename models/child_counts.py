@@ -67,15 +67,24 @@ class ChildCohortCount(SQLModel, table=True):
     children: int = Field(sa_type=sa.BigInteger)
 
 
-# A child's keys in `child_cohort_count`, over the row `c` (as migration 0029, which keeps its own copy).
-COHORT_KEYS = """
-  SELECT k.column_name, k.shared, k.path, date_trunc('month', c.birth_date)::date AS born_month,
-         c.school_code IS NOT NULL AS enrolled
-    FROM (VALUES ('school_path', 0::smallint, kept_count_head(c.school_path)),
-                 ('household_path', 0::smallint, kept_count_head(c.household_path)),
-                 ('residence_path', least(child_paths_shared(c.residence_path, c.household_path), 3)::smallint,
-                  kept_count_head(c.residence_path))) AS k(column_name, shared, path)
-"""
+def keys_sql(lines: dict[str, list[str]], extra: list[tuple[str, str]], rows: str, *, with_line: bool) -> str:
+    """The kept keys of each row of `rows` (its columns and `sign`), as migration 0029 keeps them (which
+    keeps its own copy): one SELECT per line and path column, the path cut to its county, `shared` the
+    most components it shares with the line's earlier paths. A missing path counts under ""."""
+    selects = []
+    for line, columns in lines.items():
+        for k, column in enumerate(columns):
+            shared = ", ".join(f"kept_count_shared({e}, {column})" for e in columns[:k]) or "0"
+            keys = [f"'{line}' AS line"] if with_line else []
+            keys += [f"'{column}' AS column_name", f"greatest({shared})::smallint AS shared"]
+            keys += [f"kept_count_head({column}) AS path", *(f"{e} AS {name}" for e, name in extra)]
+            selects.append(f"SELECT {', '.join(keys)}, sign FROM {rows}")  # noqa: S608 (fixed names, no input)
+    return "\nUNION ALL ".join(selects)
+
+
+COHORT_LINES = {"EDU": ["school_path"], "GOV": ["household_path", "residence_path"]}  # each line's ranges
+COHORT_EXTRA = [("date_trunc('month', birth_date)::date", "born_month"), ("school_code IS NOT NULL", "enrolled")]
+ALL_CHILDREN = keys_sql(COHORT_LINES, COHORT_EXTRA, "(SELECT 1 AS sign, * FROM child) AS c", with_line=False)
 
 # Recount from the children. The caller holds a lock on `child` that keeps writers out (SHARE or stronger).
 REBUILD_SQL = f"""
@@ -91,7 +100,7 @@ SELECT 'residence_path', coalesce(r, ''), child_paths_shared(r, h), 0, sum(n)
 ANALYZE child_path_count;
 DELETE FROM child_cohort_count;
 INSERT INTO child_cohort_count (column_name, shared, path, born_month, enrolled, slot, children)
-SELECT k.*, 0, count(*) FROM child c CROSS JOIN LATERAL ({COHORT_KEYS}) k GROUP BY 1, 2, 3, 4, 5;
+SELECT column_name, shared, path, born_month, enrolled, 0, sum(sign) FROM ({ALL_CHILDREN}) k GROUP BY 1, 2, 3, 4, 5;
 ANALYZE child_cohort_count;
 """  # noqa: S608 (fixed SQL, no input)
 REBUILD_STATEMENTS = [s.strip() for s in REBUILD_SQL.split(";") if s.strip()]

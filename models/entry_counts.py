@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from .base import path_type
+from .child_counts import keys_sql
 
 
 class LedgerEntryPathCount(SQLModel, table=True):
@@ -32,31 +33,22 @@ class LedgerEntryPathCount(SQLModel, table=True):
     entries: int = Field(sa_type=sa.BigInteger)
 
 
-# An entry's keys, over the row `c` (as migration 0029, which keeps its own copy).
-ENTRY_KEYS = """
-  SELECT k.line, k.column_name, least(k.shared, 3)::smallint AS shared, kept_count_head(k.p) AS path,
-         c.ledger, c.status
-    FROM (VALUES
-      ('EDU', 'school_path', 0, c.school_path),
-      ('EDU', 'responsible_path', child_paths_shared(c.school_path, c.responsible_path), c.responsible_path),
-      ('EDU', 'handover_path', greatest(child_paths_shared(c.school_path, c.handover_path),
-                                        child_paths_shared(c.responsible_path, c.handover_path)), c.handover_path),
-      ('GOV', 'household_path', 0, c.household_path),
-      ('GOV', 'residence_path', child_paths_shared(c.household_path, c.residence_path), c.residence_path),
-      ('GOV', 'responsible_path', greatest(child_paths_shared(c.household_path, c.responsible_path),
-                                           child_paths_shared(c.residence_path, c.responsible_path)),
-       c.responsible_path),
-      ('GOV', 'handover_path', greatest(child_paths_shared(c.household_path, c.handover_path),
-                                        child_paths_shared(c.residence_path, c.handover_path),
-                                        child_paths_shared(c.responsible_path, c.handover_path)), c.handover_path)
-    ) AS k(line, column_name, shared, p)
-"""
+ENTRY_LINES = {  # each line's path columns in its ranges' order (models/repos/ledger.ENTRY_SCOPE_COLUMNS)
+    "EDU": ["school_path", "responsible_path", "handover_path"],
+    "GOV": ["household_path", "residence_path", "responsible_path", "handover_path"],
+}
+ALL_ENTRIES = keys_sql(
+    ENTRY_LINES,
+    [("ledger", "ledger"), ("status", "status")],
+    "(SELECT 1 AS sign, * FROM ledger_entry) AS c",
+    with_line=True,
+)
 
 # Recount from the entries. The caller holds a lock on `ledger_entry` that keeps writers out.
 REBUILD_SQL = f"""
 DELETE FROM ledger_entry_path_count;
 INSERT INTO ledger_entry_path_count (line, column_name, shared, path, ledger, status, slot, entries)
-SELECT k.*, 0, count(*) FROM ledger_entry c CROSS JOIN LATERAL ({ENTRY_KEYS}) k GROUP BY 1, 2, 3, 4, 5, 6;
+SELECT line, column_name, shared, path, ledger, status, 0, sum(sign) FROM ({ALL_ENTRIES}) k GROUP BY 1, 2, 3, 4, 5, 6;
 ANALYZE ledger_entry_path_count;
 """  # noqa: S608 (fixed SQL, no input)
 REBUILD_STATEMENTS = [s.strip() for s in REBUILD_SQL.split(";") if s.strip()]

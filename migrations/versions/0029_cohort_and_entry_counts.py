@@ -35,44 +35,58 @@ down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The keys of a child and of an entry, as SQL over the row's columns (`c.`): the trigger and the backfill
-# use the same text. A missing path counts under "" (no range holds it).
-COHORT_KEYS = """
-  SELECT k.column_name, k.shared, k.path, date_trunc('month', c.birth_date)::date AS born_month,
-         c.school_code IS NOT NULL AS enrolled
-    FROM (VALUES ('school_path', 0::smallint, kept_count_head(c.school_path)),
-                 ('household_path', 0::smallint, kept_count_head(c.household_path)),
-                 ('residence_path', least(child_paths_shared(c.residence_path, c.household_path), 3)::smallint,
-                  kept_count_head(c.residence_path))) AS k(column_name, shared, path)
-"""
-ENTRY_KEYS = """
-  SELECT k.line, k.column_name, least(k.shared, 3)::smallint AS shared, kept_count_head(k.p) AS path,
-         c.ledger, c.status
-    FROM (VALUES
-      ('EDU', 'school_path', 0, c.school_path),
-      ('EDU', 'responsible_path', child_paths_shared(c.school_path, c.responsible_path), c.responsible_path),
-      ('EDU', 'handover_path', greatest(child_paths_shared(c.school_path, c.handover_path),
-                                        child_paths_shared(c.responsible_path, c.handover_path)), c.handover_path),
-      ('GOV', 'household_path', 0, c.household_path),
-      ('GOV', 'residence_path', child_paths_shared(c.household_path, c.residence_path), c.residence_path),
-      ('GOV', 'responsible_path', greatest(child_paths_shared(c.household_path, c.responsible_path),
-                                           child_paths_shared(c.residence_path, c.responsible_path)),
-       c.responsible_path),
-      ('GOV', 'handover_path', greatest(child_paths_shared(c.household_path, c.handover_path),
-                                        child_paths_shared(c.residence_path, c.handover_path),
-                                        child_paths_shared(c.responsible_path, c.handover_path)), c.handover_path)
-    ) AS k(line, column_name, shared, p)
-"""
+# Which path columns each line reads, in its ranges' order (models/repos/children.SCOPE_COLUMNS and
+# models/repos/ledger.ENTRY_SCOPE_COLUMNS), and what else each table keys on.
+CHILD_LINES = {"EDU": ["school_path"], "GOV": ["household_path", "residence_path"]}
+ENTRY_LINES = {
+    "EDU": ["school_path", "responsible_path", "handover_path"],
+    "GOV": ["household_path", "residence_path", "responsible_path", "handover_path"],
+}
+CHILD_EXTRA = [("date_trunc('month', birth_date)::date", "born_month"), ("school_code IS NOT NULL", "enrolled")]
+ENTRY_EXTRA = [("ledger", "ledger"), ("status", "status")]
 
-HEAD_SQL = """
+
+def keys_sql(lines: dict[str, list[str]], extra: list[tuple[str, str]], rows: str, *, with_line: bool) -> str:
+    """The keys of each row of `rows` (its columns and `sign`): one SELECT per line and path column, the
+    path cut to its county, `shared` the most components it shares with the line's earlier paths. A
+    missing path counts under "" (no range holds it). (As models/child_counts.keys_sql: a migration keeps
+    its own copy.)"""
+    selects = []
+    for line, columns in lines.items():
+        for k, column in enumerate(columns):
+            shared = ", ".join(f"kept_count_shared({e}, {column})" for e in columns[:k]) or "0"
+            keys = [f"'{line}' AS line"] if with_line else []
+            keys += [f"'{column}' AS column_name", f"greatest({shared})::smallint AS shared"]
+            keys += [f"kept_count_head({column}) AS path", *(f"{e} AS {name}" for e, name in extra)]
+            selects.append(f"SELECT {', '.join(keys)}, sign FROM {rows}")  # noqa: S608 (fixed names, no input)
+    return "\nUNION ALL ".join(selects)
+
+
+# A path's first three components, and how many of their first three two paths share (child_paths_shared
+# of 0028 capped at 3): immutable SQL expressions, inlined into the statements that call them (a stable
+# function such as array_to_string inside would stop the inlining, and triple a trigger's cost).
+FUNCTIONS_SQL = """
 CREATE FUNCTION kept_count_head(p text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(array_to_string((string_to_array(p, '/'))[1:3], '/'), '')
+  SELECT coalesce(CASE WHEN split_part(p, '/', 4) = '' THEN p
+                       ELSE split_part(p, '/', 1) || '/' || split_part(p, '/', 2) || '/' || split_part(p, '/', 3) END, '')
+$$;
+CREATE FUNCTION kept_count_shared(a text, b text) RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (CASE
+    WHEN a IS NULL OR b IS NULL OR split_part(a, '/', 1) <> split_part(b, '/', 1) THEN 0
+    WHEN split_part(a, '/', 2) = '' OR split_part(a, '/', 2) <> split_part(b, '/', 2) THEN 1
+    WHEN split_part(a, '/', 3) = '' OR split_part(a, '/', 3) <> split_part(b, '/', 3) THEN 2
+    ELSE 3 END)::smallint
 $$;
 """
 
 
-def apply_function(table: str, key_columns: list[str], counted: str, keys: str) -> str:
-    """The trigger function of one kept table: the statement's rows' keys, netted, added slot-wise."""
+def apply_function(table: str, key_columns: list[str], counted: str, keys: str, columns: list[str]) -> str:
+    """The trigger function of one kept table: the keys (`keys` over the changed rows `c`) of the
+    statement's rows, netted, added slot-wise. An UPDATE reads only the rows whose counted `columns`
+    changed (most updates change none). Without sorts the netting hashes: the planner cannot know how few
+    keys the rows share and would sort them all."""
+    new, old = (", ".join(f"{side}.{c}" for c in columns) for side in ("n", "o"))
+    named = ", ".join(columns)
     keyed = ", ".join(key_columns)
     positions = ", ".join(str(n) for n in range(1, len(key_columns) + 1))  # names would clash with the row's
     match = " AND ".join(f"{c} = d.{c}" for c in key_columns)
@@ -80,19 +94,21 @@ def apply_function(table: str, key_columns: list[str], counted: str, keys: str) 
     # The transition tables are named in dynamic SQL, so one function serves INSERT, UPDATE and DELETE.
     keys_sql = keys.replace("'", "''")
     return f"""
-CREATE FUNCTION {table}_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {table}_apply() RETURNS trigger LANGUAGE plpgsql SET enable_sort = off AS $$
 DECLARE
   d record;
   settle boolean := current_setting('transaction_isolation') = 'read committed';
   own_slot bigint;
   changed text := CASE TG_OP
-    WHEN 'INSERT' THEN 'SELECT 1 AS sign, * FROM new_rows'
-    WHEN 'DELETE' THEN 'SELECT -1 AS sign, * FROM old_rows'
-    ELSE 'SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows' END;
+    WHEN 'INSERT' THEN 'SELECT 1 AS sign, {named} FROM new_rows'
+    WHEN 'DELETE' THEN 'SELECT -1 AS sign, {named} FROM old_rows'
+    ELSE 'SELECT s.* FROM new_rows n JOIN old_rows o ON o.id = n.id'
+      || ' CROSS JOIN LATERAL (VALUES (1, {new}), (-1, {old})) AS s(sign, {named})'
+      || ' WHERE ({new}) IS DISTINCT FROM ({old})' END;
 BEGIN
   FOR d IN EXECUTE
-    'SELECT k.*, sum(c.sign) AS n FROM (' || changed || ') c CROSS JOIN LATERAL ({keys_sql}) k'
-    || ' GROUP BY {positions} HAVING sum(c.sign) <> 0 ORDER BY {positions}'
+    'WITH c AS MATERIALIZED (' || changed || ') SELECT {keyed}, sum(sign) AS n FROM ({keys_sql}) k'
+    || ' GROUP BY {positions} HAVING sum(sign) <> 0'
   LOOP
     IF settle AND pg_try_advisory_xact_lock(hashtextextended('{table}:' || concat_ws(':', {values}), 0)) THEN
       WITH folded AS (
@@ -139,13 +155,21 @@ def drop(table: str, on: str) -> str:
 
 COHORT = ["column_name", "shared", "path", "born_month", "enrolled"]
 ENTRY = ["line", "column_name", "shared", "path", "ledger", "status"]
+PATHS = ["school_path", "household_path", "residence_path"]
+CHILD_COLUMNS = ["birth_date", "school_code", *PATHS]
+ENTRY_COLUMNS = [*PATHS, "responsible_path", "handover_path", "ledger", "status"]
+
+COHORT_KEYS = keys_sql(CHILD_LINES, CHILD_EXTRA, "c", with_line=False)
+ENTRY_KEYS = keys_sql(ENTRY_LINES, ENTRY_EXTRA, "c", with_line=True)
+ALL_CHILDREN = keys_sql(CHILD_LINES, CHILD_EXTRA, "(SELECT 1 AS sign, * FROM child) AS c", with_line=False)
+ALL_ENTRIES = keys_sql(ENTRY_LINES, ENTRY_EXTRA, "(SELECT 1 AS sign, * FROM ledger_entry) AS c", with_line=True)
 
 # As models/child_counts.py and models/entry_counts.py REBUILD_SQL (a migration keeps its own copy).
 BUILD_SQL = f"""
 INSERT INTO child_cohort_count ({", ".join(COHORT)}, slot, children)
-SELECT k.*, 0, count(*) FROM child c CROSS JOIN LATERAL ({COHORT_KEYS}) k GROUP BY 1, 2, 3, 4, 5;
+SELECT {", ".join(COHORT)}, 0, sum(sign) FROM ({ALL_CHILDREN}) k GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO ledger_entry_path_count ({", ".join(ENTRY)}, slot, entries)
-SELECT k.*, 0, count(*) FROM ledger_entry c CROSS JOIN LATERAL ({ENTRY_KEYS}) k GROUP BY 1, 2, 3, 4, 5, 6;
+SELECT {", ".join(ENTRY)}, 0, sum(sign) FROM ({ALL_ENTRIES}) k GROUP BY 1, 2, 3, 4, 5, 6;
 """  # noqa: S608 (fixed SQL, no input)
 
 
@@ -174,9 +198,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(*ENTRY, "slot"),
     )
     op.execute("LOCK TABLE child, ledger_entry IN SHARE MODE")  # nothing written between counts and triggers
-    op.execute(HEAD_SQL)
-    op.execute(apply_function("child_cohort_count", COHORT, "children", COHORT_KEYS))
-    op.execute(apply_function("ledger_entry_path_count", ENTRY, "entries", ENTRY_KEYS))
+    op.execute(FUNCTIONS_SQL)
+    op.execute(apply_function("child_cohort_count", COHORT, "children", COHORT_KEYS, CHILD_COLUMNS))
+    op.execute(apply_function("ledger_entry_path_count", ENTRY, "entries", ENTRY_KEYS, ENTRY_COLUMNS))
     op.execute(triggers("child_cohort_count", "child"))
     op.execute(triggers("ledger_entry_path_count", "ledger_entry"))
     op.execute(BUILD_SQL)
@@ -189,6 +213,7 @@ def downgrade() -> None:
     op.drop_index("ix_child_birth_date", table_name="child")
     op.execute(drop("ledger_entry_path_count", "ledger_entry"))
     op.execute(drop("child_cohort_count", "child"))
+    op.execute("DROP FUNCTION kept_count_shared(text, text)")
     op.execute("DROP FUNCTION kept_count_head(text)")
     op.drop_table("ledger_entry_path_count")
     op.drop_table("child_cohort_count")
