@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..child import Child, Guardian
-from ..child_counts import ChildCohortCount, ChildPathCount
+from ..child_counts import COHORT_LINES, ChildCohortCount, ChildPathCount
 from ..enrolment import EnrolmentEvent
 from .kept_counts import depth, scope_total
 from .paging import Keyset, PageQuery, PathRange, branch_conditions, keyset_page_query, sort_column, within_any
@@ -81,9 +81,6 @@ def children_page_query(
         else:
             query = replace(query, count=cohort_count(scope, born=born, enrolled=enrolled))
     return query
-
-
-COHORT_LINES = {"EDU": ["school_path"], "GOV": ["household_path", "residence_path"]}  # as SCOPE_COLUMNS
 
 
 def cohort_count(
