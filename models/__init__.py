@@ -9,9 +9,10 @@ from .audit import AuditLog
 from .budget import ExportAllowance, ExportRowsSpent, QueryBudgetWindow
 from .change_feed import ChangeEvent, ChangeFeedScope, ChangeFeedState
 from .child import Child, Gender, Guardian, SpecialGroup
-from .child_counts import ChildPathCount
+from .child_counts import ChildCohortCount, ChildPathCount
 from .comparison import ComparisonFinding, ComparisonRun
 from .enrolment import EnrolmentEvent
+from .entry_counts import LedgerEntryPathCount
 from .grant import RoleGrant
 from .ledger import Handover, LedgerEntry
 from .ledger_counts import LedgerCount
@@ -49,6 +50,7 @@ __all__ = [
     "ChangeFeedScope",
     "ChangeFeedState",
     "Child",
+    "ChildCohortCount",
     "ChildPathCount",
     "CitySetting",
     "ClassRegister",
@@ -64,6 +66,7 @@ __all__ = [
     "Handover",
     "LedgerCount",
     "LedgerEntry",
+    "LedgerEntryPathCount",
     "LoginThrottle",
     "PeriodStatistic",
     "PersistedOperation",

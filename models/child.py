@@ -210,7 +210,7 @@ class Child(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
     name: str = Field(max_length=50)
     gender: Gender = Field(sa_type=enum_type(Gender))
-    birth_date: date
+    birth_date: date = Field(index=True)  # the school-age window's partial months (migration 0029)
     national_id: str | None = Field(default=None, max_length=18, unique=True)
     registry_number: str | None = Field(default=None, max_length=20)
     special_groups: list[str] = Field(default_factory=list, sa_type=postgresql.ARRAY(sa.String(24)))

@@ -20,6 +20,8 @@ from datagen.synthetic.people import BIRTH_DIGITS, check_digit
 from datagen.synthetic.places import PROVINCE_CODES, real_divisions
 from tests.conftest import gql, make_settings, token_for
 from tests.test_child_counts import KEPT, RECOUNT, as_dict
+from tests.test_list_counts import PAIRS
+from tests.test_list_counts import as_dict as keyed
 
 CHILDREN = 3000
 TABLES = {  # what must come out byte-identical for the same seed (the password hash is salted: left out)
@@ -205,3 +207,5 @@ def test_the_childrens_counts_are_rebuilt_after_the_load(synthetic_db):
     kept = as_dict(_rows(synthetic_db, KEPT))
     assert sum(n for (column, _, _), n in kept.items() if column == "household_path") == CHILDREN
     assert kept == as_dict(_rows(synthetic_db, RECOUNT))
+    for kept_rows, recount in PAIRS:  # migration 0029's counts: by birth month, and the entries'
+        assert keyed(_rows(synthetic_db, kept_rows)) == keyed(_rows(synthetic_db, recount))

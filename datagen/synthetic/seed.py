@@ -40,8 +40,8 @@ from psycopg import sql
 from authz.catalogue import Role
 from authz.passwords import hash_password
 from authz.state import CHANNEL
+from models import child_counts, entry_counts
 from models.base import today
-from models.child_counts import REBUILD_STATEMENTS
 from models.repos import audit, period_statistics
 
 from ..demo.casework import AS_OF, TERMS
@@ -242,8 +242,8 @@ def seed_synthetic(
                 cur.execute(statement)
                 bar.update(1)
             bar.close()
-        with load.timed("counts"):  # the children's counts, which the COPY may have bypassed
-            for recount in REBUILD_STATEMENTS:
+        with load.timed("counts"):  # the kept counts, which the COPY may have bypassed
+            for recount in child_counts.REBUILD_STATEMENTS + entry_counts.REBUILD_STATEMENTS:
                 cur.execute(recount)
         summary = {"children": children, "provinces": codes, "seed": seed, **added}
         audit.record_with(

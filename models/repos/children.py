@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, func, literal
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..child import Child, Guardian
-from ..child_counts import ChildPathCount
+from ..child_counts import COHORT_LINES, ChildCohortCount, ChildPathCount
 from ..enrolment import EnrolmentEvent
+from .kept_counts import depth, scope_total
 from .paging import (
     Keyset,
     PageQuery,
@@ -79,15 +80,83 @@ def children_page_query(
         school = cast(Any, Child.school_code)
         where.append(school.is_not(None) if enrolled else school.is_(None))
     query = keyset_page_query(col(Child.id), drive, where, after=after, limit=limit)
-    filtered = (grades, special_group, born, enrolled) != (None, None, None, None)
     own_school = (
         school_path is not None
         and scope is not None
         and all((_column_name(r), r.path) == ("school_path", school_path) for r in scope)
     )
-    if not filtered and region_path is None and (school_path is None or own_school):
-        query = replace(query, count=scope_count(scope))  # the list is its scope (a school filtered to itself)
+    if region_path is None and (school_path is None or own_school) and (grades, special_group) == (None, None):
+        if born is None and enrolled is None:  # the list is its scope (a school filtered to itself)
+            query = replace(query, count=scope_count(scope))
+        else:
+            query = replace(query, count=cohort_count(scope, born=born, enrolled=enrolled))
     return query
+
+
+def cohort_count(
+    scope: list[PathRange] | None, *, born: tuple[date, date] | None, enrolled: bool | None
+) -> Select[Any]:
+    """How many children in `scope` were born in (born[0], born[1]] (any day if None) and are enrolled (or
+    not, or either), exactly as `count(*)` would say: the window's whole birth months summed from
+    `child_cohort_count` (models/repos/kept_counts.py), its partial months (a cut-off that is not a month's
+    last day) counted from `ix_child_birth_date`: under a month's births at each end."""
+    kept = ChildCohortCount
+    rows: list[ColumnElement[bool]] = []
+    months: list[ColumnElement[bool]] = []
+    partial: list[ColumnElement[bool]] = []
+    if enrolled is not None:
+        school = cast(Any, Child.school_code)
+        rows.append(school.is_not(None) if enrolled else school.is_(None))
+    if born is not None:
+        first, last, ends = whole_months(*born)
+        if first > last:  # no whole month: the rows are few
+            window = [col(Child.birth_date) > born[0], col(Child.birth_date) <= born[1]]
+            return select(func.count()).select_from(Child).where(within_any(scope), *window, *rows)
+        months = [col(kept.born_month) >= first, col(kept.born_month) <= last]
+        rows_in_months = [col(Child.birth_date) >= first, col(Child.birth_date) < next_month(last)]
+        partial = [and_(col(Child.birth_date) > a, col(Child.birth_date) <= b) for a, b in ends]
+
+    def kept_sum(_line: str, name: str, path: str | None) -> Any:
+        where = [col(kept.column_name) == name, *months]
+        if enrolled is not None:
+            where.append(col(kept.enrolled) == enrolled)
+        if path is not None:
+            where += [within_path(col(kept.path), path), col(kept.shared).in_(list(range(depth(path))))]
+        return select(func.coalesce(func.sum(col(kept.children)), 0)).where(*where).scalar_subquery()
+
+    def counted(k: int) -> Any:
+        assert scope is not None
+        where = [*branch_conditions(scope, k), *rows, *(rows_in_months if born is not None else [])]
+        return select(func.count()).select_from(Child).where(*where).scalar_subquery()
+
+    total = scope_total(scope, COHORT_LINES, kept_sum, counted)
+    if partial:
+        ends_count = select(func.count()).select_from(Child).where(within_any(scope), or_(*partial), *rows)
+        total = total + ends_count.scalar_subquery()
+    return select(total)
+
+
+def whole_months(after: date, by: date) -> tuple[date, date, list[tuple[date, date]]]:
+    """The first days of the first and last whole months of the days in (after, by], and the parts of
+    months at either end, as (after, by] pairs."""
+    start = after + timedelta(days=1)
+    first = start if start.day == 1 else next_month(start.replace(day=1))
+    end_month = by.replace(day=1)
+    last = end_month if next_month(end_month) == by + timedelta(days=1) else previous_month(end_month)
+    ends = []
+    if start < first:
+        ends.append((after, first - timedelta(days=1)))
+    if next_month(last) <= by:
+        ends.append((next_month(last) - timedelta(days=1), by))
+    return first, last, ends
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def previous_month(day: date) -> date:
+    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
 
 
 def scope_count(scope: Sequence[PathRange] | None) -> Select[Any]:

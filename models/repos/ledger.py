@@ -5,19 +5,31 @@ List functions take the scope predicate they are given (ARCHITECTURE §4); they 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, func
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from ..child import Child, SpecialGroup, Stage
+from ..entry_counts import LedgerEntryPathCount
 from ..ledger import DropoutCategory, EntryStatus, Handover, Ledger, LedgerEntry
 from ..persuasion import CasePlan, DeferralRequest, DeferralStatus, PersuasionVisit
-from .paging import Keyset, Page, PageQuery, PathRange, keyset_page_query, page_queries, sort_column, within_any
+from .kept_counts import depth, scope_total
+from .paging import (
+    Keyset,
+    Page,
+    PageQuery,
+    PathRange,
+    branch_conditions,
+    keyset_page_query,
+    page_queries,
+    sort_column,
+    within_any,
+)
 from .paths import SchoolPaths, within_path
 
 ENTRY_SCHOOL_PATH = SchoolPaths(cast(Any, LedgerEntry.school_path))
@@ -113,7 +125,36 @@ def entries_page_query(
         drive = entry_region_ranges(filter.region_path)
     if drive is not scope:
         where.append(within_any(scope))
-    return keyset_page_query(col(LedgerEntry.id), drive, where, after=after, limit=limit)
+    query = keyset_page_query(col(LedgerEntry.id), drive, where, after=after, limit=limit)
+    if replace(filter, ledger=None, statuses=()) == EntryFilter():  # by ledger and status at most
+        query = replace(query, count=entry_count(scope, filter.ledger, filter.statuses))
+    return query
+
+
+ENTRY_LINES = {line: [str(sort_column(c).key) for c in columns] for line, columns in ENTRY_SCOPE_COLUMNS.items()}
+
+
+def entry_count(scope: list[PathRange] | None, ledger: Ledger | None, statuses: Sequence[EntryStatus]) -> Select[Any]:
+    """How many entries of this ledger (any if None) in these statuses (any if none) lie in `scope`,
+    exactly as `count(*)` would say, from `ledger_entry_path_count` (models/repos/kept_counts.py)."""
+    kept = LedgerEntryPathCount
+    own = [col(kept.ledger) == ledger] if ledger is not None else []
+    own += [col(kept.status).in_(list(statuses))] if statuses else []
+    rows = entry_conditions(EntryFilter(ledger=ledger, statuses=tuple(statuses)))
+
+    def kept_sum(line: str, name: str, path: str | None) -> Any:
+        where = [col(kept.line) == line, col(kept.column_name) == name, *own]
+        if path is not None:
+            where += [within_path(col(kept.path), path), col(kept.shared).in_(list(range(depth(path))))]
+        return select(func.coalesce(func.sum(col(kept.entries)), 0)).where(*where).scalar_subquery()
+
+    def counted(k: int) -> Any:
+        assert scope is not None
+        return (
+            select(func.count()).select_from(LedgerEntry).where(*branch_conditions(scope, k), *rows).scalar_subquery()
+        )
+
+    return select(scope_total(scope, ENTRY_LINES, kept_sum, counted))
 
 
 def entry_region_ranges(region_path: str) -> list[PathRange]:
