@@ -88,7 +88,7 @@ async def import_roster(
         # no children), and the county verifying a child registers it if no child holds the ID.
         county = None if pushed else _county_of(path)
         _, out_of_scope = await repo.stage_cells(
-            session, batch.id, _in_threads(cell_blocks(rows, checks.width)), checks, county
+            session, batch.id, _in_threads(cell_blocks(rows, checks)), checks, county
         )
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc

@@ -79,16 +79,27 @@ def max_length(field: str) -> int | None:
     return length if isinstance(length, int) else None
 
 
-def cell_blocks(rows: Iterable[tuple[int, list[str]]], width: int) -> Iterator[str]:
-    """The rows as COPY CSV text (`line`, `n`, `nul`, then `width` cells), `ROWS_PER_BLOCK` rows a block.
+def cell_blocks(rows: Iterable[tuple[int, list[str]]], checks: CellChecks) -> Iterator[str]:
+    """The rows as COPY CSV text (`line`, `n`, `nul`, then `checks.width` cells), `ROWS_PER_BLOCK` rows a block,
+    the (prefix, year) of each plain ID cell gathered on the way into `checks.ids`.
 
     Every field is quoted, so an empty cell is an empty string and never NULL; a short row is padded (its
     `n` says how many cells it had), a long one cut at the headers. A block with a NUL is written again row
     by row: PostgreSQL text cannot hold one (the cell is refused `INVALID_TEXT`, its raw copy holds U+FFFD).
     """
+    width, id_cell, ids = checks.width, checks.id_cell, checks.ids
+    pairs = ids.pairs
     batch: list[tuple[Any, ...]] = []
     for line, cells in rows:
         n = len(cells)
+        if id_cell is not None and id_cell < n and (cell := cells[id_cell]):
+            # As the checks' SQL reads a plain cell: 15 digits are converted (19 before the year), 18 keep theirs.
+            if not (cell.isascii() and cell.isalnum()):
+                ids.unplain = True
+            elif len(cell) == 18 and cell[:17].isdigit():
+                pairs.add(cell[:10])
+            elif len(cell) == 15 and cell.isdigit():
+                pairs.add(cell[:6] + "19" + cell[6:8])
         batch.append((line, n, "", *cells) if n == width else (line, n, "", *(cells + [""] * width)[:width]))
         if len(batch) == ROWS_PER_BLOCK:
             yield _csv_block(batch)
@@ -381,9 +392,13 @@ SELECT k.line,
   FROM checked k LEFT JOIN doubles d ON d.national_id = k.national_id AND k.problems = '' AND NOT k.out_of_scope
 """  # noqa: S608 (the table's own names; every value is a parameter)
         # The (region prefix, birth year) of every well-formed ID, for stdnum to say which places existed then.
+        # The (region prefix, birth year) of every well-formed ID whose cell is not plain (`cell_blocks` has the
+        # plain ones'), for stdnum to say which places existed then.
+        id_cell = self.cell.get("national_id")
+        plain = "true" if id_cell is None else f"r.c{id_cell} ~ '^[0-9A-Za-z]*$'"
         places = f"""
 SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
-  FROM roster_cells r
+  FROM (SELECT * FROM roster_cells r WHERE NOT {plain}) r
  CROSS JOIN LATERAL (SELECT {self.value("national_id")} AS national_id OFFSET 0) v
  CROSS JOIN LATERAL (SELECT {self.national_id()} AS x OFFSET 0) a0
  CROSS JOIN LATERAL (SELECT CASE WHEN a0.x ~ '^[0-9]{{15}}$' THEN left(a0.x, 6) || '19' || substr(a0.x, 7)
@@ -391,7 +406,7 @@ SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
  WHERE a.body IS NOT NULL
 """  # noqa: S608 (idem)
         return CellChecks(
-            width=len(self.headers), birth_places_sql=_typed(places), select_sql=_typed(select),
+            width=len(self.headers), id_cell=id_cell, birth_places_sql=_typed(places), select_sql=_typed(select),
             columns=STAGE_COLUMNS, params=self.params, out_of_scope=OUT_OF_SCOPE,
         )  # fmt: skip
 
