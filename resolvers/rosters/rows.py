@@ -318,7 +318,7 @@ class _Plan:
         grade = "a.grade" if "grade" in self.columns else "NULL::int"
         poverty = "a.poverty_kind" if "poverty_kind" in self.columns else "NULL"
         id_header = self.header(self.columns["national_id"])
-        duplicate = self.param(
+        duplicate_text = (
             "["
             + json.dumps(
                 {
@@ -330,6 +330,7 @@ class _Plan:
             )
             + "]"
         )
+        duplicate = self.param(duplicate_text)
         grade_of = "((:grades)::jsonb ->> replace(v.grade, ' ', ''))::int" if "grade" in self.columns else "NULL::int"
         poverty_of = "(:poverty)::jsonb ->> v.poverty_kind" if "poverty_kind" in self.columns else "NULL::text"
         date_of_cell = _date("dp.y", "dp.m", "dp.d")
@@ -407,7 +408,7 @@ SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
 """  # noqa: S608 (idem)
         return CellChecks(
             width=len(self.headers), id_cell=id_cell, birth_places_sql=_typed(places), select_sql=_typed(select),
-            columns=STAGE_COLUMNS, params=self.params, out_of_scope=OUT_OF_SCOPE,
+            columns=STAGE_COLUMNS, params=self.params, out_of_scope=OUT_OF_SCOPE, duplicate=duplicate_text,
         )  # fmt: skip
 
 
