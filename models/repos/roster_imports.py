@@ -425,7 +425,8 @@ async def check_cells(
     # the cells (a pass of PostgreSQL over every ID cost it about 7 µs a row); the other cells' are read here.
     pairs = {(p[:6], int(p[6:])) for p in checks.ids.pairs}
     if checks.ids.unplain:
-        pairs.update((await session.execute(text(checks.birth_places_sql), dict(checks.params))).tuples())
+        unplain = await session.execute(text(checks.birth_places_sql), dict(checks.params))
+        pairs.update((prefix, year) for prefix, year in unplain)
     known = [f"{prefix}{year:04d}" for prefix, year in pairs if 1 <= year <= 9999 and birth_place_known(prefix, year)]
     await session.execute(text(f"ANALYZE {CELLS_TABLE} (line)"))  # its size; statistics of the cells cost more
     # Each row's values are computed once, in laterals the planner keeps apart (`OFFSET 0`): caching them by
