@@ -105,21 +105,27 @@ async def import_roster(
             _, out_of_scope = await repo.stage_cells(session, batch.id, blocks, checks, county)
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
-    counts = await repo.count_rows(session, batch.id)
-    batch.rows_read += out_of_scope
-    batch.rows_refused += out_of_scope
-    await record_change(
-        ctx,
-        action="roster.import",
-        target_type="RosterImport",
-        target_id=str(batch.id),
-        scope_path=path,
-        summary={
-            "kind": kind.value, "file": batch.file_name, "sha256": file.sha256, "asOf": as_of.isoformat(),
-            "counts": {**counts.__dict__, "outOfScope": out_of_scope},
-        },
-    )  # fmt: skip
-    await session.flush()
+    try:
+        counts = await repo.count_rows(session, batch.id)
+        batch.rows_read += out_of_scope
+        batch.rows_refused += out_of_scope
+        await record_change(
+            ctx,
+            action="roster.import",
+            target_type="RosterImport",
+            target_id=str(batch.id),
+            scope_path=path,
+            summary={
+                "kind": kind.value, "file": batch.file_name, "sha256": file.sha256, "asOf": as_of.isoformat(),
+                "counts": {**counts.__dict__, "outOfScope": out_of_scope},
+            },
+        )  # fmt: skip
+        await session.flush()
+    except BaseException:
+        if undo is not None:  # the helper's committed half: nothing of the file may stand
+            await session.rollback()
+            await undo()
+        raise
     return ImportResult(batch=batch, out_of_scope=out_of_scope, undo=undo)
 
 
