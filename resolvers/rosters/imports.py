@@ -20,7 +20,7 @@ from datetime import date
 from functools import partial
 from typing import BinaryIO
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from authz.catalogue import Level, level_of_path
 from models.base import today
@@ -98,7 +98,7 @@ async def import_roster(
         county = None if pushed else _county_of(path)
         blocks = _in_threads(cell_blocks(rows, checks))
         undo = None
-        if ctx.sessions is not None and file.size >= IN_PARTS_FROM_BYTES:
+        if ctx.sessions is not None and file.size >= IN_PARTS_FROM_BYTES and _pooled(ctx.sessions):
             out_of_scope = await _stage_in_parts(ctx, ctx.sessions, batch.id, blocks, checks, county)
             undo = partial(_delete_rows, ctx.sessions, batch.id)
         else:
@@ -153,6 +153,12 @@ async def _stage_in_parts(
         await _delete_rows(sessions, import_id)
         raise
     return staged[1]
+
+
+def _pooled(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether each session is a connection of its own (sessions bound to one connection, as the tests' are,
+    would share it)."""
+    return isinstance(sessions.kw.get("bind"), AsyncEngine)
 
 
 async def _delete_rows(sessions: async_sessionmaker[AsyncSession], import_id: int) -> None:
