@@ -21,6 +21,7 @@ from functools import partial
 from typing import BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from authz.catalogue import Level, level_of_path
 from models.base import today
@@ -156,9 +157,14 @@ async def _stage_in_parts(
 
 
 def _pooled(sessions: async_sessionmaker[AsyncSession]) -> bool:
-    """Whether each session is a connection of its own (sessions bound to one connection, as the tests' are,
-    would share it)."""
-    return isinstance(sessions.kw.get("bind"), AsyncEngine)
+    """Whether a second connection is there to take: each session has a connection of its own (sessions bound
+    to one connection, as the tests' are, would share it), and the pool has one to spare (uploads that each
+    held a connection while waiting for a second could otherwise wait on each other until the pool times out)."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        return False
+    pool = bind.sync_engine.pool
+    return not isinstance(pool, QueuePool) or pool.checkedout() < pool.size()
 
 
 async def _delete_rows(sessions: async_sessionmaker[AsyncSession], import_id: int) -> None:

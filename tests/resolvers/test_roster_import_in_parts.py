@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from authz.errors import Forbidden
+from baoxue.database import make_engine
 from models import AuditLog
 from models.roster import RosterKind
 from models.roster_import import RosterImport, RosterRow
@@ -142,3 +143,22 @@ async def test_the_neighbouring_county_cannot_stage_a_large_file(
     with pytest.raises(Forbidden):
         await stage(neighbour, large_household_file())
     assert await rows_written(committed) == before
+
+
+async def test_a_large_file_takes_no_second_connection_when_the_pool_has_none_to_spare(
+    database_url: str, committed: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uploads that each held a connection while waiting for a second would wait on each other: with the pool's
+    one connection taken by the operation itself, the file is staged on it alone, whole."""
+    monkeypatch.setattr(imports, "IN_PARTS_FROM_BYTES", 0)
+    engine = make_engine(database_url, pool_size=1, max_overflow=1)
+    try:
+        small_pool = async_sessionmaker(engine, expire_on_commit=False)
+        async with small_pool() as session:
+            ctx = Context(session=session, principal=None, system_actor="test", operator=True, sessions=small_pool)
+            result = await stage(ctx, large_household_file())
+            await session.commit()
+        assert result.undo is None  # one connection
+        assert result.batch.rows_read == ROWS_PER_BLOCK + 165 * 25
+    finally:
+        await engine.dispose()
