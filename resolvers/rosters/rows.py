@@ -17,9 +17,11 @@ ID check digit is stdnum's `calc_check_digit` (`(1 - 2 · int(first 17, 13)) mod
 tests/resolvers/test_roster_rows.py holds the whole ID rule to `ric.validate` over many IDs), and whether
 an ID's region prefix existed in its birth year is asked of stdnum itself, once per distinct (prefix,
 year) of the file (`models.child.birth_place_known`; the known ones are the parameter `birth_places`,
-prefix and year as the ID's first ten digits, which PostgreSQL looks up in a hash of them). Python only
-reads the file and writes its cells (about 5–10 µs of CPU a row where checking in Python took 60–90);
-PostgreSQL's checks cost about as much per row as Python's did, but in one statement (bench/RESULTS.md §f).
+prefix and year as the ID's first ten digits, which PostgreSQL looks up in a hash of them); Python gathers
+the pairs of the plain ID cells as it writes them (`cell_blocks`), PostgreSQL those of the other cells, which
+it alone normalises. Python only reads the file and writes its cells (about 5–10 µs of CPU a row where
+checking in Python took 60–90); PostgreSQL's checks cost about as much per row as Python's did, but in one
+statement, and a large file is checked in two halves on two connections (bench/RESULTS.md §f).
 """
 
 from __future__ import annotations
@@ -392,7 +394,6 @@ SELECT k.line,
        k.raw, {kept}
   FROM checked k LEFT JOIN doubles d ON d.national_id = k.national_id AND k.problems = '' AND NOT k.out_of_scope
 """  # noqa: S608 (the table's own names; every value is a parameter)
-        # The (region prefix, birth year) of every well-formed ID, for stdnum to say which places existed then.
         # The (region prefix, birth year) of every well-formed ID whose cell is not plain (`cell_blocks` has the
         # plain ones'), for stdnum to say which places existed then.
         id_cell = self.cell.get("national_id")
