@@ -172,7 +172,12 @@ def roster_endpoint(
                 )  # fmt: skip
             finally:
                 await form.close()
-            await session.commit()
+            try:
+                await session.commit()
+            except BaseException:
+                if result.undo is not None:  # rows written on a second connection (resolvers/rosters/imports.py)
+                    await result.undo()
+                raise
         except AccessError as exc:
             await session.rollback()
             return refusal(exc)

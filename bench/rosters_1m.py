@@ -100,13 +100,16 @@ class Imported:
 
 
 def _fresh_id(rng: random.Random, county: str, birth: date, used: set[str]) -> str:
-    """A valid national ID no synthetic child has: order codes 990–999 (the generator stops far below)."""
+    """A valid national ID no synthetic child has: order codes 990–999 (the generator stops far below); born a
+    day later once the ten codes of the day are taken (a county filled up with many new children)."""
     while True:
-        body = f"{county}{birth:%Y%m%d}{990 + rng.randrange(10)}"
-        number = body + check_digit(body)
-        if number not in used:
-            used.add(number)
-            return number
+        for _ in range(50):
+            body = f"{county}{birth:%Y%m%d}{990 + rng.randrange(10)}"
+            number = body + check_digit(body)
+            if number not in used:
+                used.add(number)
+                return number
+        birth += timedelta(days=1)
 
 
 def _name(rng: random.Random) -> str:
@@ -234,6 +237,7 @@ def _new_child_row(rng: random.Random, kind: str, like: tuple[Any, ...], used: s
     """A child no one knew yet, of the same place (and school) as `like`."""
     _n, gender, birth, _id, _r, school, grade, household, residence, county = like
     fresh = _fresh_id(rng, county, birth, used)
+    birth = date(int(fresh[6:10]), int(fresh[10:12]), int(fresh[12:14]))  # the ID's, when the day was full
     gender = "MALE" if int(fresh[16]) % 2 else "FEMALE"
     head = [_name(rng), GENDER_TEXT[gender], fresh, birth.isoformat()]
     if kind == "HOUSEHOLD":

@@ -88,7 +88,7 @@ async def checked_rows(
     checks = cell_checks(kind, headers, jurisdiction=jurisdiction)
 
     async def blocks() -> AsyncIterator[str]:
-        for block in cell_blocks([(line, [cells.get(h, "") for h in headers]) for line, cells in rows], checks.width):
+        for block in cell_blocks([(line, [cells.get(h, "") for h in headers]) for line, cells in rows], checks):
             yield block
 
     await repo.check_cells(session, 0, jurisdiction[:2], blocks(), checks)

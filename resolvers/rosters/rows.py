@@ -17,9 +17,11 @@ ID check digit is stdnum's `calc_check_digit` (`(1 - 2 · int(first 17, 13)) mod
 tests/resolvers/test_roster_rows.py holds the whole ID rule to `ric.validate` over many IDs), and whether
 an ID's region prefix existed in its birth year is asked of stdnum itself, once per distinct (prefix,
 year) of the file (`models.child.birth_place_known`; the known ones are the parameter `birth_places`,
-prefix and year as the ID's first ten digits, which PostgreSQL looks up in a hash of them). Python only
-reads the file and writes its cells (about 5–10 µs of CPU a row where checking in Python took 60–90);
-PostgreSQL's checks cost about as much per row as Python's did, but in one statement (bench/RESULTS.md §f).
+prefix and year as the ID's first ten digits, which PostgreSQL looks up in a hash of them); Python gathers
+the pairs of the plain ID cells as it writes them (`cell_blocks`), PostgreSQL those of the other cells, which
+it alone normalises. Python only reads the file and writes its cells (about 5–10 µs of CPU a row where
+checking in Python took 60–90); PostgreSQL's checks cost about as much per row as Python's did, but in one
+statement, and a large file is checked in two halves on two connections (bench/RESULTS.md §f).
 """
 
 from __future__ import annotations
@@ -79,16 +81,27 @@ def max_length(field: str) -> int | None:
     return length if isinstance(length, int) else None
 
 
-def cell_blocks(rows: Iterable[tuple[int, list[str]]], width: int) -> Iterator[str]:
-    """The rows as COPY CSV text (`line`, `n`, `nul`, then `width` cells), `ROWS_PER_BLOCK` rows a block.
+def cell_blocks(rows: Iterable[tuple[int, list[str]]], checks: CellChecks) -> Iterator[str]:
+    """The rows as COPY CSV text (`line`, `n`, `nul`, then `checks.width` cells), `ROWS_PER_BLOCK` rows a block,
+    the (prefix, year) of each plain ID cell gathered on the way into `checks.ids`.
 
     Every field is quoted, so an empty cell is an empty string and never NULL; a short row is padded (its
     `n` says how many cells it had), a long one cut at the headers. A block with a NUL is written again row
     by row: PostgreSQL text cannot hold one (the cell is refused `INVALID_TEXT`, its raw copy holds U+FFFD).
     """
+    width, id_cell, ids = checks.width, checks.id_cell, checks.ids
+    pairs = ids.pairs
     batch: list[tuple[Any, ...]] = []
     for line, cells in rows:
         n = len(cells)
+        if id_cell is not None and id_cell < n and (cell := cells[id_cell]):
+            # As the checks' SQL reads a plain cell: 15 digits are converted (19 before the year), 18 keep theirs.
+            if not (cell.isascii() and cell.isalnum()):
+                ids.unplain = True
+            elif len(cell) == 18 and cell[:17].isdigit():
+                pairs.add(cell[:10])
+            elif len(cell) == 15 and cell.isdigit():
+                pairs.add(cell[:6] + "19" + cell[6:8])
         batch.append((line, n, "", *cells) if n == width else (line, n, "", *(cells + [""] * width)[:width]))
         if len(batch) == ROWS_PER_BLOCK:
             yield _csv_block(batch)
@@ -307,7 +320,7 @@ class _Plan:
         grade = "a.grade" if "grade" in self.columns else "NULL::int"
         poverty = "a.poverty_kind" if "poverty_kind" in self.columns else "NULL"
         id_header = self.header(self.columns["national_id"])
-        duplicate = self.param(
+        duplicate_text = (
             "["
             + json.dumps(
                 {
@@ -319,6 +332,7 @@ class _Plan:
             )
             + "]"
         )
+        duplicate = self.param(duplicate_text)
         grade_of = "((:grades)::jsonb ->> replace(v.grade, ' ', ''))::int" if "grade" in self.columns else "NULL::int"
         poverty_of = "(:poverty)::jsonb ->> v.poverty_kind" if "poverty_kind" in self.columns else "NULL::text"
         date_of_cell = _date("dp.y", "dp.m", "dp.d")
@@ -380,10 +394,13 @@ SELECT k.line,
        k.raw, {kept}
   FROM checked k LEFT JOIN doubles d ON d.national_id = k.national_id AND k.problems = '' AND NOT k.out_of_scope
 """  # noqa: S608 (the table's own names; every value is a parameter)
-        # The (region prefix, birth year) of every well-formed ID, for stdnum to say which places existed then.
+        # The (region prefix, birth year) of every well-formed ID whose cell is not plain (`cell_blocks` has the
+        # plain ones'), for stdnum to say which places existed then.
+        id_cell = self.cell.get("national_id")
+        plain = "true" if id_cell is None else f"r.c{id_cell} ~ '^[0-9A-Za-z]*$'"
         places = f"""
 SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
-  FROM roster_cells r
+  FROM (SELECT * FROM roster_cells r WHERE NOT {plain}) r
  CROSS JOIN LATERAL (SELECT {self.value("national_id")} AS national_id OFFSET 0) v
  CROSS JOIN LATERAL (SELECT {self.national_id()} AS x OFFSET 0) a0
  CROSS JOIN LATERAL (SELECT CASE WHEN a0.x ~ '^[0-9]{{15}}$' THEN left(a0.x, 6) || '19' || substr(a0.x, 7)
@@ -391,8 +408,8 @@ SELECT DISTINCT left(a.body, 6), substr(a.body, 7, 4)::int
  WHERE a.body IS NOT NULL
 """  # noqa: S608 (idem)
         return CellChecks(
-            width=len(self.headers), birth_places_sql=_typed(places), select_sql=_typed(select),
-            columns=STAGE_COLUMNS, params=self.params, out_of_scope=OUT_OF_SCOPE,
+            width=len(self.headers), id_cell=id_cell, birth_places_sql=_typed(places), select_sql=_typed(select),
+            columns=STAGE_COLUMNS, params=self.params, out_of_scope=OUT_OF_SCOPE, duplicate=duplicate_text,
         )  # fmt: skip
 
 
