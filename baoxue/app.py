@@ -41,6 +41,7 @@ from resolvers.context import Context
 from resolvers.live.context import LiveContext
 from resolvers.live.hub import Hub
 from resolvers.reports.links import LINKS, LinkSigner
+from resolvers.rosters.imports import sweep_orphans
 from schema.budgets import BUDGET, BUDGET_REFUSED, budget_extensions, query_budgets
 from schema.limits import Limits
 from schema.root import build_schema
@@ -358,10 +359,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        listener = live_listener = None
+        listener = live_listener = sweeper = None
         if url is not None:
             listener = asyncio.create_task(listen(authz, url, sessions))  # builds once it listens
             live_listener = asyncio.create_task(listen_live(hub, url))
+            sweeper = asyncio.create_task(sweep_orphans(sessions))  # roster rows a crash left behind
         log.info("baoxue started", extra={"environment": settings.environment})
         try:
             yield
@@ -370,7 +372,7 @@ def create_app(
             # lifespan's shutdown and cancels it when the loop closes; starlette would then report a failed
             # shutdown with a traceback. Release the same things quietly instead.
             log.info("baoxue stopped without a graceful shutdown (forced exit)")
-        for task in (listener, live_listener):
+        for task in (listener, live_listener, sweeper):
             if task is not None:
                 task.cancel()
         if engine is not None:

@@ -357,12 +357,17 @@ async def stage_cells_in_parts(
         raise LookupError(f"no roster import {import_id}")
     halves: list[asyncio.Queue[str | None]] = [asyncio.Queue(maxsize=2), asyncio.Queue(maxsize=2)]
 
+    refused: list[Exception] = []
+
     async def deal() -> None:
         turn = 0
-        async for block in blocks:
-            await halves[turn].put(block)
-            turn ^= 1
-        for half in halves:  # only once every block is dealt: a file that fails on reading ends no half
+        try:
+            async for block in blocks:
+                await halves[turn].put(block)
+                turn ^= 1
+        except Exception as exc:  # a file refused on reading: both halves end cleanly, then it is raised (a
+            refused.append(exc)  # half cancelled mid-statement would leave its connection unusable)
+        for half in halves:
             await half.put(None)
 
     async def blocks_of(half: asyncio.Queue[str | None]) -> AsyncIterator[str]:
@@ -379,7 +384,9 @@ async def stage_cells_in_parts(
             mine = group.create_task(stage(session, halves[0]))
             theirs = group.create_task(stage(helper, halves[1]))
     except BaseExceptionGroup as failed:
-        raise failed.exceptions[0] from failed  # as `stage_cells` raises it (a file refused on reading)
+        raise failed.exceptions[0] from failed
+    if refused:
+        raise refused[0]  # as `stage_cells` raises it; the caller rolls both halves back
     await helper.commit()
     kept = [c for c in checks.columns if c not in ("line", "status", "problems", "raw")]
     cleared = ", ".join(f"{c} = NULL" for c in [*kept, "child_id", "match", "candidate_child_id"])
@@ -398,6 +405,39 @@ UPDATE roster_row r SET status = 'REFUSED', problems = CAST(:duplicate AS jsonb)
     )
     (count, dropped), (count_2, dropped_2) = mine.result(), theirs.result()
     return count + count_2, dropped + dropped_2
+
+
+# While a batch's own transaction is open it holds this advisory lock: the rows another connection staged
+# for it are then in flight, not orphans (`sweep_orphan_rows`).
+IN_FLIGHT = "SELECT {fn}(hashtextextended('roster_import:' || CAST(:import_id AS text), 0))"
+
+
+async def hold_in_flight(session: AsyncSession, import_id: int) -> None:
+    """Mark the batch in flight until this transaction ends (before another connection commits rows for it)."""
+    await session.execute(text(IN_FLIGHT.format(fn="pg_advisory_xact_lock")), {"import_id": import_id})
+
+
+async def sweep_orphan_rows(session: AsyncSession) -> int:
+    """Delete the rows of batches that never committed: a helper connection committed its half, then the
+    process died before the batch's own commit (nothing can read such rows, but they must not stay). A batch
+    whose transaction is still open holds its lock and is left alone. Returns the rows deleted."""
+    orphans = await session.scalars(
+        text("""
+SELECT DISTINCT r.import_id FROM roster_row r
+ WHERE NOT EXISTS (SELECT FROM roster_import b WHERE b.id = r.import_id)
+""")
+    )
+    deleted = 0
+    for import_id in list(orphans):
+        free = await session.scalar(text(IN_FLIGHT.format(fn="pg_try_advisory_xact_lock")), {"import_id": import_id})
+        committed = await session.scalar(select(col(RosterImport.id)).where(col(RosterImport.id) == import_id))
+        if free and committed is None:  # asked after the lock: a batch committing meanwhile is seen here
+            result = await session.execute(
+                text("DELETE FROM roster_row WHERE import_id = :import_id"), {"import_id": import_id}
+            )
+            deleted += result.rowcount  # type: ignore[attr-defined]
+        await session.commit()  # releases the lock
+    return deleted
 
 
 async def delete_rows(session: AsyncSession, import_id: int) -> None:

@@ -14,6 +14,7 @@ a missing column, empty, too large) stores nothing: the caller's transaction rol
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +38,8 @@ from ..errors import BadInput
 from .errors import RosterErrorCode
 from .files import RosterFileError, cells_of, inspect_file
 from .rows import cell_blocks, cell_checks
+
+log = logging.getLogger("baoxue.rosters")
 
 MAX_ROSTER_BYTES = 200 * 1024 * 1024  # a province's household roster as CSV is about 100 MB
 # From this size a file is checked and written in two halves on two connections (bench/RESULTS.md §f): a county's
@@ -143,6 +146,7 @@ async def _stage_in_parts(
     staging fails, this transaction is rolled back here and the helper's rows deleted; if the operation fails
     later, its caller runs `ImportResult.undo`. Until the operation commits, the helper's rows belong to no batch
     anyone can read."""
+    await repo.hold_in_flight(ctx.session, import_id)  # a sweep leaves the helper's committed half alone
     try:
         async with sessions() as helper:
             try:
@@ -154,6 +158,16 @@ async def _stage_in_parts(
         await _delete_rows(sessions, import_id)
         raise
     return staged[1]
+
+
+async def sweep_orphans(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """At start: delete the rows a helper connection committed for a batch that never did (the process died
+    between the two commits of `_stage_in_parts`); returns how many."""
+    async with sessions() as session:
+        deleted = await repo.sweep_orphan_rows(session)
+    if deleted:
+        log.warning("deleted roster rows of batches that never committed", extra={"rows": deleted})
+    return deleted
 
 
 def _pooled(sessions: async_sessionmaker[AsyncSession]) -> bool:

@@ -162,3 +162,24 @@ async def test_a_large_file_takes_no_second_connection_when_the_pool_has_none_to
         assert result.batch.rows_read == ROWS_PER_BLOCK + 165 * 25
     finally:
         await engine.dispose()
+
+
+async def test_rows_of_a_batch_that_never_committed_are_swept_and_none_in_flight(
+    committed: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies between the helper's commit and the operation's (no `undo` runs): the sweep at start
+    (`imports.sweep_orphans`) deletes the helper's half, but never the half of a batch whose transaction is
+    still open."""
+    monkeypatch.setattr(imports, "IN_PARTS_FROM_BYTES", 0)
+    before = await rows_written(committed)
+    async with committed() as session:
+        in_parts = Context(session=session, principal=None, system_actor="test", operator=True, sessions=committed)
+        result = await stage(in_parts, large_household_file())
+        helpers_half = await rows_written(committed) - before
+        assert helpers_half > 0
+        assert await imports.sweep_orphans(committed) == 0  # in flight: its transaction holds the batch
+        assert await rows_written(committed) == before + helpers_half
+        await session.rollback()  # as a crash ends it: no commit, no undo
+    assert result.undo is not None
+    assert await imports.sweep_orphans(committed) == helpers_half
+    assert await rows_written(committed) == before
