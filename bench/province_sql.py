@@ -71,11 +71,25 @@ class StatementLog:
 
     @contextmanager
     def listening(self) -> Iterator[StatementLog]:
+        """SQLAlchemy's statements by its cursor hooks, and the ones the app sends the driver itself
+        (`models/repos/driver.py`: sign-in, a filter's region, the compiled page) by wrapping psycopg's
+        `AsyncConnection.execute`, which SQLAlchemy does not call (it executes on cursors)."""
         event.listen(Engine, "before_cursor_execute", self.before)
         event.listen(Engine, "after_cursor_execute", self.after)
+        direct = psycopg.AsyncConnection.execute
+
+        async def execute(conn: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            self.before(conn, None, str(query), params, None, False)
+            try:
+                return await direct(conn, query, params, **kwargs)
+            finally:
+                self.after(conn, None, str(query), params, None, False)
+
+        psycopg.AsyncConnection.execute = execute  # type: ignore[method-assign]
         try:
             yield self
         finally:
+            psycopg.AsyncConnection.execute = direct  # type: ignore[method-assign]
             event.remove(Engine, "before_cursor_execute", self.before)
             event.remove(Engine, "after_cursor_execute", self.after)
 
