@@ -186,8 +186,16 @@ def resolve_url(settings: Settings) -> str:
 PING_AFTER_IDLE_S = 2.0
 
 
+# PostgreSQL's JIT compiles a statement whose estimated cost is high; for this API's statements that cost
+# is an overestimate (a page stops after 51 rows), and compiling took 1.8 s of a 2.2 s school-age page whose
+# count falls back to rows (bench/PLANS.md, issue 18). The app's connections run without it.
+APP_OPTIONS = "-c jit=off"
+
+
 def make_engine(url: str, *, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwargs: Any) -> AsyncEngine:
-    engine = create_async_engine(url, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args["options"] = " ".join(filter(None, [APP_OPTIONS, connect_args.get("options")]))
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "checkin")

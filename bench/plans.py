@@ -26,6 +26,7 @@ import httpx
 import psycopg
 
 from baoxue.app import create_app
+from baoxue.database import APP_OPTIONS
 
 from .common import libpq, log, machine
 from .province_sql import Statement, StatementLog, bench_settings, short
@@ -109,7 +110,7 @@ def read_of(node: dict[str, Any]) -> int:
 
 
 def explain(dsn: str, statement: str, params: Any) -> tuple[float, int, int, str]:
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, options=APP_OPTIONS) as conn:  # the app's session settings
         conn.execute(statement, params)  # warm
         tree = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params).fetchone()[0][0]  # type: ignore[index]
         text = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params))

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from authz.enforcer import LINES, Authorizer
 from baoxue.app import create_app
+from baoxue.database import APP_OPTIONS
 from baoxue.settings import Settings
 from models.region import NATION_PATH
 
@@ -294,7 +295,7 @@ def replay(dsn: str, plans: dict[str, list[Statement]], runs: int, warmup: int, 
     out = Replay(per_statement_ns=[[] for _ in plans["scoped"]])
     rng = random.Random(5)
     clock = time.perf_counter_ns
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, options=APP_OPTIONS) as conn:  # the app's session settings
         names = list(plans)
         deadline = math.inf
         for i in range(warmup + runs):
@@ -324,8 +325,8 @@ def replay(dsn: str, plans: dict[str, list[Statement]], runs: int, warmup: int, 
 
 
 def explain(dsn: str, statement: str, params: Any) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of a captured statement with its parameters."""
-    with psycopg.connect(dsn) as conn:
+    """EXPLAIN (ANALYZE, BUFFERS) of a captured statement with its parameters, as the app's sessions run it."""
+    with psycopg.connect(dsn, options=APP_OPTIONS) as conn:
         rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).fetchall()
         conn.rollback()
     return "\n".join(str(r[0]) for r in rows)

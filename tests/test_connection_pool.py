@@ -11,7 +11,7 @@ import asyncio
 import psycopg
 from sqlalchemy import text
 
-from baoxue.database import make_engine, normalize_url
+from baoxue.database import make_engine, make_replica_engine, normalize_url
 
 
 def _dsn(url: str) -> str:
@@ -55,3 +55,18 @@ async def test_a_connection_used_a_moment_ago_is_handed_out_without_a_ping(datab
         assert await _backend_pid(engine) != first  # the pool replaced it after the failure
     finally:
         await engine.dispose()
+
+
+async def test_the_apps_connections_run_without_jit_and_replicas_stay_read_only(database_url: str) -> None:
+    """JIT compiled the overestimated statements of a page for longer than they ran (baoxue/database.py)."""
+
+    for engine, read_only in (
+        (make_engine(normalize_url(database_url)), "off"),
+        (make_replica_engine(normalize_url(database_url)), "on"),
+    ):
+        try:
+            async with engine.connect() as conn:
+                assert (await conn.execute(text("SHOW jit"))).scalar_one() == "off"
+                assert (await conn.execute(text("SHOW default_transaction_read_only"))).scalar_one() == read_only
+        finally:
+            await engine.dispose()
