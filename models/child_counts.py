@@ -49,7 +49,7 @@ class ChildPathCount(SQLModel, table=True):
 
 
 class ChildCohortCount(SQLModel, table=True):
-    """Children by (path column, `shared`, county, birth month, enrolled), kept as `child_path_count` is
+    """Children by (line, path column, `shared`, county, birth month, enrolled), kept as `child_path_count` is
     (migration 0029): the school-age ledger's window is a sum over whole birth months, and
     `students(filter: {enrolled})` a sum over all of them (models/repos/kept_counts.py).
 
@@ -58,6 +58,7 @@ class ChildCohortCount(SQLModel, table=True):
 
     __tablename__ = "child_cohort_count"
 
+    line: str = Field(primary_key=True, max_length=4)
     column_name: str = Field(primary_key=True, max_length=16)
     shared: int = Field(primary_key=True, sa_type=sa.SmallInteger)
     path: str = Field(primary_key=True, sa_type=path_type())
@@ -82,9 +83,15 @@ def keys_sql(lines: dict[str, list[str]], extra: list[tuple[str, str]], rows: st
     return "\nUNION ALL ".join(selects)
 
 
-COHORT_LINES = {"EDU": ["school_path"], "GOV": ["household_path", "residence_path"]}  # each line's ranges
+# Each line's ranges in their order; BOTH is an account reading both lines (an education bureau's ledgers:
+# the children at its schools, then those living in its region and schooled outside it).
+COHORT_LINES = {
+    "EDU": ["school_path"],
+    "GOV": ["household_path", "residence_path"],
+    "BOTH": ["school_path", "household_path", "residence_path"],
+}
 COHORT_EXTRA = [("date_trunc('month', birth_date)::date", "born_month"), ("school_code IS NOT NULL", "enrolled")]
-ALL_CHILDREN = keys_sql(COHORT_LINES, COHORT_EXTRA, "(SELECT 1 AS sign, * FROM child) AS c", with_line=False)
+ALL_CHILDREN = keys_sql(COHORT_LINES, COHORT_EXTRA, "(SELECT 1 AS sign, * FROM child) AS c", with_line=True)
 
 # Recount from the children. The caller holds a lock on `child` that keeps writers out (SHARE or stronger).
 REBUILD_SQL = f"""
@@ -99,8 +106,9 @@ SELECT 'residence_path', coalesce(r, ''), child_paths_shared(r, h), 0, sum(n)
  GROUP BY 2, 3;
 ANALYZE child_path_count;
 DELETE FROM child_cohort_count;
-INSERT INTO child_cohort_count (column_name, shared, path, born_month, enrolled, slot, children)
-SELECT column_name, shared, path, born_month, enrolled, 0, sum(sign) FROM ({ALL_CHILDREN}) k GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO child_cohort_count (line, column_name, shared, path, born_month, enrolled, slot, children)
+SELECT line, column_name, shared, path, born_month, enrolled, 0, sum(sign) FROM ({ALL_CHILDREN}) k
+ GROUP BY 1, 2, 3, 4, 5, 6;
 ANALYZE child_cohort_count;
 """  # noqa: S608 (fixed SQL, no input)
 REBUILD_STATEMENTS = [s.strip() for s in REBUILD_SQL.split(";") if s.strip()]

@@ -172,7 +172,7 @@ async def test_an_account_that_may_not_read_children_is_refused(client) -> None:
 
 
 def scopes(paths: dict[str, list[str]]) -> Iterator[dict[str, list[str]]]:
-    """Grants to count under: every region on each line; two regions and both lines together."""
+    """Grants to count under: every region on each line; two regions; both lines, on two regions and on one."""
     for level in ("CITY", "COUNTY", "TOWNSHIP", "VILLAGE"):
         for path in paths[level]:
             yield {"EDU": [path]}
@@ -183,6 +183,8 @@ def scopes(paths: dict[str, list[str]]) -> Iterator[dict[str, list[str]]]:
         yield {"EDU": [a, b]}
         yield {"EDU": [a], "GOV": [b]}
     yield {"GOV": [paths["PROVINCE"][0], paths["TOWNSHIP"][-1]]}
+    for path in [paths["PROVINCE"][0], *paths["CITY"][:2], *paths["COUNTY"][:3], paths["TOWNSHIP"][0]]:
+        yield {"EDU": [path], "GOV": [path]}  # one region on both lines: an education bureau's ledgers
     yield {"EDU": ["CN"]}
 
 

@@ -7,7 +7,8 @@ rows, which are few. `shared` is how many path components the counted path share
 scope reads before it (capped at 3): a row is in a region's later range and in none of its earlier ones
 when `shared` is below the region's depth (models/repos/kept_counts.py says why).
 
-- `child_cohort_count`: children by (school, household or residence path; birth month; enrolled): the
+- `child_cohort_count`: children by (line: EDU, GOV or BOTH; school, household or residence path; birth
+  month; enrolled): the
   school-age ledger's window (whole months, the cut-off's partial months counted from `ix_child_birth_date`)
   and `students(filter: {enrolled})`.
 - `ledger_entry_path_count`: entries by (line, school / household / residence / responsible / handover
@@ -37,7 +38,13 @@ depends_on: str | Sequence[str] | None = None
 
 # Which path columns each line reads, in its ranges' order (models/repos/children.SCOPE_COLUMNS and
 # models/repos/ledger.ENTRY_SCOPE_COLUMNS), and what else each table keys on.
-CHILD_LINES = {"EDU": ["school_path"], "GOV": ["household_path", "residence_path"]}
+# BOTH: an account reading both lines (an education bureau's ledgers: the children at its schools or
+# living in its region) reads the school range first, then the homes outside it.
+CHILD_LINES = {
+    "EDU": ["school_path"],
+    "GOV": ["household_path", "residence_path"],
+    "BOTH": ["school_path", "household_path", "residence_path"],
+}
 ENTRY_LINES = {
     "EDU": ["school_path", "responsible_path", "handover_path"],
     "GOV": ["household_path", "residence_path", "responsible_path", "handover_path"],
@@ -80,6 +87,11 @@ $$;
 """
 
 
+# A statement settles at most this many keys under their advisory locks and adds the rest to its own slot:
+# a bulk write (a seed, a roster applied) would otherwise hold a lock per key, past the server's lock table.
+LOCKS_A_STATEMENT = 64
+
+
 def apply_function(table: str, key_columns: list[str], counted: str, keys: str, columns: list[str]) -> str:
     """The trigger function of one kept table: the keys (`keys` over the changed rows `c`) of the
     statement's rows, netted, added slot-wise. An UPDATE reads only the rows whose counted `columns`
@@ -98,6 +110,7 @@ CREATE FUNCTION {table}_apply() RETURNS trigger LANGUAGE plpgsql SET enable_sort
 DECLARE
   d record;
   settle boolean := current_setting('transaction_isolation') = 'read committed';
+  locks integer := 0;
   own_slot bigint;
   changed text := CASE TG_OP
     WHEN 'INSERT' THEN 'SELECT 1 AS sign, {named} FROM new_rows'
@@ -110,7 +123,9 @@ BEGIN
     'WITH c AS MATERIALIZED (' || changed || ') SELECT {keyed}, sum(sign) AS n FROM ({keys_sql}) k'
     || ' GROUP BY {positions} HAVING sum(sign) <> 0'
   LOOP
-    IF settle AND pg_try_advisory_xact_lock(hashtextextended('{table}:' || concat_ws(':', {values}), 0)) THEN
+    IF settle AND locks < {LOCKS_A_STATEMENT}
+       AND pg_try_advisory_xact_lock(hashtextextended('{table}:' || concat_ws(':', {values}), 0)) THEN
+      locks := locks + 1;
       WITH folded AS (
         DELETE FROM {table} WHERE {match} AND slot <> 0 RETURNING {counted}
       )
@@ -153,21 +168,21 @@ def drop(table: str, on: str) -> str:
     )
 
 
-COHORT = ["column_name", "shared", "path", "born_month", "enrolled"]
+COHORT = ["line", "column_name", "shared", "path", "born_month", "enrolled"]
 ENTRY = ["line", "column_name", "shared", "path", "ledger", "status"]
 PATHS = ["school_path", "household_path", "residence_path"]
 CHILD_COLUMNS = ["birth_date", "school_code", *PATHS]
 ENTRY_COLUMNS = [*PATHS, "responsible_path", "handover_path", "ledger", "status"]
 
-COHORT_KEYS = keys_sql(CHILD_LINES, CHILD_EXTRA, "c", with_line=False)
+COHORT_KEYS = keys_sql(CHILD_LINES, CHILD_EXTRA, "c", with_line=True)
 ENTRY_KEYS = keys_sql(ENTRY_LINES, ENTRY_EXTRA, "c", with_line=True)
-ALL_CHILDREN = keys_sql(CHILD_LINES, CHILD_EXTRA, "(SELECT 1 AS sign, * FROM child) AS c", with_line=False)
+ALL_CHILDREN = keys_sql(CHILD_LINES, CHILD_EXTRA, "(SELECT 1 AS sign, * FROM child) AS c", with_line=True)
 ALL_ENTRIES = keys_sql(ENTRY_LINES, ENTRY_EXTRA, "(SELECT 1 AS sign, * FROM ledger_entry) AS c", with_line=True)
 
 # As models/child_counts.py and models/entry_counts.py REBUILD_SQL (a migration keeps its own copy).
 BUILD_SQL = f"""
 INSERT INTO child_cohort_count ({", ".join(COHORT)}, slot, children)
-SELECT {", ".join(COHORT)}, 0, sum(sign) FROM ({ALL_CHILDREN}) k GROUP BY 1, 2, 3, 4, 5;
+SELECT {", ".join(COHORT)}, 0, sum(sign) FROM ({ALL_CHILDREN}) k GROUP BY 1, 2, 3, 4, 5, 6;
 INSERT INTO ledger_entry_path_count ({", ".join(ENTRY)}, slot, entries)
 SELECT {", ".join(ENTRY)}, 0, sum(sign) FROM ({ALL_ENTRIES}) k GROUP BY 1, 2, 3, 4, 5, 6;
 """  # noqa: S608 (fixed SQL, no input)
@@ -176,6 +191,7 @@ SELECT {", ".join(ENTRY)}, 0, sum(sign) FROM ({ALL_ENTRIES}) k GROUP BY 1, 2, 3,
 def upgrade() -> None:
     op.create_table(
         "child_cohort_count",
+        sa.Column("line", sa.String(length=4), nullable=False),
         sa.Column("column_name", sa.String(length=16), nullable=False),
         sa.Column("shared", sa.SmallInteger(), nullable=False),
         sa.Column("path", sa.Text(collation="C"), nullable=False),

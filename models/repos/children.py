@@ -116,8 +116,8 @@ def cohort_count(
         rows_in_months = [col(Child.birth_date) >= first, col(Child.birth_date) < next_month(last)]
         partial = [and_(col(Child.birth_date) > a, col(Child.birth_date) <= b) for a, b in ends]
 
-    def kept_sum(_line: str, name: str, path: str | None) -> Any:
-        where = [col(kept.column_name) == name, *months]
+    def kept_sum(line: str, name: str, path: str | None) -> Any:
+        where = [col(kept.line) == line, col(kept.column_name) == name, *months]
         if enrolled is not None:
             where.append(col(kept.enrolled) == enrolled)
         if path is not None:
