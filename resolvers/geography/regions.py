@@ -75,10 +75,17 @@ async def filter_region_path(ctx: Context, region_code: str | None) -> str | Non
     if region_code is None:
         return None
     access = ctx.access()
-    path = await region_repo.region_path(ctx.session, region_code)
+    path = own_region_path(access, region_code) or await region_repo.region_path(ctx.session, region_code)
     if path is None or not visible_region(access, path):
         raise unknown_region("filter.regionCode")
     return path
+
+
+def own_region_path(access: Access, region_code: str) -> str | None:
+    """The path of a region the caller holds a grant on, known without a statement: a region's path is its
+    ancestors' codes and its own (`models/region.py`), so a grant's path ends with its region's code. The
+    filter most often names the caller's own county (issue 18 §2: one round trip a page less)."""
+    return next((p for p in access.exact_granted_paths("REGION", READ) if p.rpartition("/")[2] == region_code), None)
 
 
 async def filter_school_path(ctx: Context, school_code: str | None) -> str | None:
