@@ -249,10 +249,10 @@ def test_two_writers_moving_children_in_opposite_orders_never_wait(own_database:
     recount_matches(own_database)
 
 
-@pytest.fixture(scope="module")
-def served(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    log_dir: Path = tmp_path_factory.mktemp("child_counts")
-    server = Server("child_counts", _environment(own_database, log_dir), log_dir)
+def serve_database(own_database: str, tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Served]:
+    """`baoxue serve` on the module's own database for racing clients; its log must hold no traceback."""
+    log_dir: Path = tmp_path_factory.mktemp(name)
+    server = Server(name, _environment(own_database, log_dir), log_dir)
     served = Served(server, own_database)
     try:
         server.wait_ready(time.monotonic() + 120)
@@ -261,6 +261,11 @@ def served(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         server.stop()
         served.db.dispose()
     assert "Traceback" not in server.log_path.read_text(encoding="utf-8", errors="replace"), server.log_tail()
+
+
+@pytest.fixture(scope="module")
+def served(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve_database(own_database, tmp_path_factory, "child_counts")
 
 
 async def test_clients_registering_and_moving_children_of_one_school_at_once_keep_the_counts(

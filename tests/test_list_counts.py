@@ -6,10 +6,8 @@ roster applied in bulk, deletions, and writers racing on the same keys (no wait,
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -38,8 +36,7 @@ from tests.ledger_support import (
     school_age,
 )
 from tests.migrant_support import GAOQIAO_VILLAGE, HUANZHOU_PRIMARY, UPDATE
-from tests.test_child_counts import ACCOUNTS, TRANSFER, move, raw, scopes
-from tests.test_grant_sync import Server, _environment
+from tests.test_child_counts import ACCOUNTS, TRANSFER, move, raw, scopes, serve_database
 from tests.test_placement_close_out import CLOSE
 from tests.test_races import Served, internal_errors
 from tests.test_roster_batches import APPLY
@@ -367,16 +364,7 @@ def test_two_writers_changing_the_same_keys_in_opposite_orders_never_wait(own_da
 
 @pytest.fixture(scope="module")
 def served(own_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    log_dir: Path = tmp_path_factory.mktemp("list_counts")
-    server = Server("list_counts", _environment(own_database, log_dir), log_dir)
-    served = Served(server, own_database)
-    try:
-        server.wait_ready(time.monotonic() + 120)
-        yield served
-    finally:
-        server.stop()
-        served.db.dispose()
-    assert "Traceback" not in server.log_path.read_text(encoding="utf-8", errors="replace"), server.log_tail()
+    yield from serve_database(own_database, tmp_path_factory, "list_counts")
 
 
 async def test_clients_registering_opening_and_closing_at_once_keep_the_counts(
