@@ -51,11 +51,9 @@ from resolvers.compiled import entries as compiled_entries
 from resolvers.compiled import reports as compiled_reports
 from resolvers.compiled import school_age as compiled_school_age
 from resolvers.compiled import students as compiled_students
-from resolvers.compiled.jsonsql import RawJSON
 from resolvers.compiled.selection import NotCompiled, Selected
 from resolvers.context import Context
 from resolvers.errors import BadInput
-from resolvers.live.context import LiveContext
 from resolvers.paging import parse_id
 
 from .ledgers.entries import entries_arguments
@@ -301,10 +299,7 @@ async def answer(plan: Plan, ec: Any, ctx: Context) -> dict[str, Any] | None:
             result = await _node(plan, ec, ctx, kwargs["id"])
     except (BadInput, AccessError, NotCompiled, GraphQLError):
         return None
-    data = result.data
-    if isinstance(data, RawJSON) and isinstance(ctx, LiveContext):
-        data = data.value()  # a WebSocket message is encoded by strawberry, not by `dumps`
-    return {plan.key: data}
+    return {plan.key: result.data}  # a connection's `RawJSON`: only /graphql over HTTP runs queries (dumps)
 
 
 async def _node(plan: Plan, ec: Any, ctx: Context, gid: GlobalID) -> Any:

@@ -36,10 +36,9 @@ from tests.ledger_support import (
     school_age,
 )
 from tests.migrant_support import GAOQIAO_VILLAGE, HUANZHOU_PRIMARY, UPDATE
-from tests.test_child_counts import ACCOUNTS, TRANSFER, move, raw, scopes, serve_database
+from tests.test_child_counts import ACCOUNTS, TRANSFER, apply_household_roster, move, raw, scopes, serve_database
 from tests.test_placement_close_out import CLOSE
 from tests.test_races import Served, internal_errors
-from tests.test_roster_batches import APPLY
 
 # Every kept count against the rows, key by key (as migration 0029 keys them).
 CHILD_PATHS = {  # each path a child is counted by on each line, and the paths read before it (COHORT_LINES)
@@ -178,19 +177,7 @@ async def test_a_roster_applied_in_bulk_is_counted(client, sessions) -> None:
          date(2015, 1 + n % 12, 1 + n % 28).isoformat(), WUDING_VILLAGE, YUANMOU_VILLAGE if n % 3 else GAOQIAO_VILLAGE]
         for n in range(120)
     ]  # fmt: skip
-    body = "\n".join(",".join(map(str, r)) for r in [header, *rows]).encode()
-    token = await token_for(client, "edu-county-532329")
-    fields = {"kind": "HOUSEHOLD", "jurisdiction": "532329", "asOf": "2026-11-30"}
-    staged = await client.post(
-        "/rosters",
-        data=fields,
-        files={"file": ("many.csv", body, "text/csv")},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert staged.status_code == 201, staged.text
-    gov = await token_for(client, "gov-county-532329")
-    applied = await gql(client, APPLY, {"input": {"id": staged.json()["id"], "version": 2}}, token=gov)
-    assert applied["data"]["applyRosterImport"]["errors"] == []
+    await apply_household_roster(client, [header, *rows])
     await assert_exact(sessions)
 
 

@@ -33,9 +33,6 @@ class RawJSON:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def value(self) -> Any:
-        return json.loads(self.text)
-
 
 def dumps(value: Any) -> str:
     """UTF-8 JSON of a response (Chinese stays readable), with each `RawJSON` in it spliced in as it is.
