@@ -4,6 +4,7 @@ that fails. These tests commit (the second connection cannot see a test's transa
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -182,4 +183,27 @@ async def test_rows_of_a_batch_that_never_committed_are_swept_and_none_in_flight
         await session.rollback()  # as a crash ends it: no commit, no undo
     assert result.undo is not None
     assert await imports.sweep_orphans(committed) == helpers_half
+    assert await rows_written(committed) == before
+
+
+async def test_the_app_sweeps_rows_a_crash_left_when_it_starts(
+    committed: async_sessionmaker[AsyncSession], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same crash, then `baoxue serve`'s app starts on the database: its start removes the helper's half."""
+    from baoxue.app import create_app
+    from tests.conftest import make_settings
+
+    monkeypatch.setattr(imports, "IN_PARTS_FROM_BYTES", 0)
+    before = await rows_written(committed)
+    async with committed() as session:
+        in_parts = Context(session=session, principal=None, system_actor="test", operator=True, sessions=committed)
+        await stage(in_parts, large_household_file())
+        await session.rollback()  # the process "died": no commit, no undo
+    assert await rows_written(committed) > before
+    app = create_app(make_settings(database_url=database_url))
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            if await rows_written(committed) == before:
+                break
+            await asyncio.sleep(0.1)
     assert await rows_written(committed) == before
