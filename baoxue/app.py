@@ -48,7 +48,15 @@ from schema.root import build_schema
 
 from .budget_metrics import BUDGET_REFUSALS, publish_budgets
 from .changes import changes_endpoint
-from .database import check_migrated, head_revision, make_engine, make_replica_engine, normalize_url, resolve_url
+from .database import (
+    autocommit_sessions,
+    check_migrated,
+    head_revision,
+    make_engine,
+    make_replica_engine,
+    normalize_url,
+    resolve_url,
+)
 from .downloads import download_endpoint
 from .exports import export_endpoint
 from .graphql_http import GRAPHQL_RESPONSE, JSON, http_refusal, is_request_error, negotiate, request_error_status
@@ -87,8 +95,9 @@ class GraphQLView(GraphQL[Context, None]):
     """Strawberry over starlette: a fresh session and the caller's principal per operation; over the
     WebSocket (graphql-transport-ws only), sign-in at `connection_init` and live events (baoxue/live.py).
 
-    Sign-in and the authorizer always read the primary (`sessions`); with `replica_sessions`,
-    UnitOfWork moves a query to the replica once the document shows it only reads.
+    Sign-in and the authorizer always read the primary (`sessions`), sign-in without a transaction.
+    UnitOfWork then moves a mutation to a transaction of its own, and, with `replica_sessions`, a query to
+    the replica once the document shows it only reads.
     """
 
     def __init__(
@@ -125,6 +134,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=settings.cors_origin_list,
         )
         self.sessions = sessions
+        self.reading_sessions = autocommit_sessions(sessions)
         self.replica_sessions = replica_sessions
         self.tokens = tokens
         self.authz = authz
@@ -165,11 +175,12 @@ class GraphQLView(GraphQL[Context, None]):
                 settings=self.settings,
                 links=self.links,
             )
-        session = self.sessions()
+        session = self.reading_sessions()  # a mutation moves to a transaction (UnitOfWork)
         request.state.db_session = session
         auth = await authenticate(session, request.headers.get("authorization"), self.tokens)
         context = Context(
             session=session,
+            autocommit=self.reading_sessions is not self.sessions,
             principal=auth.principal,
             auth_error=auth.error,
             request_id=request_id_var.get(),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from .settings import Settings
@@ -213,6 +213,21 @@ def make_engine(url: str, *, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwa
             raise DisconnectionError("idle connection lost") from exc
 
     return engine
+
+
+def autocommit_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions of the same engine whose statements commit one by one: no BEGIN and COMMIT round trips.
+
+    A GraphQL query reads in these (ARCHITECTURE §3): under READ COMMITTED each statement has its own
+    snapshot anyway, and what a query writes (its audit rows, its budget) is one statement each. The pool
+    puts a connection back to transactions when it is returned. Sessions bound to a connection (a test's
+    outer transaction) stay as they are.
+    """
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        return sessions
+    options = {key: value for key, value in sessions.kw.items() if key != "bind"}
+    return async_sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"), class_=sessions.class_, **options)
 
 
 # Every transaction on a replica connection is read-only, as on a hot standby: a write routed there

@@ -21,11 +21,15 @@ async def record_durable(ctx: Context, **entry: Any) -> None:
     """Audit something that happened whatever becomes of this operation (a full read was served).
 
     On a read replica nothing can be written: the row waits for `keep_durable_audit` (the primary).
+    Without a transaction (a query on the primary) the row stands once written.
     """
     entry = {"actor": ctx.actor, "request_id": ctx.request_id, **entry}
-    ctx.durable_audit.append(entry)
-    if not ctx.on_replica:
-        await audit.record(ctx.session, **entry)
+    if ctx.on_replica:
+        ctx.durable_audit.append(entry)
+        return
+    await audit.record(ctx.session, **entry)
+    if not ctx.autocommit:  # in a transaction: written again if it rolls back
+        ctx.durable_audit.append(entry)
 
 
 async def keep_durable_audit(ctx: Context) -> None:

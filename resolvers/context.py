@@ -36,6 +36,9 @@ class Context:
     # A read replica (BAOXUE_READ_REPLICA_URL): an operation known to only read may run there.
     replica_sessions: async_sessionmaker[AsyncSession] | None = None
     on_replica: bool = False
+    # A query on the primary reads without a transaction, each statement committing by itself
+    # (baoxue/database.py: autocommit_sessions); a mutation moves to `sessions` first (`begin_writes`).
+    autocommit: bool = False
 
     async def use_replica(self) -> None:
         """Run the rest of this read-only operation on the read replica, if one is configured.
@@ -48,6 +51,18 @@ class Context:
         await self.session.close()
         self.session = self.replica_sessions()
         self.on_replica = True
+
+    async def begin_writes(self) -> None:
+        """Run the rest of this operation in one transaction: a mutation commits or rolls back as a whole.
+
+        The sign-in's session read without one (`autocommit`); it is closed, like the primary's before
+        a replica read.
+        """
+        if not self.autocommit or self.sessions is None:
+            return
+        await self.session.close()
+        self.session = self.sessions()
+        self.autocommit = False
 
     def signed_in(self) -> Principal:
         """The caller, or an UNAUTHENTICATED refusal naming why."""

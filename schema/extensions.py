@@ -60,14 +60,20 @@ class SignInFirst(SchemaExtension):
 class UnitOfWork(SchemaExtension):
     """Commit when the operation succeeds, roll back otherwise (nothing below schema/ commits).
 
+    A mutation runs in one transaction. A query on the primary reads without one (Context.autocommit):
+    its few writes (audit rows, the budget) are a statement each and stand as written.
+
     With a read replica configured, a query runs there once parsing shows it only reads; its
     durable audit rows are then written to the primary before the answer leaves.
     """
 
     async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context.context
-        if isinstance(ctx, Context) and self.execution_context.operation_type is OperationType.QUERY:
-            await ctx.use_replica()
+        if isinstance(ctx, Context):
+            if self.execution_context.operation_type is OperationType.QUERY:
+                await ctx.use_replica()
+            else:
+                await ctx.begin_writes()
         yield
 
     async def on_operation(self) -> AsyncIterator[None]:
