@@ -311,14 +311,16 @@ def create_app(
         use_password_profile(settings.password_hasher)
         url = resolve_url(settings)
         check_migrated(url)
-        engine = make_engine(url)
+        engine = make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
     replica_engine: AsyncEngine | None = None
     replica_sessions: async_sessionmaker[AsyncSession] | None = None
     if settings.read_replica_url:
         replica_url = normalize_url(settings.read_replica_url)
         check_migrated(replica_url)
-        replica_engine = make_replica_engine(replica_url)
+        replica_engine = make_replica_engine(
+            replica_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
         replica_sessions = async_sessionmaker(replica_engine, expire_on_commit=False)
         log.info("queries read from the replica", extra={"replica": make_url(replica_url).render_as_string()})
     tokens = token_config(settings)

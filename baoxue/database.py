@@ -235,9 +235,9 @@ def autocommit_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_ses
 READ_ONLY_OPTIONS = "-c default_transaction_read_only=on"
 
 
-def make_replica_engine(url: str) -> AsyncEngine:
+def make_replica_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine for BAOXUE_READ_REPLICA_URL whose sessions can only read."""
-    return make_engine(url, connect_args={"options": READ_ONLY_OPTIONS})
+    return make_engine(url, connect_args={"options": READ_ONLY_OPTIONS}, **kwargs)
 
 
 def alembic_config(url: str) -> Config:

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
         description="Days the change feed keeps changes; `baoxue changes prune` deletes older ones, and a "
         "cursor older than what it deleted answers CURSOR_EXPIRED (README, Integrators).",
     )
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=500,
+        description="Connections each server process keeps open to PostgreSQL (and to the read replica). "
+        "Requests beyond them open one more each, closed after use: keep it at the requests one process "
+        "serves at once.",
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=500, description="Connections opened beyond the pool under a burst, then closed."
+    )
     max_query_depth: int = 10
     max_query_tokens: int = 2000
     max_query_aliases: int = 15

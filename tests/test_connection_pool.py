@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import psycopg
+import pytest
 from sqlalchemy import text
 
+from baoxue.app import create_app
 from baoxue.database import make_engine, make_replica_engine, normalize_url
+from tests.conftest import Databases, gql, make_settings, token_for
 
 
 def _dsn(url: str) -> str:
@@ -70,3 +74,38 @@ async def test_the_apps_connections_run_without_jit_and_replicas_stay_read_only(
                 assert (await conn.execute(text("SHOW default_transaction_read_only"))).scalar_one() == read_only
         finally:
             await engine.dispose()
+
+
+def _idle_app_connections(url: str) -> int:
+    """The app's connections to its database that sit open between requests (its LISTEN for grant changes
+    aside), as an operator sees them in pg_stat_activity."""
+    with psycopg.connect(_dsn(url), autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend' AND query NOT ILIKE 'LISTEN%%'"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.fixture(scope="module")
+def own_database(databases: Databases) -> str:
+    return databases.create_demo("pool_size")
+
+
+@pytest.mark.parametrize("pool_size", [2, 6])
+async def test_the_server_keeps_its_pool_size_of_connections_open_after_a_burst(
+    own_database: str, pool_size: int
+) -> None:
+    """BAOXUE_DB_POOL_SIZE connections stay open for the next requests; the rest of a burst's are closed
+    (each request beyond the pool pays for a new PostgreSQL backend: set the pool to the load)."""
+    url = own_database
+    app = create_app(make_settings(database_url=url, db_pool_size=pool_size, db_max_overflow=10))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("10.0.0.4", 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://baoxue.test") as client:
+            token = await token_for(client, "edu-county-532329")
+            burst = [gql(client, "{ students(first: 5) { totalCount } }", token=token) for _ in range(12)]
+            answers = await asyncio.gather(*burst)
+            assert all(a["data"]["students"]["totalCount"] > 0 for a in answers)
+            assert _idle_app_connections(url) == pool_size
