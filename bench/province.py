@@ -257,7 +257,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-requests", type=int, default=100, help="in-process requests timed, then profiled")
     parser.add_argument("--profile-seconds", type=float, default=30.0, help="time for each of those, at most")
     parser.add_argument("--aggregate-runs", type=int, default=7)
-    parser.add_argument("--account-runs", type=int, default=100, help="sequential pages per account (issue 18 §3)")
+    parser.add_argument(
+        "--account-seconds", type=float, default=5, help="seconds of one client per account (issue 18 §3)"
+    )
     parser.add_argument("--report-runs", type=int, default=30, help="timed runs of the province report (p50, p95)")
     parser.add_argument("--grants", type=int, default=100_000, help="grants for the decision benchmark")
     parser.add_argument("--per-kind", type=int, default=5000, help="timed decisions per kind")
@@ -311,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         peer = bench_postgraphile(ds, target, args, tool)
 
     log("a. every level and line: the students page as school to province accounts")
-    per_account = bench_accounts(ds, runs=args.account_runs, replay_s=args.raw_seconds / 4)
+    per_account = bench_accounts(ds, seconds=args.account_seconds, replay_s=args.raw_seconds / 4, tool=tool)
 
     log("c. aggregates")
     aggs = aggregates(ds.dsn, target.province_path, target.county_path, args.aggregate_runs)
