@@ -218,7 +218,7 @@ def make_engine(url: str, *, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwa
 def autocommit_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     """Sessions of the same engine whose statements commit one by one: no BEGIN and COMMIT round trips.
 
-    A GraphQL query reads in these (ARCHITECTURE §3): under READ COMMITTED each statement has its own
+    A GraphQL query reads in these (ARCHITECTURE §2): under READ COMMITTED each statement has its own
     snapshot anyway, and what a query writes (its audit rows, its budget) is one statement each. The pool
     puts a connection back to transactions when it is returned. Sessions bound to a connection (a test's
     outer transaction) stay as they are.

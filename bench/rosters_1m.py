@@ -416,6 +416,7 @@ def own_database(database_url: str | None, embedded: bool) -> str:
 
 
 def write_results(out_dir: Path, data: dict[str, Any]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)  # `--output` may name a directory not made yet
     json_path, md_path = out_dir / "results.json", out_dir / "RESULTS.md"
     existing = json.loads(json_path.read_text(encoding="utf-8")) if json_path.exists() else {}
     existing["roster_import_rows_per_s"] = data["roster_import_rows_per_s"]
