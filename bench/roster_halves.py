@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from baoxue.database import make_engine, normalize_url
-from models.repos import jurisdictions
+from models.repos import jurisdictions, roster_cells
 from models.repos import roster_imports as repo
 from models.roster import RosterKind
 from resolvers.rosters.files import cells_of, inspect_file
@@ -64,13 +64,15 @@ async def stage_once(
             blocks = _in_threads(cell_blocks(rows, checks))
             cpu, wall, own = sum(map(backend_cpu_s, pids)), time.perf_counter(), time.process_time()
             if halves:
-                staged, out = await repo.stage_cells_in_parts(session, helper, number, blocks, checks, county_path)
+                staged, out = await roster_cells.stage_cells_in_parts(
+                    session, helper, number, blocks, checks, county_path
+                )
             else:
-                staged, out = await repo.stage_cells(session, number, blocks, checks, county_path)
+                staged, out = await roster_cells.stage_cells(session, number, blocks, checks, county_path)
             wall, own = time.perf_counter() - wall, time.process_time() - own
             cpu = sum(map(backend_cpu_s, pids)) - cpu
         await session.rollback()
-        await repo.delete_rows(helper, number)
+        await roster_cells.delete_rows(helper, number)
         await helper.commit()
     rows_read = staged + out
     return {

@@ -1,7 +1,7 @@
 """Staging a roster with COPY (issue 12, Scale: import at ≥ 50,000 rows/s): `uv run python -m bench.roster_staging`.
 
 Stages a household roster of `--rows` rows (1,000,000 by default; 5% refused, with problems) through
-`models/repos/roster_imports.stage_rows` into a scratch database on the server (127.0.0.1:5432 unless
+`models/repos/roster_staging.stage_rows` into a scratch database on the server (127.0.0.1:5432 unless
 `--server-url`), migrated for the run and dropped after it, and prints rows/s. The rows come from an iterator
 over 20,000 generated rows, each handed over again with the next line number (a copy of its dict), so the
 figure is staging's own, not the generator's or the file reader's. The matching and counting statements run
@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from baoxue.database import migrate, normalize_url
 from bench.common import LOCAL_SERVER, libpq, log
 from models.repos import roster_imports as repo
+from models.repos import roster_staging
 
 PROVINCE, CITY, COUNTY = "53", "5323", "532329"
 COUNTY_PATH = f"{PROVINCE}/{CITY}/{COUNTY}"
@@ -113,14 +114,14 @@ async def run(url: str, rows: int) -> dict[str, float]:
             batch_id = batch.id
             source = handed_over(list(generated(TEMPLATES)), rows)
             start = time.perf_counter()
-            staged = await repo.stage_rows(session, batch_id, source)
+            staged = await roster_staging.stage_rows(session, batch_id, source)
             timings["copy_s"] = time.perf_counter() - start
             await session.commit()
             timings["copy_and_commit_s"] = time.perf_counter() - start
             assert staged == rows
             for step, call in (
-                ("match_exact_s", repo.match_exact(session, batch_id)),
-                ("match_candidates_s", repo.match_candidates(session, batch_id, COUNTY_PATH)),
+                ("match_exact_s", roster_staging.match_exact(session, batch_id)),
+                ("match_candidates_s", roster_staging.match_candidates(session, batch_id, COUNTY_PATH)),
                 ("count_rows_s", repo.count_rows(session, batch_id)),
             ):
                 began = time.perf_counter()

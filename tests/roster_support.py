@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from datagen.demo.people import national_id
 from models.child import Gender, SpecialGroup
-from models.repos import roster_imports as repo
+from models.repos import roster_cells as repo
 from models.roster import COLUMNS, RosterKind, RosterRecord, RowProblem
 from models.roster_import import RosterImport
 from resolvers.context import Context

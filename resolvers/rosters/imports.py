@@ -26,9 +26,9 @@ from sqlalchemy.pool import QueuePool
 
 from authz.catalogue import Level, level_of_path
 from models.base import today
-from models.repos import jurisdictions
+from models.repos import jurisdictions, roster_cells
 from models.repos import roster_imports as repo
-from models.repos.roster_imports import CellChecks
+from models.repos.roster_cells import CellChecks
 from models.roster import RosterKind
 from models.roster_import import RosterImport
 
@@ -106,7 +106,7 @@ async def import_roster(
             out_of_scope = await _stage_in_parts(ctx, ctx.sessions, batch.id, blocks, checks, county)
             undo = partial(_delete_rows, ctx.sessions, batch.id)
         else:
-            _, out_of_scope = await repo.stage_cells(session, batch.id, blocks, checks, county)
+            _, out_of_scope = await roster_cells.stage_cells(session, batch.id, blocks, checks, county)
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
     try:
@@ -141,16 +141,16 @@ async def _stage_in_parts(
     checks: CellChecks,
     county: str | None,
 ) -> int:
-    """Stage the file in two halves, the second on a connection of its own (`repo.stage_cells_in_parts`), and
+    """Stage the file in two halves, the second on a connection of its own (`roster_cells.stage_cells_in_parts`), and
     return the rows out of scope. The helper's half is committed before this operation's transaction: if
     staging fails, this transaction is rolled back here and the helper's rows deleted; if the operation fails
     later, its caller runs `ImportResult.undo`. Until the operation commits, the helper's rows belong to no batch
     anyone can read."""
-    await repo.hold_in_flight(ctx.session, import_id)  # a sweep leaves the helper's committed half alone
+    await roster_cells.hold_in_flight(ctx.session, import_id)  # a sweep leaves the helper's committed half alone
     try:
         async with sessions() as helper:
             try:
-                staged = await repo.stage_cells_in_parts(ctx.session, helper, import_id, blocks, checks, county)
+                staged = await roster_cells.stage_cells_in_parts(ctx.session, helper, import_id, blocks, checks, county)
             finally:
                 await helper.rollback()  # after a failure: its half (once committed, nothing is left to roll back)
     except BaseException:
@@ -164,7 +164,7 @@ async def sweep_orphans(sessions: async_sessionmaker[AsyncSession]) -> int:
     """At start: delete the rows a helper connection committed for a batch that never did (the process died
     between the two commits of `_stage_in_parts`); returns how many."""
     async with sessions() as session:
-        deleted = await repo.sweep_orphan_rows(session)
+        deleted = await roster_cells.sweep_orphan_rows(session)
     if deleted:
         log.warning("deleted roster rows of batches that never committed", extra={"rows": deleted})
     return deleted
@@ -183,7 +183,7 @@ def _pooled(sessions: async_sessionmaker[AsyncSession]) -> bool:
 
 async def _delete_rows(sessions: async_sessionmaker[AsyncSession], import_id: int) -> None:
     async with sessions() as cleaner:
-        await repo.delete_rows(cleaner, import_id)
+        await roster_cells.delete_rows(cleaner, import_id)
         await cleaner.commit()
 
 

@@ -37,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from models.child import Child
-from models.repos.roster_imports import CellChecks
+from models.repos.roster_cells import CellChecks
 from models.roster import (
     COLUMNS,
     EXAM_NUMBER,

@@ -20,6 +20,7 @@ from sqlmodel import col, or_
 from models.child import Child, Gender
 from models.region import path_of_code
 from models.repos import roster_imports as repo
+from models.repos import roster_staging
 from models.repos.paths import within_path
 from models.roster_import import ImportStatus, RosterImport, RosterRow, RowMatch, RowStatus
 from tests.factories import make_child
@@ -86,7 +87,7 @@ async def test_copy_lands_thousands_of_rows_with_their_problems_and_raw_cells_in
             else:
                 yield roster_row(line, grade=3, school_code=WUDING_PRIMARY)
 
-    assert await repo.stage_rows(session, batch.id, generated()) == 3000
+    assert await roster_staging.stage_rows(session, batch.id, generated()) == 3000
     rows = await rows_of(session, batch)
     assert len(rows) == 3000
     assert rows[2].status == RowStatus.VALID
@@ -126,9 +127,9 @@ async def test_a_row_with_a_demo_childs_national_id_matches_that_child_exactly(s
     assert child is not None, "the demo seeds children of 武定县 with national IDs"
     batch = await new_batch(session)
     staged = [roster_row(2, national_id=child.national_id, name=child.name), roster_row(3, national_id=None)]
-    await repo.stage_rows(session, batch.id, staged)
+    await roster_staging.stage_rows(session, batch.id, staged)
 
-    assert await repo.match_exact(session, batch.id) == 1
+    assert await roster_staging.match_exact(session, batch.id) == 1
     rows = await rows_of(session, batch)
     assert (rows[2].child_id, rows[2].match) == (child.id, RowMatch.EXACT)
     assert (rows[3].child_id, rows[3].match) == (None, None)
@@ -148,10 +149,10 @@ async def test_a_single_child_of_the_county_with_the_same_name_birth_and_gender_
         roster_row(4, name="候选乙", birth_date=birth, gender=Gender.FEMALE),  # only in 元谋
         roster_row(5, status=RowStatus.REFUSED, name="候选甲", birth_date=birth, gender=Gender.FEMALE),
     ]
-    await repo.stage_rows(session, batch.id, staged)
+    await roster_staging.stage_rows(session, batch.id, staged)
 
-    assert await repo.match_exact(session, batch.id) == 0
-    assert await repo.match_candidates(session, batch.id, WUDING_PATH) == 1
+    assert await roster_staging.match_exact(session, batch.id) == 0
+    assert await roster_staging.match_candidates(session, batch.id, WUDING_PATH) == 1
     rows = await rows_of(session, batch)
     assert (rows[2].match, rows[2].candidate_child_id, rows[2].child_id) == (RowMatch.CANDIDATE, known.id, None)
     assert (rows[3].match, rows[3].candidate_child_id) == (RowMatch.NEW, None)
@@ -170,10 +171,10 @@ async def test_two_children_fitting_the_row_make_it_new_and_a_different_id_is_so
     other_id = "532329201511300999"  # not a child's: no exact match, and it is not `lone`'s either
     staged = [roster_row(2, name="同名丙", birth_date=birth), roster_row(3, name="单名丁", birth_date=birth)]
     staged.append(roster_row(4, name="单名丁", birth_date=birth, national_id=other_id))
-    await repo.stage_rows(session, batch.id, staged)
+    await roster_staging.stage_rows(session, batch.id, staged)
 
-    await repo.match_exact(session, batch.id)
-    assert await repo.match_candidates(session, batch.id, WUDING_PATH) == 1
+    await roster_staging.match_exact(session, batch.id)
+    assert await roster_staging.match_candidates(session, batch.id, WUDING_PATH) == 1
     rows = await rows_of(session, batch)
     assert (rows[2].match, rows[2].candidate_child_id) == (RowMatch.NEW, None)
     assert (rows[3].match, rows[3].candidate_child_id) == (RowMatch.CANDIDATE, lone.id)
@@ -254,9 +255,9 @@ async def test_counts_are_written_onto_the_batch(session):
         roster_row(5, name="无人庚"),  # new
         {"line": 6, "status": RowStatus.REFUSED, "problems": [], "raw": {}},
     ]
-    await repo.stage_rows(session, batch.id, staged)
-    await repo.match_exact(session, batch.id)
-    await repo.match_candidates(session, batch.id, WUDING_PATH)
+    await roster_staging.stage_rows(session, batch.id, staged)
+    await roster_staging.match_exact(session, batch.id)
+    await roster_staging.match_candidates(session, batch.id, WUDING_PATH)
 
     counts = await repo.count_rows(session, batch.id)
     assert counts == repo.RosterCounts(read=5, valid=4, refused=1, matched=1, new=2)
@@ -276,7 +277,9 @@ async def test_lists_take_the_scope_they_are_given_and_another_county_sees_nothi
     batch = await new_batch(session)
     yuanmou_row = roster_row(3, household_region_code=YUANMOU_VILLAGE, household_path=path_of_code(YUANMOU_VILLAGE))
     yuanmou_row["residence_path"] = path_of_code(YUANMOU_VILLAGE)
-    await repo.stage_rows(session, batch.id, [roster_row(2), yuanmou_row, roster_row(4, status=RowStatus.REFUSED)])
+    await roster_staging.stage_rows(
+        session, batch.id, [roster_row(2), yuanmou_row, roster_row(4, status=RowStatus.REFUSED)]
+    )
 
     def rows_in(path: str, **filters: Any) -> Any:
         scope = scope_of(path, repo.ROW_SCOPE_COLUMNS)
@@ -304,10 +307,10 @@ async def test_rows_may_come_from_an_async_reader_and_only_for_a_batch_that_exis
         for line in range(2, 52):
             yield roster_row(line)
 
-    assert await repo.stage_rows(session, batch.id, read()) == 50
+    assert await roster_staging.stage_rows(session, batch.id, read()) == 50
     assert len(await rows_of(session, batch)) == 50
     with pytest.raises(LookupError):
-        await repo.stage_rows(session, batch.id + 1_000_000, [roster_row(2)])
+        await roster_staging.stage_rows(session, batch.id + 1_000_000, [roster_row(2)])
 
 
 async def test_staging_with_the_match_gives_what_staging_then_matching_gives(session):
@@ -328,12 +331,12 @@ async def test_staging_with_the_match_gives_what_staging_then_matching_gives(ses
         roster_row(8, status=RowStatus.REFUSED, national_id=known.national_id, name="同路甲", birth_date=birth),
     ]
     before = await new_batch(session)
-    await repo.stage_rows(session, before.id, staged)
-    await repo.match_exact(session, before.id)
-    await repo.match_candidates(session, before.id, WUDING_PATH)
+    await roster_staging.stage_rows(session, before.id, staged)
+    await roster_staging.match_exact(session, before.id)
+    await roster_staging.match_candidates(session, before.id, WUDING_PATH)
     for _ in range(2):
         batch = await new_batch(session)
-        assert await repo.stage_and_match(session, batch.id, iter(staged), WUDING_PATH) == 7
+        assert await roster_staging.stage_and_match(session, batch.id, iter(staged), WUDING_PATH) == 7
         expected, got = await rows_of(session, before), await rows_of(session, batch)
         for line, row in expected.items():
             fields = ("status", "match", "child_id", "candidate_child_id", "name", "raw", "household_path")
