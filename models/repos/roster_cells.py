@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from ..child import birth_place_known
 from ..roster_import import RosterImport
-from .roster_staging import STAGE_TABLE, match_staged, new_stage
+from .roster_staging import STAGE_TABLE, match_staged, new_stage, province_of
 
 CELLS_TABLE = "roster_cells"
 
@@ -65,11 +65,7 @@ async def stage_cells(
     transaction. Matching at import never touches a child (ARCHITECTURE §9)."""
     if county_path == "":
         raise ValueError("a county path is required")
-    province_code = await session.scalar(
-        select(col(RosterImport.province_code)).where(col(RosterImport.id) == import_id)
-    )
-    if province_code is None:
-        raise LookupError(f"no roster import {import_id}")
+    province_code = await province_of(session, import_id)
     await check_cells(session, import_id, province_code, blocks, checks)
     return await _keep_in_scope(session, checks, county_path)
 
@@ -102,11 +98,7 @@ async def stage_cells_in_parts(
     Returns (rows staged, rows out of scope)."""
     if county_path == "":
         raise ValueError("a county path is required")
-    province_code = await session.scalar(
-        select(col(RosterImport.province_code)).where(col(RosterImport.id) == import_id)
-    )
-    if province_code is None:
-        raise LookupError(f"no roster import {import_id}")
+    province_code = await province_of(session, import_id)
     halves: list[asyncio.Queue[str | None]] = [asyncio.Queue(maxsize=2), asyncio.Queue(maxsize=2)]
 
     refused: list[Exception] = []

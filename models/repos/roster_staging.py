@@ -41,6 +41,16 @@ def _copy_values(import_id: int, province_code: str, row: Mapping[str, Any]) -> 
     )  # fmt: skip
 
 
+async def province_of(session: AsyncSession, import_id: int) -> str:
+    """The batch's province code, which every row it stages carries (LookupError: no such batch)."""
+    province_code = await session.scalar(
+        select(col(RosterImport.province_code)).where(col(RosterImport.id) == import_id)
+    )
+    if province_code is None:
+        raise LookupError(f"no roster import {import_id}")
+    return str(province_code)
+
+
 COPY_SQL = "COPY {table} (" + ", ".join(COPY_COLUMNS) + ") FROM STDIN"
 
 
@@ -55,11 +65,7 @@ async def stage_rows(
     transaction; returns how many. Each row maps `line`, `status` and any parsed fields of `RosterRow` (absent:
     NULL), `problems` (a list of {column, code, message}) and `raw` (the cells by header). The province code
     is the batch's."""
-    province_code = await session.scalar(
-        select(col(RosterImport.province_code)).where(col(RosterImport.id) == import_id)
-    )
-    if province_code is None:
-        raise LookupError(f"no roster import {import_id}")
+    province_code = await province_of(session, import_id)
     connection = await session.connection()
     raw_connection = await connection.get_raw_connection()
     driver = raw_connection.driver_connection  # psycopg.AsyncConnection, in SQLAlchemy's transaction
