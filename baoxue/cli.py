@@ -1,65 +1,41 @@
-"""The `baoxue` command: serve, migrate, seed, accounts, tokens, schema export."""
+"""The `baoxue` command: serve, migrate, seed, schema export, and the parser of every subcommand (the operator's
+commands on the data are in cli_operator.py)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.passwords import use_profile as use_password_profile
 from models.roster import RosterKind
 from resolvers.context import Context
-from resolvers.errors import BadInput
 
-from .database import (
-    DatabaseUnreachableError,
-    NotMigratedError,
-    check_migrated,
-    make_engine,
-    migrate,
-    ping,
-    resolve_url,
+from .cli_operator import (
+    cmd_account_create,
+    cmd_account_disable,
+    cmd_changes_prune,
+    cmd_grant_create,
+    cmd_grant_revoke,
+    cmd_ledger_sweep,
+    cmd_operations_add,
+    cmd_operations_list,
+    cmd_roster_apply,
+    cmd_roster_import,
+    cmd_stats_snapshot,
+    cmd_token_create,
+    cmd_token_revoke,
 )
+from .cli_support import fail, migrated_url, reachable_url, run_in_transaction
+from .database import migrate
 from .settings import Settings
 
-T = TypeVar("T")
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
-
-
-def _fail(message: str, code: int = 2) -> None:
-    print(message, file=sys.stderr)
-    raise SystemExit(code)
-
-
-def _reachable_url(settings: Settings) -> str:
-    """The database's URL (starting the embedded one), once a connection to it succeeds; else one line, exit 2."""
-    try:
-        url = resolve_url(settings)
-        ping(url)
-    except (DatabaseUnreachableError, ValueError) as exc:
-        _fail(str(exc))
-        raise  # unreachable: _fail exits
-    return url
-
-
-def _database(settings: Settings, *, migrate_if_embedded: bool = False) -> str:
-    url = _reachable_url(settings)
-    if settings.embedded and migrate_if_embedded:
-        migrate(url)
-    try:
-        check_migrated(url)
-    except NotMigratedError as exc:
-        _fail(str(exc))
-    return url
 
 
 def _port_free(host: str, port: int) -> None:
@@ -69,7 +45,7 @@ def _port_free(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        _fail(f"--host: 无法解析地址 {host} / cannot resolve {host}: {exc.strerror}")
+        fail(f"--host: 无法解析地址 {host} / cannot resolve {host}: {exc.strerror}")
         return
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
@@ -77,30 +53,10 @@ def _port_free(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
-            _fail(
+            fail(
                 f"--port: 端口 {host}:{port} 已被占用或不可用，请换一个端口（--port） / "
                 f"port {host}:{port} is not available ({exc.strerror}): choose another with --port"
             )
-
-
-def run_in_transaction(url: str, work: Callable[[Context], Awaitable[T]]) -> T:
-    """Run one use case as the operator (`cli`) in one transaction, committed only on success."""
-
-    async def go() -> T:
-        engine = make_engine(url)
-        try:
-            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-                result = await work(Context(session=session, principal=None, system_actor="cli", operator=True))
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(go())
-    except BadInput as exc:
-        _fail(f"{exc.error.field}: {exc.error.message}")
-        raise  # unreachable: _fail exits
 
 
 async def _is_empty(session: AsyncSession) -> bool:
@@ -145,7 +101,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
     from datagen.demo.seed import seed_demo
 
-    url = _database(settings, migrate_if_embedded=True)
+    url = migrated_url(settings, migrate_if_embedded=True)
     if settings.embedded:
 
         async def seed_if_empty(ctx: Context) -> bool:
@@ -184,7 +140,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
-    url = _reachable_url(settings)
+    url = reachable_url(settings)
     migrate(url, args.revision)
     print(f"database migrated to {args.revision}")
 
@@ -192,7 +148,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
     from datagen.demo.seed import seed_demo
 
-    url = _database(settings, migrate_if_embedded=True)
+    url = migrated_url(settings, migrate_if_embedded=True)
     added = run_in_transaction(url, lambda ctx: seed_demo(ctx.session, actor=ctx.actor))
     print("demo data added: " + ", ".join(f"{n} {what}" for what, n in added.items()))
     print_demo_accounts()
@@ -202,184 +158,17 @@ def cmd_seed_synthetic(args: argparse.Namespace, settings: Settings) -> None:
     from datagen.demo.seed import DEMO_PASSWORD
     from datagen.synthetic.seed import SyntheticDataExists, seed_synthetic
 
-    url = _database(settings, migrate_if_embedded=True)
+    url = migrated_url(settings, migrate_if_embedded=True)
     try:
         result = seed_synthetic(
             url, children=args.children, provinces=args.provinces, seed=args.seed, change_feed=args.with_change_feed
         )
     except (SyntheticDataExists, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise  # unreachable: _fail exits
     print("synthetic data added: " + ", ".join(f"{n} {what}" for what, n in result["added"].items()))
     print("seconds: " + ", ".join(f"{phase} {s}" for phase, s in result["seconds"].items()))
     print(f"accounts named as in the demo (edu-county-<code>, gov-township-<code>, …), password: {DEMO_PASSWORD}")
-
-
-def cmd_account_create(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.admin.accounts import create_account
-
-    password = None
-    if not args.service:
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    url = _database(settings)
-    account = run_in_transaction(
-        url,
-        lambda ctx: create_account(
-            ctx,
-            username=args.username,
-            display_name=args.display_name,
-            password=password,
-            is_service=args.service,
-            jurisdiction_code=args.jurisdiction,
-        ),
-    )
-    print(f"created {'service ' if account.is_service else ''}account {account.username}")
-
-
-def cmd_account_disable(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.admin.accounts import disable_account
-
-    url = _database(settings)
-    run_in_transaction(url, lambda ctx: disable_account(ctx, username=args.username, reason=args.reason))
-    print(f"disabled account {args.username}")
-
-
-def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.admin.accounts import create_token
-
-    url = _database(settings)
-    issued = run_in_transaction(
-        url, lambda ctx: create_token(ctx, username=args.username, name=args.name, valid_days=args.days)
-    )
-    print(f"token {issued.token.prefix} for {args.username}, expires {issued.token.expires_at:%Y-%m-%d}")
-    print("shown once, store it now / 令牌只显示这一次:")
-    print(issued.secret)
-
-
-def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.admin.accounts import revoke_token
-
-    url = _database(settings)
-    run_in_transaction(url, lambda ctx: revoke_token(ctx, prefix=args.prefix, reason=args.reason))
-    print(f"revoked token {args.prefix}")
-
-
-def cmd_grant_create(args: argparse.Namespace, settings: Settings) -> None:
-    from datetime import datetime
-
-    from authz.catalogue import Role
-    from resolvers.admin.grants import grant_role
-
-    if args.role not in Role.__members__:
-        _fail(f"role: 没有这个角色 / no such role (one of {', '.join(Role.__members__)})")
-    expires = datetime.fromisoformat(args.expires) if args.expires else None
-    url = _database(settings)
-    grant = run_in_transaction(
-        url,
-        lambda ctx: grant_role(
-            ctx,
-            username=args.username,
-            role=Role(args.role),
-            jurisdiction_code=args.jurisdiction,
-            expires_at=expires,
-            reason=args.reason,
-        ),
-    )
-    print(f"granted #{grant.id}: {args.role} at {args.jurisdiction} to {args.username}")
-
-
-def cmd_grant_revoke(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.admin.grants import revoke_grant
-
-    url = _database(settings)
-    run_in_transaction(url, lambda ctx: revoke_grant(ctx, grant_id=str(args.grant_id), reason=args.reason))
-    print(f"revoked grant #{args.grant_id}")
-
-
-def cmd_ledger_sweep(args: argparse.Namespace, settings: Settings) -> None:
-    from models.base import today
-    from resolvers.ledgers.counts import take_statistics
-    from resolvers.ledgers.rules import RulesOutcome, sweep
-
-    as_of = date.fromisoformat(args.as_of) if args.as_of else today()
-    url = _database(settings)
-
-    async def sweep_and_take(ctx: Context) -> RulesOutcome:
-        outcome = await sweep(ctx, as_of)
-        # This month's statistics, and last month's again: what was recorded since its last day completes it.
-        await take_statistics(ctx, as_of.replace(day=1) - timedelta(days=1), as_of)
-        return outcome
-
-    outcome = run_in_transaction(url, sweep_and_take)
-    print(
-        f"ledger rules as of {as_of}: {len(outcome.opened)} suspected opened, {len(outcome.reopened)} reopened, "
-        f"{len(outcome.escalated)} escalated to dropout, {len(outcome.returned)} returned"
-    )
-
-
-def cmd_changes_prune(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.changes.retention import prune
-
-    days = args.days if args.days is not None else settings.change_retention_days
-    pruned = run_in_transaction(_database(settings), lambda ctx: prune(ctx, days))
-    print(
-        f"change feed: {pruned.deleted} changes older than {days} days deleted; cursors before change "
-        f"{pruned.through} now answer CURSOR_EXPIRED"
-    )
-
-
-def cmd_stats_snapshot(args: argparse.Namespace, settings: Settings) -> None:
-    import time
-
-    from models.base import today
-    from models.period_statistics import month_code, month_start
-    from resolvers.ledgers.counts import take_statistics
-
-    first, last = (month_start(m) if m else month_start(month_code(today())) for m in (args.first, args.last))
-    if first is None or last is None or first > last:
-        _fail("--from/--to: 月份须写作 YYYY-MM，且起不晚于止 / months are YYYY-MM, --from not after --to")
-        return
-    url = _database(settings)
-    started = time.perf_counter()
-    rows = run_in_transaction(url, lambda ctx: take_statistics(ctx, first, last))
-    print(f"statistics {first:%Y-%m} to {last:%Y-%m}: {rows} rows in {time.perf_counter() - started:.1f} s")
-
-
-def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> None:
-    from models.base import today
-    from models.roster import RosterKind
-    from resolvers.rosters.imports import ImportResult, import_roster
-
-    path = Path(args.file)
-    as_of = date.fromisoformat(args.as_of) if args.as_of else today()
-
-    with path.open("rb") as stream:
-
-        def stage(ctx: Context) -> Awaitable[ImportResult]:
-            return import_roster(
-                ctx, kind=RosterKind(args.kind), jurisdiction_code=args.jurisdiction, as_of=as_of,
-                file_name=path.name, stream=stream,
-            )  # fmt: skip
-
-        found = run_in_transaction(_database(settings), stage).batch
-    print(
-        f"batch {found.id} {found.status}: {found.rows_read} rows read, {found.rows_valid} valid, "
-        f"{found.rows_refused} refused, {found.rows_matched} matched, {found.rows_new} new"
-    )
-
-
-def cmd_roster_apply(args: argparse.Namespace, settings: Settings) -> None:
-    """The operator's twin of applyRosterImport: the batch as it stands now (its current version)."""
-    from models.roster_import import RosterImport
-    from resolvers.rosters.decisions import apply_import
-
-    async def apply(ctx: Context) -> RosterImport:
-        batch = await ctx.session.get(RosterImport, int(args.number))
-        version = batch.version if batch is not None else 0
-        return await apply_import(ctx, import_id=str(args.number), version=version, note=args.note)
-
-    found = run_in_transaction(_database(settings), apply)
-    print(f"batch {found.id} {found.status}: {found.rows_matched} matched, {found.rows_new} registered as children")
 
 
 def _replace_between(text: str, begin: str, end: str, block: str) -> str:
@@ -404,26 +193,6 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
     text = _replace_between(text, policy_table.README_BEGIN, policy_table.README_END, perms)
     readme.write_text(text, encoding="utf-8")
     print(f"wrote the error codes and the role permissions in {readme}")
-
-
-def cmd_operations_add(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.operations import ManifestError, read_manifest, register
-
-    try:
-        operations = read_manifest(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ManifestError) as exc:
-        _fail(f"{args.file}: {exc}")
-    done = run_in_transaction(_database(settings), lambda ctx: register(ctx, operations))
-    print(
-        f"registered {done.added} operations, {done.known} already known / 新登记 {done.added} 个，已有 {done.known} 个"
-    )
-
-
-def cmd_operations_list(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.operations import list_operations
-
-    for op in run_in_transaction(_database(settings), list_operations):
-        print(f"{op.sha256}  {op.operation_name or '(anonymous)'}  {op.created_at:%Y-%m-%d} {op.added_by}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -571,4 +340,4 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.func(args, settings)
     except KeyboardInterrupt:
-        _fail("已中断 / interrupted", 130)
+        fail("已中断 / interrupted", 130)
