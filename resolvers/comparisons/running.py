@@ -2,7 +2,7 @@
 
 Who runs: the county bureau and the county government for their county; a city or province over its
 counties (`COMPARISON:RUN` over the region asked for). Each county is one run, compared in SQL
-(`models/repos/comparisons.py`): the latest applied rosters of the county against the children, their
+(`models/repos/comparison_runs.py`): the latest applied rosters of the county against the children, their
 enrolment and the ledgers. A county being compared by someone else answers ALREADY_RUNNING, not a wait:
 the lock is taken without waiting, and a city run takes its counties' locks in path order.
 """
@@ -16,7 +16,7 @@ from models.base import today
 from models.child import JUNIOR_AGE
 from models.comparison import ComparisonRun, FindingKind
 from models.province import school_age_birth_window
-from models.repos import comparisons as repo
+from models.repos import comparison_runs as repo
 from models.repos import jurisdictions
 
 from ..audit import record_change
