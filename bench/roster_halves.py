@@ -29,9 +29,10 @@ from baoxue.database import make_engine, normalize_url
 from models.repos import jurisdictions, roster_cells
 from models.repos import roster_imports as repo
 from models.roster import RosterKind
+from resolvers.rosters.cells import cell_blocks
 from resolvers.rosters.files import cells_of, inspect_file
 from resolvers.rosters.imports import _in_threads
-from resolvers.rosters.rows import cell_blocks, cell_checks
+from resolvers.rosters.rows import cell_checks
 
 from .common import libpq, log
 from .rosters_1m import AS_OF, own_database, write_roster

@@ -19,9 +19,10 @@ from models.repos import roster_cells as repo
 from models.roster import COLUMNS, RosterKind, RosterRecord, RowProblem
 from models.roster_import import RosterImport
 from resolvers.context import Context
+from resolvers.rosters.cells import cell_blocks
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.imports import import_roster
-from resolvers.rosters.rows import cell_blocks, cell_checks
+from resolvers.rosters.rows import cell_checks
 
 WUDING = "53/5323/532329"  # 武定县; its neighbour 元谋县 is 532328
 SHISHAN_VILLAGE = "532329101201"  # 狮山村民委员会

@@ -26,7 +26,7 @@ CELLS_TABLE = "roster_cells"
 @dataclass
 class SeenIds:
     """The (region prefix, birth year) of a file's IDs, as their first ten digits, gathered by Python while it
-    writes the cells (`resolvers/rosters/rows.cell_blocks`) from the cells that are plain ASCII letters and
+    writes the cells (`resolvers/rosters/cells.cell_blocks`) from the cells that are plain ASCII letters and
     digits; `unplain` when some ID cell is not (white space, full-width digits, hyphens, a NUL): then
     PostgreSQL normalises those cells and adds theirs (`CellChecks.birth_places_sql`)."""
 

@@ -35,9 +35,10 @@ from models.roster_import import RosterImport
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
+from .cells import cell_blocks
 from .errors import RosterErrorCode
 from .files import RosterFileError, cells_of, inspect_file
-from .rows import cell_blocks, cell_checks
+from .rows import cell_checks
 
 log = logging.getLogger("baoxue.rosters")
 

@@ -18,7 +18,7 @@ tests/resolvers/test_roster_rows.py holds the whole ID rule to `ric.validate` ov
 an ID's region prefix existed in its birth year is asked of stdnum itself, once per distinct (prefix,
 year) of the file (`models.child.birth_place_known`; the known ones are the parameter `birth_places`,
 prefix and year as the ID's first ten digits, which PostgreSQL looks up in a hash of them); Python gathers
-the pairs of the plain ID cells as it writes them (`cell_blocks`), PostgreSQL those of the other cells, which
+the pairs of the plain ID cells as it writes them (`cells.cell_blocks`), PostgreSQL those of the other cells, which
 it alone normalises. Python only reads the file and writes its cells (about 5–10 µs of CPU a row where
 checking in Python took 60–90); PostgreSQL's checks cost about as much per row as Python's did, but in one
 statement, and a large file is checked in two halves on two connections (bench/RESULTS.md §f).
@@ -26,11 +26,8 @@ statement, and a large file is checked in two halves on two connections (bench/R
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -59,7 +56,6 @@ WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 # stdnum's check digit reads the first 17 digits as one base-13 number: each digit's weight modulo 11.
 CHECK_WEIGHTS = tuple(pow(13, 16 - i, 11) for i in range(17))
 PLACE_FIELDS = ("household_region_code", "residence_region_code", "school_code")
-ROWS_PER_BLOCK = 2000
 # An input method's full-width digits (０–９) are read as digits in a date.
 FULL_WIDTH_DIGITS = "".join(chr(0xFF10 + n) for n in range(10))
 # The date forms offices write, as the cell's shape, its digits written 9 and its separators -: YYYY-MM-DD,
@@ -79,53 +75,6 @@ def max_length(field: str) -> int | None:
     column = sa.inspect(Child).columns.get(field)
     length = getattr(column.type, "length", None) if column is not None else None
     return length if isinstance(length, int) else None
-
-
-def cell_blocks(rows: Iterable[tuple[int, list[str]]], checks: CellChecks) -> Iterator[str]:
-    """The rows as COPY CSV text (`line`, `n`, `nul`, then `checks.width` cells), `ROWS_PER_BLOCK` rows a block,
-    the (prefix, year) of each plain ID cell gathered on the way into `checks.ids`.
-
-    Every field is quoted, so an empty cell is an empty string and never NULL; a short row is padded (its
-    `n` says how many cells it had), a long one cut at the headers. A block with a NUL is written again row
-    by row: PostgreSQL text cannot hold one (the cell is refused `INVALID_TEXT`, its raw copy holds U+FFFD).
-    """
-    width, id_cell, ids = checks.width, checks.id_cell, checks.ids
-    pairs = ids.pairs
-    batch: list[tuple[Any, ...]] = []
-    for line, cells in rows:
-        n = len(cells)
-        if id_cell is not None and id_cell < n and (cell := cells[id_cell]):
-            # As the checks' SQL reads a plain cell: 15 digits are converted (19 before the year), 18 keep theirs.
-            if not (cell.isascii() and cell.isalnum()):
-                ids.unplain = True
-            elif len(cell) == 18 and cell[:17].isdigit():
-                pairs.add(cell[:10])
-            elif len(cell) == 15 and cell.isdigit():
-                pairs.add(cell[:6] + "19" + cell[6:8])
-        batch.append((line, n, "", *cells) if n == width else (line, n, "", *(cells + [""] * width)[:width]))
-        if len(batch) == ROWS_PER_BLOCK:
-            yield _csv_block(batch)
-            batch = []
-    if batch:
-        yield _csv_block(batch)
-
-
-def _csv_block(batch: list[tuple[Any, ...]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(batch)
-    text = out.getvalue()
-    if "\x00" not in text:
-        return text
-    return _csv_block([_without_nul(row) for row in batch])
-
-
-def _without_nul(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    cells = row[3:]
-    held = [i for i, c in enumerate(cells) if "\x00" in c]
-    if not held:
-        return row
-    nul = "," + ",".join(str(i) for i in held) + ","
-    return (row[0], row[1], nul, *(c.replace("\x00", "\ufffd") for c in cells))
 
 
 STAGE_COLUMNS = (

@@ -25,8 +25,8 @@ from models.roster_import import RosterImport, RosterRow
 from resolvers.context import Context
 from resolvers.errors import BadInput
 from resolvers.rosters import imports
+from resolvers.rosters.cells import ROWS_PER_BLOCK
 from resolvers.rosters.imports import ImportResult, import_roster
-from resolvers.rosters.rows import ROWS_PER_BLOCK
 from tests.resolvers.conftest import ContextFor, refusal
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rosters"
