@@ -90,7 +90,7 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Any, None]):
             return
         lookup = connection.for_operation()
         try:
-            persisted: PersistedOperations = self.view.persisted  # type: ignore[attr-defined]  # app.GraphQLView's
+            persisted: PersistedOperations = self.view.persisted  # type: ignore[attr-defined]  # graphql_view.GraphQLView's
             resolved = await persisted.resolve(payload.get("query"), payload.get("extensions"), lookup)
         finally:
             await lookup.session.close()

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from baoxue.app import MAX_BODY_NESTING, create_app
+from baoxue.app import create_app
+from baoxue.graphql_view import MAX_BODY_NESTING
 from tests.conftest import error_codes, gql, login, make_settings, token_for
 
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
