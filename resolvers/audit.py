@@ -20,26 +20,25 @@ async def record_change(ctx: Context, **entry: Any) -> None:
 async def record_durable(ctx: Context, **entry: Any) -> None:
     """Audit something that happened whatever becomes of this operation (a full read was served).
 
-    On a read replica nothing can be written: the row waits for `keep_durable_audit` (the primary).
-    Without a transaction (a query on the primary) the row stands once written.
+    In a transaction (a mutation) the row is written at once, and again after a rollback. A query (on a read
+    replica, or on the primary without a transaction) keeps its rows until it has run: `keep_durable_audit`
+    then writes them all in one statement on the primary, before the answer leaves (one commit, not one a row).
     """
     entry = {"actor": ctx.actor, "request_id": ctx.request_id, **entry}
-    if ctx.on_replica:
-        ctx.durable_audit.append(entry)
-        return
-    await audit.record(ctx.session, **entry)
-    if not ctx.autocommit:  # in a transaction: written again if it rolls back
-        ctx.durable_audit.append(entry)
+    ctx.durable_audit.append(entry)
+    if not (ctx.on_replica or ctx.autocommit):
+        await audit.record(ctx.session, **entry)
 
 
 async def keep_durable_audit(ctx: Context) -> None:
-    """Write the durable audit rows on the primary, in a session and transaction of their own.
-
-    Called after a rollback, and after every query served by the read replica.
-    """
+    """Write the durable audit rows on the primary in one statement: after a mutation rolled back, and after
+    every query. A query on the primary writes them on its own session (each statement commits by itself);
+    otherwise a session and transaction of their own."""
     if not ctx.durable_audit or ctx.sessions is None:
         return
+    if ctx.autocommit and not ctx.on_replica:
+        await audit.record_many(ctx.session, ctx.durable_audit)
+        return
     async with ctx.sessions() as session:
-        for entry in ctx.durable_audit:
-            await audit.record(session, **entry)
+        await audit.record_many(session, ctx.durable_audit)
         await session.commit()

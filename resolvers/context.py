@@ -51,6 +51,7 @@ class Context:
         await self.session.close()
         self.session = self.replica_sessions()
         self.on_replica = True
+        self.autocommit = False  # the replica's session reads in a (read-only) transaction
 
     async def begin_writes(self) -> None:
         """Run the rest of this operation in one transaction: a mutation commits or rolls back as a whole.

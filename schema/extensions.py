@@ -60,8 +60,9 @@ class SignInFirst(SchemaExtension):
 class UnitOfWork(SchemaExtension):
     """Commit when the operation succeeds, roll back otherwise (nothing below schema/ commits).
 
-    A mutation runs in one transaction. A query on the primary reads without one (Context.autocommit):
-    its few writes (audit rows, the budget) are a statement each and stand as written.
+    A mutation runs in one transaction. A query on the primary reads without one (Context.autocommit); the
+    audit rows of its full reads are written after it in one statement (one commit), before the answer leaves,
+    or the answer is withheld, as for a query on the replica.
 
     With a read replica configured, a query runs there once parsing shows it only reads; its
     durable audit rows are then written to the primary before the answer leaves.
@@ -83,20 +84,27 @@ class UnitOfWork(SchemaExtension):
             return
         if ctx.on_replica:
             await ctx.session.close()  # a read-only transaction: nothing to commit
-            try:
-                await keep_durable_audit(ctx)
-            except Exception:  # no audit row, no personal data: the whole answer becomes an error
-                log.exception("audit rows of a replica read could not be written to the primary")
-                self._withhold_data(ctx)
+            await self._keep_or_withhold(ctx)
             return
         result = self.execution_context.result
         if result is not None and not result.errors:
-            await ctx.session.commit()
+            await ctx.session.commit()  # a query's session has nothing to commit but what it left pending
             for hook in ctx.on_commit:
                 hook()
         else:
             await ctx.session.rollback()
+            if not ctx.autocommit:
+                await keep_durable_audit(ctx)
+        if ctx.autocommit:
+            await self._keep_or_withhold(ctx)
+
+    async def _keep_or_withhold(self, ctx: Context) -> None:
+        """A query's audit rows, in one statement; if they cannot be written, no personal data leaves."""
+        try:
             await keep_durable_audit(ctx)
+        except Exception:  # no audit row, no personal data: the whole answer becomes an error
+            log.exception("the audit rows of a query's full reads could not be written")
+            self._withhold_data(ctx)
 
     def _withhold_data(self, ctx: Context) -> None:
         result = self.execution_context.result

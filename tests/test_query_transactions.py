@@ -11,13 +11,13 @@ import asyncio
 import base64
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from baoxue.app import create_app
@@ -170,3 +170,44 @@ async def test_queries_and_mutations_racing_on_two_connections_keep_each_mutatio
         await session.flush()
         await session.rollback()
     assert await scalar(own_database, select(func.count()).select_from(Account).where(Account.username == name)) == 0
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Iterator[list[tuple[str, bool]]]:
+    """Each statement SQLAlchemy sends on the app's engine: its first words, and whether its connection was
+    outside a transaction (autocommit) when it ran."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen.append((" ".join(statement.split()[:3]), bool(conn.connection.dbapi_connection.autocommit)))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_page_read_in_full_audits_its_children_in_one_statement_outside_a_transaction(
+    client, own_database, statements
+):
+    """Five children's national IDs: five audit rows, one INSERT with no transaction around it (one commit,
+    not five); a mutation's INSERT still runs inside its transaction."""
+    token = await token_for(client, f"edu-county-{WUDING}")
+    before = await scalar(own_database, select(func.count()).select_from(AuditLog))
+    statements.clear()
+    page = await gql(client, "{ students(first: 5) { edges { node { id nationalId } } } }", token=token)
+    nodes = [e["node"] for e in page["data"]["students"]["edges"]]
+    assert len(nodes) == 5
+    assert all(n["nationalId"] for n in nodes)
+    audits = [autocommit for words, autocommit in statements if words == "INSERT INTO audit_log"]
+    assert audits == [True]
+    assert await scalar(own_database, select(func.count()).select_from(AuditLog)) == before + 5
+
+    statements.clear()
+    staff = await token_for(client, STAFF)
+    created = await gql(client, TWO_WRITES, {"one": student_input(), "two": student_input()}, staff)
+    assert error_codes(created) == []
+    writes = [autocommit for words, autocommit in statements if words.startswith("INSERT INTO child")]
+    assert writes
+    assert not any(writes)

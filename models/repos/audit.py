@@ -42,6 +42,13 @@ async def record(
     await session.flush()
 
 
+async def record_many(session: AsyncSession, entries: Iterable[dict[str, Any]]) -> None:
+    """Several rows (each the keywords of `record`) in one statement: outside a transaction, one commit."""
+    for entry in entries:
+        session.add(AuditLog(**{**entry, "summary": entry.get("summary") or {}}))
+    await session.flush()
+
+
 def record_with(
     cursor: Cursor, *, actor: str, action: str, target_type: str, target_id: str, summary: dict[str, Any]
 ) -> None:
