@@ -108,4 +108,9 @@ async def test_the_server_keeps_its_pool_size_of_connections_open_after_a_burst(
             burst = [gql(client, "{ students(first: 5) { totalCount } }", token=token) for _ in range(12)]
             answers = await asyncio.gather(*burst)
             assert all(a["data"]["students"]["totalCount"] > 0 for a in answers)
+            # A closed overflow connection's backend may still be listed for a moment after it hung up.
+            for _ in range(100):
+                if _idle_app_connections(url) == pool_size:
+                    break
+                await asyncio.sleep(0.05)
             assert _idle_app_connections(url) == pool_size

@@ -60,8 +60,8 @@ async def stage_cells(
     county_path: str | None,
 ) -> tuple[int, int]:
     """Stage a file from its cells: `check_cells`, the rows outside the jurisdiction dropped, then each row
-    written once into `roster_row` with its match (EXACT, CANDIDATE or NEW: `STAGE_AND_MATCH_SQL`). Returns
-    (rows staged, rows out of scope). The rows are never held in Python; all of it in the caller's
+    written once into `roster_row` with its match (EXACT, CANDIDATE or NEW: `roster_staging.STAGE_AND_MATCH_SQL`).
+    Returns (rows staged, rows out of scope). The rows are never held in Python; all of it in the caller's
     transaction. Matching at import never touches a child (ARCHITECTURE §9)."""
     if county_path == "":
         raise ValueError("a county path is required")

@@ -96,7 +96,7 @@ async def match_exact(session: AsyncSession, import_id: int) -> int:
     return int(cast(Any, result).rowcount)
 
 
-# The matching rules, shared by `match_candidates` (rows already in `roster_row`) and `stage_cells` (rows
+# The matching rules, shared by `match_candidates` (rows already in `roster_row`) and `roster_cells.stage_cells` (rows
 # on their way in): the county's children on either government path, and when one of them fits a row.
 NEAR_CHILDREN = """
     SELECT id, name, birth_date, gender, national_id FROM child
@@ -174,7 +174,7 @@ async def stage_and_match(
     rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
     county_path: str | None,
 ) -> int:
-    """Parsed rows (as `stage_rows` takes them) written once with their match, as `stage_cells` writes a
+    """Parsed rows (as `stage_rows` takes them) written once with their match, as `roster_cells.stage_cells` writes a
     file's: COPY into the temporary stage, then `STAGE_AND_MATCH_SQL`. Returns how many rows. The tests hold
     it against `stage_rows` + `match_exact` + `match_candidates`: the two matching paths give the same."""
     if county_path == "":
