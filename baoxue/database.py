@@ -219,8 +219,8 @@ def autocommit_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_ses
     """Sessions of the same engine whose statements commit one by one: no BEGIN and COMMIT round trips.
 
     A GraphQL query reads in these (ARCHITECTURE §2): under READ COMMITTED each statement has its own
-    snapshot anyway, and what a query writes (its audit rows, its budget) is one statement each. The pool
-    puts a connection back to transactions when it is returned. Sessions bound to a connection (a test's
+    snapshot anyway, and what a query writes (its budget; its audit rows, all in one) is one statement
+    each. The pool puts a connection back to transactions when it is returned. Sessions bound to a connection (a test's
     outer transaction) stay as they are.
     """
     bind = sessions.kw.get("bind")
