@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import signal
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -10,6 +12,17 @@ from sqlalchemy.pool import NullPool
 
 from baoxue.cli import main
 from schema.root import schema
+
+
+@pytest.fixture(autouse=True)
+def worker_signal_handlers() -> Iterator[None]:
+    """`main(["serve", …])` installs the command's stop handlers (SIGTERM, SIGINT exit at once) in this test
+    process: the worker's own are put back after, or a signal at its teardown would exit from inside
+    whatever runs then (seen as a SystemExit in a garbage-collector callback)."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
 
 
 @pytest.fixture
