@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.passwords import use_profile as use_password_profile
@@ -31,7 +32,7 @@ from .cli_operator import (
     cmd_token_create,
     cmd_token_revoke,
 )
-from .cli_support import fail, migrated_url, reachable_url, run_in_transaction
+from .cli_support import fail, migrated_url, reachable_url, run_in_transaction, setting_problem
 from .database import migrate
 from .settings import Settings
 
@@ -335,7 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args: Any = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # a bad environment variable: one line each, naming it and the rule
+        fail("\n".join(setting_problem(error) for error in exc.errors()))
+        raise  # unreachable: fail exits
     use_password_profile(settings.password_hasher)
     try:
         args.func(args, settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -24,6 +24,15 @@ from .database import (
 from .settings import Settings
 
 T = TypeVar("T")
+
+
+def setting_problem(error: Any) -> str:
+    """One refused setting (a pydantic error of `Settings`) as an operator reads it: the variable, the rule."""
+    field = str(error["loc"][0]) if error.get("loc") else ""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    variable = alias if isinstance(alias, str) else f"BAOXUE_{field.upper()}"
+    return f"{variable}: 设置无效 / invalid setting: {error['msg']} (given {error.get('input')!r})"
 
 
 def fail(message: str, code: int = 2) -> None:

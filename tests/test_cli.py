@@ -202,3 +202,16 @@ def test_an_unreachable_database_is_one_bilingual_line_and_exit_2(databases, mon
     assert err.startswith("cannot reach the database ")
     assert english in err
     assert f"无法连接数据库（{chinese}" in err
+
+
+def test_a_setting_out_of_its_range_is_refused_naming_the_variable_and_the_rule(monkeypatch, capsys):
+    """A bad environment variable stops every command before it starts: one line each, no traceback."""
+    monkeypatch.setenv("BAOXUE_DB_POOL_SIZE", "0")
+    monkeypatch.setenv("BAOXUE_DB_MAX_OVERFLOW", "many")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["migrate"])
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["BAOXUE_DB_POOL_SIZE", "BAOXUE_DB_MAX_OVERFLOW"]
+    assert "greater than or equal to 1" in lines[0]
+    assert all("设置无效 / invalid setting" in line for line in lines)
