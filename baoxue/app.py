@@ -27,7 +27,6 @@ from authz.state import AuthzState, listen
 from authz.tokens import TokenConfig
 from resolvers.live.hub import Hub
 from resolvers.reports.links import LinkSigner
-from resolvers.rosters.imports import sweep_orphans
 
 from .budget_metrics import publish_budgets
 from .changes import changes_endpoint
@@ -146,11 +145,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        listener = live_listener = sweeper = None
+        listener = live_listener = None
         if url is not None:
             listener = asyncio.create_task(listen(authz, url, sessions))  # builds once it listens
             live_listener = asyncio.create_task(listen_live(hub, url))
-            sweeper = asyncio.create_task(sweep_orphans(sessions))  # roster rows a crash left behind
         log.info("baoxue started", extra={"environment": settings.environment})
         try:
             yield
@@ -159,7 +157,7 @@ def create_app(
             # lifespan's shutdown and cancels it when the loop closes; starlette would then report a failed
             # shutdown with a traceback. Release the same things quietly instead.
             log.info("baoxue stopped without a graceful shutdown (forced exit)")
-        for task in (listener, live_listener, sweeper):
+        for task in (listener, live_listener):
             if task is not None:
                 task.cancel()
         if engine is not None:

@@ -172,12 +172,7 @@ def roster_endpoint(
                 )  # fmt: skip
             finally:
                 await form.close()
-            try:
-                await session.commit()
-            except BaseException:
-                if result.undo is not None:  # rows written on a second connection (resolvers/rosters/imports.py)
-                    await result.undo()
-                raise
+            await session.commit()
         except AccessError as exc:
             await session.rollback()
             return refusal(exc)

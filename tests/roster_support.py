@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Sequence
+import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from datagen.demo.people import national_id
 from models.child import Gender, SpecialGroup
-from models.repos import roster_cells as repo
 from models.roster import COLUMNS, RosterKind, RosterRecord, RowProblem
 from models.roster_import import RosterImport
 from resolvers.context import Context
-from resolvers.rosters.cells import cell_blocks
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.imports import import_roster
-from resolvers.rosters.rows import cell_checks
+from resolvers.rosters.rows import RowChecks
+from resolvers.rosters.staging import FileChecks
 
 WUDING = "53/5323/532329"  # 武定县; its neighbour 元谋县 is 532328
 SHISHAN_VILLAGE = "532329101201"  # 狮山村民委员会
@@ -80,20 +79,17 @@ async def checked_rows(
     rows: Sequence[tuple[int, dict[str, str]]],
     jurisdiction: str = WUDING,
 ) -> list[RosterRecord | list[RowProblem]]:
-    """Rows checked as an import checks them (resolvers/rosters/rows.py, in the database), in the
-    session's transaction: each a record, or its problems. The rows share their headers (the first row's).
+    """Rows checked as an import checks them (resolvers/rosters/rows.py, the geography read from the
+    session's database): each a record, or its problems. The rows share their headers (the first row's).
 
     A row outside the jurisdiction is never stored, so no column of it is shown anywhere; here it is
     reported as one OUT_OF_SCOPE problem on its first place column with a value, as the tests name it."""
     headers = list(rows[0][1])
-    checks = cell_checks(kind, headers, jurisdiction=jurisdiction)
-
-    async def blocks() -> AsyncIterator[str]:
-        for block in cell_blocks([(line, [cells.get(h, "") for h in headers]) for line, cells in rows], checks):
-            yield block
-
-    await repo.check_cells(session, 0, jurisdiction[:2], blocks(), checks)
-    staged = (await session.execute(text("SELECT * FROM roster_stage ORDER BY line"))).mappings().all()
+    checks = RowChecks(kind, headers, jurisdiction=jurisdiction)
+    values = checks.values(checks.frame([(line, [cells.get(h, "") for h in headers]) for line, cells in rows]))
+    staged = (await FileChecks(checks).check(session, values)).sort("line").to_dicts()
+    for row in staged:
+        row["problems"], row["raw"] = json.loads(row["problems"]), json.loads(row["raw"])
     by_line = dict(rows)
     out: list[RosterRecord | list[RowProblem]] = []
     for row in staged:
