@@ -107,25 +107,23 @@ class RosterRow(SQLModel, table=True):
     """One line of a roster file: its original cells, what was read from them, what was wrong, its match.
 
     The key is (import, line): COPY writes it straight from the file, with no sequence to draw from, and
-    a batch's rows are read in file order from the key's index. The path indexes lead with the batch too,
-    since rows are only ever listed within one batch.
+    a batch's rows are read in file order from the key's index, filtered by scope as they are read (rows
+    are only ever listed within one batch, a county's file or less; migration 0030 dropped the path indexes,
+    which cost the import more than they saved the reads).
 
     No column has a foreign key, on purpose: PostgreSQL checks a foreign key row by row, and on COPY the
     check of `import_id` took a quarter to a third of the server's time (64,000 → 87,000 rows/s without it,
     server side alone); the checks of `child_id` and `candidate_child_id` also locked each child's row.
-    Rows are written only by `stage_cells` (and `stage_rows`), which look the batch up first and take
-    the children from `child` in the same statement; batches and children are never deleted
+    Rows are written only by `resolvers/rosters/staging.stage_file` (and `stage_rows`), which look the batch
+    up first and the children in the same transaction; batches and children are never deleted
     (ARCHITECTURE §5).
     """
 
     __tablename__ = "roster_row"
     __table_args__ = (
-        sa.Index("ix_roster_row_import_school_path", "import_id", "school_path"),
-        sa.Index("ix_roster_row_import_household_path", "import_id", "household_path"),
-        sa.Index("ix_roster_row_import_residence_path", "import_id", "residence_path"),
         # The comparisons ask whether a child is on another batch: one probe each (migration 0015).
         sa.Index("ix_roster_row_child_import", "child_id", "import_id"),
-        # Full pages: a row is written once with its match (`stage_cells`); only the few candidates a
+        # Full pages: a row is written once with its match (`stage_file`); only the few candidates a
         # person decides are updated afterwards. (Matching used to update every row, with half of each
         # page left free for it: migration 0011.)
         {"postgresql_with": {"fillfactor": 100}},

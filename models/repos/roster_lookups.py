@@ -6,9 +6,10 @@ Matching only reads children: it never touches one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any, cast
 
 import polars as pl
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,41 +35,55 @@ async def paths_of(session: AsyncSession, table: str, codes: list[str]) -> dict[
 # The children a candidate may be: registered or living in the county (ARCHITECTURE §9).
 NEAR_SQL = """
 SELECT id, name, birth_date, gender::text AS gender, national_id FROM child
- WHERE (household_path >= :county AND household_path < :county_end)
-    OR (residence_path >= :county AND residence_path < :county_end)
+ WHERE (household_path >= %(county)s AND household_path < %(county_end)s)
+    OR (residence_path >= %(county)s AND residence_path < %(county_end)s)
 """
 NEAR_SCHEMA = {"id": pl.Int64, "name": pl.String, "birth_date": pl.Date, "gender": pl.String, "national_id": pl.String}
 
 
 async def near_children(session: AsyncSession, county_path: str | None) -> pl.DataFrame:
-    """The county's children (none without a county: a pushed-down list is matched on the national ID only)."""
+    """The county's children (none without a county: a pushed-down list is matched on the national ID only),
+    read as one array a column: a county's 76,000 children as rows cost the server 0.2 s of CPU, as arrays 0.1."""
     if not county_path:
         return pl.DataFrame(schema=NEAR_SCHEMA)
-    rows = await session.execute(text(NEAR_SQL), {"county": county_path, "county_end": county_path + "0"})
-    return pl.DataFrame([tuple(r) for r in rows.all()], schema=NEAR_SCHEMA, orient="row")
+    arrays = ", ".join(f"array_agg({c})" for c in NEAR_SCHEMA)
+    driver = await _driver(session)
+    async with driver.cursor(binary=True) as cursor:
+        await cursor.execute(
+            f"SELECT {arrays} FROM ({NEAR_SQL}) n",  # noqa: S608 (constants only)
+            {"county": county_path, "county_end": county_path + "0"},
+        )
+        columns = await cursor.fetchone()
+    if columns is None or columns[0] is None:
+        return pl.DataFrame(schema=NEAR_SCHEMA)
+    return pl.DataFrame(dict(zip(NEAR_SCHEMA, columns, strict=True)), schema=NEAR_SCHEMA)
 
 
-async def children_by_national_id(session: AsyncSession, national_ids: Iterable[str]) -> pl.DataFrame:
-    """(national_id, id) of the children holding these IDs, wherever they are."""
-    ids = list(national_ids)
-    schema = {"national_id": pl.String, "id": pl.Int64}
-    if not ids:
-        return pl.DataFrame(schema=schema)
-    rows = await session.execute(
-        text("SELECT national_id, id FROM child WHERE national_id = ANY(CAST(:ids AS text[]))"), {"ids": ids}
-    )
-    return pl.DataFrame([tuple(r) for r in rows.all()], schema=schema, orient="row")
+# A valid row whose national ID a child outside the county holds (matched within the county as it was
+# written): that child, EXACT (one probe of the unique index per such row).
+MATCH_ELSEWHERE_SQL = """
+UPDATE roster_row r SET child_id = c.id, match = 'EXACT', candidate_child_id = NULL
+  FROM child c
+ WHERE r.import_id = :import_id AND r.status = 'VALID' AND r.match <> 'EXACT' AND r.national_id IS NOT NULL
+   AND c.national_id = r.national_id
+"""
+
+
+async def match_elsewhere(session: AsyncSession, import_id: int) -> None:
+    await session.execute(text(MATCH_ELSEWHERE_SQL), {"import_id": import_id})
 
 
 async def copy_rows(session: AsyncSession, csv_text: str) -> None:
     """COPY a block of checked, matched rows (CSV in `COPY_SQL`'s columns) into `roster_row`, in the session's
     transaction."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection  # psycopg.AsyncConnection
-    assert driver is not None
+    driver = await _driver(session)
     async with driver.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
         await copy.write(csv_text)
 
 
-async def delete_rows(session: AsyncSession, import_id: int) -> None:
-    await session.execute(text("DELETE FROM roster_row WHERE import_id = :import_id"), {"import_id": import_id})
+async def _driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The session's psycopg connection, in its transaction (COPY is the driver's)."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    return cast("psycopg.AsyncConnection[Any]", driver)

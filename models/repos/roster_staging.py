@@ -1,8 +1,8 @@
 """Roster rows on their way in: COPY, and the match each row is written with (ARCHITECTURE §9).
 
 `stage_rows` COPYs parsed rows (the tests and the staging bench), `match_exact` and `match_candidates` then
-match them; `stage_and_match` and a file's cells (models/repos/roster_cells.py) write each row once with its
-match through the temporary stage, by the same rules. Matching only ever fills a row's match columns: it
+match them: the matching rules in SQL, which the import's own matching of each block as it is written
+(resolvers/rosters/staging.py) is held to by the tests. Matching only ever fills a row's match columns: it
 never touches a child.
 """
 
@@ -96,8 +96,7 @@ async def match_exact(session: AsyncSession, import_id: int) -> int:
     return int(cast(Any, result).rowcount)
 
 
-# The matching rules, shared by `match_candidates` (rows already in `roster_row`) and `roster_cells.stage_cells` (rows
-# on their way in): the county's children on either government path, and when one of them fits a row.
+# The candidate rule: the county's children on either government path, and when one of them fits a row.
 NEAR_CHILDREN = """
     SELECT id, name, birth_date, gender, national_id FROM child
      WHERE (household_path >= :county AND household_path < :county_end)
@@ -134,65 +133,3 @@ async def match_candidates(session: AsyncSession, import_id: int, county_path: s
         raise ValueError("a county path is required")
     params = {"import_id": import_id, "county": county_path, "county_end": county_path + "0"}
     return int(await session.scalar(text(MATCH_CANDIDATES_SQL), params) or 0)
-
-
-STAGE_TABLE = "roster_stage"
-_STAGED_COLUMNS = ", ".join(COPY_COLUMNS)
-# Each staged row once into `roster_row` with its match: EXACT on the national ID (one probe of the unique
-# index per row: a county's IDs share their prefix, so the probes stay in one part of the index, where a hash
-# join read the whole child table for every file), else the candidate rule of `match_candidates` over the
-# county's children (CANDIDATE for exactly one, else NEW).
-STAGE_AND_MATCH_SQL = f"""
-WITH exact AS MATERIALIZED (
-    SELECT r.line,
-           CASE WHEN r.status = 'VALID' THEN (SELECT c.id FROM child c WHERE c.national_id = r.national_id) END AS id
-      FROM {STAGE_TABLE} r
-), near AS ({NEAR_CHILDREN}), fits AS (
-    SELECT r.line, count(n.id) AS n, min(n.id) AS child_id
-      FROM {STAGE_TABLE} r
-      JOIN exact e ON e.line = r.line AND e.id IS NULL
-      LEFT JOIN near n ON {FITS}
-     WHERE r.status = 'VALID'
-     GROUP BY r.line
-)
-INSERT INTO roster_row ({_STAGED_COLUMNS}, child_id, match, candidate_child_id)
-SELECT {", ".join(f"r.{c}" for c in COPY_COLUMNS)}, e.id,
-       CASE WHEN e.id IS NOT NULL THEN 'EXACT' WHEN f.n = 1 THEN 'CANDIDATE' WHEN f.n IS NOT NULL THEN 'NEW' END,
-       CASE WHEN f.n = 1 THEN f.child_id END
-  FROM {STAGE_TABLE} r JOIN exact e ON e.line = r.line LEFT JOIN fits f ON f.line = r.line
-"""  # noqa: S608 (constants only)
-
-
-async def new_stage(session: AsyncSession) -> None:
-    await session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE_TABLE}"))
-    await session.execute(text(f"CREATE TEMP TABLE {STAGE_TABLE} (LIKE roster_row INCLUDING DEFAULTS) ON COMMIT DROP"))
-
-
-async def stage_and_match(
-    session: AsyncSession,
-    import_id: int,
-    rows: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
-    county_path: str | None,
-) -> int:
-    """Parsed rows (as `stage_rows` takes them) written once with their match, as `roster_cells.stage_cells` writes a
-    file's: COPY into the temporary stage, then `STAGE_AND_MATCH_SQL`. Returns how many rows. The tests hold
-    it against `stage_rows` + `match_exact` + `match_candidates`: the two matching paths give the same."""
-    if county_path == "":
-        raise ValueError("a county path is required")
-    await new_stage(session)
-    count = await stage_rows(session, import_id, rows, table=STAGE_TABLE)
-    await match_staged(session, county_path)
-    return count
-
-
-async def match_staged(session: AsyncSession, county_path: str | None) -> None:
-    # No county: the comparisons with NULL match no child, so every row is EXACT or NEW.
-    params = {"county": county_path, "county_end": county_path + "0" if county_path else None}
-    # A fresh table has no statistics: plan on its real size (the key's statistics: all columns' took a third of
-    # the time of the insert below, the raw cells' JSON most of it).
-    await session.execute(text(f"ANALYZE {STAGE_TABLE} (line, status)"))
-    # The statement's estimated cost (one index probe per row) passes the JIT thresholds, and compiling it took
-    # 3.4 s of a 9 s insert of 67,000 rows; it runs well without.
-    await session.execute(text("SET LOCAL jit = off"))
-    await session.execute(text(STAGE_AND_MATCH_SQL), params)
-    await session.execute(text(f"DROP TABLE {STAGE_TABLE}"))

@@ -153,14 +153,11 @@ class RowChecks:
         """The rows as `line`, `n` and one text column per header (a long row cut at the headers, a short one
         padded with nulls)."""
         width = self.width
-        lines, counts, cells = [], [], []
-        for line, row in rows:
-            n = len(row)
-            lines.append(line)
-            counts.append(n)
-            cells.append(row if n == width else (row + [None] * width)[:width])  # type: ignore[list-item]
-        names = [f"c{i}" for i in range(width)]
-        block = pl.DataFrame(cells, schema=dict.fromkeys(names, pl.String), orient="row")
+        lines = [line for line, _ in rows]
+        counts = [len(cells) for _, cells in rows]
+        full = [cells if len(cells) == width else (cells + [None] * width)[:width] for _, cells in rows]  # type: ignore[operator]
+        columns = list(zip(*full, strict=True)) if full else [()] * width
+        block = pl.DataFrame([pl.Series(f"c{i}", column, dtype=pl.String) for i, column in enumerate(columns)])
         return block.with_columns(line=pl.Series(lines, dtype=pl.Int32), n=pl.Series(counts, dtype=pl.Int32))
 
     def values(self, block: pl.DataFrame) -> pl.DataFrame:

@@ -44,16 +44,29 @@ class FileChecks:
         self.born_asked: set[str] = set()
         self.seen: set[int] = set()
 
-    async def check(self, session: AsyncSession, values: pl.DataFrame) -> pl.DataFrame:
-        """A block (`RowChecks.values`) checked: `line`, `status` (VALID, REFUSED or OUT_OF_SCOPE), `problems` (JSON),
-        `raw` and the record's fields, kept only on a valid row."""
+    async def learn(self, session: AsyncSession, values: pl.DataFrame) -> None:
+        """Look up the block's codes not seen yet (a statement on the session, only when there are some)."""
         wanted = self.checks.wanted(values, self.places)
-        await _learn_places(session, self.places, wanted.regions, wanted.schools)
+        if wanted.regions or wanted.schools:
+            await _learn_places(session, self.places, wanted.regions, wanted.schools)
         asked = [p for p in wanted.birth_places if p not in self.born_asked]
         self.born_asked.update(asked)
         self.born_known |= known_birth_places(asked)
-        checked = await asyncio.to_thread(self.checks.check, values, self.places, self.born_known)
+
+    def unknown(self, values: pl.DataFrame) -> bool:
+        """Whether the block names a code not looked up yet."""
+        wanted = self.checks.wanted(values, self.places)
+        return bool(wanted.regions or wanted.schools)
+
+    def check_block(self, values: pl.DataFrame) -> pl.DataFrame:
+        """A block (`RowChecks.values`, its codes learnt) checked: `line`, `status` (VALID, REFUSED or
+        OUT_OF_SCOPE), `problems` (JSON), `raw` and the record's fields, kept only on a valid row."""
+        checked = self.checks.check(values, self.places, self.born_known)
         return refuse_doubles(checked, self.seen, self.checks.duplicate)
+
+    async def check(self, session: AsyncSession, values: pl.DataFrame) -> pl.DataFrame:
+        await self.learn(session, values)
+        return await asyncio.to_thread(self.check_block, values)
 
 
 async def stage_file(
@@ -65,32 +78,59 @@ async def stage_file(
     county_path: str | None,
 ) -> Staged:
     """Check, match and COPY every row of a file for the batch; a `RosterFileError` met while reading (a
-    field too long for the reader) is raised as it comes, the caller's transaction then rolled back."""
+    field too long for the reader) is raised as it comes, the caller's transaction then rolled back.
+
+    Three things run at once: a worker thread reads the next block, another checks and matches this one, and
+    PostgreSQL writes the one before (the session's connection is busy only with that COPY, and with a lookup
+    when a block names a code not seen yet). A valid row is matched within the county as it is written; the
+    rows whose ID a child elsewhere holds are set EXACT by one statement at the end (`match_elsewhere`)."""
     file = FileChecks(checks)
     near = await lookups.near_children(session, county_path)
     candidates = candidate_keys(near)
-    written = dropped = 0
+    near_ids = near.select("national_id", "id").drop_nulls("national_id")
+    written = dropped = unmatched = 0
 
     def next_values() -> pl.DataFrame | None:
         block = list(islice(rows, ROWS_PER_BLOCK))
         return checks.values(checks.frame(block)) if block else None
 
+    def prepare(values: pl.DataFrame) -> tuple[str, int, int, int]:
+        checked = file.check_block(values)
+        block = checked.filter(pl.col("status") != OUT_OF_SCOPE)
+        matched = match(block, near_ids, candidates)
+        with_id = (pl.col("match") != "EXACT") & pl.col("national_id").is_not_null()
+        return (
+            block_csv(matched, import_id, province_code),
+            matched.height,
+            checked.height - block.height,
+            matched.select(with_id.sum()).item(),
+        )
+
     ahead = asyncio.ensure_future(asyncio.to_thread(next_values))
+    copying: asyncio.Future[None] | None = None
     try:
         while (values := await ahead) is not None:
             ahead = asyncio.ensure_future(asyncio.to_thread(next_values))
-            checked = await file.check(session, values)
-            block = checked.filter(pl.col("status") != OUT_OF_SCOPE)
-            dropped += checked.height - block.height
-            exact = await _exact(session, block, near)
-            matched = match(block, exact, candidates)
-            csv_text = await asyncio.to_thread(_csv, matched, import_id, province_code)
-            await lookups.copy_rows(session, csv_text)
-            written += matched.height
+            if copying is not None and file.unknown(values):
+                await copying  # the connection is free for the lookup
+                copying = None
+            await file.learn(session, values)
+            csv_text, kept, outside, open_ids = await asyncio.to_thread(prepare, values)
+            if copying is not None:
+                await copying
+            copying = asyncio.ensure_future(lookups.copy_rows(session, csv_text))
+            written, dropped, unmatched = written + kept, dropped + outside, unmatched + open_ids
+        if copying is not None:
+            await copying
+            copying = None
     finally:
-        if not ahead.done():
-            ahead.cancel()
-        await asyncio.gather(ahead, return_exceptions=True)  # the reader's thread ends before the file closes
+        for task in (ahead, copying):
+            if task is not None and not task.done():
+                task.cancel()
+        # the reader's thread ends before the file closes, the COPY before the transaction is rolled back
+        await asyncio.gather(*(t for t in (ahead, copying) if t is not None), return_exceptions=True)
+    if unmatched:
+        await lookups.match_elsewhere(session, import_id)
     return Staged(rows=written, out_of_scope=dropped)
 
 
@@ -107,18 +147,14 @@ def refuse_doubles(checked: pl.DataFrame, seen: set[int], duplicate: str) -> pl.
     """Status and problems of each row, the record's fields kept only on a valid row: a row outside the
     jurisdiction is OUT_OF_SCOPE; one with problems REFUSED; so is a later row of a national ID an earlier row
     of the file had valid (the first one keeps it)."""
-    ids = checked.get_column("national_id").to_list()
-    clean = checked.get_column("problems").to_list()
-    outside = checked.get_column("out_of_scope").to_list()
-    doubles = []
-    for national_id, problems, out in zip(ids, clean, outside, strict=True):
-        if national_id is None or problems or out:
-            doubles.append(False)
-            continue
-        key = int(national_id[:17]) * 11 + (10 if national_id[17] == "X" else int(national_id[17]))
-        doubles.append(key in seen)
-        seen.add(key)
-    double = pl.Series("double", doubles, dtype=pl.Boolean)
+    nid = pl.col("national_id")
+    eligible = nid.is_not_null() & (pl.col("problems") == "") & ~pl.col("out_of_scope")
+    # The ID as one integer: its 17 digits, then the check character (X is 10).
+    last = pl.when(nid.str.slice(17, 1) == "X").then(10).otherwise(nid.str.slice(17, 1).cast(pl.Int64, strict=False))
+    keys = checked.select(pl.when(eligible).then(nid.str.slice(0, 17).cast(pl.Int64) * 11 + last)).to_series()
+    add = seen.add
+    doubles = [key is not None and (key in seen or add(key)) for key in keys.to_list()]
+    double = pl.Series("double", doubles, dtype=pl.Boolean).fill_null(False)
     valid = (pl.col("problems") == "") & ~pl.col("double") & ~pl.col("out_of_scope")
     return checked.with_columns(double).select(
         "line",
@@ -152,19 +188,11 @@ def candidate_keys(near: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-async def _exact(session: AsyncSession, block: pl.DataFrame, near: pl.DataFrame) -> pl.DataFrame:
-    """(national_id, id) of the children holding the valid rows' IDs: the county's from `near`, the others asked."""
-    ids = block.filter(pl.col("status") == "VALID").select(pl.col("national_id").drop_nulls())
-    local = ids.join(near.select("national_id", "id").drop_nulls("national_id"), on="national_id", how="inner")
-    missing = ids.join(local, on="national_id", how="anti").get_column("national_id").to_list()
-    elsewhere = await lookups.children_by_national_id(session, missing)
-    return pl.concat([local, elsewhere])
-
-
 def match(block: pl.DataFrame, exact: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
-    """Each valid row's match: EXACT to the child holding its national ID; else CANDIDATE when exactly one child
-    of the county fits its name, birth date and gender (`candidate_child_id`, for a person to confirm or reject);
-    else NEW. The same rules as `roster_staging.match_exact` and `match_candidates`, which the tests hold it to."""
+    """Each valid row's match: EXACT to the child holding its national ID (`exact`: the county's children;
+    `match_elsewhere` finds the others' after); else CANDIDATE when exactly one child of the county fits its
+    name, birth date and gender (`candidate_child_id`, for a person to confirm or reject); else NEW. The same
+    rules as `roster_staging.match_exact` and `match_candidates`, which the tests hold them to."""
     joined = block.join(exact.rename({"id": "exact_id"}), on="national_id", how="left").join(
         candidates, on=["name", "birth_date", "gender"], how="left"
     )
@@ -187,7 +215,7 @@ def match(block: pl.DataFrame, exact: pl.DataFrame, candidates: pl.DataFrame) ->
     ).sort("line")
 
 
-def _csv(matched: pl.DataFrame, import_id: int, province_code: str) -> str:
+def block_csv(matched: pl.DataFrame, import_id: int, province_code: str) -> str:
     """The block as COPY's CSV in `roster_lookups.COPY_SQL`'s columns (null an unquoted empty field)."""
     batch = {"import_id": pl.lit(import_id), "province_code": pl.lit(province_code)}
     columns = (*COPY_COLUMNS, *lookups.MATCH_COLUMNS)
