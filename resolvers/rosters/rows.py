@@ -57,7 +57,6 @@ FULL_WIDTH_DIGITS = [chr(0xFF10 + n) for n in range(10)]
 # The date forms offices write: YYYY-MM-DD, YYYY/MM/DD and YYYY.MM.DD with or without leading zeros, and
 # YYYYMMDD. A time after a space or a T is ignored.
 EIGHT_DIGITS = r"^[0-9]{8}$"
-SEPARATED_DATE = r"^[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}$"
 OUT_OF_SCOPE = "OUT_OF_SCOPE"  # the status a row outside the jurisdiction is given before it is dropped
 
 # What a checked block holds for each row kept (in `roster_row`'s names), after `line`.
@@ -108,14 +107,10 @@ def _text(value: str | None) -> pl.Expr:
     return pl.lit(value, dtype=pl.String)
 
 
-def _date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
-    """The date of three digit strings, or null when it does not exist (as Python's `date(y, m, d)` raising)."""
-    y, m, d = (part.cast(pl.Int32, strict=False) for part in (year, month, day))
-    canonical = pl.format(
-        "{}{}{}", y.cast(pl.String).str.zfill(4), m.cast(pl.String).str.zfill(2), d.cast(pl.String).str.zfill(2)
-    )
-    ok = y.is_between(1, 9999) & m.is_between(1, 12) & d.is_between(1, 31)
-    return pl.when(ok).then(canonical.str.strptime(pl.Date, "%Y%m%d", strict=False))
+def _date(digits: pl.Expr) -> pl.Expr:
+    """The date of eight digits YYYYMMDD, or null when it does not exist (as Python's `date(y, m, d)` raising;
+    year 0 included)."""
+    return pl.when(digits.str.slice(0, 4) != "0000").then(digits.str.to_date("%Y%m%d", strict=False))
 
 
 class RowChecks:
@@ -151,21 +146,37 @@ class RowChecks:
 
     def frame(self, rows: Sequence[tuple[int, list[str]]]) -> pl.DataFrame:
         """The rows as `line`, `n` and one text column per header (a long row cut at the headers, a short one
-        padded with nulls)."""
+        padded with nulls), and `short_raw`: a short row's raw cells' JSON, written here (they are few)."""
         width = self.width
         lines = [line for line, _ in rows]
         counts = [len(cells) for _, cells in rows]
         full = [cells if len(cells) == width else (cells + [None] * width)[:width] for _, cells in rows]  # type: ignore[operator]
         columns = list(zip(*full, strict=True)) if full else [()] * width
         block = pl.DataFrame([pl.Series(f"c{i}", column, dtype=pl.String) for i, column in enumerate(columns)])
-        return block.with_columns(line=pl.Series(lines, dtype=pl.Int32), n=pl.Series(counts, dtype=pl.Int32))
+        short = [self._short_raw(cells) if len(cells) < width else None for _, cells in rows]
+        return block.with_columns(
+            line=pl.Series(lines, dtype=pl.Int32),
+            n=pl.Series(counts, dtype=pl.Int32),
+            short_raw=pl.Series(short, dtype=pl.String),
+        )
+
+    def _short_raw(self, cells: list[str]) -> str:
+        named = [(i, h) for i, h in enumerate(self.headers) if h and i < len(cells)]
+        cell = [c.replace("\x00", "\ufffd") for c in cells]
+        pairs = (f"{json.dumps(h, ensure_ascii=False)}:{json.dumps(cell[i], ensure_ascii=False)}" for i, h in named)
+        return "{" + ",".join(pairs) + "}"
 
     def values(self, block: pl.DataFrame) -> pl.DataFrame:
         """Each field's trimmed value (null when empty or absent from the file) and whether its cell held a NUL
         (`z_<field>`), the ID normalised (`x`: upper case, without white space and hyphens once NFKC-folded
         unless plain), its 17 digits (`body`, 15 → 18) and the raw cells' JSON."""
         fields = sorted({c.field for c in COLUMNS[self.kind]} | {"national_id", "birth_date", "gender", "no_id_reason"})
-        exprs: list[pl.Expr] = [pl.col("line"), self._raw().alias("raw")]
+        cells = [f"c{i}" for i in range(self.width)]
+        nul = (
+            bool(cells)
+            and block.select(pl.any_horizontal(pl.col(cells).str.contains("\x00", literal=True)).any()).item()
+        )
+        exprs: list[pl.Expr] = [pl.col("line"), self._raw(nul=bool(nul)).alias("raw")]
         for f in fields:
             i = self.cell.get(f)
             if i is None:
@@ -178,11 +189,14 @@ class RowChecks:
                 ]
         out = block.select(exprs)
         v = pl.col("national_id")
-        x = (
-            pl.when(v.str.contains(r"^[0-9A-Za-z]+$"))
-            .then(v.str.to_uppercase())
-            .otherwise(v.str.normalize("NFKC").str.replace_all(_WS_OR_HYPHEN, "").str.to_uppercase())
-        )
+        plain = v.str.contains(r"^[0-9A-Za-z]+$")
+        x = v.str.to_uppercase()
+        if not out.select((plain | v.is_null()).all()).item():  # NFKC only for a block with an ID that needs it
+            x = (
+                pl.when(plain)
+                .then(x)
+                .otherwise(v.str.normalize("NFKC").str.replace_all(_WS_OR_HYPHEN, "").str.to_uppercase())
+            )
         out = out.with_columns(x=x)
         x = pl.col("x")
         body = (
@@ -208,37 +222,24 @@ class RowChecks:
         """The block checked: `line`, `out_of_scope`, `problems` (their JSON texts joined by commas, "" for
         none), `raw` and the record's fields (as `CHECKED_COLUMNS` names them, valid or not)."""
         body = pl.col("body")
-        digits = pl.sum_horizontal(body.str.slice(i, 1).cast(pl.Int32) * w for i, w in enumerate(CHECK_WEIGHTS))
+        number = body.cast(pl.Int64)  # the 17 digits as one integer, read digit by digit
+        digits = pl.sum_horizontal((number // 10 ** (16 - i) % 10) * w for i, w in enumerate(CHECK_WEIGHTS))
         check = ((1 - 2 * digits) % 11 + 11) % 11
-        digit = check.replace_strict(list(range(11)), list("0123456789X"), return_dtype=pl.String)
+        digit = check.replace_strict(list(range(11)), list("0123456789X"), default=None, return_dtype=pl.String)
         x = pl.col("x")
-        day = (
-            pl.col("birth_date")
-            .str.replace_many(FULL_WIDTH_DIGITS, list("0123456789"))
-            .str.split(" ")
-            .list.first()
-            .str.split("T")
-            .list.first()
+        # The cell up to a space or a T (a time after it is ignored), full-width digits read as digits.
+        day = pl.col("birth_date").str.replace_many(FULL_WIDTH_DIGITS, list("0123456789")).str.extract(r"^([^ T]*)", 1)
+        parts = day.str.extract_groups(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})$")
+        separated = pl.concat_str(
+            parts.struct.field("1"), parts.struct.field("2").str.zfill(2), parts.struct.field("3").str.zfill(2)
         )
-        dashed = day.str.replace_all("[/.]", "-").str.split("-")
-        given_date = (
-            pl.when(day.str.contains(EIGHT_DIGITS))
-            .then(_date(day.str.slice(0, 4), day.str.slice(4, 2), day.str.slice(6, 2)))
-            .when(day.str.contains(SEPARATED_DATE))
-            .then(
-                _date(
-                    dashed.list.get(0, null_on_oob=True),
-                    dashed.list.get(1, null_on_oob=True),
-                    dashed.list.get(2, null_on_oob=True),
-                )
-            )
-        )
+        given_date = _date(pl.when(day.str.contains(EIGHT_DIGITS)).then(day).otherwise(separated))
         genders = {k: v.value for k, v in GENDERS.items()}
-        step = values.with_columns(
+        step = values.lazy().with_columns(
             digit=digit,
             given_gender=pl.col("gender").replace_strict(genders, default=None, return_dtype=pl.String),
             given_date=given_date,
-            born=_date(body.str.slice(6, 4), body.str.slice(10, 2), body.str.slice(12, 2)),
+            born=_date(body.str.slice(6, 8)),
             grade_of=self._grade(),
             poverty_of=self._poverty(),
         )
@@ -283,7 +284,7 @@ class RowChecks:
             self._path("school_code").alias("school_path"),
             self._path("household_region_code").alias("household_path"),
             self._path("residence_region_code").alias("residence_path"),
-        )
+        ).collect()
 
     # The parts of a check.
 
@@ -308,29 +309,28 @@ class RowChecks:
         kinds = {k: v.value for k, v in POVERTY_KINDS.items()}
         return pl.col("poverty_kind").replace_strict(kinds, default=None, return_dtype=pl.String)
 
-    def _raw(self) -> pl.Expr:
-        """The row's original cells by header, as JSON in the file's order; a short row has only its cells
-        (a padded cell is null and left out). NUL is written U+FFFD."""
+    def _raw(self, *, nul: bool) -> pl.Expr:
+        """The row's original cells by header, as JSON in the file's order (a short row's, with only its cells, is
+        `short_raw`). In a block with a NUL (`nul`), NUL is written U+FFFD."""
         named = [(i, h) for i, h in enumerate(self.headers) if h]
         if not named:
-            return _text("{}")
+            return pl.coalesce("short_raw", _text("{}"))
+        unique = len({h for _, h in named}) == len(named)
         cells = [
-            pl.col(f"c{i}").str.replace_all("\x00", "\ufffd", literal=True).alias(f"f{k}")
-            for k, (i, _) in enumerate(named)
+            (pl.col(f"c{i}").str.replace_all("\x00", "\ufffd", literal=True) if nul else pl.col(f"c{i}")).alias(
+                h if unique else f"f{k}"
+            )
+            for k, (i, h) in enumerate(named)
         ]
         encoded = pl.struct(cells).struct.json_encode()
-        # polars writes {"f0":…,"f1":…}; the keys become the headers (a key's `,"fK":` cannot occur inside a
-        # value, where every quote is escaped).
-        keys = [("{" if k == 0 else ",") + f'"f{k}":' for k in range(len(named))]
-        headers = [("{" if k == 0 else ",") + json.dumps(h, ensure_ascii=False) + ":" for k, (_, h) in enumerate(named)]
-        whole = encoded.str.replace_many(keys, headers)
-        if len(named) == 1 or all(i == 0 for i, _ in named):
-            return whole
-        # A short row: its padded cells are null; json_encode writes them `null`, which the raw copy leaves out.
-        stripped = whole.str.replace_all(r',"(?:[^"\\]|\\.)*":null', "").str.replace(
-            r'^\{"(?:[^"\\]|\\.)*":null,?', "{"
-        )
-        return pl.when(pl.col("n") >= self.width).then(whole).otherwise(stripped)
+        if not unique:  # a header twice (an unknown column): polars writes {"f0":…,"f1":…}, then the keys become
+            # the headers (a key's `,"fK":` cannot occur inside a value, where every quote is escaped)
+            keys = [("{" if k == 0 else ",") + f'"f{k}":' for k in range(len(named))]
+            heads = [
+                ("{" if k == 0 else ",") + json.dumps(h, ensure_ascii=False) + ":" for k, (_, h) in enumerate(named)
+            ]
+            encoded = encoded.str.replace_many(keys, heads)
+        return pl.coalesce("short_raw", encoded)
 
     def _places(self, places: Places) -> dict[str, pl.Expr]:
         """Per place field: its path (the province's region or school), whether it is unknown (no path, and not

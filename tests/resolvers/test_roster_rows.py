@@ -6,6 +6,7 @@ importer holds 武定县 532329, so a row of 元谋县 532328 is refused (OUT_OF
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date
 from typing import get_args
@@ -18,7 +19,7 @@ from stdnum.exceptions import InvalidChecksum, ValidationError
 from models.child import Gender, NationalIdProblem, SpecialGroup
 from models.roster import RosterKind, RosterRecord, RowProblem
 from resolvers.rosters.errors import RosterErrorCode
-from resolvers.rosters.rows import max_length
+from resolvers.rosters.rows import RowChecks, max_length
 from tests.roster_support import BOY, GIRL, SHISHAN_SCHOOL, SHISHAN_VILLAGE, YUANMOU_VILLAGE, checked_rows
 
 BASE = {
@@ -322,3 +323,17 @@ async def test_an_id_is_read_as_eighteen_upper_case_characters(session: AsyncSes
         Gender.FEMALE,  # the order code 002 is even
         date(1949, 12, 31),
     )
+
+
+@pytest.mark.parametrize("headers", [["姓名", "备注", "公民身份号码", "附注"], ["姓名", "备注", "公民身份号码", "备注"]])
+def test_raw_cells_keep_the_files_order_and_headers_and_only_a_short_rows_own_cells(headers: list[str]) -> None:
+    """The raw copy is the row as the file has it: every header (one written twice kept twice), in order, a short
+    row's cells only, a long row cut at the headers; a NUL, which PostgreSQL cannot hold, as U+FFFD."""
+    checks = RowChecks(RosterKind.HOUSEHOLD, headers, jurisdiction="53/5323/532329")
+    rows = [(2, ["张三", "a", BOY, "b"]), (3, ["李四", "x"]), (4, ["王五", "", "", "", "多余"]), (5, ["赵六", "c\x00d"])]
+    for block in ([rows[0], rows[1], rows[2]], rows):  # without a NUL in the block, and with one
+        raw = [json.loads(r, object_pairs_hook=list) for r in checks.values(checks.frame(block))["raw"]]
+        assert raw[0] == [(headers[0], "张三"), (headers[1], "a"), (headers[2], BOY), (headers[3], "b")]
+        assert raw[1] == [(headers[0], "李四"), (headers[1], "x")]
+        assert raw[2] == [(headers[0], "王五"), (headers[1], ""), (headers[2], ""), (headers[3], "")]
+    assert raw[3] == [(headers[0], "赵六"), (headers[1], "c\ufffdd")]
