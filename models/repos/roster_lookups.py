@@ -6,6 +6,7 @@ Matching only reads children: it never touches one.
 
 from __future__ import annotations
 
+import io
 from typing import Any, cast
 
 import polars as pl
@@ -38,25 +39,28 @@ SELECT id, name, birth_date, gender::text AS gender, national_id FROM child
  WHERE (household_path >= %(county)s AND household_path < %(county_end)s)
     OR (residence_path >= %(county)s AND residence_path < %(county_end)s)
 """
+# Each child a CSV line: the name quoted (it may hold a comma or a quote), the others plain.
+NEAR_CSV_SQL = f"""
+SELECT string_agg(
+    concat_ws(',', id, '"' || replace(name, '"', '""') || '"', birth_date, gender, coalesce(national_id, '')), E'\\n')
+  FROM ({NEAR_SQL}) n
+"""  # noqa: S608 (constants only)
 NEAR_SCHEMA = {"id": pl.Int64, "name": pl.String, "birth_date": pl.Date, "gender": pl.String, "national_id": pl.String}
 
 
 async def near_children(session: AsyncSession, county_path: str | None) -> pl.DataFrame:
     """The county's children (none without a county: a pushed-down list is matched on the national ID only),
-    read as one array a column: a county's 76,000 children as rows cost the server 0.2 s of CPU, as arrays 0.1."""
+    read as one CSV text that polars parses: a county's 76,000 children as rows of the driver cost the server
+    0.2 s of CPU and about 20 MB of Python objects."""
     if not county_path:
         return pl.DataFrame(schema=NEAR_SCHEMA)
-    arrays = ", ".join(f"array_agg({c})" for c in NEAR_SCHEMA)
     driver = await _driver(session)
-    async with driver.cursor(binary=True) as cursor:
-        await cursor.execute(
-            f"SELECT {arrays} FROM ({NEAR_SQL}) n",  # noqa: S608 (constants only)
-            {"county": county_path, "county_end": county_path + "0"},
-        )
-        columns = await cursor.fetchone()
-    if columns is None or columns[0] is None:
+    async with driver.cursor() as cursor:
+        await cursor.execute(NEAR_CSV_SQL, {"county": county_path, "county_end": county_path + "0"})
+        found = await cursor.fetchone()
+    if found is None or not found[0]:
         return pl.DataFrame(schema=NEAR_SCHEMA)
-    return pl.DataFrame(dict(zip(NEAR_SCHEMA, columns, strict=True)), schema=NEAR_SCHEMA)
+    return pl.read_csv(io.StringIO(found[0]), has_header=False, new_columns=list(NEAR_SCHEMA), schema=NEAR_SCHEMA)
 
 
 # A valid row whose national ID a child outside the county holds (matched within the county as it was
