@@ -30,7 +30,7 @@ async def paths_of(session: AsyncSession, table: str, codes: list[str]) -> dict[
     if not codes:
         return {}
     rows = await session.execute(text(_PATHS_SQL[table]), {"codes": codes})
-    return dict(rows.all())  # type: ignore[arg-type]
+    return dict(rows.all())
 
 
 # The children a candidate may be: registered or living in the county (ARCHITECTURE §9).
@@ -77,7 +77,7 @@ async def match_elsewhere(session: AsyncSession, import_id: int) -> None:
     await session.execute(text(MATCH_ELSEWHERE_SQL), {"import_id": import_id})
 
 
-async def copy_rows(session: AsyncSession, csv_text: str) -> None:
+async def copy_rows(session: AsyncSession, csv_text: bytes) -> None:
     """COPY a block of checked, matched rows (CSV in `COPY_SQL`'s columns) into `roster_row`, in the session's
     transaction."""
     driver = await _driver(session)

@@ -150,7 +150,7 @@ class RowChecks:
         width = self.width
         lines = [line for line, _ in rows]
         counts = [len(cells) for _, cells in rows]
-        full = [cells if len(cells) == width else (cells + [None] * width)[:width] for _, cells in rows]  # type: ignore[operator]
+        full = [cells if len(cells) == width else (cells + [None] * width)[:width] for _, cells in rows]
         columns = list(zip(*full, strict=True)) if full else [()] * width
         block = pl.DataFrame([pl.Series(f"c{i}", column, dtype=pl.String) for i, column in enumerate(columns)])
         short = [self._short_raw(cells) if len(cells) < width else None for _, cells in rows]

@@ -12,6 +12,7 @@ rule and the file's IDs seen so far (a set of integers, about 60 bytes an ID).
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -93,7 +94,7 @@ async def stage_file(
     connection = asyncio.Lock()
     to_check: asyncio.Queue[pl.DataFrame | None] = asyncio.Queue(maxsize=1)
     to_copy: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
-    totals = Prepared("", 0, 0, 0)
+    totals = Prepared(b"", 0, 0, 0)
 
     def next_values() -> pl.DataFrame | None:
         block = list(islice(rows, ROWS_PER_BLOCK))
@@ -142,14 +143,14 @@ class Prepared:
     """A block ready for COPY: its CSV, its rows kept, its rows out of scope, its valid rows with an ID that no
     child of the county holds (`match_elsewhere` looks for them)."""
 
-    csv: str
+    csv: bytes
     rows: int
     out_of_scope: int
     open_ids: int
 
     def __add__(self, other: Prepared) -> Prepared:
         return Prepared(
-            "", self.rows + other.rows, self.out_of_scope + other.out_of_scope, self.open_ids + other.open_ids
+            b"", self.rows + other.rows, self.out_of_scope + other.out_of_scope, self.open_ids + other.open_ids
         )
 
 
@@ -275,10 +276,10 @@ def match(block: pl.DataFrame, exact: pl.DataFrame, candidates: pl.DataFrame) ->
     ).sort("line")
 
 
-def block_csv(matched: pl.DataFrame, import_id: int, province_code: str) -> str:
-    """The block as COPY's CSV in `roster_lookups.COPY_SQL`'s columns (null an unquoted empty field)."""
+def block_csv(matched: pl.DataFrame, import_id: int, province_code: str) -> bytes:
+    """The block as COPY's CSV in `roster_lookups.COPY_SQL`'s columns (null an unquoted empty field), UTF-8."""
     batch = {"import_id": pl.lit(import_id), "province_code": pl.lit(province_code)}
     columns = (*COPY_COLUMNS, *lookups.MATCH_COLUMNS)
-    return matched.select(batch[c].alias(c) if c in batch else pl.col(c) for c in columns).write_csv(
-        include_header=False
-    )
+    out = io.BytesIO()
+    matched.select(batch[c].alias(c) if c in batch else pl.col(c) for c in columns).write_csv(out, include_header=False)
+    return out.getvalue()

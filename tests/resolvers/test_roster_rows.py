@@ -325,12 +325,19 @@ async def test_an_id_is_read_as_eighteen_upper_case_characters(session: AsyncSes
     )
 
 
-@pytest.mark.parametrize("headers", [["姓名", "备注", "公民身份号码", "附注"], ["姓名", "备注", "公民身份号码", "备注"]])
+@pytest.mark.parametrize(
+    "headers", [["姓名", "备注", "公民身份号码", "附注"], ["姓名", "备注", "公民身份号码", "备注"]]
+)
 def test_raw_cells_keep_the_files_order_and_headers_and_only_a_short_rows_own_cells(headers: list[str]) -> None:
     """The raw copy is the row as the file has it: every header (one written twice kept twice), in order, a short
     row's cells only, a long row cut at the headers; a NUL, which PostgreSQL cannot hold, as U+FFFD."""
     checks = RowChecks(RosterKind.HOUSEHOLD, headers, jurisdiction="53/5323/532329")
-    rows = [(2, ["张三", "a", BOY, "b"]), (3, ["李四", "x"]), (4, ["王五", "", "", "", "多余"]), (5, ["赵六", "c\x00d"])]
+    rows = [
+        (2, ["张三", "a", BOY, "b"]),
+        (3, ["李四", "x"]),
+        (4, ["王五", "", "", "", "多余"]),
+        (5, ["赵六", "c\x00d"]),
+    ]
     for block in ([rows[0], rows[1], rows[2]], rows):  # without a NUL in the block, and with one
         raw = [json.loads(r, object_pairs_hook=list) for r in checks.values(checks.frame(block))["raw"]]
         assert raw[0] == [(headers[0], "张三"), (headers[1], "a"), (headers[2], BOY), (headers[3], "b")]
