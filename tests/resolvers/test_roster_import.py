@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from authz.errors import Forbidden
+from datagen.demo.people import national_id
 from models import AuditLog
+from models.child import Child
 from models.roster import RosterKind
 from models.roster_import import RosterImport, RosterRow, RowMatch, RowStatus
 from resolvers.context import Context
 from resolvers.errors import BadInput
 from resolvers.rosters.decisions import discard_import
 from resolvers.rosters.imports import import_roster
+from resolvers.rosters.staging import ROWS_PER_BLOCK
 from tests.ledger_support import STAFF
 from tests.resolvers.conftest import ContextFor, refusal
-from tests.roster_support import committed_example_batch
+from tests.roster_support import SHISHAN_VILLAGE, YUANMOU_VILLAGE, committed_example_batch, csv_bytes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rosters"
 COUNTY_EDU, NEIGHBOUR_EDU = "edu-county-532329", "edu-county-532328"
@@ -237,3 +240,61 @@ async def test_a_file_name_holding_a_nul_is_refused_before_anything_is_written(s
         )  # fmt: skip
     assert refusal(excinfo) == ("file", "INVALID_TEXT")
     assert await batches(session) == before
+
+
+def _many_rows(count: int) -> list[list[str]]:
+    """A household roster of `count` children no one knows yet, each with its own valid ID (狮山村)."""
+    header = ["姓名", "性别", "公民身份号码", "出生日期", "户籍地区划代码"]
+    rows = [header]
+    for n in range(count):
+        born = date(2014, 1, 1) + timedelta(days=n % 1500)
+        number = national_id("532329", born, 500 + n // 1500, male=n % 2 == 0)
+        rows.append([f"测试{n}", "男" if n % 2 == 0 else "女", number, born.isoformat(), SHISHAN_VILLAGE])
+    return rows
+
+
+async def test_a_file_of_several_blocks_keeps_its_doubles_and_scope_across_blocks(
+    session: Any, context_for: ContextFor
+) -> None:
+    """Blocks are checked one after another (resolvers/rosters/staging.py): an ID seen in an earlier block refuses
+    the later row, a row of another county is dropped in any block, and every row is written once, in order."""
+    rows = _many_rows(2 * ROWS_PER_BLOCK + 10)
+    rows.append(["重复", rows[2][1], rows[2][2], rows[2][3], SHISHAN_VILLAGE])  # line 3's ID again, two blocks later
+    rows.append(["元谋", "男", national_id("532328", date(2015, 3, 3), 7, male=True), "2015-03-03", YUANMOU_VILLAGE])
+    result = await import_roster(
+        await context_for(COUNTY_EDU), kind=RosterKind.HOUSEHOLD, jurisdiction_code="532329",
+        as_of=date(2026, 11, 30), file_name="many.csv", stream=io.BytesIO(csv_bytes(rows)),
+    )  # fmt: skip
+    batch = result.batch
+    assert (batch.rows_read, batch.rows_refused, result.out_of_scope) == (2 * ROWS_PER_BLOCK + 12, 2, 1)
+    stored = (await session.scalars(select(RosterRow).where(col(RosterRow.import_id) == batch.id))).all()
+    assert sorted(r.line for r in stored) == list(range(2, 2 * ROWS_PER_BLOCK + 13))  # all but 元谋's last line
+    refused = [r for r in stored if r.status == RowStatus.REFUSED]
+    assert [(r.line, [p["code"] for p in r.problems]) for r in refused] == [
+        (2 * ROWS_PER_BLOCK + 12, ["DUPLICATE_IN_FILE"])
+    ]
+    valid = [r for r in stored if r.status == RowStatus.VALID]
+    known: dict[str | None, int | None] = {}
+    for number, child in await session.execute(select(Child.national_id, Child.id)):
+        known[number] = child
+    assert [(r.match, r.child_id) for r in valid] == [
+        (RowMatch.EXACT, known[r.national_id]) if r.national_id in known else (RowMatch.NEW, None) for r in valid
+    ]
+
+
+async def test_a_file_refused_after_blocks_were_written_leaves_nothing(session: Any, context_for: ContextFor) -> None:
+    """A field too long for the reader two blocks in: the file is refused whole (`UNKNOWN_FORMAT`) while earlier
+    blocks were already COPYed; rolled back, nothing of it stays, and the connection goes on working."""
+    rows = _many_rows(2 * ROWS_PER_BLOCK + 10)
+    rows.append(["长", "男", "", "2015-03-03", "x" * 200_000])
+    before = await batches(session)
+    rows_before = int(await session.scalar(select(func.count()).select_from(RosterRow)) or 0)
+    with pytest.raises(BadInput) as excinfo:
+        async with session.begin_nested():
+            await import_roster(
+                await context_for(COUNTY_EDU), kind=RosterKind.HOUSEHOLD, jurisdiction_code="532329",
+                as_of=date(2026, 11, 30), file_name="long.csv", stream=io.BytesIO(csv_bytes(rows)),
+            )  # fmt: skip
+    assert refusal(excinfo) == ("file", "UNKNOWN_FORMAT")
+    assert await batches(session) == before
+    assert int(await session.scalar(select(func.count()).select_from(RosterRow)) or 0) == rows_before
