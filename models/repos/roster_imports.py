@@ -1,9 +1,9 @@
 """Roster imports (models/roster_import.py): batches, their counts, lists, decisions and registrations.
 
 A batch is staged inside the caller's transaction, in this order: `create_import` (one row, refused by the
-partial unique index when a live batch holds the same file), `roster_cells.stage_cells` (the file's cells
-COPYed, streaming, into a temporary table, checked there in one statement, then each row written once with
-its match), `count_rows`; or, from parsed rows as the tests and the staging bench do,
+partial unique index when a live batch holds the same file), `resolvers/rosters/staging.stage_file` (the
+file's rows checked a block at a time and each written once with its match, through `roster_lookups`),
+`count_rows`; or, from parsed rows as the tests and the staging bench do,
 `roster_staging.stage_rows` then `match_exact` and `match_candidates`, which follow the same matching rules.
 Matching only ever fills a row's match columns: it never touches a child (ARCHITECTURE §9). List functions
 take the scope predicate they are given (ARCHITECTURE §4).
