@@ -103,6 +103,7 @@ async def stage_file(
     async def read() -> None:
         while (values := await _finished(asyncio.to_thread(next_values))) is not None:
             await _hand_over(to_check, values)
+            del values  # each stage holds one block at a time (a loop variable would hold two)
         await to_check.put(None)
 
     async def check() -> None:
@@ -110,6 +111,7 @@ async def stage_file(
             near = await lookups.near_children(session, county_path)
         near_ids = near.select("national_id", "id").drop_nulls("national_id")
         candidates = await asyncio.to_thread(candidate_keys, near)
+        del near
         while (values := await _take(to_check)) is not None:
             if file.unknown(values):
                 async with connection:
@@ -117,7 +119,10 @@ async def stage_file(
             else:
                 await file.learn(session, values)  # birth places only: no statement
             work = asyncio.to_thread(_prepare, file, values, near_ids, candidates, import_id, province_code)
-            await _hand_over(to_copy, await _finished(work))
+            prepared = await _finished(work)
+            del values, work  # not held while the COPY before is still running
+            await _hand_over(to_copy, prepared)
+            del prepared
         await to_copy.put(None)
 
     async def copy() -> None:
@@ -126,6 +131,7 @@ async def stage_file(
             async with connection:
                 await lookups.copy_rows(session, prepared.csv)
             totals = totals + prepared
+            del prepared
 
     try:
         async with asyncio.TaskGroup() as group:  # one failing cancels the others
