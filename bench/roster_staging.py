@@ -150,7 +150,8 @@ def main() -> None:
         drop_database(server, name)
     for key, value in timings.items():
         log(f"{key}: {value:,.2f}")
-    log(f"roster_import_rows_per_s: {timings['rows_per_s']:,.0f} (target ≥ 50,000)")
+    rate = timings["rows_per_s"]
+    log(f"staging parsed rows: {rate:,.0f} rows/s (rows already read and checked; the import's rate: bench.rosters_1m)")
 
 
 if __name__ == "__main__":
