@@ -114,9 +114,9 @@ class RosterRow(SQLModel, table=True):
     No column has a foreign key, on purpose: PostgreSQL checks a foreign key row by row, and on COPY the
     check of `import_id` took a quarter to a third of the server's time (64,000 → 87,000 rows/s without it,
     server side alone); the checks of `child_id` and `candidate_child_id` also locked each child's row.
-    Rows are written only by `resolvers/rosters/staging.stage_file` (and `stage_rows`), which look the batch
-    up first and the children in the same transaction; batches and children are never deleted
-    (ARCHITECTURE §5).
+    Rows are written only by `resolvers/rosters/staging.stage_file` (and `stage_rows`), for a batch the
+    caller's transaction holds, with the children read in the same transaction; batches and children are
+    never deleted (ARCHITECTURE §5).
     """
 
     __tablename__ = "roster_row"

@@ -41,8 +41,10 @@ SELECT id, name, birth_date, gender::text AS gender, national_id FROM child
 """
 # Each child a CSV line: the name quoted (it may hold a comma or a quote), the others plain.
 NEAR_CSV_SQL = f"""
-SELECT string_agg(
-    concat_ws(',', id, '"' || replace(name, '"', '""') || '"', birth_date, gender, coalesce(national_id, '')), E'\\n')
+SELECT string_agg(concat_ws(
+    ',', id, '"' || replace(name, '"', '""') || '"', to_char(birth_date, 'YYYY-MM-DD'), gender,
+    coalesce(national_id, '')
+), E'\\n')
   FROM ({NEAR_SQL}) n
 """  # noqa: S608 (constants only)
 NEAR_SCHEMA = {"id": pl.Int64, "name": pl.String, "birth_date": pl.Date, "gender": pl.String, "national_id": pl.String}
@@ -63,18 +65,13 @@ async def near_children(session: AsyncSession, county_path: str | None) -> pl.Da
     return pl.read_csv(io.StringIO(found[0]), has_header=False, new_columns=list(NEAR_SCHEMA), schema=NEAR_SCHEMA)
 
 
-# A valid row whose national ID a child outside the county holds (matched within the county as it was
-# written): that child, EXACT (one probe of the unique index per such row).
-MATCH_ELSEWHERE_SQL = """
-UPDATE roster_row r SET child_id = c.id, match = 'EXACT', candidate_child_id = NULL
-  FROM child c
- WHERE r.import_id = :import_id AND r.status = 'VALID' AND r.match <> 'EXACT' AND r.national_id IS NOT NULL
-   AND c.national_id = r.national_id
-"""
-
-
-async def match_elsewhere(session: AsyncSession, import_id: int) -> None:
-    await session.execute(text(MATCH_ELSEWHERE_SQL), {"import_id": import_id})
+async def children_by_national_id(session: AsyncSession, national_ids: list[str]) -> pl.DataFrame:
+    """(national_id, id) of the children holding these IDs, wherever they are (one probe of the unique index each)."""
+    schema = {"national_id": pl.String, "id": pl.Int64}
+    rows = await session.execute(
+        text("SELECT national_id, id FROM child WHERE national_id = ANY(CAST(:ids AS text[]))"), {"ids": national_ids}
+    )
+    return pl.DataFrame([tuple(r) for r in rows.all()], schema=schema, orient="row")
 
 
 async def copy_rows(session: AsyncSession, csv_text: bytes) -> None:

@@ -83,7 +83,8 @@ def max_length(field: str) -> int | None:
 @dataclass
 class Places:
     """The scope paths of the region and school codes a file names, looked up as they first appear
-    (`models/repos/roster_lookups.learn_places`): None for a code that is no region (school) of the province."""
+    (`staging.FileChecks.learn`, through `models/repos/roster_lookups.paths_of`): None for a code that is no
+    region (school) of the province."""
 
     province: str  # "" for the nation (a pushed-down list of the ministry)
     regions: dict[str, str | None] = field(default_factory=dict)

@@ -50,11 +50,15 @@ class FileChecks:
 
     async def learn(self, session: AsyncSession, values: pl.DataFrame) -> None:
         """Look up the block's codes not seen yet (a statement on the session, only when there are some) and
-        ask stdnum about its birth places not asked yet."""
+        its birth places (`learn_births`)."""
         wanted = self.checks.wanted(values, self.places)
         if wanted.regions or wanted.schools:
             await _learn_places(session, self.places, wanted.regions, wanted.schools)
-        asked = [p for p in wanted.birth_places if p not in self.born_asked]
+        self.learn_births(values)
+
+    def learn_births(self, values: pl.DataFrame) -> None:
+        """Ask stdnum about the block's (region prefix, birth year) pairs not asked yet (no statement)."""
+        asked = [p for p in self.checks.wanted(values, self.places).birth_places if p not in self.born_asked]
         self.born_asked.update(asked)
         self.born_known |= known_birth_places(asked)
 
@@ -88,13 +92,13 @@ async def stage_file(
     Three stages run at once, a block apart: a worker thread reads blocks, another checks and matches them in
     turn, and PostgreSQL writes them (the session's connection is taken by one COPY at a time, and by a
     lookup when a block names a code not seen yet). A valid row is matched within the county as it is
-    written; the rows whose ID a child elsewhere holds are set EXACT by one statement at the end
-    (`match_elsewhere`)."""
+    written: the county's children were read once, and a block's IDs that none of them holds are asked of
+    the children elsewhere before its COPY."""
     file = FileChecks(checks)
     connection = asyncio.Lock()
     to_check: asyncio.Queue[pl.DataFrame | None] = asyncio.Queue(maxsize=1)
     to_copy: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
-    totals = Prepared(b"", 0, 0, 0)
+    totals = Prepared(b"", 0, 0)
 
     def next_values() -> pl.DataFrame | None:
         block = list(islice(rows, ROWS_PER_BLOCK))
@@ -110,17 +114,22 @@ async def stage_file(
         async with connection:
             near = await lookups.near_children(session, county_path)
         near_ids = near.select("national_id", "id").drop_nulls("national_id")
-        candidates = await asyncio.to_thread(candidate_keys, near)
+        candidates = await _finished(asyncio.to_thread(candidate_keys, near))
         del near
         while (values := await _take(to_check)) is not None:
             if file.unknown(values):
                 async with connection:
                     await file.learn(session, values)
             else:
-                await file.learn(session, values)  # birth places only: no statement
-            work = asyncio.to_thread(_prepare, file, values, near_ids, candidates, import_id, province_code)
-            prepared = await _finished(work)
-            del values, work  # not held while the COPY before is still running
+                file.learn_births(values)
+            block = await _finished(asyncio.to_thread(_checked, file, values))
+            del values  # not held while the COPY before is still running
+            exact = near_ids
+            if elsewhere := _ids_elsewhere(block, near_ids):  # children registered and living outside the county
+                async with connection:
+                    exact = pl.concat([near_ids, await lookups.children_by_national_id(session, elsewhere)])
+            prepared = await _finished(asyncio.to_thread(_matched, block, exact, candidates, import_id, province_code))
+            del block, exact
             await _hand_over(to_copy, prepared)
             del prepared
         await to_copy.put(None)
@@ -139,42 +148,41 @@ async def stage_file(
                 group.create_task(stage())
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from failed
-    if totals.open_ids:
-        await lookups.match_elsewhere(session, import_id)
     return Staged(rows=totals.rows, out_of_scope=totals.out_of_scope)
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A block ready for COPY: its CSV, its rows kept, its rows out of scope, its valid rows with an ID that no
-    child of the county holds (`match_elsewhere` looks for them)."""
+    """A block ready for COPY: its CSV, its rows kept and its rows out of scope (counted, never stored)."""
 
     csv: bytes
     rows: int
     out_of_scope: int
-    open_ids: int
 
     def __add__(self, other: Prepared) -> Prepared:
-        return Prepared(
-            b"", self.rows + other.rows, self.out_of_scope + other.out_of_scope, self.open_ids + other.open_ids
-        )
+        return Prepared(b"", self.rows + other.rows, self.out_of_scope + other.out_of_scope)
 
 
-def _prepare(
-    file: FileChecks,
-    values: pl.DataFrame,
-    near_ids: pl.DataFrame,
-    candidates: pl.DataFrame,
-    import_id: int,
-    province_code: str,
-) -> Prepared:
+def _checked(file: FileChecks, values: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The block checked, without its rows out of scope, and how many those were."""
     checked = file.check_block(values)
     block = checked.filter(pl.col("status") != OUT_OF_SCOPE)
-    matched = match(block, near_ids, candidates)
-    open_ids = matched.select(((pl.col("match") != "EXACT") & pl.col("national_id").is_not_null()).sum()).item()
-    return Prepared(
-        block_csv(matched, import_id, province_code), matched.height, checked.height - block.height, open_ids
-    )
+    return block, checked.height - block.height
+
+
+def _ids_elsewhere(checked: tuple[pl.DataFrame, int], near_ids: pl.DataFrame) -> list[str]:
+    """The valid rows' national IDs that no child of the county holds (a child elsewhere may)."""
+    block, _ = checked
+    ids = block.filter(pl.col("status") == "VALID").select(pl.col("national_id").drop_nulls())
+    return ids.join(near_ids, on="national_id", how="anti").get_column("national_id").to_list()
+
+
+def _matched(
+    checked: tuple[pl.DataFrame, int], exact: pl.DataFrame, candidates: pl.DataFrame, import_id: int, province_code: str
+) -> Prepared:
+    block, outside = checked
+    matched = match(block, exact, candidates)
+    return Prepared(block_csv(matched, import_id, province_code), matched.height, outside)
 
 
 async def _hand_over(queue: asyncio.Queue[Q], item: Q) -> None:
@@ -191,14 +199,20 @@ async def _take(queue: asyncio.Queue[Q]) -> Q:
 
 
 async def _finished(work: Awaitable[T]) -> T:
-    """Await a worker thread's result; if cancelled meanwhile, let the thread finish first (a reader must not
-    outlive its file, which the caller closes once this returns)."""
+    """Await a worker thread's result; if cancelled meanwhile (once or more), let the thread finish first, then
+    raise the cancellation (a reader must not outlive its file, which the caller closes once this returns)."""
     future = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        await asyncio.gather(future, return_exceptions=True)
-        raise
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            cancelled = True
+        except Exception:  # the future holds it: raised below, unless cancelled
+            break
+    if cancelled:
+        raise asyncio.CancelledError
+    return future.result()
 
 
 async def _learn_places(session: AsyncSession, places: Places, regions: list[str], schools: list[str]) -> None:
@@ -256,8 +270,8 @@ def candidate_keys(near: pl.DataFrame) -> pl.DataFrame:
 
 
 def match(block: pl.DataFrame, exact: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
-    """Each valid row's match: EXACT to the child holding its national ID (`exact`: the county's children;
-    `match_elsewhere` finds the others' after); else CANDIDATE when exactly one child of the county fits its
+    """Each valid row's match: EXACT to the child holding its national ID (`exact`: the county's children and
+    those elsewhere holding the block's other IDs); else CANDIDATE when exactly one child of the county fits its
     name, birth date and gender (`candidate_child_id`, for a person to confirm or reject); else NEW. The same
     rules as `roster_staging.match_exact` and `match_candidates`, which the tests hold them to."""
     joined = block.join(exact.rename({"id": "exact_id"}), on="national_id", how="left").join(

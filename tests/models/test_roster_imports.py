@@ -319,7 +319,7 @@ async def test_rows_may_come_from_an_async_reader_and_only_for_a_batch_that_exis
 
 async def _write_as_the_import_does(session: AsyncSession, batch: RosterImport, rows: list[dict[str, Any]]) -> None:
     """Parsed rows matched and written as `staging.stage_file` writes each block: matched within the county in
-    polars (`staging.match`), COPYed, then the IDs of children elsewhere (`match_elsewhere`)."""
+    polars (`staging.match`) against the county's children and the children elsewhere holding its other IDs."""
     near = await roster_lookups.near_children(session, WUDING_PATH)
     fields = [c for c in CHECKED_COLUMNS if c not in ("line", "status", "problems", "raw")]
     block = pl.DataFrame(
@@ -332,9 +332,13 @@ async def _write_as_the_import_does(session: AsyncSession, batch: RosterImport, 
         },
         schema_overrides={"grade": pl.Int32, "birth_date": pl.Date},
     )
-    matched = staging.match(block, near.select("national_id", "id").drop_nulls(), staging.candidate_keys(near))
+    near_ids = near.select("national_id", "id").drop_nulls()
+    others = [
+        r["national_id"] for r in rows if r.get("national_id") and r["national_id"] not in near_ids["national_id"]
+    ]
+    exact = pl.concat([near_ids, await roster_lookups.children_by_national_id(session, others)])
+    matched = staging.match(block, exact, staging.candidate_keys(near))
     await roster_lookups.copy_rows(session, staging.block_csv(matched, batch.id, "53"))
-    await roster_lookups.match_elsewhere(session, batch.id)
 
 
 async def test_the_imports_matching_gives_what_the_sql_rules_give(session):
