@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..roster_import import COPY_COLUMNS
+from .roster_staging import NEAR_CHILDREN
 
 MATCH_COLUMNS = ("child_id", "match", "candidate_child_id")
 COPY_SQL = "COPY roster_row (" + ", ".join((*COPY_COLUMNS, *MATCH_COLUMNS)) + ") FROM STDIN (FORMAT csv)"
@@ -33,19 +34,14 @@ async def paths_of(session: AsyncSession, table: str, codes: list[str]) -> dict[
     return dict(rows.all())
 
 
-# The children a candidate may be: registered or living in the county (ARCHITECTURE §9).
-NEAR_SQL = """
-SELECT id, name, birth_date, gender::text AS gender, national_id FROM child
- WHERE (household_path >= %(county)s AND household_path < %(county_end)s)
-    OR (residence_path >= %(county)s AND residence_path < %(county_end)s)
-"""
-# Each child a CSV line: the name quoted (it may hold a comma or a quote), the others plain.
+# The children a candidate may be (the candidate rule's, `roster_staging.NEAR_CHILDREN`), each a CSV line:
+# the name quoted (it may hold a comma or a quote), the others plain.
 NEAR_CSV_SQL = f"""
 SELECT string_agg(concat_ws(
     ',', id, '"' || replace(name, '"', '""') || '"', to_char(birth_date, 'YYYY-MM-DD'), gender,
     coalesce(national_id, '')
 ), E'\\n')
-  FROM ({NEAR_SQL}) n
+  FROM ({NEAR_CHILDREN}) n
 """  # noqa: S608 (constants only)
 NEAR_SCHEMA = {"id": pl.Int64, "name": pl.String, "birth_date": pl.Date, "gender": pl.String, "national_id": pl.String}
 
@@ -56,13 +52,10 @@ async def near_children(session: AsyncSession, county_path: str | None) -> pl.Da
     0.2 s of CPU and about 20 MB of Python objects."""
     if not county_path:
         return pl.DataFrame(schema=NEAR_SCHEMA)
-    driver = await _driver(session)
-    async with driver.cursor() as cursor:
-        await cursor.execute(NEAR_CSV_SQL, {"county": county_path, "county_end": county_path + "0"})
-        found = await cursor.fetchone()
-    if found is None or not found[0]:
+    found = await session.scalar(text(NEAR_CSV_SQL), {"county": county_path, "county_end": county_path + "0"})
+    if not found:
         return pl.DataFrame(schema=NEAR_SCHEMA)
-    return pl.read_csv(io.StringIO(found[0]), has_header=False, new_columns=list(NEAR_SCHEMA), schema=NEAR_SCHEMA)
+    return pl.read_csv(io.StringIO(found), has_header=False, new_columns=list(NEAR_SCHEMA), schema=NEAR_SCHEMA)
 
 
 async def children_by_national_id(session: AsyncSession, national_ids: list[str]) -> pl.DataFrame:

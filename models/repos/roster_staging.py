@@ -96,7 +96,8 @@ async def match_exact(session: AsyncSession, import_id: int) -> int:
     return int(cast(Any, result).rowcount)
 
 
-# The candidate rule: the county's children on either government path, and when one of them fits a row.
+# The candidate rule: the county's children on either government path (the import reads them through
+# `roster_lookups.near_children`), and when one of them fits a row.
 NEAR_CHILDREN = """
     SELECT id, name, birth_date, gender, national_id FROM child
      WHERE (household_path >= :county AND household_path < :county_end)
