@@ -100,6 +100,13 @@ async def stage_file(
     to_copy: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
     totals = Prepared(b"", 0, 0)
 
+    async def on_connection(statement: Awaitable[T]) -> T:
+        """One statement at a time on the session's connection, and never cut off midway: a statement cancelled
+        while PostgreSQL runs it (another stage failed: the file refused part-way) leaves the connection
+        unusable, the caller's rollback included, so the cancellation waits for it."""
+        async with connection:
+            return await _finished(statement)
+
     def next_values() -> pl.DataFrame | None:
         block = list(islice(rows, ROWS_PER_BLOCK))
         return checks.values(checks.frame(block)) if block else None
@@ -111,23 +118,20 @@ async def stage_file(
         await to_check.put(None)
 
     async def check() -> None:
-        async with connection:
-            near = await lookups.near_children(session, county_path)
+        near = await on_connection(lookups.near_children(session, county_path))
         near_ids = near.select("national_id", "id").drop_nulls("national_id")
         candidates = await _finished(asyncio.to_thread(candidate_keys, near))
         del near
         while (values := await _take(to_check)) is not None:
             if file.unknown(values):
-                async with connection:
-                    await file.learn(session, values)
+                await on_connection(file.learn(session, values))
             else:
                 file.learn_births(values)
             block = await _finished(asyncio.to_thread(_checked, file, values))
             del values  # not held while the COPY before is still running
             exact = near_ids
             if elsewhere := _ids_elsewhere(block, near_ids):  # children registered and living outside the county
-                async with connection:
-                    exact = pl.concat([near_ids, await lookups.children_by_national_id(session, elsewhere)])
+                exact = pl.concat([near_ids, await on_connection(lookups.children_by_national_id(session, elsewhere))])
             prepared = await _finished(asyncio.to_thread(_matched, block, exact, candidates, import_id, province_code))
             del block, exact
             await _hand_over(to_copy, prepared)
@@ -137,8 +141,7 @@ async def stage_file(
     async def copy() -> None:
         nonlocal totals
         while (prepared := await _take(to_copy)) is not None:
-            async with connection:
-                await lookups.copy_rows(session, prepared.csv)
+            await on_connection(lookups.copy_rows(session, prepared.csv))
             totals = totals + prepared
             del prepared
 
@@ -199,8 +202,9 @@ async def _take(queue: asyncio.Queue[Q]) -> Q:
 
 
 async def _finished(work: Awaitable[T]) -> T:
-    """Await a worker thread's result; if cancelled meanwhile (once or more), let the thread finish first, then
-    raise the cancellation (a reader must not outlive its file, which the caller closes once this returns)."""
+    """Await a worker thread's result or a statement; if cancelled meanwhile (once or more), let it finish first,
+    then raise the cancellation (a reader must not outlive its file, which the caller closes once this returns;
+    a statement must not be cut off on the connection the caller rolls back)."""
     future = asyncio.ensure_future(work)
     cancelled = False
     while not future.done():
