@@ -223,26 +223,32 @@ class RowChecks:
         """The block checked: `line`, `out_of_scope`, `problems` (their JSON texts joined by commas, "" for
         none), `raw` and the record's fields (as `CHECKED_COLUMNS` names them, valid or not)."""
         body = pl.col("body")
-        number = body.cast(pl.Int64)  # the 17 digits as one integer, read digit by digit
+        number = pl.col("number")  # the 17 digits as one integer, read digit by digit
         digits = pl.sum_horizontal((number // 10 ** (16 - i) % 10) * w for i, w in enumerate(CHECK_WEIGHTS))
         check = ((1 - 2 * digits) % 11 + 11) % 11
         digit = check.replace_strict(list(range(11)), list("0123456789X"), default=None, return_dtype=pl.String)
         x = pl.col("x")
         # The cell up to a space or a T (a time after it is ignored), full-width digits read as digits.
-        day = pl.col("birth_date").str.replace_many(FULL_WIDTH_DIGITS, list("0123456789")).str.extract(r"^([^ T]*)", 1)
+        given = pl.col("birth_date").str.replace_many(FULL_WIDTH_DIGITS, list("0123456789"))
+        # Each column once, in steps: a later step reads the columns of the one before.
+        step = values.lazy().with_columns(
+            number=body.cast(pl.Int64), day=given.str.extract(r"^([^ T]*)", 1), **self._paths(places)
+        )
+        day = pl.col("day")
         parts = day.str.extract_groups(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})$")
         separated = pl.concat_str(
             parts.struct.field("1"), parts.struct.field("2").str.zfill(2), parts.struct.field("3").str.zfill(2)
         )
-        given_date = _date(pl.when(day.str.contains(EIGHT_DIGITS)).then(day).otherwise(separated))
+        step = step.with_columns(ymd=pl.when(day.str.contains(EIGHT_DIGITS)).then(day).otherwise(separated))
         genders = {k: v.value for k, v in GENDERS.items()}
-        step = values.lazy().with_columns(
+        step = step.with_columns(
             digit=digit,
             given_gender=pl.col("gender").replace_strict(genders, default=None, return_dtype=pl.String),
-            given_date=given_date,
+            given_date=_date(pl.col("ymd")),
             born=_date(body.str.slice(6, 8)),
             grade_of=self._grade(),
             poverty_of=self._poverty(),
+            **self._scope(),
         )
         nid = pl.when((x.str.len_chars() == 15) & body.is_not_null()).then(body + pl.col("digit")).otherwise(x)
         step = step.with_columns(nid=nid)
@@ -261,7 +267,7 @@ class RowChecks:
             .then(_text("BIRTH_DATE_MISMATCH"))
         )
         id_gender = pl.when(nid.str.slice(16, 1).is_in(list("13579"))).then(_text("MALE")).otherwise(_text("FEMALE"))
-        step = step.with_columns(id_problem=id_problem, id_gender=id_gender, **self._places(places))
+        step = step.with_columns(id_problem=id_problem, id_gender=id_gender)
         problems = pl.concat_str(
             [pl.when(c).then(_text(t)) for c, t in self._problems()], separator=",", ignore_nulls=True
         )
@@ -333,19 +339,28 @@ class RowChecks:
             encoded = encoded.str.replace_many(keys, heads)
         return pl.coalesce("short_raw", encoded)
 
-    def _places(self, places: Places) -> dict[str, pl.Expr]:
-        """Per place field: its path (the province's region or school), whether it is unknown (no path, and not
-        a code of another province, placed by its digits); and whether the row gives a place and none inside the
-        jurisdiction (a code of another province never is inside, unless the importer is the nation)."""
+    def _paths(self, places: Places) -> dict[str, pl.Expr]:
+        """Per place field of the kind, `path_<field>`: its path (the province's region or school), or null."""
+        out: dict[str, pl.Expr] = {}
+        for f in PLACE_FIELDS:
+            if f in self.columns:
+                known = places.schools if f == "school_code" else places.regions
+                paths = {code: path for code, path in known.items() if path is not None}
+                path = pl.col(f).replace_strict(paths, default=None, return_dtype=pl.String) if paths else _text(None)
+                out[f"path_{f}"] = path
+        return out
+
+    def _scope(self) -> dict[str, pl.Expr]:
+        """Per place field, whether it is unknown (no path, and not a code of another province, placed by its
+        digits); and whether the row gives a place and none inside the jurisdiction (a code of another province
+        never is inside, unless the importer is the nation). Over the `_paths` columns."""
         jur = self.jurisdiction
         out: dict[str, pl.Expr] = {}
         has, inside = [], []
         for f in PLACE_FIELDS:
             if f not in self.columns:
                 continue
-            known = places.schools if f == "school_code" else places.regions
-            paths = {code: path for code, path in known.items() if path is not None}
-            path = pl.col(f).replace_strict(paths, default=None, return_dtype=pl.String) if paths else _text(None)
+            path = pl.col(f"path_{f}")
             given = pl.col(f).is_not_null() & ~pl.col(f"z_{f}")
             if f == "school_code":
                 placed = pl.lit(False)
@@ -357,7 +372,6 @@ class RowChecks:
                     & (v.str.slice(0, 2) != self.province)
                 ).fill_null(False)
             within = pl.lit(True) if jur == "" else (path == jur) | path.str.starts_with(jur + "/")
-            out[f"path_{f}"] = path
             out[f"unknown_{f}"] = (given & path.is_null() & ~placed).fill_null(False)
             has.append(given & (path.is_not_null() | placed))
             inside.append(given & ((path.is_not_null() & within) | (placed & pl.lit(jur == ""))))
