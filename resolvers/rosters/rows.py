@@ -219,7 +219,7 @@ class RowChecks:
         pairs = values.get_column("body").drop_nulls().str.slice(0, 10).unique().to_list()
         return Wanted(sorted(set(regions)), new("school_code", places.schools), pairs)
 
-    def check(self, values: pl.DataFrame, places: Places, birth_places: set[str]) -> pl.DataFrame:
+    def check(self, values: pl.DataFrame, places: Places, birth_places: frozenset[str]) -> pl.DataFrame:
         """The block checked: `line`, `out_of_scope`, `problems` (their JSON texts joined by commas, "" for
         none), `raw` and the record's fields (as `CHECKED_COLUMNS` names them, valid or not)."""
         body = pl.col("body")

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.repos import roster_lookups as lookups
 from models.roster_import import COPY_COLUMNS
 
-from .rows import CHECKED_COLUMNS, OUT_OF_SCOPE, RECORD_FIELDS, Places, RowChecks, known_birth_places
+from .rows import CHECKED_COLUMNS, OUT_OF_SCOPE, RECORD_FIELDS, Places, RowChecks, Wanted, known_birth_places
 
 ROWS_PER_BLOCK = 10_000
 T = TypeVar("T")
@@ -39,33 +39,51 @@ class Staged:
 
 class FileChecks:
     """A file's blocks checked one after another: the codes and birth places looked up as they first appear,
-    the IDs seen so far for the file's doubles."""
+    the IDs seen so far for the file's doubles.
+
+    The reading stage learns a block's places while the checking stage checks the block before: what it
+    learns replaces `places`' dicts and `born_known` (never changes them in place), so a check running in its
+    thread reads one consistent version."""
 
     def __init__(self, checks: RowChecks) -> None:
         self.checks = checks
         self.places = Places(checks.province)
-        self.born_known: set[str] = set()
+        self.born_known: frozenset[str] = frozenset()
         self.born_asked: set[str] = set()
         self.seen: set[int] = set()
 
-    async def learn(self, session: AsyncSession, values: pl.DataFrame) -> None:
-        """Look up the block's codes not seen yet (a statement on the session, only when there are some) and
-        its birth places (`learn_births`)."""
+    def wanted(self, values: pl.DataFrame) -> Wanted:
+        """What the block names that was not looked up yet; asks stdnum about its birth places meanwhile
+        (`learn_births`: no statement)."""
         wanted = self.checks.wanted(values, self.places)
-        if wanted.regions or wanted.schools:
-            await _learn_places(session, self.places, wanted.regions, wanted.schools)
-        self.learn_births(values)
+        self.learn_births(wanted.birth_places)
+        return wanted
 
-    def learn_births(self, values: pl.DataFrame) -> None:
-        """Ask stdnum about the block's (region prefix, birth year) pairs not asked yet (no statement)."""
-        asked = [p for p in self.checks.wanted(values, self.places).birth_places if p not in self.born_asked]
+    def learn_births(self, pairs: list[str]) -> None:
+        """Ask stdnum about the (region prefix, birth year) pairs not asked yet."""
+        asked = [p for p in pairs if p not in self.born_asked]
         self.born_asked.update(asked)
-        self.born_known |= known_birth_places(asked)
+        if known := known_birth_places(asked):
+            self.born_known = self.born_known | known
 
-    def unknown(self, values: pl.DataFrame) -> bool:
-        """Whether the block names a code not looked up yet."""
-        wanted = self.checks.wanted(values, self.places)
-        return bool(wanted.regions or wanted.schools)
+    async def learn_places(self, session: AsyncSession, wanted: Wanted) -> None:
+        """Look up the codes not seen yet (None: no region or school of the importer's province)."""
+        places = self.places
+        if wanted.regions:
+            places.regions = {**places.regions, **await self._paths(session, "region", wanted.regions)}
+        if wanted.schools:
+            places.schools = {**places.schools, **await self._paths(session, "school", wanted.schools)}
+
+    async def _paths(self, session: AsyncSession, table: str, codes: list[str]) -> dict[str, str | None]:
+        found = await lookups.paths_of(session, table, [c for c in codes if "\x00" not in c])
+        paths = {code: found.get(code) for code in codes}
+        return {code: path if path is not None and self.places.holds(path) else None for code, path in paths.items()}
+
+    async def learn(self, session: AsyncSession, values: pl.DataFrame) -> None:
+        """Look up what the block names that was not looked up yet (a statement only when it names a code)."""
+        wanted = self.wanted(values)
+        if wanted.regions or wanted.schools:
+            await self.learn_places(session, wanted)
 
     def check_block(self, values: pl.DataFrame) -> pl.DataFrame:
         """A block (`RowChecks.values`, its codes learnt) checked: `line`, `status` (VALID, REFUSED or
@@ -89,9 +107,9 @@ async def stage_file(
     """Check, match and COPY every row of a file for the batch; a `RosterFileError` met while reading (a
     field too long for the reader) is raised as it comes, the caller's transaction then rolled back.
 
-    Three stages run at once, a block apart: a worker thread reads blocks, another checks and matches them in
-    turn, and PostgreSQL writes them (the session's connection is taken by one COPY at a time, and by a
-    lookup when a block names a code not seen yet). A valid row is matched within the county as it is
+    Three stages run at once, a block apart: a worker thread reads blocks (and the codes a block names that
+    were not seen yet are looked up, between two COPYs), another checks and matches them in turn, and
+    PostgreSQL writes them (the session's connection is taken by one COPY or one lookup at a time). A valid row is matched within the county as it is
     written: the county's children were read once, and a block's IDs that none of them holds are asked of
     the children elsewhere before its COPY."""
     file = FileChecks(checks)
@@ -107,12 +125,21 @@ async def stage_file(
         async with connection:
             return await _finished(statement)
 
-    def next_values() -> pl.DataFrame | None:
+    def next_values() -> tuple[pl.DataFrame, Wanted] | None:
         block = list(islice(rows, ROWS_PER_BLOCK))
-        return checks.values(checks.frame(block)) if block else None
+        if not block:
+            return None
+        values = checks.values(checks.frame(block))
+        return values, file.wanted(values)
 
     async def read() -> None:
-        while (values := await _finished(asyncio.to_thread(next_values))) is not None:
+        """Read a block and learn its places (on the connection between two COPYs, while the block before is
+        checked, so that the check never waits for a COPY)."""
+        while (read := await _finished(asyncio.to_thread(next_values))) is not None:
+            values, wanted = read
+            del read
+            if wanted.regions or wanted.schools:
+                await on_connection(file.learn_places(session, wanted))
             await _hand_over(to_check, values)
             del values  # each stage holds one block at a time (a loop variable would hold two)
         await to_check.put(None)
@@ -123,10 +150,6 @@ async def stage_file(
         candidates = await _finished(asyncio.to_thread(candidate_keys, near))
         del near
         while (values := await _take(to_check)) is not None:
-            if file.unknown(values):
-                await on_connection(file.learn(session, values))
-            else:
-                file.learn_births(values)
             block = await _finished(asyncio.to_thread(_checked, file, values))
             del values  # not held while the COPY before is still running
             exact = near_ids
@@ -217,15 +240,6 @@ async def _finished(work: Awaitable[T]) -> T:
     if cancelled:
         raise asyncio.CancelledError
     return future.result()
-
-
-async def _learn_places(session: AsyncSession, places: Places, regions: list[str], schools: list[str]) -> None:
-    """Look up the codes not seen yet (None: no region or school of the importer's province)."""
-    for table, codes, known in (("region", regions, places.regions), ("school", schools, places.schools)):
-        found = await lookups.paths_of(session, table, [c for c in codes if "\x00" not in c])
-        for code in codes:
-            path = found.get(code)
-            known[code] = path if path is not None and places.holds(path) else None
 
 
 def refuse_doubles(checked: pl.DataFrame, seen: set[int], duplicate: str) -> pl.DataFrame:
