@@ -291,7 +291,7 @@ class RowChecks:
             self._path("school_code").alias("school_path"),
             self._path("household_region_code").alias("household_path"),
             self._path("residence_region_code").alias("residence_path"),
-        ).collect()
+        ).collect(engine="in-memory")  # a block of 10,000 rows: the streaming engine's set-up costs more than it saves
 
     # The parts of a check.
 

@@ -109,9 +109,9 @@ async def stage_file(
 
     Three stages run at once, a block apart: a worker thread reads blocks (and the codes a block names that
     were not seen yet are looked up, between two COPYs), another checks and matches them in turn, and
-    PostgreSQL writes them (the session's connection is taken by one COPY or one lookup at a time). A valid row is matched within the county as it is
-    written: the county's children were read once, and a block's IDs that none of them holds are asked of
-    the children elsewhere before its COPY."""
+    PostgreSQL writes them (the session's connection is taken by one COPY or one lookup at a time). A valid
+    row is matched within the county as it is written: the county's children were read once, and a block's
+    IDs that none of them holds are asked of the children elsewhere before its COPY."""
     file = FileChecks(checks)
     connection = asyncio.Lock()
     to_check: asyncio.Queue[pl.DataFrame | None] = asyncio.Queue(maxsize=1)
