@@ -164,22 +164,43 @@ def cells_of(
     the cells as read (a row may have fewer or more cells than headers). Raises `RosterFileError` for a
     header row that fails (empty, a column twice, a required column missing) before returning; an empty
     file is refused when the rows run out without one."""
-    rows = _csv_rows(file) if file.format == "csv" else _xlsx_rows(file)
+    text = _CsvText(file) if file.format == "csv" else None
+    rows = text.records() if text is not None else _xlsx_rows(file)
     try:
-        for _, cells in rows:
-            if not "".join(cells).strip():  # blank: no cell holds anything but white space
-                continue
-            headers = [_header(c) for c in cells]  # the first row that is not blank
-            _check_headers(headers, kind)
-            return headers, _data_rows(rows, file, stream)
-        raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+        headers = _headers(rows, kind)
     except BaseException:
-        _close(rows, file, stream)
+        _close(rows, file, stream, text)
         raise
+    return headers, _data_rows(rows, file, stream, text)
+
+
+def blocks_of(file: RosterFile, kind: RosterKind | None, size: int) -> tuple[list[str], Iterator[Block]]:
+    """As `cells_of`, the data rows in blocks of up to `size` rows: a CSV file's plain lines as `Lines` (split
+    column-wise by the reader of the block, `rows.RowChecks.frame`), from the first line that holds a quote,
+    a lone carriage return or a field over the limit on, rows as `csv.reader` reads them. Blank rows are
+    still in a `Lines` block; a file whose data rows are all blank is refused when they run out."""
+    text = _CsvText(file) if file.format == "csv" else None
+    rows = text.records() if text is not None else _xlsx_rows(file)
+    try:
+        headers = _headers(rows, kind)
+    except BaseException:
+        _close(rows, file, stream=None, text=text)
+        raise
+    return headers, _blocks(rows, file, text, size)
+
+
+def _headers(rows: Iterator[tuple[int, list[str]]], kind: RosterKind | None) -> list[str]:
+    for _, cells in rows:
+        if not "".join(cells).strip():  # blank: no cell holds anything but white space
+            continue
+        headers = [_header(c) for c in cells]  # the first row that is not blank
+        _check_headers(headers, kind)
+        return headers
+    raise RosterFileError(RosterErrorCode.EMPTY_FILE)
 
 
 def _data_rows(
-    rows: Generator[tuple[int, list[str]]], file: RosterFile, stream: BinaryIO | None
+    rows: Generator[tuple[int, list[str]]], file: RosterFile, stream: BinaryIO | None, text: _CsvText | None
 ) -> Generator[tuple[int, list[str]]]:
     try:
         yielded = False
@@ -190,11 +211,35 @@ def _data_rows(
         if not yielded:
             raise RosterFileError(RosterErrorCode.EMPTY_FILE)
     finally:
-        _close(rows, file, stream)
+        _close(rows, file, stream, text)
 
 
-def _close(rows: Generator[tuple[int, list[str]]], file: RosterFile, stream: BinaryIO | None) -> None:
+def _blocks(
+    rows: Generator[tuple[int, list[str]]], file: RosterFile, text: _CsvText | None, size: int
+) -> Generator[Block]:
+    try:
+        data = False
+        if text is not None:
+            for lines in text.plain_lines(size):
+                data = data or any(line.replace(lines.delimiter, "").strip() for line in lines.lines)
+                yield lines
+            rows = text.records()  # the rest, from the first line that is not plain
+        while read := list(itertools.islice(rows, size)):
+            if block := [(line, cells) for line, cells in read if "".join(cells).strip()]:
+                data = True
+                yield block
+        if not data:
+            raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+    finally:
+        _close(rows, file, None, text)
+
+
+def _close(
+    rows: Generator[tuple[int, list[str]]], file: RosterFile, stream: BinaryIO | None, text: _CsvText | None
+) -> None:
     rows.close()  # before the bytes it reads are closed
+    if text is not None:
+        text.close()
     if file.data is not stream:
         file.data.close()
 
@@ -232,20 +277,60 @@ def _check_headers(headers: list[str], kind: RosterKind | None) -> None:
         )
 
 
-def _csv_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
-    assert file.encoding is not None
-    text = io.TextIOWrapper(file.data, encoding=file.encoding, newline="")
-    try:
-        first = text.readline(HEADER_MAX)
-        delimiter = "\t" if "\t" in first and "," not in first else ","
-        reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
-        yield from enumerate(reader, start=1)
-    except csv.Error as error:
-        raise RosterFileError(
-            RosterErrorCode.UNKNOWN_FORMAT, f"CSV 格式错误：{error}", f"not a well-formed CSV file: {error}"
-        ) from None
-    finally:
-        text.detach()  # the caller owns (and closes) the binary stream
+@dataclass(frozen=True)
+class Lines:
+    """Lines of a CSV file of which none holds a quote, a lone carriage return or more characters than a field
+    may: each line is one row, its cells what lies between the delimiters, as `csv.reader` reads it. `first`
+    is the first line's number; the lines keep their line endings, and blank ones are kept (numbered)."""
+
+    first: int
+    lines: list[str]
+    delimiter: str
+
+
+Block = Lines | list[tuple[int, list[str]]]
+
+
+class _CsvText:
+    """A CSV file's text: rows as `csv.reader` reads them (`records`), or after the header, lines that need no
+    CSV parsing (`plain_lines`), the rows numbered on across both."""
+
+    def __init__(self, file: RosterFile) -> None:
+        assert file.encoding is not None
+        self.text = io.TextIOWrapper(file.data, encoding=file.encoding, newline="")
+        first = self.text.readline(HEADER_MAX)
+        self.delimiter = "\t" if "\t" in first and "," not in first else ","
+        self.pending = [first]  # lines read and not yet parsed
+        self.line = 0  # the number of the last row read
+
+    def records(self) -> Generator[tuple[int, list[str]]]:
+        """The rows from the first line not read yet (the pending ones first), as `csv.reader` reads them."""
+        reader = csv.reader(itertools.chain(self.pending, self.text), delimiter=self.delimiter)
+        self.pending = []
+        try:
+            for cells in reader:
+                self.line += 1
+                yield self.line, cells
+        except csv.Error as error:
+            raise RosterFileError(
+                RosterErrorCode.UNKNOWN_FORMAT, f"CSV 格式错误：{error}", f"not a well-formed CSV file: {error}"
+            ) from None
+
+    def plain_lines(self, size: int) -> Generator[Lines]:
+        """Blocks of up to `size` lines for as long as every line of a block is plain (no quote, no carriage
+        return but a line ending's, no more characters than `csv.field_size_limit()`); the block that is not
+        is left pending, for `records`."""
+        limit = csv.field_size_limit()
+        while lines := list(itertools.islice(self.text, size)):
+            joined = "".join(lines)
+            if '"' in joined or joined.count("\r") != joined.count("\r\n") or max(map(len, lines)) > limit:
+                self.pending = lines
+                return
+            yield Lines(self.line + 1, lines, self.delimiter)
+            self.line += len(lines)
+
+    def close(self) -> None:
+        self.text.detach()  # the caller owns (and closes) the binary stream
 
 
 def _cell_text(value: object) -> str:

@@ -29,9 +29,9 @@ from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
 from .errors import RosterErrorCode
-from .files import RosterFileError, cells_of, inspect_file
+from .files import RosterFileError, blocks_of, inspect_file
 from .rows import RowChecks
-from .staging import stage_file
+from .staging import ROWS_PER_BLOCK, stage_file
 
 MAX_ROSTER_BYTES = 200 * 1024 * 1024  # a province's household roster as CSV is about 100 MB
 
@@ -82,12 +82,12 @@ async def import_roster(
         )
     assert batch.id is not None
     try:
-        headers, rows = await asyncio.to_thread(cells_of, file, kind)
+        headers, blocks = await asyncio.to_thread(blocks_of, file, kind, ROWS_PER_BLOCK)
         checks = RowChecks(kind, headers, jurisdiction=path)
         # A pushed-down list is matched on the national ID only: its senders decide no candidates (they read
         # no children), and the county verifying a child registers it if no child holds the ID.
         county = None if pushed else _county_of(path)
-        staged = await stage_file(session, batch.id, batch.province_code, rows, checks, county)
+        staged = await stage_file(session, batch.id, batch.province_code, blocks, checks, county)
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
     out_of_scope = staged.out_of_scope

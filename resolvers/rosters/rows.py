@@ -45,6 +45,7 @@ from models.roster import (
 )
 
 from .errors import RosterErrorCode
+from .files import Block, Lines
 
 # The characters Python's `str.strip()` and `str.split()` treat as white space: cells are trimmed of them.
 WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
@@ -145,21 +146,42 @@ class RowChecks:
 
     # A block of rows.
 
-    def frame(self, rows: Sequence[tuple[int, list[str]]]) -> pl.DataFrame:
-        """The rows as `line`, `n` and one text column per header (a long row cut at the headers, a short one
-        padded with nulls), and `short_raw`: a short row's raw cells' JSON, written here (they are few)."""
+    def frame(self, block: Block) -> pl.DataFrame:
+        """The block's non-blank rows as `line`, `n` and one text column per header (a long row cut at the
+        headers, a short one padded with nulls), and `short_raw`: a short row's raw cells' JSON, written here
+        (they are few)."""
+        if isinstance(block, Lines):
+            return self._split(block)
         width = self.width
-        lines = [line for line, _ in rows]
-        counts = [len(cells) for _, cells in rows]
-        full = [cells if len(cells) == width else (cells + [None] * width)[:width] for _, cells in rows]
+        lines = [line for line, _ in block]
+        counts = [len(cells) for _, cells in block]
+        full = [cells if len(cells) == width else (cells + [None] * width)[:width] for _, cells in block]
         columns = list(zip(*full, strict=True)) if full else [()] * width
-        block = pl.DataFrame([pl.Series(f"c{i}", column, dtype=pl.String) for i, column in enumerate(columns)])
-        short = [self._short_raw(cells) if len(cells) < width else None for _, cells in rows]
-        return block.with_columns(
+        frame = pl.DataFrame([pl.Series(f"c{i}", column, dtype=pl.String) for i, column in enumerate(columns)])
+        short = [self._short_raw(cells) if len(cells) < width else None for _, cells in block]
+        return frame.with_columns(
             line=pl.Series(lines, dtype=pl.Int32),
             n=pl.Series(counts, dtype=pl.Int32),
             short_raw=pl.Series(short, dtype=pl.String),
         )
+
+    def _split(self, block: Lines) -> pl.DataFrame:
+        """Plain lines (`files.Lines`) split at the delimiter column-wise, the blank ones dropped: the cells
+        `csv.reader` reads from them, in `frame`'s columns."""
+        d = block.delimiter
+        text = pl.Series("text", block.lines, dtype=pl.String).str.strip_chars_end("\r\n")  # a line's ending
+        lines = pl.DataFrame([text]).with_columns(line=pl.int_range(block.first, block.first + len(block.lines)))
+        cells = pl.col("text").str.splitn(d, self.width + 1)  # the last field: what a long row has beyond
+        frame = lines.filter(pl.col("text").str.strip_chars(WHITE_SPACE + d) != "").select(  # blank rows dropped
+            *(cells.struct.field(f"field_{i}").alias(f"c{i}") for i in range(self.width)),
+            pl.col("line").cast(pl.Int32),
+            (pl.col("text").str.count_matches(d, literal=True) + 1).cast(pl.Int32).alias("n"),
+        )
+        short = frame.with_row_index("i").filter(pl.col("n") < self.width)
+        raws: list[str | None] = [None] * frame.height
+        for row in short.iter_rows(named=True):
+            raws[row["i"]] = self._short_raw([row[f"c{k}"] for k in range(row["n"])])
+        return frame.with_columns(short_raw=pl.Series(raws, dtype=pl.String))
 
     def _short_raw(self, cells: list[str]) -> str:
         named = [(i, h) for i, h in enumerate(self.headers) if h and i < len(cells)]

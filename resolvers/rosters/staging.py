@@ -15,7 +15,6 @@ import asyncio
 import io
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import TypeVar
 
 import polars as pl
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.repos import roster_lookups as lookups
 from models.roster_import import COPY_COLUMNS
 
+from .files import Block
 from .rows import CHECKED_COLUMNS, OUT_OF_SCOPE, RECORD_FIELDS, Places, RowChecks, Wanted, known_birth_places
 
 ROWS_PER_BLOCK = 10_000
@@ -100,7 +100,7 @@ async def stage_file(
     session: AsyncSession,
     import_id: int,
     province_code: str,
-    rows: Iterator[tuple[int, list[str]]],
+    blocks: Iterator[Block],
     checks: RowChecks,
     county_path: str | None,
 ) -> Staged:
@@ -126,8 +126,8 @@ async def stage_file(
             return await _finished(statement)
 
     def next_values() -> tuple[pl.DataFrame, Wanted] | None:
-        block = list(islice(rows, ROWS_PER_BLOCK))
-        if not block:
+        block = next(blocks, None)
+        if block is None:
             return None
         values = checks.values(checks.frame(block))
         return values, file.wanted(values)

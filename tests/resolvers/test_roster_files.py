@@ -7,18 +7,22 @@ the importer holds 武定县 532329.
 
 from __future__ import annotations
 
+import csv
 import io
+import random
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
+import polars as pl
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.roster import RosterKind, RosterRecord
-from resolvers.rosters.files import RosterFileError, inspect_file, read_roster, read_rows
+from resolvers.rosters.files import Lines, RosterFileError, blocks_of, cells_of, inspect_file, read_roster, read_rows
+from resolvers.rosters.rows import RowChecks
 from tests.roster_support import BOY, GIRL, HOUSEHOLD, SHISHAN_VILLAGE, checked_rows, csv_bytes, xlsx_bytes
 
 LIMIT = 10 << 20
@@ -262,3 +266,63 @@ async def test_each_kinds_template_reads_back_without_a_problem(session: AsyncSe
 
     (record,) = await records(session, template_xlsx(kind), f"{kind.value.lower()}.xlsx", kind)
     assert (record.line, record.name, record.national_id) == (2, "刘金花", "532329201705270007")
+
+
+def random_csv(rng: random.Random, delimiter: str, *, quoted: bool) -> str:
+    """A roster's text as offices write it, and as they should not: rows of any length, blank rows (empty, of
+    white space, of delimiters only), CRLF or LF, NUL, full-width space, Chinese; with `quoted`, a few rows
+    csv.writer quotes (a delimiter or a line break in a cell) anywhere in the file."""
+    alphabet = ["张", "三", "a", "1", " ", "\u3000", "\x00", "-", "X", "·"]
+    headers = ["姓名", "公民身份号码", "户籍地区划代码", "备注"]
+    out = [delimiter.join(headers) + "\n"]
+    for _ in range(rng.randrange(1, 60)):
+        ending = rng.choice(["\n", "\r\n"])
+        shape = rng.random()
+        if shape < 0.1:
+            out.append(rng.choice(["", " ", "\u3000", delimiter * 3, f" {delimiter} "]) + ending)
+        elif quoted and shape < 0.15:
+            text = io.StringIO(newline="")
+            cells = ["张,三", "a\nb", 'say "hi"', "1"][: rng.randrange(1, 5)]
+            csv.writer(text, delimiter=delimiter, lineterminator=ending).writerow(cells)
+            out.append(text.getvalue())
+        else:
+            cells = ["".join(rng.choices(alphabet, k=rng.randrange(0, 6))) for _ in range(rng.randrange(1, 7))]
+            out.append(delimiter.join(cells) + ending)
+    if rng.random() < 0.3:
+        out[-1] = out[-1].rstrip("\r\n")  # no line break after the last row
+    return "".join(out)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_plain_lines_split_column_wise_read_as_csv_reader_reads_them(seed: int) -> None:
+    """An import reads plain CSV lines by splitting them column-wise (`Lines`), the rest with csv.reader: both
+    give the same rows, numbered the same, blank rows skipped, in blocks of any size."""
+    rng = random.Random(seed)
+    delimiter = rng.choice([",", "\t"])
+    data = random_csv(rng, delimiter, quoted=seed % 2 == 1).encode(rng.choice(["utf-8", "utf-8-sig", "gb18030"]))
+    file = inspect_file(io.BytesIO(data), "r.csv", max_bytes=LIMIT)
+    headers, rows = cells_of(file, None)
+    checks = RowChecks(RosterKind.HOUSEHOLD, headers, jurisdiction="53/5323/532329")
+    try:
+        expected = checks.frame(list(rows)).to_dicts()
+    except RosterFileError as error:  # every data row blank
+        expected = [error.code.name]
+    file = inspect_file(io.BytesIO(data), "r.csv", max_bytes=LIMIT)
+    same_headers, blocks = blocks_of(file, None, rng.randrange(1, 12))
+    try:
+        read = pl.concat([checks.frame(block) for block in blocks]).to_dicts()
+    except RosterFileError as error:
+        read = [error.code.name]
+    assert same_headers == headers
+    assert read == expected
+    if seed % 2 == 0:  # no quote anywhere: every block was split column-wise
+        file = inspect_file(io.BytesIO(data), "r.csv", max_bytes=LIMIT)
+        assert all(isinstance(block, Lines) for block in blocks_of(file, None, 5)[1])
+
+
+def test_a_file_of_blank_data_rows_is_empty_when_read_in_blocks() -> None:
+    file = inspect_file(io.BytesIO("姓名,公民身份号码,户籍地区划代码\n,\n \n\n".encode()), "r.csv", max_bytes=LIMIT)
+    _, blocks = blocks_of(file, RosterKind.HOUSEHOLD, 2)
+    with pytest.raises(RosterFileError) as caught:
+        list(blocks)
+    assert caught.value.code.name == "EMPTY_FILE"
