@@ -44,6 +44,7 @@ from .graphql_view import GraphQLView
 from .http_auth import token_endpoint
 from .ide import static_mount
 from .live import listen_live
+from .memory import return_large_blocks
 from .observability import RequestContextMiddleware, configure_logging
 from .platform import batch_download_endpoint
 from .rosters import refused_rows_endpoint, roster_endpoint, template_endpoint
@@ -80,6 +81,7 @@ def create_app(
     engine: AsyncEngine | None = None
     url: str | None = None
     if sessions is None:
+        return_large_blocks()
         configure_logging(settings.log_level)
         use_password_profile(settings.password_hasher)
         url = resolve_url(settings)

@@ -516,6 +516,9 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="print the N functions with the most own time")
     parser.add_argument("--output", default=None, help="directory for RESULTS.md and results.json (default bench/)")
     parser.add_argument("--no-write", action="store_true", help="print the numbers only")
+    parser.add_argument(
+        "--imports-only", action="store_true", help="no comparison step: nothing applied, the database stays as it was"
+    )
     args = parser.parse_args()
     began = datetime.now(UTC)
     data = prepare(
@@ -549,7 +552,7 @@ def main() -> None:
                 cpu = {**sampler.cpu_s, "loadavg_after": os.getloadavg()[0], "loadavg_before": load_before}
                 log(f"server RSS: peak {hwm:.0f} MB, sampled max {sampler.max_mb:.0f} MB, idle {idle:.0f} MB")
                 states = match_states(data.dsn)  # before the apply: the states the import gave
-                comparison = run_comparison_step(data.url, data.dsn, server.base)
+                comparison = None if args.imports_only else run_comparison_step(data.url, data.dsn, server.base)
             finally:
                 server.stop()
         else:
@@ -557,7 +560,7 @@ def main() -> None:
                 rosters.append(import_in_process(data.url, roster, profiler))
                 log(f"{roster.kind}: {rosters[-1].rows_per_s:,.0f} rows/s ({rosters[-1].seconds:.1f} s)")
             states = match_states(data.dsn)
-            comparison = run_comparison_step(data.url, data.dsn, None)
+            comparison = None if args.imports_only else run_comparison_step(data.url, data.dsn, None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if profiler is not None:
