@@ -192,7 +192,8 @@ class RowChecks:
     def values(self, block: pl.DataFrame) -> pl.DataFrame:
         """Each field's trimmed value (null when empty or absent from the file) and whether its cell held a NUL
         (`z_<field>`), the ID normalised (`x`: upper case, without white space and hyphens once NFKC-folded
-        unless plain), its 17 digits (`body`, 15 → 18) and the raw cells' JSON."""
+        unless plain), its 17 digits (`body`, 15 → 18), their check digit (`digit`), the ID in 18 characters
+        (`nid`, a 15-digit one given its check digit) and the raw cells' JSON."""
         fields = sorted({c.field for c in COLUMNS[self.kind]} | {"national_id", "birth_date", "gender", "no_id_reason"})
         cells = [f"c{i}" for i in range(self.width)]
         nul = (
@@ -222,13 +223,29 @@ class RowChecks:
             )
         out = out.with_columns(x=x)
         x = pl.col("x")
-        body = (
+        digits17 = (
             pl.when(x.str.contains(r"^[0-9]{15}$"))
             .then(pl.concat_str(x.str.slice(0, 6), pl.lit("19"), x.str.slice(6)))
             .when((x.str.len_chars() == 18) & x.str.contains(r"^[0-9]{17}"))
             .then(x.str.slice(0, 17))
         )
-        return out.with_columns(body=body)
+        out = out.with_columns(body=digits17)
+        body = pl.col("body")
+        number = body.cast(pl.Int64)  # the 17 digits as one integer, read digit by digit
+        digits = pl.sum_horizontal((number // 10 ** (16 - i) % 10) * w for i, w in enumerate(CHECK_WEIGHTS))
+        check = ((1 - 2 * digits) % 11 + 11) % 11
+        out = out.with_columns(
+            digit=check.replace_strict(list(range(11)), list("0123456789X"), default=None, return_dtype=pl.String)
+        )
+        return out.with_columns(
+            nid=pl.when((x.str.len_chars() == 15) & body.is_not_null()).then(body + pl.col("digit")).otherwise(x)
+        )
+
+    @staticmethod
+    def national_ids(values: pl.DataFrame) -> pl.Series:
+        """The block's IDs in their 18-character form, as a valid row would keep them (of every row whose ID has
+        the form: a superset of the valid rows')."""
+        return values.filter(pl.col("body").is_not_null()).get_column("nid").unique()
 
     def wanted(self, values: pl.DataFrame, places: Places) -> Wanted:
         def new(field: str, known: dict[str, str | None]) -> list[str]:
@@ -245,17 +262,10 @@ class RowChecks:
         """The block checked: `line`, `out_of_scope`, `problems` (their JSON texts joined by commas, "" for
         none), `raw` and the record's fields (as `CHECKED_COLUMNS` names them, valid or not)."""
         body = pl.col("body")
-        number = pl.col("number")  # the 17 digits as one integer, read digit by digit
-        digits = pl.sum_horizontal((number // 10 ** (16 - i) % 10) * w for i, w in enumerate(CHECK_WEIGHTS))
-        check = ((1 - 2 * digits) % 11 + 11) % 11
-        digit = check.replace_strict(list(range(11)), list("0123456789X"), default=None, return_dtype=pl.String)
-        x = pl.col("x")
         # The cell up to a space or a T (a time after it is ignored), full-width digits read as digits.
         given = pl.col("birth_date").str.replace_many(FULL_WIDTH_DIGITS, list("0123456789"))
         # Each column once, in steps: a later step reads the columns of the one before.
-        step = values.lazy().with_columns(
-            number=body.cast(pl.Int64), day=given.str.extract(r"^([^ T]*)", 1), **self._paths(places)
-        )
+        step = values.lazy().with_columns(day=given.str.extract(r"^([^ T]*)", 1), **self._paths(places))
         day = pl.col("day")
         parts = day.str.extract_groups(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})$")
         separated = pl.concat_str(
@@ -264,7 +274,6 @@ class RowChecks:
         step = step.with_columns(ymd=pl.when(day.str.contains(EIGHT_DIGITS)).then(day).otherwise(separated))
         genders = {k: v.value for k, v in GENDERS.items()}
         step = step.with_columns(
-            digit=digit,
             given_gender=pl.col("gender").replace_strict(genders, default=None, return_dtype=pl.String),
             given_date=_date(pl.col("ymd")),
             born=_date(body.str.slice(6, 8)),
@@ -272,8 +281,6 @@ class RowChecks:
             poverty_of=self._poverty(),
             **self._scope(),
         )
-        nid = pl.when((x.str.len_chars() == 15) & body.is_not_null()).then(body + pl.col("digit")).otherwise(x)
-        step = step.with_columns(nid=nid)
         nid = pl.col("nid")
         born = pl.col("born")
         id_problem = (

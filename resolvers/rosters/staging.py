@@ -114,7 +114,7 @@ async def stage_file(
     IDs that none of them holds are asked of the children elsewhere before its COPY."""
     file = FileChecks(checks)
     connection = asyncio.Lock()
-    to_check: asyncio.Queue[pl.DataFrame | None] = asyncio.Queue(maxsize=1)
+    to_check: asyncio.Queue[tuple[pl.DataFrame, pl.DataFrame] | None] = asyncio.Queue(maxsize=1)
     to_copy: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
     totals = Prepared(b"", 0, 0)
 
@@ -125,6 +125,13 @@ async def stage_file(
         async with connection:
             return await _finished(statement)
 
+    async def read_county() -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The county's children: (national_id, id) of those with an ID, and the candidate rule's keys."""
+        near = await on_connection(lookups.near_children(session, county_path))
+        return near.select("national_id", "id").drop_nulls("national_id"), await _finished(
+            asyncio.to_thread(candidate_keys, near)
+        )
+
     def next_values() -> tuple[pl.DataFrame, Wanted] | None:
         block = next(blocks, None)
         if block is None:
@@ -133,28 +140,27 @@ async def stage_file(
         return values, file.wanted(values)
 
     async def read() -> None:
-        """Read a block and learn its places (on the connection between two COPYs, while the block before is
-        checked, so that the check never waits for a COPY)."""
+        """Read a block, learn its places and find the children outside the county holding its IDs (on the
+        connection between two COPYs, while the block before is checked: the check never waits for a COPY)."""
+        near_ids, _ = await county
         while (read := await _finished(asyncio.to_thread(next_values))) is not None:
             values, wanted = read
             del read
             if wanted.regions or wanted.schools:
                 await on_connection(file.learn_places(session, wanted))
-            await _hand_over(to_check, values)
-            del values  # each stage holds one block at a time (a loop variable would hold two)
+            elsewhere = await _finished(asyncio.to_thread(_ids_elsewhere, values, near_ids))
+            found = await on_connection(lookups.children_by_national_id(session, elsewhere)) if elsewhere else None
+            await _hand_over(to_check, (values, pl.concat([near_ids, found]) if found is not None else near_ids))
+            del values, found  # each stage holds one block at a time (a loop variable would hold two)
         await to_check.put(None)
 
     async def check() -> None:
-        near = await on_connection(lookups.near_children(session, county_path))
-        near_ids = near.select("national_id", "id").drop_nulls("national_id")
-        candidates = await _finished(asyncio.to_thread(candidate_keys, near))
-        del near
-        while (values := await _take(to_check)) is not None:
+        _, candidates = await county
+        while (taken := await _take(to_check)) is not None:
+            values, exact = taken
+            del taken
             block = await _finished(asyncio.to_thread(_checked, file, values))
             del values  # not held while the COPY before is still running
-            exact = near_ids
-            if elsewhere := _ids_elsewhere(block, near_ids):  # children registered and living outside the county
-                exact = pl.concat([near_ids, await on_connection(lookups.children_by_national_id(session, elsewhere))])
             prepared = await _finished(asyncio.to_thread(_matched, block, exact, candidates, import_id, province_code))
             del block, exact
             await _hand_over(to_copy, prepared)
@@ -170,6 +176,7 @@ async def stage_file(
 
     try:
         async with asyncio.TaskGroup() as group:  # one failing cancels the others
+            county = group.create_task(read_county())  # awaited by the reading and the checking stage
             for stage in (read, check, copy):
                 group.create_task(stage())
     except BaseExceptionGroup as failed:
@@ -196,10 +203,10 @@ def _checked(file: FileChecks, values: pl.DataFrame) -> tuple[pl.DataFrame, int]
     return block, checked.height - block.height
 
 
-def _ids_elsewhere(checked: tuple[pl.DataFrame, int], near_ids: pl.DataFrame) -> list[str]:
-    """The valid rows' national IDs that no child of the county holds (a child elsewhere may)."""
-    block, _ = checked
-    ids = block.filter(pl.col("status") == "VALID").select(pl.col("national_id").drop_nulls())
+def _ids_elsewhere(values: pl.DataFrame, near_ids: pl.DataFrame) -> list[str]:
+    """The block's national IDs (`RowChecks.national_ids`: every well-formed one, valid or not) that no child of
+    the county holds: a child elsewhere may."""
+    ids = RowChecks.national_ids(values).to_frame("national_id")
     return ids.join(near_ids, on="national_id", how="anti").get_column("national_id").to_list()
 
 
