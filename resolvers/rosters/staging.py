@@ -27,6 +27,7 @@ from .files import Block
 from .rows import CHECKED_COLUMNS, OUT_OF_SCOPE, RECORD_FIELDS, Places, RowChecks, Wanted, known_birth_places
 
 ROWS_PER_BLOCK = 10_000
+ROWS_PER_COPY = 2_500  # a block is COPYed in parts, so the reading stage's lookups wait for a part at most
 T = TypeVar("T")
 Q = TypeVar("Q")
 
@@ -116,7 +117,7 @@ async def stage_file(
     connection = asyncio.Lock()
     to_check: asyncio.Queue[tuple[pl.DataFrame, pl.DataFrame] | None] = asyncio.Queue(maxsize=1)
     to_copy: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
-    totals = Prepared(b"", 0, 0)
+    totals = Prepared([], 0, 0)
 
     async def on_connection(statement: Awaitable[T]) -> T:
         """One statement at a time on the session's connection, and never cut off midway: a statement cancelled
@@ -170,7 +171,8 @@ async def stage_file(
     async def copy() -> None:
         nonlocal totals
         while (prepared := await _take(to_copy)) is not None:
-            await on_connection(lookups.copy_rows(session, prepared.csv))
+            for part in prepared.parts:  # a lookup waiting for the connection waits for one part only
+                await on_connection(lookups.copy_rows(session, part))
             totals = totals + prepared
             del prepared
 
@@ -188,12 +190,12 @@ async def stage_file(
 class Prepared:
     """A block ready for COPY: its CSV, its rows kept and its rows out of scope (counted, never stored)."""
 
-    csv: bytes
+    parts: list[bytes]  # its CSV, `ROWS_PER_COPY` rows a part
     rows: int
     out_of_scope: int
 
     def __add__(self, other: Prepared) -> Prepared:
-        return Prepared(b"", self.rows + other.rows, self.out_of_scope + other.out_of_scope)
+        return Prepared([], self.rows + other.rows, self.out_of_scope + other.out_of_scope)
 
 
 def _checked(file: FileChecks, values: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -215,7 +217,11 @@ def _matched(
 ) -> Prepared:
     block, outside = checked
     matched = match(block, exact, candidates)
-    return Prepared(block_csv(matched, import_id, province_code), matched.height, outside)
+    parts = [
+        block_csv(matched.slice(at, ROWS_PER_COPY), import_id, province_code)
+        for at in range(0, matched.height, ROWS_PER_COPY)
+    ]
+    return Prepared(parts, matched.height, outside)
 
 
 async def _hand_over(queue: asyncio.Queue[Q], item: Q) -> None:
