@@ -143,15 +143,17 @@ async def stage_file(
     async def read() -> None:
         """Read a block, learn its places and find the children outside the county holding its IDs (on the
         connection between two COPYs, while the block before is checked: the check never waits for a COPY)."""
-        near_ids, _ = await county
         while (read := await _finished(asyncio.to_thread(next_values))) is not None:
             values, wanted = read
             del read
             if wanted.regions or wanted.schools:
                 await on_connection(file.learn_places(session, wanted))
+            near_ids, _ = await county  # read while the first block was
             elsewhere = await _finished(asyncio.to_thread(_ids_elsewhere, values, near_ids))
             found = await on_connection(lookups.children_by_national_id(session, elsewhere)) if elsewhere else None
-            await _hand_over(to_check, (values, pl.concat([near_ids, found]) if found is not None else near_ids))
+            await _hand_over(
+                to_check, (values, pl.concat([near_ids, found], rechunk=False) if found is not None else near_ids)
+            )
             del values, found  # each stage holds one block at a time (a loop variable would hold two)
         await to_check.put(None)
 
