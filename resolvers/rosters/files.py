@@ -13,6 +13,10 @@ Two passes over the bytes, never the whole file in memory:
    ASCII and which has GBK bytes further on is read as GB18030 from its first row: no row is ever yielded
    under a guess that a later byte disproves, and every whole-file error is raised before the first row.
 
+An import reads the rows in blocks (`blocks_of`): a CSV file's plain lines (no quote, no lone carriage return,
+no field over the limit) as `Lines`, which polars splits column-wise, and from the first line that is not
+plain, rows as `csv.reader` reads them; the rows are the same either way.
+
 Rows are numbered as a person sees them: the header is line 1 (a CSV record with a quoted line break
 counts as one row, as in a spreadsheet). The header is the first row that is not blank; blank rows are
 skipped, keeping the numbering. One whole-file error can only show while parsing: a CSV field over
