@@ -243,9 +243,15 @@ class RowChecks:
 
     @staticmethod
     def national_ids(values: pl.DataFrame) -> pl.Series:
-        """The block's IDs in their 18-character form, as a valid row would keep them (of every row whose ID has
-        the form: a superset of the valid rows')."""
-        return values.filter(pl.col("body").is_not_null()).get_column("nid").unique()
+        """The block's IDs in their 18-character form, as a valid row would keep them: of every row whose ID is
+        17 digits and a digit or X (a superset of the valid rows'; a NUL or any other character in the last
+        place is no ID to look for, and PostgreSQL text cannot carry a NUL)."""
+        nid = pl.col("nid")
+        return (
+            values.filter(pl.col("body").is_not_null() & nid.str.contains(r"^[0-9]{17}[0-9X]$"))
+            .get_column("nid")
+            .unique()
+        )
 
     def wanted(self, values: pl.DataFrame, places: Places) -> Wanted:
         def new(field: str, known: dict[str, str | None]) -> list[str]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,7 @@ ROWS_PER_BLOCK = 10_000
 ROWS_PER_COPY = 2_500  # a block is COPYed in parts, so the reading stage's lookups wait for a part at most
 T = TypeVar("T")
 Q = TypeVar("Q")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -119,16 +120,17 @@ async def stage_file(
     to_copy: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
     totals = Prepared([], 0, 0)
 
-    async def on_connection(statement: Awaitable[T]) -> T:
+    async def on_connection(statement: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
         """One statement at a time on the session's connection, and never cut off midway: a statement cancelled
         while PostgreSQL runs it (another stage failed: the file refused part-way) leaves the connection
-        unusable, the caller's rollback included, so the cancellation waits for it."""
+        unusable, the caller's rollback included, so the cancellation waits for it. The statement is called
+        once the connection is free (a stage cancelled while waiting leaves no coroutine behind)."""
         async with connection:
-            return await _finished(statement)
+            return await _finished(statement(*args, **kwargs))
 
     async def read_county() -> tuple[pl.DataFrame, pl.DataFrame]:
         """The county's children: (national_id, id) of those with an ID, and the candidate rule's keys."""
-        near = await on_connection(lookups.near_children(session, county_path))
+        near = await on_connection(lookups.near_children, session, county_path)
         return near.select("national_id", "id").drop_nulls("national_id"), await _finished(
             asyncio.to_thread(candidate_keys, near)
         )
@@ -147,10 +149,10 @@ async def stage_file(
             values, wanted = read
             del read
             if wanted.regions or wanted.schools:
-                await on_connection(file.learn_places(session, wanted))
+                await on_connection(file.learn_places, session, wanted)
             near_ids, _ = await county  # read while the first block was
             elsewhere = await _finished(asyncio.to_thread(_ids_elsewhere, values, near_ids))
-            found = await on_connection(lookups.children_by_national_id(session, elsewhere)) if elsewhere else None
+            found = await on_connection(lookups.children_by_national_id, session, elsewhere) if elsewhere else None
             await _hand_over(
                 to_check, (values, pl.concat([near_ids, found], rechunk=False) if found is not None else near_ids)
             )
@@ -174,7 +176,7 @@ async def stage_file(
         nonlocal totals
         while (prepared := await _take(to_copy)) is not None:
             for part in prepared.parts:  # a lookup waiting for the connection waits for one part only
-                await on_connection(lookups.copy_rows(session, part))
+                await on_connection(lookups.copy_rows, session, part)
             totals = totals + prepared
             del prepared
 

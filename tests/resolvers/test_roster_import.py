@@ -298,3 +298,33 @@ async def test_a_file_refused_after_blocks_were_written_leaves_nothing(session: 
     assert refusal(excinfo) == ("file", "UNKNOWN_FORMAT")
     assert await batches(session) == before
     assert int(await session.scalar(select(func.count()).select_from(RosterRow)) or 0) == rows_before
+
+
+@pytest.mark.parametrize(
+    ("kind", "jurisdiction", "header"),
+    [
+        (RosterKind.HOUSEHOLD, "532329", ["姓名", "性别", "公民身份号码", "出生日期", "户籍地区划代码"]),
+        (RosterKind.PUSHED, "CN", ["姓名", "性别", "公民身份号码", "出生日期", "户籍地区划代码"]),
+    ],
+    ids=["county", "pushed-down"],
+)
+async def test_an_id_ending_in_a_nul_is_a_refused_row_not_a_failed_import(
+    session: Any, ctx: Any, kind: RosterKind, jurisdiction: str, header: list[str]
+) -> None:
+    """An ID of 17 digits and a NUL is no ID to look for among the children elsewhere (PostgreSQL text cannot carry
+    a NUL): its row is refused with the others' problems, and the rest of the file is staged."""
+    good = national_id("532329", date(2015, 3, 3), 9, male=True)
+    rows = [
+        header,
+        ["甲", "男", good[:17] + "\x00", "2015-03-03", SHISHAN_VILLAGE],
+        ["乙", "男", good, "2015-03-03", SHISHAN_VILLAGE],
+    ]
+    result = await import_roster(
+        ctx, kind=kind, jurisdiction_code=jurisdiction, as_of=date(2026, 11, 30),
+        file_name="nul.csv", stream=io.BytesIO(csv_bytes(rows)),
+    )  # fmt: skip
+    stored = (await session.scalars(select(RosterRow).where(col(RosterRow.import_id) == result.batch.id))).all()
+    by_line = {r.line: r for r in stored}
+    assert by_line[2].status == RowStatus.REFUSED
+    assert "INVALID_TEXT" in [p["code"] for p in by_line[2].problems]
+    assert (by_line[3].status, by_line[3].national_id) == (RowStatus.VALID, good)
