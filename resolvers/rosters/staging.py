@@ -109,11 +109,13 @@ async def stage_file(
     """Check, match and COPY every row of a file for the batch; a `RosterFileError` met while reading (a
     field too long for the reader) is raised as it comes, the caller's transaction then rolled back.
 
-    Three stages run at once, a block apart: a worker thread reads blocks (and the codes a block names that
-    were not seen yet are looked up, between two COPYs), another checks and matches them in turn, and
-    PostgreSQL writes them (the session's connection is taken by one COPY or one lookup at a time). A valid
-    row is matched within the county as it is written: the county's children were read once, and a block's
-    IDs that none of them holds are asked of the children elsewhere before its COPY."""
+    Three stages run at once, a block apart: a worker thread reads blocks, and the reading stage looks up the
+    codes a block names that were not seen yet and the children outside the county holding its IDs; another
+    checks and matches them in turn, without the connection; PostgreSQL writes them, `ROWS_PER_COPY` rows a
+    COPY, so a lookup waits for one part at most (the session's connection is taken by one statement at a
+    time). A valid row is matched within the county as it is written: the county's children were read once,
+    while the first block was, and a block's IDs that none of them holds were asked of the children elsewhere
+    before its COPY."""
     file = FileChecks(checks)
     connection = asyncio.Lock()
     to_check: asyncio.Queue[tuple[pl.DataFrame, pl.DataFrame] | None] = asyncio.Queue(maxsize=1)
