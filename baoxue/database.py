@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import atexit
 import contextlib
 import json
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -252,20 +253,52 @@ def alembic_config(url: str) -> Config:
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
+    """The newest migration's revision, read from the files' `revision` and `down_revision` with `ast`: the
+    serving process then never imports alembic, which with mako and pygments is about 9 MB of its resident
+    memory (bench/RESULTS.md §f); tests/test_migrations.py holds it to alembic's own answer."""
+    import migrations
 
-    return ScriptDirectory.from_config(alembic_config("postgresql+psycopg://")).get_current_head()
+    named: set[str] = set()
+    revised: set[str] = set()
+    for path in (Path(migrations.__file__).parent / "versions").glob("*.py"):
+        values = _assigned(path, ("revision", "down_revision"))
+        named.add(values["revision"])
+        down = values.get("down_revision")
+        revised.update([down] if isinstance(down, str) else down or ())
+    heads = named - revised
+    if len(heads) > 1:
+        raise RuntimeError(f"migrations have more than one head: {sorted(heads)}")
+    return next(iter(heads), None)
+
+
+def _assigned(path: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """The literal values a module assigns to these names at its top level."""
+    found: dict[str, Any] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            target, value = node.target.id, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, value = node.targets[0].id, node.value
+        else:
+            continue
+        if target in names:
+            found[target] = ast.literal_eval(value)
+    return found
 
 
 def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
+    """The database's revision, from alembic's own table (no alembic import: see `head_revision`)."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     finally:
         engine.dispose()
+    if len(versions) > 1:
+        raise RuntimeError(f"the database is at more than one revision: {sorted(versions)}")
+    return versions[0] if versions else None
 
 
 def check_migrated(url: str) -> None:

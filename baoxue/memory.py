@@ -1,12 +1,34 @@
-"""The C allocator's settings for a long-running server process."""
+"""The allocators' settings for a long-running server process (bench/RESULTS.md §f measures them)."""
 
 from __future__ import annotations
 
 import ctypes
+import os
 import platform
 
 M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value
+
+# polars allocates through its own jemalloc, which reads `_RJEM_MALLOC_CONF` when it starts (the later of two
+# values of an option wins); polars' `__init__` puts its own defaults first.
+JEMALLOC = "_RJEM_MALLOC_CONF"
+SHARED_ARENA = "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0"
+
+
+def share_polars_memory() -> None:
+    """Before polars is imported: one jemalloc arena for every thread, pages returned half a second after their
+    last use, and one polars worker thread. By default jemalloc keeps an arena for each of the threads a roster
+    import calls polars from (the event loop's worker threads and polars' own pool), each holding the pages a
+    block freed, and polars' defaults keep freed pages a second more; the import's stages already keep both
+    cores busy, so polars' own threads only add arenas. About 50 MB off an import's peak at the same rows a
+    second (bench/RESULTS.md §f). These options come after any inherited ones (a parent process that imported
+    polars passes its defaults on); `POLARS_MAX_THREADS`, when set, wins."""
+    inherited = os.environ.get(JEMALLOC)
+    if not inherited:
+        os.environ[JEMALLOC] = SHARED_ARENA
+    elif not inherited.endswith(SHARED_ARENA):
+        os.environ[JEMALLOC] = f"{inherited},{SHARED_ARENA}"
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
 
 def return_large_blocks() -> None:

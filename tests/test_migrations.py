@@ -5,12 +5,38 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import models  # noqa: F401
-from baoxue.database import NotMigratedError, check_migrated, current_revision, downgrade, head_revision, migrate
+from baoxue.database import (
+    NotMigratedError,
+    alembic_config,
+    check_migrated,
+    current_revision,
+    downgrade,
+    head_revision,
+    migrate,
+)
+
+
+def test_the_revisions_read_without_alembic_are_alembics(databases):
+    """The server reads the head from the files and the database's revision from its table, as alembic would."""
+    url = databases.create("revisions")
+    assert current_revision(url) is None
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert head_revision() == head
+    migrate(url, "0029")
+    assert current_revision(url) == "0029"
+    with pytest.raises(NotMigratedError, match="0029"):
+        check_migrated(url)
+    migrate(url)
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        assert current_revision(url) == MigrationContext.configure(conn).get_current_revision() == head
+    engine.dispose()
 
 
 def test_upgrade_downgrade_upgrade_round_trip(databases):
@@ -18,6 +44,7 @@ def test_upgrade_downgrade_upgrade_round_trip(databases):
     migrate(url)
     assert current_revision(url) == head_revision()
     downgrade(url, "base")
+    assert current_revision(url) is None
     engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
