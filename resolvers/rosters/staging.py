@@ -153,11 +153,9 @@ async def stage_file(
             if wanted.regions or wanted.schools:
                 await on_connection(file.learn_places, session, wanted)
             near_ids, _ = await county  # read while the first block was
-            elsewhere = await _finished(asyncio.to_thread(_ids_elsewhere, values, near_ids))
+            near, elsewhere = await _finished(asyncio.to_thread(_ids_held, values, near_ids))
             found = await on_connection(lookups.children_by_national_id, session, elsewhere) if elsewhere else None
-            await _hand_over(
-                to_check, (values, pl.concat([near_ids, found], rechunk=False) if found is not None else near_ids)
-            )
+            await _hand_over(to_check, (values, pl.concat([near, found]) if found is not None else near))
             del values, found  # each stage holds one block at a time (a loop variable would hold two)
         await to_check.put(None)
 
@@ -211,11 +209,13 @@ def _checked(file: FileChecks, values: pl.DataFrame) -> tuple[pl.DataFrame, int]
     return block, checked.height - block.height
 
 
-def _ids_elsewhere(values: pl.DataFrame, near_ids: pl.DataFrame) -> list[str]:
-    """The block's national IDs (`RowChecks.national_ids`: every well-formed one, valid or not) that no child of
-    the county holds: a child elsewhere may."""
-    ids = RowChecks.national_ids(values).to_frame("national_id")
-    return ids.join(near_ids, on="national_id", how="anti").get_column("national_id").to_list()
+def _ids_held(values: pl.DataFrame, near_ids: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Of the block's national IDs (`RowChecks.national_ids`: every well-formed one, valid or not), the county's
+    children holding some, (national_id, id), and the rest, which a child elsewhere may hold. The match then
+    joins the block with these few rows, not with all the county's children."""
+    ids = RowChecks.national_ids(values)
+    near = near_ids.filter(pl.col("national_id").is_in(ids))
+    return near, ids.filter(~ids.is_in(near.get_column("national_id"))).to_list()
 
 
 def _matched(
@@ -307,8 +307,8 @@ def candidate_keys(near: pl.DataFrame) -> pl.DataFrame:
 
 
 def match(block: pl.DataFrame, exact: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
-    """Each valid row's match: EXACT to the child holding its national ID (`exact`: the county's children and
-    those elsewhere holding the block's other IDs); else CANDIDATE when exactly one child of the county fits its
+    """Each valid row's match: EXACT to the child holding its national ID (`exact`: the children, of the county
+    or elsewhere, holding the block's IDs); else CANDIDATE when exactly one child of the county fits its
     name, birth date and gender (`candidate_child_id`, for a person to confirm or reject); else NEW. The same
     rules as `roster_staging.match_exact` and `match_candidates`, which the tests hold them to."""
     joined = block.join(exact.rename({"id": "exact_id"}), on="national_id", how="left").join(
