@@ -515,12 +515,14 @@ async def _ids(session: AsyncSession) -> None:
 CHUNKS = 8  # the accounts in a few groups: each test builds its two apps once (a build is ~0.3 s)
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 async def test_compiled_and_normal_paths_agree(chunk, client, normal, session):
     for username in ACCOUNTS[chunk::CHUNKS]:
         await agree_as(username, OPERATIONS_PER_ACCOUNT, client, normal, session)
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("username", THOROUGH)
 async def test_compiled_and_normal_paths_agree_on_many_operations(username, client, normal, session):
     await agree_as(username, THOROUGH_OPERATIONS, client, normal, session)
@@ -602,6 +604,7 @@ async def make_reports(client: httpx.AsyncClient) -> list[str]:
     return [m["report"]["id"] for m in made]
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("chunk", range(REPORT_CHUNKS))
 async def test_compiled_and_normal_reports_agree(chunk, client, normal, session):
     """`reports` and `node` on Report, generated, as every demo account over reports in every state."""

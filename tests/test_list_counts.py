@@ -191,6 +191,7 @@ WINDOWS = [None, school_age_birth_window(date(2026, 8, 31)), school_age_birth_wi
            school_age_birth_window(date(2025, 2, 28))]  # fmt: skip
 
 
+@pytest.mark.exhaustive
 async def test_every_scope_counts_what_count_star_counts(session) -> None:
     rows = await session.execute(text("SELECT level, path FROM region ORDER BY path"))
     paths: dict[str, list[str]] = {}
