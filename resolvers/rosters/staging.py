@@ -214,8 +214,8 @@ def _ids_held(values: pl.DataFrame, near_ids: pl.DataFrame) -> tuple[pl.DataFram
     children holding some, (national_id, id), and the rest, which a child elsewhere may hold. The match then
     joins the block with these few rows, not with all the county's children."""
     ids = RowChecks.national_ids(values)
-    near = near_ids.filter(pl.col("national_id").is_in(ids))
-    return near, ids.filter(~ids.is_in(near.get_column("national_id"))).to_list()
+    near = near_ids.filter(pl.col("national_id").is_in(ids.implode()))
+    return near, ids.filter(~ids.is_in(near.get_column("national_id").implode())).to_list()
 
 
 def _matched(
