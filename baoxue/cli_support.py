@@ -16,6 +16,8 @@ from .database import (
     DatabaseUnreachableError,
     NotMigratedError,
     check_migrated,
+    current_revision,
+    head_revision,
     make_engine,
     migrate,
     ping,
@@ -53,8 +55,8 @@ def reachable_url(settings: Settings) -> str:
 
 def migrated_url(settings: Settings, *, migrate_if_embedded: bool = False) -> str:
     url = reachable_url(settings)
-    if settings.embedded and migrate_if_embedded:
-        migrate(url)
+    if settings.embedded and migrate_if_embedded and current_revision(url) != head_revision():
+        migrate(url)  # only then is alembic imported (`head_revision`)
     try:
         check_migrated(url)
     except NotMigratedError as exc:

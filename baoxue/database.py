@@ -253,15 +253,19 @@ def alembic_config(url: str) -> Config:
 
 
 def head_revision() -> str | None:
-    """The newest migration's revision, read from the files' `revision` and `down_revision` with `ast`: the
-    serving process then never imports alembic, which with mako and pygments is about 9 MB of its resident
-    memory (bench/RESULTS.md §f); tests/test_migrations.py holds it to alembic's own answer."""
+    """The newest migration's revision, read from the files' `revision` and `down_revision` with `ast`: a server
+    whose database is at the head then never imports alembic, which with mako and pygments is about 9 MB of its
+    resident memory (bench/RESULTS.md §f); tests/test_migrations.py holds it to alembic's own answer."""
     import migrations
 
     named: set[str] = set()
     revised: set[str] = set()
     for path in (Path(migrations.__file__).parent / "versions").glob("*.py"):
+        if path.name.startswith((".", "__init__")):  # an editor's lock file, a package marker: alembic skips them
+            continue
         values = _assigned(path, ("revision", "down_revision"))
+        if "revision" not in values:
+            raise RuntimeError(f"migration {path.name} assigns no revision")
         named.add(values["revision"])
         down = values.get("down_revision")
         revised.update([down] if isinstance(down, str) else down or ())

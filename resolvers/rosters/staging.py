@@ -210,10 +210,13 @@ def _checked(file: FileChecks, values: pl.DataFrame) -> tuple[pl.DataFrame, int]
 
 
 def _ids_held(values: pl.DataFrame, near_ids: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
-    """Of the block's national IDs (`RowChecks.national_ids`: every well-formed one, valid or not), the county's
+    return children_holding(RowChecks.national_ids(values), near_ids)
+
+
+def children_holding(ids: pl.Series, near_ids: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Of a block's national IDs (`RowChecks.national_ids`: every well-formed one, valid or not), the county's
     children holding some, (national_id, id), and the rest, which a child elsewhere may hold. The match then
     joins the block with these few rows, not with all the county's children."""
-    ids = RowChecks.national_ids(values)
     near = near_ids.filter(pl.col("national_id").is_in(ids.implode()))
     return near, ids.filter(~ids.is_in(near.get_column("national_id").implode())).to_list()
 

@@ -319,7 +319,8 @@ async def test_rows_may_come_from_an_async_reader_and_only_for_a_batch_that_exis
 
 async def _write_as_the_import_does(session: AsyncSession, batch: RosterImport, rows: list[dict[str, Any]]) -> None:
     """Parsed rows matched and written as `staging.stage_file` writes each block: matched within the county in
-    polars (`staging.match`) against the county's children and the children elsewhere holding its other IDs."""
+    polars (`staging.match`) against the children holding the block's IDs, the county's (`children_holding`)
+    and those elsewhere."""
     near = await roster_lookups.near_children(session, WUDING_PATH)
     fields = [c for c in CHECKED_COLUMNS if c not in ("line", "status", "problems", "raw")]
     block = pl.DataFrame(
@@ -332,11 +333,9 @@ async def _write_as_the_import_does(session: AsyncSession, batch: RosterImport, 
         },
         schema_overrides={"grade": pl.Int32, "birth_date": pl.Date},
     )
-    near_ids = near.select("national_id", "id").drop_nulls()
-    others = [
-        r["national_id"] for r in rows if r.get("national_id") and r["national_id"] not in near_ids["national_id"]
-    ]
-    exact = pl.concat([near_ids, await roster_lookups.children_by_national_id(session, others)])
+    ids = pl.Series([r["national_id"] for r in rows if r.get("national_id")], dtype=pl.String).unique()
+    held, others = staging.children_holding(ids, near.select("national_id", "id").drop_nulls())
+    exact = pl.concat([held, await roster_lookups.children_by_national_id(session, others)])
     matched = staging.match(block, exact, staging.candidate_keys(near))
     await roster_lookups.copy_rows(session, staging.block_csv(matched, batch.id, "53"))
 
