@@ -406,7 +406,8 @@ def test_the_synthetic_seed_skips_the_feed_unless_asked(databases: Databases, mo
         main(["seed", "synthetic", "--children", "2000", *(["--with-change-feed"] if with_feed else [])])
         engine = create_engine(url, poolclass=NullPool)
         with engine.connect() as conn:
-            feed = dict(conn.execute(text("SELECT object_type, count(*) FROM change_event GROUP BY 1")).tuples().all())
+            grouped = conn.execute(text("SELECT object_type, count(*) FROM change_event GROUP BY 1"))
+            feed = dict(grouped.all())
             assert set(conn.execute(text("SELECT DISTINCT operation FROM change_event")).scalars()) <= {"CREATE"}
             rows = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}  # noqa: S608
         engine.dispose()
