@@ -20,9 +20,9 @@ def share_polars_memory() -> None:
     last use, and one polars worker thread. By default jemalloc keeps an arena for each of the threads a roster
     import calls polars from (the event loop's worker threads and polars' own pool), each holding the pages a
     block freed, and polars' defaults keep freed pages a second more; the import's stages already keep both
-    cores busy, so polars' own threads only add arenas. About 50 MB off an import's peak at the same rows a
-    second (bench/RESULTS.md §f). These options come after any inherited ones (a parent process that imported
-    polars passes its defaults on); `POLARS_MAX_THREADS`, when set, wins."""
+    cores busy, so polars' own threads only add arenas. About 50 MB off an import's peak, the rows a second
+    within the machine's run-to-run spread (bench/RESULTS.md §f). These options come after any inherited ones
+    (a parent process that imported polars passes its defaults on); `POLARS_MAX_THREADS`, when set, wins."""
     inherited = os.environ.get(JEMALLOC)
     if not inherited:
         os.environ[JEMALLOC] = SHARED_ARENA
