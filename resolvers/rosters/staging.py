@@ -3,10 +3,11 @@ caller's transaction (ARCHITECTURE §9).
 
 Each block of `ROWS_PER_BLOCK` rows goes through: the cells into a polars frame and each field's value
 (`RowChecks.values`, in a worker thread, the next block's while PostgreSQL writes this one); the codes and
-birth places not seen yet looked up; the checks (`RowChecks.check`); the rows outside the jurisdiction dropped
-(counted, never stored); a later row of an ID seen earlier in the file refused (`DUPLICATE_IN_FILE`); each valid
-row matched (`match`); then one COPY. Memory stays at a block, plus the county's children for the candidate
-rule and the file's IDs seen so far (a set of integers, about 60 bytes an ID).
+birth places not seen yet looked up, and the children holding the block's IDs picked (the county's) or asked
+for (elsewhere); the checks (`RowChecks.check`); the rows outside the jurisdiction dropped (counted, never
+stored); a later row of an ID seen earlier in the file refused (`DUPLICATE_IN_FILE`); each valid row matched
+(`match`); then COPY, `ROWS_PER_COPY` rows at a time. Memory stays at one block a stage (three), plus the
+county's children for the match and the file's IDs seen so far (a set of integers, about 60 bytes an ID).
 """
 
 from __future__ import annotations
