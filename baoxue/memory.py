@@ -12,7 +12,7 @@ MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value
 # polars allocates through its own jemalloc, which reads `_RJEM_MALLOC_CONF` when it starts (the later of two
 # values of an option wins); polars' `__init__` puts its own defaults first.
 JEMALLOC = "_RJEM_MALLOC_CONF"
-SHARED_ARENA = "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0"
+SHARED_ARENA = "narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0"
 
 
 def share_polars_memory() -> None:

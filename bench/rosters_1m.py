@@ -336,9 +336,13 @@ def match_states(dsn: str) -> dict[str, dict[str, int]]:
 
 
 def discard_staged(dsn: str) -> None:
-    """Batches of an earlier run are set aside, so the same files can be staged again (DUPLICATE_FILE)."""
+    """Batches of an earlier run are set aside, so the same files can be staged again (DUPLICATE_FILE), and their
+    rows deleted: nothing reads a discarded batch's rows, and a reused database whose `roster_row` grew by two
+    million rows a run would COPY into ever larger indexes, so runs could not be compared."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("UPDATE roster_import SET status = 'DISCARDED', decided_by = 'bench' WHERE status <> 'DISCARDED'")
+        conn.execute("DELETE FROM roster_row r USING roster_import i WHERE i.id = r.import_id AND i.decided_by = 'bench'")
+        conn.execute("VACUUM ANALYZE roster_row")
 
 
 def run_comparison_step(url: str, dsn: str, base: str | None) -> dict[str, Any] | None:

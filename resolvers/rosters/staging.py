@@ -29,6 +29,7 @@ from .rows import CHECKED_COLUMNS, OUT_OF_SCOPE, RECORD_FIELDS, Places, RowCheck
 
 ROWS_PER_BLOCK = 10_000
 ROWS_PER_COPY = 2_500  # a block is COPYed in parts, so the reading stage's lookups wait for a part at most
+_NO_ROWS = pl.DataFrame()
 T = TypeVar("T")
 Q = TypeVar("Q")
 P = ParamSpec("P")
@@ -53,7 +54,7 @@ class FileChecks:
         self.places = Places(checks.province)
         self.born_known: frozenset[str] = frozenset()
         self.born_asked: set[str] = set()
-        self.seen: set[int] = set()
+        self.seen = pl.Series("key", [], dtype=pl.Int64)  # the IDs of the file's valid rows so far, as integers
 
     def wanted(self, values: pl.DataFrame) -> Wanted:
         """What the block names that was not looked up yet; asks stdnum about its birth places meanwhile
@@ -92,7 +93,8 @@ class FileChecks:
         """A block (`RowChecks.values`, its codes learnt) checked: `line`, `status` (VALID, REFUSED or
         OUT_OF_SCOPE), `problems` (JSON), `raw` and the record's fields, kept only on a valid row."""
         checked = self.checks.check(values, self.places, self.born_known)
-        return refuse_doubles(checked, self.seen, self.checks.duplicate)
+        checked, self.seen = refuse_doubles(checked, self.seen, self.checks.duplicate)
+        return checked
 
     async def check(self, session: AsyncSession, values: pl.DataFrame) -> pl.DataFrame:
         await self.learn(session, values)
@@ -121,7 +123,7 @@ async def stage_file(
     connection = asyncio.Lock()
     to_check: asyncio.Queue[tuple[pl.DataFrame, pl.DataFrame] | None] = asyncio.Queue(maxsize=1)
     to_copy: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
-    totals = Prepared([], 0, 0)
+    totals = Prepared(_NO_ROWS, 0, 0)
 
     async def on_connection(statement: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
         """One statement at a time on the session's connection, and never cut off midway: a statement cancelled
@@ -167,7 +169,7 @@ async def stage_file(
             del taken
             block = await _finished(asyncio.to_thread(_checked, file, values))
             del values  # not held while the COPY before is still running
-            prepared = await _finished(asyncio.to_thread(_matched, block, exact, candidates, import_id, province_code))
+            prepared = await _finished(asyncio.to_thread(_matched, block, exact, candidates))
             del block, exact
             await _hand_over(to_copy, prepared)
             del prepared
@@ -176,10 +178,30 @@ async def stage_file(
     async def copy() -> None:
         nonlocal totals
         while (prepared := await _take(to_copy)) is not None:
-            for part in prepared.parts:  # a lookup waiting for the connection waits for one part only
-                await on_connection(lookups.copy_rows, session, part)
             totals = totals + prepared
+            await copy_parts(prepared.matched)
             del prepared
+
+    async def copy_parts(matched: pl.DataFrame) -> None:
+        """The block's COPY CSV made a part at a time, the next one while this one is written (two parts of text
+        at most, not a block's); a lookup waiting for the connection waits for one part only."""
+
+        def make(at: int) -> asyncio.Future[bytes]:
+            part = matched.slice(at, ROWS_PER_COPY)  # a view: no copy
+            return asyncio.ensure_future(asyncio.to_thread(block_csv, part, import_id, province_code))
+
+        starts = range(0, matched.height, ROWS_PER_COPY)
+        making = [make(at) for at in starts[:1]]
+        try:
+            for following in [*starts[1:], None]:
+                text = await _finished(making.pop())
+                if following is not None:
+                    making.append(make(following))
+                await on_connection(lookups.copy_rows, session, text)
+                del text
+        finally:
+            for task in making:  # the stage cancelled: the part's text is not wanted
+                task.cancel()
 
     try:
         async with asyncio.TaskGroup() as group:  # one failing cancels the others
@@ -193,14 +215,14 @@ async def stage_file(
 
 @dataclass(frozen=True)
 class Prepared:
-    """A block ready for COPY: its CSV, its rows kept and its rows out of scope (counted, never stored)."""
+    """A block ready for COPY: its rows matched, how many, and its rows out of scope (counted, never stored)."""
 
-    parts: list[bytes]  # its CSV, `ROWS_PER_COPY` rows a part
+    matched: pl.DataFrame
     rows: int
     out_of_scope: int
 
     def __add__(self, other: Prepared) -> Prepared:
-        return Prepared([], self.rows + other.rows, self.out_of_scope + other.out_of_scope)
+        return Prepared(_NO_ROWS, self.rows + other.rows, self.out_of_scope + other.out_of_scope)
 
 
 def _checked(file: FileChecks, values: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -222,16 +244,10 @@ def children_holding(ids: pl.Series, near_ids: pl.DataFrame) -> tuple[pl.DataFra
     return near, ids.filter(~ids.is_in(near.get_column("national_id").implode())).to_list()
 
 
-def _matched(
-    checked: tuple[pl.DataFrame, int], exact: pl.DataFrame, candidates: pl.DataFrame, import_id: int, province_code: str
-) -> Prepared:
+def _matched(checked: tuple[pl.DataFrame, int], exact: pl.DataFrame, candidates: pl.DataFrame) -> Prepared:
     block, outside = checked
     matched = match(block, exact, candidates)
-    parts = [
-        block_csv(matched.slice(at, ROWS_PER_COPY), import_id, province_code)
-        for at in range(0, matched.height, ROWS_PER_COPY)
-    ]
-    return Prepared(parts, matched.height, outside)
+    return Prepared(matched, matched.height, outside)
 
 
 async def _hand_over(queue: asyncio.Queue[Q], item: Q) -> None:
@@ -265,20 +281,23 @@ async def _finished(work: Awaitable[T]) -> T:
     return future.result()
 
 
-def refuse_doubles(checked: pl.DataFrame, seen: set[int], duplicate: str) -> pl.DataFrame:
+def refuse_doubles(checked: pl.DataFrame, seen: pl.Series, duplicate: str) -> tuple[pl.DataFrame, pl.Series]:
     """Status and problems of each row, the record's fields kept only on a valid row: a row outside the
     jurisdiction is OUT_OF_SCOPE; one with problems REFUSED; so is a later row of a national ID an earlier row
-    of the file had valid (the first one keeps it)."""
+    of the file had valid (the first one keeps it). `seen`: the keys of the IDs the file's earlier rows had
+    valid; returned with this block's added (8 bytes an ID, kept by polars: a Python set took about 60)."""
     nid = pl.col("national_id")
     eligible = nid.is_not_null() & (pl.col("problems") == "") & ~pl.col("out_of_scope")
     # The ID as one integer: its 17 digits, then the check character (X is 10).
     last = pl.when(nid.str.slice(17, 1) == "X").then(10).otherwise(nid.str.slice(17, 1).cast(pl.Int64, strict=False))
-    keys = checked.select(pl.when(eligible).then(nid.str.slice(0, 17).cast(pl.Int64) * 11 + last)).to_series()
-    add = seen.add
-    doubles = [key is not None and (key in seen or add(key)) for key in keys.to_list()]
-    double = pl.Series("double", doubles, dtype=pl.Boolean).fill_null(False)
+    keys = checked.select(pl.when(eligible).then(nid.str.slice(0, 17).cast(pl.Int64) * 11 + last).alias("key"))
+    key = pl.col("key")
+    double = (key.is_not_null() & (key.is_in(seen.implode()) | ~key.is_first_distinct())).alias("double")
+    doubles = keys.select(key, double)
+    seen = pl.concat([seen, doubles.filter(key.is_not_null() & ~pl.col("double")).get_column("key")])
+    checked = checked.with_columns(doubles.get_column("double"))
     valid = (pl.col("problems") == "") & ~pl.col("double") & ~pl.col("out_of_scope")
-    return checked.with_columns(double).select(
+    return checked.select(
         "line",
         pl.when(pl.col("out_of_scope"))
         .then(pl.lit(OUT_OF_SCOPE))
@@ -294,7 +313,7 @@ def refuse_doubles(checked: pl.DataFrame, seen: set[int], duplicate: str) -> pl.
         .alias("problems"),
         "raw",
         *(pl.when(valid).then(pl.col(f)).alias(f) for f in RECORD_FIELDS),
-    )
+    ), seen
 
 
 def candidate_keys(near: pl.DataFrame) -> pl.DataFrame:
