@@ -16,13 +16,14 @@ SHARED_ARENA = "narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0"
 
 
 def share_polars_memory() -> None:
-    """Before polars is imported: one jemalloc arena for every thread, pages returned half a second after their
-    last use, and one polars worker thread. By default jemalloc keeps an arena for each of the threads a roster
-    import calls polars from (the event loop's worker threads and polars' own pool), each holding the pages a
-    block freed, and polars' defaults keep freed pages a second more; the import's stages already keep both
-    cores busy, so polars' own threads only add arenas. About 50 MB off an import's peak, the rows a second
-    within the machine's run-to-run spread (bench/RESULTS.md §f). These options come after any inherited ones
-    (a parent process that imported polars passes its defaults on); `POLARS_MAX_THREADS`, when set, wins."""
+    """Before polars is imported: one jemalloc arena for every thread, freed pages returned at once, and one
+    polars worker thread. A roster import's checks allocate and free about 4 KB a row through polars (each
+    block's intermediate columns); by default jemalloc keeps the freed pages for a while, in an arena for each
+    thread that called polars, so a server importing at 40,000 rows a second held 50 MB more than its blocks
+    needed. Returning them at once costs the kernel's page faults when they are used again, about 2 µs a row of
+    system CPU (bench/RESULTS.md §f); the import's stages already keep both cores busy, so polars' own threads
+    only add arenas. These options come after any inherited ones (a parent process that imported polars
+    passes its defaults on); `POLARS_MAX_THREADS`, when set, wins."""
     inherited = os.environ.get(JEMALLOC)
     if not inherited:
         os.environ[JEMALLOC] = SHARED_ARENA

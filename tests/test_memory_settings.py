@@ -29,6 +29,7 @@ def test_one_arena_and_one_polars_thread_from_a_clean_environment():
     threads, report = _started_with(env)
     assert threads == 1
     assert "opt.narenas: 1\n" in report
+    assert "opt.dirty_decay_ms: 0 " in report
     assert "opt.muzzy_decay_ms: 0 " in report
 
 
@@ -37,6 +38,7 @@ def test_the_settings_win_over_defaults_a_parent_process_passed_on():
     env["_RJEM_MALLOC_CONF"] = "dirty_decay_ms:500,muzzy_decay_ms:1000"  # what polars' import leaves behind
     _, report = _started_with(env)
     assert "opt.narenas: 1\n" in report
+    assert "opt.dirty_decay_ms: 0 " in report
     assert "opt.muzzy_decay_ms: 0 " in report
 
 
