@@ -41,13 +41,13 @@ SELECT convert_to(string_agg(concat_ws(
     ',', id, '"' || replace(name, '"', '""') || '"', to_char(birth_date, 'YYYY-MM-DD'), gender,
     coalesce(national_id, '')
 ), E'\\n'), 'UTF8')
-  FROM (SELECT n.*, row_number() OVER () / {NEAR_PER_TEXT} AS part FROM ({NEAR_CHILDREN}) n) n
+  FROM (SELECT n.*, row_number() OVER () / :per_text AS part FROM ({NEAR_CHILDREN}) n) n
  GROUP BY part
 """  # noqa: S608 (constants only)
 NEAR_SCHEMA = {"id": pl.Int64, "name": pl.String, "birth_date": pl.Date, "gender": pl.String, "national_id": pl.String}
 
 
-async def near_children(session: AsyncSession, county_path: str | None) -> pl.DataFrame:
+async def near_children(session: AsyncSession, county_path: str | None, per_text: int = NEAR_PER_TEXT) -> pl.DataFrame:
     """The county's children (none without a county: a pushed-down list is matched on the national ID only),
     read as CSV texts that polars parses, as bytes (no Python string): a county's 76,000 children as rows of
     the driver cost the server 0.2 s of CPU and about 20 MB of Python objects. Several texts, not one: libpq
@@ -55,7 +55,8 @@ async def near_children(session: AsyncSession, county_path: str | None) -> pl.Da
     keeps the connection (one text of a county's children left 8 MB in each connection that read one)."""
     if not county_path:
         return pl.DataFrame(schema=NEAR_SCHEMA)
-    found = await session.scalars(text(NEAR_CSV_SQL), {"county": county_path, "county_end": county_path + "0"})
+    bounds = {"county": county_path, "county_end": county_path + "0", "per_text": per_text}
+    found = await session.scalars(text(NEAR_CSV_SQL), bounds)
     texts = list(found)
     frames = [pl.DataFrame(schema=NEAR_SCHEMA)]
     while texts:  # each text dropped once parsed

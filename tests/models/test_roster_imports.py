@@ -373,3 +373,18 @@ async def test_the_imports_matching_gives_what_the_sql_rules_give(session):
     assert (got[3].match, got[3].candidate_child_id) == (RowMatch.CANDIDATE, known.id)
     assert [got[n].match for n in (4, 5, 6, 7, 8)] == [RowMatch.NEW] * 4 + [None]
     assert await repo.count_rows(session, batch.id) == repo.RosterCounts(read=7, valid=6, refused=1, matched=1, new=4)
+
+
+async def test_the_countys_children_read_in_several_texts_are_all_of_them(session):
+    """The match reads the county's children as several CSV texts, not one (libpq keeps its input buffer as large
+    as the largest message a pooled connection received: one text of a county's children left 8 MB in each):
+    in texts of two children, the same children, names with quotes and commas included, as in one text."""
+    for day in range(1, 6):
+        await make_child(session, name=f'引"号,{day}', birth_date=date(2016, 1, day))
+    bounds = {"county": WUDING_PATH, "county_end": WUDING_PATH + "0"}
+    whole = await roster_lookups.near_children(session, WUDING_PATH, per_text=1_000_000)
+    parts = await roster_lookups.near_children(session, WUDING_PATH, per_text=2)
+    texts = (await session.scalars(text(roster_lookups.NEAR_CSV_SQL), {**bounds, "per_text": 2})).all()
+    assert whole.height >= 5 and len(texts) == whole.height // 2 + 1
+    assert parts.sort("id").equals(whole.sort("id"))
+    assert set(whole.get_column("name")) >= {f'引"号,{day}' for day in range(1, 6)}
