@@ -341,7 +341,9 @@ def discard_staged(dsn: str) -> None:
     million rows a run would COPY into ever larger indexes, so runs could not be compared."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("UPDATE roster_import SET status = 'DISCARDED', decided_by = 'bench' WHERE status <> 'DISCARDED'")
-        conn.execute("DELETE FROM roster_row r USING roster_import i WHERE i.id = r.import_id AND i.decided_by = 'bench'")
+        conn.execute(
+            "DELETE FROM roster_row r USING roster_import i WHERE i.id = r.import_id AND i.decided_by = 'bench'"
+        )
         conn.execute("VACUUM ANALYZE roster_row")
 
 
