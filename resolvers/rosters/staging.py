@@ -7,7 +7,7 @@ birth places not seen yet looked up, and the children holding the block's IDs pi
 for (elsewhere); the checks (`RowChecks.check`); the rows outside the jurisdiction dropped (counted, never
 stored); a later row of an ID seen earlier in the file refused (`DUPLICATE_IN_FILE`); each valid row matched
 (`match`); then COPY, `ROWS_PER_COPY` rows at a time. Memory stays at one block a stage (three), plus the
-county's children for the match and the file's IDs seen so far (a set of integers, about 60 bytes an ID).
+county's children for the match and the file's IDs seen so far (integers in a polars Series, 8 bytes an ID).
 """
 
 from __future__ import annotations
