@@ -1,4 +1,4 @@
-"""Password hashing with argon2: argon2-cffi's recommended parameters, or a cheap profile for tests.
+"""Password hashing with argon2id: OWASP's recommended parameters, or a cheap profile for tests.
 
 The profile is process-wide, chosen by configuration (`BAOXUE_PASSWORD_HASHER`); settings refuse the
 cheap one in production. Verification reads the parameters stored in each hash, so a hash made under
@@ -10,13 +10,20 @@ from __future__ import annotations
 from functools import cache
 from typing import Literal
 
-from argon2 import PasswordHasher, profiles
+from argon2 import Parameters, PasswordHasher, Type, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 PasswordProfile = Literal["recommended", "fast"]
 
+# OWASP's Password Storage Cheat Sheet, the first of its equally strong argon2id settings: 19 MiB, 2 passes, one
+# lane. argon2-cffi's default (RFC 9106's low-memory choice: 64 MiB, 3 passes, 4 lanes) takes 64 MiB of the
+# server's memory for every password being checked, a fifth of a 2-core server's 300 MB (bench/RESULTS.md §f).
+# A hash keeps its parameters: those made with the default still verify.
+OWASP_ARGON2ID = Parameters(
+    type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=2, memory_cost=19 * 1024, parallelism=1
+)
 _HASHERS: dict[PasswordProfile, PasswordHasher] = {
-    "recommended": PasswordHasher(),
+    "recommended": PasswordHasher.from_parameters(OWASP_ARGON2ID),
     # argon2's cheapest parameters: microseconds instead of tens of milliseconds. Tests only.
     "fast": PasswordHasher.from_parameters(profiles.CHEAPEST),
 }

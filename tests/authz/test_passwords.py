@@ -1,15 +1,15 @@
-"""Password hashing: argon2's recommended parameters in production; the cheap profile only under tests."""
+"""Password hashing: OWASP's argon2id parameters in production; the cheap profile only under tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from argon2 import extract_parameters, profiles
+from argon2 import PasswordHasher, extract_parameters, profiles
 from pydantic import ValidationError
 
 from authz import passwords
-from authz.passwords import current_profile, hash_password, use_profile, verify_password
+from authz.passwords import OWASP_ARGON2ID, current_profile, hash_password, use_profile, verify_password
 from baoxue.settings import Settings
 from tests.conftest import make_settings
 
@@ -41,9 +41,18 @@ def test_production_hashes_with_argon2_recommended_parameters(monkeypatch, profi
     assert settings.password_hasher == "recommended"
     use_profile(settings.password_hasher)
     stored = hash_password("correct horse battery")
-    assert extract_parameters(stored) == profiles.RFC_9106_LOW_MEMORY
+    assert extract_parameters(stored) == OWASP_ARGON2ID
+    assert extract_parameters(stored).memory_cost == 19 * 1024  # KiB: 19 MiB a password checked
     assert verify_password(stored, "correct horse battery")
     assert not verify_password(stored, "wrong horse battery")
+
+
+def test_a_hash_made_with_argon2s_own_defaults_still_verifies(profile):
+    """Accounts hashed before the parameters changed (RFC 9106's low-memory choice) still sign in."""
+    use_profile("recommended")
+    earlier = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash("correct horse battery")
+    assert verify_password(earlier, "correct horse battery")
+    assert not verify_password(earlier, "wrong horse battery")
 
 
 def test_the_fast_profile_is_argon2_cheapest_and_both_profiles_verify_each_others_hashes(profile):
