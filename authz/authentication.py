@@ -15,7 +15,7 @@ from models.account import Account
 from models.base import utcnow
 from models.repos import accounts, throttle
 
-from .passwords import verify_password
+from .passwords import hash_password, needs_rehash, verify_password
 from .principal import CredentialKind, Principal
 from .tokens import (
     InvalidToken,
@@ -88,6 +88,8 @@ async def login(
         return LoginResult()  # the attempt is already counted
     await throttle.clear(session, user_key)
     await throttle.forgive(session, client_key)
+    if account.password_hash is not None and needs_rehash(account.password_hash):
+        account.password_hash = await asyncio.to_thread(hash_password, password)
     assert account.id is not None
     token = issue_access_token(tokens, username=account.username, account_id=account.id, now=now)
     return LoginResult(access_token=token, expires_in=int(tokens.ttl.total_seconds()))

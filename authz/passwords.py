@@ -54,6 +54,13 @@ def hash_password(password: str) -> str:
     return _HASHERS[_profile].hash(password)
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """Was this hash made with other parameters than this process hashes with (an account hashed before
+    OWASP's parameters were taken)? It is then hashed again at its next sign-in: until then checking it costs
+    64 MiB, and a wrong password for it takes longer than one for an unknown user."""
+    return _HASHERS[_profile].check_needs_rehash(password_hash)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Does `password` match? Costs one argon2 verification even when there is no hash."""
     try:

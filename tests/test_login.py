@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from argon2 import PasswordHasher, extract_parameters, profiles
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from authz.passwords import hash_password
+from authz.passwords import OWASP_ARGON2ID, hash_password
 from authz.tokens import TokenConfig, issue_access_token
 from models.base import utcnow
 from models.repos.accounts import get_account_by_username
@@ -71,6 +72,29 @@ async def test_unknown_user_costs_as_much_as_a_wrong_password(client, settings, 
     unknown_user = await fastest("ghost-")
     # Skipping the hash would make the unknown case ~50x faster; allow generous noise either way.
     assert unknown_user > wrong_password * 0.5
+
+
+async def test_an_account_hashed_with_argon2s_former_default_signs_in_and_is_hashed_again(
+    client, session, recommended_hashes
+):
+    """An account hashed before OWASP's parameters were taken (argon2-cffi's default: 64 MiB a check) still signs
+    in through POST /auth/token, and its hash is made again with the current parameters (19 MiB); a wrong
+    password is refused and changes nothing."""
+    account = await get_account_by_username(session, "edu-city-5323")
+    assert account is not None
+    former = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(DEMO_PASSWORD)
+    account.password_hash = former
+    await session.flush()
+    refused = await login(client, "edu-city-5323", "wrong-password-x")
+    assert refused.status_code == 401
+    await session.refresh(account)
+    assert account.password_hash == former
+    signed_in = await login(client, "edu-city-5323")
+    assert signed_in.status_code == 200
+    await session.refresh(account)
+    assert account.password_hash is not None
+    assert extract_parameters(account.password_hash) == OWASP_ARGON2ID
+    assert (await login(client, "edu-city-5323")).status_code == 200
 
 
 async def test_repeated_failures_for_a_username_are_throttled_with_retry_after(client):
