@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from models.repos import roster_lookups
 from models.roster_import import RosterImport
 from resolvers.rosters import imports
 from tests.conftest import token_for
@@ -49,6 +50,19 @@ async def test_a_county_bureau_uploads_its_household_roster(client: Any, session
     again = await upload(client, await token_for(client, "gov-county-532329"), FIELDS)
     assert again.status_code == 400
     assert (again.json()["field"], again.json()["code"]) == ("file", "DUPLICATE_FILE")
+
+
+async def test_the_countys_children_read_in_texts_of_two_match_as_in_one(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The match reads the county's children in several texts (a pooled connection keeps libpq's buffer as large
+    as the largest one): with texts of two children, the upload matches every row as with one text."""
+    monkeypatch.setattr(roster_lookups, "NEAR_PER_TEXT", 2)
+    response = await upload(client, await token_for(client, "edu-county-532329"), FIELDS)
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"] == {
+        "read": 165, "valid": 160, "refused": 5, "matched": 159, "new": 1, "outOfScope": 1,
+    }  # fmt: skip
 
 
 async def test_the_neighbouring_county_is_refused_and_nothing_is_stored(client: Any, session: Any) -> None:

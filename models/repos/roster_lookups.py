@@ -47,15 +47,16 @@ SELECT convert_to(string_agg(concat_ws(
 NEAR_SCHEMA = {"id": pl.Int64, "name": pl.String, "birth_date": pl.Date, "gender": pl.String, "national_id": pl.String}
 
 
-async def near_children(session: AsyncSession, county_path: str | None, per_text: int = NEAR_PER_TEXT) -> pl.DataFrame:
+async def near_children(session: AsyncSession, county_path: str | None, per_text: int = 0) -> pl.DataFrame:
     """The county's children (none without a county: a pushed-down list is matched on the national ID only),
     read as CSV texts that polars parses, as bytes (no Python string): a county's 76,000 children as rows of
     the driver cost the server 0.2 s of CPU and about 20 MB of Python objects. Several texts, not one: libpq
     keeps its input buffer as large as the largest message a connection received, for as long as the pool
-    keeps the connection (one text of a county's children left 8 MB in each connection that read one)."""
+    keeps the connection (one text of a county's children left 8 MB in each connection that read one). `per_text`:
+    children a text (0: `NEAR_PER_TEXT`)."""
     if not county_path:
         return pl.DataFrame(schema=NEAR_SCHEMA)
-    bounds = {"county": county_path, "county_end": county_path + "0", "per_text": per_text}
+    bounds = {"county": county_path, "county_end": county_path + "0", "per_text": per_text or NEAR_PER_TEXT}
     found = await session.scalars(text(NEAR_CSV_SQL), bounds)
     texts = list(found)
     frames = [pl.DataFrame(schema=NEAR_SCHEMA)]
