@@ -290,6 +290,42 @@ async def test_parallel_guesses_cannot_outrun_the_throttle(databases, recommende
     assert codes.count(429) == 3
 
 
+async def test_parallel_sign_ins_of_a_former_hash_all_succeed_and_leave_one_current_hash(databases, recommended_hashes):
+    """Six clients sign one account with a former hash (argon2-cffi's default) in at once, on connections of their
+    own: every one gets a token, and the account ends with one hash of the current parameters that verifies."""
+    import asyncio
+
+    import httpx
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from authz.passwords import verify_password
+    from baoxue.app import create_app
+    from baoxue.database import migrate
+    from datagen.demo.seed import seed_demo
+
+    url = databases.create("rehash")
+    migrate(url)
+    engine = create_async_engine(url, pool_size=8)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as session:
+        await seed_demo(session)
+        account = await get_account_by_username(session, "edu-city-5323")
+        assert account is not None
+        account.password_hash = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(DEMO_PASSWORD)
+        await session.commit()
+    app = create_app(make_settings(), sessions=sessions)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        answers = await asyncio.gather(*(login(c, "edu-city-5323") for _ in range(6)))
+    async with sessions() as session:
+        account = await get_account_by_username(session, "edu-city-5323")
+    await engine.dispose()
+    assert [r.status_code for r in answers] == [200] * 6
+    assert account is not None
+    assert account.password_hash is not None
+    assert extract_parameters(account.password_hash) == OWASP_ARGON2ID
+    assert verify_password(account.password_hash, DEMO_PASSWORD)
+
+
 async def test_rs256_tokens_must_carry_the_configured_issuer_and_never_sign_in_service_accounts(sessions, ctx):
     import httpx
 
