@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import httpx
 import jwt
 import pytest
 from argon2 import PasswordHasher, extract_parameters, profiles
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from authz.passwords import OWASP_ARGON2ID, hash_password
+from authz.passwords import OWASP_ARGON2ID, hash_password, verify_password
 from authz.tokens import TokenConfig, issue_access_token
+from baoxue.app import create_app
+from baoxue.database import migrate
+from datagen.demo.seed import seed_demo
 from models.base import utcnow
 from models.repos.accounts import get_account_by_username
 from resolvers.admin.accounts import create_account, create_token, disable_account, revoke_token
@@ -259,32 +265,43 @@ async def test_passwords_never_reach_the_logs(client, caplog):
     assert "baoxue-demo" not in caplog.text
 
 
+@asynccontextmanager
+async def committed_demo(databases, name: str, former_hash_for: str | None = None):
+    """A migrated, demo-seeded database of the test's own, committed (real concurrency needs real connections),
+    and its sessions; `former_hash_for`: that account's password hashed with argon2-cffi's former default."""
+    url = databases.create(name)
+    migrate(url)
+    engine = create_async_engine(url, pool_size=8)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as session:
+        await seed_demo(session)
+        if former_hash_for is not None:
+            account = await get_account_by_username(session, former_hash_for)
+            assert account is not None
+            account.password_hash = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(DEMO_PASSWORD)
+        await session.commit()
+    try:
+        yield sessions
+    finally:
+        await engine.dispose()
+
+
+async def at_once(sessions, settings, attempts):
+    """The attempts' `login` calls, all at once, through an app on these sessions."""
+    app = create_app(settings, sessions=sessions)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        return await asyncio.gather(*(login(c, *attempt) for attempt in attempts))
+
+
 async def test_parallel_guesses_cannot_outrun_the_throttle(databases, recommended_hashes):
     """Each attempt is counted before it is checked, so a burst gets no more than the limit.
 
     Real concurrency needs real connections: this test uses a committed database of its own, seeded
     with production's argon2 parameters so that the checks take as long as they would there.
     """
-    import asyncio
-
-    import httpx
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from baoxue.app import create_app
-    from baoxue.database import migrate
-    from datagen.demo.seed import seed_demo
-
-    url = databases.create("throttle")
-    migrate(url)
-    engine = create_async_engine(url, pool_size=8)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    async with sessions() as session:
-        await seed_demo(session)
-        await session.commit()
-    app = create_app(make_settings(login_max_failures_per_user=3), sessions=sessions)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        answers = await asyncio.gather(*(login(c, "edu-city-5323", f"guess-{i}") for i in range(6)))
-    await engine.dispose()
+    async with committed_demo(databases, "throttle") as sessions:
+        guesses = [("edu-city-5323", f"guess-{i}") for i in range(6)]
+        answers = await at_once(sessions, make_settings(login_max_failures_per_user=3), guesses)
     codes = sorted(r.status_code for r in answers)
     assert codes.count(401) == 3
     assert codes.count(429) == 3
@@ -293,32 +310,10 @@ async def test_parallel_guesses_cannot_outrun_the_throttle(databases, recommende
 async def test_parallel_sign_ins_of_a_former_hash_all_succeed_and_leave_one_current_hash(databases, recommended_hashes):
     """Six clients sign one account with a former hash (argon2-cffi's default) in at once, on connections of their
     own: every one gets a token, and the account ends with one hash of the current parameters that verifies."""
-    import asyncio
-
-    import httpx
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from authz.passwords import verify_password
-    from baoxue.app import create_app
-    from baoxue.database import migrate
-    from datagen.demo.seed import seed_demo
-
-    url = databases.create("rehash")
-    migrate(url)
-    engine = create_async_engine(url, pool_size=8)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    async with sessions() as session:
-        await seed_demo(session)
-        account = await get_account_by_username(session, "edu-city-5323")
-        assert account is not None
-        account.password_hash = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(DEMO_PASSWORD)
-        await session.commit()
-    app = create_app(make_settings(), sessions=sessions)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        answers = await asyncio.gather(*(login(c, "edu-city-5323") for _ in range(6)))
-    async with sessions() as session:
-        account = await get_account_by_username(session, "edu-city-5323")
-    await engine.dispose()
+    async with committed_demo(databases, "rehash", former_hash_for="edu-city-5323") as sessions:
+        answers = await at_once(sessions, make_settings(), [("edu-city-5323",)] * 6)
+        async with sessions() as session:
+            account = await get_account_by_username(session, "edu-city-5323")
     assert [r.status_code for r in answers] == [200] * 6
     assert account is not None
     assert account.password_hash is not None
