@@ -50,8 +50,6 @@ from .files import Block, Lines
 # The characters Python's `str.strip()` and `str.split()` treat as white space: cells are trimmed of them.
 WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 _WS_OR_HYPHEN = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITE_SPACE) + "\\-]"
-# stdnum's check digit reads the first 17 digits as one base-13 number: each digit's weight modulo 11.
-CHECK_WEIGHTS = tuple(pow(13, 16 - i, 11) for i in range(17))
 PLACE_FIELDS = ("household_region_code", "residence_region_code", "school_code")
 # An input method's full-width digits (０–９) are read as digits in a date.
 FULL_WIDTH_DIGITS = [chr(0xFF10 + n) for n in range(10)]
@@ -109,10 +107,30 @@ def _text(value: str | None) -> pl.Expr:
     return pl.lit(value, dtype=pl.String)
 
 
+def _named(exprs: dict[str, pl.Expr]) -> list[pl.Expr]:
+    return [e.alias(name) for name, e in exprs.items()]
+
+
 def _date(digits: pl.Expr) -> pl.Expr:
     """The date of eight digits YYYYMMDD, or null when it does not exist (as Python's `date(y, m, d)` raising;
     year 0 included)."""
     return pl.when(digits.str.slice(0, 4) != "0000").then(digits.str.to_date("%Y%m%d", strict=False))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A block's checks as polars expressions (`RowChecks._steps`) for one version of the places and birth
+    places a file has learnt. Building them (the places' lookups as polars Series among them) took 1.5–4 ms a
+    block, more as a file names more codes; they are built again only when a block brings a new code or birth
+    place (`FileChecks` replaces the dicts and the set then, never changes them in place)."""
+
+    regions: dict[str, str | None]
+    schools: dict[str, str | None]
+    birth_places: frozenset[str]
+    steps: tuple[list[pl.Expr], ...]
+
+    def fits(self, places: Places, birth_places: frozenset[str]) -> bool:
+        return self.regions is places.regions and self.schools is places.schools and self.birth_places is birth_places
 
 
 class RowChecks:
@@ -134,6 +152,7 @@ class RowChecks:
                 self.header_of[column.field] = header
         self.id_header = self.header(self.columns["national_id"])
         self.duplicate = "[" + self.problem("national_id", RosterErrorCode.DUPLICATE_IN_FILE) + "]"
+        self._plan: _Plan | None = None
 
     def header(self, column: Column) -> str:
         return self.header_of.get(column.field, column.header)
@@ -207,10 +226,8 @@ class RowChecks:
                 exprs += [_text(None).alias(f), pl.lit(False).alias(f"z_{f}")]
             else:
                 trimmed = pl.col(f"c{i}").str.strip_chars(WHITE_SPACE)
-                exprs += [
-                    pl.when(trimmed != "").then(trimmed).alias(f),
-                    pl.col(f"c{i}").str.contains("\x00", literal=True).fill_null(False).alias(f"z_{f}"),
-                ]
+                has_nul = pl.col(f"c{i}").str.contains("\x00", literal=True).fill_null(False) if nul else pl.lit(False)
+                exprs += [pl.when(trimmed != "").then(trimmed).alias(f), has_nul.alias(f"z_{f}")]
         out = block.select(exprs)
         v = pl.col("national_id")
         plain = v.str.contains(r"^[0-9A-Za-z]+$")
@@ -231,9 +248,9 @@ class RowChecks:
         )
         out = out.with_columns(body=digits17)
         body = pl.col("body")
-        number = body.cast(pl.Int64)  # the 17 digits as one integer, read digit by digit
-        digits = pl.sum_horizontal((number // 10 ** (16 - i) % 10) * w for i, w in enumerate(CHECK_WEIGHTS))
-        check = ((1 - 2 * digits) % 11 + 11) % 11
+        # stdnum's check digit: the 17 digits as one base-13 number (below 13^17, inside Int64), its remainder
+        # by 11 taken before doubling so the arithmetic cannot overflow.
+        check = ((1 - 2 * (body.str.to_integer(base=13, strict=False) % 11)) % 11 + 11) % 11
         out = out.with_columns(
             digit=check.replace_strict(list(range(11)), list("0123456789X"), default=None, return_dtype=pl.String)
         )
@@ -267,26 +284,38 @@ class RowChecks:
     def check(self, values: pl.DataFrame, places: Places, birth_places: frozenset[str]) -> pl.DataFrame:
         """The block checked: `line`, `out_of_scope`, `problems` (their JSON texts joined by commas, "" for
         none), `raw` and the record's fields (as `CHECKED_COLUMNS` names them, valid or not)."""
+        plan = self._plan
+        if plan is None or not plan.fits(places, birth_places):
+            known = Places(places.province, places.regions, places.schools)  # one version: the reading stage may learn
+            plan = self._plan = _Plan(known.regions, known.schools, birth_places, self._steps(known, birth_places))
+        query = values.lazy()
+        for step in plan.steps[:-1]:
+            query = query.with_columns(step)
+        # A block of 10,000 rows: the streaming engine's set-up costs more than it saves.
+        return query.select(plan.steps[-1]).collect(engine="in-memory")
+
+    def _steps(self, places: Places, birth_places: frozenset[str]) -> tuple[list[pl.Expr], ...]:
+        """The checks as polars expressions in steps (a later step reads the columns of the one before; each
+        column once), the last one the checked block's columns."""
         body = pl.col("body")
         # The cell up to a space or a T (a time after it is ignored), full-width digits read as digits.
         given = pl.col("birth_date").str.replace_many(FULL_WIDTH_DIGITS, list("0123456789"))
-        # Each column once, in steps: a later step reads the columns of the one before.
-        step = values.lazy().with_columns(day=given.str.extract(r"^([^ T]*)", 1), **self._paths(places))
+        first = [given.str.extract(r"^([^ T]*)", 1).alias("day"), *_named(self._paths(places))]
         day = pl.col("day")
         parts = day.str.extract_groups(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})$")
         separated = pl.concat_str(
             parts.struct.field("1"), parts.struct.field("2").str.zfill(2), parts.struct.field("3").str.zfill(2)
         )
-        step = step.with_columns(ymd=pl.when(day.str.contains(EIGHT_DIGITS)).then(day).otherwise(separated))
+        second = [pl.when(day.str.contains(EIGHT_DIGITS)).then(day).otherwise(separated).alias("ymd")]
         genders = {k: v.value for k, v in GENDERS.items()}
-        step = step.with_columns(
-            given_gender=pl.col("gender").replace_strict(genders, default=None, return_dtype=pl.String),
-            given_date=_date(pl.col("ymd")),
-            born=_date(body.str.slice(6, 8)),
-            grade_of=self._grade(),
-            poverty_of=self._poverty(),
-            **self._scope(),
-        )
+        third = [
+            pl.col("gender").replace_strict(genders, default=None, return_dtype=pl.String).alias("given_gender"),
+            _date(pl.col("ymd")).alias("given_date"),
+            _date(body.str.slice(6, 8)).alias("born"),
+            self._grade().alias("grade_of"),
+            self._poverty().alias("poverty_of"),
+            *_named(self._scope()),
+        ]
         nid = pl.col("nid")
         born = pl.col("born")
         id_problem = (
@@ -302,15 +331,15 @@ class RowChecks:
             .then(_text("BIRTH_DATE_MISMATCH"))
         )
         id_gender = pl.when(nid.str.slice(16, 1).is_in(list("13579"))).then(_text("MALE")).otherwise(_text("FEMALE"))
-        step = step.with_columns(id_problem=id_problem, id_gender=id_gender)
+        fourth = [id_problem.alias("id_problem"), id_gender.alias("id_gender")]
         problems = pl.concat_str(
             [pl.when(c).then(_text(t)) for c, t in self._problems()], separator=",", ignore_nulls=True
         )
         valid_id = pl.col("national_id").is_not_null() & pl.col("id_problem").is_null()
-        return step.select(
-            "line",
-            "raw",
-            "out_of_scope",
+        checked = [
+            pl.col("line"),
+            pl.col("raw"),
+            pl.col("out_of_scope"),
             problems.fill_null("").alias("problems"),
             pl.col("name"),
             pl.coalesce("given_gender", "id_gender").alias("gender"),
@@ -326,7 +355,8 @@ class RowChecks:
             self._path("school_code").alias("school_path"),
             self._path("household_region_code").alias("household_path"),
             self._path("residence_region_code").alias("residence_path"),
-        ).collect(engine="in-memory")  # a block of 10,000 rows: the streaming engine's set-up costs more than it saves
+        ]
+        return first, second, third, fourth, checked
 
     # The parts of a check.
 

@@ -16,11 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
+from datagen.demo.people import national_id
 from models.child import Gender, NationalIdProblem, SpecialGroup
 from models.roster import RosterKind, RosterRecord, RowProblem
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.rows import RowChecks, max_length
-from tests.roster_support import BOY, GIRL, SHISHAN_SCHOOL, SHISHAN_VILLAGE, YUANMOU_VILLAGE, checked_rows
+from resolvers.rosters.staging import FileChecks
+from tests.roster_support import (
+    BOY,
+    GIRL,
+    SHISHAN_SCHOOL,
+    SHISHAN_VILLAGE,
+    WUDING,
+    YUANMOU_VILLAGE,
+    checked_rows,
+)
 
 BASE = {
     "姓名": "张小军",
@@ -191,6 +201,35 @@ async def test_the_same_id_twice_in_a_file_refuses_the_later_row(session: AsyncS
     (problem,) = results[2]  # type: ignore[misc]
     assert (problem.line, problem.column, problem.code) == (4, "公民身份号码", "DUPLICATE_IN_FILE")
     assert "earlier" in problem.en
+
+
+async def test_a_later_blocks_new_codes_and_birth_places_are_checked_with_what_it_brought(
+    session: AsyncSession,
+) -> None:
+    """A file's blocks are checked in turn, each with the codes and birth places learnt so far: a block naming a
+    village and a birth year none before it named has its rows valid, and a block after it still has the
+    earlier ones (the checks are built again only when something new is learnt)."""
+    headers = list(BASE)
+    checks = RowChecks(RosterKind.HOUSEHOLD, headers, jurisdiction=WUDING)
+    file = FileChecks(checks)
+    other_village, born_2012 = "532329102201", national_id("532329", date(2012, 7, 2), 433, male=True)
+    blocks = [
+        [(2, BASE)],
+        [(3, {**BASE, "公民身份号码": born_2012, "出生日期": "2012-07-02", "户籍地区划代码": other_village})],
+        [(4, {**BASE, "公民身份号码": GIRL, "性别": "女", "出生日期": "2015-09-01"})],
+        [(5, {**BASE, "公民身份号码": "532329201207020434", "出生日期": "", "户籍地区划代码": "532329999999"})],
+    ]
+    statuses = []
+    for block in blocks:
+        values = checks.values(checks.frame([(line, [cells[h] for h in headers]) for line, cells in block]))
+        (row,) = (await file.check(session, values)).to_dicts()
+        statuses.append((row["status"], [p["code"] for p in json.loads(row["problems"])]))
+    assert statuses == [
+        ("VALID", []),
+        ("VALID", []),
+        ("VALID", []),
+        ("REFUSED", ["INVALID_CHECK_DIGIT", "UNKNOWN_REGION"]),
+    ]
 
 
 async def test_an_old_and_a_new_form_of_one_id_are_duplicates(session: AsyncSession) -> None:
