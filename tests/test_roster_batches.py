@@ -219,6 +219,51 @@ async def test_others_read_rows_as_they_read_the_children_masked_without_the_rig
     assert node["data"]["node"] is None
 
 
+REGISTRY_ROWS = """query($id: ID!) { node(id: $id) { ... on RosterImport {
+  rows(status: VALID, first: 100) { edges { node { nationalId registryNumber } } } } } }"""
+
+
+async def test_a_registry_rows_registry_number_is_masked_and_audited_like_its_national_id(
+    client: Any, session: Any
+) -> None:
+    """The registry number is often "G" and the national ID: the city's education bureau (which reads the rows
+    at its schools, without the right to personal data) sees both masked; the importing county reads both in
+    full, and each full read is audited."""
+    token = await token_for(client, "edu-county-532329")
+    registry = HOUSEHOLD.with_name("532329-registry.xlsx")
+    response = await client.post(
+        "/rosters",
+        data={"kind": "REGISTRY", "jurisdiction": "532329", "asOf": "2026-11-30"},
+        files={"file": (registry.name, registry.read_bytes(), "application/octet-stream")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
+    batch = response.json()["id"]
+
+    async def rows_as(username: str) -> list[dict[str, Any]]:
+        result = await gql(client, REGISTRY_ROWS, {"id": batch}, token=await token_for(client, username))
+        node = result["data"]["node"]
+        return [e["node"] for e in node["rows"]["edges"]] if node else []
+
+    city = await rows_as("edu-city-5323")
+    assert len(city) == 100  # the first page
+    assert all(r["registryNumber"][7:-4] == "*" * 8 for r in city)
+    assert all(r["nationalId"][6:-4] == "*" * 8 for r in city if r["nationalId"])
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "roster.read_personal_data")
+        )
+        == 0
+    )
+    county = await rows_as("edu-county-532329")
+    assert all("*" not in r["registryNumber"] for r in county)
+    assert {r["registryNumber"] for r in county} == {f"G{r['nationalId']}" for r in county if r["nationalId"]}
+    assert await session.scalar(
+        select(func.count()).select_from(AuditLog).where(AuditLog.action == "roster.read_personal_data")
+    ) == len(county)
+    assert await rows_as("edu-county-532328") == []
+
+
 async def test_applying_the_household_roster_registers_its_new_child_over_http(client: Any) -> None:
     body = await staged(client)
     neighbour = await gql(client, APPLY, {"input": {"id": body["id"], "version": 2}},

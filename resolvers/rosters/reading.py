@@ -147,9 +147,9 @@ async def get_rows(ctx: Context, ids: list[str]) -> dict[str, RosterRow]:
 
 
 async def personal_data_of_rows(ctx: Context, ids: list[str]) -> dict[str, bool]:
-    """May the caller read these rows' national IDs in full (the batch's importer, or `CHILD:READ_PII` over
-    the row as for a child)? Every full read is audited, one audit row per row, kept whatever becomes of
-    the operation."""
+    """May the caller read these rows' national IDs and registry numbers in full (the batch's importer, or
+    `CHILD:READ_PII` over the row as for a child)? Every full read is audited, one audit row per row, kept
+    whatever becomes of the operation."""
     rows = await get_rows(ctx, ids)
     batches = await get_imports(ctx, sorted({str(row.import_id) for row in rows.values()}))
     whole = {number for number, batch in batches.items() if _reads_whole_batch(ctx, batch)}
@@ -158,7 +158,7 @@ async def personal_data_of_rows(ctx: Context, ids: list[str]) -> dict[str, bool]
         for key, row in rows.items()
     }
     for key, row in rows.items():
-        if allowed[key] and row.national_id:
+        if allowed[key] and (row.national_id or row.registry_number):
             await record_durable(
                 ctx,
                 action="roster.read_personal_data",

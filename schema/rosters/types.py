@@ -86,7 +86,6 @@ class RosterRow(relay.Node):
     name: str | None = strawberry.field(description="姓名 / name.")
     gender: Gender | None = strawberry.field(description="性别 / gender.")
     birth_date: date | None = strawberry.field(description="出生日期 / birth date.")
-    registry_number: str | None = strawberry.field(description="学籍号 / registry number.")
     school_code: str | None = strawberry.field(description="学校标识码 / school identifier.")
     grade: int | None = strawberry.field(description="年级 / grade.")
     household_region_code: str | None = strawberry.field(description="户籍地区划代码 / household region.")
@@ -95,6 +94,7 @@ class RosterRow(relay.Node):
     no_id_reason: str | None = strawberry.field(description="无身份证原因 / why the row has no national ID.")
     match: RowMatch | None = strawberry.field(description="对应情况；拒收行为空 / the match; null for refused rows.")
     full_national_id: strawberry.Private[str | None]
+    full_registry_number: strawberry.Private[str | None]
     child_id: strawberry.Private[int | None]
     candidate_child_id: strawberry.Private[int | None]
 
@@ -120,7 +120,6 @@ class RosterRow(relay.Node):
             name=row.name,
             gender=row.gender,
             birth_date=row.birth_date,
-            registry_number=row.registry_number,
             school_code=row.school_code,
             grade=row.grade,
             household_region_code=row.household_region_code,
@@ -129,6 +128,7 @@ class RosterRow(relay.Node):
             no_id_reason=row.no_id_reason,
             match=row.match,
             full_national_id=row.national_id,
+            full_registry_number=row.registry_number,
             child_id=row.child_id,
             candidate_child_id=row.candidate_child_id,
         )
@@ -138,12 +138,23 @@ class RosterRow(relay.Node):
         "unless your role may see the child's personal data; full reads are audited."
     )
     async def national_id(self, info: Info) -> str | None:
-        if self.full_national_id is None:
+        return await self._personal(info, self.full_national_id)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="学籍号（同身份证号规则遮蔽，常为 G 加身份证号）/ registry number, masked like the national ID "
+        '(it is often "G" and the ID).'
+    )
+    async def registry_number(self, info: Info) -> str | None:
+        return await self._personal(info, self.full_registry_number)
+
+    async def _personal(self, info: Info, value: str | None) -> str | None:
+        """A personal value of the row in full where the caller may read it (audited), else masked."""
+        if value is None:
             return None
         key = reading.row_key(self.import_number, self.line)
         if await loader(info, "roster-row-personal-data", reading.personal_data_of_rows).load(key):
-            return self.full_national_id
-        return mask_national_id(self.full_national_id)
+            return value
+        return mask_national_id(value)
 
     @strawberry.field(description="对应的儿童（身份证号一致、已确认或应用时登记）/ the child this row stands for.")  # type: ignore[untyped-decorator]
     async def student(self, info: Info) -> Student | None:
