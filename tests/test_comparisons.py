@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlmodel import col
+
+from models import AuditLog
 from resolvers.context import Context
 from tests.comparison_support import AS_OF, wuding_cases
 from tests.conftest import codes, error_codes, gql, payload, token_for
-from tests.ledger_support import gid
+from tests.ledger_support import gid, raw_id
 
 RUN = """mutation($input: RunComparisonInput!) { runComparison(input: $input) {
   runs { id number countyCode asOf batches { number kind rosterImport { number } }
@@ -179,3 +183,92 @@ async def test_counts_by_state_and_reason_and_the_reason_and_region_filters_afte
     assert other["data"] == {"comparisonCounts": None}  # another city: refused, nothing counted
     assert "DECEASED" not in str(other)
     assert error_codes(other) == ["BAD_USER_INPUT"], other
+
+
+async def audited(session: Any, action: str) -> list[AuditLog]:
+    """Every audit row of this action, in the order written."""
+    return list(
+        await session.scalars(select(AuditLog).where(col(AuditLog.action) == action).order_by(col(AuditLog.id)))
+    )
+
+
+async def test_each_county_run_is_audited_once_with_who_ran_it_the_date_and_the_batches_compared(
+    client: Any, session: Any, ctx: Context
+) -> None:
+    """ARCHITECTURE §5: an auditor finds who compared which county as of which day, over which rosters; a
+    city's run is one run, and one row, per county it holds."""
+    _, run = await run_wuding(client, session, ctx)
+    (row,) = await audited(session, "comparison.run")
+    assert (row.actor, row.target_type, row.target_id, row.scope_path) == (
+        COUNTY_EDU, "ComparisonRun", str(run["number"]), "53/5323/532329",
+    )  # fmt: skip
+    assert row.summary["asOf"] == AS_OF.isoformat()
+    assert sorted(row.summary["batches"]) == sorted(b["number"] for b in run["batches"])
+    assert row.summary["counts"]["OUT_OF_SCHOOL"]["raised"] == 2
+
+    city = await gql(client, RUN, {"input": {"regionCode": "5323", "asOf": AS_OF.isoformat()}},
+                     token=await token_for(client, CITY_EDU))  # fmt: skip
+    runs = payload(city, "runComparison")["runs"]
+    assert len(runs) > 1
+    by_city = [r for r in await audited(session, "comparison.run") if r.actor == CITY_EDU]
+    assert sorted((r.target_id, r.scope_path.rsplit("/", 1)[-1]) for r in by_city) == sorted(
+        (str(r["number"]), r["countyCode"]) for r in runs
+    )
+
+
+async def test_a_bulk_dismissal_is_audited_once_per_finding_with_its_reason_and_note(
+    client: Any, session: Any, ctx: Context
+) -> None:
+    """One request dismisses two findings: the auditor sees two decisions, each with who dismissed which
+    finding, the typed reason, where the child studies, and the note; a refused repeat adds nothing."""
+    cases, _ = await run_wuding(client, session, ctx)
+    edu = await token_for(client, COUNTY_EDU)
+    found = by_child(await gql(client, FINDINGS, {"f": {"kind": "REGISTERED_NOT_ATTENDING"}}, token=edu))
+    deceased = found[("REGISTERED_NOT_ATTENDING", gid("Student", cases.not_attending.id or 0))]
+    elsewhere = found[("REGISTERED_NOT_ATTENDING", gid("Student", cases.registered_only.id or 0))]
+    decisions = [
+        {"id": deceased["id"], "version": deceased["version"], "action": "DISMISS", "reason": "DECEASED",
+         "note": "死亡证明已核"},
+        {"id": elsewhere["id"], "version": elsewhere["version"], "action": "DISMISS",
+         "reason": "STUDYING_ELSEWHERE", "note": "随父母在广东就读", "provinceCode": "44"},
+    ]  # fmt: skip
+    body = payload(await gql(client, RESOLVE, {"input": {"decisions": decisions}}, token=edu), "resolveFindings")
+    assert body["errors"] == []
+
+    rows = await audited(session, "comparison.dismiss")
+    assert [(r.actor, r.target_type, r.target_id, r.scope_path, r.reason) for r in rows] == [
+        (COUNTY_EDU, "ComparisonFinding", str(raw_id(deceased["id"])), "53/5323/532329", "死亡证明已核"),
+        (COUNTY_EDU, "ComparisonFinding", str(raw_id(elsewhere["id"])), "53/5323/532329", "随父母在广东就读"),
+    ]
+    assert [r.summary for r in rows] == [
+        {"action": "DISMISS", "state": {"before": "OPEN", "after": "DISMISSED"}, "reason": "DECEASED"},
+        {"action": "DISMISS", "state": {"before": "OPEN", "after": "DISMISSED"}, "reason": "STUDYING_ELSEWHERE",
+         "province": "44"},
+    ]  # fmt: skip
+    again = payload(await gql(client, RESOLVE, {"input": {"decisions": decisions}}, token=edu), "resolveFindings")
+    assert codes(again) == ["CONFLICT"]
+    assert len(await audited(session, "comparison.dismiss")) == 2
+
+
+async def test_a_finding_linked_to_the_childs_entry_is_audited_with_the_entry_and_the_note(
+    client: Any, session: Any, ctx: Context
+) -> None:
+    """The county government ties a poor-household dropout to the entry the child already has: the auditor
+    sees who linked which finding to which entry, and why."""
+    cases, _ = await run_wuding(client, session, ctx)
+    gov = await token_for(client, COUNTY_GOV)
+    found = by_child(await gql(client, FINDINGS, {"f": {"kind": "POOR_HOUSEHOLD_DROPOUT"}}, token=gov))
+    poor = found[("POOR_HOUSEHOLD_DROPOUT", gid("Student", cases.poor_on_ledger.id or 0))]
+    entry = cases.entries["poor_on_ledger"]
+    decision = {"id": poor["id"], "version": poor["version"], "action": "LINK",
+                "entryId": gid("LedgerEntry", entry.id or 0), "note": "已在台账，劝返中"}  # fmt: skip
+    body = payload(await gql(client, RESOLVE, {"input": {"decisions": [decision]}}, token=gov), "resolveFindings")
+    assert body["errors"] == []
+
+    (row,) = await audited(session, "comparison.link")
+    assert (row.actor, row.target_type, row.target_id, row.scope_path, row.reason) == (
+        COUNTY_GOV, "ComparisonFinding", str(raw_id(poor["id"])), "53/5323/532329", "已在台账，劝返中",
+    )  # fmt: skip
+    assert row.summary == {
+        "action": "LINK", "state": {"before": "OPEN", "after": "LEDGERED"}, "entry": str(entry.id),
+    }  # fmt: skip

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from models import AuditLog
 from tests.conftest import error_codes, gql, input_refusals, token_for
+from tests.factories import make_child
+from tests.ledger_support import WUDING_VILLAGE
+from tests.roster_support import csv_bytes
 
 HOUSEHOLD = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters" / "532329-household.csv"
 BATCHES = """query($filter: RosterImportFilter) { rosterImports(filter: $filter) { totalCount edges { node {
@@ -92,7 +97,7 @@ async def test_the_importer_downloads_the_refused_rows_with_their_reasons(client
     assert "校验位" in lines[1][-1]
     assert "check digit" in lines[1][-1]
     audited = await session.scalar(
-        select(func.count()).select_from(AuditLog).where(AuditLog.action == "roster.download_refused_rows")
+        select(func.count()).select_from(AuditLog).where(col(AuditLog.action) == "roster.download_refused_rows")
     )
     assert audited == 1
 
@@ -130,7 +135,9 @@ async def test_a_discarded_batch_is_kept_and_its_file_may_be_imported_again(clie
     assert [e["code"] for e in again["errors"]] == ["NOT_STAGED"]
     audited = (
         await session.scalars(
-            select(AuditLog).where(AuditLog.action == "roster.discard", AuditLog.target_id == str(body["number"]))
+            select(AuditLog).where(
+                col(AuditLog.action) == "roster.discard", col(AuditLog.target_id) == str(body["number"])
+            )
         )
     ).all()  # the discard once, with who and why; the refused second discard leaves no row
     assert [(a.actor, a.reason, a.scope_path, a.summary["status"]) for a in audited] == [
@@ -169,7 +176,8 @@ APPLY = """mutation($input: ApplyRosterImportInput!) { applyRosterImport(input: 
 
 
 async def rows_seen(client: Any, username: str, batch_id: str, status: str | None = "VALID") -> list[dict[str, Any]]:
-    token, seen, after = await token_for(client, username), [], None
+    token, after = await token_for(client, username), None
+    seen: list[dict[str, Any]] = []
     while True:
         result = await gql(client, ROWS, {"id": batch_id, "status": status, "after": after}, token=token)
         assert error_codes(result) == []
@@ -195,7 +203,7 @@ async def test_the_importer_reads_every_row_in_full_and_each_full_read_is_audite
     # on the example roster and out of school since finishing primary (datagen/demo/transitions.py).
     assert sum(r["student"] is not None for r in valid) == 140
     audited = await session.scalar(
-        select(func.count()).select_from(AuditLog).where(AuditLog.action == "roster.read_personal_data")
+        select(func.count()).select_from(AuditLog).where(col(AuditLog.action) == "roster.read_personal_data")
     )
     assert audited == sum(1 for r in rows if r["nationalId"])
 
@@ -251,7 +259,7 @@ async def test_a_registry_rows_registry_number_is_masked_and_audited_like_its_na
     assert all(r["nationalId"][6:-4] == "*" * 8 for r in city if r["nationalId"])
     assert (
         await session.scalar(
-            select(func.count()).select_from(AuditLog).where(AuditLog.action == "roster.read_personal_data")
+            select(func.count()).select_from(AuditLog).where(col(AuditLog.action) == "roster.read_personal_data")
         )
         == 0
     )
@@ -259,7 +267,7 @@ async def test_a_registry_rows_registry_number_is_masked_and_audited_like_its_na
     assert all("*" not in r["registryNumber"] for r in county)
     assert {r["registryNumber"] for r in county} == {f"G{r['nationalId']}" for r in county if r["nationalId"]}
     assert await session.scalar(
-        select(func.count()).select_from(AuditLog).where(AuditLog.action == "roster.read_personal_data")
+        select(func.count()).select_from(AuditLog).where(col(AuditLog.action) == "roster.read_personal_data")
     ) == len(county)
     assert await rows_as("edu-county-532328") == []
 
@@ -297,3 +305,47 @@ async def test_candidates_are_decided_only_by_whoever_may_import_for_the_county_
     assert [(e["field"], e["code"]) for e in mine["data"]["resolveRosterMatch"]["errors"]] == [
         ("decisions.0.rowId", "ALREADY_DECIDED")  # an exact match, not a candidate: nothing to decide
     ]
+
+
+async def test_confirming_and_rejecting_candidates_is_audited_with_who_decided_each_line(
+    client: Any, session: Any
+) -> None:
+    """ARCHITECTURE §9: a candidate is never merged silently. One request confirms one door-to-door row as a
+    known child and rejects another: the auditor finds one row for the request, on the batch, naming who
+    decided and which lines were confirmed and which rejected; a refused repeat adds nothing."""
+    await make_child(session, name="候选甲", birth_date=date(2016, 3, 2), school=None)
+    await make_child(session, name="候选乙", gender="FEMALE", birth_date=date(2015, 8, 8), school=None)
+    header = ["姓名", "性别", "公民身份号码", "出生日期", "户籍地区划代码", "现住址区划代码", "无身份证原因"]
+    lines = [
+        header,
+        ["候选甲", "男", "", "2016-03-02", WUDING_VILLAGE, "", "户口未登记"],
+        ["候选乙", "女", "", "2015-08-08", WUDING_VILLAGE, "", "户口未登记"],
+    ]
+    token = await token_for(client, "gov-county-532329")
+    response = await client.post(
+        "/rosters",
+        data={"kind": "HOUSEHOLD", "jurisdiction": "532329", "asOf": "2026-11-30"},
+        files={"file": ("摸排.csv", csv_bytes(lines), "text/csv")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
+    batch = response.json()
+    candidates = {r["line"]: r for r in await rows_seen(client, "gov-county-532329", batch["id"])}
+    assert {line: r["match"] for line, r in candidates.items()} == {2: "CANDIDATE", 3: "CANDIDATE"}
+    decisions = {"input": {"decisions": [
+        {"rowId": candidates[2]["id"], "decision": "CONFIRM"}, {"rowId": candidates[3]["id"], "decision": "REJECT"},
+    ]}}  # fmt: skip
+    decided = await gql(client, RESOLVE_MATCH, decisions, token=token)
+    assert decided["data"]["resolveRosterMatch"]["errors"] == []
+
+    def resolved() -> Any:
+        return select(AuditLog).where(col(AuditLog.action) == "roster.resolve_matches")
+
+    (row,) = (await session.scalars(resolved())).all()
+    assert (row.actor, row.target_type, row.target_id, row.scope_path) == (
+        "gov-county-532329", "RosterImport", str(batch["number"]), "53/5323/532329",
+    )  # fmt: skip
+    assert (row.summary["confirmed"], row.summary["rejected"]) == ([2], [3])
+    again = await gql(client, RESOLVE_MATCH, decisions, token=token)
+    assert [e["code"] for e in again["data"]["resolveRosterMatch"]["errors"]] == ["ALREADY_DECIDED"]
+    assert len((await session.scalars(resolved())).all()) == 1
