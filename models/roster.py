@@ -12,7 +12,8 @@ Which columns each kind must have (a file without one fails whole, naming it):
 - `HOUSEHOLD` 户籍: 户籍地区划代码 or 现住址区划代码 (at least one of the two columns, and one of the two
   values in each row): a township's door-to-door list knows where a child lives, not always where it
   is registered.
-- `REGISTRY` 学籍: 学籍号, 学校标识码, 年级 (the registry export always has them).
+- `REGISTRY` 学籍: 学籍号, 学校标识码, 年级 (the registry export always has them); 学籍状态 optional (a blank
+  cell, or no such column, is 在读: the export lists the students the registry holds; `REGISTRY_STATUSES`).
 - `IN_SCHOOL` 在校: 学校标识码, 年级 (a school's roll need not carry registry numbers).
 - `POVERTY` 脱贫户/低保: 户籍地区划代码 and 帮扶类型 (the poverty database is kept by household registration).
 - `EXAM_REGISTRATION` 中考报名名册 (POLICY 003 二(二), README "Key transitions"): 学籍号, 学校标识码 and 报名号
@@ -83,6 +84,7 @@ SCHOOL_CODE = Column("school_code", ("学校标识码", "学校代码"))
 GRADE = Column("grade", ("年级",))
 POVERTY_KIND = Column("poverty_kind", ("帮扶类型", "户类型", "救助类型"))
 NO_ID_REASON = Column("no_id_reason", ("无身份证原因", "无身份证号原因"))
+REGISTRY_STATUS = Column("registry_status", ("学籍状态", "学生状态"))
 EXAM_NUMBER = Column("exam_number", ("报名号", "中考报名号", "考生号"))
 EXAM_NUMBER_MAX = 32  # the longest 报名号 kept (in `raw`: the roster row has no column of its own for it)
 
@@ -102,6 +104,7 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
         _required(GRADE),
         HOUSEHOLD_REGION,
         NO_ID_REASON,
+        REGISTRY_STATUS,
     ),
     RosterKind.IN_SCHOOL: (*_COMMON, _required(SCHOOL_CODE), _required(GRADE), REGISTRY_NUMBER, NO_ID_REASON),
     RosterKind.POVERTY: (*_COMMON, _required(HOUSEHOLD_REGION), _required(POVERTY_KIND), NO_ID_REASON),
@@ -166,6 +169,45 @@ POVERTY_KINDS = {
     "农村低保": SpecialGroup.LOW_INCOME,
 }
 
+
+class RegistryStatus(enum.StrEnum):
+    """A pupil's status in the student registry (学籍系统), as its export writes it. The registry marks
+    dropouts (辍学) and "other leaving" (其他离校, which needs a stated reason), and a pupil found studying
+    elsewhere has the registry transferred (转出) (POLICY 002 二(七))."""
+
+    ENROLLED = "ENROLLED"  # 在读
+    SUSPENDED = "SUSPENDED"  # 休学: approved leave, the registry place kept
+    DROPPED_OUT = "DROPPED_OUT"  # 辍学 (标注)
+    OTHER_LEAVING = "OTHER_LEAVING"  # 其他离校
+    TRANSFERRED_OUT = "TRANSFERRED_OUT"  # 转出
+    GRADUATED = "GRADUATED"  # 毕业 / 结业
+    DECEASED = "DECEASED"  # 死亡
+
+
+REGISTRY_STATUSES = {
+    "在读": RegistryStatus.ENROLLED,
+    "在籍": RegistryStatus.ENROLLED,
+    "在校": RegistryStatus.ENROLLED,
+    "正常": RegistryStatus.ENROLLED,
+    "休学": RegistryStatus.SUSPENDED,
+    "辍学": RegistryStatus.DROPPED_OUT,
+    "其他离校": RegistryStatus.OTHER_LEAVING,
+    "转出": RegistryStatus.TRANSFERRED_OUT,
+    "转学": RegistryStatus.TRANSFERRED_OUT,
+    "毕业": RegistryStatus.GRADUATED,
+    "结业": RegistryStatus.GRADUATED,
+    "死亡": RegistryStatus.DECEASED,
+}
+
+# What a registry row's status means for the comparisons and for applying the roster (README "Comparisons"):
+# the registry accounts for a school-age child (no OUT_OF_SCHOOL finding) when it has the child studying,
+# on approved leave or finished; the school's roll is expected to show a pupil the registry holds as studying,
+# or marks as having left without a transfer (REGISTERED_NOT_ATTENDING: verified one by one, 002 二(七)); a
+# child first known from a registry row is enrolled at its school only while the registry holds a place there.
+ACCOUNTS_FOR_CHILD = frozenset({RegistryStatus.ENROLLED, RegistryStatus.SUSPENDED, RegistryStatus.GRADUATED})
+EXPECTED_ON_ROLL = frozenset({RegistryStatus.ENROLLED, RegistryStatus.DROPPED_OUT, RegistryStatus.OTHER_LEAVING})
+HOLDS_PLACE = frozenset({RegistryStatus.ENROLLED, RegistryStatus.SUSPENDED})
+
 _NUMERALS = "一二三四五六七八九"
 GRADES = {str(n): n for n in range(1, 10)}
 GRADES.update({f"{_NUMERALS[n - 1]}年级": n for n in range(1, 10)})
@@ -191,6 +233,7 @@ class RosterRecord:
     grade: int | None = None
     special_group: SpecialGroup | None = None
     no_id_reason: str | None = None
+    registry_status: RegistryStatus | None = None  # None: the row did not say (在读)
     raw: dict[str, str] = field(default_factory=dict)
 
 

@@ -152,6 +152,7 @@ class RosterRow(SQLModel, table=True):
     residence_region_code: str | None = Field(default=None, max_length=12)
     poverty_kind: str | None = Field(default=None, max_length=24)
     no_id_reason: str | None = Field(default=None, max_length=200)
+    registry_status: str | None = Field(default=None, max_length=24)  # models.roster.RegistryStatus; None: 在读
     school_path: str | None = Field(default=None, sa_type=path_type())
     household_path: str | None = Field(default=None, sa_type=path_type())
     residence_path: str | None = Field(default=None, sa_type=path_type())
@@ -165,5 +166,5 @@ class RosterRow(SQLModel, table=True):
 COPY_COLUMNS = (
     "import_id", "line", "status", "problems", "raw", "name", "gender", "birth_date", "national_id",
     "registry_number", "school_code", "grade", "household_region_code", "residence_region_code", "poverty_kind",
-    "no_id_reason", "school_path", "household_path", "residence_path", "province_code",
+    "no_id_reason", "registry_status", "school_path", "household_path", "residence_path", "province_code",
 )  # fmt: skip

@@ -56,9 +56,10 @@ async def applied_roster(
     jurisdiction: str = "532329",
     as_of: date = AS_OF,
     name: str | None = None,
+    headers: list[str] | None = None,
 ) -> RosterImport:
-    """A roster of these lines imported by the operator and applied."""
-    data = csv_bytes([HEADERS[kind], *lines])
+    """A roster of these lines imported by the operator and applied (`headers`: the kind's usual ones)."""
+    data = csv_bytes([headers or HEADERS[kind], *lines])
     result = await import_roster(
         ctx, kind=kind, jurisdiction_code=jurisdiction, as_of=as_of,
         file_name=name or f"{jurisdiction}-{kind.value.lower()}.csv", stream=io.BytesIO(data),

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from datagen.demo.people import national_id
 from models.child import Gender, SpecialGroup
-from models.roster import COLUMNS, RosterKind, RosterRecord, RowProblem
+from models.roster import COLUMNS, RegistryStatus, RosterKind, RosterRecord, RowProblem
 from models.roster_import import RosterImport
 from resolvers.context import Context
 from resolvers.rosters.errors import RosterErrorCode
@@ -122,4 +122,5 @@ def _record(row: Any) -> RosterRecord:
         school_code=row["school_code"], grade=row["grade"],
         special_group=SpecialGroup(row["poverty_kind"]) if row["poverty_kind"] else None,
         no_id_reason=row["no_id_reason"], raw=row["raw"],
+        registry_status=RegistryStatus(row["registry_status"]) if row["registry_status"] else None,
     )  # fmt: skip

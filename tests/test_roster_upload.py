@@ -4,6 +4,7 @@ typed JSON naming the field, and nothing is stored for them."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from datagen.demo.people import national_id
 from models.repos import roster_lookups
 from models.roster_import import RosterImport
 from resolvers.rosters import imports
-from tests.conftest import token_for
+from tests.conftest import gql, token_for
+from tests.roster_support import SHISHAN_SCHOOL, csv_bytes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters"
 HOUSEHOLD = EXAMPLES / "532329-household.csv"
@@ -150,3 +153,34 @@ async def test_a_signed_in_account_downloads_the_template_of_each_kind(client: A
     assert (await client.get(f"/rosters/templates/{kind}.xlsx")).status_code == 401
     unknown = await client.get("/rosters/templates/census.xlsx", headers={"Authorization": f"Bearer {token}"})
     assert (unknown.status_code, unknown.json()["code"]) == (400, "INVALID_KIND")
+
+
+STATUS_ROWS = """query($id: ID!) { node(id: $id) { ... on RosterImport {
+  rows(first: 10) { edges { node { line status registryStatus problems { column code } } } } } } }"""
+
+
+async def test_a_registry_rosters_status_column_is_read_and_a_status_that_is_none_refused(client: Any) -> None:
+    """学籍状态 over HTTP: each row shows the status read (blank: null, read as 在读); a word that is no status
+    refuses the row, naming the column. The neighbouring county reads none of the rows."""
+    boy, girl, other = (national_id("532329", date(2016, 4, n), n, male=n % 2 == 1) for n in (1, 2, 3))
+    rows = [
+        ["姓名", "公民身份号码", "学籍号", "学校标识码", "年级", "学籍状态"],
+        ["张一", boy, f"G{boy}", SHISHAN_SCHOOL, "3", "休学"],
+        ["李二", girl, f"G{girl}", SHISHAN_SCHOOL, "3", ""],
+        ["王三", other, f"G{other}", SHISHAN_SCHOOL, "3", "退学"],
+    ]
+    files = {"file": ("532329-registry.csv", csv_bytes(rows), "text/csv")}
+    token = await token_for(client, "edu-county-532329")
+    response = await upload(client, token, {**FIELDS, "kind": "REGISTRY"}, files=files)
+    assert response.status_code == 201, response.text
+    batch = response.json()["id"]
+    read = await gql(client, STATUS_ROWS, {"id": batch}, token=token)
+    seen = [e["node"] for e in read["data"]["node"]["rows"]["edges"]]
+    assert [(r["line"], r["status"], r["registryStatus"]) for r in seen] == [
+        (2, "VALID", "SUSPENDED"),
+        (3, "VALID", None),
+        (4, "REFUSED", None),
+    ]
+    assert seen[2]["problems"] == [{"column": "学籍状态", "code": "INVALID_REGISTRY_STATUS"}]
+    neighbour = await gql(client, STATUS_ROWS, {"id": batch}, token=await token_for(client, "edu-county-532328"))
+    assert neighbour["data"]["node"] is None

@@ -26,6 +26,7 @@ from sqlmodel import col
 
 from ..comparison import ComparisonRun, FindingKind
 from ..region import Region, RegionLevel
+from ..roster import ACCOUNTS_FOR_CHILD, EXPECTED_ON_ROLL
 from .paths import within_path
 
 
@@ -77,8 +78,10 @@ CREATE TEMP TABLE IF NOT EXISTS cmp_found (
 ) ON COMMIT DROP
 """
 
-# Household vs registry: school-age by the cut-off day, on a household roster, on no registry roster, and
-# not enrolled. The category proposed: A under the junior age on the cut-off day, B from it.
+# Household vs registry: school-age by the cut-off day, on a household roster, on no registry roster that
+# accounts for the child (a row 在读, 休学 or 毕业; one marked 辍学, 其他离校, 转出 or 死亡 does not:
+# models/roster.ACCOUNTS_FOR_CHILD), and not enrolled. The category proposed: A under the junior age on the
+# cut-off day, B from it.
 OUT_OF_SCHOOL_SQL = """
 INSERT INTO cmp_found (kind, child_id, facts, import_id, line, category)
 SELECT DISTINCT ON (c.id) 'OUT_OF_SCHOOL', c.id,
@@ -89,11 +92,18 @@ SELECT DISTINCT ON (c.id) 'OUT_OF_SCHOOL', c.id,
  WHERE h.import_id = ANY(:household) AND h.status = 'VALID'
    AND c.birth_date > :born_after AND c.birth_date <= :born_by
    AND c.school_code IS NULL
-   AND NOT EXISTS (SELECT 1 FROM roster_row g WHERE g.import_id = ANY(:registry) AND g.child_id = h.child_id)
+   AND NOT EXISTS (
+       SELECT 1 FROM roster_row g
+        WHERE g.import_id = ANY(:registry) AND g.child_id = h.child_id
+          AND coalesce(g.registry_status, 'ENROLLED') = ANY(CAST(:accounts_for_child AS text[]))
+   )
  ORDER BY c.id, h.import_id DESC, h.line
 """
 
-# Registry vs in school: on the registry at a school whose roll is in, and on no roll in effect.
+# Registry vs in school: on the registry at a school whose roll is in, as studying or marked as having left
+# without a transfer (在读, 辍学, 其他离校: models/roster.EXPECTED_ON_ROLL; 002 二(七) verifies them one by
+# one), and on no roll in effect. The status is part of the facts, except 在读 (the facts of rows from
+# before the column stay the same).
 NOT_ATTENDING_SQL = """
 WITH roll AS (
     SELECT DISTINCT ON (s.school_path) s.school_path, s.import_id
@@ -103,10 +113,13 @@ WITH roll AS (
 )
 INSERT INTO cmp_found (kind, child_id, facts, import_id, line)
 SELECT DISTINCT ON (g.child_id) 'REGISTERED_NOT_ATTENDING', g.child_id,
-       md5(concat_ws('|', 'REGISTERED_NOT_ATTENDING', g.child_id, g.school_code, g.grade)), g.import_id, g.line
+       md5(concat_ws('|', 'REGISTERED_NOT_ATTENDING', g.child_id, g.school_code, g.grade,
+                     NULLIF(g.registry_status, 'ENROLLED'))),
+       g.import_id, g.line
   FROM roster_row g
   JOIN roll r ON r.school_path = g.school_path
  WHERE g.import_id = ANY(:registry) AND g.status = 'VALID' AND g.child_id IS NOT NULL
+   AND coalesce(g.registry_status, 'ENROLLED') = ANY(CAST(:expected_on_roll AS text[]))
    AND NOT EXISTS (
        SELECT 1 FROM roster_row s
         WHERE s.import_id = ANY(:in_school) AND s.import_id IN (SELECT DISTINCT import_id FROM roll)
@@ -258,6 +271,7 @@ async def compare_county(session: AsyncSession, inputs: CountyInputs) -> dict[st
         "born_after": inputs.born_after, "born_by": inputs.born_by, "primary_born_after": inputs.primary_born_after,
         "household": inputs.household, "registry": inputs.registry, "in_school": inputs.in_school,
         "poverty": inputs.poverty, "actor": inputs.actor, "request_id": inputs.request_id,
+        "accounts_for_child": sorted(ACCOUNTS_FOR_CHILD), "expected_on_roll": sorted(EXPECTED_ON_ROLL),
     }  # fmt: skip
     await session.execute(text(FOUND_TABLE))
     await session.execute(text("TRUNCATE cmp_found"))

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from ..roster import HOLDS_PLACE
 from ..roster_import import (
     MATCHED,
     ROSTER_KINDS,
@@ -222,11 +223,16 @@ UPDATE roster_row r SET child_id = c.id, match = 'EXACT'
 """
 
 # One statement registers every row no known child fits, with ids drawn first so each row learns its
-# child; a child with a school gets its enrolment event on the roster's day (学籍变动 starts there).
+# child; a child with a school gets its enrolment event on the roster's day (学籍变动 starts there). A
+# registry row saying the place is no longer held (辍学, 转出…: models/roster.HOLDS_PLACE) registers its child
+# without the school when the row gives a household region; without one, the school is the only place
+# known, which keeps the child in its county's sight (a comparison then finds it on no roll).
 # The residence is the household region when the roster gives none (现住址默认户籍地).
 REGISTER_SQL = """
 WITH unknown AS (
-    SELECT r.line, nextval(pg_get_serial_sequence('child', 'id')) AS child_id
+    SELECT r.line, nextval(pg_get_serial_sequence('child', 'id')) AS child_id,
+           coalesce(r.registry_status, 'ENROLLED') = ANY(CAST(:holds_place AS text[]))
+           OR r.household_region_code IS NULL AS at_school
       FROM roster_row r
      WHERE r.import_id = :import_id AND r.status = 'VALID' AND r.child_id IS NULL AND r.match IN ('NEW', 'REJECTED')
 ), born AS (
@@ -235,7 +241,8 @@ WITH unknown AS (
                        residence_path, no_household_reason, no_id_reason, province_code)
     SELECT u.child_id, r.name, r.gender, r.birth_date, r.national_id, r.registry_number,
            CASE WHEN r.poverty_kind IS NULL THEN '{}'::varchar[] ELSE ARRAY[r.poverty_kind]::varchar[] END,
-           r.school_code, r.grade, r.school_path, r.household_region_code, r.household_path,
+           CASE WHEN u.at_school THEN r.school_code END, CASE WHEN u.at_school THEN r.grade END,
+           CASE WHEN u.at_school THEN r.school_path END, r.household_region_code, r.household_path,
            coalesce(r.residence_region_code, r.household_region_code), coalesce(r.residence_path, r.household_path),
            CASE WHEN r.household_region_code IS NULL THEN :no_household END, r.no_id_reason, r.province_code
       FROM unknown u JOIN roster_row r ON r.import_id = :import_id AND r.line = u.line
@@ -265,7 +272,13 @@ async def register_unknown(
         return rematched, 0
     result = await session.execute(
         text(REGISTER_SQL),
-        {**params, "as_of": batch.as_of, "actor": actor, "no_household": NO_HOUSEHOLD_ON_ROSTER},
+        {
+            **params,
+            "as_of": batch.as_of,
+            "actor": actor,
+            "no_household": NO_HOUSEHOLD_ON_ROSTER,
+            "holds_place": sorted(HOLDS_PLACE),
+        },
     )
     return rematched, int(cast(Any, result).rowcount)
 

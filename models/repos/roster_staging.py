@@ -36,8 +36,8 @@ def _copy_values(import_id: int, province_code: str, row: Mapping[str, Any]) -> 
         import_id, row["line"], str(row["status"]), _json(get("problems") or []), _json(get("raw") or {}),
         get("name"), get("gender"), get("birth_date"), get("national_id"), get("registry_number"),
         get("school_code"), get("grade"), get("household_region_code"), get("residence_region_code"),
-        get("poverty_kind"), get("no_id_reason"), get("school_path"), get("household_path"), get("residence_path"),
-        province_code,
+        get("poverty_kind"), get("no_id_reason"), get("registry_status"), get("school_path"), get("household_path"),
+        get("residence_path"), province_code,
     )  # fmt: skip
 
 

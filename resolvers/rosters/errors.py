@@ -20,6 +20,10 @@ class RosterErrorCode(ErrorCode):
     INVALID_GENDER = ("性别应为男或女", "the gender is 男 or 女")
     INVALID_GRADE = ("年级应为 1–9 或一年级至九年级", "the grade is 1–9 or 一年级 to 九年级")
     INVALID_POVERTY_KIND = ("帮扶类型应为脱贫户、监测户或低保", "脱贫户, 监测户 or 低保")
+    INVALID_REGISTRY_STATUS = (
+        "学籍状态应为在读、休学、辍学、其他离校、转出、毕业或死亡",
+        "the registry status is 在读, 休学, 辍学, 其他离校, 转出, 毕业 or 死亡",
+    )
     INVALID_TEXT = ("含有不允许的字符", "contains a character not allowed (NUL)")
     UNKNOWN_REGION = ("没有这个区划", "no such region")
     UNKNOWN_SCHOOL = ("没有这个学校", "no such school")

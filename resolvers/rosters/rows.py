@@ -10,13 +10,14 @@ a problem of the row: the row is kept, and routing lists it back. String lengths
 (`models.child.Child`); a cell holding NUL is refused (PostgreSQL text cannot hold one; its raw copy holds
 U+FFFD, ARCHITECTURE §12).
 
-The rules are python-stdnum's and `models/roster.py`'s tables (`GENDERS`, `GRADES`, `POVERTY_KINDS`), written
-once here as polars expressions with the forms of a date and of an ID (trimmed as Python's `str.strip()`
-trims, full-width, 15 → 18 digits): the ID check digit is stdnum's `calc_check_digit` (`(1 - 2 · int(first
-17, 13)) mod 11`; tests/resolvers/test_roster_rows.py holds the whole ID rule to `ric.validate` over many
-IDs), and whether an ID's region prefix existed in its birth year is asked of stdnum itself, once per
-distinct (prefix, year) (`models.child.birth_place_known`). The expressions run in polars' own threads, off
-the interpreter: about 1 µs a row, where the same rules as SQL cost PostgreSQL about 30 (bench/RESULTS.md §f).
+The rules are python-stdnum's and `models/roster.py`'s tables (`GENDERS`, `GRADES`, `POVERTY_KINDS`,
+`REGISTRY_STATUSES`), written once here as polars expressions with the forms of a date and of an ID (trimmed as
+Python's `str.strip()` trims, full-width, 15 → 18 digits): the ID check digit is stdnum's `calc_check_digit`
+(`(1 - 2 · int(first 17, 13)) mod 11`; tests/resolvers/test_roster_rows.py holds the whole ID rule to
+`ric.validate` over many IDs), and whether an ID's region prefix existed in its birth year is asked of stdnum
+itself, once per distinct (prefix, year) (`models.child.birth_place_known`). The expressions run in polars' own
+threads, off the interpreter: about 1 µs a row, where the same rules as SQL cost PostgreSQL about 30
+(bench/RESULTS.md §f).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from models.roster import (
     NO_ID_REASON_MAX,
     ONE_OF,
     POVERTY_KINDS,
+    REGISTRY_STATUSES,
     Column,
     RosterKind,
     column_of_header,
@@ -61,7 +63,7 @@ OUT_OF_SCOPE = "OUT_OF_SCOPE"  # the status a row outside the jurisdiction is gi
 # What a checked block holds for each row kept (in `roster_row`'s names), after `line`.
 RECORD_FIELDS = (
     "name", "gender", "birth_date", "national_id", "registry_number", "school_code", "grade",
-    "household_region_code", "residence_region_code", "poverty_kind", "no_id_reason", "school_path",
+    "household_region_code", "residence_region_code", "poverty_kind", "no_id_reason", "registry_status", "school_path",
     "household_path", "residence_path",
 )  # fmt: skip
 CHECKED_COLUMNS = ("line", "status", "problems", "raw", *RECORD_FIELDS)
@@ -314,6 +316,7 @@ class RowChecks:
             _date(body.str.slice(6, 8)).alias("born"),
             self._grade().alias("grade_of"),
             self._poverty().alias("poverty_of"),
+            self._registry_status().alias("registry_status_of"),
             *_named(self._scope()),
         ]
         nid = pl.col("nid")
@@ -352,6 +355,9 @@ class RowChecks:
             self._field("residence_region_code"),
             (pl.col("poverty_of") if "poverty_kind" in self.columns else _text(None)).alias("poverty_kind"),
             pl.when(pl.col("national_id").is_null()).then(pl.col("no_id_reason")).alias("no_id_reason"),
+            (pl.col("registry_status_of") if "registry_status" in self.columns else _text(None)).alias(
+                "registry_status"
+            ),
             self._path("school_code").alias("school_path"),
             self._path("household_region_code").alias("household_path"),
             self._path("residence_region_code").alias("residence_path"),
@@ -380,6 +386,12 @@ class RowChecks:
             return _text(None)
         kinds = {k: v.value for k, v in POVERTY_KINDS.items()}
         return pl.col("poverty_kind").replace_strict(kinds, default=None, return_dtype=pl.String)
+
+    def _registry_status(self) -> pl.Expr:
+        if "registry_status" not in self.columns:
+            return _text(None)
+        statuses = {k: v.value for k, v in REGISTRY_STATUSES.items()}
+        return pl.col("registry_status").replace_strict(statuses, default=None, return_dtype=pl.String)
 
     def _raw(self, *, nul: bool) -> pl.Expr:
         """The row's original cells by header, as JSON in the file's order (a short row's, with only its cells, is
@@ -505,6 +517,9 @@ class RowChecks:
         if "poverty_kind" in self.columns:
             bad = self.problem("poverty_kind", RosterErrorCode.INVALID_POVERTY_KIND)
             out.append((v("poverty_kind").is_not_null() & v("poverty_of").is_null(), bad))
+        if "registry_status" in self.columns:
+            bad = self.problem("registry_status", RosterErrorCode.INVALID_REGISTRY_STATUS)
+            out.append((v("registry_status").is_not_null() & v("registry_status_of").is_null(), bad))
         return [(cond.fill_null(False), text) for cond, text in out]
 
 

@@ -24,6 +24,7 @@ EXAMPLE = {
     "grade": "四年级",
     "poverty_kind": "脱贫户",
     "no_id_reason": "",
+    "registry_status": "在读",
     "exam_number": "2027532329000001",
 }
 

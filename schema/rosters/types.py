@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from models.child import Gender, SpecialGroup, mask_national_id
-from models.roster import ROSTER_KIND_LABELS, RosterKind
+from models.roster import ROSTER_KIND_LABELS, RegistryStatus, RosterKind
 from models.roster_import import ImportStatus, RowMatch, RowStatus
 from models.roster_import import RosterImport as ImportRow
 from models.roster_import import RosterImport as RosterImportRow
@@ -54,6 +54,19 @@ described(
     },
     "名册行与已知儿童的对应 / how a roster row stands against the children already known",
 )
+described(
+    RegistryStatus,
+    {
+        RegistryStatus.ENROLLED: "在读（空白即在读）/ studying (a blank cell reads so)",
+        RegistryStatus.SUSPENDED: "休学 / suspended: approved leave, the registry place kept",
+        RegistryStatus.DROPPED_OUT: "辍学 / marked as dropped out in the registry",
+        RegistryStatus.OTHER_LEAVING: "其他离校 / other leaving (needs a stated reason)",
+        RegistryStatus.TRANSFERRED_OUT: "转出 / the registry transferred to another school",
+        RegistryStatus.GRADUATED: "毕业、结业 / finished",
+        RegistryStatus.DECEASED: "死亡 / deceased",
+    },
+    "学籍状态（学籍名册）/ a pupil's status in the student registry",
+)
 
 
 @strawberry.type(description="名册计数 / a batch's row counts.")
@@ -92,6 +105,10 @@ class RosterRow(relay.Node):
     residence_region_code: str | None = strawberry.field(description="现住址区划代码 / residence region.")
     poverty_group: SpecialGroup | None = strawberry.field(description="帮扶类型 / poverty or minimum-allowance group.")
     no_id_reason: str | None = strawberry.field(description="无身份证原因 / why the row has no national ID.")
+    registry_status: RegistryStatus | None = strawberry.field(
+        description="学籍状态（学籍名册；未填为空，按在读）/ the registry status (registry rosters; null when not "
+        "given, read as studying)."
+    )
     match: RowMatch | None = strawberry.field(description="对应情况；拒收行为空 / the match; null for refused rows.")
     full_national_id: strawberry.Private[str | None]
     full_registry_number: strawberry.Private[str | None]
@@ -126,6 +143,7 @@ class RosterRow(relay.Node):
             residence_region_code=row.residence_region_code,
             poverty_group=SpecialGroup(row.poverty_kind) if row.poverty_kind else None,
             no_id_reason=row.no_id_reason,
+            registry_status=RegistryStatus(row.registry_status) if row.registry_status else None,
             match=row.match,
             full_national_id=row.national_id,
             full_registry_number=row.registry_number,

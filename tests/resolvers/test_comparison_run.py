@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from datagen.demo.people import national_id
 from models import AuditLog
 from models.child import Child
 from models.comparison import ComparisonFinding, DismissReason, FindingAction, FindingState
@@ -20,7 +21,9 @@ from resolvers.comparisons.resolving import Decision, resolve_findings
 from resolvers.comparisons.running import run_comparison
 from resolvers.context import Context
 from resolvers.errors import BadInput
-from tests.comparison_support import AS_OF, Cases, applied_roster, roster_line, wuding_cases
+from tests.comparison_support import AS_OF, HEADERS, Cases, applied_roster, roster_line, wuding_cases
+from tests.factories import make_child
+from tests.ledger_support import WUDING_PRIMARY, WUDING_VILLAGE
 from tests.resolvers.conftest import ContextFor, refusal
 
 COUNTY_EDU, COUNTY_GOV, NEIGHBOUR_EDU = "edu-county-532329", "gov-county-532329", "edu-county-532328"
@@ -77,6 +80,65 @@ async def test_each_comparison_finds_its_children_with_the_category_by_age_and_t
         )
     ).one()
     assert audit.summary["source"]["rosterImport"] == c.batches[RosterKind.POVERTY].id
+
+
+async def test_the_registry_status_says_whom_the_registry_accounts_for_and_whom_the_roll_should_show(
+    session: Any, ctx: Context, context_for: ContextFor
+) -> None:
+    """A registry row's 学籍状态 (POLICY 002 二(七)): 休学 and 毕业 account for a child not at school, and a
+    pupil on leave is not expected on the roll; a pupil the registry marks 辍学 is found out of school and
+    registered but not attending; one transferred out (转出) is expected on no roll; a blank status is 在读."""
+    out = {"school": None, "grade": None}
+    suspended = await make_child(session, name="休学甲", birth_date=date(2016, 1, 1), **out)
+    dropped = await make_child(session, name="辍学乙", birth_date=date(2015, 2, 2), **out)
+    transferred = await make_child(session, name="转出丙", birth_date=date(2016, 3, 3))
+    finished = await make_child(session, name="毕业丁", birth_date=date(2011, 10, 4), **out)
+    studying = await make_child(session, name="在读戊", birth_date=date(2016, 5, 5))
+    on_roll = await make_child(session, name="在校己", birth_date=date(2016, 6, 6))
+    statuses = [(suspended, "休学"), (dropped, "辍学"), (transferred, "转出"), (finished, "毕业"), (studying, "")]
+    children = [child for child, _ in statuses]
+    await applied_roster(ctx, RosterKind.HOUSEHOLD, [roster_line(RosterKind.HOUSEHOLD, c) for c in children])
+    registry = [[*roster_line(RosterKind.REGISTRY, c), status] for c, status in statuses]
+    headers = [*HEADERS[RosterKind.REGISTRY], "学籍状态"]
+    await applied_roster(ctx, RosterKind.REGISTRY, registry, headers=headers)
+    await applied_roster(ctx, RosterKind.IN_SCHOOL, [roster_line(RosterKind.IN_SCHOOL, on_roll)])
+    await run_comparison(await context_for(COUNTY_EDU), region_code="532329", as_of=AS_OF)
+    assert set(await findings(session)) == {
+        ("OUT_OF_SCHOOL", dropped.id),
+        ("REGISTERED_NOT_ATTENDING", dropped.id),
+        ("REGISTERED_NOT_ATTENDING", studying.id),
+    }
+
+
+async def test_a_child_first_known_from_the_registry_is_enrolled_only_while_the_registry_holds_a_place(
+    session: Any, ctx: Context
+) -> None:
+    """Applying a registry roster registers the children no one knew: one on leave (休学) enrolled at the row's
+    school; one transferred out (转出) or marked 辍学 registered at its household region without a school, or,
+    when the row gives no household region, at the school (the only place known: its county still sees it)."""
+    rows = {
+        "休学": ("休学", WUDING_VILLAGE),
+        "转出": ("转出", WUDING_VILLAGE),
+        "辍学": ("辍学", WUDING_VILLAGE),
+        "辍学, no household": ("辍学", ""),
+    }
+    ids = {key: national_id("532329", date(2016, 7, n), 100 + n, male=True) for n, key in enumerate(rows, 1)}
+    lines = [
+        [f"新生{n}", ids[key], f"G{ids[key]}", WUDING_PRIMARY, "3", village, status]
+        for n, (key, (status, village)) in enumerate(rows.items())
+    ]
+    headers = [*HEADERS[RosterKind.REGISTRY], "户籍地区划代码", "学籍状态"]
+    await applied_roster(ctx, RosterKind.REGISTRY, lines, headers=headers)
+    registered = await session.execute(
+        select(Child.national_id, Child.school_code).where(col(Child.national_id).in_(list(ids.values())))
+    )
+    schools = dict(registered.all())
+    assert schools == {
+        ids["休学"]: WUDING_PRIMARY,
+        ids["转出"]: None,
+        ids["辍学"]: None,
+        ids["辍学, no household"]: WUDING_PRIMARY,
+    }
 
 
 async def test_a_later_run_keeps_what_holds_closes_what_no_longer_does_and_respects_dismissals(

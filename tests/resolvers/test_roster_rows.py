@@ -18,7 +18,7 @@ from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from datagen.demo.people import national_id
 from models.child import Gender, NationalIdProblem, SpecialGroup
-from models.roster import RosterKind, RosterRecord, RowProblem
+from models.roster import RegistryStatus, RosterKind, RosterRecord, RowProblem
 from resolvers.rosters.errors import RosterErrorCode
 from resolvers.rosters.rows import RowChecks, max_length
 from resolvers.rosters.staging import FileChecks
@@ -74,6 +74,20 @@ async def test_a_registry_row_reads_school_grade_and_registry_number(session: As
     record = await check(session, REGISTRY, RosterKind.REGISTRY)
     assert isinstance(record, RosterRecord)
     assert (record.school_code, record.grade, record.registry_number) == (SHISHAN_SCHOOL, 4, f"G{BOY}")
+
+
+@pytest.mark.parametrize(
+    ("written", "status"),
+    [("在读", RegistryStatus.ENROLLED), (" 休学 ", RegistryStatus.SUSPENDED), ("辍学", RegistryStatus.DROPPED_OUT),
+     ("其他离校", RegistryStatus.OTHER_LEAVING), ("转出", RegistryStatus.TRANSFERRED_OUT),
+     ("结业", RegistryStatus.GRADUATED), ("死亡", RegistryStatus.DECEASED), ("", None)],
+)  # fmt: skip
+async def test_a_registry_row_reads_its_status_a_blank_one_left_unsaid(
+    session: AsyncSession, written: str, status: RegistryStatus | None
+) -> None:
+    record = await check(session, {**REGISTRY, "学籍状态": written}, RosterKind.REGISTRY)
+    assert isinstance(record, RosterRecord)
+    assert record.registry_status is status
 
 
 async def test_a_poverty_row_names_its_special_group(session: AsyncSession) -> None:
@@ -151,6 +165,7 @@ REGISTRY_CASES = [
     ("neighbour school", {"学校标识码": "2153000031", "户籍地区划代码": YUANMOU_VILLAGE}, "学校标识码", "OUT_OF_SCOPE"),
     ("registry number", {"学籍号": "G" * 21}, "学籍号", "TOO_LONG"),
     ("no school", {"学校标识码": ""}, "学校标识码", "REQUIRED"),
+    ("registry status", {"学籍状态": "退学"}, "学籍状态", "INVALID_REGISTRY_STATUS"),
 ]
 
 
