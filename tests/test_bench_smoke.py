@@ -117,3 +117,5 @@ def test_roster_import_benchmark_runs_at_tiny_scale(databases: Databases, tmp_pa
     assert compared["batches_applied"] == sum(r["files"] for r in rosters.values())
     assert compared["findings"] > 0
     assert results["comparison_s"] == compared["comparison_s"] > 0
+    assert compared["via"] == "GraphQL on the server"  # applied and compared by the server it measures
+    assert compared["server_peak_mb"] >= results["rosters_1m"]["server_rss_mb"]["peak_mb"]
