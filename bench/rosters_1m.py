@@ -395,7 +395,7 @@ RUN = """mutation($input: RunComparisonInput!) { runComparison(input: $input) {
 
 def _apply_and_compare_over_http(base: str, staged: list[tuple[int, str]], province: str) -> tuple[float, float, int]:
     """Each county's bureau applies its staged batches, then the province's bureau compares the province."""
-    began = time.perf_counter()
+    began, applied = time.perf_counter(), set()
     for county in sorted({code for _, code in staged}):
         token = web.api_token(base, f"edu-county-{county}", DEMO_PASSWORD)
         listed = web.graphql(base, STAGED_BATCHES, {}, token)["data"]["rosterImports"]["edges"]
@@ -404,6 +404,9 @@ def _apply_and_compare_over_http(base: str, staged: list[tuple[int, str]], provi
             outcome = payload["data"]["applyRosterImport"]
             if outcome["errors"] or outcome["rosterImport"]["status"] != "APPLIED":
                 raise SystemExit(f"apply of batch {node['number']} refused: {outcome}")
+            applied.add(node["number"])
+    if missed := sorted({number for number, _ in staged} - applied):
+        raise SystemExit(f"staged batches their county's bureau did not find to apply: {missed}")
     applied_s = time.perf_counter() - began
     token = web.api_token(base, f"edu-province-{province}", DEMO_PASSWORD)
     began = time.perf_counter()

@@ -84,18 +84,28 @@ def stage_at(grade: int | None, birth_date: date, on: date) -> Stage:
     return stage_of_grade(grade) or (Stage.PRIMARY if age_on(birth_date, on) < JUNIOR_AGE else Stage.JUNIOR)
 
 
+# A value of this length or shorter is masked whole: its first 6 and last 4 characters would be all of it
+# (a registry number on a roster has no minimum length).
+MASK_WHOLE_UP_TO = 10
+
+
 def mask_national_id(national_id: str | None) -> str | None:
     """`532329********1234`: the first 6 and last 4 characters, for roles without the right to more."""
     if national_id is None:
         return None
+    if len(national_id) <= MASK_WHOLE_UP_TO:
+        return "*" * len(national_id)
     return national_id[:6] + "*" * (len(national_id) - 10) + national_id[-4:]
 
 
 def mask_national_id_sql(value: Any) -> Any:
     """`mask_national_id` in SQL, character for character (bulk exports mask in the database; a test
-    holds the two equal): PostgreSQL's `repeat` of a negative count is empty, as Python's `*` is."""
-    concat = sa.func.left(value, 6).op("||")(sa.func.repeat("*", sa.func.length(value) - 10))
-    return concat.op("||")(sa.func.right(value, 4))
+    holds the two equal)."""
+    length = sa.func.length(value)
+    concat = sa.func.left(value, 6).op("||")(sa.func.repeat("*", length - 10))
+    return sa.case(
+        (length <= MASK_WHOLE_UP_TO, sa.func.repeat("*", length)), else_=concat.op("||")(sa.func.right(value, 4))
+    )
 
 
 # Why a national ID is refused: each is a code of StudentErrorCode.

@@ -199,14 +199,16 @@ REGISTRY_STATUSES = {
     "死亡": RegistryStatus.DECEASED,
 }
 
-# What a registry row's status means for the comparisons and for applying the roster (README "Comparisons"):
-# the registry accounts for a school-age child (no OUT_OF_SCHOOL finding) when it has the child studying,
-# on approved leave or finished; the school's roll is expected to show a pupil the registry holds as studying,
-# or marks as having left without a transfer (REGISTERED_NOT_ATTENDING: verified one by one, 002 二(七)); a
-# child first known from a registry row is enrolled at its school only while the registry holds a place there.
-ACCOUNTS_FOR_CHILD = frozenset({RegistryStatus.ENROLLED, RegistryStatus.SUSPENDED, RegistryStatus.GRADUATED})
-EXPECTED_ON_ROLL = frozenset({RegistryStatus.ENROLLED, RegistryStatus.DROPPED_OUT, RegistryStatus.OTHER_LEAVING})
+# What a registry row's status means (README "Comparisons", POLICY 002 二(七)). Any registry row, whatever its
+# status, means the child was registered, so never out of school (失学, A/B: never enrolled). The school's roll
+# is expected to show a pupil the registry holds as studying, or marks as having left without a transfer
+# (REGISTERED_NOT_ATTENDING, each verified one by one); a pupil on approved leave (休学), transferred out,
+# finished or deceased is expected on none. A child first known from a registry row is enrolled at its school
+# while the registry holds a place there (`HOLDS_PLACE`); one marked 辍学 or 其他离校 is registered at its
+# household region, else at the school (its only place known, where the roll comparison finds it); one
+# transferred out or finished only at its household region; a deceased one never (`REGISTER_SQL`).
 HOLDS_PLACE = frozenset({RegistryStatus.ENROLLED, RegistryStatus.SUSPENDED})
+EXPECTED_ON_ROLL = frozenset({RegistryStatus.ENROLLED, RegistryStatus.DROPPED_OUT, RegistryStatus.OTHER_LEAVING})
 
 _NUMERALS = "一二三四五六七八九"
 GRADES = {str(n): n for n in range(1, 10)}

@@ -11,7 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy import make_url
 
 from tests.conftest import Databases
 
@@ -118,4 +120,10 @@ def test_roster_import_benchmark_runs_at_tiny_scale(databases: Databases, tmp_pa
     assert compared["findings"] > 0
     assert results["comparison_s"] == compared["comparison_s"] > 0
     assert compared["via"] == "GraphQL on the server"  # applied and compared by the server it measures
-    assert compared["server_peak_mb"] >= results["rosters_1m"]["server_rss_mb"]["peak_mb"]
+    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
+        actors = dict(conn.execute(
+            "SELECT action, array_agg(DISTINCT actor) FROM audit_log"
+            " WHERE action IN ('roster.apply', 'comparison.run') GROUP BY action"
+        ).fetchall())  # fmt: skip
+    assert all(a.startswith("edu-county-") for a in actors["roster.apply"])  # each county's bureau applied
+    assert {a.rsplit("-", 1)[0] for a in actors["comparison.run"]} == {"edu-province"}

@@ -312,6 +312,9 @@ async def test_the_database_masks_as_python_does(session):
     for sample in samples:
         masked = await session.scalar(select(mask_national_id_sql(text(":v").bindparams(v=sample))))
         assert masked == mask_national_id(sample), sample
+    # A value of ten characters or fewer shows nothing of itself: six and four would be all of it.
+    assert [mask_national_id(s) for s in ("1234567890", "G1234", "")] == ["**********", "*****", ""]
+    assert mask_national_id("G12345678901") == "G12345**8901"
 
 
 async def test_an_interrupted_stream_is_audited_and_resumes_without_duplicates(client, session, sessions, settings):

@@ -1,8 +1,8 @@
 """roster_row.registry_status: a registry row's 学籍状态
 
 Issue 12 §1 (the registry roster's status). The student registry marks dropouts (辍学), other leaving
-(其他离校), transfers (转出), suspensions (休学), graduation and death; the comparisons read it
-(models/roster.py `ACCOUNTS_FOR_CHILD`, `EXPECTED_ON_ROLL`). Null on every row before it, which reads as
+(其他离校), transfers (转出), suspensions (休学), graduation and death; the roll comparison and the apply
+read it (models/roster.py `EXPECTED_ON_ROLL`, `HOLDS_PLACE`). Null on every row before it, which reads as
 在读, as a registry export without the column does: the rows staged so far keep their meaning.
 
 Revision ID: 0031

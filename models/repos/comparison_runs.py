@@ -26,7 +26,7 @@ from sqlmodel import col
 
 from ..comparison import ComparisonRun, FindingKind
 from ..region import Region, RegionLevel
-from ..roster import ACCOUNTS_FOR_CHILD, EXPECTED_ON_ROLL
+from ..roster import EXPECTED_ON_ROLL
 from .paths import within_path
 
 
@@ -78,10 +78,9 @@ CREATE TEMP TABLE IF NOT EXISTS cmp_found (
 ) ON COMMIT DROP
 """
 
-# Household vs registry: school-age by the cut-off day, on a household roster, on no registry roster that
-# accounts for the child (a row 在读, 休学 or 毕业; one marked 辍学, 其他离校, 转出 or 死亡 does not:
-# models/roster.ACCOUNTS_FOR_CHILD), and not enrolled. The category proposed: A under the junior age on the
-# cut-off day, B from it.
+# Household vs registry: school-age by the cut-off day, on a household roster, on no registry roster (a row of
+# any status: the child was registered, so not 失学), and not enrolled. The category proposed: A under the
+# junior age on the cut-off day, B from it.
 OUT_OF_SCHOOL_SQL = """
 INSERT INTO cmp_found (kind, child_id, facts, import_id, line, category)
 SELECT DISTINCT ON (c.id) 'OUT_OF_SCHOOL', c.id,
@@ -92,11 +91,7 @@ SELECT DISTINCT ON (c.id) 'OUT_OF_SCHOOL', c.id,
  WHERE h.import_id = ANY(:household) AND h.status = 'VALID'
    AND c.birth_date > :born_after AND c.birth_date <= :born_by
    AND c.school_code IS NULL
-   AND NOT EXISTS (
-       SELECT 1 FROM roster_row g
-        WHERE g.import_id = ANY(:registry) AND g.child_id = h.child_id
-          AND coalesce(g.registry_status, 'ENROLLED') = ANY(CAST(:accounts_for_child AS text[]))
-   )
+   AND NOT EXISTS (SELECT 1 FROM roster_row g WHERE g.import_id = ANY(:registry) AND g.child_id = h.child_id)
  ORDER BY c.id, h.import_id DESC, h.line
 """
 
@@ -271,7 +266,7 @@ async def compare_county(session: AsyncSession, inputs: CountyInputs) -> dict[st
         "born_after": inputs.born_after, "born_by": inputs.born_by, "primary_born_after": inputs.primary_born_after,
         "household": inputs.household, "registry": inputs.registry, "in_school": inputs.in_school,
         "poverty": inputs.poverty, "actor": inputs.actor, "request_id": inputs.request_id,
-        "accounts_for_child": sorted(ACCOUNTS_FOR_CHILD), "expected_on_roll": sorted(EXPECTED_ON_ROLL),
+        "expected_on_roll": sorted(EXPECTED_ON_ROLL),
     }  # fmt: skip
     await session.execute(text(FOUND_TABLE))
     await session.execute(text("TRUNCATE cmp_found"))

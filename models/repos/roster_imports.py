@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..roster import HOLDS_PLACE
+from ..roster import EXPECTED_ON_ROLL, HOLDS_PLACE
 from ..roster_import import (
     MATCHED,
     ROSTER_KINDS,
@@ -224,25 +224,35 @@ UPDATE roster_row r SET child_id = c.id, match = 'EXACT'
 
 # One statement registers every row no known child fits, with ids drawn first so each row learns its
 # child; a child with a school gets its enrolment event on the roster's day (学籍变动 starts there). A
-# registry row saying the place is no longer held (辍学, 转出…: models/roster.HOLDS_PLACE) registers its child
-# without the school when the row gives a household region; without one, the school is the only place
-# known, which keeps the child in its county's sight (a comparison then finds it on no roll).
+# registry row's status decides whether and where (models/roster.py, above `HOLDS_PLACE`): at the school
+# while the registry holds a place there, or when the pupil is marked as having left (辍学, 其他离校) and the
+# row gives no household region; else at the household region only; never from a row saying 死亡, nor from
+# one with no place left (such a row stays without a child).
 # The residence is the household region when the roster gives none (现住址默认户籍地).
 REGISTER_SQL = """
-WITH unknown AS (
-    SELECT r.line, nextval(pg_get_serial_sequence('child', 'id')) AS child_id,
-           coalesce(r.registry_status, 'ENROLLED') = ANY(CAST(:holds_place AS text[]))
-           OR r.household_region_code IS NULL AS at_school
+WITH listed AS (
+    SELECT r.line, coalesce(r.registry_status, 'ENROLLED') AS registry_status, r.household_region_code
       FROM roster_row r
      WHERE r.import_id = :import_id AND r.status = 'VALID' AND r.child_id IS NULL AND r.match IN ('NEW', 'REJECTED')
+), placed AS (
+    SELECT line, registry_status = ANY(CAST(:holds_place AS text[]))
+               OR (registry_status = ANY(CAST(:expected_on_roll AS text[])) AND household_region_code IS NULL)
+               AS keeps_school,
+           household_region_code
+      FROM listed
+     WHERE registry_status <> 'DECEASED'
+), unknown AS (
+    SELECT line, keeps_school, nextval(pg_get_serial_sequence('child', 'id')) AS child_id
+      FROM placed
+     WHERE keeps_school OR household_region_code IS NOT NULL
 ), born AS (
     INSERT INTO child (id, name, gender, birth_date, national_id, registry_number, special_groups, school_code,
                        grade, school_path, household_region_code, household_path, residence_region_code,
                        residence_path, no_household_reason, no_id_reason, province_code)
     SELECT u.child_id, r.name, r.gender, r.birth_date, r.national_id, r.registry_number,
            CASE WHEN r.poverty_kind IS NULL THEN '{}'::varchar[] ELSE ARRAY[r.poverty_kind]::varchar[] END,
-           CASE WHEN u.at_school THEN r.school_code END, CASE WHEN u.at_school THEN r.grade END,
-           CASE WHEN u.at_school THEN r.school_path END, r.household_region_code, r.household_path,
+           CASE WHEN u.keeps_school THEN r.school_code END, CASE WHEN u.keeps_school THEN r.grade END,
+           CASE WHEN u.keeps_school THEN r.school_path END, r.household_region_code, r.household_path,
            coalesce(r.residence_region_code, r.household_region_code), coalesce(r.residence_path, r.household_path),
            CASE WHEN r.household_region_code IS NULL THEN :no_household END, r.no_id_reason, r.province_code
       FROM unknown u JOIN roster_row r ON r.import_id = :import_id AND r.line = u.line
@@ -264,7 +274,8 @@ async def register_unknown(
     session: AsyncSession, batch: RosterImport, actor: str, *, register: bool = True
 ) -> tuple[int, int]:
     """Apply a batch's rows: rows whose national ID a child took since staging become EXACT; every other
-    row no known child fits is registered as a child (unless `register` is false: a kind that is evidence
+    row no known child fits is registered as a child, but for a registry row of a deceased pupil or of one
+    with no place left in the county (`REGISTER_SQL`) (and unless `register` is false: a kind that is evidence
     only, models/roster.EVIDENCE_ONLY). Returns (re-matched, registered)."""
     params = {"import_id": batch.id}
     rematched = int(cast(Any, await session.execute(text(REMATCH_SQL), params)).rowcount)
@@ -278,6 +289,7 @@ async def register_unknown(
             "actor": actor,
             "no_household": NO_HOUSEHOLD_ON_ROSTER,
             "holds_place": sorted(HOLDS_PLACE),
+            "expected_on_roll": sorted(EXPECTED_ON_ROLL),
         },
     )
     return rematched, int(cast(Any, result).rowcount)

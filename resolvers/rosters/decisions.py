@@ -52,8 +52,9 @@ async def discard_import(ctx: Context, *, import_id: str, version: int, note: st
 
 async def apply_import(ctx: Context, *, import_id: str, version: int, note: str | None = None) -> RosterImport:
     """Apply a staged batch (应用): its rows become the county's evidence for the comparisons, and every row
-    no known child fits is registered as a child (a school's rows enrolled there from the roster's day), except
-    for a kind that is evidence only (a 中考 registration roster: models/roster.EVIDENCE_ONLY). A pushed-down
+    no known child fits is registered as a child (a school's rows enrolled there from the roster's day; a
+    registry row's status may keep it from the school or from registering: `roster_imports.REGISTER_SQL`),
+    except for a kind that is evidence only (a 中考 registration roster: models/roster.EVIDENCE_ONLY). A pushed-down
     list (`PUSHED`) is instead routed: each row becomes a verification task in its county
     (resolvers/verification/sending.py).
 

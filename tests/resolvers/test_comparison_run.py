@@ -4,6 +4,7 @@ comparison finds, what a later run keeps, closes and does not raise again, who m
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import date
 from typing import Any
 
@@ -21,10 +22,13 @@ from resolvers.comparisons.resolving import Decision, resolve_findings
 from resolvers.comparisons.running import run_comparison
 from resolvers.context import Context
 from resolvers.errors import BadInput
+from resolvers.rosters.decisions import apply_import
+from resolvers.rosters.imports import import_roster
 from tests.comparison_support import AS_OF, HEADERS, Cases, applied_roster, roster_line, wuding_cases
 from tests.factories import make_child
 from tests.ledger_support import WUDING_PRIMARY, WUDING_VILLAGE
 from tests.resolvers.conftest import ContextFor, refusal
+from tests.roster_support import csv_bytes
 
 COUNTY_EDU, COUNTY_GOV, NEIGHBOUR_EDU = "edu-county-532329", "gov-county-532329", "edu-county-532328"
 CITY_EDU, OTHER_CITY_EDU = "edu-city-5323", "edu-city-6404"  # 固原市, another province
@@ -85,9 +89,9 @@ async def test_each_comparison_finds_its_children_with_the_category_by_age_and_t
 async def test_the_registry_status_says_whom_the_registry_accounts_for_and_whom_the_roll_should_show(
     session: Any, ctx: Context, context_for: ContextFor
 ) -> None:
-    """A registry row's 学籍状态 (POLICY 002 二(七)): 休学 and 毕业 account for a child not at school, and a
-    pupil on leave is not expected on the roll; a pupil the registry marks 辍学 is found out of school and
-    registered but not attending; one transferred out (转出) is expected on no roll; a blank status is 在读."""
+    """A registry row's 学籍状态 (POLICY 002 二(七)): a child on the registry, whatever its status, is never out
+    of school (失学: never enrolled); the roll is expected to show a pupil 在读 (a blank status) or marked 辍学,
+    not one on leave (休学), transferred out (转出) or finished (毕业)."""
     out = {"school": None, "grade": None}
     suspended = await make_child(session, name="休学甲", birth_date=date(2016, 1, 1), **out)
     dropped = await make_child(session, name="辍学乙", birth_date=date(2015, 2, 2), **out)
@@ -104,7 +108,6 @@ async def test_the_registry_status_says_whom_the_registry_accounts_for_and_whom_
     await applied_roster(ctx, RosterKind.IN_SCHOOL, [roster_line(RosterKind.IN_SCHOOL, on_roll)])
     await run_comparison(await context_for(COUNTY_EDU), region_code="532329", as_of=AS_OF)
     assert set(await findings(session)) == {
-        ("OUT_OF_SCHOOL", dropped.id),
         ("REGISTERED_NOT_ATTENDING", dropped.id),
         ("REGISTERED_NOT_ATTENDING", studying.id),
     }
@@ -114,13 +117,16 @@ async def test_a_child_first_known_from_the_registry_is_enrolled_only_while_the_
     session: Any, ctx: Context
 ) -> None:
     """Applying a registry roster registers the children no one knew: one on leave (休学) enrolled at the row's
-    school; one transferred out (转出) or marked 辍学 registered at its household region without a school, or,
-    when the row gives no household region, at the school (the only place known: its county still sees it)."""
+    school; one transferred out (转出) or marked 辍学 at its household region without a school; one marked 辍学
+    with no household region at the school (the only place known, where the roll comparison finds it); one
+    transferred out with no household region, or deceased (死亡), not at all (its row stays without a child)."""
     rows = {
         "休学": ("休学", WUDING_VILLAGE),
         "转出": ("转出", WUDING_VILLAGE),
         "辍学": ("辍学", WUDING_VILLAGE),
         "辍学, no household": ("辍学", ""),
+        "转出, no household": ("转出", ""),
+        "死亡": ("死亡", WUDING_VILLAGE),
     }
     ids = {key: national_id("532329", date(2016, 7, n), 100 + n, male=True) for n, key in enumerate(rows, 1)}
     lines = [
@@ -128,12 +134,17 @@ async def test_a_child_first_known_from_the_registry_is_enrolled_only_while_the_
         for n, (key, (status, village)) in enumerate(rows.items())
     ]
     headers = [*HEADERS[RosterKind.REGISTRY], "户籍地区划代码", "学籍状态"]
-    await applied_roster(ctx, RosterKind.REGISTRY, lines, headers=headers)
+    data = csv_bytes([headers, *lines])
+    staged = await import_roster(
+        ctx, kind=RosterKind.REGISTRY, jurisdiction_code="532329", as_of=AS_OF, file_name="r.csv",
+        stream=io.BytesIO(data),
+    )  # fmt: skip
+    assert staged.batch.id is not None
+    await apply_import(ctx, import_id=str(staged.batch.id), version=staged.batch.version)
     registered = await session.execute(
         select(Child.national_id, Child.school_code).where(col(Child.national_id).in_(list(ids.values())))
     )
-    schools = dict(registered.all())
-    assert schools == {
+    assert dict(registered.all()) == {
         ids["休学"]: WUDING_PRIMARY,
         ids["转出"]: None,
         ids["辍学"]: None,
