@@ -200,7 +200,8 @@ REGISTRY_STATUSES = {
 }
 
 # What a registry row's status means (README "Comparisons", POLICY 002 二(七)). Any registry row, whatever its
-# status, means the child was registered, so never out of school (失学, A/B: never enrolled). The school's roll
+# status, means the child was registered, so never out of school (失学, A/B: never enrolled), but one saying the
+# pupil finished below the last junior grade (小升初, no junior registry: found, no category). The school's roll
 # is expected to show a pupil the registry holds as studying, or marks as having left without a transfer
 # (REGISTERED_NOT_ATTENDING, each verified one by one); a pupil on approved leave (休学), transferred out,
 # finished or deceased is expected on none. A child first known from a registry row is enrolled at its school
@@ -208,6 +209,7 @@ REGISTRY_STATUSES = {
 # household region, else at the school (its only place known, where the roll comparison finds it); one
 # transferred out or finished only at its household region; a deceased one never (`REGISTER_SQL`).
 HOLDS_PLACE = frozenset({RegistryStatus.ENROLLED, RegistryStatus.SUSPENDED})
+JUNIOR_LAST_GRADE = 9  # a pupil who finished it has finished compulsory education; below it, 小升初 or earlier
 EXPECTED_ON_ROLL = frozenset({RegistryStatus.ENROLLED, RegistryStatus.DROPPED_OUT, RegistryStatus.OTHER_LEAVING})
 
 _NUMERALS = "一二三四五六七八九"

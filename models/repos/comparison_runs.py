@@ -26,7 +26,7 @@ from sqlmodel import col
 
 from ..comparison import ComparisonRun, FindingKind
 from ..region import Region, RegionLevel
-from ..roster import EXPECTED_ON_ROLL
+from ..roster import EXPECTED_ON_ROLL, JUNIOR_LAST_GRADE
 from .paths import within_path
 
 
@@ -78,20 +78,29 @@ CREATE TEMP TABLE IF NOT EXISTS cmp_found (
 ) ON COMMIT DROP
 """
 
-# Household vs registry: school-age by the cut-off day, on a household roster, on no registry roster (a row of
-# any status: the child was registered, so not 失学), and not enrolled. The category proposed: A under the
-# junior age on the cut-off day, B from it.
+# Household vs registry: school-age by the cut-off day, on a household roster, on no registry roster, and not
+# enrolled. A registry row of any status means the child was registered, so not 失学 (A and B are for a child
+# never enrolled), but for one saying the pupil finished below the last junior grade (小升初: finished primary
+# and on no junior registry): that child is found with no category proposed (S needs the transition on
+# baoxue's record; a person categorises). Otherwise the category proposed: A under the junior age on the
+# cut-off day, B from it.
 OUT_OF_SCHOOL_SQL = """
 INSERT INTO cmp_found (kind, child_id, facts, import_id, line, category)
 SELECT DISTINCT ON (c.id) 'OUT_OF_SCHOOL', c.id,
        md5(concat_ws('|', 'OUT_OF_SCHOOL', c.id, c.birth_date, c.household_path, c.residence_path)),
-       h.import_id, h.line, CASE WHEN c.birth_date > :primary_born_after THEN 'A' ELSE 'B' END
+       h.import_id, h.line,
+       CASE WHEN EXISTS (SELECT 1 FROM roster_row g WHERE g.import_id = ANY(:registry) AND g.child_id = h.child_id)
+            THEN NULL WHEN c.birth_date > :primary_born_after THEN 'A' ELSE 'B' END
   FROM roster_row h
   JOIN child c ON c.id = h.child_id
  WHERE h.import_id = ANY(:household) AND h.status = 'VALID'
    AND c.birth_date > :born_after AND c.birth_date <= :born_by
    AND c.school_code IS NULL
-   AND NOT EXISTS (SELECT 1 FROM roster_row g WHERE g.import_id = ANY(:registry) AND g.child_id = h.child_id)
+   AND NOT EXISTS (
+       SELECT 1 FROM roster_row g
+        WHERE g.import_id = ANY(:registry) AND g.child_id = h.child_id
+          AND (g.registry_status IS DISTINCT FROM 'GRADUATED' OR g.grade >= :last_grade)
+   )
  ORDER BY c.id, h.import_id DESC, h.line
 """
 
@@ -266,7 +275,7 @@ async def compare_county(session: AsyncSession, inputs: CountyInputs) -> dict[st
         "born_after": inputs.born_after, "born_by": inputs.born_by, "primary_born_after": inputs.primary_born_after,
         "household": inputs.household, "registry": inputs.registry, "in_school": inputs.in_school,
         "poverty": inputs.poverty, "actor": inputs.actor, "request_id": inputs.request_id,
-        "expected_on_roll": sorted(EXPECTED_ON_ROLL),
+        "expected_on_roll": sorted(EXPECTED_ON_ROLL), "last_grade": JUNIOR_LAST_GRADE,
     }  # fmt: skip
     await session.execute(text(FOUND_TABLE))
     await session.execute(text("TRUNCATE cmp_found"))

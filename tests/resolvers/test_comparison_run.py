@@ -89,28 +89,36 @@ async def test_each_comparison_finds_its_children_with_the_category_by_age_and_t
 async def test_the_registry_status_says_whom_the_registry_accounts_for_and_whom_the_roll_should_show(
     session: Any, ctx: Context, context_for: ContextFor
 ) -> None:
-    """A registry row's 学籍状态 (POLICY 002 二(七)): a child on the registry, whatever its status, is never out
-    of school (失学: never enrolled); the roll is expected to show a pupil 在读 (a blank status) or marked 辍学,
-    not one on leave (休学), transferred out (转出) or finished (毕业)."""
+    """A registry row's 学籍状态 (POLICY 002 二(七)): a child on the registry is not out of school (失学: never
+    enrolled), but for one who finished primary and is on no junior registry (小升初), found with no category
+    proposed; the roll is expected to show a pupil 在读 (a blank status) or marked 辍学, not one on leave
+    (休学), transferred out (转出) or finished (毕业)."""
     out = {"school": None, "grade": None}
     suspended = await make_child(session, name="休学甲", birth_date=date(2016, 1, 1), **out)
     dropped = await make_child(session, name="辍学乙", birth_date=date(2015, 2, 2), **out)
     transferred = await make_child(session, name="转出丙", birth_date=date(2016, 3, 3))
     finished = await make_child(session, name="毕业丁", birth_date=date(2011, 10, 4), **out)
-    studying = await make_child(session, name="在读戊", birth_date=date(2016, 5, 5))
-    on_roll = await make_child(session, name="在校己", birth_date=date(2016, 6, 6))
-    statuses = [(suspended, "休学"), (dropped, "辍学"), (transferred, "转出"), (finished, "毕业"), (studying, "")]
-    children = [child for child, _ in statuses]
+    primary_done = await make_child(session, name="小升初戊", birth_date=date(2014, 3, 1), **out)
+    studying = await make_child(session, name="在读己", birth_date=date(2016, 5, 5))
+    on_roll = await make_child(session, name="在校庚", birth_date=date(2016, 6, 6))
+    statuses = [
+        (suspended, "休学", "3"), (dropped, "辍学", "3"), (transferred, "转出", "3"), (finished, "毕业", "9"),
+        (primary_done, "毕业", "6"), (studying, "", "3"),
+    ]  # fmt: skip
+    children = [child for child, _, _ in statuses]
     await applied_roster(ctx, RosterKind.HOUSEHOLD, [roster_line(RosterKind.HOUSEHOLD, c) for c in children])
-    registry = [[*roster_line(RosterKind.REGISTRY, c), status] for c, status in statuses]
+    registry = [[*roster_line(RosterKind.REGISTRY, c)[:-1], grade, status] for c, status, grade in statuses]
     headers = [*HEADERS[RosterKind.REGISTRY], "学籍状态"]
     await applied_roster(ctx, RosterKind.REGISTRY, registry, headers=headers)
     await applied_roster(ctx, RosterKind.IN_SCHOOL, [roster_line(RosterKind.IN_SCHOOL, on_roll)])
     await run_comparison(await context_for(COUNTY_EDU), region_code="532329", as_of=AS_OF)
-    assert set(await findings(session)) == {
+    found = await findings(session)
+    assert set(found) == {
+        ("OUT_OF_SCHOOL", primary_done.id),
         ("REGISTERED_NOT_ATTENDING", dropped.id),
         ("REGISTERED_NOT_ATTENDING", studying.id),
     }
+    assert found[("OUT_OF_SCHOOL", primary_done.id)].proposed_category is None
 
 
 async def test_a_child_first_known_from_the_registry_is_enrolled_only_while_the_registry_holds_a_place(
