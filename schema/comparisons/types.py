@@ -167,8 +167,9 @@ class ComparisonFinding(relay.Node):
     state: FindingState = strawberry.field(description="状态 / state.")
     county_code: str = strawberry.field(description="发现的县 / the county whose run found it.")
     proposed_category: DropoutCategory | None = strawberry.field(
-        description="建议类别（失学：A 小学适龄，B 初中适龄）/ category proposed (out of school: A primary age, "
-        "B junior-secondary age)."
+        description="建议类别（失学：A 小学适龄，B 初中适龄；小学毕业而无初中学籍者为空，由人工定类）/ category "
+        "proposed (out of school: A primary age, B junior-secondary age; null for a primary graduate on no junior "
+        "registry, whom a person categorises)."
     )
     special_group: SpecialGroup | None = strawberry.field(
         description="贫困名册中的身份 / the poverty roster's group (poor-household dropouts)."
