@@ -4,16 +4,20 @@ by county and no finding; the neighbouring county and another city can neither r
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
 from models import AuditLog
+from models.roster import RosterKind
 from resolvers.context import Context
-from tests.comparison_support import AS_OF, wuding_cases
+from tests.comparison_support import AS_OF, HEADERS, roster_line, wuding_cases
 from tests.conftest import codes, error_codes, gql, payload, token_for
+from tests.factories import make_child
 from tests.ledger_support import gid, raw_id
+from tests.roster_support import csv_bytes
 
 RUN = """mutation($input: RunComparisonInput!) { runComparison(input: $input) {
   runs { id number countyCode asOf batches { number kind rosterImport { number } }
@@ -272,3 +276,52 @@ async def test_a_finding_linked_to_the_childs_entry_is_audited_with_the_entry_an
     assert row.summary == {
         "action": "LINK", "state": {"before": "OPEN", "after": "LEDGERED"}, "entry": str(entry.id),
     }  # fmt: skip
+
+
+VERSION = "query($id: ID!) { node(id: $id) { ... on RosterImport { version } } }"
+APPLY = """mutation($input: ApplyRosterImportInput!) { applyRosterImport(input: $input) {
+  rosterImport { status } errors { field code: message } } }"""
+
+
+async def test_the_registry_status_decides_the_findings_from_upload_to_graphql(client: Any, session: Any) -> None:
+    """学籍状态 end to end (POLICY 002 二(七)): the county uploads its household, registry (with the status
+    column) and roll rosters over HTTP, applies them and runs the comparisons through GraphQL. A pupil marked
+    辍学 or 在读 (blank) and on no roll is found registered but not attending; one on leave (休学) is not; a
+    primary graduate on no junior registry is found out of school with no category proposed."""
+    out: dict[str, Any] = {"school": None, "grade": None}
+    dropped = await make_child(session, name="辍学甲", birth_date=date(2015, 2, 2), **out)
+    suspended = await make_child(session, name="休学乙", birth_date=date(2016, 1, 1), **out)
+    primary_done = await make_child(session, name="小升初丙", birth_date=date(2014, 3, 1), **out)
+    studying = await make_child(session, name="在读丁", birth_date=date(2016, 5, 5))
+    on_roll = await make_child(session, name="在校戊", birth_date=date(2016, 6, 6))
+    registry = [(dropped, "辍学", "3"), (suspended, "休学", "3"), (primary_done, "毕业", "6"), (studying, "", "3")]
+    rosters = {
+        "HOUSEHOLD": [HEADERS[RosterKind.HOUSEHOLD]] + [roster_line(RosterKind.HOUSEHOLD, c) for c, _, _ in registry],
+        "REGISTRY": [[*HEADERS[RosterKind.REGISTRY], "学籍状态"]]
+        + [[*roster_line(RosterKind.REGISTRY, c)[:-1], grade, status] for c, status, grade in registry],
+        "IN_SCHOOL": [HEADERS[RosterKind.IN_SCHOOL], roster_line(RosterKind.IN_SCHOOL, on_roll)],
+    }
+    edu = await token_for(client, COUNTY_EDU)
+    for kind, rows in rosters.items():
+        uploaded = await client.post(
+            "/rosters",
+            data={"kind": kind, "jurisdiction": "532329", "asOf": AS_OF.isoformat()},
+            files={"file": (f"532329-{kind.lower()}.csv", csv_bytes(rows), "text/csv")},
+            headers={"Authorization": f"Bearer {edu}"},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        batch = uploaded.json()["id"]
+        version = (await gql(client, VERSION, {"id": batch}, token=edu))["data"]["node"]["version"]
+        applied = await gql(client, APPLY, {"input": {"id": batch, "version": version}}, token=edu)
+        assert payload(applied, "applyRosterImport")["errors"] == []
+    ran = await gql(client, RUN, {"input": {"regionCode": "532329", "asOf": AS_OF.isoformat()}}, token=edu)
+    assert payload(ran, "runComparison")["errors"] == []
+    found = by_child(await gql(client, FINDINGS, {"f": {"state": "OPEN"}}, token=edu))
+    assert set(found) == {
+        ("OUT_OF_SCHOOL", gid("Student", primary_done.id or 0)),
+        ("REGISTERED_NOT_ATTENDING", gid("Student", dropped.id or 0)),
+        ("REGISTERED_NOT_ATTENDING", gid("Student", studying.id or 0)),
+    }
+    assert found[("OUT_OF_SCHOOL", gid("Student", primary_done.id or 0))]["proposedCategory"] is None
+    neighbour = await gql(client, FINDINGS, {"f": {"state": "OPEN"}}, token=await token_for(client, NEIGHBOUR_EDU))
+    assert neighbour["data"]["comparisonFindings"]["totalCount"] == 0
