@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from datagen.demo.people import national_id
 from models.repos import roster_lookups
 from models.roster_import import RosterImport
-from resolvers.rosters import imports
+from resolvers.rosters import imports, staging
 from tests.conftest import gql, token_for
 from tests.roster_support import SHISHAN_SCHOOL, csv_bytes
 
@@ -61,6 +61,20 @@ async def test_the_countys_children_read_in_texts_of_two_match_as_in_one(
     """The match reads the county's children in several texts (a pooled connection keeps libpq's buffer as large
     as the largest one): with texts of two children, the upload matches every row as with one text."""
     monkeypatch.setattr(roster_lookups, "NEAR_PER_TEXT", 2)
+    response = await upload(client, await token_for(client, "edu-county-532329"), FIELDS)
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"] == {
+        "read": 165, "valid": 160, "refused": 5, "matched": 159, "new": 1, "outOfScope": 1,
+    }  # fmt: skip
+
+
+async def test_a_file_in_blocks_of_seven_rows_is_checked_and_matched_as_in_one_block(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file is checked a block at a time, each with the villages, schools and birth places learnt so far (the
+    checks built again only when a block brings a new one): in blocks of seven rows the demo household roster,
+    whose later blocks name villages the first did not, answers as in one block."""
+    monkeypatch.setattr(staging, "ROWS_PER_BLOCK", 7)
     response = await upload(client, await token_for(client, "edu-county-532329"), FIELDS)
     assert response.status_code == 201, response.text
     assert response.json()["counts"] == {

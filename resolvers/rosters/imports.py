@@ -28,10 +28,10 @@ from models.roster_import import RosterImport
 from ..audit import record_change
 from ..context import Context
 from ..errors import BadInput
+from . import staging
 from .errors import RosterErrorCode
 from .files import RosterFileError, blocks_of, inspect_file
 from .rows import RowChecks
-from .staging import ROWS_PER_BLOCK, stage_file
 
 MAX_ROSTER_BYTES = 200 * 1024 * 1024  # a province's household roster as CSV is about 100 MB
 
@@ -82,12 +82,13 @@ async def import_roster(
         )
     assert batch.id is not None
     try:
-        headers, blocks = await asyncio.to_thread(blocks_of, file, kind, ROWS_PER_BLOCK)
+        # The block size read at call time (a test sets it small, so a file spans many blocks).
+        headers, blocks = await asyncio.to_thread(blocks_of, file, kind, staging.ROWS_PER_BLOCK)
         checks = RowChecks(kind, headers, jurisdiction=path)
         # A pushed-down list is matched on the national ID only: its senders decide no candidates (they read
         # no children), and the county verifying a child registers it if no child holds the ID.
         county = None if pushed else _county_of(path)
-        staged = await stage_file(session, batch.id, batch.province_code, blocks, checks, county)
+        staged = await staging.stage_file(session, batch.id, batch.province_code, blocks, checks, county)
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
     out_of_scope = staged.out_of_scope
