@@ -7,6 +7,7 @@ after a restart or an idle timeout still gets a live connection, while a busy po
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import datetime
 
 import httpx
@@ -126,5 +127,6 @@ async def test_the_server_keeps_its_pool_size_of_connections_open_after_a_burst(
             for _ in range(200):
                 if _idle_app_connections(url, started) == pool_size:
                     break
+                gc.collect()  # a connection only the garbage collector still holds is closed, not kept (CI: 7 == 6)
                 await asyncio.sleep(0.05)
             assert _idle_app_connections(url, started) == pool_size
