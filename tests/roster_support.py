@@ -44,6 +44,17 @@ def csv_bytes(rows: Sequence[Sequence[object]], encoding: str = "utf-8") -> byte
     return text.getvalue().encode(encoding)
 
 
+# The household roster in Big5 with its headers in traditional characters, as an office in Taiwan or Hong
+# Kong, or an older tool, would save it: every byte of it also decodes as GB18030, into other characters.
+BIG5_HOUSEHOLD = csv_bytes(
+    [
+        ["姓名", "性別", "公民身份號碼", "出生日期", "戶籍地區劃代碼"],
+        ["張小軍", "男", BOY, "2016-04-06", SHISHAN_VILLAGE],
+    ],
+    "big5",
+)
+
+
 def xlsx_bytes(rows: Sequence[Sequence[object]]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet()

@@ -17,7 +17,7 @@ from models.repos import roster_lookups
 from models.roster_import import RosterImport
 from resolvers.rosters import imports, staging
 from tests.conftest import gql, token_for
-from tests.roster_support import SHISHAN_SCHOOL, csv_bytes
+from tests.roster_support import BIG5_HOUSEHOLD, SHISHAN_SCHOOL, csv_bytes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters"
 HOUSEHOLD = EXAMPLES / "532329-household.csv"
@@ -106,6 +106,7 @@ TWO_FILES = [("file", (HOUSEHOLD.name, HOUSEHOLD.read_bytes(), "text/csv"))] * 2
         ({k: v for k, v in FIELDS.items() if k != "jurisdiction"}, HOUSEHOLD, None, "jurisdiction", "REQUIRED"),
         (FIELDS, None, None, "file", "REQUIRED"),
         (FIELDS, Path(__file__), None, "file", "UNKNOWN_FORMAT"),
+        (FIELDS, None, [("file", ("big5.csv", BIG5_HOUSEHOLD, "text/csv"))], "file", "BAD_ENCODING"),
         ({"note": "x", **FIELDS}, HOUSEHOLD, None, "note", "UNEXPECTED_FIELD"),  # a fifth field, sent first
         ({**FIELDS, "kind": "H" * 1025}, HOUSEHOLD, None, "kind", "TOO_LONG"),
         (FIELDS, None, TWO_FILES, "file", "UNEXPECTED_FIELD"),

@@ -8,7 +8,8 @@ Two passes over the bytes, never the whole file in memory:
    signature `PK\\x03\\x04`, else CSV unless named .xlsx or .xlsm) and, for CSV, decides the encoding over
    the *whole* file: UTF-8 (with or without BOM) if every byte decodes as UTF-8, else GB18030 (a superset
    of GBK) if every byte decodes as that, else `BAD_ENCODING`. A stream that cannot seek is first copied
-   to a spooled temporary file (in memory up to 1 MiB, on disk beyond).
+   to a spooled temporary file (in memory up to 1 MiB, on disk beyond). (A Big5 file decodes as GB18030
+   throughout, as other characters: it is refused as `BAD_ENCODING` by its headers, none of them ours.)
 2. `read_rows` then parses from the start with the encoding decided, so a file whose first megabytes are
    ASCII and which has GBK bytes further on is read as GB18030 from its first row: no row is ever yielded
    under a guess that a later byte disproves, and every whole-file error is raised before the first row.
@@ -171,7 +172,7 @@ def cells_of(
     text = _CsvText(file) if file.format == "csv" else None
     rows = text.records() if text is not None else _xlsx_rows(file)
     try:
-        headers = _headers(rows, kind)
+        headers = _headers(rows, kind, file.encoding)
     except BaseException:
         _close(rows, file, stream, text)
         raise
@@ -186,19 +187,19 @@ def blocks_of(file: RosterFile, kind: RosterKind | None, size: int) -> tuple[lis
     text = _CsvText(file) if file.format == "csv" else None
     rows = text.records() if text is not None else _xlsx_rows(file)
     try:
-        headers = _headers(rows, kind)
+        headers = _headers(rows, kind, file.encoding)
     except BaseException:
         _close(rows, file, stream=None, text=text)
         raise
     return headers, _blocks(rows, file, text, size)
 
 
-def _headers(rows: Iterator[tuple[int, list[str]]], kind: RosterKind | None) -> list[str]:
+def _headers(rows: Iterator[tuple[int, list[str]]], kind: RosterKind | None, encoding: str | None) -> list[str]:
     for _, cells in rows:
         if not "".join(cells).strip():  # blank: no cell holds anything but white space
             continue
         headers = [_header(c) for c in cells]  # the first row that is not blank
-        _check_headers(headers, kind)
+        _check_headers(headers, kind, encoding)
         return headers
     raise RosterFileError(RosterErrorCode.EMPTY_FILE)
 
@@ -259,10 +260,25 @@ def _header(cell: str) -> str:
     return cell.replace("\ufeff", "").strip()
 
 
-def _check_headers(headers: list[str], kind: RosterKind | None) -> None:
+# How many of a header row's names a refusal quotes, and how much of each.
+HEADERS_QUOTED, HEADER_QUOTED_CHARS = 5, 20
+
+
+def _check_headers(headers: list[str], kind: RosterKind | None, encoding: str | None) -> None:
     named = [h for h in headers if h]
     if not named:
         raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+    if kind is not None and encoding == "gb18030" and all(column_of_header(kind, h) is None for h in named):
+        # Every byte of a Big5 (or Shift-JIS, EUC-KR) file decodes as GB18030, into other characters: a file
+        # read as GB18030 of which no header is one of ours is far likelier in another encoding than a roster
+        # with none of our columns. Quote what was read, so the person sees the garbling.
+        read = "、".join(h[:HEADER_QUOTED_CHARS] for h in named[:HEADERS_QUOTED])
+        raise RosterFileError(
+            RosterErrorCode.BAD_ENCODING,
+            f"按 GB18030 读出的表头无一可识别（{read}）：文件可能是其他编码（如 Big5），请另存为 UTF-8 或 GB18030",
+            f"read as GB18030, no header is a column of this roster ({read}): the file may be in another "
+            "encoding (Big5, say): save it as UTF-8 or GB18030",
+        )
     seen: dict[str, str] = {}
     for header in named:
         column = column_of_header(kind, header) if kind is not None else None

@@ -23,7 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.roster import RosterKind, RosterRecord
 from resolvers.rosters.files import Lines, RosterFileError, blocks_of, cells_of, inspect_file, read_roster, read_rows
 from resolvers.rosters.rows import RowChecks
-from tests.roster_support import BOY, GIRL, HOUSEHOLD, SHISHAN_VILLAGE, checked_rows, csv_bytes, xlsx_bytes
+from tests.roster_support import (
+    BIG5_HOUSEHOLD,
+    BOY,
+    GIRL,
+    HOUSEHOLD,
+    SHISHAN_VILLAGE,
+    checked_rows,
+    csv_bytes,
+    xlsx_bytes,
+)
 
 LIMIT = 10 << 20
 
@@ -173,6 +182,19 @@ WHOLE_FILE_CASES = [
         "r.csv",
         "DUPLICATE_COLUMN",
         "身份证号",
+    ),
+    # A Big5 file (Taiwan, Hong Kong, some older tools) decodes as GB18030 into other characters: refused for
+    # its encoding, quoting its first header as read, not for columns it seems to lack.
+    ("big5", BIG5_HOUSEHOLD, "r.csv", "BAD_ENCODING", "姓名".encode("big5").decode("gb18030")),
+    # No header of ours in a UTF-8 file is a file of another kind, not of another encoding.
+    ("utf-8, no header of ours", csv_bytes([["甲", "乙"], ["1", "2"]]), "r.csv", "MISSING_COLUMN", "公民身份号码"),
+    # One header of ours read as GB18030: the encoding is right; the file lacks columns.
+    (
+        "gbk, one header of ours",
+        csv_bytes([["姓名", "乙"], ["张三", "2"]], "gbk"),
+        "r.csv",
+        "MISSING_COLUMN",
+        "公民身份号码",
     ),
     ("pdf", b"%PDF-1.4\n", "r.pdf", "UNKNOWN_FORMAT", ""),
     ("old excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xls", "UNKNOWN_FORMAT", ""),
