@@ -74,9 +74,14 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    url = databases.create_demo("races")
-    log_dir: Path = tmp_path_factory.mktemp("races")
-    server = Server("races", _environment(url, log_dir), log_dir)
+    yield from serve_demo(databases, tmp_path_factory, "races")
+
+
+def serve_demo(databases: Databases, tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Served]:
+    """A server process on a demo database of its own (`name`); its log must hold no traceback at the end."""
+    url = databases.create_demo(name)
+    log_dir: Path = tmp_path_factory.mktemp(name)
+    server = Server(name, _environment(url, log_dir), log_dir)
     served = Served(server, url)
     try:
         server.wait_ready(time.monotonic() + 120)  # a loaded CI machine starts slowly
