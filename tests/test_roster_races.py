@@ -4,7 +4,9 @@ Concurrent clients send the same write at once to `python -m baoxue serve` on a 
 one roster file uploaded ten times, one staged batch applied (or discarded) ten times, the county's
 comparison run ten times, one finding decided ten times. Each race ends with one winner (a run may win
 more than once, one after another, as nothing overlaps them), every loser answered with its typed code,
-nothing stored twice, one audit row per decision, and no internal error in any answer or the server log.
+nothing stored twice, one audit row per decision, and no internal error in any answer or the server log; the
+neighbouring county's bureau, racing among them, is refused (403, or NOT_FOUND as if the batch or finding
+did not exist).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tests.persuasion_support import COUNTY_GOV
 from tests.roster_support import HOUSEHOLD, SHISHAN_SCHOOL, SHISHAN_VILLAGE, csv_bytes
 from tests.test_races import Served, at_once, internal_errors, outcome, serve_demo
 
+NEIGHBOUR = "edu-county-532328"  # 元谋县's bureau: may neither import for 武定 nor decide its batches or findings
 VERSION = "query($id: ID!) { node(id: $id) { ... on RosterImport { version } } }"
 APPLY = """mutation($input: ApplyRosterImportInput!) { applyRosterImport(input: $input) {
   rosterImport { status } errors { field code message } } }"""
@@ -97,12 +100,18 @@ def audited(served: Served, actions: tuple[str, ...], target: int) -> int:
 
 async def test_ten_uploads_of_one_roster_at_once_stage_it_once_and_name_it_to_the_rest(served: Served) -> None:
     """Both of the county's importers (bureau and government) send the same file: one batch, nine
-    DUPLICATE_FILE answers naming it, its rows stored once."""
+    DUPLICATE_FILE answers naming it, its rows stored once; the neighbouring county's bureau, sending it
+    among them, is refused."""
     kids = children(0, 20)
     data = household_roster(kids)
     async with served.client() as client:
         tokens = [await served.token(client, COUNTY_EDU), await served.token(client, COUNTY_GOV)]
-        answers = await asyncio.gather(*(upload(client, tokens[n % 2], data, f"户籍{n}.csv") for n in range(10)))
+        neighbour = await served.token(client, NEIGHBOUR)
+        sent = [upload(client, tokens[n % 2], data, f"户籍{n}.csv") for n in range(10)]
+        sent[3:3] = [upload(client, neighbour, data, "户籍.csv") for _ in range(3)]
+        answers = list(await asyncio.gather(*sent))
+    assert [a.status_code for a in answers[3:6]] == [403] * 3
+    answers[3:6] = []
     [staged] = [a for a in answers if a.status_code == 201]
     body = staged.json()
     assert (body["status"], body["counts"]["valid"], body["counts"]["new"]) == ("STAGED", 20, 20)
@@ -124,7 +133,12 @@ async def test_ten_applies_of_one_batch_at_once_apply_it_once_and_register_each_
     async with served.client() as client:
         county = await served.token(client, COUNTY_EDU)
         batch, number, version = await staged_batch(client, county, household_roster(kids))
-        results = await at_once(client, county, APPLY, [{"id": batch, "version": version}] * 10)
+        neighbour = await served.token(client, NEIGHBOUR)
+        results, refused = await asyncio.gather(
+            at_once(client, county, APPLY, [{"id": batch, "version": version}] * 10),
+            at_once(client, neighbour, APPLY, [{"id": batch, "version": version}] * 3),
+        )
+    assert outcome(refused, "applyRosterImport") == (0, ["NOT_FOUND"] * 3)  # as if it did not exist
     assert internal_errors(results) == []
     won, lost = outcome(results, "applyRosterImport")
     assert won == 1
@@ -191,7 +205,10 @@ async def test_ten_runs_at_once_find_each_child_once_and_ten_decisions_on_a_find
                             "reason": "MOVED_ABROAD", "note": f"核实 {n}"}]}
             for n in range(10)
         ]  # fmt: skip
-        decided = await at_once(client, county, RESOLVE, decisions)
+        neighbour = await served.token(client, NEIGHBOUR)
+        refused = at_once(client, neighbour, RESOLVE, decisions[:3])
+        decided, refused_answers = await asyncio.gather(at_once(client, county, RESOLVE, decisions), refused)
+    assert outcome(refused_answers, "resolveFindings") == (0, ["NOT_FOUND"] * 3)  # as if it did not exist
     assert internal_errors(decided) == []
     won, lost = outcome(decided, "resolveFindings")
     assert (won, lost) == (1, ["CONFLICT"] * 9)
