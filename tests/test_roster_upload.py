@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from datagen.demo.people import national_id
 from models.repos import roster_lookups
 from models.roster_import import RosterImport
-from resolvers.rosters import imports, staging
+from resolvers.rosters import imports, staging, xlsx
 from tests.conftest import gql, token_for
-from tests.roster_support import BIG5_HOUSEHOLD, SHISHAN_SCHOOL, csv_bytes
+from tests.roster_support import BIG5_HOUSEHOLD, SHISHAN_SCHOOL, csv_bytes, shared_strings_xlsx
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples" / "rosters"
 HOUSEHOLD = EXAMPLES / "532329-household.csv"
@@ -157,6 +157,29 @@ async def test_a_file_over_the_size_limit_is_refused_before_and_while_it_is_read
     response = await client.post("/rosters", data=FIELDS, files={"file": ("s.csv", small, "text/csv")}, headers=headers)
     assert response.status_code == 201, response.text
     assert await batches(session) == before + 1
+
+
+async def test_an_xlsx_expanding_beyond_the_limit_is_refused_and_stores_nothing(
+    client: Any, session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few KB of zip that expands a hundredfold (resolvers/rosters/xlsx.py) is refused by the part that passes
+    the limit, before openpyxl reads it; within the limit the same kind of file stages."""
+    monkeypatch.setattr(xlsx, "MAX_EXPANDED_BYTES", 256 << 10)
+    token = await token_for(client, "edu-county-532329")
+    before = await batches(session)
+    bomb = shared_strings_xlsx([["姓名", "公民身份号码", "户籍地区划代码"]], padding=20_000)
+    files = {"file": ("bomb.xlsx", bomb, "application/octet-stream")}
+    response = await client.post("/rosters", data=FIELDS, files=files, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 413, response.text
+    assert (response.json()["field"], response.json()["code"]) == ("file", "TOO_LARGE")
+    assert "xl/sharedStrings.xml" in response.json()["message"]
+    assert await batches(session) == before
+    boy = national_id("532329", date(2016, 4, 6), 9, male=True)
+    rows = [["姓名", "公民身份号码", "户籍地区划代码"], ["张小军", boy, "532329101201"]]
+    files = {"file": ("ok.xlsx", shared_strings_xlsx(rows), "application/octet-stream")}
+    response = await client.post("/rosters", data=FIELDS, files=files, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["valid"] == 1
 
 
 @pytest.mark.parametrize("kind", ["household", "REGISTRY", "in_school", "POVERTY"])

@@ -366,14 +366,15 @@ def _cell_text(value: object) -> str:
 
 
 def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
-    import zipfile
-
-    from openpyxl import load_workbook
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+    from .xlsx import BROKEN, TooLarge, open_workbook, too_large_message
+
     try:
-        book = load_workbook(file.data, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        book, strings = open_workbook(file.data)
+    except TooLarge as exc:
+        raise RosterFileError(RosterErrorCode.TOO_LARGE, *too_large_message(exc)) from None
+    except BROKEN:
         raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT) from None
     try:
         if not book.worksheets:
@@ -382,7 +383,16 @@ def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
         if isinstance(sheet, ReadOnlyWorksheet):
             sheet.reset_dimensions()  # some writers record a wrong sheet size: read to the real end
         # From column A and row 1, missing rows given as empty ones: the count is the sheet's row number.
-        for line, values in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
+        rows = enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1)
+        while True:
+            try:
+                line, values = next(rows)
+            except StopIteration:
+                return
+            except BROKEN:  # a sheet broken part-way (bad XML, a string it names missing): refused where met
+                raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT) from None
             yield line, [_cell_text(v) for v in values]
     finally:
         book.close()
+        if strings is not None:
+            strings.close()

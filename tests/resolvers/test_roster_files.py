@@ -31,6 +31,7 @@ from tests.roster_support import (
     SHISHAN_VILLAGE,
     checked_rows,
     csv_bytes,
+    shared_strings_xlsx,
     xlsx_bytes,
 )
 
@@ -162,6 +163,8 @@ async def test_a_tab_separated_export_is_read(session: AsyncSession) -> None:
     assert facts(await records(session, data, "r.txt")) == facts(await records(session, csv_bytes(HOUSEHOLD), "r.csv"))
 
 
+MISSING = '<row r="9"><c r="A9" t="s"><v>999</v></c></row>'
+
 WHOLE_FILE_CASES = [
     ("empty", b"", "r.csv", "EMPTY_FILE", ""),
     ("header only", csv_bytes(HOUSEHOLD[:1]), "r.csv", "EMPTY_FILE", ""),
@@ -200,6 +203,15 @@ WHOLE_FILE_CASES = [
     ("old excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xls", "UNKNOWN_FORMAT", ""),
     ("old excel renamed", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xlsx", "UNKNOWN_FORMAT", ""),
     ("broken xlsx", b"PK\x03\x04" + bytes(100), "r.xlsx", "UNKNOWN_FORMAT", ""),
+    # Broken after its first rows: a cell naming a shared string the table lacks, XML cut short.
+    (
+        "xlsx missing a string",
+        shared_strings_xlsx(HOUSEHOLD, sheet_tail=MISSING),
+        "r.xlsx",
+        "UNKNOWN_FORMAT",
+        "",
+    ),
+    ("xlsx cut short", shared_strings_xlsx(HOUSEHOLD, sheet_tail='<row r="9"><c'), "r.xlsx", "UNKNOWN_FORMAT", ""),
 ]
 
 
@@ -280,6 +292,67 @@ def test_a_200000_row_file_is_read_in_constant_memory(tmp_path: object) -> None:
     last, peak = (int(n) for n in done.stdout.split())
     assert last == 200_001
     assert peak < 2 << 20, f"peak {peak} bytes"
+
+
+def test_an_xlsx_of_shared_strings_reads_as_openpyxl_reads_it() -> None:
+    """The shared strings kept on disk (resolvers/rosters/xlsx.py) read as openpyxl's own list: plain, empty,
+    spaced and rich-text strings (the phonetic guide left out), the escape openpyxl undoes."""
+    from openpyxl import load_workbook
+
+    rows = [*HOUSEHOLD, ["王 小 明", "男", "_x005F_x000D_", "", " 532329101201 ", "x"]]
+    data = shared_strings_xlsx(rows, rich=["张小军", "王 小 明"])
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    expected = [["" if v is None else v for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
+    headers, read = cells_of(inspect_file(io.BytesIO(data), "r.xlsx", max_bytes=LIMIT), None)
+    assert [headers] + [cells for _, cells in read] == expected
+    assert expected[1][0] == "张小军"  # rich text, its runs joined
+
+
+async def test_an_xlsx_of_shared_strings_gives_the_csvs_records(session: AsyncSession) -> None:
+    from_xlsx = await records(session, shared_strings_xlsx(HOUSEHOLD, rich=["李美玲"]), "r.xlsx")
+    assert facts(from_xlsx) == facts(await records(session, csv_bytes(HOUSEHOLD), "r.csv"))
+
+
+def test_an_xlsx_expanding_beyond_the_limits_is_refused_naming_the_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    from resolvers.rosters import xlsx
+
+    bomb = shared_strings_xlsx(HOUSEHOLD, padding=20_000)  # 400 KB of shared strings in a few KB of zip
+    monkeypatch.setattr(xlsx, "MAX_EXPANDED_BYTES", 256 << 10)
+    error = refusal(bomb, "r.xlsx")
+    assert error.code.name == "TOO_LARGE"
+    assert "xl/sharedStrings.xml" in error.zh
+    assert "xl/sharedStrings.xml" in error.en
+    within = read_roster(io.BytesIO(shared_strings_xlsx(HOUSEHOLD)), "r.xlsx", RosterKind.HOUSEHOLD, max_bytes=LIMIT)
+    assert [line for line, _ in within] == [2, 3]
+    monkeypatch.setattr(xlsx, "MAX_EXPANDED_BYTES", 1 << 30)
+    monkeypatch.setattr(xlsx, "MAX_WHOLE_PART_BYTES", 512)  # a part openpyxl reads whole: the manifest
+    error = refusal(shared_strings_xlsx(HOUSEHOLD), "r.xlsx")
+    assert (error.code.name, "[Content_Types].xml" in error.en) == ("TOO_LARGE", True)
+
+
+# A shared-string table of 150,000 strings (3 MB of XML; about 30 MB as openpyxl's list of them).
+READ_XLSX_AND_MEASURE = """
+import io, sys, tracemalloc
+from models.roster import RosterKind
+from resolvers.rosters.files import read_roster
+from tests.roster_support import HOUSEHOLD, shared_strings_xlsx
+data = shared_strings_xlsx(HOUSEHOLD, padding=150_000)
+tracemalloc.start()
+lines = [line for line, _ in read_roster(io.BytesIO(data), "big.xlsx", RosterKind.HOUSEHOLD, max_bytes=100 << 20)]
+print(max(lines), tracemalloc.get_traced_memory()[1])
+"""
+
+
+def test_an_xlsx_shared_string_table_is_kept_out_of_memory() -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", READ_XLSX_AND_MEASURE], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    last, peak = (int(n) for n in done.stdout.split())
+    assert last == 3
+    assert peak < 4 << 20, f"peak {peak} bytes"
 
 
 @pytest.mark.parametrize("kind", list(RosterKind))
