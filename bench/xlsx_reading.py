@@ -84,7 +84,8 @@ def main() -> None:
                 log(f"{label}: {reader}")
                 result = measure(path, reader)
                 size = f"{len(data) / 1024:,.0f} KB"
-                cells = [label, size, reader, f"{result['rows']:,}", f"{result['seconds']} s", f"{result['peak_mb']} MB"]
+                rows, seconds, peak = f"{result['rows']:,}", f"{result['seconds']} s", f"{result['peak_mb']} MB"
+                cells = [label, size, reader, rows, seconds, peak]
                 print("| " + " | ".join(cells) + " |")
 
 
