@@ -365,10 +365,16 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _beyond_the_sheet(zh: str, en: str) -> RosterFileError:
+    return RosterFileError(
+        RosterErrorCode.UNKNOWN_FORMAT, f"工作表超出名册的范围：{zh}", f"the sheet reaches past a roster's bounds: {en}"
+    )
+
+
 def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    from .xlsx import BROKEN, TooLarge, open_workbook, too_large_message
+    from .xlsx import BROKEN, MAX_COLUMNS, MAX_ROWS, MAX_WIDE_ROWS, TooLarge, open_workbook, too_large_message
 
     try:
         book, strings = open_workbook(file.data)
@@ -383,6 +389,7 @@ def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
         if isinstance(sheet, ReadOnlyWorksheet):
             sheet.reset_dimensions()  # some writers record a wrong sheet size: read to the real end
         # From column A and row 1, missing rows given as empty ones: the count is the sheet's row number.
+        wide = 0
         rows = enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1)
         while True:
             try:
@@ -391,6 +398,15 @@ def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
                 return
             except BROKEN:  # a sheet broken part-way (bad XML, a string it names missing): refused where met
                 raise RosterFileError(RosterErrorCode.UNKNOWN_FORMAT) from None
+            if line > MAX_ROWS:  # a row numbered past a worksheet's end: the rows before it cost time, not data
+                raise _beyond_the_sheet(f"第 {line} 行", f"row {line}")
+            if len(values) > MAX_COLUMNS:  # a cell far right, often a formatted empty one: dropped while few
+                wide += 1
+                if wide > MAX_WIDE_ROWS or any(v not in (None, "") for v in values[MAX_COLUMNS:]):
+                    raise _beyond_the_sheet(
+                        f"第 {line} 行超过 {MAX_COLUMNS} 列", f"row {line} past column {MAX_COLUMNS}"
+                    )
+                values = values[:MAX_COLUMNS]
             yield line, [_cell_text(v) for v in values]
     finally:
         book.close()

@@ -36,6 +36,10 @@ MAX_EXPANDED_BYTES = 1 << 30
 # The workbook, its relations, styles and theme: a few KB to a few MB in the files offices export.
 MAX_WHOLE_PART_BYTES = 32 << 20
 CACHED_STRINGS = 4096
+# A worksheet's last row (Excel's limit). A roster has some twenty columns; a row reaching further is refused
+# if it holds a value there, and its empty cells dropped for a few rows only: openpyxl fills a row up to its
+# last cell, so one cell at XFD (column 16,384) a row made each row cost a millisecond.
+MAX_ROWS, MAX_COLUMNS, MAX_WIDE_ROWS = 1_048_576, 1_024, 1_000
 STREAMED_PREFIXES = ("xl/worksheets/", "xl/sharedStrings")
 _OFFSET = struct.Struct("<Q")
 _SPAN = struct.Struct("<QQ")

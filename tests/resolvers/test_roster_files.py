@@ -164,6 +164,8 @@ async def test_a_tab_separated_export_is_read(session: AsyncSession) -> None:
 
 
 MISSING = '<row r="9"><c r="A9" t="s"><v>999</v></c></row>'
+PAST_THE_LAST_ROW = '<row r="1048577"><c r="A1048577" t="s"><v>0</v></c></row>'
+PAST_COLUMN_1024 = '<row r="9"><c r="AMK9" t="s"><v>0</v></c></row>'  # AMK: column 1,025
 
 WHOLE_FILE_CASES = [
     ("empty", b"", "r.csv", "EMPTY_FILE", ""),
@@ -210,6 +212,21 @@ WHOLE_FILE_CASES = [
         "r.xlsx",
         "UNKNOWN_FORMAT",
         "",
+    ),
+    # Past a worksheet's last row, or a value past column 1,024: refused, naming the row.
+    (
+        "xlsx row past the sheet",
+        shared_strings_xlsx(HOUSEHOLD, sheet_tail=PAST_THE_LAST_ROW),
+        "r.xlsx",
+        "UNKNOWN_FORMAT",
+        "1048577",
+    ),
+    (
+        "xlsx value far right",
+        shared_strings_xlsx(HOUSEHOLD, sheet_tail=PAST_COLUMN_1024),
+        "r.xlsx",
+        "UNKNOWN_FORMAT",
+        "9",
     ),
     ("xlsx cut short", shared_strings_xlsx(HOUSEHOLD, sheet_tail='<row r="9"><c'), "r.xlsx", "UNKNOWN_FORMAT", ""),
 ]
@@ -329,6 +346,23 @@ def test_an_xlsx_expanding_beyond_the_limits_is_refused_naming_the_part(monkeypa
     monkeypatch.setattr(xlsx, "MAX_WHOLE_PART_BYTES", 512)  # a part openpyxl reads whole: the manifest
     error = refusal(shared_strings_xlsx(HOUSEHOLD), "r.xlsx")
     assert (error.code.name, "[Content_Types].xml" in error.en) == ("TOO_LARGE", True)
+
+
+def test_an_xlsx_row_reaching_far_right_with_nothing_there_is_read_while_few() -> None:
+    """A formatted empty cell at XFD (column 16,384) makes openpyxl fill its row to there: a few such rows are
+    read without their empty cells; past `MAX_WIDE_ROWS` of them the file is refused (each cost a millisecond)."""
+    from resolvers.rosters import xlsx
+
+    def far_right(rows: range) -> str:
+        return "".join(f'<row r="{r}"><c r="XFD{r}" s="1"/></row>' for r in rows)
+
+    few = shared_strings_xlsx(HOUSEHOLD, sheet_tail=far_right(range(10, 13)))
+    read = list(read_roster(io.BytesIO(few), "r.xlsx", RosterKind.HOUSEHOLD, max_bytes=LIMIT))
+    assert [line for line, _ in read] == [2, 3]
+    many = shared_strings_xlsx(HOUSEHOLD, sheet_tail=far_right(range(10, 11 + xlsx.MAX_WIDE_ROWS)))
+    error = refusal(many, "r.xlsx")
+    assert error.code.name == "UNKNOWN_FORMAT"
+    assert f"row {10 + xlsx.MAX_WIDE_ROWS} past column 1024" in error.en
 
 
 # A shared-string table of 150,000 strings (3 MB of XML; about 30 MB as openpyxl's list of them).
