@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import itertools
@@ -44,7 +45,9 @@ from models.roster import RosterKind, column_of_header, missing_columns
 from .errors import RosterErrorCode
 
 CHUNK = 1 << 16
-HEADER_MAX = 1 << 20  # characters read to find the delimiter, even from a file without line breaks
+# Characters of a line: the first is read this far to find the delimiter, even in a file without line breaks;
+# a later line longer than this refuses the file.
+MAX_LINE_CHARS = 1 << 20
 SPOOL_IN_MEMORY = 1 << 20
 ZIP_SIGNATURE = b"PK\x03\x04"
 CSV_EXTENSIONS = frozenset({".csv", ".txt", ""})
@@ -318,14 +321,27 @@ class _CsvText:
     def __init__(self, file: RosterFile) -> None:
         assert file.encoding is not None
         self.text = io.TextIOWrapper(file.data, encoding=file.encoding, newline="")
-        first = self.text.readline(HEADER_MAX)
+        first = self.text.readline(MAX_LINE_CHARS)
         self.delimiter = "\t" if "\t" in first and "," not in first else ","
         self.pending = [first]  # lines read and not yet parsed
         self.line = 0  # the number of the last row read
+        self.lines = self._bounded_lines()
+
+    def _bounded_lines(self) -> Generator[str]:
+        """The file's lines after the first, each read up to `MAX_LINE_CHARS`: a line of fifty million commas
+        took 520 MB to split; a roster's line is well under a kilobyte."""
+        for line in iter(functools.partial(self.text.readline, MAX_LINE_CHARS), ""):
+            if len(line) == MAX_LINE_CHARS and not line.endswith("\n"):
+                raise RosterFileError(
+                    RosterErrorCode.UNKNOWN_FORMAT,
+                    f"第 {self.line} 行之后有一行超过 {MAX_LINE_CHARS:,} 个字符",
+                    f"a line after row {self.line} is longer than {MAX_LINE_CHARS:,} characters",
+                )
+            yield line
 
     def records(self) -> Generator[tuple[int, list[str]]]:
         """The rows from the first line not read yet (the pending ones first), as `csv.reader` reads them."""
-        reader = csv.reader(itertools.chain(self.pending, self.text), delimiter=self.delimiter)
+        reader = csv.reader(itertools.chain(self.pending, self.lines), delimiter=self.delimiter)
         self.pending = []
         try:
             for cells in reader:
@@ -341,7 +357,7 @@ class _CsvText:
         return but a line ending's, no more characters than `csv.field_size_limit()`); the block that is not
         is left pending, for `records`."""
         limit = csv.field_size_limit()
-        while lines := list(itertools.islice(self.text, size)):
+        while lines := list(itertools.islice(self.lines, size)):
             joined = "".join(lines)
             if '"' in joined or joined.count("\r") != joined.count("\r\n") or max(map(len, lines)) > limit:
                 self.pending = lines

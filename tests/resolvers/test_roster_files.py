@@ -201,6 +201,8 @@ WHOLE_FILE_CASES = [
         "MISSING_COLUMN",
         "公民身份号码",
     ),
+    # A line of a million commas (a roster's line is well under a kilobyte): refused before it is split.
+    ("csv line too long", csv_bytes(HOUSEHOLD) + b"," * (1 << 20) + b"\n", "r.csv", "UNKNOWN_FORMAT", "1,048,576"),
     ("pdf", b"%PDF-1.4\n", "r.pdf", "UNKNOWN_FORMAT", ""),
     ("old excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xls", "UNKNOWN_FORMAT", ""),
     ("old excel renamed", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xlsx", "UNKNOWN_FORMAT", ""),
