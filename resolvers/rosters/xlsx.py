@@ -7,8 +7,9 @@ times took 990 MB and 36 s to read. So, before openpyxl reads anything:
 
 - the parts' sizes once expanded, as the zip's directory declares them (Python's zipfile yields no more than
   that and fails a part that holds more), must stay within `MAX_EXPANDED_BYTES` in all and, for the parts
-  openpyxl reads whole (all but the worksheets and the shared strings), `MAX_WHOLE_PART_BYTES` each;
-  beyond, the file is refused as `TOO_LARGE`, naming the part;
+  openpyxl reads whole (all but the worksheets and the shared strings), `MAX_WHOLE_PART_BYTES` each, and
+  no part over 1 MiB may expand more than `MAX_RATIO`-fold; beyond, the file is refused as `TOO_LARGE`,
+  naming the part;
 - the shared strings are written, as they are parsed, to a temporary file, with a second file of their
   offsets (`DiskStrings`), and read back by position when a cell names one: memory stays flat whatever the
   table's size (the first `CACHED_STRINGS`, where a roster's repeated values such as 男/女 and codes come
@@ -35,6 +36,9 @@ from openpyxl.xml.functions import iterparse
 MAX_EXPANDED_BYTES = 1 << 30
 # The workbook, its relations, styles and theme: a few KB to a few MB in the files offices export.
 MAX_WHOLE_PART_BYTES = 32 << 20
+# A part may expand at most a hundredfold, parts under 1 MiB aside: Apache POI's default for every Excel file
+# it opens (ZipSecureFile's minimum inflate ratio, 0.01). A roster's parts expand five- to twentyfold.
+MAX_RATIO, RATIO_GRACE_BYTES = 100, 1 << 20
 CACHED_STRINGS = 4096
 # A worksheet's last row (Excel's limit). A roster has some twenty columns; a row reaching further is refused
 # if it holds a value there, and its empty cells dropped for a few rows only: openpyxl fills a row up to its
@@ -53,11 +57,11 @@ BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, OSErro
 
 
 class TooLarge(Exception):
-    """The package expands beyond a limit; `part` names where."""
+    """The package expands beyond a limit: `part` names where, `zh` and `en` the rule."""
 
-    def __init__(self, part: str, limit: int) -> None:
-        super().__init__(part, limit)
-        self.part, self.limit = part, limit
+    def __init__(self, part: str, zh: str, en: str) -> None:
+        super().__init__(part, zh, en)
+        self.part, self.zh, self.en = part[:100], zh, en
 
 
 def check_expansion(data: BinaryIO) -> None:
@@ -69,19 +73,23 @@ def check_expansion(data: BinaryIO) -> None:
             for info in archive.infolist():
                 total += info.file_size
                 if total > MAX_EXPANDED_BYTES:
-                    raise TooLarge(info.filename, MAX_EXPANDED_BYTES)
+                    raise TooLarge(info.filename, *_over(MAX_EXPANDED_BYTES))
                 if not info.filename.startswith(STREAMED_PREFIXES) and info.file_size > MAX_WHOLE_PART_BYTES:
-                    raise TooLarge(info.filename, MAX_WHOLE_PART_BYTES)
+                    raise TooLarge(info.filename, *_over(MAX_WHOLE_PART_BYTES))
+                if info.file_size > RATIO_GRACE_BYTES and info.file_size > MAX_RATIO * info.compress_size:
+                    raise TooLarge(
+                        info.filename, f"解压后超过原大小的 {MAX_RATIO} 倍", f"expands more than {MAX_RATIO}-fold"
+                    )
     finally:
         data.seek(at)
 
 
+def _over(limit: int) -> tuple[str, str]:
+    return f"解压后超过 {limit >> 20} MB", f"expands to more than {limit >> 20} MB"
+
+
 def too_large_message(error: TooLarge) -> tuple[str, str]:
-    part, mib = error.part[:100], error.limit >> 20
-    return (
-        f"XLSX 文件解压后超过 {mib} MB（{part}）",
-        f"the XLSX file expands to more than {mib} MB ({part})",
-    )
+    return f"XLSX 文件{error.zh}（{error.part}）", f"the XLSX file {error.en} ({error.part})"
 
 
 def _text_of(node: Any) -> str:

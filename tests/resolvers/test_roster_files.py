@@ -350,6 +350,30 @@ def test_an_xlsx_expanding_beyond_the_limits_is_refused_naming_the_part(monkeypa
     assert (error.code.name, "[Content_Types].xml" in error.en) == ("TOO_LARGE", True)
 
 
+def test_an_xlsx_part_expanding_more_than_a_hundredfold_is_refused_and_a_rosters_parts_do_not() -> None:
+    """Apache POI's rule (xlsx.MAX_RATIO): one name repeated 100,000 times (2 MB of XML in a few KB) is
+    refused at once; a roster of 20,000 children with distinct names and IDs (its parts expand some tenfold)
+    is read."""
+    error = refusal(shared_strings_xlsx(HOUSEHOLD, padding=100_000), "r.xlsx")
+    assert error.code.name == "TOO_LARGE"
+    assert "xl/sharedStrings.xml" in error.en
+    assert "100-fold" in error.en
+    given = "明华强伟芳娜敏静丽军洋勇艳杰娟涛超秀霞平刚桂英"
+    rows = [HOUSEHOLD[0]] + [
+        [
+            f"张{given[n % len(given)]}{given[n // len(given) % len(given)]}",
+            "男",
+            f"G{n:017d}",
+            "2016-04-06",
+            SHISHAN_VILLAGE,
+            "",
+        ]
+        for n in range(20_000)
+    ]
+    read = read_roster(io.BytesIO(shared_strings_xlsx(rows)), "r.xlsx", RosterKind.HOUSEHOLD, max_bytes=LIMIT)
+    assert sum(1 for _ in read) == 20_000
+
+
 def test_an_xlsx_row_reaching_far_right_with_nothing_there_is_read_while_few() -> None:
     """A formatted empty cell at XFD (column 16,384) makes openpyxl fill its row to there: a few such rows are
     read without their empty cells; past `MAX_WIDE_ROWS` of them the file is refused (each cost a millisecond)."""
@@ -372,7 +396,9 @@ READ_XLSX_AND_MEASURE = """
 import io, sys, tracemalloc
 from models.roster import RosterKind
 from resolvers.rosters.files import read_roster
+from resolvers.rosters import xlsx
 from tests.roster_support import HOUSEHOLD, shared_strings_xlsx
+xlsx.MAX_RATIO = 10**9  # the ratio rule would refuse this table at once: here the table on disk is measured
 data = shared_strings_xlsx(HOUSEHOLD, padding=150_000)
 tracemalloc.start()
 lines = [line for line, _ in read_roster(io.BytesIO(data), "big.xlsx", RosterKind.HOUSEHOLD, max_bytes=100 << 20)]
