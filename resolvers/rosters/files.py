@@ -49,6 +49,8 @@ CHUNK = 1 << 16
 # a later line longer than this refuses the file.
 MAX_LINE_CHARS = 1 << 20
 SPOOL_IN_MEMORY = 1 << 20
+# A roster has some twenty columns; a header of more is refused (a block's cost grows with the columns).
+MAX_COLUMNS = 1_024
 ZIP_SIGNATURE = b"PK\x03\x04"
 CSV_EXTENSIONS = frozenset({".csv", ".txt", ""})
 XLSX_EXTENSIONS = frozenset({".xlsx", ".xlsm", ""})
@@ -271,6 +273,12 @@ def _check_headers(headers: list[str], kind: RosterKind | None, encoding: str | 
     named = [h for h in headers if h]
     if not named:
         raise RosterFileError(RosterErrorCode.EMPTY_FILE)
+    if len(headers) > MAX_COLUMNS:
+        raise RosterFileError(
+            RosterErrorCode.UNKNOWN_FORMAT,
+            f"表头有 {len(headers):,} 列，名册至多 {MAX_COLUMNS:,} 列",
+            f"the header has {len(headers):,} columns; a roster has at most {MAX_COLUMNS:,}",
+        )
     if kind is not None and encoding == "gb18030" and all(column_of_header(kind, h) is None for h in named):
         # Every byte of a Big5 (or Shift-JIS, EUC-KR) file decodes as GB18030, into other characters: a file
         # read as GB18030 of which no header is one of ours is far likelier in another encoding than a roster
@@ -390,7 +398,7 @@ def _beyond_the_sheet(zh: str, en: str) -> RosterFileError:
 def _xlsx_rows(file: RosterFile) -> Generator[tuple[int, list[str]]]:
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    from .xlsx import BROKEN, MAX_COLUMNS, MAX_ROWS, MAX_WIDE_ROWS, TooLarge, open_workbook, too_large_message
+    from .xlsx import BROKEN, MAX_ROWS, MAX_WIDE_ROWS, TooLarge, open_workbook, too_large_message
 
     try:
         book, strings = open_workbook(file.data)

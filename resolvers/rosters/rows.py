@@ -192,11 +192,19 @@ class RowChecks:
         d = block.delimiter
         text = pl.Series("text", block.lines, dtype=pl.String).str.strip_chars_end("\r\n")  # a line's ending
         lines = pl.DataFrame([text]).with_columns(line=pl.int_range(block.first, block.first + len(block.lines)))
-        cells = pl.col("text").str.splitn(d, self.width + 1)  # the last field: what a long row has beyond
-        frame = lines.filter(pl.col("text").str.strip_chars(WHITE_SPACE + d) != "").select(  # blank rows dropped
-            *(cells.struct.field(f"field_{i}").alias(f"c{i}") for i in range(self.width)),
-            pl.col("line").cast(pl.Int32),
-            (pl.col("text").str.count_matches(d, literal=True) + 1).cast(pl.Int32).alias("n"),
+        # Split once and unnest (the last field: what a long row has beyond): a field taken from the split one
+        # expression at a time split each line once per column, quadratic in the width (10,000 columns: 22 s).
+        names = [f"c{i}" for i in range(self.width)]
+        cells = pl.col("text").str.splitn(d, self.width + 1).struct.rename_fields([*names, "beyond"])
+        frame = (
+            lines.filter(pl.col("text").str.strip_chars(WHITE_SPACE + d) != "")  # blank rows dropped
+            .select(
+                cells.alias("cells"),
+                pl.col("line").cast(pl.Int32),
+                (pl.col("text").str.count_matches(d, literal=True) + 1).cast(pl.Int32).alias("n"),
+            )
+            .unnest("cells")
+            .drop("beyond")
         )
         short = frame.with_row_index("i").filter(pl.col("n") < self.width)
         raws: list[str | None] = [None] * frame.height

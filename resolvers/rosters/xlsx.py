@@ -40,10 +40,10 @@ MAX_WHOLE_PART_BYTES = 32 << 20
 # it opens (ZipSecureFile's minimum inflate ratio, 0.01). A roster's parts expand five- to twentyfold.
 MAX_RATIO, RATIO_GRACE_BYTES = 100, 1 << 20
 CACHED_STRINGS = 4096
-# A worksheet's last row (Excel's limit). A roster has some twenty columns; a row reaching further is refused
-# if it holds a value there, and its empty cells dropped for a few rows only: openpyxl fills a row up to its
-# last cell, so one cell at XFD (column 16,384) a row made each row cost a millisecond.
-MAX_ROWS, MAX_COLUMNS, MAX_WIDE_ROWS = 1_048_576, 1_024, 1_000
+# A worksheet's last row (Excel's limit). A row reaching past `files.MAX_COLUMNS` is refused if it holds a
+# value there, and its empty cells dropped for a few rows only: openpyxl fills a row up to its last cell, so
+# one cell at XFD (column 16,384) a row made each row cost a millisecond.
+MAX_ROWS, MAX_WIDE_ROWS = 1_048_576, 1_000
 STREAMED_PREFIXES = ("xl/worksheets/", "xl/sharedStrings")
 _OFFSET = struct.Struct("<Q")
 _SPAN = struct.Struct("<QQ")
@@ -52,8 +52,12 @@ _STRING_TAG, _PLAIN_TAG = f"{{{SHEET_MAIN_NS}}}si", f"{{{SHEET_MAIN_NS}}}t"
 
 # What openpyxl and the zip and XML readers under it raise for a file that is not a sound workbook: a
 # truncated or corrupt zip, bad XML (ParseError is a SyntaxError), a part or a shared string missing, a
-# value that does not parse.
-BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, OSError, SyntaxError, TypeError, ValueError)
+# value that does not parse; a part compressed by a method zipfile lacks (NotImplementedError) or encrypted
+# (RuntimeError), as a fuzzing run found.
+BROKEN = (
+    zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, OSError, SyntaxError, TypeError, ValueError,
+    NotImplementedError, RuntimeError,
+)  # fmt: skip
 
 
 class TooLarge(Exception):

@@ -164,6 +164,24 @@ async def test_a_tab_separated_export_is_read(session: AsyncSession) -> None:
 
 
 MISSING = '<row r="9"><c r="A9" t="s"><v>999</v></c></row>'
+
+
+def patched(data: bytes, member: str, *, method: int | None = None, flag: int | None = None) -> bytes:
+    """A zip with one member's compression method or flag bits set in its local and central headers, as a
+    fuzzing run made them: a method zipfile lacks (1, shrink), encrypted (flag bit 0)."""
+    out, name = bytearray(data), member.encode()
+    for signature, method_at, flag_at, name_at in ((b"PK\x03\x04", 8, 6, 30), (b"PK\x01\x02", 10, 8, 46)):
+        at = out.find(signature)
+        while at >= 0:
+            if out[at + name_at : at + name_at + len(name)] == name:
+                if method is not None:
+                    out[at + method_at : at + method_at + 2] = method.to_bytes(2, "little")
+                if flag is not None:
+                    out[at + flag_at] |= flag
+            at = out.find(signature, at + 4)
+    return bytes(out)
+
+
 PAST_THE_LAST_ROW = '<row r="1048577"><c r="A1048577" t="s"><v>0</v></c></row>'
 PAST_COLUMN_1024 = '<row r="9"><c r="AMK9" t="s"><v>0</v></c></row>'  # AMK: column 1,025
 
@@ -203,6 +221,23 @@ WHOLE_FILE_CASES = [
     ),
     # A line of a million commas (a roster's line is well under a kilobyte): refused before it is split.
     ("csv line too long", csv_bytes(HOUSEHOLD) + b"," * (1 << 20) + b"\n", "r.csv", "UNKNOWN_FORMAT", "1,048,576"),
+    # A header of more columns than a roster has (splitting 10,000 took 22 s a block before the bound).
+    ("csv header too wide", (",".join(HOUSEHOLD[0]) + "," * 1020 + "\n").encode(), "r.csv", "UNKNOWN_FORMAT", "1,026"),
+    # Parts zipfile cannot read: a compression method it lacks, encryption (found by a fuzzing run).
+    (
+        "xlsx method 1",
+        patched(shared_strings_xlsx(HOUSEHOLD), "xl/workbook.xml", method=1),
+        "r.xlsx",
+        "UNKNOWN_FORMAT",
+        "",
+    ),
+    (
+        "xlsx sheet encrypted",
+        patched(shared_strings_xlsx(HOUSEHOLD), "xl/worksheets/sheet1.xml", flag=1),
+        "r.xlsx",
+        "UNKNOWN_FORMAT",
+        "",
+    ),
     ("pdf", b"%PDF-1.4\n", "r.pdf", "UNKNOWN_FORMAT", ""),
     ("old excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xls", "UNKNOWN_FORMAT", ""),
     ("old excel renamed", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "r.xlsx", "UNKNOWN_FORMAT", ""),
