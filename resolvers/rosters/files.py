@@ -184,7 +184,7 @@ def cells_of(
     return headers, _data_rows(rows, file, stream, text)
 
 
-def blocks_of(file: RosterFile, kind: RosterKind | None, size: int) -> tuple[list[str], Iterator[Block]]:
+def blocks_of(file: RosterFile, kind: RosterKind | None, size: int) -> tuple[list[str], Generator[Block]]:
     """As `cells_of`, the data rows in blocks of up to `size` rows: a CSV file's plain lines as `Lines` (split
     column-wise by the reader of the block, `rows.RowChecks.frame`), from the first line that holds a quote,
     a lone carriage return or a field over the limit on, rows as `csv.reader` reads them. Blank rows are
@@ -204,6 +204,8 @@ def _headers(rows: Iterator[tuple[int, list[str]]], kind: RosterKind | None, enc
         if not "".join(cells).strip():  # blank: no cell holds anything but white space
             continue
         headers = [_header(c) for c in cells]  # the first row that is not blank
+        while not headers[-1]:  # trailing empty columns (a spreadsheet's CSV pads every line to its used range)
+            headers.pop()
         _check_headers(headers, kind, encoding)
         return headers
     raise RosterFileError(RosterErrorCode.EMPTY_FILE)
@@ -265,8 +267,22 @@ def _header(cell: str) -> str:
     return cell.replace("\ufeff", "").strip()
 
 
+def _read_as_big5(named: list[str], kind: RosterKind) -> str | None:
+    """The headers as Big5 would read them (quoted as a refusal quotes them), if none of them is a column of
+    `kind` as read and one is once read as Big5; else None."""
+    if any(column_of_header(kind, h) is not None for h in named):
+        return None
+    try:
+        big5 = [h.encode("gb18030").decode("big5") for h in named[:HEADERS_QUOTED_CHECKED]]
+    except UnicodeError:
+        return None
+    if all(column_of_header(kind, h) is None for h in big5):
+        return None
+    return "、".join(h[:HEADER_QUOTED_CHARS] for h in big5[:HEADERS_QUOTED])
+
+
 # How many of a header row's names a refusal quotes, and how much of each.
-HEADERS_QUOTED, HEADER_QUOTED_CHARS = 5, 20
+HEADERS_QUOTED, HEADER_QUOTED_CHARS, HEADERS_QUOTED_CHECKED = 5, 20, 64
 
 
 def _check_headers(headers: list[str], kind: RosterKind | None, encoding: str | None) -> None:
@@ -279,16 +295,16 @@ def _check_headers(headers: list[str], kind: RosterKind | None, encoding: str | 
             f"表头有 {len(headers):,} 列，名册至多 {MAX_COLUMNS:,} 列",
             f"the header has {len(headers):,} columns; a roster has at most {MAX_COLUMNS:,}",
         )
-    if kind is not None and encoding == "gb18030" and all(column_of_header(kind, h) is None for h in named):
-        # Every byte of a Big5 (or Shift-JIS, EUC-KR) file decodes as GB18030, into other characters: a file
-        # read as GB18030 of which no header is one of ours is far likelier in another encoding than a roster
-        # with none of our columns. Quote what was read, so the person sees the garbling.
+    if kind is not None and encoding == "gb18030" and (big5 := _read_as_big5(named, kind)):
+        # Every byte of a Big5 file decodes as GB18030 too, into other characters: when none of the headers
+        # is ours as read, but one is once they are read as Big5 (姓名 and 出生日期 are the same in both
+        # scripts), the file is Big5. Quote both readings, so the person sees the garbling.
         read = "、".join(h[:HEADER_QUOTED_CHARS] for h in named[:HEADERS_QUOTED])
         raise RosterFileError(
             RosterErrorCode.BAD_ENCODING,
-            f"按 GB18030 读出的表头无一可识别（{read}）：文件可能是其他编码（如 Big5），请另存为 UTF-8 或 GB18030",
-            f"read as GB18030, no header is a column of this roster ({read}): the file may be in another "
-            "encoding (Big5, say): save it as UTF-8 or GB18030",
+            f"文件似为 Big5 编码（表头按 GB18030 读作：{read}；按 Big5 读作：{big5}），请另存为 UTF-8 或 GB18030",
+            f"the file looks Big5-encoded (its headers read as GB18030: {read}; as Big5: {big5}): save it as "
+            "UTF-8 or GB18030",
         )
     seen: dict[str, str] = {}
     for header in named:
@@ -329,23 +345,36 @@ class _CsvText:
     def __init__(self, file: RosterFile) -> None:
         assert file.encoding is not None
         self.text = io.TextIOWrapper(file.data, encoding=file.encoding, newline="")
+        self.line = 0  # the number of the last row read
         first = self.text.readline(MAX_LINE_CHARS)
+        try:
+            self._check_length(first)  # a header longer than a line may be
+        except RosterFileError:
+            self.close()
+            raise
         self.delimiter = "\t" if "\t" in first and "," not in first else ","
         self.pending = [first]  # lines read and not yet parsed
-        self.line = 0  # the number of the last row read
         self.lines = self._bounded_lines()
 
     def _bounded_lines(self) -> Generator[str]:
         """The file's lines after the first, each read up to `MAX_LINE_CHARS`: a line of fifty million commas
         took 520 MB to split; a roster's line is well under a kilobyte."""
         for line in iter(functools.partial(self.text.readline, MAX_LINE_CHARS), ""):
-            if len(line) == MAX_LINE_CHARS and not line.endswith("\n"):
-                raise RosterFileError(
-                    RosterErrorCode.UNKNOWN_FORMAT,
-                    f"第 {self.line} 行之后有一行超过 {MAX_LINE_CHARS:,} 个字符",
-                    f"a line after row {self.line} is longer than {MAX_LINE_CHARS:,} characters",
-                )
+            self._check_length(line)
             yield line
+
+    def _check_length(self, line: str) -> None:
+        if len(line) == MAX_LINE_CHARS and not line.endswith("\n"):
+            zh, en = (
+                ("首行", "the first line")
+                if not self.line
+                else (f"第 {self.line} 行之后有一行", f"a line after row {self.line}")
+            )
+            raise RosterFileError(
+                RosterErrorCode.UNKNOWN_FORMAT,
+                f"{zh}超过 {MAX_LINE_CHARS:,} 个字符（含换行符）",
+                f"{en} is longer than {MAX_LINE_CHARS:,} characters (with its line ending)",
+            )
 
     def records(self) -> Generator[tuple[int, list[str]]]:
         """The rows from the first line not read yet (the pending ones first), as `csv.reader` reads them."""

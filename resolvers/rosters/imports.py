@@ -84,11 +84,14 @@ async def import_roster(
     try:
         # The block size read at call time (a test sets it small, so a file spans many blocks).
         headers, blocks = await asyncio.to_thread(blocks_of, file, kind, staging.ROWS_PER_BLOCK)
-        checks = RowChecks(kind, headers, jurisdiction=path)
-        # A pushed-down list is matched on the national ID only: its senders decide no candidates (they read
-        # no children), and the county verifying a child registers it if no child holds the ID.
-        county = None if pushed else _county_of(path)
-        staged = await staging.stage_file(session, batch.id, batch.province_code, blocks, checks, county)
+        try:
+            checks = RowChecks(kind, headers, jurisdiction=path)
+            # A pushed-down list is matched on the national ID only: its senders decide no candidates (they
+            # read no children), and the county verifying a child registers it if no child holds the ID.
+            county = None if pushed else _county_of(path)
+            staged = await staging.stage_file(session, batch.id, batch.province_code, blocks, checks, county)
+        finally:
+            blocks.close()  # its temporary files and the archive, also when staging fails part-way
     except RosterFileError as exc:  # a missing column or an empty file, found on reading
         raise BadInput("file", exc.code, exc.zh, exc.en) from exc
     out_of_scope = staged.out_of_scope

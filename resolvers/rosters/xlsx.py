@@ -44,7 +44,9 @@ CACHED_STRINGS = 4096
 # value there, and its empty cells dropped for a few rows only: openpyxl fills a row up to its last cell, so
 # one cell at XFD (column 16,384) a row made each row cost a millisecond.
 MAX_ROWS, MAX_WIDE_ROWS = 1_048_576, 1_000
-STREAMED_PREFIXES = ("xl/worksheets/", "xl/sharedStrings")
+# Parts openpyxl's read-only mode never reads (pictures, charts, pivot tables, links): no per-part cap.
+UNREAD_PREFIXES = ("xl/media/", "xl/drawings/", "xl/charts/", "xl/pivotcache/", "xl/pivottables/", "xl/externallinks/",
+                   "customxml/", "xl/embeddings/")  # fmt: skip
 _OFFSET = struct.Struct("<Q")
 _SPAN = struct.Struct("<QQ")
 _STRING_TAG, _PLAIN_TAG = f"{{{SHEET_MAIN_NS}}}si", f"{{{SHEET_MAIN_NS}}}t"
@@ -78,7 +80,7 @@ def check_expansion(data: BinaryIO) -> None:
                 total += info.file_size
                 if total > MAX_EXPANDED_BYTES:
                     raise TooLarge(info.filename, *_over(MAX_EXPANDED_BYTES))
-                if not info.filename.startswith(STREAMED_PREFIXES) and info.file_size > MAX_WHOLE_PART_BYTES:
+                if _read_whole(info.filename) and info.file_size > MAX_WHOLE_PART_BYTES:
                     raise TooLarge(info.filename, *_over(MAX_WHOLE_PART_BYTES))
                 if info.file_size > RATIO_GRACE_BYTES and info.file_size > MAX_RATIO * info.compress_size:
                     raise TooLarge(
@@ -90,6 +92,16 @@ def check_expansion(data: BinaryIO) -> None:
 
 def _over(limit: int) -> tuple[str, str]:
     return f"解压后超过 {limit >> 20} MB", f"expands to more than {limit >> 20} MB"
+
+
+def _read_whole(name: str) -> bool:
+    """Whether openpyxl's read-only mode reads this part whole: its XML and relations (a worksheet's relations
+    too), but not a worksheet's rows or the shared strings, which it streams, nor the parts it never reads."""
+    name = name.lower()
+    if not name.endswith((".xml", ".rels")) or name.startswith(UNREAD_PREFIXES):
+        return False
+    streamed = name.startswith("xl/worksheets/") and "/_rels/" not in name
+    return not (streamed or name.startswith("xl/sharedstrings"))
 
 
 def too_large_message(error: TooLarge) -> tuple[str, str]:
@@ -107,17 +119,36 @@ def _text_of(node: Any) -> str:
     return text.replace("x005F_", "")
 
 
+class StorageFailed(Exception):
+    """Writing the shared strings to a temporary file failed (a full disk): the server's fault, not the file's,
+    so it is not among `BROKEN`."""
+
+
+def _temporary() -> IO[bytes]:
+    try:
+        return tempfile.TemporaryFile()
+    except OSError as exc:
+        raise StorageFailed(str(exc)) from exc
+
+
 class DiskStrings:
     """A workbook's shared strings, read once from the XML and kept in two temporary files: each string's
     UTF-8 bytes, and the offsets where each begins (one more for where the last ends)."""
 
     def __init__(self, source: IO[bytes]) -> None:
-        self._text: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-        self._offsets: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._cache: dict[int, str] = {}
         self.count = 0
+        self._text: IO[bytes] = _temporary()
+        try:
+            self._offsets: IO[bytes] = _temporary()
+        except BaseException:
+            self._text.close()
+            raise
         try:
             self._write(source)
+        except OSError as exc:  # the source is a zip member, whose failures are BadZipFile or zlib.error
+            self.close()
+            raise StorageFailed(str(exc)) from exc
         except BaseException:
             self.close()
             raise

@@ -209,6 +209,17 @@ WHOLE_FILE_CASES = [
     # A Big5 file (Taiwan, Hong Kong, some older tools) decodes as GB18030 into other characters: refused for
     # its encoding, quoting its first header as read, not for columns it seems to lack.
     ("big5", BIG5_HOUSEHOLD, "r.csv", "BAD_ENCODING", "姓名".encode("big5").decode("gb18030")),
+    # A GBK file with a title row above its headers, or English headers: no header of ours, yet not Big5.
+    (
+        "gbk, a title row first",
+        csv_bytes([["武定县2026年户籍人口名册"], *HOUSEHOLD], "gbk"),
+        "r.csv",
+        "MISSING_COLUMN",
+        "公民身份号码",
+    ),
+    ("gbk, english headers", csv_bytes([["name", "id"], ["张三", "1"]], "gbk"), "r.csv", "MISSING_COLUMN", "姓名"),
+    # A header line longer than a line may be (1,048,576 characters): refused, not cut into a header and a row.
+    ("csv header too long", ("姓名," * 400_000 + "\n张三\n").encode(), "r.csv", "UNKNOWN_FORMAT", "1,048,576"),
     # No header of ours in a UTF-8 file is a file of another kind, not of another encoding.
     ("utf-8, no header of ours", csv_bytes([["甲", "乙"], ["1", "2"]]), "r.csv", "MISSING_COLUMN", "公民身份号码"),
     # One header of ours read as GB18030: the encoding is right; the file lacks columns.
@@ -222,7 +233,13 @@ WHOLE_FILE_CASES = [
     # A line of a million commas (a roster's line is well under a kilobyte): refused before it is split.
     ("csv line too long", csv_bytes(HOUSEHOLD) + b"," * (1 << 20) + b"\n", "r.csv", "UNKNOWN_FORMAT", "1,048,576"),
     # A header of more columns than a roster has (splitting 10,000 took 22 s a block before the bound).
-    ("csv header too wide", (",".join(HOUSEHOLD[0]) + "," * 1020 + "\n").encode(), "r.csv", "UNKNOWN_FORMAT", "1,026"),
+    (
+        "csv header too wide",
+        csv_bytes([HOUSEHOLD[0] + [f"备注{i}" for i in range(1020)]]),
+        "r.csv",
+        "UNKNOWN_FORMAT",
+        "1,026",
+    ),
     # Parts zipfile cannot read: a compression method it lacks, encryption (found by a fuzzing run).
     (
         "xlsx method 1",
@@ -346,6 +363,53 @@ def test_a_200000_row_file_is_read_in_constant_memory(tmp_path: object) -> None:
     last, peak = (int(n) for n in done.stdout.split())
     assert last == 200_001
     assert peak < 2 << 20, f"peak {peak} bytes"
+
+
+def test_a_header_padded_with_empty_columns_reads_as_without_them() -> None:
+    """A spreadsheet's CSV export pads every line to the sheet's used range: 1,100 empty columns after the
+    header's (more than a roster may have) are dropped, not counted."""
+    padded = [[*row, *[""] * 1_100] for row in HOUSEHOLD]
+    as_read = list(read_roster(io.BytesIO(csv_bytes(padded)), "r.csv", RosterKind.HOUSEHOLD, max_bytes=LIMIT))
+    plain = list(read_roster(io.BytesIO(csv_bytes(HOUSEHOLD)), "r.csv", RosterKind.HOUSEHOLD, max_bytes=LIMIT))
+    assert as_read == plain
+
+
+def test_big5_is_named_with_both_readings_of_its_headers() -> None:
+    error = refusal(BIG5_HOUSEHOLD)
+    assert error.code.name == "BAD_ENCODING"
+    assert "Big5" in error.en
+    assert "姓名" in error.en  # as Big5 reads it
+
+
+@pytest.mark.parametrize(
+    ("part", "whole"),
+    [
+        ("[Content_Types].xml", True), ("xl/workbook.xml", True), ("xl/styles.xml", True), ("_rels/.rels", True),
+        ("xl/worksheets/_rels/sheet1.xml.rels", True), ("docProps/core.xml", True),
+        ("xl/worksheets/sheet1.xml", False), ("xl/sharedStrings.xml", False), ("xl/SharedStrings.xml", False),
+        ("xl/media/image1.png", False), ("xl/pivotCache/pivotCacheRecords1.xml", False), ("xl/vbaProject.bin", False),
+    ],
+)  # fmt: skip
+def test_the_parts_read_whole_are_capped_and_the_others_are_not(part: str, whole: bool) -> None:
+    """xlsx.MAX_WHOLE_PART_BYTES applies to what openpyxl's read-only mode reads whole: a roster workbook with a
+    large picture or pivot cache is not refused for it (the total and the hundredfold rule still apply)."""
+    from resolvers.rosters.xlsx import _read_whole
+
+    assert _read_whole(part) is whole
+
+
+def test_a_full_disk_while_the_shared_strings_are_written_is_the_servers_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not UNKNOWN_FORMAT (the file is sound): an error the server logs and answers as its own."""
+    import tempfile
+
+    from resolvers.rosters import xlsx
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    with pytest.raises(xlsx.StorageFailed):
+        list(read_roster(io.BytesIO(shared_strings_xlsx(HOUSEHOLD)), "r.xlsx", RosterKind.HOUSEHOLD, max_bytes=LIMIT))
 
 
 def test_an_xlsx_of_shared_strings_reads_as_openpyxl_reads_it() -> None:
