@@ -55,26 +55,19 @@ async def test_a_county_bureau_uploads_its_household_roster(client: Any, session
     assert (again.json()["field"], again.json()["code"]) == ("file", "DUPLICATE_FILE")
 
 
-async def test_the_countys_children_read_in_texts_of_two_match_as_in_one(
-    client: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("module", "name", "size"), [(roster_lookups, "NEAR_PER_TEXT", 2), (staging, "ROWS_PER_BLOCK", 7)]
+)
+async def test_a_file_read_in_small_pieces_is_checked_and_matched_as_in_one(
+    client: Any, monkeypatch: pytest.MonkeyPatch, module: Any, name: str, size: int
 ) -> None:
-    """The match reads the county's children in several texts (a pooled connection keeps libpq's buffer as large
-    as the largest one): with texts of two children, the upload matches every row as with one text."""
-    monkeypatch.setattr(roster_lookups, "NEAR_PER_TEXT", 2)
-    response = await upload(client, await token_for(client, "edu-county-532329"), FIELDS)
-    assert response.status_code == 201, response.text
-    assert response.json()["counts"] == {
-        "read": 165, "valid": 160, "refused": 5, "matched": 159, "new": 1, "outOfScope": 1,
-    }  # fmt: skip
-
-
-async def test_a_file_in_blocks_of_seven_rows_is_checked_and_matched_as_in_one_block(
-    client: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A file is checked a block at a time, each with the villages, schools and birth places learnt so far (the
-    checks built again only when a block brings a new one): in blocks of seven rows the demo household roster,
-    whose later blocks name villages the first did not, answers as in one block."""
-    monkeypatch.setattr(staging, "ROWS_PER_BLOCK", 7)
+    """Two sizes a test sets small, each read at call time:
+    - the county's children are read for matching in several texts (a pooled connection keeps libpq's buffer as
+      large as the largest one): in texts of two children, every row matches as with one text;
+    - a file is checked a block at a time, each with the villages, schools and birth places learnt so far (the
+      checks built again only when a block brings a new one): in blocks of seven rows the demo household
+      roster, whose later blocks name villages the first did not, answers as in one block."""
+    monkeypatch.setattr(module, name, size)
     response = await upload(client, await token_for(client, "edu-county-532329"), FIELDS)
     assert response.status_code == 201, response.text
     assert response.json()["counts"] == {
