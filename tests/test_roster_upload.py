@@ -175,6 +175,49 @@ async def test_an_xlsx_expanding_beyond_the_limit_is_refused_and_stores_nothing(
     assert response.json()["counts"]["valid"] == 1
 
 
+def _children_rows(count: int) -> list[list[str]]:
+    header = ["姓名", "公民身份号码", "户籍地区划代码"]
+    return [header] + [
+        ["张小军", national_id("532329", date(2016, 4, 6), 400 + n, male=True), "532329101201"] for n in range(count)
+    ]
+
+
+BROKEN_LATE = {
+    # Refused after blocks of rows were staged: a cell naming a missing shared string at row 40; a line past the
+    # line bound after 30 rows.
+    "xlsx": (
+        "late.xlsx",
+        shared_strings_xlsx(_children_rows(30), sheet_tail='<row r="40"><c r="A40" t="s"><v>999</v></c></row>'),
+    ),
+    "csv": ("late.csv", csv_bytes(_children_rows(30)) + b"," * (1 << 20) + b"\n"),
+}
+
+
+@pytest.mark.parametrize("fmt", list(BROKEN_LATE))
+async def test_a_file_refused_after_rows_were_staged_leaves_nothing(
+    client: Any, session: Any, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """In blocks of four rows, seven blocks are read (the COPY stage trails the reader by a block or two) before
+    the reader meets the fault: the answer is 400
+    UNKNOWN_FORMAT naming the rule in both languages, and neither the batch nor any of its rows is kept."""
+    from models.roster_import import RosterRow
+
+    monkeypatch.setattr(staging, "ROWS_PER_BLOCK", 4)
+    rows_before = int(await session.scalar(select(func.count()).select_from(RosterRow)) or 0)
+    before = await batches(session)
+    name, data = BROKEN_LATE[fmt]
+    token = await token_for(client, "edu-county-532329")
+    response = await client.post(
+        "/rosters", data=FIELDS, files={"file": (name, data, "application/octet-stream")},
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    assert response.status_code == 400, response.text
+    assert (response.json()["field"], response.json()["code"]) == ("file", "UNKNOWN_FORMAT")
+    assert " / " in response.json()["message"]
+    assert await batches(session) == before
+    assert int(await session.scalar(select(func.count()).select_from(RosterRow)) or 0) == rows_before
+
+
 @pytest.mark.parametrize("kind", ["household", "REGISTRY", "in_school", "POVERTY"])
 async def test_a_signed_in_account_downloads_the_template_of_each_kind(client: Any, kind: str) -> None:
     token = await token_for(client, "gov-township-532329101")
